@@ -1,0 +1,75 @@
+#pragma once
+// An inference request and its response, as the core API takes and returns them.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/status.h"
+#include "switchyard/tensor.h"
+
+namespace switchyard {
+
+// Lets whoever submitted a request withdraw it (the client went away). A request still queued
+// is dropped and answered Cancelled; one already executing finishes, but its answer is not
+// sent. Thread-safe.
+class CancelToken {
+ public:
+  // Idempotent. Runs the notifier (if any) once, on the calling thread.
+  void Cancel();
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+  // Set by the queue that holds the request so it can drop it at once. Replaces any previous
+  // notifier; if already cancelled, runs `notifier` immediately.
+  void SetNotifier(std::function<void()> notifier);
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mu_;
+  std::function<void()> notifier_;  // guarded by mu_ (std::mutex: see src/core/mutex.h)
+};
+
+struct InferRequest {
+  std::string model_name;
+  int64_t model_version = -1;  // -1: the latest loaded version
+  std::string id;              // echoed in the response
+  std::vector<Tensor> inputs;
+  // Outputs to return, in this order; empty means all of the model's outputs.
+  std::vector<std::string> requested_outputs;
+  int priority = 0;  // 1 is highest; 0 means the model's default (its lowest level)
+  // The client's timeout in µs; may only shorten the model's queue timeout. nullopt: none.
+  std::optional<int64_t> timeout_us;
+  // Memory that borrowed tensor data points into (for example the HTTP body). Owned by the
+  // request so it lives exactly as long as the tensors that borrow from it.
+  std::string payload;
+  std::shared_ptr<CancelToken> cancel;  // may be null
+
+  // Batch items this request contributes: its first input's first dimension when the model
+  // batches, else 1.
+  int64_t batch_size = 1;
+};
+
+// Where the server's time on a request went, in ns.
+struct RequestTimings {
+  int64_t queue_ns = 0;
+  int64_t compute_ns = 0;
+};
+
+struct InferResponse {
+  std::string model_name;
+  int64_t model_version = 0;
+  std::string id;
+  std::vector<Tensor> outputs;
+  RequestTimings timings;
+};
+
+// Called exactly once per submitted request, from any thread, with the response or the reason
+// it failed. Must not block for long: it runs on a scheduler or instance thread.
+using InferCallback = std::function<void(StatusOr<InferResponse>)>;
+
+}  // namespace switchyard

@@ -1,0 +1,81 @@
+#pragma once
+// A model's configuration: the contents of models/<name>/config.yaml. Every field's default and
+// unit is stated here and in docs/configuration.md; the parser (src/repository/config_parser.h)
+// rejects unknown keys and out-of-range values.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/datatype.h"
+#include "switchyard/tensor.h"
+
+namespace switchyard {
+
+// One input or output of a model, without the batch dimension. -1 marks a variable dimension.
+struct TensorSpec {
+  std::string name;
+  DataType datatype = DataType::kFp32;
+  Shape dims;
+};
+
+enum class Isolation { kProcess, kThread };
+enum class RoutingPolicy { kFastest, kLeastOutstanding, kPowerOfTwo, kRoundRobin };
+
+struct InstanceConfig {
+  // "all", "cpu", or a list of device indices as seen by the server. Default: all.
+  // An empty `device_ids` with `all_devices == false` means CPU.
+  bool all_devices = true;
+  std::vector<int> device_ids;
+  bool cpu = false;
+  // Instances per device; 0 means `auto` (as many as memory allows, capped by max_per_device).
+  // Default: auto.
+  int per_device = 0;
+  int max_per_device = 4;  // cap for `auto`; default 4
+  int gpus_per_instance = 1;  // >1: one instance spans several GPUs; default 1
+  // Declared device memory per instance in MiB; nullopt means `measure` (the default).
+  std::optional<int64_t> vram_mb;
+  // Default: process for GPU backends; the sim backend runs in process until worker processes
+  // exist.
+  Isolation isolation = Isolation::kThread;
+  int max_inflight_batches = 2;  // batches in flight per instance; default 2
+};
+
+struct BatchingConfig {
+  int64_t max_queue_delay_us = 500;  // longest wait for a fuller batch, µs; default 500
+  std::vector<int> preferred_batch_sizes;  // default none
+};
+
+struct QueueConfig {
+  int max_size = 512;          // requests waiting per model; full answers 429. Default 512.
+  int64_t timeout_ms = 30000;  // longest wait in the queue, ms; 0 = none. Default 30000.
+  int priority_levels = 1;     // default 1 (priority 1 is highest)
+};
+
+struct WarmupConfig {
+  int requests = 4;  // warm-up requests per instance before it is ready; default 4
+};
+
+struct ModelConfig {
+  std::string name;     // the folder name
+  std::string backend;  // required: torch | exec | sim | cuda
+  int max_batch_size = 0;  // 0: the model takes no batch dimension. Default 0.
+  std::vector<TensorSpec> inputs;   // required, at least one
+  std::vector<TensorSpec> outputs;  // required, at least one
+  InstanceConfig instances;
+  BatchingConfig batching;
+  QueueConfig queue;
+  RoutingPolicy routing = RoutingPolicy::kFastest;
+  WarmupConfig warmup;
+  // Passed to the backend untouched; scalar values as text.
+  std::map<std::string, std::string> parameters;
+
+  const TensorSpec* FindInput(std::string_view input_name) const;
+  const TensorSpec* FindOutput(std::string_view output_name) const;
+};
+
+std::string_view RoutingPolicyName(RoutingPolicy policy);
+
+}  // namespace switchyard

@@ -1,0 +1,75 @@
+#pragma once
+// The core API. The HTTP front end, the benchmark tool's in-process mode and the tests all call
+// switchyard through this interface; front ends hold no scheduling logic.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/clock.h"
+#include "switchyard/infer.h"
+#include "switchyard/model_config.h"
+#include "switchyard/statistics.h"
+#include "switchyard/status.h"
+
+namespace switchyard {
+
+struct ServerOptions {
+  std::string model_repository;  // required: the folder holding one folder per model
+  Clock* clock = nullptr;        // null: SteadyClock. Not owned; must outlive the server.
+};
+
+enum class ModelState { kLoading, kReady, kUnavailable };
+std::string_view ModelStateName(ModelState state);
+
+// What the server knows about one model. An immutable snapshot.
+struct ModelInfo {
+  std::shared_ptr<const ModelConfig> config;
+  int64_t version = 0;                  // the version being served
+  std::vector<int64_t> versions;        // versions found in the repository, ascending
+  ModelState state = ModelState::kLoading;
+  std::string reason;                   // why it is not ready, if it is not
+};
+
+// Thread-safety: every method may be called from any thread at any time after Create returns.
+class Server {
+ public:
+  virtual ~Server() = default;
+
+  // Scans the repository, validates every model config and loads every model. Fails (naming the
+  // file and field) if any config is invalid.
+  static StatusOr<std::unique_ptr<Server>> Create(ServerOptions options);
+
+  static constexpr std::string_view kName = "switchyard";
+  static std::string_view Version();
+  // The KServe v2 extensions this server supports.
+  static const std::vector<std::string>& Extensions();
+
+  virtual bool IsLive() const = 0;
+  // Ready when every model that should be loaded is ready.
+  virtual bool IsReady() const = 0;
+
+  virtual std::vector<ModelInfo> ListModels() const = 0;
+  // `version` -1 means the served one. NotFound names the model or version.
+  virtual StatusOr<ModelInfo> GetModel(std::string_view name, int64_t version) const = 0;
+
+  // Submits a request. Checks it against the model's config first (unknown model: NotFound;
+  // wrong inputs: InvalidArgument), then queues it: a full queue answers ResourceExhausted at
+  // once. `done` is called exactly once, possibly before Infer returns.
+  virtual void Infer(std::unique_ptr<InferRequest> request, InferCallback done) = 0;
+
+  // Statistics of one model (`name` non-empty) or of all models.
+  virtual StatusOr<std::vector<ModelStatistics>> Statistics(std::string_view name,
+                                                            int64_t version) const = 0;
+
+  // Prometheus text exposition of every metric.
+  virtual std::string MetricsText() const = 0;
+
+  // Stops taking requests, answers queued ones Unavailable, waits for those executing.
+  // Idempotent; the destructor calls it.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace switchyard
