@@ -40,10 +40,10 @@ class CondVar {
     cv_.wait(lock);
     lock.release();
   }
-  // Waits until `deadline` on the steady clock at most.
-  void WaitUntil(TimePoint deadline) REQUIRES(mu_) {
+  // Waits at most `timeout` of real time (callers compute it from their Clock).
+  void WaitFor(Duration timeout) REQUIRES(mu_) {
     std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
-    cv_.wait_until(lock, deadline);
+    cv_.wait_for(lock, timeout);
     lock.release();
   }
   void Signal() { cv_.notify_one(); }

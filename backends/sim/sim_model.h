@@ -1,0 +1,43 @@
+#pragma once
+// The sim backend: deterministic CPU models for tests, examples and benchmarks. A sim model
+// computes a simple function of its inputs and takes a configurable time per batch,
+// `service_time_us + service_time_per_item_us · items`, optionally with jitter and injected
+// failures. Parameters (config.yaml `parameters:`) are documented in docs/configuration.md.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "switchyard/clock.h"
+#include "switchyard/infer.h"
+#include "switchyard/model_config.h"
+#include "switchyard/status.h"
+
+namespace switchyard::sim {
+
+enum class Function { kIdentity, kAddSub, kAddSubString };
+
+struct SimParameters {
+  Function function = Function::kIdentity;
+  int64_t service_time_us = 0;
+  int64_t service_time_per_item_us = 0;
+  double jitter = 0;        // 0..1: batch time scaled by a uniform factor in [1-j, 1+j]
+  double failure_rate = 0;  // 0..1: probability that a batch fails
+  uint64_t seed = 1;
+};
+
+// Validates the model's `parameters` (unknown keys, ranges) and that the model's inputs and
+// outputs suit the function (add_sub: two inputs and two outputs of one numeric type;
+// add_sub_string: BYTES; identity: as many outputs as inputs).
+StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config);
+
+// The time a batch of `items` items takes, before jitter.
+Duration BatchServiceTime(const SimParameters& params, int64_t items);
+
+// Computes one request's outputs, named after the config's outputs (by position).
+// InvalidArgument for inputs the function cannot take (e.g. a BYTES element that is not an
+// integer for add_sub_string).
+StatusOr<std::vector<Tensor>> Compute(const SimParameters& params, const ModelConfig& config,
+                                      const InferRequest& request);
+
+}  // namespace switchyard::sim

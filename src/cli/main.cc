@@ -1,0 +1,25 @@
+// switchyard: the command-line entry point. Each subcommand lives in its own file.
+
+#include "CLI/CLI.hpp"
+#ifdef SWITCHYARD_WITH_BENCH
+#include "bench/bench_command.h"
+#endif
+#include "cli/serve_command.h"
+#include "spdlog/spdlog.h"
+#include "switchyard/server.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"switchyard: inference serving across every GPU of a machine"};
+  app.set_version_flag("--version", std::string(switchyard::Server::Version()));
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });
+  switchyard::cli::AddServeCommand(app);
+#ifdef SWITCHYARD_WITH_BENCH
+  switchyard::bench::AddBenchCommand(app);
+#endif
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

@@ -1,0 +1,114 @@
+#include "cli/serve_command.h"
+
+#include <csignal>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "frontend/http/http_server.h"
+#include "frontend/http/router.h"
+#include "spdlog/spdlog.h"
+#include "switchyard/server.h"
+
+namespace switchyard::cli {
+namespace {
+
+struct ServeFlags {
+  std::string model_repository;
+  std::string host = "0.0.0.0";
+  int http_port = 8000;
+  int http_threads = 0;
+  int max_request_body_mb = 64;
+  int max_header_kb = 16;
+  int idle_timeout_s = 60;
+  int max_connections = 1024;
+  std::string port_file;
+};
+
+// Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that only
+// WaitForSignal receives them.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int Serve(const ServeFlags& flags) {
+  sigset_t stop_signals = BlockStopSignals();
+  ServerOptions options;
+  options.model_repository = flags.model_repository;
+  auto server = Server::Create(options);
+  if (!server.ok()) {
+    spdlog::error("cannot start: {}", server.status().message());
+    return 1;
+  }
+  http::Router router(server->get());
+  http::HttpOptions http_options;
+  http_options.host = flags.host;
+  http_options.port = static_cast<uint16_t>(flags.http_port);
+  http_options.threads = flags.http_threads;
+  http_options.max_body_bytes = static_cast<std::size_t>(flags.max_request_body_mb) << 20;
+  http_options.max_header_bytes = static_cast<std::size_t>(flags.max_header_kb) << 10;
+  http_options.idle_timeout_s = flags.idle_timeout_s;
+  http_options.max_connections = flags.max_connections;
+  http::HttpServer http_server(http_options, &router);
+  if (Status started = http_server.Start(); !started.ok()) {
+    spdlog::error("cannot start: {}", started.message());
+    return 1;
+  }
+  spdlog::info("HTTP listening on {}:{} (dashboard at /, metrics at /metrics)", flags.host,
+               http_server.port());
+  if (!flags.port_file.empty()) {
+    std::ofstream(flags.port_file) << "http=" << http_server.port() << "\n";
+  }
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  spdlog::info("received {}; shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  http_server.Stop();
+  (*server)->Shutdown();
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* serve = app.add_subcommand("serve", "Serve a model repository over HTTP");
+  serve->add_option("--model-repository", flags->model_repository,
+                    "Folder with one sub-folder per model")
+      ->required();
+  serve->add_option("--host", flags->host, "Address to bind")->capture_default_str();
+  serve->add_option("--http-port", flags->http_port, "HTTP port; 0 picks a free one")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve->add_option("--http-threads", flags->http_threads, "HTTP I/O threads; 0 = cores")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  serve->add_option("--max-request-body-mb", flags->max_request_body_mb,
+                    "Largest request body, MiB (413 beyond)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  serve->add_option("--max-header-kb", flags->max_header_kb,
+                    "Largest request header, KiB (431 beyond)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  serve->add_option("--idle-timeout-s", flags->idle_timeout_s,
+                    "Close a connection idle for this long, s")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  serve->add_option("--max-connections", flags->max_connections,
+                    "Open connections at most; more are closed at once")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  serve->add_option("--port-file", flags->port_file,
+                    "Write 'http=PORT' to this file once listening (for tests and scripts)");
+  serve->callback([flags] {
+    int code = Serve(*flags);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace switchyard::cli

@@ -1,0 +1,262 @@
+#include "frontend/http/http_server.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <thread>
+#include <vector>
+
+#include "fmt/format.h"
+#include "frontend/http/kserve_codec.h"
+#include "spdlog/spdlog.h"
+
+namespace switchyard::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+Method ToMethod(bhttp::verb verb) {
+  switch (verb) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::head: return Method::kHead;
+    case bhttp::verb::post: return Method::kPost;
+    default: return Method::kOther;
+  }
+}
+
+// One client connection. Reads one request at a time and answers it before reading the next, so
+// pipelined requests are answered in order. While a request is pending it watches the socket so
+// a client that goes away cancels its queued work.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, const Router* router, const HttpOptions* options,
+             std::atomic<int>* open_connections)
+      : stream_(std::move(socket)),
+        router_(router),
+        options_(options),
+        open_connections_(open_connections) {}
+
+  ~Connection() { open_connections_->fetch_sub(1, std::memory_order_relaxed); }
+
+  void Start() { ReadRequest(); }
+
+ private:
+  void ReadRequest() {
+    parser_.emplace();
+    parser_->body_limit(options_->max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(options_->max_header_bytes));
+    stream_.expires_after(std::chrono::seconds(options_->idle_timeout_s));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->OnRead(ec);
+                      });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return Close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return SendError(413, fmt::format("request body larger than the limit of {} bytes",
+                                        options_->max_body_bytes));
+    }
+    if (ec == bhttp::error::header_limit) {
+      return SendError(431, fmt::format("request header larger than the limit of {} bytes",
+                                        options_->max_header_bytes));
+    }
+    if (ec) return SendError(400, fmt::format("malformed HTTP request: {}", ec.message()));
+
+    bhttp::request<bhttp::string_body> message = parser_->release();
+    keep_alive_ = message.keep_alive();
+    version_ = message.version();
+    head_ = message.method() == bhttp::verb::head;
+    HttpRequest request;
+    request.method = ToMethod(message.method());
+    request.target = std::string(message.target());
+    if (auto it = message.find("Inference-Header-Content-Length"); it != message.end()) {
+      request.inference_header_length = std::string(it->value());
+    }
+    request.body = std::move(message.body());
+    cancel_ = std::make_shared<CancelToken>();
+    request.cancel = cancel_;
+    stream_.expires_never();
+    ++pending_generation_;
+    WatchForDisconnect();
+    router_->Handle(std::move(request), [self = shared_from_this()](HttpReply reply) {
+      asio::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
+        self->Send(std::move(reply));
+      });
+    });
+  }
+
+  // Detects a peer that closes while its request is pending: the socket becomes readable and a
+  // peek reads 0 bytes (or fails). Data instead means a pipelined request; then stop watching.
+  void WatchForDisconnect() {
+    uint64_t generation = pending_generation_;
+    stream_.socket().async_wait(
+        tcp::socket::wait_read, [self = shared_from_this(), generation](beast::error_code ec) {
+          if (ec || generation != self->pending_generation_ || self->cancel_ == nullptr) return;
+          char byte;
+          ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1,
+                             MSG_PEEK | MSG_DONTWAIT);
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            self->cancel_->Cancel();
+          }
+        });
+  }
+
+  void SendError(unsigned status, std::string message) {
+    HttpReply reply;
+    reply.status = status;
+    reply.body = ErrorJson(message);
+    reply.close = true;
+    keep_alive_ = false;
+    Send(std::move(reply));
+  }
+
+  void Send(HttpReply reply) {
+    ++pending_generation_;  // the disconnect watch of this request is over
+    cancel_.reset();
+    auto response = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(reply.status), version_ == 0 ? 11 : version_);
+    response->set(bhttp::field::server, "switchyard");
+    response->set(bhttp::field::content_type, reply.content_type);
+    for (auto& [name, value] : reply.headers) response->set(name, value);
+    bool keep = keep_alive_ && !reply.close;
+    response->keep_alive(keep);
+    response->body() = std::move(reply.body);
+    response->prepare_payload();
+    if (head_) response->body().clear();
+    bhttp::async_write(stream_, *response,
+                       [self = shared_from_this(), response, keep](beast::error_code ec,
+                                                                   std::size_t) {
+                         if (ec || !keep) return self->Close();
+                         self->ReadRequest();
+                       });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const Router* const router_;
+  const HttpOptions* const options_;
+  std::atomic<int>* const open_connections_;
+  std::shared_ptr<CancelToken> cancel_;
+  uint64_t pending_generation_ = 0;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpOptions options, const Router* router)
+      : options_(std::move(options)), router_(router) {
+    int threads = options_.threads > 0 ? options_.threads
+                                       : static_cast<int>(std::thread::hardware_concurrency());
+    for (int i = 0; i < std::max(1, threads); ++i) {
+      contexts_.push_back(std::make_unique<asio::io_context>(1));
+    }
+    acceptor_.emplace(*contexts_[0]);
+  }
+
+  Status Start() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return InvalidArgument(fmt::format("invalid host '{}': {}", options_.host, ec.message()));
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_->open(endpoint.protocol(), ec);
+    if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(endpoint, ec);
+    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Unavailable(fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port,
+                                     ec.message()));
+    }
+    port_ = acceptor_->local_endpoint().port();
+    Accept();
+    for (auto& context : contexts_) {
+      guards_.emplace_back(asio::make_work_guard(*context));
+      threads_.emplace_back([ctx = context.get()] { ctx->run(); });
+    }
+    return Status::Ok();
+  }
+
+  uint16_t port() const { return port_; }
+
+  void Stop() {
+    if (threads_.empty()) return;
+    guards_.clear();
+    for (auto& context : contexts_) context->stop();
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
+    beast::error_code ignored;
+    acceptor_->close(ignored);
+  }
+
+ private:
+  void Accept() {
+    asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
+    acceptor_->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        if (open_connections_.fetch_add(1, std::memory_order_relaxed) >=
+            options_.max_connections) {
+          open_connections_.fetch_sub(1, std::memory_order_relaxed);
+          spdlog::warn("connection limit ({}) reached; closing a new connection",
+                       options_.max_connections);
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          socket.set_option(tcp::no_delay(true), ec);
+          auto executor = socket.get_executor();
+          asio::post(executor, [connection = std::make_shared<Connection>(
+                                    std::move(socket), router_, &options_, &open_connections_)] {
+            connection->Start();
+          });
+        }
+      }
+      Accept();
+    });
+  }
+
+  const HttpOptions options_;
+  const Router* const router_;
+  // Declared before the contexts: connections destroyed with a context still update it.
+  std::atomic<int> open_connections_{0};
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::vector<std::thread> threads_;
+  std::size_t next_context_ = 0;
+  uint16_t port_ = 0;
+};
+
+HttpServer::HttpServer(HttpOptions options, const Router* router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() { return impl_->Start(); }
+
+uint16_t HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace switchyard::http

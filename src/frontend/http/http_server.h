@@ -1,0 +1,44 @@
+#pragma once
+// The HTTP/1.1 front end: Boost.Beast over Asio, several I/O threads, keep-alive and pipelining
+// (requests on one connection are answered in order), bounded header and body sizes, an idle
+// timeout and a connection limit. Requests go to a Router.
+//
+// Thread-safety: Start and Stop from one controlling thread; port() from any.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "frontend/http/router.h"
+#include "switchyard/status.h"
+
+namespace switchyard::http {
+
+struct HttpOptions {
+  std::string host = "0.0.0.0";  // address to bind
+  uint16_t port = 8000;           // 0: any free port (see HttpServer::port)
+  int threads = 0;                // I/O threads; 0: the number of cores
+  std::size_t max_body_bytes = 64u << 20;    // larger bodies get 413; default 64 MiB
+  std::size_t max_header_bytes = 16u << 10;  // larger headers get 431; default 16 KiB
+  int idle_timeout_s = 60;  // a connection with no complete request for this long is closed
+  int max_connections = 1024;  // connections beyond this are closed at once
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpOptions options, const Router* router);
+  ~HttpServer();  // Stop()
+
+  // Binds, listens and starts the I/O threads. Fails with a message naming the address.
+  Status Start();
+  // The port actually bound (useful with port 0). REQUIRES: Start() succeeded.
+  uint16_t port() const;
+  // Stops accepting, closes connections and joins the I/O threads. Idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchyard::http

@@ -1,0 +1,46 @@
+#pragma once
+// HTTP requests and replies as the router sees them: plain structs, independent of Beast, so the
+// routing and KServe logic is tested without sockets.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "switchyard/infer.h"
+#include "switchyard/status.h"
+
+namespace switchyard::http {
+
+enum class Method { kGet, kHead, kPost, kOther };
+
+struct HttpRequest {
+  Method method = Method::kGet;
+  std::string target;  // path and query, as received
+  std::string body;
+  // Inference-Header-Content-Length as received (unparsed), if present.
+  std::optional<std::string> inference_header_length;
+  // Cancelled by the connection when the client goes away while the request is pending.
+  std::shared_ptr<CancelToken> cancel;
+};
+
+struct HttpReply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  bool close = false;  // close the connection after this reply
+};
+
+// Called exactly once per request, from any thread.
+using ReplyFn = std::function<void(HttpReply)>;
+
+// The HTTP status for a failure class (e.g. ResourceExhausted -> 429).
+unsigned HttpStatusOf(StatusCode code);
+
+// {"error": message} with the mapped status; 429 carries Retry-After.
+HttpReply ErrorReply(const Status& status);
+
+}  // namespace switchyard::http

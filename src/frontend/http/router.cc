@@ -1,0 +1,175 @@
+#include "frontend/http/router.h"
+
+#include <charconv>
+
+#include "fmt/format.h"
+#include "frontend/http/dashboard.h"
+#include "frontend/http/kserve_codec.h"
+#include "frontend/http/kserve_json.h"
+
+namespace switchyard::http {
+namespace {
+
+HttpReply JsonReply(std::string body) {
+  HttpReply reply;
+  reply.body = std::move(body);
+  return reply;
+}
+
+HttpReply HealthReply(bool ok) {
+  HttpReply reply;
+  reply.status = ok ? 200 : 503;
+  reply.body = ok ? "" : ErrorJson("not ready");
+  if (ok) reply.content_type = "text/plain";
+  return reply;
+}
+
+HttpReply MethodNotAllowed(std::string_view allowed) {
+  HttpReply reply;
+  reply.status = 405;
+  reply.body = ErrorJson(fmt::format("method not allowed; use {}", allowed));
+  reply.headers.emplace_back("Allow", std::string(allowed));
+  return reply;
+}
+
+HttpReply NotFoundReply(std::string_view path) {
+  return ErrorReply(NotFound(fmt::format("no route for '{}'", path)));
+}
+
+// Removes the leading "/segment" from `rest` and returns the segment.
+std::string_view PopSegment(std::string_view& rest) {
+  if (rest.empty() || rest.front() != '/') return {};
+  rest.remove_prefix(1);
+  std::size_t end = rest.find('/');
+  std::string_view segment = rest.substr(0, end);
+  rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+  return segment;
+}
+
+StatusOr<int64_t> ParseVersion(std::string_view text) {
+  int64_t version = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || ptr != text.data() + text.size() || version < 1) {
+    return InvalidArgument(fmt::format("model version '{}' is not a positive integer", text));
+  }
+  return version;
+}
+
+bool Expect(Method want, const HttpRequest& request, const ReplyFn& reply) {
+  if (request.method == want || (want == Method::kGet && request.method == Method::kHead)) {
+    return true;
+  }
+  reply(MethodNotAllowed(want == Method::kGet ? "GET" : "POST"));
+  return false;
+}
+
+}  // namespace
+
+void Router::Handle(HttpRequest request, ReplyFn reply) const {
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));
+  if (path == "/v2/health/live") {
+    if (Expect(Method::kGet, request, reply)) reply(HealthReply(server_->IsLive()));
+  } else if (path == "/v2/health/ready") {
+    if (Expect(Method::kGet, request, reply)) reply(HealthReply(server_->IsReady()));
+  } else if (path == "/v2" || path == "/v2/") {
+    if (Expect(Method::kGet, request, reply)) reply(JsonReply(ServerMetadataJson()));
+  } else if (path == "/v2/models/stats") {
+    if (Expect(Method::kGet, request, reply)) {
+      reply(JsonReply(StatisticsJson(*server_->Statistics("", -1))));
+    }
+  } else if (path.starts_with("/v2/models/")) {
+    HandleModel(std::move(request), path.substr(std::string_view("/v2/models").size()),
+                std::move(reply));
+  } else if (path == "/v2/repository/index") {
+    if (Expect(Method::kPost, request, reply)) {
+      reply(JsonReply(RepositoryIndexJson(server_->ListModels())));
+    }
+  } else if (path == "/metrics") {
+    if (Expect(Method::kGet, request, reply)) {
+      HttpReply metrics;
+      metrics.content_type = "text/plain; version=0.0.4";
+      metrics.body = server_->MetricsText();
+      reply(std::move(metrics));
+    }
+  } else if (path == "/" || path == "/index.html") {
+    if (Expect(Method::kGet, request, reply)) {
+      HttpReply page;
+      page.content_type = "text/html; charset=utf-8";
+      page.body = std::string(DashboardHtml());
+      reply(std::move(page));
+    }
+  } else {
+    reply(NotFoundReply(path));
+  }
+}
+
+void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const {
+  std::string model(PopSegment(rest));
+  int64_t version = -1;
+  if (rest.starts_with("/versions/")) {
+    PopSegment(rest);
+    auto parsed = ParseVersion(PopSegment(rest));
+    if (!parsed.ok()) return reply(ErrorReply(parsed.status()));
+    version = *parsed;
+  }
+  std::string_view action = PopSegment(rest);
+  if (model.empty() || !rest.empty()) return reply(NotFoundReply(request.target));
+  if (action == "infer") {
+    if (Expect(Method::kPost, request, reply)) {
+      HandleInfer(std::move(request), model, version, std::move(reply));
+    }
+    return;
+  }
+  if (!Expect(Method::kGet, request, reply)) return;
+  if (action == "stats") {
+    auto stats = server_->Statistics(model, version);
+    return reply(stats.ok() ? JsonReply(StatisticsJson(*stats)) : ErrorReply(stats.status()));
+  }
+  auto info = server_->GetModel(model, version);
+  if (!info.ok()) return reply(ErrorReply(info.status()));
+  if (action.empty()) return reply(JsonReply(ModelMetadataJson(*info)));
+  if (action == "ready") return reply(HealthReply(info->state == ModelState::kReady));
+  if (action == "config") return reply(JsonReply(ModelConfigJson(*info)));
+  reply(NotFoundReply(request.target));
+}
+
+void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t version,
+                         ReplyFn reply) const {
+  auto info = server_->GetModel(model, version);
+  if (!info.ok()) return reply(ErrorReply(info.status()));
+  std::optional<std::size_t> json_length;
+  if (request.inference_header_length) {
+    const std::string& text = *request.inference_header_length;
+    std::size_t value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      return reply(ErrorReply(InvalidArgument(fmt::format(
+          "Inference-Header-Content-Length: '{}' is not a non-negative integer", text))));
+    }
+    json_length = value;
+  }
+  auto decoded = DecodeInferRequest(std::move(request.body), json_length, *info->config);
+  if (!decoded.ok()) return reply(ErrorReply(decoded.status()));
+  std::unique_ptr<InferRequest> infer = std::move(decoded->request);
+  infer->model_name = model;
+  infer->model_version = version;
+  infer->cancel = std::move(request.cancel);
+  OutputEncoding encoding = std::move(decoded->output_encoding);
+  server_->Infer(std::move(infer), [encoding = std::move(encoding), reply = std::move(reply)](
+                                       StatusOr<InferResponse> response) {
+    if (!response.ok()) return reply(ErrorReply(response.status()));
+    auto encoded = EncodeInferResponse(*response, encoding);
+    if (!encoded.ok()) return reply(ErrorReply(encoded.status()));
+    HttpReply ok;
+    ok.body = std::move(encoded->body);
+    if (encoded->json_length) {
+      ok.content_type = "application/octet-stream";
+      ok.headers.emplace_back("Inference-Header-Content-Length",
+                              std::to_string(*encoded->json_length));
+    }
+    reply(std::move(ok));
+  });
+}
+
+}  // namespace switchyard::http

@@ -1,0 +1,224 @@
+#include "scheduler/model_scheduler.h"
+
+#include <algorithm>
+
+#include "fmt/format.h"
+
+namespace switchyard {
+namespace {
+
+// Picks the outputs the request asked for, in the order it asked (all when it named none).
+StatusOr<std::vector<Tensor>> SelectOutputs(const InferRequest& request,
+                                            std::vector<Tensor> produced) {
+  if (request.requested_outputs.empty()) return produced;
+  std::vector<Tensor> selected;
+  for (const auto& name : request.requested_outputs) {
+    auto it = std::find_if(produced.begin(), produced.end(),
+                           [&](const Tensor& t) { return t.name == name; });
+    if (it == produced.end()) {
+      return Internal(fmt::format("the backend produced no output '{}'", name));
+    }
+    selected.push_back(std::move(*it));
+  }
+  return selected;
+}
+
+}  // namespace
+
+SchedulerOptions SchedulerOptionsFromConfig(const ModelConfig& config, int64_t version) {
+  SchedulerOptions options;
+  options.queue_max_size = config.queue.max_size;
+  options.priority_levels = config.queue.priority_levels;
+  options.max_inflight_batches = config.instances.max_inflight_batches;
+  options.batch_policy.max_batch_size = config.max_batch_size;
+  options.batch_policy.max_queue_delay =
+      std::chrono::microseconds(config.batching.max_queue_delay_us);
+  for (int size : config.batching.preferred_batch_sizes) {
+    options.batch_policy.preferred_batch_sizes.push_back(size);
+  }
+  std::sort(options.batch_policy.preferred_batch_sizes.begin(),
+            options.batch_policy.preferred_batch_sizes.end());
+  options.model_version = version;
+  return options;
+}
+
+ModelScheduler::ModelScheduler(SchedulerOptions options,
+                               std::vector<std::unique_ptr<Instance>> instances, Clock* clock,
+                               ModelStats* stats)
+    : options_(std::move(options)),
+      clock_(clock),
+      stats_(stats),
+      instance_count_(instances.size()),
+      queue_(options_.queue_max_size, options_.priority_levels) {
+  for (auto& instance : instances) {
+    instances_.push_back(InstanceSlot{.instance = std::move(instance)});
+  }
+  dispatcher_ = std::thread([this] { DispatchLoop(); });
+}
+
+ModelScheduler::~ModelScheduler() { Shutdown(); }
+
+Status ModelScheduler::Submit(QueuedRequest&& entry) {
+  std::shared_ptr<CancelToken> cancel = entry.request->cancel;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return Unavailable("the model is shutting down");
+    RETURN_IF_ERROR(queue_.Push(std::move(entry)));
+    stats_->SetQueueDepth(queue_.size());
+  }
+  cv_.Signal();
+  // A cancellation while queued wakes the dispatcher, which drops the request.
+  if (cancel) cancel->SetNotifier([this] { Poke(); });
+  return Status::Ok();
+}
+
+void ModelScheduler::Poke() {
+  MutexLock lock(&mu_);
+  cv_.SignalAll();
+}
+
+void ModelScheduler::Shutdown() {
+  std::vector<QueuedRequest> abandoned;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    abandoned = queue_.TakeAll();
+    stats_->SetQueueDepth(0);
+    cv_.SignalAll();
+  }
+  Answer(std::move(abandoned), Unavailable("the server is shutting down"), clock_->Now());
+  if (dispatcher_.joinable()) dispatcher_.join();
+}
+
+std::size_t ModelScheduler::queue_size() const {
+  MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+void ModelScheduler::DispatchLoop() {
+  while (true) {
+    Work work = NextWork();
+    if (work.stop) return;
+    TimePoint now = clock_->Now();
+    Answer(std::move(work.expired),
+           DeadlineExceeded("the request's deadline passed while it waited in the queue"), now);
+    Answer(std::move(work.cancelled), Cancelled("the client cancelled the request"), now);
+    if (work.instance != nullptr) {
+      uint64_t id = work.batch_id;
+      work.instance->Execute(work.batch, [this, id](std::vector<RequestOutputs> outputs) {
+        OnBatchDone(id, std::move(outputs));
+      });
+    }
+  }
+}
+
+ModelScheduler::Work ModelScheduler::NextWork() {
+  MutexLock lock(&mu_);
+  while (true) {
+    if (stopping_ && inflight_.empty()) return Work{.stop = true};
+    TimePoint now = clock_->Now();
+    Work work;
+    work.expired = queue_.TakeExpired(now);
+    work.cancelled = queue_.TakeCancelled();
+    TimePoint wake = TimePoint::max();
+    if (!stopping_ && !queue_.empty()) {
+      int slot = PickInstance();
+      if (slot >= 0) {
+        BatchDecision decision = DecideBatch(options_.batch_policy, queue_.pending_items(),
+                                             queue_.HeadEnqueueTime(), now);
+        if (decision.cut) {
+          uint64_t id = next_batch_id_++;
+          InflightBatch& batch = inflight_[id];
+          batch.requests = queue_.TakeBatch(decision.max_items);
+          batch.slot = static_cast<std::size_t>(slot);
+          batch.start = now;
+          for (auto& entry : batch.requests) batch.views.push_back(entry.request.get());
+          InstanceSlot& instance = instances_[batch.slot];
+          ++instance.inflight;
+          ++instance.batches;
+          stats_->AddInflight(static_cast<int64_t>(batch.requests.size()));
+          work.instance = instance.instance.get();
+          work.batch_id = id;
+          work.batch = batch.views;
+        } else {
+          wake = decision.wait_until;
+        }
+      }
+    }
+    if (!work.expired.empty() || !work.cancelled.empty() || work.instance != nullptr) {
+      stats_->SetQueueDepth(queue_.size());
+      return work;
+    }
+    if (auto deadline = queue_.EarliestDeadline()) wake = std::min(wake, *deadline);
+    if (wake == TimePoint::max()) {
+      cv_.Wait();
+    } else {
+      cv_.WaitFor(std::max(Duration(0), wake - now));
+    }
+  }
+}
+
+int ModelScheduler::PickInstance() {
+  int best = -1;
+  std::size_t n = instances_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t i = (round_robin_ + k) % n;
+    const InstanceSlot& slot = instances_[i];
+    if (slot.inflight >= options_.max_inflight_batches) continue;
+    if (best < 0 || slot.inflight < instances_[static_cast<std::size_t>(best)].inflight) {
+      best = static_cast<int>(i);
+    }
+  }
+  if (best >= 0) round_robin_ = (static_cast<std::size_t>(best) + 1) % n;
+  return best;
+}
+
+void ModelScheduler::Answer(std::vector<QueuedRequest> entries, const Status& status,
+                            TimePoint now) {
+  for (auto& entry : entries) {
+    if (entry.request->cancel) entry.request->cancel->SetNotifier(nullptr);
+    stats_->RecordDropped(status.code(), now - entry.enqueue_time);
+    entry.done(status);
+  }
+}
+
+void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> outputs) {
+  InflightBatch batch;
+  {
+    MutexLock lock(&mu_);
+    auto node = inflight_.extract(batch_id);
+    batch = std::move(node.mapped());
+    --instances_[batch.slot].inflight;
+    cv_.SignalAll();
+  }
+  TimePoint end = clock_->Now();
+  Duration compute = end - batch.start;
+  int64_t items = 0;
+  for (const auto& entry : batch.requests) items += entry.items;
+  stats_->RecordBatch(items, compute);
+  stats_->AddInflight(-static_cast<int64_t>(batch.requests.size()));
+  for (std::size_t i = 0; i < batch.requests.size(); ++i) {
+    QueuedRequest& entry = batch.requests[i];
+    if (entry.request->cancel) entry.request->cancel->SetNotifier(nullptr);
+    Duration queued = batch.start - entry.enqueue_time;
+    StatusOr<std::vector<Tensor>> selected =
+        i < outputs.size() ? std::move(outputs[i])
+                           : StatusOr<std::vector<Tensor>>(Internal("the backend lost a request"));
+    if (selected.ok()) selected = SelectOutputs(*entry.request, std::move(selected).value());
+    stats_->RecordCompleted(selected.ok(), entry.items, queued, compute);
+    if (!selected.ok()) {
+      entry.done(selected.status());
+      continue;
+    }
+    InferResponse response;
+    response.model_name = entry.request->model_name;
+    response.model_version = options_.model_version;
+    response.id = entry.request->id;
+    response.outputs = std::move(selected).value();
+    response.timings = {.queue_ns = queued.count(), .compute_ns = compute.count()};
+    entry.done(std::move(response));
+  }
+}
+
+}  // namespace switchyard

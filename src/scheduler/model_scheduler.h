@@ -1,0 +1,107 @@
+#pragma once
+// One model's scheduler: its bounded request queue, the dynamic batcher and the dispatcher that
+// hands each batch to an instance with a free slot (late binding: a request waits in the model's
+// queue, not in an instance's, until some instance can take work).
+//
+// Thread-safety: Submit, Poke and Shutdown may be called from any thread. One dispatcher thread
+// per model cuts batches; instances call back from their own threads.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/mutex.h"
+#include "instance/instance.h"
+#include "scheduler/batch_policy.h"
+#include "scheduler/model_stats.h"
+#include "scheduler/request_queue.h"
+#include "switchyard/clock.h"
+#include "switchyard/model_config.h"
+
+namespace switchyard {
+
+struct SchedulerOptions {
+  int queue_max_size = 512;
+  int priority_levels = 1;
+  int max_inflight_batches = 2;  // per instance
+  BatchPolicy batch_policy;
+  // The model's version, put into every response.
+  int64_t model_version = 1;
+};
+
+SchedulerOptions SchedulerOptionsFromConfig(const ModelConfig& config, int64_t version);
+
+class ModelScheduler {
+ public:
+  // REQUIRES: `instances` non-empty. `clock` and `stats` must outlive the scheduler.
+  ModelScheduler(SchedulerOptions options, std::vector<std::unique_ptr<Instance>> instances,
+                 Clock* clock, ModelStats* stats);
+  ~ModelScheduler();  // calls Shutdown()
+
+  ModelScheduler(const ModelScheduler&) = delete;
+  ModelScheduler& operator=(const ModelScheduler&) = delete;
+
+  // Queues `entry` or refuses it (ResourceExhausted when the queue is full, Unavailable after
+  // Shutdown), leaving `entry` untouched so the caller answers it.
+  Status Submit(QueuedRequest&& entry) EXCLUDES(mu_);
+
+  // Wakes the dispatcher to re-check deadlines and cancellations (used after a FakeClock moves
+  // and by cancel tokens).
+  void Poke() EXCLUDES(mu_);
+
+  // Refuses new work, answers every queued request Unavailable, waits for executing batches,
+  // and stops the dispatcher. Idempotent.
+  void Shutdown() EXCLUDES(mu_);
+
+  std::size_t queue_size() const EXCLUDES(mu_);
+  std::size_t instance_count() const { return instance_count_; }
+
+ private:
+  struct InstanceSlot {
+    std::unique_ptr<Instance> instance;
+    int inflight = 0;
+    uint64_t batches = 0;
+  };
+  struct InflightBatch {
+    std::vector<QueuedRequest> requests;
+    std::vector<InferRequest*> views;
+    std::size_t slot = 0;
+    TimePoint start;
+  };
+  // What the dispatcher does next, outside the lock.
+  struct Work {
+    std::vector<QueuedRequest> expired;
+    std::vector<QueuedRequest> cancelled;
+    Instance* instance = nullptr;  // null: no batch to execute
+    uint64_t batch_id = 0;
+    std::span<InferRequest* const> batch;
+    bool stop = false;
+  };
+
+  void DispatchLoop() EXCLUDES(mu_);
+  Work NextWork() EXCLUDES(mu_);
+  // The free instance with the fewest batches in flight, or -1.
+  int PickInstance() REQUIRES(mu_);
+  void Answer(std::vector<QueuedRequest> entries, const Status& status, TimePoint now);
+  void OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> outputs) EXCLUDES(mu_);
+
+  const SchedulerOptions options_;
+  Clock* const clock_;
+  ModelStats* const stats_;
+  const std::size_t instance_count_;
+
+  mutable Mutex mu_;
+  CondVar cv_{&mu_};
+  RequestQueue queue_ GUARDED_BY(mu_);
+  std::vector<InstanceSlot> instances_ GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, InflightBatch> inflight_ GUARDED_BY(mu_);
+  uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
+  std::size_t round_robin_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread dispatcher_;
+};
+
+}  // namespace switchyard

@@ -1,0 +1,70 @@
+#pragma once
+// A bounded queue of requests waiting for an instance: priority levels, FIFO within a level,
+// per-request deadlines. Not thread-safe: ModelScheduler guards it with its mutex. Pure logic,
+// tested with a fake clock (tests/unit/scheduler/request_queue_test.cc).
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "switchyard/clock.h"
+#include "switchyard/infer.h"
+#include "switchyard/status.h"
+
+namespace switchyard {
+
+struct QueuedRequest {
+  std::unique_ptr<InferRequest> request;
+  InferCallback done;
+  TimePoint enqueue_time;
+  TimePoint deadline = TimePoint::max();  // max: no deadline
+  int64_t items = 1;                       // batch items this request contributes
+  int level = 0;                           // 0 is the highest priority level
+};
+
+class RequestQueue {
+ public:
+  // REQUIRES: max_size >= 1, priority_levels >= 1.
+  RequestQueue(int max_size, int priority_levels);
+
+  // Accepts `entry` (moving from it) or refuses it, leaving `entry` untouched so the caller can
+  // answer it: ResourceExhausted when `max_size` requests already wait.
+  Status Push(QueuedRequest&& entry);
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  int64_t pending_items() const { return pending_items_; }
+  int max_size() const { return max_size_; }
+  // Requests waiting at each level (index 0 = highest priority).
+  std::vector<std::size_t> DepthByLevel() const;
+
+  // Enqueue time of the request that would be taken first. REQUIRES: !empty().
+  TimePoint HeadEnqueueTime() const;
+  // The earliest deadline of any waiting request, if any has one.
+  std::optional<TimePoint> EarliestDeadline() const;
+
+  // Removes and returns every request whose deadline is <= now.
+  std::vector<QueuedRequest> TakeExpired(TimePoint now);
+  // Removes and returns every request whose cancel token is set.
+  std::vector<QueuedRequest> TakeCancelled();
+  // Removes and returns everything (shutdown).
+  std::vector<QueuedRequest> TakeAll();
+
+  // Takes requests highest level first, FIFO within a level, while their items fit in
+  // `max_items`; stops at the first request that does not fit (no overtaking), but always takes
+  // at least one request if the queue is not empty.
+  std::vector<QueuedRequest> TakeBatch(int64_t max_items);
+
+ private:
+  template <typename Pred>
+  std::vector<QueuedRequest> TakeIf(Pred pred);
+
+  int max_size_;
+  std::vector<std::deque<QueuedRequest>> levels_;
+  std::size_t size_ = 0;
+  int64_t pending_items_ = 0;
+};
+
+}  // namespace switchyard

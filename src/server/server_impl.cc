@@ -1,0 +1,190 @@
+#include "server/server_impl.h"
+
+#include "fmt/format.h"
+#include "server/request_validation.h"
+#include "sim_instance.h"
+#include "spdlog/spdlog.h"
+
+namespace switchyard {
+namespace {
+
+// Maps the request's `priority` (1 = highest, 0 = default) to a queue level (0 = highest).
+StatusOr<int> PriorityLevel(int priority, int levels) {
+  if (priority == 0) return levels - 1;
+  if (priority < 0 || priority > levels) {
+    return InvalidArgument(fmt::format("priority {} is outside [1, {}] for this model", priority,
+                                       levels));
+  }
+  return priority - 1;
+}
+
+StatusOr<std::vector<std::unique_ptr<Instance>>> CreateInstances(const ModelConfig* config) {
+  if (config->backend != "sim") {
+    return Unimplemented(fmt::format(
+        "model '{}': backend '{}' is not available in this build (available: sim)", config->name,
+        config->backend));
+  }
+  // Without device placement every model runs on CPU: `per_device` instances, `auto` meaning 1.
+  int count = config->instances.per_device > 0 ? config->instances.per_device : 1;
+  std::vector<std::unique_ptr<Instance>> instances;
+  for (int i = 0; i < count; ++i) {
+    auto instance = sim::SimInstance::Create(config, i);
+    if (!instance.ok()) {
+      return InvalidArgument(fmt::format("model '{}': {}", config->name,
+                                         instance.status().message()));
+    }
+    instances.push_back(std::move(instance).value());
+  }
+  return instances;
+}
+
+}  // namespace
+
+std::string_view ModelStateName(ModelState state) {
+  switch (state) {
+    case ModelState::kLoading: return "LOADING";
+    case ModelState::kReady: return "READY";
+    case ModelState::kUnavailable: return "UNAVAILABLE";
+  }
+  return "UNKNOWN";
+}
+
+std::string_view Server::Version() { return "0.1.0"; }
+
+const std::vector<std::string>& Server::Extensions() {
+  static const std::vector<std::string> kExtensions = {"binary_tensor_data", "model_configuration",
+                                                       "parameters", "statistics"};
+  return kExtensions;
+}
+
+StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
+  auto server = std::make_unique<ServerImpl>(std::move(options));
+  RETURN_IF_ERROR(server->Load());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+ServerImpl::ServerImpl(ServerOptions options)
+    : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : SteadyClock::Get()) {}
+
+ServerImpl::~ServerImpl() { Shutdown(); }
+
+Status ServerImpl::Load() {
+  ASSIGN_OR_RETURN(std::vector<RepositoryModel> found, ScanRepository(options_.model_repository));
+  for (auto& model : found) {
+    std::string name = model.config.name;
+    ASSIGN_OR_RETURN(auto loaded, LoadModel(std::move(model)));
+    spdlog::info("model '{}' version {} ready: {} instance(s) on cpu, backend {}", name,
+                 loaded->info.version, loaded->scheduler->instance_count(),
+                 loaded->info.config->backend);
+    models_.emplace(name, std::move(loaded));
+  }
+  if (models_.empty()) {
+    spdlog::warn("the model repository '{}' holds no models", options_.model_repository);
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::LoadModel(RepositoryModel model) {
+  auto loaded = std::make_unique<LoadedModel>();
+  auto config = std::make_shared<const ModelConfig>(std::move(model.config));
+  loaded->info.config = config;
+  loaded->info.versions = model.versions;
+  loaded->info.version = model.versions.back();
+  ASSIGN_OR_RETURN(auto instances, CreateInstances(config.get()));
+  loaded->stats = std::make_unique<ModelStats>(config->name,
+                                               std::to_string(loaded->info.version), &registry_);
+  loaded->scheduler = std::make_unique<ModelScheduler>(
+      SchedulerOptionsFromConfig(*config, loaded->info.version), std::move(instances), clock_,
+      loaded->stats.get());
+  loaded->info.state = ModelState::kReady;
+  return loaded;
+}
+
+bool ServerImpl::IsReady() const {
+  if (shutting_down_.load()) return false;
+  for (const auto& [name, model] : models_) {
+    if (model->info.state != ModelState::kReady) return false;
+  }
+  return true;
+}
+
+std::vector<ModelInfo> ServerImpl::ListModels() const {
+  std::vector<ModelInfo> out;
+  for (const auto& [name, model] : models_) out.push_back(model->info);
+  return out;
+}
+
+StatusOr<const ServerImpl::LoadedModel*> ServerImpl::Find(std::string_view name,
+                                                          int64_t version) const {
+  auto it = models_.find(name);
+  if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
+  const LoadedModel* model = it->second.get();
+  if (version != -1 && version != model->info.version) {
+    return NotFound(fmt::format("model '{}' has no version {} loaded (serving version {})", name,
+                                version, model->info.version));
+  }
+  return model;
+}
+
+StatusOr<ModelInfo> ServerImpl::GetModel(std::string_view name, int64_t version) const {
+  ASSIGN_OR_RETURN(const LoadedModel* model, Find(name, version));
+  return model->info;
+}
+
+void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done) {
+  if (shutting_down_.load()) return done(Unavailable("the server is shutting down"));
+  auto found = Find(request->model_name, request->model_version);
+  if (!found.ok()) return done(found.status());
+  const LoadedModel* model = *found;
+  const ModelConfig& config = *model->info.config;
+  if (model->info.state != ModelState::kReady) {
+    return done(Unavailable(fmt::format("model '{}' is not ready", config.name)));
+  }
+  Status valid = ValidateRequest(config, request.get());
+  auto level = PriorityLevel(request->priority, config.queue.priority_levels);
+  if (valid.ok() && !level.ok()) valid = level.status();
+  if (!valid.ok()) {
+    model->stats->RecordInvalid();
+    return done(valid);
+  }
+  TimePoint now = clock_->Now();
+  QueuedRequest entry;
+  entry.enqueue_time = now;
+  if (config.queue.timeout_ms > 0) {
+    entry.deadline = now + std::chrono::milliseconds(config.queue.timeout_ms);
+  }
+  if (request->timeout_us) {
+    entry.deadline = std::min(entry.deadline, now + std::chrono::microseconds(*request->timeout_us));
+  }
+  entry.items = request->batch_size;
+  entry.level = *level;
+  entry.request = std::move(request);
+  entry.done = std::move(done);
+  Status queued = model->scheduler->Submit(std::move(entry));
+  if (!queued.ok()) {
+    model->stats->RecordDropped(queued.code(), Duration(0));
+    entry.done(queued);
+  }
+}
+
+StatusOr<std::vector<ModelStatistics>> ServerImpl::Statistics(std::string_view name,
+                                                              int64_t version) const {
+  std::vector<ModelStatistics> out;
+  if (name.empty()) {
+    for (const auto& [model_name, model] : models_) out.push_back(model->stats->Read());
+    return out;
+  }
+  ASSIGN_OR_RETURN(const LoadedModel* model, Find(name, version));
+  out.push_back(model->stats->Read());
+  return out;
+}
+
+std::string ServerImpl::MetricsText() const { return registry_.ExpositionText(); }
+
+void ServerImpl::Shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  for (auto& [name, model] : models_) model->scheduler->Shutdown();
+}
+
+}  // namespace switchyard
