@@ -25,7 +25,7 @@ class CancelToken {
   void Cancel();
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
   // Set by the queue that holds the request so it can drop it at once. Replaces any previous
-  // notifier; if already cancelled, runs `notifier` immediately.
+  // notifier (null clears it); if already cancelled, runs `notifier` immediately.
   void SetNotifier(std::function<void()> notifier);
 
  private:

@@ -20,7 +20,7 @@ void CancelToken::SetNotifier(std::function<void()> notifier) {
       return;
     }
   }
-  notifier();
+  if (notifier) notifier();
 }
 
 }  // namespace switchyard

@@ -62,8 +62,11 @@ std::vector<double> ExponentialBuckets(double start, double factor, int count);
 
 // Owns every metric. Metrics are created on first Get and live as long as the registry, so the
 // returned pointers may be cached. Getting the same name and labels again returns the same
-// object. Names must match [a-zA-Z_:][a-zA-Z0-9_:]*; label values are escaped on output.
-// Thread-safe.
+// object; label order does not matter (series are kept and written with labels sorted by name).
+// Names must match [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]* (not starting
+// with "__"; "le" is reserved for histograms); label values are escaped on output. Misuse (an
+// invalid name, one name requested as two metric types) aborts: it is a programming error.
+// A family's HELP text is the one given when it was created. Thread-safe.
 class Registry {
  public:
   Registry();

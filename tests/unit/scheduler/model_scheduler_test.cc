@@ -1,0 +1,227 @@
+#include "scheduler/model_scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+namespace switchyard {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// An instance that holds every batch until the test completes it.
+class FakeInstance final : public Instance {
+ public:
+  const std::string& name() const override { return name_; }
+  void Execute(std::span<InferRequest* const> requests, BatchDone done) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    batches_.push_back({std::vector<InferRequest*>(requests.begin(), requests.end()),
+                        std::move(done)});
+    cv_.notify_all();
+  }
+  // Waits (bounded) until `n` batches arrived; returns the sizes of all batches so far.
+  std::vector<std::size_t> WaitForBatches(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, seconds(10), [&] { return batches_.size() >= n; });
+    std::vector<std::size_t> sizes;
+    for (const auto& b : batches_) sizes.push_back(b.requests.size());
+    return sizes;
+  }
+  // Completes batch `i`, echoing each request's inputs as outputs.
+  void Complete(std::size_t i) {
+    BatchDone done;
+    std::vector<RequestOutputs> outputs;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (InferRequest* r : batches_[i].requests) {
+        std::vector<Tensor> out;
+        out.push_back({"OUT_" + r->id, DataType::kInt32, {1}, TensorData::Owned({})});
+        out.push_back({"OTHER", DataType::kInt32, {1}, TensorData::Owned({})});
+        outputs.emplace_back(std::move(out));
+      }
+      done = std::move(batches_[i].done);
+    }
+    done(std::move(outputs));
+  }
+
+ private:
+  struct Batch {
+    std::vector<InferRequest*> requests;
+    BatchDone done;
+  };
+  std::string name_ = "fake/0";
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Batch> batches_;
+};
+
+class ModelSchedulerTest : public ::testing::Test {
+ protected:
+  void Start(SchedulerOptions options) {
+    auto instance = std::make_unique<FakeInstance>();
+    instance_ = instance.get();
+    std::vector<std::unique_ptr<Instance>> instances;
+    instances.push_back(std::move(instance));
+    scheduler_ = std::make_unique<ModelScheduler>(options, std::move(instances), &clock_, &stats_);
+  }
+
+  // Submits a request; its result arrives in the returned future.
+  std::future<StatusOr<InferResponse>> Submit(const std::string& id, Status* submit_status,
+                                              TimePoint deadline = TimePoint::max(),
+                                              std::shared_ptr<CancelToken> cancel = nullptr) {
+    auto promise = std::make_shared<std::promise<StatusOr<InferResponse>>>();
+    QueuedRequest entry;
+    entry.request = std::make_unique<InferRequest>();
+    entry.request->id = id;
+    entry.request->model_name = "m";
+    entry.request->cancel = std::move(cancel);
+    entry.done = [promise](StatusOr<InferResponse> r) { promise->set_value(std::move(r)); };
+    entry.enqueue_time = clock_.Now();
+    entry.deadline = deadline;
+    *submit_status = scheduler_->Submit(std::move(entry));
+    return promise->get_future();
+  }
+
+  static SchedulerOptions Options(int64_t max_batch, int queue_size, int inflight) {
+    SchedulerOptions o;
+    o.queue_max_size = queue_size;
+    o.max_inflight_batches = inflight;
+    o.batch_policy.max_batch_size = max_batch;
+    o.batch_policy.max_queue_delay = seconds(1);  // fake time: only a full batch cuts early
+    return o;
+  }
+
+  FakeClock clock_;
+  metrics::Registry registry_;
+  ModelStats stats_{"m", "1", &registry_};
+  FakeInstance* instance_ = nullptr;
+  std::unique_ptr<ModelScheduler> scheduler_;
+};
+
+TEST_F(ModelSchedulerTest, FullBatchIsCutAndAnswered) {
+  Start(Options(4, 16, 1));
+  Status s;
+  std::vector<std::future<StatusOr<InferResponse>>> results;
+  for (int i = 0; i < 4; ++i) {
+    results.push_back(Submit("r" + std::to_string(i), &s));
+    ASSERT_TRUE(s.ok());
+  }
+  EXPECT_EQ(instance_->WaitForBatches(1), (std::vector<std::size_t>{4}));
+  instance_->Complete(0);
+  for (int i = 0; i < 4; ++i) {
+    auto r = results[i].get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->id, "r" + std::to_string(i));
+    EXPECT_EQ(r->outputs.size(), 2u);
+  }
+  ModelStatistics stats = stats_.Read();
+  EXPECT_EQ(stats.inference_stats.success.count, 4u);
+  EXPECT_EQ(stats.execution_count, 1u);
+  ASSERT_EQ(stats.batch_stats.size(), 1u);
+  EXPECT_EQ(stats.batch_stats[0].batch_size, 4u);
+}
+
+TEST_F(ModelSchedulerTest, PartialBatchWaitsForDelay) {
+  Start(Options(4, 16, 1));
+  Status s;
+  auto r = Submit("a", &s);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(r.wait_for(milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(scheduler_->queue_size(), 1u);
+  clock_.Advance(seconds(1));
+  scheduler_->Poke();
+  EXPECT_EQ(instance_->WaitForBatches(1), (std::vector<std::size_t>{1}));
+  instance_->Complete(0);
+  EXPECT_TRUE(r.get().ok());
+}
+
+TEST_F(ModelSchedulerTest, FullQueueRefusesAtOnce) {
+  Start(Options(0, 2, 1));
+  Status s;
+  auto first = Submit("busy", &s);  // taken by the only slot
+  instance_->WaitForBatches(1);
+  auto q1 = Submit("q1", &s);
+  auto q2 = Submit("q2", &s);
+  ASSERT_TRUE(s.ok());
+  auto refused = Submit("q3", &s);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(scheduler_->queue_size(), 2u);
+  // Shut down while the first batch still executes: the queued ones are answered at once.
+  std::thread stopper([&] { scheduler_->Shutdown(); });
+  EXPECT_EQ(q1.get().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(q2.get().status().code(), StatusCode::kUnavailable);
+  instance_->Complete(0);
+  stopper.join();
+  EXPECT_TRUE(first.get().ok());
+}
+
+TEST_F(ModelSchedulerTest, DeadlineExpiresWhileQueued) {
+  Start(Options(0, 8, 1));
+  Status s;
+  auto busy = Submit("busy", &s);
+  instance_->WaitForBatches(1);
+  auto waiting = Submit("late", &s, clock_.Now() + milliseconds(10));
+  ASSERT_TRUE(s.ok());
+  clock_.Advance(milliseconds(10));
+  scheduler_->Poke();
+  auto r = waiting.get();
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  instance_->Complete(0);
+  EXPECT_TRUE(busy.get().ok());
+  EXPECT_EQ(stats_.Read().inference_stats.fail.count, 1u);
+}
+
+TEST_F(ModelSchedulerTest, CancelDropsQueuedRequest) {
+  Start(Options(0, 8, 1));
+  Status s;
+  auto busy = Submit("busy", &s);
+  instance_->WaitForBatches(1);
+  auto token = std::make_shared<CancelToken>();
+  auto cancelled = Submit("gone", &s, TimePoint::max(), token);
+  ASSERT_TRUE(s.ok());
+  token->Cancel();
+  EXPECT_EQ(cancelled.get().status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(scheduler_->queue_size(), 0u);
+  instance_->Complete(0);
+  EXPECT_TRUE(busy.get().ok());
+}
+
+TEST_F(ModelSchedulerTest, ShutdownAnswersQueuedUnavailable) {
+  Start(Options(0, 8, 1));
+  Status s;
+  auto busy = Submit("busy", &s);
+  instance_->WaitForBatches(1);
+  auto queued = Submit("queued", &s);
+  std::thread stopper([&] { scheduler_->Shutdown(); });
+  EXPECT_EQ(queued.get().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(busy.wait_for(milliseconds(0)), std::future_status::timeout);  // still executing
+  instance_->Complete(0);
+  stopper.join();
+  EXPECT_TRUE(busy.get().ok());
+  Submit("after", &s);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ModelSchedulerTest, RequestedOutputsAreSelectedInOrder) {
+  Start(Options(0, 8, 1));
+  QueuedRequest entry;
+  entry.request = std::make_unique<InferRequest>();
+  entry.request->id = "x";
+  entry.request->requested_outputs = {"OTHER"};
+  std::promise<StatusOr<InferResponse>> promise;
+  entry.done = [&](StatusOr<InferResponse> r) { promise.set_value(std::move(r)); };
+  entry.enqueue_time = clock_.Now();
+  ASSERT_TRUE(scheduler_->Submit(std::move(entry)).ok());
+  instance_->WaitForBatches(1);
+  instance_->Complete(0);
+  auto r = promise.get_future().get();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->outputs.size(), 1u);
+  EXPECT_EQ(r->outputs[0].name, "OTHER");
+}
+
+}  // namespace
+}  // namespace switchyard
