@@ -1,0 +1,151 @@
+#include "sim_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace switchyard::sim {
+namespace {
+
+ModelConfig AddSubConfig(DataType type) {
+  ModelConfig config;
+  config.name = "m";
+  config.backend = "sim";
+  config.max_batch_size = 8;
+  config.inputs = {{"INPUT0", type, {4}}, {"INPUT1", type, {4}}};
+  config.outputs = {{"OUTPUT0", type, {4}}, {"OUTPUT1", type, {4}}};
+  config.parameters["function"] = type == DataType::kBytes ? "add_sub_string" : "add_sub";
+  return config;
+}
+
+template <typename T>
+Tensor Numbers(const std::string& name, DataType type, std::vector<T> values) {
+  std::vector<std::byte> bytes(values.size() * sizeof(T));
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return {name, type, {1, static_cast<int64_t>(values.size())}, TensorData::Owned(bytes)};
+}
+
+Tensor Strings(const std::string& name, std::vector<std::string> values) {
+  std::vector<std::byte> bytes;
+  for (const auto& v : values) AppendBytesElement(v, bytes);
+  return {name, DataType::kBytes, {1, static_cast<int64_t>(values.size())},
+          TensorData::Owned(bytes)};
+}
+
+template <typename T>
+std::vector<T> Values(const Tensor& t) {
+  std::vector<T> out(t.data.size() / sizeof(T));
+  std::memcpy(out.data(), t.data.bytes().data(), t.data.size());
+  return out;
+}
+
+std::vector<std::string> StringValues(const Tensor& t) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(ForEachBytesElement(t.data.bytes(), [&](std::string_view s) {
+                out.emplace_back(s);
+              }).ok());
+  return out;
+}
+
+TEST(SimModelTest, AddSubInt32) {
+  ModelConfig config = AddSubConfig(DataType::kInt32);
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok()) << params.status().ToString();
+  InferRequest request;
+  request.inputs.push_back(Numbers<int32_t>("INPUT0", DataType::kInt32, {1, 2, 3, 4}));
+  request.inputs.push_back(Numbers<int32_t>("INPUT1", DataType::kInt32, {10, 20, 30, -40}));
+  auto out = Compute(*params, config, request);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].name, "OUTPUT0");
+  EXPECT_EQ(Values<int32_t>((*out)[0]), (std::vector<int32_t>{11, 22, 33, -36}));
+  EXPECT_EQ(Values<int32_t>((*out)[1]), (std::vector<int32_t>{-9, -18, -27, 44}));
+  EXPECT_EQ((*out)[1].shape, (Shape{1, 4}));
+}
+
+TEST(SimModelTest, AddSubFp64) {
+  ModelConfig config = AddSubConfig(DataType::kFp64);
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok());
+  InferRequest request;
+  request.inputs.push_back(Numbers<double>("INPUT0", DataType::kFp64, {0.5, 1, 2, 3}));
+  request.inputs.push_back(Numbers<double>("INPUT1", DataType::kFp64, {0.25, 1, 1, 1}));
+  auto out = Compute(*params, config, request);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(Values<double>((*out)[0]), (std::vector<double>{0.75, 2, 3, 4}));
+}
+
+TEST(SimModelTest, AddSubString) {
+  ModelConfig config = AddSubConfig(DataType::kBytes);
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok());
+  InferRequest request;
+  request.inputs.push_back(Strings("INPUT0", {"1", "-2", "30", "9223372036854775807"}));
+  request.inputs.push_back(Strings("INPUT1", {"1", "2", "3", "0"}));
+  auto out = Compute(*params, config, request);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(StringValues((*out)[0]),
+            (std::vector<std::string>{"2", "0", "33", "9223372036854775807"}));
+  EXPECT_EQ(StringValues((*out)[1]), (std::vector<std::string>{"0", "-4", "27",
+                                                                "9223372036854775807"}));
+}
+
+TEST(SimModelTest, AddSubStringRejectsNonIntegers) {
+  ModelConfig config = AddSubConfig(DataType::kBytes);
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok());
+  InferRequest request;
+  request.inputs.push_back(Strings("INPUT0", {"1", "x2", "3", "4"}));
+  request.inputs.push_back(Strings("INPUT1", {"1", "2", "3", "4"}));
+  auto out = Compute(*params, config, request);
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find("x2"), std::string::npos);
+}
+
+TEST(SimModelTest, IdentityCopiesByPosition) {
+  ModelConfig config;
+  config.name = "id";
+  config.inputs = {{"IN", DataType::kBytes, {-1}}};
+  config.outputs = {{"OUT", DataType::kBytes, {-1}}};
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok());
+  InferRequest request;
+  request.inputs.push_back(Strings("IN", {"a", "bc"}));
+  auto out = Compute(*params, config, request);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)[0].name, "OUT");
+  EXPECT_EQ(StringValues((*out)[0]), (std::vector<std::string>{"a", "bc"}));
+}
+
+TEST(SimModelTest, ParametersAreValidated) {
+  ModelConfig config = AddSubConfig(DataType::kInt32);
+  config.parameters["service_time_us"] = "2000";
+  config.parameters["service_time_per_item_us"] = "50";
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok());
+  EXPECT_EQ(BatchServiceTime(*params, 4), std::chrono::microseconds(2200));
+
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"jitter", "1.5"}, {"failure_rate", "-0.1"}, {"service_time_us", "abc"},
+           {"seed", "-1"}, {"function", "multiply"}, {"unknown_knob", "1"}}) {
+    ModelConfig bad = AddSubConfig(DataType::kInt32);
+    bad.parameters[key] = value;
+    auto result = ParseSimParameters(bad);
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << key;
+    EXPECT_NE(result.status().message().find(key), std::string::npos) << key;
+  }
+}
+
+TEST(SimModelTest, SignatureMustSuitFunction) {
+  ModelConfig config = AddSubConfig(DataType::kBool);
+  EXPECT_FALSE(ParseSimParameters(config).ok());
+  config = AddSubConfig(DataType::kInt32);
+  config.outputs.pop_back();
+  EXPECT_FALSE(ParseSimParameters(config).ok());
+  config = AddSubConfig(DataType::kInt32);
+  config.inputs[1].datatype = DataType::kInt64;
+  EXPECT_FALSE(ParseSimParameters(config).ok());
+}
+
+}  // namespace
+}  // namespace switchyard::sim

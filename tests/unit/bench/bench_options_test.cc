@@ -1,0 +1,74 @@
+#include "bench/bench_options.h"
+
+#include <gtest/gtest.h>
+
+namespace switchyard::bench {
+namespace {
+
+std::vector<int> Levels(std::string_view text) {
+  auto levels = ParseConcurrency(text);
+  EXPECT_TRUE(levels.ok()) << levels.status().ToString();
+  return levels.ok() ? *levels : std::vector<int>{};
+}
+
+TEST(ParseConcurrencyTest, SingleNumber) { EXPECT_EQ(Levels("64"), std::vector<int>{64}); }
+
+TEST(ParseConcurrencyTest, ListKeepsOrder) {
+  EXPECT_EQ(Levels("1,8,64"), (std::vector<int>{1, 8, 64}));
+  EXPECT_EQ(Levels("8,1"), (std::vector<int>{8, 1}));
+}
+
+TEST(ParseConcurrencyTest, RangeIsPowersOfTwo) {
+  EXPECT_EQ(Levels("1:64"), (std::vector<int>{1, 2, 4, 8, 16, 32, 64}));
+  EXPECT_EQ(Levels("4:4"), (std::vector<int>{4}));
+}
+
+TEST(ParseConcurrencyTest, RangeEndsAtItsUpperBound) {
+  EXPECT_EQ(Levels("3:20"), (std::vector<int>{3, 6, 12, 20}));
+}
+
+TEST(ParseConcurrencyTest, RejectsBadInput) {
+  for (std::string_view bad : {"", "0", "-1", "x", "1,,2", "1,", "64:1", "1:", ":8", "1:2:4",
+                               "65537", "1.5", " 4"}) {
+    auto levels = ParseConcurrency(bad);
+    EXPECT_FALSE(levels.ok()) << "'" << bad << "'";
+    if (!levels.ok()) {
+      EXPECT_EQ(levels.status().code(), StatusCode::kInvalidArgument);
+    }
+  }
+}
+
+TEST(ParseShapeOverrideTest, NameAndDims) {
+  auto shape = ParseShapeOverride("INPUT0:3,224,224");
+  ASSERT_TRUE(shape.ok());
+  EXPECT_EQ(shape->input, "INPUT0");
+  EXPECT_EQ(shape->dims, (Shape{3, 224, 224}));
+}
+
+TEST(ParseShapeOverrideTest, LastColonSeparates) {
+  auto shape = ParseShapeOverride("ns:input:0");
+  ASSERT_TRUE(shape.ok());
+  EXPECT_EQ(shape->input, "ns:input");
+  EXPECT_EQ(shape->dims, (Shape{0}));
+}
+
+TEST(ParseShapeOverrideTest, RejectsBadInput) {
+  for (std::string_view bad : {"INPUT0", ":4", "INPUT0:", "INPUT0:-1", "INPUT0:2,x", "IN:2,"}) {
+    EXPECT_FALSE(ParseShapeOverride(bad).ok()) << "'" << bad << "'";
+  }
+}
+
+TEST(ValidateOptionsTest, DefaultsWithAModelAreValid) {
+  BenchOptions options;
+  EXPECT_FALSE(ValidateOptions(options).ok());  // no model
+  options.model = "simple";
+  EXPECT_TRUE(ValidateOptions(options).ok());
+  options.stability = 0;
+  EXPECT_FALSE(ValidateOptions(options).ok());
+  options.stability = 0.1;
+  options.max_windows = 0;
+  EXPECT_FALSE(ValidateOptions(options).ok());
+}
+
+}  // namespace
+}  // namespace switchyard::bench

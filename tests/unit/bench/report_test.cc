@@ -1,0 +1,69 @@
+#include "bench/report.h"
+
+#include <gtest/gtest.h>
+
+#include "simdjson.h"
+
+namespace switchyard::bench {
+namespace {
+
+RunInfo Info() {
+  RunInfo info;
+  info.options.model = "sim\"ple";
+  info.options.url = "http://127.0.0.1:8000";
+  info.threads = 2;
+  info.items_per_request = 1;
+  return info;
+}
+
+LevelResult Level(int concurrency, bool with_server) {
+  LevelResult level;
+  level.concurrency = concurrency;
+  level.stable = concurrency == 1;
+  level.window_rps = {900, 1000, 1050};
+  level.reported_s = 10;
+  for (int i = 1; i <= 10000; ++i) level.counters.latency_ns.Record(uint64_t(i) * 100);
+  level.counters.successes = 10000;
+  level.counters.items = 10000;
+  level.counters.http_errors[429] = 7;
+  level.counters.connection_errors = 2;
+  level.counters.first_connection_error = "UNAVAILABLE: connect: refused";
+  if (with_server) level.server = ServerSplit{10000, 5000, 12.5, 3.25};
+  return level;
+}
+
+TEST(ReportTest, JsonIsValidAndComplete) {
+  std::string json = ResultsJson(Info(), {Level(1, true), Level(64, false)});
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  EXPECT_EQ(std::string_view(root["model"]), "sim\"ple");
+  simdjson::dom::array levels = root["levels"];
+  ASSERT_EQ(levels.size(), 2u);
+  simdjson::dom::element first = levels.at(0);
+  EXPECT_EQ(int64_t(first["concurrency"]), 1);
+  EXPECT_TRUE(bool(first["stable"]));
+  EXPECT_DOUBLE_EQ(double(first["throughput_rps"]), 1000.0);
+  EXPECT_EQ(simdjson::dom::array(first["window_rps"]).size(), 3u);
+  EXPECT_NEAR(double(first["latency_us"]["p50"]), 500, 5);
+  EXPECT_NEAR(double(first["latency_us"]["p99"]), 990, 10);
+  EXPECT_EQ(int64_t(first["errors"]["total"]), 9);
+  EXPECT_EQ(int64_t(first["errors"]["by_status"]["429"]), 7);
+  EXPECT_DOUBLE_EQ(double(first["server"]["queue_us"]), 12.5);
+  EXPECT_DOUBLE_EQ(double(first["server"]["compute_infer_us"]), 3.25);
+  EXPECT_TRUE(levels.at(1)["server"].is_null());
+  EXPECT_FALSE(bool(levels.at(1)["stable"]));
+}
+
+TEST(ReportTest, TableHasARowPerLevelAndErrorDetails) {
+  std::string table = FormatTable(Info(), {Level(1, true), Level(64, false)});
+  EXPECT_NE(table.find("concurrency"), std::string::npos);
+  EXPECT_NE(table.find("1000.0"), std::string::npos);
+  EXPECT_NE(table.find("12.5"), std::string::npos);
+  EXPECT_NE(table.find("UNSTABLE"), std::string::npos);
+  EXPECT_NE(table.find("errors at concurrency 64: HTTP 429 x 7, connection x 2"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchyard::bench
