@@ -5,10 +5,13 @@
 #include "bench/bench_command.h"
 #endif
 #include "cli/serve_command.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 #include "switchyard/server.h"
 
 int main(int argc, char** argv) {
+  // Logs go to stderr; stdout carries command output (tables, plans).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("switchyard"));
   CLI::App app{"switchyard: inference serving across every GPU of a machine"};
   app.set_version_flag("--version", std::string(switchyard::Server::Version()));
   app.require_subcommand(1);

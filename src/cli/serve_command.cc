@@ -67,8 +67,10 @@ int Serve(const ServeFlags& flags) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("received {}; shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
-  http_server.Stop();
+  // Queued requests are answered 503, executing ones finish and their replies are written.
+  http_server.StopAccepting();
   (*server)->Shutdown();
+  http_server.Stop(std::chrono::seconds(5));
   return 0;
 }
 

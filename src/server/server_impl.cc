@@ -2,6 +2,7 @@
 
 #include "fmt/format.h"
 #include "server/request_validation.h"
+#include "server/warmup.h"
 #include "sim_instance.h"
 #include "spdlog/spdlog.h"
 
@@ -74,9 +75,11 @@ Status ServerImpl::Load() {
   for (auto& model : found) {
     std::string name = model.config.name;
     ASSIGN_OR_RETURN(auto loaded, LoadModel(std::move(model)));
-    spdlog::info("model '{}' version {} ready: {} instance(s) on cpu, backend {}", name,
-                 loaded->info.version, loaded->scheduler->instance_count(),
-                 loaded->info.config->backend);
+    if (loaded->info.state == ModelState::kReady) {
+      spdlog::info("model '{}' version {} ready: {} instance(s) on cpu, backend {}", name,
+                   loaded->info.version, loaded->scheduler->instance_count(),
+                   loaded->info.config->backend);
+    }
     models_.emplace(name, std::move(loaded));
   }
   if (models_.empty()) {
@@ -92,12 +95,20 @@ StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::LoadModel(Reposit
   loaded->info.versions = model.versions;
   loaded->info.version = model.versions.back();
   ASSIGN_OR_RETURN(auto instances, CreateInstances(config.get()));
+  loaded->info.state = ModelState::kReady;
+  for (auto& instance : instances) {
+    if (Status warm = WarmUp(*instance, *config); !warm.ok()) {
+      spdlog::error("model '{}' is not ready: {}", config->name, warm.message());
+      loaded->info.state = ModelState::kUnavailable;
+      loaded->info.reason = warm.message();
+      break;
+    }
+  }
   loaded->stats = std::make_unique<ModelStats>(config->name,
                                                std::to_string(loaded->info.version), &registry_);
   loaded->scheduler = std::make_unique<ModelScheduler>(
       SchedulerOptionsFromConfig(*config, loaded->info.version), std::move(instances), clock_,
       loaded->stats.get());
-  loaded->info.state = ModelState::kReady;
   return loaded;
 }
 
@@ -118,7 +129,10 @@ std::vector<ModelInfo> ServerImpl::ListModels() const {
 StatusOr<const ServerImpl::LoadedModel*> ServerImpl::Find(std::string_view name,
                                                           int64_t version) const {
   auto it = models_.find(name);
-  if (it == models_.end()) return NotFound(fmt::format("unknown model '{}'", name));
+  if (it == models_.end()) {
+    // Worded as Triton words it: client examples match on "Request for unknown model".
+    return NotFound(fmt::format("Request for unknown model: '{}' is not found", name));
+  }
   const LoadedModel* model = it->second.get();
   if (version != -1 && version != model->info.version) {
     return NotFound(fmt::format("model '{}' has no version {} loaded (serving version {})", name,
@@ -139,7 +153,8 @@ void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done
   const LoadedModel* model = *found;
   const ModelConfig& config = *model->info.config;
   if (model->info.state != ModelState::kReady) {
-    return done(Unavailable(fmt::format("model '{}' is not ready", config.name)));
+    return done(
+        Unavailable(fmt::format("model '{}' is not ready: {}", config.name, model->info.reason)));
   }
   Status valid = ValidateRequest(config, request.get());
   auto level = PriorityLevel(request->priority, config.queue.priority_levels);

@@ -36,11 +36,12 @@ Method ToMethod(bhttp::verb verb) {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, const Router* router, const HttpOptions* options,
-             std::atomic<int>* open_connections)
+             std::atomic<int>* open_connections, std::atomic<int>* unanswered)
       : stream_(std::move(socket)),
         router_(router),
         options_(options),
-        open_connections_(open_connections) {}
+        open_connections_(open_connections),
+        unanswered_(unanswered) {}
 
   ~Connection() { open_connections_->fetch_sub(1, std::memory_order_relaxed); }
 
@@ -88,6 +89,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     cancel_ = std::make_shared<CancelToken>();
     request.cancel = cancel_;
     stream_.expires_never();
+    unanswered_->fetch_add(1, std::memory_order_relaxed);
     ++pending_generation_;
     WatchForDisconnect();
     router_->Handle(std::move(request), [self = shared_from_this()](HttpReply reply) {
@@ -124,6 +126,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Send(HttpReply reply) {
     ++pending_generation_;  // the disconnect watch of this request is over
+    bool routed = cancel_ != nullptr;
     cancel_.reset();
     auto response = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(reply.status), version_ == 0 ? 11 : version_);
@@ -136,8 +139,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response->prepare_payload();
     if (head_) response->body().clear();
     bhttp::async_write(stream_, *response,
-                       [self = shared_from_this(), response, keep](beast::error_code ec,
-                                                                   std::size_t) {
+                       [self = shared_from_this(), response, keep, routed](beast::error_code ec,
+                                                                           std::size_t) {
+                         if (routed) self->unanswered_->fetch_sub(1, std::memory_order_relaxed);
                          if (ec || !keep) return self->Close();
                          self->ReadRequest();
                        });
@@ -155,7 +159,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Router* const router_;
   const HttpOptions* const options_;
   std::atomic<int>* const open_connections_;
-  std::shared_ptr<CancelToken> cancel_;
+  std::atomic<int>* const unanswered_;  // requests routed whose reply is not yet written
+  std::shared_ptr<CancelToken> cancel_;  // set while a routed request awaits its reply
   uint64_t pending_generation_ = 0;
   bool keep_alive_ = true;
   bool head_ = false;
@@ -200,8 +205,20 @@ class HttpServer::Impl {
 
   uint16_t port() const { return port_; }
 
-  void Stop() {
+  void StopAccepting() {
+    asio::post(*contexts_[0], [this] {
+      beast::error_code ignored;
+      acceptor_->close(ignored);
+    });
+  }
+
+  void Stop(std::chrono::milliseconds drain) {
     if (threads_.empty()) return;
+    // Bounded wait for replies still being produced or written.
+    auto give_up = std::chrono::steady_clock::now() + drain;
+    while (unanswered_.load() > 0 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     guards_.clear();
     for (auto& context : contexts_) context->stop();
     for (auto& thread : threads_) thread.join();
@@ -227,7 +244,8 @@ class HttpServer::Impl {
           socket.set_option(tcp::no_delay(true), ec);
           auto executor = socket.get_executor();
           asio::post(executor, [connection = std::make_shared<Connection>(
-                                    std::move(socket), router_, &options_, &open_connections_)] {
+                                    std::move(socket), router_, &options_, &open_connections_,
+                                    &unanswered_)] {
             connection->Start();
           });
         }
@@ -240,6 +258,7 @@ class HttpServer::Impl {
   const Router* const router_;
   // Declared before the contexts: connections destroyed with a context still update it.
   std::atomic<int> open_connections_{0};
+  std::atomic<int> unanswered_{0};
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::optional<tcp::acceptor> acceptor_;
@@ -257,6 +276,8 @@ Status HttpServer::Start() { return impl_->Start(); }
 
 uint16_t HttpServer::port() const { return impl_->port(); }
 
-void HttpServer::Stop() { impl_->Stop(); }
+void HttpServer::StopAccepting() { impl_->StopAccepting(); }
+
+void HttpServer::Stop(std::chrono::milliseconds drain) { impl_->Stop(drain); }
 
 }  // namespace switchyard::http

@@ -5,6 +5,7 @@
 //
 // Thread-safety: Start and Stop from one controlling thread; port() from any.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,8 +34,11 @@ class HttpServer {
   Status Start();
   // The port actually bound (useful with port 0). REQUIRES: Start() succeeded.
   uint16_t port() const;
-  // Stops accepting, closes connections and joins the I/O threads. Idempotent.
-  void Stop();
+  // Closes the listening socket; open connections go on being served.
+  void StopAccepting();
+  // Waits up to `drain` for every request already read to have its reply written, then closes
+  // all connections and joins the I/O threads. Idempotent.
+  void Stop(std::chrono::milliseconds drain = std::chrono::milliseconds(0));
 
  private:
   class Impl;

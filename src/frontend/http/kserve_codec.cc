@@ -1,1 +1,529 @@
-// Placeholder: being written.
+// The decoding half of kserve_codec.h; the encoding half is kserve_encode.cc.
+
+#include "frontend/http/kserve_codec.h"
+
+#include <simdjson.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "fmt/format.h"
+
+namespace switchyard::http {
+namespace {
+
+namespace dom = simdjson::dom;
+using simdjson::SUCCESS;
+
+static_assert(std::endian::native == std::endian::little,
+              "tensor bytes are little-endian and copied as they lie in memory");
+
+// JSON headers up to this size are parsed with a per-thread parser that keeps its buffers;
+// larger ones get a parser of their own so that no thread holds on to a large allocation.
+constexpr std::size_t kReusedParserLimit = 1 << 20;
+
+// Client text quoted in an error message, cut short so an error stays small.
+std::string Quote(std::string_view text) {
+  constexpr std::size_t kMax = 64;
+  if (text.size() <= kMax) return fmt::format("'{}'", text);
+  return fmt::format("'{}...'", text.substr(0, kMax));
+}
+
+// `element` as compact JSON text, cut short for an error message.
+std::string Minified(dom::element element) { return simdjson::minify(element).substr(0, 64); }
+
+// `*out` = the member `key` of `object`; false if there is none.
+bool Find(dom::object object, std::string_view key, dom::element* out) {
+  return object.at_key(key).get(*out) == SUCCESS;
+}
+
+// `*out` = `element` as a T (dom::object, dom::array, std::string_view or bool), or an error
+// naming `field` and the `expected` JSON type.
+template <typename T>
+Status Get(dom::element element, std::string_view field, std::string_view expected, T* out) {
+  if (element.get<T>().get(*out) != SUCCESS) {
+    return InvalidArgument(fmt::format("{}: expected {}", field, expected));
+  }
+  return Status::Ok();
+}
+Status GetObject(dom::element e, std::string_view field, dom::object* out) {
+  return Get(e, field, "an object", out);
+}
+Status GetArray(dom::element e, std::string_view field, dom::array* out) {
+  return Get(e, field, "an array", out);
+}
+Status GetString(dom::element e, std::string_view field, std::string_view* out) {
+  return Get(e, field, "a string", out);
+}
+Status GetBool(dom::element e, std::string_view field, bool* out) {
+  return Get(e, field, "true or false", out);
+}
+
+// A JSON integer in [min, int64 max].
+Status GetInt(dom::element element, std::string_view field, int64_t min, int64_t* out) {
+  if (element.get_int64().get(*out) != SUCCESS || *out < min) {
+    return InvalidArgument(
+        fmt::format("{}: expected an integer >= {}, got {}", field, min, Minified(element)));
+  }
+  return Status::Ok();
+}
+
+// Converts a JSON number to the integer type T; false if it is not a number, not integral or
+// out of T's range.
+template <typename T>
+bool ToInteger(dom::element element, T* out) {
+  switch (element.type()) {
+    case dom::element_type::INT64: {
+      int64_t value = 0;
+      if (element.get_int64().get(value) != SUCCESS || !std::in_range<T>(value)) return false;
+      *out = static_cast<T>(value);
+      return true;
+    }
+    case dom::element_type::UINT64: {
+      uint64_t value = 0;
+      if (element.get_uint64().get(value) != SUCCESS || !std::in_range<T>(value)) return false;
+      *out = static_cast<T>(value);
+      return true;
+    }
+    case dom::element_type::DOUBLE: {  // accepted when integral: 2.0 or 1e3
+      double value = 0;
+      if (element.get_double().get(value) != SUCCESS || value != std::trunc(value)) return false;
+      const double limit = std::ldexp(1.0, 63);
+      if (std::is_signed_v<T> ? (value < -limit || value >= limit)
+                              : (value < 0 || value >= 2 * limit)) {
+        return false;
+      }
+      using Wide = std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>;
+      auto wide = static_cast<Wide>(value);
+      if (!std::in_range<T>(wide)) return false;
+      *out = static_cast<T>(wide);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// Converts a JSON number to float or double; false if it is not a number or overflows T.
+template <typename T>
+bool ToFloating(dom::element element, T* out) {
+  double value = 0;
+  switch (element.type()) {
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE:
+      if (element.get_double().get(value) != SUCCESS) return false;
+      break;
+    default:
+      return false;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    // The smallest magnitude that rounds to infinity as a float: FLT_MAX plus half an ulp.
+    const double overflow = std::ldexp(2.0 - std::ldexp(1.0, -24), 127);
+    if (std::abs(value) >= overflow) return false;
+  }
+  *out = static_cast<T>(value);
+  return true;
+}
+
+template <typename T>
+void AppendValue(T value, std::vector<std::byte>& out) {
+  std::byte raw[sizeof(T)];
+  std::memcpy(raw, &value, sizeof(T));
+  out.insert(out.end(), raw, raw + sizeof(T));
+}
+
+// Collects the leaves of a (possibly nested) JSON `data` array into tensor bytes, row-major.
+// Stops at the first element past `expected`, so a short shape cannot make it buffer a lot.
+// Recursion depth is bounded by the parser's maximum nesting depth (simdjson's default, 1024).
+class DataReader {
+ public:
+  DataReader(const Tensor& tensor, std::string_view field, int64_t expected)
+      : tensor_(tensor), field_(field), expected_(expected) {}
+
+  Status Read(dom::element data) {
+    dom::array children;
+    if (data.get_array().get(children) != SUCCESS) return ReadLeaf(data);
+    for (dom::element child : children) RETURN_IF_ERROR(Read(child));
+    return Status::Ok();
+  }
+
+  int64_t count() const { return count_; }
+  std::vector<std::byte> TakeBytes() { return std::move(bytes_); }
+
+ private:
+  Status ReadLeaf(dom::element leaf) {
+    if (count_ == expected_) {
+      return InvalidArgument(fmt::format("{}: more than the {} elements of shape {}", field_,
+                                         expected_, ShapeToString(tensor_.shape)));
+    }
+    if (!Append(leaf)) {
+      return InvalidArgument(fmt::format("{}[{}]: {} is not a valid {} value", field_, count_,
+                                         Minified(leaf), DataTypeName(tensor_.datatype)));
+    }
+    ++count_;
+    return Status::Ok();
+  }
+
+  template <typename T>
+  bool AppendInteger(dom::element leaf) {
+    T value;
+    if (!ToInteger(leaf, &value)) return false;
+    AppendValue(value, bytes_);
+    return true;
+  }
+
+  template <typename T>
+  bool AppendFloating(dom::element leaf) {
+    T value;
+    if (!ToFloating(leaf, &value)) return false;
+    AppendValue(value, bytes_);
+    return true;
+  }
+
+  bool Append(dom::element leaf) {
+    switch (tensor_.datatype) {
+      case DataType::kBool: {
+        bool value = false;
+        if (leaf.get_bool().get(value) != SUCCESS) return false;
+        bytes_.push_back(std::byte{value});
+        return true;
+      }
+      case DataType::kUint8:
+        return AppendInteger<uint8_t>(leaf);
+      case DataType::kUint16:
+        return AppendInteger<uint16_t>(leaf);
+      case DataType::kUint32:
+        return AppendInteger<uint32_t>(leaf);
+      case DataType::kUint64:
+        return AppendInteger<uint64_t>(leaf);
+      case DataType::kInt8:
+        return AppendInteger<int8_t>(leaf);
+      case DataType::kInt16:
+        return AppendInteger<int16_t>(leaf);
+      case DataType::kInt32:
+        return AppendInteger<int32_t>(leaf);
+      case DataType::kInt64:
+        return AppendInteger<int64_t>(leaf);
+      case DataType::kFp32:
+        return AppendFloating<float>(leaf);
+      case DataType::kFp64:
+        return AppendFloating<double>(leaf);
+      case DataType::kBytes: {
+        std::string_view value;
+        if (leaf.get_string().get(value) != SUCCESS) return false;
+        AppendBytesElement(value, bytes_);
+        return true;
+      }
+      case DataType::kFp16:
+      case DataType::kBf16:
+        return false;  // rejected before reading
+    }
+    return false;
+  }
+
+  const Tensor& tensor_;
+  std::string_view field_;
+  int64_t expected_;
+  int64_t count_ = 0;
+  std::vector<std::byte> bytes_;
+};
+
+// OK when `bytes` hold exactly the elements of `tensor`'s shape. (Tensor::Validate computes
+// count * size without an overflow check, so the fixed-size case is checked here.)
+Status CheckBinarySize(const Tensor& tensor, int64_t count, std::size_t bytes,
+                       std::string_view field) {
+  if (tensor.datatype == DataType::kBytes) {
+    Status valid = tensor.Validate();
+    if (!valid.ok()) return InvalidArgument(fmt::format("{}: {}", field, valid.message()));
+    return Status::Ok();
+  }
+  const std::size_t element_size = DataTypeSize(tensor.datatype);
+  if (static_cast<uint64_t>(count) > bytes / element_size || count * element_size != bytes) {
+    return InvalidArgument(fmt::format(
+        "{}: shape {} of {} needs {} elements of {} bytes, got {} bytes", field,
+        ShapeToString(tensor.shape), DataTypeName(tensor.datatype), count, element_size, bytes));
+  }
+  return Status::Ok();
+}
+
+// The state of one decode: the body's binary section and how much of it inputs have taken.
+struct BodyReader {
+  std::string_view json;
+  std::span<const std::byte> binary;
+  std::size_t binary_used = 0;
+};
+
+Status DecodeShape(dom::element element, std::string_view field, Shape* shape) {
+  dom::array dims;
+  RETURN_IF_ERROR(GetArray(element, field, &dims));
+  std::size_t i = 0;
+  for (dom::element dim : dims) {
+    int64_t value = 0;
+    RETURN_IF_ERROR(GetInt(dim, fmt::format("{}[{}]", field, i++), 0, &value));
+    shape->push_back(value);
+  }
+  return Status::Ok();
+}
+
+Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Tensor* tensor) {
+  const std::string field = fmt::format("inputs[{}]", index);
+  dom::object input;
+  RETURN_IF_ERROR(GetObject(element, field, &input));
+  dom::element value;
+  std::string_view text;
+  if (!Find(input, "name", &value)) return InvalidArgument(field + ".name: required");
+  RETURN_IF_ERROR(GetString(value, field + ".name", &text));
+  tensor->name = text;
+  if (!Find(input, "datatype", &value)) return InvalidArgument(field + ".datatype: required");
+  RETURN_IF_ERROR(GetString(value, field + ".datatype", &text));
+  std::optional<DataType> datatype = ParseDataType(text);
+  if (!datatype) {
+    return InvalidArgument(fmt::format("{}.datatype: unknown datatype {}", field, Quote(text)));
+  }
+  tensor->datatype = *datatype;
+  if (!Find(input, "shape", &value)) return InvalidArgument(field + ".shape: required");
+  RETURN_IF_ERROR(DecodeShape(value, field + ".shape", &tensor->shape));
+  const int64_t count = ElementCount(tensor->shape);
+  if (count < 0) {
+    return InvalidArgument(
+        fmt::format("{}.shape: {} has too many elements", field, ShapeToString(tensor->shape)));
+  }
+
+  std::optional<int64_t> binary_size;
+  if (Find(input, "parameters", &value)) {
+    dom::object parameters;
+    RETURN_IF_ERROR(GetObject(value, field + ".parameters", &parameters));
+    if (Find(parameters, "binary_data_size", &value)) {
+      binary_size.emplace();
+      RETURN_IF_ERROR(GetInt(value, field + ".parameters.binary_data_size", 0, &*binary_size));
+    }
+  }
+  const bool has_data = Find(input, "data", &value);
+  if (binary_size) {
+    if (has_data) {
+      return InvalidArgument(field + ": has both data and parameters.binary_data_size");
+    }
+    const std::size_t left = body.binary.size() - body.binary_used;
+    if (static_cast<uint64_t>(*binary_size) > left) {
+      return InvalidArgument(fmt::format(
+          "{}.parameters.binary_data_size: {} bytes, but only {} bytes of binary data are left",
+          field, *binary_size, left));
+    }
+    auto bytes = body.binary.subspan(body.binary_used, static_cast<std::size_t>(*binary_size));
+    body.binary_used += bytes.size();
+    tensor->data = TensorData::Borrowed(bytes);
+    return CheckBinarySize(*tensor, count, bytes.size(), field);
+  }
+  if (!has_data) {
+    return InvalidArgument(field + ": needs data or parameters.binary_data_size");
+  }
+  if (!IsJsonRepresentable(tensor->datatype)) {
+    return InvalidArgument(fmt::format(
+        "{}.data: {} cannot be sent as JSON; send it with the binary tensor data extension "
+        "(parameters.binary_data_size)",
+        field, DataTypeName(tensor->datatype)));
+  }
+  // Every element takes at least one byte of JSON: a larger count cannot match.
+  const std::string data_field = field + ".data";
+  if (static_cast<uint64_t>(count) > body.json.size()) {
+    return InvalidArgument(
+        fmt::format("{}: shape {} needs {} elements, more than the request holds", data_field,
+                    ShapeToString(tensor->shape), count));
+  }
+  DataReader reader(*tensor, data_field, count);
+  RETURN_IF_ERROR(reader.Read(value));
+  if (reader.count() != count) {
+    return InvalidArgument(fmt::format("{}: {} elements, but shape {} needs {}", data_field,
+                                       reader.count(), ShapeToString(tensor->shape), count));
+  }
+  tensor->data = TensorData::Owned(reader.TakeBytes());
+  return Status::Ok();
+}
+
+Status DecodeParameters(dom::element element, InferRequest& request, OutputEncoding& encoding) {
+  dom::object parameters;
+  RETURN_IF_ERROR(GetObject(element, "parameters", &parameters));
+  dom::element value;
+  int64_t number = 0;
+  if (Find(parameters, "priority", &value)) {
+    RETURN_IF_ERROR(GetInt(value, "parameters.priority", 0, &number));
+    if (number > std::numeric_limits<int>::max()) {
+      return InvalidArgument(fmt::format("parameters.priority: {} is too large", number));
+    }
+    request.priority = static_cast<int>(number);
+  }
+  if (Find(parameters, "timeout", &value)) {
+    RETURN_IF_ERROR(GetInt(value, "parameters.timeout", 1, &number));
+    request.timeout_us = number;
+  }
+  if (Find(parameters, "binary_data_output", &value)) {
+    RETURN_IF_ERROR(GetBool(value, "parameters.binary_data_output", &encoding.all_binary));
+  }
+  return Status::Ok();
+}
+
+Status DecodeOutputs(dom::element element, InferRequest& request, OutputEncoding& encoding) {
+  dom::array outputs;
+  RETURN_IF_ERROR(GetArray(element, "outputs", &outputs));
+  std::size_t index = 0;
+  for (dom::element output_element : outputs) {
+    const std::string field = fmt::format("outputs[{}]", index++);
+    dom::object output;
+    RETURN_IF_ERROR(GetObject(output_element, field, &output));
+    dom::element value;
+    std::string_view name;
+    if (!Find(output, "name", &value)) return InvalidArgument(field + ".name: required");
+    RETURN_IF_ERROR(GetString(value, field + ".name", &name));
+    request.requested_outputs.emplace_back(name);
+    if (!Find(output, "parameters", &value)) continue;
+    dom::object parameters;
+    RETURN_IF_ERROR(GetObject(value, field + ".parameters", &parameters));
+    if (Find(parameters, "binary_data", &value)) {
+      bool binary = false;
+      RETURN_IF_ERROR(GetBool(value, field + ".parameters.binary_data", &binary));
+      encoding.binary_by_name[std::string(name)] = binary;
+    }
+  }
+  return Status::Ok();
+}
+
+Status DecodeDocument(dom::element root, BodyReader& body, DecodedInferRequest& decoded) {
+  InferRequest& request = *decoded.request;
+  dom::object document;
+  if (root.get_object().get(document) != SUCCESS) {
+    return InvalidArgument("request: expected a JSON object");
+  }
+  dom::element value;
+  if (Find(document, "id", &value)) {
+    std::string_view id;
+    RETURN_IF_ERROR(GetString(value, "id", &id));
+    request.id = id;
+  }
+  if (Find(document, "parameters", &value)) {
+    RETURN_IF_ERROR(DecodeParameters(value, request, decoded.output_encoding));
+  }
+  if (!Find(document, "inputs", &value)) return InvalidArgument("inputs: required");
+  dom::array inputs;
+  RETURN_IF_ERROR(GetArray(value, "inputs", &inputs));
+  request.inputs.reserve(inputs.size());
+  for (dom::element input : inputs) {
+    Tensor& tensor = request.inputs.emplace_back();
+    RETURN_IF_ERROR(DecodeInput(input, request.inputs.size() - 1, body, &tensor));
+  }
+  if (body.binary_used != body.binary.size()) {
+    return InvalidArgument(
+        fmt::format("binary data: the body holds {} bytes after the JSON header, but the inputs' "
+                    "parameters.binary_data_size add up to {}",
+                    body.binary.size(), body.binary_used));
+  }
+  if (Find(document, "outputs", &value)) {
+    RETURN_IF_ERROR(DecodeOutputs(value, request, decoded.output_encoding));
+  }
+  return Status::Ok();
+}
+
+// A body that is only the raw bytes of the model's single input (json_length 0).
+Status DecodeRawBody(const ModelConfig& model, InferRequest& request) {
+  if (model.inputs.size() != 1) {
+    return InvalidArgument(fmt::format(
+        "Inference-Header-Content-Length: 0 (a body of raw tensor bytes) needs a model with "
+        "exactly one input; model '{}' has {}",
+        model.name, model.inputs.size()));
+  }
+  const TensorSpec& spec = model.inputs.front();
+  Tensor& tensor = request.inputs.emplace_back();
+  tensor.name = spec.name;
+  tensor.datatype = spec.datatype;
+  if (model.max_batch_size > 0) tensor.shape.push_back(1);
+  tensor.shape.insert(tensor.shape.end(), spec.dims.begin(), spec.dims.end());
+  auto bytes = std::as_bytes(std::span(request.payload.data(), request.payload.size()));
+  tensor.data = TensorData::Borrowed(bytes);
+
+  int64_t* variable = nullptr;
+  int64_t fixed = 1;  // product of the other dimensions
+  for (int64_t& dim : tensor.shape) {
+    if (dim >= 0) {
+      fixed = dim == 0 || fixed <= std::numeric_limits<int64_t>::max() / dim ? fixed * dim : -1;
+      if (fixed < 0) break;
+    } else if (variable == nullptr) {
+      variable = &dim;
+    } else {
+      return InvalidArgument(
+          fmt::format("input '{}': a raw tensor body cannot resolve shape {} with more than one -1",
+                      spec.name, ShapeToString(tensor.shape)));
+    }
+  }
+  if (variable != nullptr) {
+    int64_t elements = 0;
+    if (tensor.datatype == DataType::kBytes) {
+      StatusOr<int64_t> counted = CountBytesElements(bytes);
+      if (!counted.ok()) {
+        return InvalidArgument(
+            fmt::format("input '{}': {}", spec.name, counted.status().message()));
+      }
+      elements = *counted;
+    } else {
+      elements = static_cast<int64_t>(bytes.size() / DataTypeSize(tensor.datatype));
+    }
+    if (fixed <= 0 || elements % fixed != 0) {
+      return InvalidArgument(
+          fmt::format("input '{}': {} elements in the raw tensor body do not fill shape {}",
+                      spec.name, elements, ShapeToString(tensor.shape)));
+    }
+    *variable = elements / fixed;
+  }
+  const int64_t count = ElementCount(tensor.shape);
+  if (count < 0) {
+    return InvalidArgument(fmt::format("input '{}': shape {} has too many elements", spec.name,
+                                       ShapeToString(tensor.shape)));
+  }
+  return CheckBinarySize(tensor, count, bytes.size(), fmt::format("input '{}'", spec.name));
+}
+
+}  // namespace
+
+StatusOr<DecodedInferRequest> DecodeInferRequest(std::string body,
+                                                 std::optional<std::size_t> json_length,
+                                                 const ModelConfig& model) {
+  DecodedInferRequest decoded;
+  decoded.request = std::make_unique<InferRequest>();
+  // The payload is moved first and never again: binary tensors borrow from its buffer.
+  InferRequest& request = *decoded.request;
+  request.payload = std::move(body);
+  const std::string& payload = request.payload;
+  if (json_length && *json_length > payload.size()) {
+    return InvalidArgument(
+        fmt::format("Inference-Header-Content-Length: {} is larger than the body ({} bytes)",
+                    *json_length, payload.size()));
+  }
+  if (json_length == 0u) {
+    RETURN_IF_ERROR(DecodeRawBody(model, request));
+    decoded.output_encoding.all_binary = true;
+    return decoded;
+  }
+  BodyReader reader;
+  reader.json = std::string_view(payload).substr(0, json_length.value_or(payload.size()));
+  reader.binary = std::as_bytes(std::span(payload)).subspan(reader.json.size());
+
+  // simdjson reads up to SIMDJSON_PADDING bytes past the document: parse() with
+  // realloc_if_needed copies the JSON header (only) into the parser's padded buffer.
+  thread_local dom::parser reused_parser;
+  dom::parser own_parser;
+  dom::parser& parser = reader.json.size() <= kReusedParserLimit ? reused_parser : own_parser;
+  dom::element root;
+  auto error = parser.parse(reader.json.data(), reader.json.size(), true).get(root);
+  if (error != SUCCESS) {
+    return InvalidArgument(
+        fmt::format("request: invalid JSON: {}", simdjson::error_message(error)));
+  }
+  RETURN_IF_ERROR(DecodeDocument(root, reader, decoded));
+  return decoded;
+}
+
+}  // namespace switchyard::http

@@ -1,7 +1,8 @@
 #pragma once
 // KServe v2 inference request/response bodies over HTTP: JSON tensors (nested or flat) and the
-// binary tensor data extension, in both directions. Pure functions, no I/O: unit-tested and
-// fuzzed (tests/fuzz/fuzz_infer_request.cc).
+// binary tensor data extension, in both directions. Pure functions, no I/O, no exceptions:
+// unit-tested and fuzzed (tests/fuzz/fuzz_infer_request.cc). Decoding is in kserve_codec.cc,
+// encoding in kserve_encode.cc. Thread-safe (the decoder keeps a per-thread JSON parser).
 
 #include <cstddef>
 #include <map>
@@ -19,6 +20,7 @@ namespace switchyard::http {
 struct OutputEncoding {
   bool all_binary = false;                     // request `parameters.binary_data_output: true`
   std::map<std::string, bool> binary_by_name;  // output `parameters.binary_data`
+  // The output's own `binary_data` if it was given, else `all_binary`.
   bool IsBinary(const std::string& output_name) const;
 };
 
@@ -35,6 +37,17 @@ struct DecodedInferRequest {
 // core validates inputs against it).
 // Errors are InvalidArgument with a message naming the field (bad JSON, unknown datatype,
 // data that does not match shape, FP16/BF16 as JSON, binary_data_size past the body, ...).
+//
+// JSON `data` may be nested or flat; only the element count is checked against the shape.
+// Integer types take JSON integers, or integral numbers such as 2.0, within the type's range;
+// FP32/FP64 take any JSON number that the type can hold (1e39 is not an FP32); BOOL takes
+// true/false; BYTES takes strings. Inputs with `parameters.binary_data_size` take that many
+// bytes of the binary section, in input order, and must use it all. Request parameters read:
+// `priority` (int >= 0), `timeout` (µs, int > 0), `binary_data_output` (bool); others are
+// ignored. json_length 0: the body is the model's single input (shape [1, dims...] when the
+// model batches, else dims; one -1 dim is resolved from the body size) and every output is
+// sent binary. On success every input tensor is well-formed (Tensor::Validate passes).
+// The request must stay where it is allocated (it is): borrowed tensors point into `payload`.
 StatusOr<DecodedInferRequest> DecodeInferRequest(std::string body,
                                                  std::optional<std::size_t> json_length,
                                                  const ModelConfig& model);
@@ -47,8 +60,12 @@ struct EncodedBody {
 
 // Encodes a response. Outputs that `encoding` marks binary are appended after the JSON with
 // `parameters.binary_data_size`; the rest go as flat JSON arrays. FP16/BF16 outputs are always
-// sent binary. Fails (InvalidArgument) only for a BYTES output element that is not valid UTF-8
-// and was asked for as JSON.
+// sent binary. Floating-point values are written as the shortest text that reads back the same;
+// NaN and infinities as NaN, Infinity and -Infinity (not JSON, but what Python's json module and
+// so tritonclient read). BYTES elements are JSON strings. json_length is set iff some output is
+// binary. Fails with InvalidArgument for a BYTES output element that is not valid UTF-8 and was
+// asked for as JSON, and with Internal for an output whose bytes do not match its shape (a
+// backend bug).
 StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
                                           const OutputEncoding& encoding);
 

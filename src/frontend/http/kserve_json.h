@@ -4,6 +4,7 @@
 // repository index. Pure functions.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "switchyard/server.h"
@@ -12,23 +13,37 @@
 namespace switchyard::http {
 
 // {"name","version","extensions":[...]}
-std::string ServerMetadataJson();
+std::string ServerMetadataJson(std::string_view name, std::string_view version,
+                               const std::vector<std::string>& extensions);
+// The same for this server (Server::kName, Server::Version(), Server::Extensions()). Inline so
+// that the codec library does not need the server library, which defines those.
+inline std::string ServerMetadataJson() {
+  return ServerMetadataJson(Server::kName, Server::Version(), Server::Extensions());
+}
 
-// {"name","versions":[...],"platform","inputs":[{"name","datatype","shape"}],"outputs":[...]}
-// Shapes include the batch dimension as -1 when the model batches; variable dims are -1.
+// {"name","versions":["1",...],"platform","inputs":[{"name","datatype","shape"}],"outputs":[...]}
+// "platform" is the backend name (e.g. "sim"). Shapes include the batch dimension as -1 when
+// the model batches; variable dims are -1. A null model.config reads as an empty config.
 std::string ModelMetadataJson(const ModelInfo& model);
 
-// Triton-style config: name, platform, backend, max_batch_size, input/output (name, data_type
-// "TYPE_FP32", dims), dynamic_batching (max_queue_delay_microseconds, preferred_batch_size),
-// instance_group, parameters.
+// Triton-style config: {"name","platform" (= backend),"backend","max_batch_size",
+// "input":[{"name","data_type":"TYPE_FP32","dims":[...]}] (dims without the batch dimension),
+// "output":[...], "dynamic_batching":{"max_queue_delay_microseconds","preferred_batch_size"}
+// (only when max_batch_size > 0), "instance_group":[{"count","kind":"KIND_CPU"|"KIND_GPU"
+// [,"gpus":[...]]}] (count: instances per device, 1 for auto), "parameters":{k:{"string_value"}}}.
+// All numbers are JSON numbers.
 std::string ModelConfigJson(const ModelInfo& model);
 
 // {"model_stats":[{name, version, last_inference, inference_count, execution_count,
-//   inference_stats:{success,fail,queue,compute_input,compute_infer,compute_output:{count,ns}},
-//   batch_stats:[{batch_size, compute_input, compute_infer, compute_output}]}]}
+//   inference_stats:{success,fail,queue,compute_input,compute_infer,compute_output,cache_hit,
+//   cache_miss:{count,ns}}, batch_stats:[{batch_size, compute_input, compute_infer,
+//   compute_output}]}]}
+// Versions are strings, counts and ns JSON numbers; cache_hit and cache_miss are always zero
+// (no response cache) but present, as Triton writes them.
 std::string StatisticsJson(const std::vector<ModelStatistics>& stats);
 
-// [{"name","version","state","reason"}] for POST /v2/repository/index.
+// [{"name","version","state","reason"}] for POST /v2/repository/index. version is a string;
+// state is "READY", "LOADING" or "UNAVAILABLE"; reason is "" when there is none.
 std::string RepositoryIndexJson(const std::vector<ModelInfo>& models);
 
 }  // namespace switchyard::http

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "fmt/format.h"
+#include "simdjson.h"
 #include "frontend/http/dashboard.h"
 #include "frontend/http/kserve_codec.h"
 #include "frontend/http/kserve_json.h"
@@ -82,9 +83,7 @@ void Router::Handle(HttpRequest request, ReplyFn reply) const {
     HandleModel(std::move(request), path.substr(std::string_view("/v2/models").size()),
                 std::move(reply));
   } else if (path == "/v2/repository/index") {
-    if (Expect(Method::kPost, request, reply)) {
-      reply(JsonReply(RepositoryIndexJson(server_->ListModels())));
-    }
+    if (Expect(Method::kPost, request, reply)) HandleRepositoryIndex(request, reply);
   } else if (path == "/metrics") {
     if (Expect(Method::kGet, request, reply)) {
       HttpReply metrics;
@@ -102,6 +101,28 @@ void Router::Handle(HttpRequest request, ReplyFn reply) const {
   } else {
     reply(NotFoundReply(path));
   }
+}
+
+void Router::HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& reply) const {
+  // Body: optional {"repository_name"?: string, "ready"?: bool}; ready: true lists ready models.
+  bool only_ready = false;
+  if (!request.body.empty()) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(request.body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+      return reply(ErrorReply(InvalidArgument("repository index: the body must be a JSON object")));
+    }
+    simdjson::dom::element ready;
+    if (doc["ready"].get(ready) == simdjson::SUCCESS &&
+        ready.get_bool().get(only_ready) != simdjson::SUCCESS) {
+      return reply(ErrorReply(InvalidArgument("repository index: 'ready' must be a boolean")));
+    }
+  }
+  std::vector<ModelInfo> models = server_->ListModels();
+  if (only_ready) {
+    std::erase_if(models, [](const ModelInfo& m) { return m.state != ModelState::kReady; });
+  }
+  reply(JsonReply(RepositoryIndexJson(models)));
 }
 
 void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const {

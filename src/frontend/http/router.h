@@ -19,6 +19,7 @@ class Router {
   void Handle(HttpRequest request, ReplyFn reply) const;
 
  private:
+  void HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& reply) const;
   // Routes under /v2/models/{name}[/versions/{v}]/...
   void HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const;
   void HandleInfer(HttpRequest request, const std::string& model, int64_t version,

@@ -1,0 +1,204 @@
+#include "bench/bench_command.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "bench/arrival.h"
+#include "bench/bench_options.h"
+#include "bench/http_client.h"
+#include "bench/level_runner.h"
+#include "bench/model_metadata.h"
+#include "bench/report.h"
+#include "bench/server_stats.h"
+#include "fmt/format.h"
+
+namespace switchyard::bench {
+namespace {
+
+constexpr auto kControlTimeout = std::chrono::seconds(10);
+
+// The command line as typed, before parsing into BenchOptions.
+struct RawOptions {
+  std::string concurrency = "1";
+  std::string format = "json";
+  std::vector<std::string> shapes;
+};
+
+Status FinishOptions(const RawOptions& raw, BenchOptions& options) {
+  ASSIGN_OR_RETURN(options.concurrency, ParseConcurrency(raw.concurrency));
+  options.format = raw.format == "binary" ? BodyFormat::kBinary : BodyFormat::kJson;
+  for (const std::string& text : raw.shapes) {
+    ASSIGN_OR_RETURN(ShapeOverride shape, ParseShapeOverride(text));
+    options.shapes[shape.input] = std::move(shape.dims);
+  }
+  if (options.threads == 0) {
+    options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+  return ValidateOptions(options);
+}
+
+// The start of an error body on one line, for a message.
+std::string Excerpt(std::string_view body) {
+  constexpr std::size_t kMax = 200;
+  std::string text;
+  for (char c : body.substr(0, kMax)) {
+    bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (!space) {
+      text += c;
+    } else if (!text.empty() && text.back() != ' ') {
+      text += ' ';
+    }
+  }
+  return body.size() > kMax ? text + "..." : text;
+}
+
+// GET `target` expecting 200.
+StatusOr<std::string> GetDocument(const ServerAddress& address, const std::string& target) {
+  ASSIGN_OR_RETURN(HttpReply reply, HttpGet(address, target, kControlTimeout));
+  if (reply.status != 200) {
+    return NotFound(
+        fmt::format("GET {} answered {}: {}", target, reply.status, Excerpt(reply.body)));
+  }
+  return std::move(reply.body);
+}
+
+struct Failure {
+  int exit_code;
+  Status status;
+};
+
+// Reads metadata (and config, when offered) and plans the inputs.
+StatusOr<InputPlan> PlanInputs(const BenchOptions& options, const ServerAddress& address) {
+  std::string model_path = "/v2/models/" + options.model;
+  ASSIGN_OR_RETURN(std::string metadata_json, GetDocument(address, model_path));
+  ASSIGN_OR_RETURN(ModelMetadata metadata, ParseModelMetadata(metadata_json));
+  bool batched = LooksBatched(metadata);
+  if (auto config = GetDocument(address, model_path + "/config"); config.ok()) {
+    ASSIGN_OR_RETURN(int64_t max_batch_size, ParseMaxBatchSize(*config));
+    batched = max_batch_size > 0;
+  }
+  return ResolveInputs(metadata, batched, options.batch_size, options.shapes, options.format);
+}
+
+// The benchmark itself. nullopt on success.
+std::optional<Failure> Run(const BenchOptions& options) {
+  auto address = ParseUrl(options.url);
+  if (!address.ok()) return Failure{2, address.status()};
+  auto plan = PlanInputs(options, *address);
+  if (!plan.ok()) {
+    int code = plan.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+    return Failure{code, plan.status()};
+  }
+
+  std::string stats_path = fmt::format("/v2/models/{}/stats", options.model);
+  auto read_stats = [&]() -> std::optional<StatsSnapshot> {
+    auto json = GetDocument(*address, stats_path);
+    if (!json.ok()) return std::nullopt;
+    auto stats = ParseModelStats(*json, options.model);
+    if (!stats.ok()) return std::nullopt;
+    return *stats;
+  };
+  if (!read_stats()) {
+    fmt::print(stderr, "note: no usable {} on this server: no server-side queue/compute split\n",
+               stats_path);
+  }
+
+  ClosedLoop closed_loop;
+  RunInfo info{options, options.threads, plan->items_per_request};
+  std::vector<LevelResult> results;
+  for (int concurrency : options.concurrency) {
+    LevelConfig level;
+    level.concurrency = concurrency;
+    level.threads = options.threads;
+    level.address = *address;
+    level.target = fmt::format("/v2/models/{}/infer", options.model);
+    level.inputs = plan->inputs;
+    level.format = options.format;
+    level.seed = options.seed;
+    level.items_per_request = plan->items_per_request;
+    level.warmup =
+        std::chrono::duration_cast<Duration>(std::chrono::duration<double>(options.warmup_s));
+    level.window = std::chrono::milliseconds(options.window_ms);
+    level.stability = options.stability;
+    level.max_windows = options.max_windows;
+    level.arrivals = &closed_loop;
+    level.read_stats = read_stats;
+    auto result = RunLevel(level);
+    if (!result.ok()) return Failure{1, result.status()};
+    fmt::print(stderr, "[concurrency {}] {:.1f} req/s, p50 {:.0f} us, {} errors, {}\n", concurrency,
+               result->RequestsPerSecond(),
+               static_cast<double>(result->counters.latency_ns.Percentile(0.5)) / 1e3,
+               result->counters.errors(), result->stable ? "stable" : "not stable");
+    results.push_back(std::move(*result));
+  }
+
+  fmt::print("{}", FormatTable(info, results));
+  std::fflush(stdout);
+  if (!options.json_out.empty()) {
+    std::ofstream file(options.json_out, std::ios::trunc);
+    file << ResultsJson(info, results);
+    file.close();
+    if (!file) {
+      return Failure{1, Unavailable(fmt::format("cannot write {}", options.json_out))};
+    }
+  }
+  for (const LevelResult& level : results) {
+    if (level.counters.successes == 0) {
+      return Failure{
+          1, Unavailable(fmt::format("no request succeeded at concurrency {}", level.concurrency))};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void AddBenchCommand(CLI::App& app) {
+  auto options = std::make_shared<BenchOptions>();
+  auto raw = std::make_shared<RawOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Load-test a model over HTTP: closed-loop concurrency sweep, latency and throughput");
+  cmd->add_option("--url", options->url, "Server base URL")->capture_default_str();
+  cmd->add_option("-m,--model", options->model, "Model to load-test")->required();
+  cmd->add_option("--concurrency", raw->concurrency,
+                  "Concurrent clients: N, a list A,B,C, or A:B (powers of two from A to B)")
+      ->capture_default_str();
+  cmd->add_option("--threads", options->threads, "Client threads (0: number of cores)")
+      ->capture_default_str();
+  cmd->add_option("--format", raw->format, "Input encoding: json or binary (tensor extension)")
+      ->check(CLI::IsMember({"json", "binary"}))
+      ->capture_default_str();
+  cmd->add_option("--batch-size", options->batch_size, "Batch dimension of each request")
+      ->capture_default_str();
+  cmd->add_option("--shape", raw->shapes,
+                  "NAME:d1,d2,... dims (without the batch dim) of an input with variable dims; "
+                  "repeatable");
+  cmd->add_option("--seed", options->seed, "Seed of the random input data")->capture_default_str();
+  cmd->add_option("--warmup-s", options->warmup_s, "Warm-up per level, seconds")
+      ->capture_default_str();
+  cmd->add_option("--window-ms", options->window_ms, "Measurement window, ms")
+      ->capture_default_str();
+  cmd->add_option("--stability", options->stability,
+                  "Two consecutive windows agree within this fraction of req/s")
+      ->capture_default_str();
+  cmd->add_option("--max-windows", options->max_windows,
+                  "Windows per level at most; then the level is reported unstable")
+      ->capture_default_str();
+  cmd->add_option("--json-out", options->json_out, "Write all results to this JSON file");
+  cmd->callback([options, raw] {
+    if (Status status = FinishOptions(*raw, *options); !status.ok()) {
+      fmt::print(stderr, "switchyard bench: {}\n", status.message());
+      throw CLI::RuntimeError(2);
+    }
+    if (auto failure = Run(*options)) {
+      fmt::print(stderr, "switchyard bench: {}\n", failure->status.message());
+      throw CLI::RuntimeError(failure->exit_code);
+    }
+  });
+}
+
+}  // namespace switchyard::bench

@@ -1,0 +1,87 @@
+#include "bench/bench_options.h"
+
+#include <charconv>
+
+#include "fmt/format.h"
+
+namespace switchyard::bench {
+namespace {
+
+constexpr int kMaxConcurrency = 65536;
+
+// Parses a whole string as a base-10 integer.
+bool ParseInt(std::string_view text, int64_t& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+StatusOr<int> ParseLevel(std::string_view text) {
+  int64_t value = 0;
+  if (!ParseInt(text, value) || value < 1 || value > kMaxConcurrency) {
+    return InvalidArgument(
+        fmt::format("concurrency '{}' is not an integer in [1, {}]", text, kMaxConcurrency));
+  }
+  return static_cast<int>(value);
+}
+
+}  // namespace
+
+StatusOr<std::vector<int>> ParseConcurrency(std::string_view text) {
+  std::vector<int> levels;
+  if (auto colon = text.find(':'); colon != std::string_view::npos) {
+    ASSIGN_OR_RETURN(int low, ParseLevel(text.substr(0, colon)));
+    ASSIGN_OR_RETURN(int high, ParseLevel(text.substr(colon + 1)));
+    if (low > high) {
+      return InvalidArgument(fmt::format("concurrency range '{}' goes down", text));
+    }
+    for (int64_t level = low; level < high; level *= 2) levels.push_back(static_cast<int>(level));
+    levels.push_back(high);
+    return levels;
+  }
+  std::size_t start = 0;
+  while (true) {
+    std::size_t comma = text.find(',', start);
+    ASSIGN_OR_RETURN(int level, ParseLevel(text.substr(start, comma - start)));
+    levels.push_back(level);
+    if (comma == std::string_view::npos) return levels;
+    start = comma + 1;
+  }
+}
+
+StatusOr<ShapeOverride> ParseShapeOverride(std::string_view text) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return InvalidArgument(fmt::format("--shape '{}' is not NAME:d1,d2,...", text));
+  }
+  ShapeOverride result{std::string(text.substr(0, colon)), {}};
+  std::string_view dims = text.substr(colon + 1);
+  std::size_t start = 0;
+  while (true) {
+    std::size_t comma = dims.find(',', start);
+    int64_t dim = 0;
+    if (!ParseInt(dims.substr(start, comma - start), dim) || dim < 0) {
+      return InvalidArgument(
+          fmt::format("--shape '{}': dimensions must be non-negative integers", text));
+    }
+    result.dims.push_back(dim);
+    if (comma == std::string_view::npos) return result;
+    start = comma + 1;
+  }
+}
+
+Status ValidateOptions(const BenchOptions& options) {
+  if (options.model.empty()) return InvalidArgument("a model is required (-m NAME)");
+  if (options.concurrency.empty()) return InvalidArgument("no concurrency level given");
+  if (options.threads < 0) return InvalidArgument("--threads must be >= 0");
+  if (options.batch_size < 1) return InvalidArgument("--batch-size must be >= 1");
+  if (options.warmup_s < 0) return InvalidArgument("--warmup-s must be >= 0");
+  if (options.window_ms < 100) return InvalidArgument("--window-ms must be >= 100");
+  if (options.stability <= 0 || options.stability >= 1) {
+    return InvalidArgument("--stability must be in (0, 1)");
+  }
+  if (options.max_windows < 1) return InvalidArgument("--max-windows must be >= 1");
+  return Status::Ok();
+}
+
+}  // namespace switchyard::bench

@@ -1,0 +1,173 @@
+#include "bench/client_pool.h"
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <optional>
+#include <thread>
+
+namespace switchyard::bench {
+namespace {
+
+namespace asio = boost::asio;
+
+// After a transport failure a session waits this long before it is idle again, so that a dead
+// server is not hammered in a tight loop.
+constexpr auto kFailureBackoff = std::chrono::milliseconds(10);
+constexpr auto kStopGrace = std::chrono::seconds(1);
+
+bool IsSuccess(unsigned http_status) { return http_status >= 200 && http_status < 300; }
+
+}  // namespace
+
+struct ClientPool::Shared {
+  explicit Shared(PoolConfig pool_config) : config(std::move(pool_config)) {}
+
+  PoolConfig config;
+  Endpoints endpoints;
+  std::vector<HttpRequest> requests;  // one per connection
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> in_flight{0};
+};
+
+namespace {
+
+class Session final : public LoadSession {
+ public:
+  Session(ClientPool::Shared& shared, asio::io_context& io, LoadRecorder& recorder,
+          const HttpRequest& request)
+      : shared_(shared),
+        recorder_(recorder),
+        request_(request),
+        backoff_(io),
+        connection_(io, shared.endpoints, shared.config.request_timeout,
+                    [this](const Status& transport, unsigned http_status) {
+                      OnDone(transport, http_status);
+                    }) {}
+
+  void Send() override {
+    shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    sent_at_ = SteadyClock::Get()->Now();
+    connection_.RoundTrip(request_);
+  }
+
+  // Abandons what is outstanding. Runs on the session's thread.
+  void Close() {
+    backoff_.cancel();
+    connection_.Close();
+  }
+
+ private:
+  void OnDone(const Status& transport, unsigned http_status) {
+    Duration latency = SteadyClock::Get()->Now() - sent_at_;
+    bool stopping = shared_.stopping.load(std::memory_order_acquire);
+    if (!stopping) {
+      if (!transport.ok()) {
+        recorder_.RecordConnectionError(transport);
+      } else if (IsSuccess(http_status)) {
+        recorder_.RecordSuccess(latency, shared_.config.items_per_request);
+      } else {
+        recorder_.RecordHttpError(http_status);
+      }
+    }
+    shared_.in_flight.fetch_sub(1, std::memory_order_release);
+    if (stopping) return;
+    if (transport.ok()) {
+      shared_.config.arrivals->OnIdle(*this);
+      return;
+    }
+    backoff_.expires_after(kFailureBackoff);
+    backoff_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && !shared_.stopping.load(std::memory_order_acquire)) {
+        shared_.config.arrivals->OnIdle(*this);
+      }
+    });
+  }
+
+  ClientPool::Shared& shared_;
+  LoadRecorder& recorder_;
+  const HttpRequest& request_;
+  asio::steady_timer backoff_;
+  HttpConnection connection_;
+  TimePoint sent_at_;
+};
+
+}  // namespace
+
+struct ClientPool::ClientThread {
+  asio::io_context io{1};
+  LoadRecorder recorder;
+  std::vector<std::unique_ptr<Session>> sessions;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+};
+
+ClientPool::ClientPool(std::unique_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+ClientPool::~ClientPool() { Stop(); }
+
+StatusOr<std::unique_ptr<ClientPool>> ClientPool::Start(PoolConfig config) {
+  auto shared = std::make_unique<Shared>(std::move(config));
+  ASSIGN_OR_RETURN(shared->endpoints, Resolve(shared->config.address));
+  for (PreparedBody& body : shared->config.bodies) {
+    shared->requests.push_back(MakePostRequest(shared->config.address, shared->config.target,
+                                               std::move(body.body), body.json_length));
+  }
+  std::unique_ptr<ClientPool> pool(new ClientPool(std::move(shared)));
+  Shared& state = *pool->shared_;
+  std::size_t thread_count =
+      std::min<std::size_t>(static_cast<std::size_t>(state.config.threads), state.requests.size());
+  for (std::size_t t = 0; t < thread_count; ++t) {
+    pool->threads_.push_back(std::make_unique<ClientThread>());
+  }
+  for (std::size_t i = 0; i < state.requests.size(); ++i) {
+    ClientThread& thread = *pool->threads_[i % thread_count];
+    thread.sessions.push_back(
+        std::make_unique<Session>(state, thread.io, thread.recorder, state.requests[i]));
+  }
+  for (auto& thread : pool->threads_) {
+    thread->work.emplace(thread->io.get_executor());
+    asio::post(thread->io, [&state, t = thread.get()] {
+      for (auto& session : t->sessions) state.config.arrivals->OnIdle(*session);
+    });
+    thread->thread = std::thread([t = thread.get()] { t->io.run(); });
+  }
+  return pool;
+}
+
+WindowCounters ClientPool::TakeWindow() {
+  WindowCounters merged;
+  for (auto& thread : threads_) merged.Merge(thread->recorder.TakeWindow());
+  return merged;
+}
+
+ProgressTotals ClientPool::Totals() const {
+  ProgressTotals sum;
+  for (const auto& thread : threads_) {
+    ProgressTotals totals = thread->recorder.Totals();
+    sum.successes += totals.successes;
+    sum.errors += totals.errors;
+  }
+  return sum;
+}
+
+void ClientPool::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  shared_->stopping.store(true, std::memory_order_release);
+  TimePoint deadline = SteadyClock::Get()->Now() + kStopGrace;
+  while (shared_->in_flight.load(std::memory_order_acquire) > 0 &&
+         SteadyClock::Get()->Now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (auto& thread : threads_) {
+    asio::post(thread->io, [t = thread.get()] {
+      for (auto& session : t->sessions) session->Close();
+    });
+    thread->work.reset();
+  }
+  for (auto& thread : threads_) thread->thread.join();
+}
+
+}  // namespace switchyard::bench

@@ -1,0 +1,59 @@
+#pragma once
+// The client side of a benchmark level: client threads, each running an io_context with its
+// share of the keep-alive connections and its own LoadRecorder. An ArrivalProcess decides when
+// each connection sends; the pool sends, times and records.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/arrival.h"
+#include "bench/http_client.h"
+#include "bench/load_recorder.h"
+#include "bench/request_builder.h"
+#include "switchyard/status.h"
+
+namespace switchyard::bench {
+
+struct PoolConfig {
+  ServerAddress address;
+  std::string target;                // e.g. "/v2/models/simple/infer"
+  std::vector<PreparedBody> bodies;  // one per connection; its size is the concurrency
+  int64_t items_per_request = 1;
+  int threads = 1;                                      // capped at the number of connections
+  Duration request_timeout = std::chrono::seconds(60);  // a longer request is an error
+  ArrivalProcess* arrivals = nullptr;                   // not owned; must outlive the pool
+};
+
+// Thread-safety: all methods are called from one controlling thread.
+class ClientPool {
+ public:
+  // Resolves the address, starts the threads and hands every connection to the arrival process.
+  // Unavailable if the address does not resolve.
+  // REQUIRES: !config.bodies.empty(), config.threads >= 1, config.arrivals != nullptr
+  static StatusOr<std::unique_ptr<ClientPool>> Start(PoolConfig config);
+
+  ~ClientPool();  // Stop()
+
+  // The counters since the previous call (or since Start), merged over threads; resets them.
+  WindowCounters TakeWindow();
+  // Running totals since Start, for progress lines.
+  ProgressTotals Totals() const;
+
+  // Sends nothing more, waits (up to a grace period of 1 s) for outstanding requests, then closes
+  // every connection (what is still outstanding is abandoned, not recorded) and joins the
+  // threads. Idempotent.
+  void Stop();
+
+  struct Shared;
+  struct ClientThread;
+
+ private:
+  explicit ClientPool(std::unique_ptr<Shared> shared);
+
+  std::unique_ptr<Shared> shared_;
+  std::vector<std::unique_ptr<ClientThread>> threads_;
+  bool stopped_ = false;
+};
+
+}  // namespace switchyard::bench

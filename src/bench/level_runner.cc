@@ -1,0 +1,147 @@
+#include "bench/level_runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "bench/client_pool.h"
+#include "bench/request_builder.h"
+#include "bench/window_policy.h"
+#include "fmt/format.h"
+
+namespace switchyard::bench {
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+TimePoint Now() { return SteadyClock::Get()->Now(); }
+
+// The progress line on stderr: rewritten in place on a terminal, one line per update otherwise.
+class ProgressLine {
+ public:
+  ProgressLine(const ClientPool& pool, int concurrency)
+      : pool_(pool),
+        concurrency_(concurrency),
+        tty_(isatty(STDERR_FILENO) == 1),
+        start_(Now()),
+        last_time_(start_) {}
+
+  // Sleeps until `until`, updating the line every kInterval (terminal) or kLogInterval.
+  void WaitUntil(TimePoint until, const std::string& phase) {
+    while (true) {
+      TimePoint now = Now();
+      if (now >= until) return;
+      TimePoint next_print = last_time_ + (tty_ ? kInterval : kLogInterval);
+      if (now >= next_print) {
+        Print(phase, now);
+        continue;
+      }
+      std::this_thread::sleep_until(std::min(until, next_print));
+    }
+  }
+
+  void Clear() {
+    if (tty_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  static constexpr auto kInterval = std::chrono::milliseconds(500);
+  static constexpr auto kLogInterval = std::chrono::seconds(5);
+
+  void Print(const std::string& phase, TimePoint now) {
+    ProgressTotals totals = pool_.Totals();
+    double dt = Seconds(now - last_time_).count();
+    double rate = static_cast<double>(totals.successes - last_.successes) / dt;
+    std::string line =
+        fmt::format("[concurrency {}] {:<10} {:6.1f}s {:>11.1f} req/s   errors {}", concurrency_,
+                    phase, Seconds(now - start_).count(), rate, totals.errors);
+    if (tty_) {
+      fmt::print(stderr, "\r{}\033[K", line);
+    } else {
+      fmt::print(stderr, "{}\n", line);
+    }
+    std::fflush(stderr);
+    last_ = totals;
+    last_time_ = now;
+  }
+
+  const ClientPool& pool_;
+  const int concurrency_;
+  const bool tty_;
+  const TimePoint start_;
+  TimePoint last_time_;
+  ProgressTotals last_;
+};
+
+struct Window {
+  WindowCounters counters;
+  double seconds = 0;
+  std::optional<StatsSnapshot> stats_at_end;
+};
+
+}  // namespace
+
+double LevelResult::RequestsPerSecond() const {
+  return reported_s > 0 ? static_cast<double>(counters.successes) / reported_s : 0;
+}
+
+double LevelResult::ItemsPerSecond() const {
+  return reported_s > 0 ? static_cast<double>(counters.items) / reported_s : 0;
+}
+
+StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
+  PoolConfig pool_config;
+  pool_config.address = config.address;
+  pool_config.target = config.target;
+  for (int i = 0; i < config.concurrency; ++i) {
+    pool_config.bodies.push_back(
+        BuildInferBody(config.inputs, config.format, config.seed + static_cast<uint64_t>(i)));
+  }
+  pool_config.items_per_request = config.items_per_request;
+  pool_config.threads = config.threads;
+  pool_config.arrivals = config.arrivals;
+  ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool, ClientPool::Start(std::move(pool_config)));
+
+  ProgressLine progress(*pool, config.concurrency);
+  progress.WaitUntil(Now() + config.warmup, "warmup");
+  pool->TakeWindow();  // discard the warm-up
+  std::optional<StatsSnapshot> stats_at_start = config.read_stats();
+
+  StabilityTracker tracker(config.stability, config.max_windows);
+  std::vector<Window> windows;
+  TimePoint window_start = Now();
+  StabilityTracker::Decision decision = StabilityTracker::Decision::kContinue;
+  while (decision == StabilityTracker::Decision::kContinue) {
+    progress.WaitUntil(window_start + config.window,
+                       fmt::format("window {}/{}", windows.size() + 1, config.max_windows));
+    Window window;
+    window.counters = pool->TakeWindow();
+    TimePoint window_end = Now();
+    window.seconds = Seconds(window_end - window_start).count();
+    window.stats_at_end = config.read_stats();
+    decision = tracker.AddWindow(static_cast<double>(window.counters.successes) / window.seconds);
+    windows.push_back(std::move(window));
+    window_start = window_end;
+  }
+  pool->Stop();
+  progress.Clear();
+
+  LevelResult result;
+  result.concurrency = config.concurrency;
+  result.stable = decision == StabilityTracker::Decision::kStable;
+  result.window_rps = tracker.throughputs();
+  std::size_t first = windows.size() >= 2 ? windows.size() - 2 : 0;
+  for (std::size_t i = first; i < windows.size(); ++i) {
+    result.counters.Merge(windows[i].counters);
+    result.reported_s += windows[i].seconds;
+  }
+  const std::optional<StatsSnapshot>& before =
+      first == 0 ? stats_at_start : windows[first - 1].stats_at_end;
+  const std::optional<StatsSnapshot>& after = windows.back().stats_at_end;
+  if (before && after) result.server = StatsDelta(*before, *after);
+  return result;
+}
+
+}  // namespace switchyard::bench

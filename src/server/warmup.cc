@@ -1,0 +1,48 @@
+#include "server/warmup.h"
+
+#include <future>
+
+#include "fmt/format.h"
+
+namespace switchyard {
+
+InferRequest WarmupRequest(const ModelConfig& config) {
+  InferRequest request;
+  request.model_name = config.name;
+  request.id = "warmup";
+  for (const TensorSpec& spec : config.inputs) {
+    Shape shape;
+    if (config.max_batch_size > 0) shape.push_back(1);
+    for (int64_t dim : spec.dims) shape.push_back(dim < 0 ? 1 : dim);
+    auto count = static_cast<std::size_t>(ElementCount(shape));
+    std::vector<std::byte> bytes;
+    if (spec.datatype == DataType::kBytes) {
+      for (std::size_t i = 0; i < count; ++i) AppendBytesElement("0", bytes);
+    } else {
+      bytes.resize(count * DataTypeSize(spec.datatype));
+    }
+    request.inputs.push_back({spec.name, spec.datatype, shape, TensorData::Owned(bytes)});
+  }
+  return request;
+}
+
+Status WarmUp(Instance& instance, const ModelConfig& config) {
+  for (int i = 0; i < config.warmup.requests; ++i) {
+    InferRequest request = WarmupRequest(config);
+    InferRequest* batch[] = {&request};
+    std::promise<Status> done;
+    instance.Execute(batch, [&done](std::vector<RequestOutputs> outputs) {
+      done.set_value(outputs.size() == 1 ? outputs[0].status()
+                                         : Internal("the backend answered a different batch"));
+    });
+    Status status = done.get_future().get();
+    if (!status.ok()) {
+      return Unavailable(fmt::format("instance {} failed warm-up request {} of {}: {}",
+                                     instance.name(), i + 1, config.warmup.requests,
+                                     status.message()));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace switchyard
