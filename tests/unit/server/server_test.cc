@@ -124,11 +124,26 @@ TEST_F(ServerTest, ErrorsReachTheCallback) {
 TEST_F(ServerTest, InjectedFailureIsInternal) {
   std::string yaml = kAddSub;
   yaml.replace(yaml.find("{function: add_sub}"), 19, "{function: add_sub, failure_rate: 1}");
-  AddModel("broken", yaml);
+  AddModel("broken", yaml + "warmup: {requests: 0}\n");
   server_ = std::move(Create()).value();
   auto r = Infer(AddSubRequest("broken", 1, 1));
   EXPECT_EQ(r.status().code(), StatusCode::kInternal);
   EXPECT_NE(r.status().message().find("injected failure"), std::string::npos);
+}
+
+TEST_F(ServerTest, FailedWarmupLeavesModelUnavailable) {
+  std::string yaml = kAddSub;
+  yaml.replace(yaml.find("{function: add_sub}"), 19, "{function: add_sub, failure_rate: 1}");
+  AddModel("broken", yaml + "warmup: {requests: 2}\n");
+  AddModel("fine", kAddSub);
+  server_ = std::move(Create()).value();
+  EXPECT_FALSE(server_->IsReady());
+  auto info = server_->GetModel("broken", -1);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state, ModelState::kUnavailable);
+  EXPECT_NE(info->reason.find("warm-up request 1 of 2"), std::string::npos) << info->reason;
+  EXPECT_EQ(Infer(AddSubRequest("broken", 1, 1)).status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(Infer(AddSubRequest("fine", 1, 1)).ok());
 }
 
 TEST_F(ServerTest, StartupFailsForInvalidModels) {
