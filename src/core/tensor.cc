@@ -48,7 +48,12 @@ Status Tensor::Validate() const {
     }
     return Status::Ok();
   }
-  auto expected = static_cast<uint64_t>(count) * DataTypeSize(datatype);
+  std::size_t element_size = DataTypeSize(datatype);
+  if (static_cast<uint64_t>(count) > std::numeric_limits<uint64_t>::max() / element_size) {
+    return InvalidArgument(fmt::format("tensor '{}': shape {} is too large", name,
+                                       ShapeToString(shape)));
+  }
+  auto expected = static_cast<uint64_t>(count) * element_size;
   if (data.size() != expected) {
     return InvalidArgument(fmt::format("tensor '{}': shape {} of {} needs {} bytes, got {}", name,
                                        ShapeToString(shape), DataTypeName(datatype), expected,

@@ -22,6 +22,13 @@ TEST(TensorTest, ValidateFixedSize) {
   EXPECT_NE(s.message().find("'x'"), std::string::npos);
 }
 
+TEST(TensorTest, ValidateRejectsByteSizeOverflow) {
+  Tensor t{"big", DataType::kFp64, {1LL << 61}, TensorData::Owned({})};
+  Status s = t.Validate();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("too large"), std::string::npos);
+}
+
 TEST(TensorTest, BytesRoundTrip) {
   std::vector<std::byte> buf;
   AppendBytesElement("ab", buf);
