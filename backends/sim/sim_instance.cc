@@ -40,7 +40,7 @@ void SimInstance::Run() {
     Job job;
     {
       MutexLock lock(&mu_);
-      while (jobs_.empty() && !stopping_) cv_.Wait();
+      while (jobs_.empty() && !stopping_) cv_.Wait(&mu_);
       if (jobs_.empty()) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();

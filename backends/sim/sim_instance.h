@@ -40,7 +40,7 @@ class SimInstance final : public Instance {
   std::mt19937_64 rng_;  // used only by the instance thread
 
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::deque<Job> jobs_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;

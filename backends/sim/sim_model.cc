@@ -164,13 +164,15 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
       ASSIGN_OR_RETURN(params.jitter, ParseFraction(key, value));
     } else if (key == "failure_rate") {
       ASSIGN_OR_RETURN(params.failure_rate, ParseFraction(key, value));
+    } else if (key == "memory_mb") {
+      ASSIGN_OR_RETURN(params.memory_mb, ParseNonNegative(key, value));
     } else if (key == "seed") {
       ASSIGN_OR_RETURN(int64_t seed, ParseNonNegative(key, value));
       params.seed = static_cast<uint64_t>(seed);
     } else {
       return InvalidArgument(fmt::format(
           "parameters.{}: unknown sim parameter (expected function, service_time_us, "
-          "service_time_per_item_us, jitter, failure_rate, seed)",
+          "service_time_per_item_us, jitter, failure_rate, seed, memory_mb)",
           key));
     }
   }

@@ -24,6 +24,7 @@ struct SimParameters {
   double jitter = 0;        // 0..1: batch time scaled by a uniform factor in [1-j, 1+j]
   double failure_rate = 0;  // 0..1: probability that a batch fails
   uint64_t seed = 1;
+  int64_t memory_mb = 0;  // device memory an instance "uses", MiB (what `vram_mb: measure` finds)
 };
 
 // Validates the model's `parameters` (unknown keys, ranges) and that the model's inputs and

@@ -31,18 +31,18 @@ class SCOPED_CAPABILITY MutexLock {
   Mutex* mu_;
 };
 
-// Waits on a Mutex the caller holds. Wakeups may be spurious: callers re-check their condition.
+// Waits on a Mutex the caller holds (passed to each wait, so the analysis can check it).
+// Wakeups may be spurious: callers re-check their condition.
 class CondVar {
  public:
-  explicit CondVar(Mutex* mu) : mu_(mu) {}
-  void Wait() REQUIRES(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  void Wait(Mutex* mu) REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();
   }
   // Waits at most `timeout` of real time (callers compute it from their Clock).
-  void WaitFor(Duration timeout) REQUIRES(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  void WaitFor(Mutex* mu, Duration timeout) REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait_for(lock, timeout);
     lock.release();
   }
@@ -50,7 +50,6 @@ class CondVar {
   void SignalAll() { cv_.notify_all(); }
 
  private:
-  Mutex* const mu_;
   std::condition_variable cv_;
 };
 

@@ -152,9 +152,9 @@ ModelScheduler::Work ModelScheduler::NextWork() {
     }
     if (auto deadline = queue_.EarliestDeadline()) wake = std::min(wake, *deadline);
     if (wake == TimePoint::max()) {
-      cv_.Wait();
+      cv_.Wait(&mu_);
     } else {
-      cv_.WaitFor(std::max(Duration(0), wake - now));
+      cv_.WaitFor(&mu_, std::max(Duration(0), wake - now));
     }
   }
 }

@@ -94,7 +94,7 @@ class ModelScheduler {
   const std::size_t instance_count_;
 
   mutable Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   RequestQueue queue_ GUARDED_BY(mu_);
   std::vector<InstanceSlot> instances_ GUARDED_BY(mu_);
   std::unordered_map<uint64_t, InflightBatch> inflight_ GUARDED_BY(mu_);
