@@ -38,6 +38,7 @@ SchedulerOptions SchedulerOptionsFromConfig(const ModelConfig& config, int64_t v
   }
   std::sort(options.batch_policy.preferred_batch_sizes.begin(),
             options.batch_policy.preferred_batch_sizes.end());
+  options.routing = config.routing;
   options.model_version = version;
   return options;
 }
@@ -49,7 +50,8 @@ ModelScheduler::ModelScheduler(SchedulerOptions options,
       clock_(clock),
       stats_(stats),
       instance_count_(instances.size()),
-      queue_(options_.queue_max_size, options_.priority_levels) {
+      queue_(options_.queue_max_size, options_.priority_levels),
+      picker_(MakeInstancePicker(options_.routing, options_.routing_seed)) {
   for (auto& instance : instances) {
     instances_.push_back(InstanceSlot{.instance = std::move(instance)});
   }
@@ -63,6 +65,7 @@ Status ModelScheduler::Submit(QueuedRequest&& entry) {
   {
     MutexLock lock(&mu_);
     if (stopping_) return Unavailable("the model is shutting down");
+    entry.instance = picker_->BindOnArrival(instances_.size());
     RETURN_IF_ERROR(queue_.Push(std::move(entry)));
     stats_->SetQueueDepth(queue_.size());
   }
@@ -123,27 +126,11 @@ ModelScheduler::Work ModelScheduler::NextWork() {
     work.cancelled = queue_.TakeCancelled();
     TimePoint wake = TimePoint::max();
     if (!stopping_ && !queue_.empty()) {
-      int slot = PickInstance();
-      if (slot >= 0) {
-        BatchDecision decision = DecideBatch(options_.batch_policy, queue_.pending_items(),
-                                             queue_.HeadEnqueueTime(), now);
-        if (decision.cut) {
-          uint64_t id = next_batch_id_++;
-          InflightBatch& batch = inflight_[id];
-          batch.requests = queue_.TakeBatch(decision.max_items);
-          batch.slot = static_cast<std::size_t>(slot);
-          batch.start = now;
-          for (auto& entry : batch.requests) batch.views.push_back(entry.request.get());
-          InstanceSlot& instance = instances_[batch.slot];
-          ++instance.inflight;
-          ++instance.batches;
-          stats_->AddInflight(static_cast<int64_t>(batch.requests.size()));
-          work.instance = instance.instance.get();
-          work.batch_id = id;
-          work.batch = batch.views;
-        } else {
-          wake = decision.wait_until;
-        }
+      if (uint64_t id = TryCutBatch(now, &wake); id != 0) {
+        InflightBatch& batch = inflight_[id];
+        work.instance = instances_[batch.slot].instance.get();
+        work.batch_id = id;
+        work.batch = batch.views;
       }
     }
     if (!work.expired.empty() || !work.cancelled.empty() || work.instance != nullptr) {
@@ -159,19 +146,64 @@ ModelScheduler::Work ModelScheduler::NextWork() {
   }
 }
 
-int ModelScheduler::PickInstance() {
-  int best = -1;
-  std::size_t n = instances_.size();
-  for (std::size_t k = 0; k < n; ++k) {
-    std::size_t i = (round_robin_ + k) % n;
+uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
+  std::vector<InstanceLoad> loads(instances_.size());
+  for (std::size_t i = 0; i < instances_.size(); ++i) {
     const InstanceSlot& slot = instances_[i];
-    if (slot.inflight >= options_.max_inflight_batches) continue;
-    if (best < 0 || slot.inflight < instances_[static_cast<std::size_t>(best)].inflight) {
-      best = static_cast<int>(i);
-    }
+    InstanceLoad& load = loads[i];
+    load.pending_items = queue_.PendingItemsFor(static_cast<int>(i));
+    load.free = slot.inflight < options_.max_inflight_batches && load.pending_items > 0;
+    load.outstanding_items = slot.outstanding_items;
+    load.busy_remaining =
+        slot.inflight == 0 ? Duration(0)
+                           : std::max(Duration(0), slot.inflight_estimate - (now - slot.busy_since));
+    load.service = &slot.service;
   }
-  if (best >= 0) round_robin_ = (static_cast<std::size_t>(best) + 1) % n;
-  return best;
+  int64_t max_batch = std::max<int64_t>(1, options_.batch_policy.max_batch_size);
+  int picked = picker_->Pick(loads, std::min(queue_.pending_items(), max_batch));
+  if (picked < 0) return 0;
+  auto index = static_cast<std::size_t>(picked);
+  BatchDecision decision = DecideBatch(options_.batch_policy, loads[index].pending_items,
+                                       queue_.HeadEnqueueTime(picked), now);
+  if (!decision.cut) {
+    *wake = std::min(*wake, decision.wait_until);
+    return 0;
+  }
+  uint64_t id = next_batch_id_++;
+  InflightBatch& batch = inflight_[id];
+  batch.requests = queue_.TakeBatch(decision.max_items, picked);
+  batch.slot = index;
+  batch.dispatched = now;
+  for (auto& entry : batch.requests) {
+    batch.views.push_back(entry.request.get());
+    batch.items += entry.items;
+  }
+  InstanceSlot& slot = instances_[index];
+  batch.estimate = slot.service.Estimate(batch.items);
+  if (slot.inflight == 0) slot.busy_since = now;
+  ++slot.inflight;
+  slot.outstanding_items += batch.items;
+  slot.inflight_estimate += batch.estimate;
+  stats_->AddInflight(static_cast<int64_t>(batch.requests.size()));
+  return id;
+}
+
+SchedulerSnapshot ModelScheduler::Snapshot() const {
+  SchedulerSnapshot snapshot;
+  MutexLock lock(&mu_);
+  for (const InstanceSlot& slot : instances_) {
+    snapshot.instances.push_back({.name = slot.instance->name(),
+                                  .inflight_batches = slot.inflight,
+                                  .outstanding_items = slot.outstanding_items,
+                                  .batches = slot.batches,
+                                  .items = slot.items,
+                                  .average_batch_time = slot.service.Average()});
+  }
+  snapshot.queue_depth_by_priority = queue_.DepthByLevel();
+  TimePoint head = queue_.HeadEnqueueTime();
+  if (head != TimePoint::max()) snapshot.oldest_wait = clock_->Now() - head;
+  snapshot.queue_max_size = queue_.max_size();
+  return snapshot;
 }
 
 void ModelScheduler::Answer(std::vector<QueuedRequest> entries, const Status& status,
@@ -185,23 +217,33 @@ void ModelScheduler::Answer(std::vector<QueuedRequest> entries, const Status& st
 
 void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> outputs) {
   InflightBatch batch;
+  TimePoint end = clock_->Now();
+  TimePoint exec_start;
   {
     MutexLock lock(&mu_);
     auto node = inflight_.extract(batch_id);
     batch = std::move(node.mapped());
-    --instances_[batch.slot].inflight;
+    InstanceSlot& slot = instances_[batch.slot];
+    // An instance runs its batches one after another: this one started when it was
+    // dispatched or when the previous one finished, whichever was later.
+    exec_start = std::max(batch.dispatched, slot.last_completion);
+    slot.service.Record(batch.items, end - exec_start);
+    slot.last_completion = end;
+    slot.busy_since = end;
+    --slot.inflight;
+    slot.outstanding_items -= batch.items;
+    slot.inflight_estimate -= batch.estimate;
+    ++slot.batches;
+    slot.items += static_cast<uint64_t>(batch.items);
     cv_.SignalAll();
   }
-  TimePoint end = clock_->Now();
-  Duration compute = end - batch.start;
-  int64_t items = 0;
-  for (const auto& entry : batch.requests) items += entry.items;
-  stats_->RecordBatch(items, compute);
+  Duration compute = end - exec_start;
+  stats_->RecordBatch(batch.items, compute);
   stats_->AddInflight(-static_cast<int64_t>(batch.requests.size()));
   for (std::size_t i = 0; i < batch.requests.size(); ++i) {
     QueuedRequest& entry = batch.requests[i];
     if (entry.request->cancel) entry.request->cancel->SetNotifier(nullptr);
-    Duration queued = batch.start - entry.enqueue_time;
+    Duration queued = exec_start - entry.enqueue_time;
     StatusOr<std::vector<Tensor>> selected =
         i < outputs.size() ? std::move(outputs[i])
                            : StatusOr<std::vector<Tensor>>(Internal("the backend lost a request"));

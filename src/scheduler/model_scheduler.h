@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "core/mutex.h"
 #include "instance/instance.h"
 #include "scheduler/batch_policy.h"
+#include "scheduler/instance_picker.h"
 #include "scheduler/model_stats.h"
 #include "scheduler/request_queue.h"
 #include "switchyard/clock.h"
@@ -28,8 +30,26 @@ struct SchedulerOptions {
   int priority_levels = 1;
   int max_inflight_batches = 2;  // per instance
   BatchPolicy batch_policy;
+  RoutingPolicy routing = RoutingPolicy::kFastest;
+  uint64_t routing_seed = 1;  // p2c's random choices
   // The model's version, put into every response.
   int64_t model_version = 1;
+};
+
+// A consistent snapshot of a scheduler, for status pages.
+struct SchedulerSnapshot {
+  struct InstanceRow {
+    std::string name;
+    int inflight_batches = 0;
+    int64_t outstanding_items = 0;
+    uint64_t batches = 0;  // executed
+    uint64_t items = 0;    // executed
+    Duration average_batch_time{0};  // EWMA over batch sizes
+  };
+  std::vector<InstanceRow> instances;
+  std::vector<std::size_t> queue_depth_by_priority;  // index 0 = priority 1 (highest)
+  Duration oldest_wait{0};  // of the requests still queued
+  int queue_max_size = 0;
 };
 
 SchedulerOptions SchedulerOptionsFromConfig(const ModelConfig& config, int64_t version);
@@ -57,19 +77,28 @@ class ModelScheduler {
   void Shutdown() EXCLUDES(mu_);
 
   std::size_t queue_size() const EXCLUDES(mu_);
+  SchedulerSnapshot Snapshot() const EXCLUDES(mu_);
   std::size_t instance_count() const { return instance_count_; }
 
  private:
   struct InstanceSlot {
     std::unique_ptr<Instance> instance;
-    int inflight = 0;
-    uint64_t batches = 0;
+    int inflight = 0;               // batches
+    int64_t outstanding_items = 0;  // in those batches
+    uint64_t batches = 0;           // completed
+    uint64_t items = 0;             // completed
+    ServiceTimeEstimate service;
+    Duration inflight_estimate{0};  // estimated time of the batches in flight
+    TimePoint busy_since;           // when the batch now executing started (estimated)
+    TimePoint last_completion;
   };
   struct InflightBatch {
     std::vector<QueuedRequest> requests;
     std::vector<InferRequest*> views;
     std::size_t slot = 0;
-    TimePoint start;
+    int64_t items = 0;
+    TimePoint dispatched;
+    Duration estimate{0};
   };
   // What the dispatcher does next, outside the lock.
   struct Work {
@@ -83,8 +112,9 @@ class ModelScheduler {
 
   void DispatchLoop() EXCLUDES(mu_);
   Work NextWork() EXCLUDES(mu_);
-  // The free instance with the fewest batches in flight, or -1.
-  int PickInstance() REQUIRES(mu_);
+  // Cuts a batch for a free instance if the routing policy and batch policy say so; otherwise
+  // lowers `wake` to when to decide again. Returns the batch id, 0 if none was cut.
+  uint64_t TryCutBatch(TimePoint now, TimePoint* wake) REQUIRES(mu_);
   void Answer(std::vector<QueuedRequest> entries, const Status& status, TimePoint now);
   void OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> outputs) EXCLUDES(mu_);
 
@@ -99,7 +129,7 @@ class ModelScheduler {
   std::vector<InstanceSlot> instances_ GUARDED_BY(mu_);
   std::unordered_map<uint64_t, InflightBatch> inflight_ GUARDED_BY(mu_);
   uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
-  std::size_t round_robin_ GUARDED_BY(mu_) = 0;
+  std::unique_ptr<InstancePicker> picker_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread dispatcher_;
 };

@@ -26,9 +26,22 @@ std::vector<std::size_t> RequestQueue::DepthByLevel() const {
   return depth;
 }
 
-TimePoint RequestQueue::HeadEnqueueTime() const {
+int64_t RequestQueue::PendingItemsFor(int instance) const {
+  if (instance < 0) return pending_items_;
+  int64_t items = 0;
   for (const auto& level : levels_) {
-    if (!level.empty()) return level.front().enqueue_time;
+    for (const auto& entry : level) {
+      if (Eligible(entry, instance)) items += entry.items;
+    }
+  }
+  return items;
+}
+
+TimePoint RequestQueue::HeadEnqueueTime(int instance) const {
+  for (const auto& level : levels_) {
+    for (const auto& entry : level) {
+      if (Eligible(entry, instance)) return entry.enqueue_time;
+    }
   }
   return TimePoint::max();
 }
@@ -75,18 +88,22 @@ std::vector<QueuedRequest> RequestQueue::TakeAll() {
   return TakeIf([](const QueuedRequest&) { return true; });
 }
 
-std::vector<QueuedRequest> RequestQueue::TakeBatch(int64_t max_items) {
+std::vector<QueuedRequest> RequestQueue::TakeBatch(int64_t max_items, int instance) {
   std::vector<QueuedRequest> batch;
   int64_t items = 0;
   for (auto& level : levels_) {
-    while (!level.empty()) {
-      int64_t next = level.front().items;
+    for (auto it = level.begin(); it != level.end();) {
+      if (!Eligible(*it, instance)) {
+        ++it;
+        continue;
+      }
+      int64_t next = it->items;
       if (!batch.empty() && items + next > max_items) return batch;
       items += next;
       pending_items_ -= next;
       --size_;
-      batch.push_back(std::move(level.front()));
-      level.pop_front();
+      batch.push_back(std::move(*it));
+      it = level.erase(it);
     }
   }
   return batch;

@@ -22,6 +22,7 @@ struct QueuedRequest {
   TimePoint deadline = TimePoint::max();  // max: no deadline
   int64_t items = 1;                       // batch items this request contributes
   int level = 0;                           // 0 is the highest priority level
+  int instance = -1;  // the instance it is bound to (round_robin routing); -1: any instance
 };
 
 class RequestQueue {
@@ -36,12 +37,15 @@ class RequestQueue {
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   int64_t pending_items() const { return pending_items_; }
+  // Items waiting that `instance` may take (those bound to it or to none).
+  int64_t PendingItemsFor(int instance) const;
   int max_size() const { return max_size_; }
   // Requests waiting at each level (index 0 = highest priority).
   std::vector<std::size_t> DepthByLevel() const;
 
-  // Enqueue time of the request that would be taken first. REQUIRES: !empty().
-  TimePoint HeadEnqueueTime() const;
+  // Enqueue time of the request `instance` would take first (-1: any instance);
+  // TimePoint::max() if there is none.
+  TimePoint HeadEnqueueTime(int instance = -1) const;
   // The earliest deadline of any waiting request, if any has one.
   std::optional<TimePoint> EarliestDeadline() const;
 
@@ -52,14 +56,17 @@ class RequestQueue {
   // Removes and returns everything (shutdown).
   std::vector<QueuedRequest> TakeAll();
 
-  // Takes requests highest level first, FIFO within a level, while their items fit in
-  // `max_items`; stops at the first request that does not fit (no overtaking), but always takes
-  // at least one request if the queue is not empty.
-  std::vector<QueuedRequest> TakeBatch(int64_t max_items);
+  // Takes requests that `instance` may take (-1: any), highest level first, FIFO within a
+  // level, while their items fit in `max_items`; stops at the first request that does not fit
+  // (no overtaking), but always takes at least one request if there is one.
+  std::vector<QueuedRequest> TakeBatch(int64_t max_items, int instance = -1);
 
  private:
   template <typename Pred>
   std::vector<QueuedRequest> TakeIf(Pred pred);
+  static bool Eligible(const QueuedRequest& entry, int instance) {
+    return instance < 0 || entry.instance < 0 || entry.instance == instance;
+  }
 
   int max_size_;
   std::vector<std::deque<QueuedRequest>> levels_;

@@ -30,6 +30,13 @@ class FakeInstance final : public Instance {
     for (const auto& b : batches_) sizes.push_back(b.requests.size());
     return sizes;
   }
+  // The request ids of batch `i`, e.g. "r0,r2".
+  std::string BatchIds(std::size_t i) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string ids;
+    for (InferRequest* r : batches_[i].requests) ids += (ids.empty() ? "" : ",") + r->id;
+    return ids;
+  }
   // Completes batch `i`, echoing each request's inputs as outputs.
   void Complete(std::size_t i) {
     BatchDone done;
@@ -60,11 +67,14 @@ class FakeInstance final : public Instance {
 
 class ModelSchedulerTest : public ::testing::Test {
  protected:
-  void Start(SchedulerOptions options) {
-    auto instance = std::make_unique<FakeInstance>();
-    instance_ = instance.get();
+  void Start(SchedulerOptions options, int instance_count = 1) {
     std::vector<std::unique_ptr<Instance>> instances;
-    instances.push_back(std::move(instance));
+    for (int i = 0; i < instance_count; ++i) {
+      auto instance = std::make_unique<FakeInstance>();
+      fakes_.push_back(instance.get());
+      instances.push_back(std::move(instance));
+    }
+    instance_ = fakes_[0];
     scheduler_ = std::make_unique<ModelScheduler>(options, std::move(instances), &clock_, &stats_);
   }
 
@@ -97,7 +107,8 @@ class ModelSchedulerTest : public ::testing::Test {
   FakeClock clock_;
   metrics::Registry registry_;
   ModelStats stats_{"m", "1", &registry_};
-  FakeInstance* instance_ = nullptr;
+  FakeInstance* instance_ = nullptr;  // the first of fakes_
+  std::vector<FakeInstance*> fakes_;
   std::unique_ptr<ModelScheduler> scheduler_;
 };
 
@@ -203,6 +214,56 @@ TEST_F(ModelSchedulerTest, ShutdownAnswersQueuedUnavailable) {
   EXPECT_TRUE(busy.get().ok());
   Submit("after", &s);
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ModelSchedulerTest, RoundRobinBindsAtArrivalWhateverTheLoad) {
+  SchedulerOptions options = Options(0, 16, 1);
+  options.routing = RoutingPolicy::kRoundRobin;
+  Start(options, 2);
+  Status s;
+  std::vector<std::future<StatusOr<InferResponse>>> results;
+  for (int i = 0; i < 4; ++i) results.push_back(Submit("r" + std::to_string(i), &s));
+  fakes_[0]->WaitForBatches(1);
+  fakes_[1]->WaitForBatches(1);
+  EXPECT_EQ(fakes_[0]->BatchIds(0), "r0");
+  EXPECT_EQ(fakes_[1]->BatchIds(0), "r1");
+  fakes_[1]->Complete(0);
+  // Instance 1 is free, but r2 is bound to the busy instance 0: only r3 comes to instance 1.
+  EXPECT_EQ(fakes_[1]->WaitForBatches(2).size(), 2u);
+  EXPECT_EQ(fakes_[1]->BatchIds(1), "r3");
+  EXPECT_EQ(scheduler_->queue_size(), 1u);
+  fakes_[1]->Complete(1);
+  fakes_[0]->Complete(0);
+  fakes_[0]->WaitForBatches(2);
+  EXPECT_EQ(fakes_[0]->BatchIds(1), "r2");
+  fakes_[0]->Complete(1);
+  for (auto& r : results) EXPECT_TRUE(r.get().ok());
+}
+
+TEST_F(ModelSchedulerTest, LoadAwareRoutingSendsWorkToTheFreeInstance) {
+  SchedulerOptions options = Options(0, 16, 1);
+  options.routing = RoutingPolicy::kLeastOutstanding;
+  Start(options, 2);
+  Status s;
+  std::vector<std::future<StatusOr<InferResponse>>> results;
+  for (int i = 0; i < 4; ++i) results.push_back(Submit("r" + std::to_string(i), &s));
+  fakes_[0]->WaitForBatches(1);
+  fakes_[1]->WaitForBatches(1);
+  std::string first = fakes_[0]->BatchIds(0) + "|" + fakes_[1]->BatchIds(0);
+  EXPECT_TRUE(first == "r0|r1" || first == "r1|r0") << first;
+  // Instance 1 finishes twice while instance 0 is stuck: it gets both remaining requests.
+  fakes_[1]->Complete(0);
+  fakes_[1]->WaitForBatches(2);
+  EXPECT_EQ(fakes_[1]->BatchIds(1), "r2");
+  fakes_[1]->Complete(1);
+  fakes_[1]->WaitForBatches(3);
+  EXPECT_EQ(fakes_[1]->BatchIds(2), "r3");
+  fakes_[1]->Complete(2);
+  fakes_[0]->Complete(0);
+  for (auto& r : results) EXPECT_TRUE(r.get().ok());
+  SchedulerSnapshot snapshot = scheduler_->Snapshot();
+  ASSERT_EQ(snapshot.instances.size(), 2u);
+  EXPECT_EQ(snapshot.instances[0].batches + snapshot.instances[1].batches, 4u);
 }
 
 TEST_F(ModelSchedulerTest, RequestedOutputsAreSelectedInOrder) {
