@@ -13,8 +13,8 @@ StatusOr<double> ParseFraction(const std::string& key, const std::string& text) 
   double value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size() || value < 0 || value > 1) {
-    return InvalidArgument(fmt::format("parameters.{}: expected a number in [0, 1], got '{}'",
-                                       key, text));
+    return InvalidArgument(
+        fmt::format("parameters.{}: expected a number in [0, 1], got '{}'", key, text));
   }
   return value;
 }
@@ -23,8 +23,8 @@ StatusOr<int64_t> ParseNonNegative(const std::string& key, const std::string& te
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size() || value < 0) {
-    return InvalidArgument(fmt::format("parameters.{}: expected an integer >= 0, got '{}'", key,
-                                       text));
+    return InvalidArgument(
+        fmt::format("parameters.{}: expected an integer >= 0, got '{}'", key, text));
   }
   return value;
 }
@@ -81,16 +81,36 @@ void AddSubTyped(std::span<const std::byte> a, std::span<const std::byte> b,
 Status AddSubNumeric(DataType type, std::span<const std::byte> a, std::span<const std::byte> b,
                      std::vector<std::byte>& sum, std::vector<std::byte>& diff) {
   switch (type) {
-    case DataType::kUint8: AddSubTyped<uint8_t>(a, b, sum, diff); break;
-    case DataType::kUint16: AddSubTyped<uint16_t>(a, b, sum, diff); break;
-    case DataType::kUint32: AddSubTyped<uint32_t>(a, b, sum, diff); break;
-    case DataType::kUint64: AddSubTyped<uint64_t>(a, b, sum, diff); break;
-    case DataType::kInt8: AddSubTyped<int8_t>(a, b, sum, diff); break;
-    case DataType::kInt16: AddSubTyped<int16_t>(a, b, sum, diff); break;
-    case DataType::kInt32: AddSubTyped<int32_t>(a, b, sum, diff); break;
-    case DataType::kInt64: AddSubTyped<int64_t>(a, b, sum, diff); break;
-    case DataType::kFp32: AddSubTyped<float>(a, b, sum, diff); break;
-    case DataType::kFp64: AddSubTyped<double>(a, b, sum, diff); break;
+    case DataType::kUint8:
+      AddSubTyped<uint8_t>(a, b, sum, diff);
+      break;
+    case DataType::kUint16:
+      AddSubTyped<uint16_t>(a, b, sum, diff);
+      break;
+    case DataType::kUint32:
+      AddSubTyped<uint32_t>(a, b, sum, diff);
+      break;
+    case DataType::kUint64:
+      AddSubTyped<uint64_t>(a, b, sum, diff);
+      break;
+    case DataType::kInt8:
+      AddSubTyped<int8_t>(a, b, sum, diff);
+      break;
+    case DataType::kInt16:
+      AddSubTyped<int16_t>(a, b, sum, diff);
+      break;
+    case DataType::kInt32:
+      AddSubTyped<int32_t>(a, b, sum, diff);
+      break;
+    case DataType::kInt64:
+      AddSubTyped<int64_t>(a, b, sum, diff);
+      break;
+    case DataType::kFp32:
+      AddSubTyped<float>(a, b, sum, diff);
+      break;
+    case DataType::kFp64:
+      AddSubTyped<double>(a, b, sum, diff);
+      break;
     default:
       return InvalidArgument(
           fmt::format("add_sub does not compute on {} tensors", DataTypeName(type)));
@@ -170,10 +190,10 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
       ASSIGN_OR_RETURN(int64_t seed, ParseNonNegative(key, value));
       params.seed = static_cast<uint64_t>(seed);
     } else {
-      return InvalidArgument(fmt::format(
-          "parameters.{}: unknown sim parameter (expected function, service_time_us, "
-          "service_time_per_item_us, jitter, failure_rate, seed, memory_mb)",
-          key));
+      return InvalidArgument(
+          fmt::format("parameters.{}: unknown sim parameter (expected function, service_time_us, "
+                      "service_time_per_item_us, jitter, failure_rate, seed, memory_mb)",
+                      key));
     }
   }
   RETURN_IF_ERROR(CheckSignature(params, config));

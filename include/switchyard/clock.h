@@ -34,7 +34,6 @@ class FakeClock final : public Clock {
 
  private:
   std::atomic<Duration::rep> now_;
-
 };
 
 }  // namespace switchyard

@@ -33,7 +33,7 @@ struct InstanceConfig {
   // Instances per device; 0 means `auto` (as many as memory allows, capped by max_per_device).
   // Default: auto.
   int per_device = 0;
-  int max_per_device = 4;  // cap for `auto`; default 4
+  int max_per_device = 4;     // cap for `auto`; default 4
   int gpus_per_instance = 1;  // >1: one instance spans several GPUs; default 1
   // Declared device memory per instance in MiB; nullopt means `measure` (the default).
   std::optional<int64_t> vram_mb;
@@ -44,7 +44,7 @@ struct InstanceConfig {
 };
 
 struct BatchingConfig {
-  int64_t max_queue_delay_us = 500;  // longest wait for a fuller batch, µs; default 500
+  int64_t max_queue_delay_us = 500;        // longest wait for a fuller batch, µs; default 500
   std::vector<int> preferred_batch_sizes;  // default none
 };
 
@@ -59,9 +59,9 @@ struct WarmupConfig {
 };
 
 struct ModelConfig {
-  std::string name;     // the folder name
-  std::string backend;  // required: torch | exec | sim | cuda
-  int max_batch_size = 0;  // 0: the model takes no batch dimension. Default 0.
+  std::string name;                 // the folder name
+  std::string backend;              // required: torch | exec | sim | cuda
+  int max_batch_size = 0;           // 0: the model takes no batch dimension. Default 0.
   std::vector<TensorSpec> inputs;   // required, at least one
   std::vector<TensorSpec> outputs;  // required, at least one
   InstanceConfig instances;

@@ -11,6 +11,7 @@
 #include "switchyard/clock.h"
 #include "switchyard/infer.h"
 #include "switchyard/model_config.h"
+#include "switchyard/server_status.h"
 #include "switchyard/statistics.h"
 #include "switchyard/status.h"
 
@@ -18,7 +19,11 @@ namespace switchyard {
 
 struct ServerOptions {
   std::string model_repository;  // required: the folder holding one folder per model
-  Clock* clock = nullptr;        // null: SteadyClock. Not owned; must outlive the server.
+  // Simulated GPUs, e.g. "4x80GB" or "80GB,80GB,40GB:speed=0.5" (grammar in
+  // src/devices/device.h). Empty: no GPUs (real GPUs through NVML come later).
+  std::string simulate_gpus;
+  int64_t vram_reserve_mb = 1024;  // MiB kept free on every GPU. Default 1024.
+  Clock* clock = nullptr;          // null: SteadyClock. Not owned; must outlive the server.
 };
 
 enum class ModelState { kLoading, kReady, kUnavailable };
@@ -27,10 +32,10 @@ std::string_view ModelStateName(ModelState state);
 // What the server knows about one model. An immutable snapshot.
 struct ModelInfo {
   std::shared_ptr<const ModelConfig> config;
-  int64_t version = 0;                  // the version being served
-  std::vector<int64_t> versions;        // versions found in the repository, ascending
+  int64_t version = 0;            // the version being served
+  std::vector<int64_t> versions;  // versions found in the repository, ascending
   ModelState state = ModelState::kLoading;
-  std::string reason;                   // why it is not ready, if it is not
+  std::string reason;  // why it is not ready, if it is not
 };
 
 // Thread-safety: every method may be called from any thread at any time after Create returns.
@@ -38,8 +43,9 @@ class Server {
  public:
   virtual ~Server() = default;
 
-  // Scans the repository, validates every model config and loads every model. Fails (naming the
-  // file and field) if any config is invalid.
+  // Scans the repository, validates every model config, plans the placement of instances on
+  // the devices and loads every model. Fails (naming the file and field, or the model and the
+  // memory numbers) if any config is invalid or a model cannot be placed.
   static StatusOr<std::unique_ptr<Server>> Create(ServerOptions options);
 
   static constexpr std::string_view kName = "switchyard";
@@ -63,6 +69,9 @@ class Server {
   // Statistics of one model (`name` non-empty) or of all models.
   virtual StatusOr<std::vector<ModelStatistics>> Statistics(std::string_view name,
                                                             int64_t version) const = 0;
+
+  // Devices, instances and queues right now.
+  virtual ServerStatus GetStatus() const = 0;
 
   // Prometheus text exposition of every metric.
   virtual std::string MetricsText() const = 0;

@@ -91,10 +91,10 @@ class StatusOr {
 #define SY_CONCAT(a, b) SY_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function with the status of `expr` if it is not OK.
-#define RETURN_IF_ERROR(expr)                                \
-  do {                                                       \
-    ::switchyard::Status sy_status_ = (expr);                \
-    if (!sy_status_.ok()) return sy_status_;                 \
+#define RETURN_IF_ERROR(expr)                 \
+  do {                                        \
+    ::switchyard::Status sy_status_ = (expr); \
+    if (!sy_status_.ok()) return sy_status_;  \
   } while (false)
 
 // `lhs = value of expr` or return its status. `lhs` may be a declaration (`auto x`).

@@ -1,5 +1,6 @@
 #include "bench/client_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>

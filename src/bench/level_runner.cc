@@ -107,11 +107,11 @@ StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
   ProgressLine progress(*pool, config.concurrency);
   progress.WaitUntil(Now() + config.warmup, "warmup");
   pool->TakeWindow();  // discard the warm-up
+  TimePoint window_start = Now();
   std::optional<StatsSnapshot> stats_at_start = config.read_stats();
 
   StabilityTracker tracker(config.stability, config.max_windows);
   std::vector<Window> windows;
-  TimePoint window_start = Now();
   StabilityTracker::Decision decision = StabilityTracker::Decision::kContinue;
   while (decision == StabilityTracker::Decision::kContinue) {
     progress.WaitUntil(window_start + config.window,

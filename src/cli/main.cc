@@ -1,9 +1,9 @@
 // switchyard: the command-line entry point. Each subcommand lives in its own file.
 
 #include "CLI/CLI.hpp"
-#ifdef SWITCHYARD_WITH_BENCH
 #include "bench/bench_command.h"
-#endif
+#include "cli/devices_command.h"
+#include "cli/plan_command.h"
 #include "cli/serve_command.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -20,9 +20,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });
   switchyard::cli::AddServeCommand(app);
-#ifdef SWITCHYARD_WITH_BENCH
+  switchyard::cli::AddPlanCommand(app);
+  switchyard::cli::AddDevicesCommand(app);
   switchyard::bench::AddBenchCommand(app);
-#endif
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

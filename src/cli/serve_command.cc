@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/device_flags.h"
 #include "frontend/http/http_server.h"
 #include "frontend/http/router.h"
 #include "spdlog/spdlog.h"
@@ -23,6 +24,7 @@ struct ServeFlags {
   int idle_timeout_s = 60;
   int max_connections = 1024;
   std::string port_file;
+  DeviceFlags devices;
 };
 
 // Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that only
@@ -40,6 +42,8 @@ int Serve(const ServeFlags& flags) {
   sigset_t stop_signals = BlockStopSignals();
   ServerOptions options;
   options.model_repository = flags.model_repository;
+  options.simulate_gpus = flags.devices.simulate_gpus;
+  options.vram_reserve_mb = flags.devices.vram_reserve_mb;
   auto server = Server::Create(options);
   if (!server.ok()) {
     spdlog::error("cannot start: {}", server.status().message());
@@ -79,8 +83,9 @@ int Serve(const ServeFlags& flags) {
 void AddServeCommand(CLI::App& app) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* serve = app.add_subcommand("serve", "Serve a model repository over HTTP");
-  serve->add_option("--model-repository", flags->model_repository,
-                    "Folder with one sub-folder per model")
+  serve
+      ->add_option("--model-repository", flags->model_repository,
+                   "Folder with one sub-folder per model")
       ->required();
   serve->add_option("--host", flags->host, "Address to bind")->capture_default_str();
   serve->add_option("--http-port", flags->http_port, "HTTP port; 0 picks a free one")
@@ -89,24 +94,29 @@ void AddServeCommand(CLI::App& app) {
   serve->add_option("--http-threads", flags->http_threads, "HTTP I/O threads; 0 = cores")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
-  serve->add_option("--max-request-body-mb", flags->max_request_body_mb,
-                    "Largest request body, MiB (413 beyond)")
+  serve
+      ->add_option("--max-request-body-mb", flags->max_request_body_mb,
+                   "Largest request body, MiB (413 beyond)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  serve->add_option("--max-header-kb", flags->max_header_kb,
-                    "Largest request header, KiB (431 beyond)")
+  serve
+      ->add_option("--max-header-kb", flags->max_header_kb,
+                   "Largest request header, KiB (431 beyond)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  serve->add_option("--idle-timeout-s", flags->idle_timeout_s,
-                    "Close a connection idle for this long, s")
+  serve
+      ->add_option("--idle-timeout-s", flags->idle_timeout_s,
+                   "Close a connection idle for this long, s")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
-  serve->add_option("--max-connections", flags->max_connections,
-                    "Open connections at most; more are closed at once")
+  serve
+      ->add_option("--max-connections", flags->max_connections,
+                   "Open connections at most; more are closed at once")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   serve->add_option("--port-file", flags->port_file,
                     "Write 'http=PORT' to this file once listening (for tests and scripts)");
+  AddDeviceFlags(serve, &flags->devices);
   serve->callback([flags] {
     int code = Serve(*flags);
     if (code != 0) throw CLI::RuntimeError(code);

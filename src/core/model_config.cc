@@ -22,10 +22,14 @@ const TensorSpec* ModelConfig::FindOutput(std::string_view output_name) const {
 
 std::string_view RoutingPolicyName(RoutingPolicy policy) {
   switch (policy) {
-    case RoutingPolicy::kFastest: return "fastest";
-    case RoutingPolicy::kLeastOutstanding: return "least_outstanding";
-    case RoutingPolicy::kPowerOfTwo: return "p2c";
-    case RoutingPolicy::kRoundRobin: return "round_robin";
+    case RoutingPolicy::kFastest:
+      return "fastest";
+    case RoutingPolicy::kLeastOutstanding:
+      return "least_outstanding";
+    case RoutingPolicy::kPowerOfTwo:
+      return "p2c";
+    case RoutingPolicy::kRoundRobin:
+      return "round_robin";
   }
   return "unknown";
 }

@@ -35,7 +35,8 @@ TensorData TensorData::Borrowed(std::span<const std::byte> bytes) {
 Status Tensor::Validate() const {
   int64_t count = ElementCount(shape);
   if (count < 0) {
-    return InvalidArgument(fmt::format("tensor '{}': invalid shape {}", name, ShapeToString(shape)));
+    return InvalidArgument(
+        fmt::format("tensor '{}': invalid shape {}", name, ShapeToString(shape)));
   }
   if (datatype == DataType::kBytes) {
     auto elements = CountBytesElements(data.bytes());
@@ -50,8 +51,8 @@ Status Tensor::Validate() const {
   }
   std::size_t element_size = DataTypeSize(datatype);
   if (static_cast<uint64_t>(count) > std::numeric_limits<uint64_t>::max() / element_size) {
-    return InvalidArgument(fmt::format("tensor '{}': shape {} is too large", name,
-                                       ShapeToString(shape)));
+    return InvalidArgument(
+        fmt::format("tensor '{}': shape {} is too large", name, ShapeToString(shape)));
   }
   auto expected = static_cast<uint64_t>(count) * element_size;
   if (data.size() != expected) {
@@ -82,9 +83,9 @@ Status ForEachBytesElement(std::span<const std::byte> buffer,
     for (int i = 0; i < 4; ++i) length |= std::to_integer<uint32_t>(buffer[pos + i]) << (8 * i);
     pos += 4;
     if (buffer.size() - pos < length) {
-      return InvalidArgument(fmt::format(
-          "BYTES element of length {} runs past the end of the data ({} bytes left)", length,
-          buffer.size() - pos));
+      return InvalidArgument(
+          fmt::format("BYTES element of length {} runs past the end of the data ({} bytes left)",
+                      length, buffer.size() - pos));
     }
     fn(std::string_view(reinterpret_cast<const char*>(buffer.data() + pos), length));
     pos += length;

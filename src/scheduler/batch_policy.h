@@ -17,7 +17,7 @@ struct BatchPolicy {
 
 struct BatchDecision {
   bool cut = false;
-  int64_t max_items = 0;                 // when cut: the most items the batch may take
+  int64_t max_items = 0;                    // when cut: the most items the batch may take
   TimePoint wait_until = TimePoint::max();  // when not cut: decide again at this time
 };
 

@@ -93,10 +93,14 @@ class RoundRobinPicker final : public KeyedPicker {
 
 std::unique_ptr<InstancePicker> MakeInstancePicker(RoutingPolicy policy, uint64_t seed) {
   switch (policy) {
-    case RoutingPolicy::kFastest: return std::make_unique<FastestPicker>();
-    case RoutingPolicy::kLeastOutstanding: return std::make_unique<LeastOutstandingPicker>();
-    case RoutingPolicy::kPowerOfTwo: return std::make_unique<PowerOfTwoPicker>(seed);
-    case RoutingPolicy::kRoundRobin: return std::make_unique<RoundRobinPicker>();
+    case RoutingPolicy::kFastest:
+      return std::make_unique<FastestPicker>();
+    case RoutingPolicy::kLeastOutstanding:
+      return std::make_unique<LeastOutstandingPicker>();
+    case RoutingPolicy::kPowerOfTwo:
+      return std::make_unique<PowerOfTwoPicker>(seed);
+    case RoutingPolicy::kRoundRobin:
+      return std::make_unique<RoundRobinPicker>();
   }
   return std::make_unique<FastestPicker>();
 }

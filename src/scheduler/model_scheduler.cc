@@ -155,8 +155,9 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
     load.free = slot.inflight < options_.max_inflight_batches && load.pending_items > 0;
     load.outstanding_items = slot.outstanding_items;
     load.busy_remaining =
-        slot.inflight == 0 ? Duration(0)
-                           : std::max(Duration(0), slot.inflight_estimate - (now - slot.busy_since));
+        slot.inflight == 0
+            ? Duration(0)
+            : std::max(Duration(0), slot.inflight_estimate - (now - slot.busy_since));
     load.service = &slot.service;
   }
   int64_t max_batch = std::max<int64_t>(1, options_.batch_policy.max_batch_size);
@@ -185,6 +186,7 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
   slot.outstanding_items += batch.items;
   slot.inflight_estimate += batch.estimate;
   stats_->AddInflight(static_cast<int64_t>(batch.requests.size()));
+  stats_->AddInstanceInflight(index, 1);
   return id;
 }
 
@@ -239,6 +241,8 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
   }
   Duration compute = end - exec_start;
   stats_->RecordBatch(batch.items, compute);
+  stats_->RecordInstanceBatch(batch.slot, batch.items, compute);
+  stats_->AddInstanceInflight(batch.slot, -1);
   stats_->AddInflight(-static_cast<int64_t>(batch.requests.size()));
   for (std::size_t i = 0; i < batch.requests.size(); ++i) {
     QueuedRequest& entry = batch.requests[i];

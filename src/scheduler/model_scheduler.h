@@ -42,13 +42,13 @@ struct SchedulerSnapshot {
     std::string name;
     int inflight_batches = 0;
     int64_t outstanding_items = 0;
-    uint64_t batches = 0;  // executed
-    uint64_t items = 0;    // executed
+    uint64_t batches = 0;            // executed
+    uint64_t items = 0;              // executed
     Duration average_batch_time{0};  // EWMA over batch sizes
   };
   std::vector<InstanceRow> instances;
   std::vector<std::size_t> queue_depth_by_priority;  // index 0 = priority 1 (highest)
-  Duration oldest_wait{0};  // of the requests still queued
+  Duration oldest_wait{0};                           // of the requests still queued
   int queue_max_size = 0;
 };
 
@@ -56,7 +56,8 @@ SchedulerOptions SchedulerOptionsFromConfig(const ModelConfig& config, int64_t v
 
 class ModelScheduler {
  public:
-  // REQUIRES: `instances` non-empty. `clock` and `stats` must outlive the scheduler.
+  // REQUIRES: `instances` non-empty; `stats` has had AddInstance called for each, in order.
+  // `clock` and `stats` must outlive the scheduler.
   ModelScheduler(SchedulerOptions options, std::vector<std::unique_ptr<Instance>> instances,
                  Clock* clock, ModelStats* stats);
   ~ModelScheduler();  // calls Shutdown()

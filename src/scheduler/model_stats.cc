@@ -8,6 +8,11 @@ namespace {
 uint64_t Ns(Duration d) { return d.count() > 0 ? static_cast<uint64_t>(d.count()) : 0; }
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
+const std::vector<double>& LatencyBuckets() {
+  static const auto buckets = metrics::ExponentialBuckets(50e-6, 2, 18);  // 50 µs .. ~6.5 s
+  return buckets;
+}
+
 uint64_t WallMillis() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -17,7 +22,7 @@ uint64_t WallMillis() {
 }  // namespace
 
 ModelStats::ModelStats(std::string model_name, std::string version, metrics::Registry* registry)
-    : name_(std::move(model_name)), version_(std::move(version)) {
+    : name_(std::move(model_name)), version_(std::move(version)), registry_(registry) {
   auto outcome = [&](const char* value) {
     return registry->GetCounter("switchyard_requests_total",
                                 "Inference requests by model and outcome.",
@@ -30,7 +35,7 @@ ModelStats::ModelStats(std::string model_name, std::string version, metrics::Reg
   deadline_total_ = outcome("deadline");
   cancelled_total_ = outcome("cancelled");
   unavailable_total_ = outcome("unavailable");
-  auto latency_buckets = metrics::ExponentialBuckets(50e-6, 2, 18);  // 50 µs .. ~6.5 s
+  const auto& latency_buckets = LatencyBuckets();
   queue_seconds_ = registry->GetHistogram("switchyard_queue_duration_seconds",
                                           "Time requests waited in the model queue.",
                                           {{"model", name_}}, latency_buckets);
@@ -38,8 +43,7 @@ ModelStats::ModelStats(std::string model_name, std::string version, metrics::Reg
                                             "Time the batch holding a request took to execute.",
                                             {{"model", name_}}, latency_buckets);
   batch_size_ = registry->GetHistogram("switchyard_batch_size", "Items per executed batch.",
-                                       {{"model", name_}},
-                                       metrics::ExponentialBuckets(1, 2, 10));
+                                       {{"model", name_}}, metrics::ExponentialBuckets(1, 2, 10));
   queue_depth_ = registry->GetGauge("switchyard_queue_depth", "Requests waiting in the queue.",
                                     {{"model", name_}});
   inflight_ = registry->GetGauge("switchyard_inflight_requests",
@@ -48,10 +52,18 @@ ModelStats::ModelStats(std::string model_name, std::string version, metrics::Reg
 
 void ModelStats::RecordDropped(StatusCode reason, Duration waited) {
   switch (reason) {
-    case StatusCode::kResourceExhausted: queue_full_total_->Increment(); break;
-    case StatusCode::kDeadlineExceeded: deadline_total_->Increment(); break;
-    case StatusCode::kCancelled: cancelled_total_->Increment(); break;
-    default: unavailable_total_->Increment(); break;
+    case StatusCode::kResourceExhausted:
+      queue_full_total_->Increment();
+      break;
+    case StatusCode::kDeadlineExceeded:
+      deadline_total_->Increment();
+      break;
+    case StatusCode::kCancelled:
+      cancelled_total_->Increment();
+      break;
+    default:
+      unavailable_total_->Increment();
+      break;
   }
   fail_count_.fetch_add(1, std::memory_order_relaxed);
   fail_ns_.fetch_add(Ns(waited), std::memory_order_relaxed);
@@ -92,6 +104,32 @@ void ModelStats::RecordCompleted(bool success, int64_t items, Duration queue, Du
 void ModelStats::SetQueueDepth(std::size_t depth) { queue_depth_->Set(static_cast<double>(depth)); }
 
 void ModelStats::AddInflight(int64_t delta) { inflight_->Add(static_cast<double>(delta)); }
+
+void ModelStats::AddInstance(const std::string& instance, const std::string& device) {
+  metrics::Labels labels = {{"model", name_}, {"instance", instance}, {"device", device}};
+  instances_.push_back(InstanceMetrics{
+      .batches = registry_->GetCounter("switchyard_instance_batches_total",
+                                       "Batches an instance executed.", labels),
+      .items = registry_->GetCounter("switchyard_instance_items_total",
+                                     "Batch items an instance executed.", labels),
+      .inflight_batches = registry_->GetGauge("switchyard_instance_inflight_batches",
+                                              "Batches in flight on an instance.", labels),
+      .compute_seconds =
+          registry_->GetHistogram("switchyard_instance_compute_duration_seconds",
+                                  "Time an instance took per batch.", labels, LatencyBuckets()),
+  });
+}
+
+void ModelStats::RecordInstanceBatch(std::size_t index, int64_t items, Duration compute) {
+  InstanceMetrics& m = instances_[index];
+  m.batches->Increment();
+  m.items->Increment(static_cast<uint64_t>(items));
+  m.compute_seconds->Observe(Seconds(compute));
+}
+
+void ModelStats::AddInstanceInflight(std::size_t index, int64_t batches) {
+  instances_[index].inflight_batches->Add(static_cast<double>(batches));
+}
 
 ModelStatistics ModelStats::Read() const {
   auto load = [](const std::atomic<uint64_t>& v) { return v.load(std::memory_order_relaxed); };

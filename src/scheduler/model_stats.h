@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/mutex.h"
 #include "metrics/metrics.h"
@@ -32,6 +33,14 @@ class ModelStats {
   void RecordCompleted(bool success, int64_t items, Duration queue, Duration compute);
   void SetQueueDepth(std::size_t depth);
   void AddInflight(int64_t delta);
+
+  // Per-instance metrics, labelled model, instance and device. Instances are numbered in the
+  // order they are added (the scheduler's instance order).
+  // REQUIRES (AddInstance): called before the scheduler starts, from one thread.
+  void AddInstance(const std::string& instance, const std::string& device);
+  // REQUIRES (below): `index` < the number of instances added.
+  void RecordInstanceBatch(std::size_t index, int64_t items, Duration compute);
+  void AddInstanceInflight(std::size_t index, int64_t batches);
 
   ModelStatistics Read() const;
 
@@ -67,6 +76,15 @@ class ModelStats {
   metrics::Histogram* batch_size_;
   metrics::Gauge* queue_depth_;
   metrics::Gauge* inflight_;
+
+  struct InstanceMetrics {
+    metrics::Counter* batches;
+    metrics::Counter* items;
+    metrics::Gauge* inflight_batches;
+    metrics::Histogram* compute_seconds;
+  };
+  metrics::Registry* const registry_;
+  std::vector<InstanceMetrics> instances_;  // fixed before the scheduler starts
 };
 
 }  // namespace switchyard

@@ -20,8 +20,8 @@ struct QueuedRequest {
   InferCallback done;
   TimePoint enqueue_time;
   TimePoint deadline = TimePoint::max();  // max: no deadline
-  int64_t items = 1;                       // batch items this request contributes
-  int level = 0;                           // 0 is the highest priority level
+  int64_t items = 1;                      // batch items this request contributes
+  int level = 0;                          // 0 is the highest priority level
   int instance = -1;  // the instance it is bound to (round_robin routing); -1: any instance
 };
 

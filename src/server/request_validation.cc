@@ -30,8 +30,8 @@ Status CheckShape(const ModelConfig& config, const TensorSpec& spec, const Tenso
   if (offset == 0) return Status::Ok();
   int64_t b = tensor.shape[0];
   if (b < 1 || b > config.max_batch_size) {
-    return InvalidArgument(fmt::format("input '{}': batch size {} is outside [1, {}]",
-                                       tensor.name, b, config.max_batch_size));
+    return InvalidArgument(fmt::format("input '{}': batch size {} is outside [1, {}]", tensor.name,
+                                       b, config.max_batch_size));
   }
   if (*batch != 0 && *batch != b) {
     return InvalidArgument(fmt::format(
@@ -65,8 +65,8 @@ Status ValidateRequest(const ModelConfig& config, InferRequest* request) {
   }
   for (const TensorSpec& spec : config.inputs) {
     if (!seen.contains(spec.name)) {
-      return InvalidArgument(fmt::format("missing input '{}' for model '{}'", spec.name,
-                                         config.name));
+      return InvalidArgument(
+          fmt::format("missing input '{}' for model '{}'", spec.name, config.name));
     }
   }
   std::set<std::string_view> outputs;

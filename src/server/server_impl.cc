@@ -13,39 +13,30 @@ namespace {
 StatusOr<int> PriorityLevel(int priority, int levels) {
   if (priority == 0) return levels - 1;
   if (priority < 0 || priority > levels) {
-    return InvalidArgument(fmt::format("priority {} is outside [1, {}] for this model", priority,
-                                       levels));
+    return InvalidArgument(
+        fmt::format("priority {} is outside [1, {}] for this model", priority, levels));
   }
   return priority - 1;
 }
 
-StatusOr<std::vector<std::unique_ptr<Instance>>> CreateInstances(const ModelConfig* config) {
-  if (config->backend != "sim") {
-    return Unimplemented(fmt::format(
-        "model '{}': backend '{}' is not available in this build (available: sim)", config->name,
-        config->backend));
-  }
-  // Without device placement every model runs on CPU: `per_device` instances, `auto` meaning 1.
-  int count = config->instances.per_device > 0 ? config->instances.per_device : 1;
-  std::vector<std::unique_ptr<Instance>> instances;
-  for (int i = 0; i < count; ++i) {
-    auto instance = sim::SimInstance::Create(config, i);
-    if (!instance.ok()) {
-      return InvalidArgument(fmt::format("model '{}': {}", config->name,
-                                         instance.status().message()));
-    }
-    instances.push_back(std::move(instance).value());
-  }
-  return instances;
+std::string DeviceLabel(const InstancePlacement& placement) {
+  if (placement.devices.empty()) return "cpu";
+  std::string label;
+  for (int index : placement.devices)
+    label += (label.empty() ? "GPU" : "+GPU") + std::to_string(index);
+  return label;
 }
 
 }  // namespace
 
 std::string_view ModelStateName(ModelState state) {
   switch (state) {
-    case ModelState::kLoading: return "LOADING";
-    case ModelState::kReady: return "READY";
-    case ModelState::kUnavailable: return "UNAVAILABLE";
+    case ModelState::kLoading:
+      return "LOADING";
+    case ModelState::kReady:
+      return "READY";
+    case ModelState::kUnavailable:
+      return "UNAVAILABLE";
   }
   return "UNKNOWN";
 }
@@ -71,12 +62,20 @@ ServerImpl::ServerImpl(ServerOptions options)
 ServerImpl::~ServerImpl() { Shutdown(); }
 
 Status ServerImpl::Load() {
+  ASSIGN_OR_RETURN(devices_, ParseSimulatedGpus(options_.simulate_gpus));
   ASSIGN_OR_RETURN(std::vector<RepositoryModel> found, ScanRepository(options_.model_repository));
+  ASSIGN_OR_RETURN(plan_, PlanRepository(found, devices_, options_.vram_reserve_mb));
+  if (devices_.empty()) spdlog::info("no GPUs: every model runs on CPU");
+  spdlog::info("{}", FormatPlan(plan_, devices_));
+  for (const Device& device : devices_) {
+    sim_devices_.push_back(
+        std::make_unique<sim::SimDevice>("GPU" + std::to_string(device.index), device.speed));
+  }
   for (auto& model : found) {
     std::string name = model.config.name;
-    ASSIGN_OR_RETURN(auto loaded, LoadModel(std::move(model)));
+    ASSIGN_OR_RETURN(auto loaded, LoadModel(std::move(model), plan_.models.at(name)));
     if (loaded->info.state == ModelState::kReady) {
-      spdlog::info("model '{}' version {} ready: {} instance(s) on cpu, backend {}", name,
+      spdlog::info("model '{}' version {} ready: {} instance(s), backend {}", name,
                    loaded->info.version, loaded->scheduler->instance_count(),
                    loaded->info.config->backend);
     }
@@ -88,13 +87,37 @@ Status ServerImpl::Load() {
   return Status::Ok();
 }
 
-StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::LoadModel(RepositoryModel model) {
+StatusOr<std::vector<std::unique_ptr<Instance>>> ServerImpl::CreateInstances(
+    const ModelConfig* config, const std::vector<InstancePlacement>& placements) {
+  if (config->backend != "sim") {
+    return Unimplemented(
+        fmt::format("model '{}': backend '{}' is not available in this build (available: sim)",
+                    config->name, config->backend));
+  }
+  std::vector<std::unique_ptr<Instance>> instances;
+  for (std::size_t i = 0; i < placements.size(); ++i) {
+    // A sim instance spanning several GPUs runs on the first one's simulated device.
+    const auto& gpus = placements[i].devices;
+    sim::SimDevice* device =
+        gpus.empty() ? nullptr : sim_devices_[static_cast<std::size_t>(gpus.front())].get();
+    auto instance = sim::SimInstance::Create(config, static_cast<int>(i), device);
+    if (!instance.ok()) {
+      return InvalidArgument(
+          fmt::format("model '{}': {}", config->name, instance.status().message()));
+    }
+    instances.push_back(std::move(instance).value());
+  }
+  return instances;
+}
+
+StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::LoadModel(
+    RepositoryModel model, const std::vector<InstancePlacement>& placements) {
   auto loaded = std::make_unique<LoadedModel>();
   auto config = std::make_shared<const ModelConfig>(std::move(model.config));
   loaded->info.config = config;
   loaded->info.versions = model.versions;
   loaded->info.version = model.versions.back();
-  ASSIGN_OR_RETURN(auto instances, CreateInstances(config.get()));
+  ASSIGN_OR_RETURN(auto instances, CreateInstances(config.get(), placements));
   loaded->info.state = ModelState::kReady;
   for (auto& instance : instances) {
     if (Status warm = WarmUp(*instance, *config); !warm.ok()) {
@@ -104,11 +127,15 @@ StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::LoadModel(Reposit
       break;
     }
   }
-  loaded->stats = std::make_unique<ModelStats>(config->name,
-                                               std::to_string(loaded->info.version), &registry_);
-  loaded->scheduler = std::make_unique<ModelScheduler>(
-      SchedulerOptionsFromConfig(*config, loaded->info.version), std::move(instances), clock_,
-      loaded->stats.get());
+  loaded->stats =
+      std::make_unique<ModelStats>(config->name, std::to_string(loaded->info.version), &registry_);
+  for (std::size_t i = 0; i < instances.size(); ++i) {
+    loaded->instance_devices.push_back(DeviceLabel(placements[i]));
+    loaded->stats->AddInstance(instances[i]->name(), loaded->instance_devices.back());
+  }
+  loaded->scheduler =
+      std::make_unique<ModelScheduler>(SchedulerOptionsFromConfig(*config, loaded->info.version),
+                                       std::move(instances), clock_, loaded->stats.get());
   return loaded;
 }
 
@@ -170,7 +197,8 @@ void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done
     entry.deadline = now + std::chrono::milliseconds(config.queue.timeout_ms);
   }
   if (request->timeout_us) {
-    entry.deadline = std::min(entry.deadline, now + std::chrono::microseconds(*request->timeout_us));
+    entry.deadline =
+        std::min(entry.deadline, now + std::chrono::microseconds(*request->timeout_us));
   }
   entry.items = request->batch_size;
   entry.level = *level;
@@ -193,6 +221,54 @@ StatusOr<std::vector<ModelStatistics>> ServerImpl::Statistics(std::string_view n
   ASSIGN_OR_RETURN(const LoadedModel* model, Find(name, version));
   out.push_back(model->stats->Read());
   return out;
+}
+
+ServerStatus ServerImpl::GetStatus() const {
+  ServerStatus status;
+  status.ready = IsReady();
+  for (const Device& device : devices_) {
+    const DevicePlan& planned = plan_.devices[static_cast<std::size_t>(device.index)];
+    status.devices.push_back({.index = device.index,
+                              .uuid = device.uuid,
+                              .name = device.name,
+                              .simulated = device.simulated,
+                              .speed = device.speed,
+                              .total_mb = device.total_mb,
+                              .used_by_others_mb = device.used_by_others_mb,
+                              .reserve_mb = options_.vram_reserve_mb,
+                              .planned_mb = planned.planned_mb,
+                              .instances = planned.instances});
+  }
+  for (const auto& [name, model] : models_) {
+    SchedulerSnapshot snapshot = model->scheduler->Snapshot();
+    ModelStatus m;
+    m.name = name;
+    m.version = model->info.version;
+    m.state = std::string(ModelStateName(model->info.state));
+    m.reason = model->info.reason;
+    m.routing = std::string(RoutingPolicyName(model->info.config->routing));
+    m.max_batch_size = model->info.config->max_batch_size;
+    for (std::size_t i = 0; i < snapshot.instances.size(); ++i) {
+      const auto& row = snapshot.instances[i];
+      m.instances.push_back(
+          {.name = row.name,
+           .device = model->instance_devices[i],
+           .state = m.state,
+           .inflight_batches = row.inflight_batches,
+           .outstanding_items = row.outstanding_items,
+           .batches = row.batches,
+           .items = row.items,
+           .average_batch_ms =
+               std::chrono::duration<double, std::milli>(row.average_batch_time).count()});
+    }
+    for (std::size_t depth : snapshot.queue_depth_by_priority) {
+      m.queue_depth_by_priority.push_back(depth);
+    }
+    m.queue_max_size = snapshot.queue_max_size;
+    m.oldest_wait_ms = std::chrono::duration<double, std::milli>(snapshot.oldest_wait).count();
+    status.models.push_back(std::move(m));
+  }
+  return status;
 }
 
 std::string ServerImpl::MetricsText() const { return registry_.ExpositionText(); }

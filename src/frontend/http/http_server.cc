@@ -23,10 +23,14 @@ using tcp = asio::ip::tcp;
 
 Method ToMethod(bhttp::verb verb) {
   switch (verb) {
-    case bhttp::verb::get: return Method::kGet;
-    case bhttp::verb::head: return Method::kHead;
-    case bhttp::verb::post: return Method::kPost;
-    default: return Method::kOther;
+    case bhttp::verb::get:
+      return Method::kGet;
+    case bhttp::verb::head:
+      return Method::kHead;
+    case bhttp::verb::post:
+      return Method::kPost;
+    default:
+      return Method::kOther;
   }
 }
 
@@ -53,10 +57,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->body_limit(options_->max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(options_->max_header_bytes));
     stream_.expires_after(std::chrono::seconds(options_->idle_timeout_s));
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -93,9 +96,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++pending_generation_;
     WatchForDisconnect();
     router_->Handle(std::move(request), [self = shared_from_this()](HttpReply reply) {
-      asio::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable {
-        self->Send(std::move(reply));
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, reply = std::move(reply)]() mutable { self->Send(std::move(reply)); });
     });
   }
 
@@ -103,16 +105,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // peek reads 0 bytes (or fails). Data instead means a pipelined request; then stop watching.
   void WatchForDisconnect() {
     uint64_t generation = pending_generation_;
-    stream_.socket().async_wait(
-        tcp::socket::wait_read, [self = shared_from_this(), generation](beast::error_code ec) {
-          if (ec || generation != self->pending_generation_ || self->cancel_ == nullptr) return;
-          char byte;
-          ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1,
-                             MSG_PEEK | MSG_DONTWAIT);
-          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-            self->cancel_->Cancel();
-          }
-        });
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                         generation](beast::error_code ec) {
+      if (ec || generation != self->pending_generation_ || self->cancel_ == nullptr) return;
+      char byte;
+      ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        self->cancel_->Cancel();
+      }
+    });
   }
 
   void SendError(unsigned status, std::string message) {
@@ -138,13 +139,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response->body() = std::move(reply.body);
     response->prepare_payload();
     if (head_) response->body().clear();
-    bhttp::async_write(stream_, *response,
-                       [self = shared_from_this(), response, keep, routed](beast::error_code ec,
-                                                                           std::size_t) {
-                         if (routed) self->unanswered_->fetch_sub(1, std::memory_order_relaxed);
-                         if (ec || !keep) return self->Close();
-                         self->ReadRequest();
-                       });
+    bhttp::async_write(
+        stream_, *response,
+        [self = shared_from_this(), response, keep, routed](beast::error_code ec, std::size_t) {
+          if (routed) self->unanswered_->fetch_sub(1, std::memory_order_relaxed);
+          if (ec || !keep) return self->Close();
+          self->ReadRequest();
+        });
   }
 
   void Close() {
@@ -159,7 +160,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Router* const router_;
   const HttpOptions* const options_;
   std::atomic<int>* const open_connections_;
-  std::atomic<int>* const unanswered_;  // requests routed whose reply is not yet written
+  std::atomic<int>* const unanswered_;   // requests routed whose reply is not yet written
   std::shared_ptr<CancelToken> cancel_;  // set while a routed request awaits its reply
   uint64_t pending_generation_ = 0;
   bool keep_alive_ = true;
@@ -171,8 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 class HttpServer::Impl {
  public:
-  Impl(HttpOptions options, const Router* router)
-      : options_(std::move(options)), router_(router) {
+  Impl(HttpOptions options, const Router* router) : options_(std::move(options)), router_(router) {
     int threads = options_.threads > 0 ? options_.threads
                                        : static_cast<int>(std::thread::hardware_concurrency());
     for (int i = 0; i < std::max(1, threads); ++i) {
@@ -184,15 +184,16 @@ class HttpServer::Impl {
   Status Start() {
     beast::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) return InvalidArgument(fmt::format("invalid host '{}': {}", options_.host, ec.message()));
+    if (ec)
+      return InvalidArgument(fmt::format("invalid host '{}': {}", options_.host, ec.message()));
     tcp::endpoint endpoint(address, options_.port);
     acceptor_->open(endpoint.protocol(), ec);
     if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_->bind(endpoint, ec);
     if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Unavailable(fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port,
-                                     ec.message()));
+      return Unavailable(
+          fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message()));
     }
     port_ = acceptor_->local_endpoint().port();
     Accept();
@@ -233,8 +234,7 @@ class HttpServer::Impl {
     acceptor_->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
-        if (open_connections_.fetch_add(1, std::memory_order_relaxed) >=
-            options_.max_connections) {
+        if (open_connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
           open_connections_.fetch_sub(1, std::memory_order_relaxed);
           spdlog::warn("connection limit ({}) reached; closing a new connection",
                        options_.max_connections);
@@ -245,9 +245,7 @@ class HttpServer::Impl {
           auto executor = socket.get_executor();
           asio::post(executor, [connection = std::make_shared<Connection>(
                                     std::move(socket), router_, &options_, &open_connections_,
-                                    &unanswered_)] {
-            connection->Start();
-          });
+                                    &unanswered_)] { connection->Start(); });
         }
       }
       Accept();

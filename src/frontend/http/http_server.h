@@ -16,12 +16,12 @@
 namespace switchyard::http {
 
 struct HttpOptions {
-  std::string host = "0.0.0.0";  // address to bind
-  uint16_t port = 8000;           // 0: any free port (see HttpServer::port)
-  int threads = 0;                // I/O threads; 0: the number of cores
+  std::string host = "0.0.0.0";              // address to bind
+  uint16_t port = 8000;                      // 0: any free port (see HttpServer::port)
+  int threads = 0;                           // I/O threads; 0: the number of cores
   std::size_t max_body_bytes = 64u << 20;    // larger bodies get 413; default 64 MiB
   std::size_t max_header_bytes = 16u << 10;  // larger headers get 431; default 16 KiB
-  int idle_timeout_s = 60;  // a connection with no complete request for this long is closed
+  int idle_timeout_s = 60;     // a connection with no complete request for this long is closed
   int max_connections = 1024;  // connections beyond this are closed at once
 };
 

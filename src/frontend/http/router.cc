@@ -3,10 +3,11 @@
 #include <charconv>
 
 #include "fmt/format.h"
-#include "simdjson.h"
 #include "frontend/http/dashboard.h"
 #include "frontend/http/kserve_codec.h"
 #include "frontend/http/kserve_json.h"
+#include "frontend/http/status_json.h"
+#include "simdjson.h"
 
 namespace switchyard::http {
 namespace {
@@ -84,6 +85,11 @@ void Router::Handle(HttpRequest request, ReplyFn reply) const {
                 std::move(reply));
   } else if (path == "/v2/repository/index") {
     if (Expect(Method::kPost, request, reply)) HandleRepositoryIndex(request, reply);
+  } else if (path == "/v2/status") {
+    if (Expect(Method::kGet, request, reply))
+      reply(JsonReply(ServerStatusJson(server_->GetStatus())));
+  } else if (path == "/v2/devices") {
+    if (Expect(Method::kGet, request, reply)) reply(JsonReply(DevicesJson(server_->GetStatus())));
   } else if (path == "/metrics") {
     if (Expect(Method::kGet, request, reply)) {
       HttpReply metrics;
@@ -177,8 +183,8 @@ void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t 
   infer->model_version = version;
   infer->cancel = std::move(request.cancel);
   OutputEncoding encoding = std::move(decoded->output_encoding);
-  server_->Infer(std::move(infer), [encoding = std::move(encoding), reply = std::move(reply)](
-                                       StatusOr<InferResponse> response) {
+  server_->Infer(std::move(infer), [encoding = std::move(encoding),
+                                    reply = std::move(reply)](StatusOr<InferResponse> response) {
     if (!response.ok()) return reply(ErrorReply(response.status()));
     auto encoded = EncodeInferResponse(*response, encoding);
     if (!encoded.ok()) return reply(ErrorReply(encoded.status()));

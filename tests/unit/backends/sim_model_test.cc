@@ -28,8 +28,8 @@ Tensor Numbers(const std::string& name, DataType type, std::vector<T> values) {
 Tensor Strings(const std::string& name, std::vector<std::string> values) {
   std::vector<std::byte> bytes;
   for (const auto& v : values) AppendBytesElement(v, bytes);
-  return {name, DataType::kBytes, {1, static_cast<int64_t>(values.size())},
-          TensorData::Owned(bytes)};
+  return {
+      name, DataType::kBytes, {1, static_cast<int64_t>(values.size())}, TensorData::Owned(bytes)};
 }
 
 template <typename T>
@@ -41,9 +41,8 @@ std::vector<T> Values(const Tensor& t) {
 
 std::vector<std::string> StringValues(const Tensor& t) {
   std::vector<std::string> out;
-  EXPECT_TRUE(ForEachBytesElement(t.data.bytes(), [&](std::string_view s) {
-                out.emplace_back(s);
-              }).ok());
+  EXPECT_TRUE(
+      ForEachBytesElement(t.data.bytes(), [&](std::string_view s) { out.emplace_back(s); }).ok());
   return out;
 }
 
@@ -86,8 +85,8 @@ TEST(SimModelTest, AddSubString) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(StringValues((*out)[0]),
             (std::vector<std::string>{"2", "0", "33", "9223372036854775807"}));
-  EXPECT_EQ(StringValues((*out)[1]), (std::vector<std::string>{"0", "-4", "27",
-                                                                "9223372036854775807"}));
+  EXPECT_EQ(StringValues((*out)[1]),
+            (std::vector<std::string>{"0", "-4", "27", "9223372036854775807"}));
 }
 
 TEST(SimModelTest, AddSubStringRejectsNonIntegers) {
@@ -125,9 +124,13 @@ TEST(SimModelTest, ParametersAreValidated) {
   ASSERT_TRUE(params.ok());
   EXPECT_EQ(BatchServiceTime(*params, 4), std::chrono::microseconds(2200));
 
-  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"jitter", "1.5"}, {"failure_rate", "-0.1"}, {"service_time_us", "abc"},
-           {"seed", "-1"}, {"function", "multiply"}, {"unknown_knob", "1"}}) {
+  for (auto [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"jitter", "1.5"},
+                                                        {"failure_rate", "-0.1"},
+                                                        {"service_time_us", "abc"},
+                                                        {"seed", "-1"},
+                                                        {"function", "multiply"},
+                                                        {"unknown_knob", "1"}}) {
     ModelConfig bad = AddSubConfig(DataType::kInt32);
     bad.parameters[key] = value;
     auto result = ParseSimParameters(bad);

@@ -28,8 +28,8 @@ TEST(ParseConcurrencyTest, RangeEndsAtItsUpperBound) {
 }
 
 TEST(ParseConcurrencyTest, RejectsBadInput) {
-  for (std::string_view bad : {"", "0", "-1", "x", "1,,2", "1,", "64:1", "1:", ":8", "1:2:4",
-                               "65537", "1.5", " 4"}) {
+  for (std::string_view bad :
+       {"", "0", "-1", "x", "1,,2", "1,", "64:1", "1:", ":8", "1:2:4", "65537", "1.5", " 4"}) {
     auto levels = ParseConcurrency(bad);
     EXPECT_FALSE(levels.ok()) << "'" << bad << "'";
     if (!levels.ok()) {

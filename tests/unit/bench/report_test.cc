@@ -28,7 +28,7 @@ LevelResult Level(int concurrency, bool with_server) {
   level.counters.http_errors[429] = 7;
   level.counters.connection_errors = 2;
   level.counters.first_connection_error = "UNAVAILABLE: connect: refused";
-  if (with_server) level.server = ServerSplit{10000, 5000, 12.5, 3.25};
+  if (with_server) level.server = ServerSplit{10000, 10000, 5000, 12.5, 3.25};
   return level;
 }
 
@@ -51,6 +51,7 @@ TEST(ReportTest, JsonIsValidAndComplete) {
   EXPECT_EQ(int64_t(first["errors"]["by_status"]["429"]), 7);
   EXPECT_DOUBLE_EQ(double(first["server"]["queue_us"]), 12.5);
   EXPECT_DOUBLE_EQ(double(first["server"]["compute_infer_us"]), 3.25);
+  EXPECT_EQ(int64_t(first["server"]["items"]), 10000);
   EXPECT_TRUE(levels.at(1)["server"].is_null());
   EXPECT_FALSE(bool(levels.at(1)["stable"]));
 }

@@ -144,8 +144,7 @@ TEST(BuildInferBodyTest, FloatsMatchBetweenJsonAndBinary) {
 }
 
 TEST(BuildInferBodyTest, HalfPrecisionBinaryIsOnItsGrid) {
-  std::vector<TensorMetadata> inputs = {{"H", DataType::kFp16, {64}},
-                                        {"B", DataType::kBf16, {64}}};
+  std::vector<TensorMetadata> inputs = {{"H", DataType::kFp16, {64}}, {"B", DataType::kBf16, {64}}};
   PreparedBody binary = BuildInferBody(inputs, BodyFormat::kBinary, 9);
   std::string_view raw = std::string_view(binary.body).substr(binary.json_length);
   ASSERT_EQ(raw.size(), 256u);
@@ -154,8 +153,8 @@ TEST(BuildInferBodyTest, HalfPrecisionBinaryIsOnItsGrid) {
     uint16_t half;
     std::memcpy(&half, raw.data() + 2 * i, 2);
     // Decode a non-negative normal FP16 (or zero) and check it is k/2048 with k < 2048.
-    double value = half == 0 ? 0
-                             : std::ldexp(1.0 + (half & 0x3ff) / 1024.0, ((half >> 10) & 0x1f) - 15);
+    double value =
+        half == 0 ? 0 : std::ldexp(1.0 + (half & 0x3ff) / 1024.0, ((half >> 10) & 0x1f) - 15);
     EXPECT_EQ(half >> 15, 0);
     EXPECT_LT(value, 1.0);
     EXPECT_EQ(value * 2048, std::floor(value * 2048)) << half;

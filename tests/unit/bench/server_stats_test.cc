@@ -20,9 +20,7 @@ std::string Entry(std::string_view name, std::string_view version, uint64_t requ
       requests, requests, infer_ns, requests);
 }
 
-std::string Document(const std::string& entries) {
-  return R"({"model_stats":[)" + entries + "]}";
-}
+std::string Document(const std::string& entries) { return R"({"model_stats":[)" + entries + "]}"; }
 
 TEST(ParseModelStatsTest, ReadsOneModel) {
   auto stats = ParseModelStats(
@@ -61,6 +59,7 @@ TEST(StatsDeltaTest, PerRequestAverages) {
   ASSERT_TRUE(before.ok() && after.ok());
   ServerSplit split = StatsDelta(*before, *after);
   EXPECT_EQ(split.requests, 200u);
+  EXPECT_EQ(split.items, 200u);
   EXPECT_EQ(split.executions, 40u);
   EXPECT_DOUBLE_EQ(split.queue_us, 10.0);          // 2 ms over 200 requests
   EXPECT_DOUBLE_EQ(split.compute_infer_us, 20.0);  // 4 ms over 200 requests

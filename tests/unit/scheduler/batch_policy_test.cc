@@ -39,9 +39,8 @@ TEST(BatchPolicyTest, WaitsForDelayThenCutsWhatThereIs) {
 }
 
 TEST(BatchPolicyTest, PreferredSizeCutsBeforeDelay) {
-  BatchPolicy policy{.max_batch_size = 16,
-                     .max_queue_delay = microseconds(500),
-                     .preferred_batch_sizes = {4, 8}};
+  BatchPolicy policy{
+      .max_batch_size = 16, .max_queue_delay = microseconds(500), .preferred_batch_sizes = {4, 8}};
   FakeClock clock;
   EXPECT_FALSE(DecideBatch(policy, 3, clock.Now(), clock.Now()).cut);
   BatchDecision d = DecideBatch(policy, 5, clock.Now(), clock.Now());

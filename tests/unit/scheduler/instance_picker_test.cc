@@ -78,8 +78,8 @@ TEST(InstancePickerTest, RoundRobinBindsInTurnAndServesMostPendingFirst) {
   std::vector<InstanceLoad> loads = {Load(true, 0, Duration(0), nullptr, 1),
                                      Load(true, 0, Duration(0), nullptr, 3)};
   EXPECT_EQ(picker->Pick(loads, 1), 1);
-  for (auto policy : {RoutingPolicy::kFastest, RoutingPolicy::kLeastOutstanding,
-                      RoutingPolicy::kPowerOfTwo}) {
+  for (auto policy :
+       {RoutingPolicy::kFastest, RoutingPolicy::kLeastOutstanding, RoutingPolicy::kPowerOfTwo}) {
     EXPECT_EQ(MakeInstancePicker(policy, 1)->BindOnArrival(3), -1);
   }
 }

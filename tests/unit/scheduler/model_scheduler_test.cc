@@ -18,8 +18,8 @@ class FakeInstance final : public Instance {
   const std::string& name() const override { return name_; }
   void Execute(std::span<InferRequest* const> requests, BatchDone done) override {
     std::lock_guard<std::mutex> lock(mu_);
-    batches_.push_back({std::vector<InferRequest*>(requests.begin(), requests.end()),
-                        std::move(done)});
+    batches_.push_back(
+        {std::vector<InferRequest*>(requests.begin(), requests.end()), std::move(done)});
     cv_.notify_all();
   }
   // Waits (bounded) until `n` batches arrived; returns the sizes of all batches so far.
@@ -71,6 +71,7 @@ class ModelSchedulerTest : public ::testing::Test {
     std::vector<std::unique_ptr<Instance>> instances;
     for (int i = 0; i < instance_count; ++i) {
       auto instance = std::make_unique<FakeInstance>();
+      stats_.AddInstance("fake/" + std::to_string(i), "cpu");
       fakes_.push_back(instance.get());
       instances.push_back(std::move(instance));
     }

@@ -32,7 +32,7 @@ TEST(ServiceTimeTest, SingleSizeAnswersForAll) {
 
 TEST(ServiceTimeTest, InterpolatesAndExtrapolatesLinearly) {
   ServiceTimeEstimate e;
-  e.Record(1, microseconds(10500));   // 10 ms + 0.5 ms · n
+  e.Record(1, microseconds(10500));  // 10 ms + 0.5 ms · n
   e.Record(9, microseconds(14500));
   EXPECT_EQ(e.Estimate(5), microseconds(12500));
   EXPECT_EQ(e.Estimate(32), microseconds(26000));

@@ -16,9 +16,9 @@ ModelConfig Config(int max_batch) {
 
 Tensor T(const std::string& name, DataType type, Shape shape) {
   int64_t n = ElementCount(shape);
-  return {name, type, shape,
-          TensorData::Owned(std::vector<std::byte>(static_cast<std::size_t>(n) *
-                                                   DataTypeSize(type)))};
+  return {
+      name, type, shape,
+      TensorData::Owned(std::vector<std::byte>(static_cast<std::size_t>(n) * DataTypeSize(type)))};
 }
 
 InferRequest Request(int64_t batch) {

@@ -1,0 +1,55 @@
+#pragma once
+// A snapshot of what the server is doing: devices, instances and queues. What the dashboard
+// and load balancers read (GET /v2/status, GET /v2/devices).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace switchyard {
+
+struct InstanceStatus {
+  std::string name;    // "model/index"
+  std::string device;  // "cpu", "GPU0", or "GPU0+GPU1" for an instance spanning GPUs
+  std::string state;   // "READY"
+  int inflight_batches = 0;
+  int64_t outstanding_items = 0;  // items in its in-flight batches
+  uint64_t batches = 0;           // executed
+  uint64_t items = 0;             // executed
+  double average_batch_ms = 0;    // EWMA of its batch service time over batch sizes
+};
+
+struct ModelStatus {
+  std::string name;
+  int64_t version = 0;
+  std::string state;   // READY | LOADING | UNAVAILABLE
+  std::string reason;  // why it is not ready
+  std::string routing;
+  int max_batch_size = 0;
+  std::vector<InstanceStatus> instances;
+  std::vector<uint64_t> queue_depth_by_priority;  // index 0 is priority 1 (highest)
+  int queue_max_size = 0;
+  double oldest_wait_ms = 0;  // of the requests still queued
+};
+
+struct DeviceStatus {
+  int index = 0;
+  std::string uuid;
+  std::string name;
+  bool simulated = false;
+  double speed = 1;
+  int64_t total_mb = 0;
+  int64_t used_by_others_mb = 0;  // at startup
+  int64_t reserve_mb = 0;
+  int64_t planned_mb = 0;         // what the placement gave the instances on it
+  std::vector<std::string> instances;
+};
+
+struct ServerStatus {
+  bool live = true;
+  bool ready = false;
+  std::vector<DeviceStatus> devices;
+  std::vector<ModelStatus> models;
+};
+
+}  // namespace switchyard

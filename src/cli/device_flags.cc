@@ -1,0 +1,22 @@
+#include "cli/device_flags.h"
+
+namespace switchyard::cli {
+
+void AddDeviceFlags(CLI::App* command, DeviceFlags* flags) {
+  command->add_option("--simulate-gpus", flags->simulate_gpus,
+                      "Simulated GPUs instead of the machine's, e.g. 4x80GB or "
+                      "80GB,80GB,40GB:speed=0.5 (see docs/configuration.md)");
+  command
+      ->add_option("--vram-reserve-mb", flags->vram_reserve_mb,
+                   "Device memory kept free on every GPU, MiB")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30))
+      ->capture_default_str();
+}
+
+StatusOr<std::vector<Device>> DevicesFromFlags(const DeviceFlags& flags) {
+  // NVML discovery comes in a later issue: until then, without --simulate-gpus, switchyard sees
+  // no GPUs and every model runs on CPU instances.
+  return ParseSimulatedGpus(flags.simulate_gpus);
+}
+
+}  // namespace switchyard::cli

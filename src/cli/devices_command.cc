@@ -1,0 +1,102 @@
+#include "cli/devices_command.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/device_flags.h"
+#include "devices/model_need.h"
+#include "devices/placement.h"
+#include "devices/text_table.h"
+#include "fmt/format.h"
+#include "repository/repository.h"
+
+namespace switchyard::cli {
+namespace {
+
+struct DevicesFlags {
+  std::string model_repository;  // empty: list the devices only
+  DeviceFlags devices;
+};
+
+// The device table; with a plan, the planned memory and instances of every device too.
+std::string FormatDevices(const std::vector<Device>& devices, int64_t vram_reserve_mb,
+                          const std::optional<Plan>& plan) {
+  if (devices.empty()) {
+    return "no GPUs: every model runs on CPU instances (--simulate-gpus 4x80GB simulates some)\n";
+  }
+  std::vector<std::string> header = {"GPU",        "uuid",        "name",     "total MiB",
+                                     "others MiB", "reserve MiB", "free MiB", "speed"};
+  std::vector<bool> right = {true, false, false, true, true, true, true, true};
+  if (plan.has_value()) {
+    header.insert(header.end(), {"planned MiB", "instances"});
+    right.insert(right.end(), {true, false});
+  }
+  TextTable table(std::move(header), std::move(right));
+  for (const Device& device : devices) {
+    const int64_t unused = std::max<int64_t>(0, device.total_mb - device.used_by_others_mb);
+    std::vector<std::string> row = {std::to_string(device.index),
+                                    device.uuid,
+                                    device.name,
+                                    std::to_string(device.total_mb),
+                                    std::to_string(device.used_by_others_mb),
+                                    std::to_string(vram_reserve_mb),
+                                    std::to_string(std::max<int64_t>(0, unused - vram_reserve_mb)),
+                                    fmt::format("{:g}", device.speed)};
+    if (plan.has_value()) {
+      const DevicePlan& planned = plan->devices[device.index];
+      row.push_back(std::to_string(planned.planned_mb));
+      row.push_back(fmt::format("{}", fmt::join(planned.instances, ", ")));
+    }
+    table.AddRow(std::move(row));
+  }
+  std::string text = table.Render();
+  if (plan.has_value() && plan->cpu_instances > 0) {
+    text += fmt::format("CPU: {} instance{}\n", plan->cpu_instances,
+                        plan->cpu_instances == 1 ? "" : "s");
+  }
+  return text;
+}
+
+int ListDevices(const DevicesFlags& flags) {
+  auto devices = DevicesFromFlags(flags.devices);
+  if (!devices.ok()) {
+    fmt::print(stderr, "switchyard devices: {}\n", devices.status().message());
+    return 1;
+  }
+  std::optional<Plan> plan;
+  if (!flags.model_repository.empty()) {
+    auto models = ScanRepository(flags.model_repository);
+    if (!models.ok()) {
+      fmt::print(stderr, "switchyard devices: {}\n", models.status().message());
+      return 1;
+    }
+    auto planned = PlanRepository(*models, *devices, flags.devices.vram_reserve_mb);
+    if (!planned.ok()) {
+      fmt::print(stderr, "switchyard devices: {}\n", planned.status().message());
+      return 1;
+    }
+    plan = std::move(planned).value();
+  }
+  fmt::print("{}", FormatDevices(*devices, flags.devices.vram_reserve_mb, plan));
+  return 0;
+}
+
+}  // namespace
+
+void AddDevicesCommand(CLI::App& app) {
+  auto flags = std::make_shared<DevicesFlags>();
+  CLI::App* devices = app.add_subcommand(
+      "devices", "List the GPUs as switchyard sees them and, with a repository, what fits where");
+  devices->add_option("--model-repository", flags->model_repository,
+                      "Also show what the placement plan puts on each GPU");
+  AddDeviceFlags(devices, &flags->devices);
+  devices->callback([flags] {
+    int code = ListDevices(*flags);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace switchyard::cli
