@@ -36,8 +36,7 @@ void SimDevice::Run() {
     // Real time on purpose: this thread stands in for a device doing the work.
     auto start = std::chrono::steady_clock::now();
     Duration service = job.compute();
-    std::this_thread::sleep_until(
-        start + std::chrono::duration_cast<Duration>(service / speed_));
+    std::this_thread::sleep_until(start + std::chrono::duration_cast<Duration>(service / speed_));
     job.complete();
   }
 }

@@ -41,7 +41,7 @@ struct DeviceStatus {
   int64_t total_mb = 0;
   int64_t used_by_others_mb = 0;  // at startup
   int64_t reserve_mb = 0;
-  int64_t planned_mb = 0;         // what the placement gave the instances on it
+  int64_t planned_mb = 0;  // what the placement gave the instances on it
   std::vector<std::string> instances;
 };
 
