@@ -112,6 +112,12 @@ void ModelStats::AddInstance(const std::string& instance, const std::string& dev
                                        "Batches an instance executed.", labels),
       .items = registry_->GetCounter("switchyard_instance_items_total",
                                      "Batch items an instance executed.", labels),
+      .device_batches =
+          registry_->GetCounter("switchyard_device_batches_total",
+                                "Batches executed on a device, all models.", {{"device", device}}),
+      .device_items = registry_->GetCounter("switchyard_device_items_total",
+                                            "Batch items executed on a device, all models.",
+                                            {{"device", device}}),
       .inflight_batches = registry_->GetGauge("switchyard_instance_inflight_batches",
                                               "Batches in flight on an instance.", labels),
       .compute_seconds =
@@ -124,6 +130,8 @@ void ModelStats::RecordInstanceBatch(std::size_t index, int64_t items, Duration 
   InstanceMetrics& m = instances_[index];
   m.batches->Increment();
   m.items->Increment(static_cast<uint64_t>(items));
+  m.device_batches->Increment();
+  m.device_items->Increment(static_cast<uint64_t>(items));
   m.compute_seconds->Observe(Seconds(compute));
 }
 

@@ -34,7 +34,8 @@ class ModelStats {
   void SetQueueDepth(std::size_t depth);
   void AddInflight(int64_t delta);
 
-  // Per-instance metrics, labelled model, instance and device. Instances are numbered in the
+  // Per-instance metrics, labelled model, instance and device, and per-device totals (labelled
+  // device; every model's instances on a device add to them). Instances are numbered in the
   // order they are added (the scheduler's instance order).
   // REQUIRES (AddInstance): called before the scheduler starts, from one thread.
   void AddInstance(const std::string& instance, const std::string& device);
@@ -80,6 +81,8 @@ class ModelStats {
   struct InstanceMetrics {
     metrics::Counter* batches;
     metrics::Counter* items;
+    metrics::Counter* device_batches;  // shared by every instance on the same device
+    metrics::Counter* device_items;
     metrics::Gauge* inflight_batches;
     metrics::Histogram* compute_seconds;
   };

@@ -68,8 +68,16 @@ Status ServerImpl::Load() {
   if (devices_.empty()) spdlog::info("no GPUs: every model runs on CPU");
   spdlog::info("{}", FormatPlan(plan_, devices_));
   for (const Device& device : devices_) {
-    sim_devices_.push_back(
-        std::make_unique<sim::SimDevice>("GPU" + std::to_string(device.index), device.speed));
+    std::string label = "GPU" + std::to_string(device.index);
+    sim_devices_.push_back(std::make_unique<sim::SimDevice>(label, device.speed));
+    registry_
+        .GetGauge("switchyard_device_memory_total_mb", "A GPU's memory, MiB.", {{"device", label}})
+        ->Set(static_cast<double>(device.total_mb));
+    registry_
+        .GetGauge("switchyard_device_memory_planned_mb",
+                  "Memory the placement gave the instances on a GPU, MiB.", {{"device", label}})
+        ->Set(
+            static_cast<double>(plan_.devices[static_cast<std::size_t>(device.index)].planned_mb));
   }
   for (auto& model : found) {
     std::string name = model.config.name;
