@@ -62,17 +62,59 @@ ModelScheduler::~ModelScheduler() { Shutdown(); }
 
 Status ModelScheduler::Submit(QueuedRequest&& entry) {
   std::shared_ptr<CancelToken> cancel = entry.request->cancel;
+  // A cancellation while queued wakes the dispatcher, which drops the request. Set before the
+  // lock: on a token already cancelled it runs at once, and Poke takes the lock.
+  if (cancel) cancel->SetNotifier([this] { Poke(); });
+  TimePoint deadline = entry.deadline;
+  Status pushed;
   {
     MutexLock lock(&mu_);
-    if (stopping_) return Unavailable("the model is shutting down");
-    entry.instance = picker_->BindOnArrival(instances_.size());
-    RETURN_IF_ERROR(queue_.Push(std::move(entry)));
-    stats_->SetQueueDepth(queue_.size());
+    if (stopping_) {
+      pushed = Unavailable("the model is shutting down");
+    } else {
+      entry.instance = picker_->BindOnArrival(instances_.size());
+      pushed = queue_.Push(std::move(entry));
+    }
+    if (pushed.ok()) {
+      stats_->SetQueueDepth(queue_.size());
+      // Cancelled before it was queued: its notifier already ran, so wake the dispatcher here.
+      if (deadline < dispatcher_wake_ || (cancel && cancel->cancelled())) cv_.Signal();
+    }
   }
-  cv_.Signal();
-  // A cancellation while queued wakes the dispatcher, which drops the request.
-  if (cancel) cancel->SetNotifier([this] { Poke(); });
+  if (!pushed.ok()) {
+    if (cancel) cancel->SetNotifier(nullptr);
+    return pushed;
+  }
+  DispatchNow();
   return Status::Ok();
+}
+
+void ModelScheduler::DispatchNow() {
+  Instance* instance = nullptr;
+  uint64_t id = 0;
+  std::span<InferRequest* const> views;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return;
+    TimePoint wake = TimePoint::max();
+    id = TryCutBatch(clock_->Now(), &wake);
+    if (id != 0) {
+      InflightBatch& batch = inflight_[id];
+      instance = instances_[batch.slot].instance.get();
+      views = batch.views;
+      stats_->SetQueueDepth(queue_.size());
+    }
+    // A batch that must wait for its delay: the dispatcher keeps that time.
+    if (wake < dispatcher_wake_) cv_.Signal();
+  }
+  if (instance != nullptr) Execute(instance, id, views);
+}
+
+void ModelScheduler::Execute(Instance* instance, uint64_t batch_id,
+                             std::span<InferRequest* const> batch) {
+  instance->Execute(batch, [this, batch_id](std::vector<RequestOutputs> outputs) {
+    OnBatchDone(batch_id, std::move(outputs));
+  });
 }
 
 void ModelScheduler::Poke() {
@@ -107,17 +149,13 @@ void ModelScheduler::DispatchLoop() {
     Answer(std::move(work.expired),
            DeadlineExceeded("the request's deadline passed while it waited in the queue"), now);
     Answer(std::move(work.cancelled), Cancelled("the client cancelled the request"), now);
-    if (work.instance != nullptr) {
-      uint64_t id = work.batch_id;
-      work.instance->Execute(work.batch, [this, id](std::vector<RequestOutputs> outputs) {
-        OnBatchDone(id, std::move(outputs));
-      });
-    }
+    if (work.instance != nullptr) Execute(work.instance, work.batch_id, work.batch);
   }
 }
 
 ModelScheduler::Work ModelScheduler::NextWork() {
   MutexLock lock(&mu_);
+  dispatcher_wake_ = TimePoint::min();  // awake: it re-reads everything before waiting again
   while (true) {
     if (stopping_ && inflight_.empty()) return Work{.stop = true};
     TimePoint now = clock_->Now();
@@ -138,11 +176,13 @@ ModelScheduler::Work ModelScheduler::NextWork() {
       return work;
     }
     if (auto deadline = queue_.EarliestDeadline()) wake = std::min(wake, *deadline);
+    dispatcher_wake_ = wake;
     if (wake == TimePoint::max()) {
       cv_.Wait(&mu_);
     } else {
       cv_.WaitFor(&mu_, std::max(Duration(0), wake - now));
     }
+    dispatcher_wake_ = TimePoint::min();
   }
 }
 
@@ -237,8 +277,10 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
     slot.inflight_estimate -= batch.estimate;
     ++slot.batches;
     slot.items += static_cast<uint64_t>(batch.items);
-    cv_.SignalAll();
+    if (stopping_) cv_.SignalAll();  // the dispatcher waits for the last batch to stop
   }
+  // The freed slot takes the next batch from this thread, before the answers go out.
+  DispatchNow();
   Duration compute = end - exec_start;
   stats_->RecordBatch(batch.items, compute);
   stats_->RecordInstanceBatch(batch.slot, batch.items, compute);

@@ -3,8 +3,10 @@
 // hands each batch to an instance with a free slot (late binding: a request waits in the model's
 // queue, not in an instance's, until some instance can take work).
 //
-// Thread-safety: Submit, Poke and Shutdown may be called from any thread. One dispatcher thread
-// per model cuts batches; instances call back from their own threads.
+// Thread-safety: Submit, Poke and Shutdown may be called from any thread. A batch that can go at
+// once is cut on the thread that made it possible (the submitting thread, or the instance's
+// thread when a batch completes); one dispatcher thread per model handles the rest: batch
+// delays, deadlines and cancellations.
 
 #include <cstdint>
 #include <memory>
@@ -112,6 +114,10 @@ class ModelScheduler {
   };
 
   void DispatchLoop() EXCLUDES(mu_);
+  // Cuts and executes a batch on the calling thread if an instance is free and the batch policy
+  // says now (the common case needs no thread switch); otherwise leaves it to the dispatcher.
+  void DispatchNow() EXCLUDES(mu_);
+  void Execute(Instance* instance, uint64_t batch_id, std::span<InferRequest* const> batch);
   Work NextWork() EXCLUDES(mu_);
   // Cuts a batch for a free instance if the routing policy and batch policy say so; otherwise
   // lowers `wake` to when to decide again. Returns the batch id, 0 if none was cut.
@@ -132,6 +138,9 @@ class ModelScheduler {
   uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
   std::unique_ptr<InstancePicker> picker_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
+  // When the waiting dispatcher wakes on its own (max: only when signalled; min: it is awake
+  // and will look at everything again). Others signal it only for something earlier.
+  TimePoint dispatcher_wake_ GUARDED_BY(mu_) = TimePoint::min();
   std::thread dispatcher_;
 };
 

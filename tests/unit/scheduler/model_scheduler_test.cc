@@ -201,6 +201,20 @@ TEST_F(ModelSchedulerTest, CancelDropsQueuedRequest) {
   EXPECT_TRUE(busy.get().ok());
 }
 
+TEST_F(ModelSchedulerTest, TokenCancelledBeforeSubmitIsDropped) {
+  Start(Options(0, 8, 1));
+  Status s;
+  auto busy = Submit("busy", &s);
+  instance_->WaitForBatches(1);
+  auto token = std::make_shared<CancelToken>();
+  token->Cancel();
+  auto cancelled = Submit("gone-already", &s, TimePoint::max(), token);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(cancelled.get().status().code(), StatusCode::kCancelled);
+  instance_->Complete(0);
+  EXPECT_TRUE(busy.get().ok());
+}
+
 TEST_F(ModelSchedulerTest, ShutdownAnswersQueuedUnavailable) {
   Start(Options(0, 8, 1));
   Status s;
