@@ -27,7 +27,19 @@ struct ServerOptions {
 };
 
 enum class ModelState { kLoading, kReady, kUnavailable };
-std::string_view ModelStateName(ModelState state);
+
+// "LOADING", "READY", "UNAVAILABLE": the names the repository index reports (Triton's).
+constexpr std::string_view ModelStateName(ModelState state) {
+  switch (state) {
+    case ModelState::kLoading:
+      return "LOADING";
+    case ModelState::kReady:
+      return "READY";
+    case ModelState::kUnavailable:
+      return "UNAVAILABLE";
+  }
+  return "UNAVAILABLE";
+}
 
 // What the server knows about one model. An immutable snapshot.
 struct ModelInfo {

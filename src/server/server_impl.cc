@@ -29,18 +29,6 @@ std::string DeviceLabel(const InstancePlacement& placement) {
 
 }  // namespace
 
-std::string_view ModelStateName(ModelState state) {
-  switch (state) {
-    case ModelState::kLoading:
-      return "LOADING";
-    case ModelState::kReady:
-      return "READY";
-    case ModelState::kUnavailable:
-      return "UNAVAILABLE";
-  }
-  return "UNKNOWN";
-}
-
 std::string_view Server::Version() { return "0.1.0"; }
 
 const std::vector<std::string>& Server::Extensions() {

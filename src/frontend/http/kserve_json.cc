@@ -12,20 +12,6 @@ const ModelConfig& ConfigOf(const ModelInfo& model) {
   return model.config ? *model.config : kEmpty;
 }
 
-// Repository-index names of the states (Triton's), kept here rather than in ModelStateName
-// because they are part of this wire format.
-std::string_view StateName(ModelState state) {
-  switch (state) {
-    case ModelState::kReady:
-      return "READY";
-    case ModelState::kLoading:
-      return "LOADING";
-    case ModelState::kUnavailable:
-      return "UNAVAILABLE";
-  }
-  return "UNAVAILABLE";
-}
-
 void WriteDims(const Shape& dims, bool batch_dim, JsonWriter& writer) {
   writer.StartArray();
   if (batch_dim) writer.Int(-1);
@@ -222,7 +208,7 @@ std::string RepositoryIndexJson(const std::vector<ModelInfo>& models) {
     writer.StartObject();
     writer.Member("name", ConfigOf(model).name);
     writer.Member("version", std::to_string(model.version));
-    writer.Member("state", StateName(model.state));
+    writer.Member("state", ModelStateName(model.state));
     writer.Member("reason", model.reason);
     writer.EndObject();
   }
