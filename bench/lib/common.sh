@@ -48,33 +48,83 @@ wait_http_ok() {
   return 1
 }
 
-# start_switchyard DIR HTTP_THREADS: serves examples/models on an ephemeral port of 127.0.0.1,
-# logging to DIR/switchyard.log; sets SWITCHYARD_PID and SWITCHYARD_URL once the server is ready.
-start_switchyard() {
-  local dir=$1 threads=$2 bin port_file port
-  bin=$(switchyard_bin)
-  port_file="$dir/switchyard.port"
-  "$bin" serve --model-repository examples/models --host 127.0.0.1 --http-port 0 \
-    --port-file "$port_file" --http-threads "$threads" >"$dir/switchyard.log" 2>&1 &
-  SWITCHYARD_PID=$!
-  track_pid "$SWITCHYARD_PID"
-  port=""
+# Ends one tracked process (TERM, up to 5 s, then KILL) and forgets it.
+stop_tracked() {
+  local pid=$1 kept=() p _
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${TRACKED_PIDS[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+  TRACKED_PIDS=("${kept[@]}")
+}
+
+# wait_port_file FILE PID LOG: the port from a line `http=PORT` that PID writes to FILE (up to
+# 30 s; fails, showing the end of LOG, if PID exits first or time runs out).
+wait_port_file() {
+  local file=$1 pid=$2 log_file=$3 port=""
   for _ in $(seq 300); do
-    if [ -s "$port_file" ]; then
-      port=$(sed -n 's/^http=\([0-9][0-9]*\)$/\1/p' "$port_file")
+    if [ -s "$file" ]; then
+      port=$(sed -n 's/^http=\([0-9][0-9]*\)$/\1/p' "$file")
       [ -n "$port" ] && break
     fi
-    kill -0 "$SWITCHYARD_PID" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   if [ -z "$port" ]; then
-    tail -n 20 "$dir/switchyard.log" >&2 || true
-    die "switchyard did not write http=PORT to $port_file"
+    tail -n 20 "$log_file" >&2 || true
+    die "pid $pid did not write http=PORT to $file"
   fi
+  printf '%s\n' "$port"
+}
+
+# start_switchyard DIR HTTP_THREADS [REPOSITORY [SERVE_ARGS...]]: serves REPOSITORY (default
+# examples/models) on an ephemeral port of 127.0.0.1, logging to DIR/switchyard-N.log; sets
+# SWITCHYARD_PID and SWITCHYARD_URL once the server is ready. May be called several times (stop
+# a server with stop_tracked "$SWITCHYARD_PID").
+SWITCHYARD_STARTS=0
+start_switchyard() {
+  local dir=$1 threads=$2 repository=${3:-examples/models} bin port_file log_file port
+  shift 3 2>/dev/null || shift $#
+  bin=$(switchyard_bin)
+  SWITCHYARD_STARTS=$((SWITCHYARD_STARTS + 1))
+  port_file="$dir/switchyard-$SWITCHYARD_STARTS.port"
+  log_file="$dir/switchyard-$SWITCHYARD_STARTS.log"
+  "$bin" serve --model-repository "$repository" --host 127.0.0.1 --http-port 0 \
+    --port-file "$port_file" --http-threads "$threads" "$@" >"$log_file" 2>&1 &
+  SWITCHYARD_PID=$!
+  track_pid "$SWITCHYARD_PID"
+  port=$(wait_port_file "$port_file" "$SWITCHYARD_PID" "$log_file")
   SWITCHYARD_URL="http://127.0.0.1:$port"
   if ! wait_http_ok "$SWITCHYARD_URL/v2/health/ready" 60 "$SWITCHYARD_PID"; then
-    tail -n 20 "$dir/switchyard.log" >&2 || true
+    tail -n 20 "$log_file" >&2 || true
     die "switchyard at $SWITCHYARD_URL did not become ready"
   fi
-  log "switchyard serving at $SWITCHYARD_URL (pid $SWITCHYARD_PID, $threads HTTP threads)"
+  log "switchyard serving $repository at $SWITCHYARD_URL (pid $SWITCHYARD_PID, $threads HTTP threads${*:+, $*})"
+}
+
+# The resident set size of PID in KiB (VmRSS of /proc/PID/status).
+rss_kib() {
+  awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# Machine facts for a results folder's summary: cores, CPU model, load, and whether the CI
+# clone (another build sharing the machine) is running.
+machine_json() {
+  local busy=false
+  if pgrep -f ci-clone >/dev/null 2>&1; then busy=true; fi
+  python3 - "$busy" <<'PY'
+import json, os, platform, sys
+model = ""
+with open("/proc/cpuinfo") as f:
+    for line in f:
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+print(json.dumps({"nproc": os.cpu_count(), "cpu": model, "loadavg": os.getloadavg(),
+                  "ci_running": sys.argv[1] == "true", "kernel": platform.release()}))
+PY
 }

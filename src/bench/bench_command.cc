@@ -7,10 +7,13 @@
 #include <thread>
 
 #include "bench/arrival.h"
+#include "bench/arrival_schedule.h"
 #include "bench/bench_options.h"
 #include "bench/http_client.h"
+#include "bench/instance_stats.h"
 #include "bench/level_runner.h"
 #include "bench/model_metadata.h"
+#include "bench/open_loop.h"
 #include "bench/report.h"
 #include "bench/server_stats.h"
 #include "fmt/format.h"
@@ -19,15 +22,48 @@ namespace switchyard::bench {
 namespace {
 
 constexpr auto kControlTimeout = std::chrono::seconds(10);
+// Open loop: how long the end of a level waits for outstanding answers.
+constexpr auto kOpenLoopStopGrace = std::chrono::seconds(10);
+// A replayed schedule ends at most this long after its last arrival.
+constexpr auto kReplayTail = std::chrono::seconds(60);
 
 // The command line as typed, before parsing into BenchOptions.
 struct RawOptions {
   std::string concurrency = "1";
+  bool concurrency_given = false;
+  std::string request_rate;
+  std::string arrival = "poisson";
+  std::string schedule_file;
   std::string format = "json";
   std::vector<std::string> shapes;
 };
 
+StatusOr<std::vector<Duration>> ReadSchedule(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return InvalidArgument(fmt::format("cannot read schedule file '{}'", path));
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  auto offsets = ParseSchedule(text);
+  if (!offsets.ok()) {
+    return InvalidArgument(fmt::format("{}: {}", path, offsets.status().message()));
+  }
+  return offsets;
+}
+
 Status FinishOptions(const RawOptions& raw, BenchOptions& options) {
+  if (!raw.request_rate.empty() && !raw.schedule_file.empty()) {
+    return InvalidArgument("--request-rate and --schedule exclude each other");
+  }
+  if (!raw.request_rate.empty()) {
+    options.mode = LoadMode::kRate;
+    ASSIGN_OR_RETURN(options.request_rates, ParseRequestRates(raw.request_rate));
+    options.arrival = raw.arrival == "constant" ? ArrivalKind::kConstant : ArrivalKind::kPoisson;
+  } else if (!raw.schedule_file.empty()) {
+    options.mode = LoadMode::kSchedule;
+    ASSIGN_OR_RETURN(options.schedule, ReadSchedule(raw.schedule_file));
+  }
+  if (options.mode != LoadMode::kClosedLoop && raw.concurrency_given) {
+    fmt::print(stderr, "note: --concurrency is not used in open loop (see --connections)\n");
+  }
   ASSIGN_OR_RETURN(options.concurrency, ParseConcurrency(raw.concurrency));
   options.format = raw.format == "binary" ? BodyFormat::kBinary : BodyFormat::kJson;
   for (const std::string& text : raw.shapes) {
@@ -83,6 +119,47 @@ StatusOr<InputPlan> PlanInputs(const BenchOptions& options, const ServerAddress&
   return ResolveInputs(metadata, batched, options.batch_size, options.shapes, options.format);
 }
 
+// The levels to run, with what distinguishes them filled in (label, connections, arrivals).
+std::vector<LevelConfig> PlanLevels(const BenchOptions& options) {
+  std::vector<LevelConfig> levels;
+  switch (options.mode) {
+    case LoadMode::kClosedLoop:
+      for (int concurrency : options.concurrency) {
+        LevelConfig level;
+        level.label = fmt::format("concurrency {}", concurrency);
+        level.concurrency = concurrency;
+        level.arrivals = ClosedLoop::Factory();
+        levels.push_back(std::move(level));
+      }
+      break;
+    case LoadMode::kRate:
+      for (double rate : options.request_rates) {
+        LevelConfig level;
+        level.label = fmt::format("rate {:g}/s", rate);
+        level.concurrency = options.connections;
+        level.offered_rps = rate;
+        level.stop_grace = kOpenLoopStopGrace;
+        level.arrivals = OpenLoop::Factory({options.arrival, rate, options.seed, {}});
+        levels.push_back(std::move(level));
+      }
+      break;
+    case LoadMode::kSchedule: {
+      LevelConfig level;
+      level.label = fmt::format("schedule of {}", options.schedule.size());
+      level.concurrency = options.connections;
+      double span_s = std::chrono::duration<double>(options.schedule.back()).count();
+      level.offered_rps = span_s > 0 ? static_cast<double>(options.schedule.size()) / span_s : 0;
+      level.replay = true;
+      level.replay_limit = options.schedule.back() + kReplayTail;
+      level.stop_grace = kOpenLoopStopGrace;
+      level.arrivals = OpenLoop::Factory({ArrivalKind::kList, 0, 0, options.schedule});
+      levels.push_back(std::move(level));
+      break;
+    }
+  }
+  return levels;
+}
+
 // The benchmark itself. nullopt on success.
 std::optional<Failure> Run(const BenchOptions& options) {
   auto address = ParseUrl(options.url);
@@ -106,12 +183,17 @@ std::optional<Failure> Run(const BenchOptions& options) {
                stats_path);
   }
 
-  ClosedLoop closed_loop;
+  auto read_instances = [&]() -> std::optional<std::vector<InstanceCounters>> {
+    auto json = GetDocument(*address, "/v2/status");
+    if (!json.ok()) return std::nullopt;
+    auto instances = ParseInstanceCounters(*json, options.model);
+    if (!instances.ok()) return std::nullopt;
+    return std::move(*instances);
+  };
+
   RunInfo info{options, options.threads, plan->items_per_request};
   std::vector<LevelResult> results;
-  for (int concurrency : options.concurrency) {
-    LevelConfig level;
-    level.concurrency = concurrency;
+  for (LevelConfig level : PlanLevels(options)) {
     level.threads = options.threads;
     level.address = *address;
     level.target = fmt::format("/v2/models/{}/infer", options.model);
@@ -124,14 +206,15 @@ std::optional<Failure> Run(const BenchOptions& options) {
     level.window = std::chrono::milliseconds(options.window_ms);
     level.stability = options.stability;
     level.max_windows = options.max_windows;
-    level.arrivals = &closed_loop;
     level.read_stats = read_stats;
+    level.read_instances = read_instances;
     auto result = RunLevel(level);
     if (!result.ok()) return Failure{1, result.status()};
-    fmt::print(stderr, "[concurrency {}] {:.1f} req/s, p50 {:.0f} us, {} errors, {}\n", concurrency,
+    fmt::print(stderr, "[{}] {:.1f} req/s, p50 {:.0f} us, {} errors, {} late, {}\n", level.label,
                result->RequestsPerSecond(),
                static_cast<double>(result->counters.latency_ns.Percentile(0.5)) / 1e3,
-               result->counters.errors(), result->stable ? "stable" : "not stable");
+               result->counters.errors(), result->counters.late,
+               result->replay ? "replayed" : (result->stable ? "stable" : "not stable"));
     results.push_back(std::move(*result));
   }
 
@@ -147,8 +230,7 @@ std::optional<Failure> Run(const BenchOptions& options) {
   }
   for (const LevelResult& level : results) {
     if (level.counters.successes == 0) {
-      return Failure{
-          1, Unavailable(fmt::format("no request succeeded at concurrency {}", level.concurrency))};
+      return Failure{1, Unavailable(fmt::format("no request succeeded at {}", LevelName(level)))};
     }
   }
   return std::nullopt;
@@ -161,11 +243,26 @@ void AddBenchCommand(CLI::App& app) {
   auto raw = std::make_shared<RawOptions>();
   CLI::App* cmd = app.add_subcommand(
       "bench",
-      "Load-test a model over HTTP: closed-loop concurrency sweep, latency and throughput");
+      "Load-test a model over HTTP: closed-loop concurrency sweep or open-loop request rates, "
+      "latency and throughput");
   cmd->add_option("--url", options->url, "Server base URL")->capture_default_str();
   cmd->add_option("-m,--model", options->model, "Model to load-test")->required();
   cmd->add_option("--concurrency", raw->concurrency,
-                  "Concurrent clients: N, a list A,B,C, or A:B (powers of two from A to B)")
+                  "Closed loop: concurrent clients: N, a list A,B,C, or A:B (powers of two from A "
+                  "to B)")
+      ->capture_default_str();
+  cmd->add_option("--request-rate", raw->request_rate,
+                  "Open loop: requests/s, R or a list R1,R2 (one level each); latency counts from "
+                  "each request's due time");
+  cmd->add_option("--arrival", raw->arrival,
+                  "Open-loop arrivals at --request-rate: poisson (seeded by --seed) or constant")
+      ->check(CLI::IsMember({"poisson", "constant"}))
+      ->capture_default_str();
+  cmd->add_option("--schedule", raw->schedule_file,
+                  "Open loop: replay this file once (one arrival offset in seconds a line)");
+  cmd->add_option("--connections", options->connections,
+                  "Open loop: keep-alive connections to send on; an arrival finding all busy is "
+                  "late")
       ->capture_default_str();
   cmd->add_option("--threads", options->threads, "Client threads (0: number of cores)")
       ->capture_default_str();
@@ -177,7 +274,8 @@ void AddBenchCommand(CLI::App& app) {
   cmd->add_option("--shape", raw->shapes,
                   "NAME:d1,d2,... dims (without the batch dim) of an input with variable dims; "
                   "repeatable");
-  cmd->add_option("--seed", options->seed, "Seed of the random input data")->capture_default_str();
+  cmd->add_option("--seed", options->seed, "Seed of the random input data and Poisson arrivals")
+      ->capture_default_str();
   cmd->add_option("--warmup-s", options->warmup_s, "Warm-up per level, seconds")
       ->capture_default_str();
   cmd->add_option("--window-ms", options->window_ms, "Measurement window, ms")
@@ -189,7 +287,8 @@ void AddBenchCommand(CLI::App& app) {
                   "Windows per level at most; then the level is reported unstable")
       ->capture_default_str();
   cmd->add_option("--json-out", options->json_out, "Write all results to this JSON file");
-  cmd->callback([options, raw] {
+  cmd->callback([options, raw, cmd] {
+    raw->concurrency_given = cmd->count("--concurrency") > 0;
     if (Status status = FinishOptions(*raw, *options); !status.ok()) {
       fmt::print(stderr, "switchyard bench: {}\n", status.message());
       throw CLI::RuntimeError(2);

@@ -1,6 +1,7 @@
 #include "bench/bench_options.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "fmt/format.h"
 
@@ -8,6 +9,7 @@ namespace switchyard::bench {
 namespace {
 
 constexpr int kMaxConcurrency = 65536;
+constexpr double kMaxRate = 1e7;
 
 // Parses a whole string as a base-10 integer.
 bool ParseInt(std::string_view text, int64_t& out) {
@@ -49,6 +51,25 @@ StatusOr<std::vector<int>> ParseConcurrency(std::string_view text) {
   }
 }
 
+StatusOr<std::vector<double>> ParseRequestRates(std::string_view text) {
+  std::vector<double> rates;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t comma = text.find(',', start);
+    std::string_view item = text.substr(start, comma - start);
+    double rate = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), rate);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() ||
+        !std::isfinite(rate) || rate <= 0 || rate > kMaxRate) {
+      return InvalidArgument(fmt::format(
+          "request rate '{}' is not a number of requests/s in (0, {:.0f}]", item, kMaxRate));
+    }
+    rates.push_back(rate);
+    if (comma == std::string_view::npos) return rates;
+    start = comma + 1;
+  }
+}
+
 StatusOr<ShapeOverride> ParseShapeOverride(std::string_view text) {
   std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
@@ -72,7 +93,23 @@ StatusOr<ShapeOverride> ParseShapeOverride(std::string_view text) {
 
 Status ValidateOptions(const BenchOptions& options) {
   if (options.model.empty()) return InvalidArgument("a model is required (-m NAME)");
-  if (options.concurrency.empty()) return InvalidArgument("no concurrency level given");
+  switch (options.mode) {
+    case LoadMode::kClosedLoop:
+      if (options.concurrency.empty()) return InvalidArgument("no concurrency level given");
+      break;
+    case LoadMode::kRate:
+      if (options.request_rates.empty()) return InvalidArgument("no request rate given");
+      if (options.arrival == ArrivalKind::kList) {
+        return InvalidArgument("a request rate needs poisson or constant arrivals");
+      }
+      break;
+    case LoadMode::kSchedule:
+      if (options.schedule.empty()) return InvalidArgument("the schedule has no arrivals");
+      break;
+  }
+  if (options.connections < 1 || options.connections > kMaxConcurrency) {
+    return InvalidArgument(fmt::format("--connections must be in [1, {}]", kMaxConcurrency));
+  }
   if (options.threads < 0) return InvalidArgument("--threads must be >= 0");
   if (options.batch_size < 1) return InvalidArgument("--batch-size must be >= 1");
   if (options.warmup_s < 0) return InvalidArgument("--warmup-s must be >= 0");

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/arrival_schedule.h"
+#include "switchyard/clock.h"
 #include "switchyard/status.h"
 #include "switchyard/tensor.h"
 
@@ -16,16 +18,27 @@ namespace switchyard::bench {
 // How input tensors travel: JSON `data` arrays, or the binary tensor data extension.
 enum class BodyFormat { kJson, kBinary };
 
+// How load is offered: closed loop (a fixed number of clients, each waiting for its answer
+// before sending again), open loop at a request rate, or open loop replaying a schedule.
+enum class LoadMode { kClosedLoop, kRate, kSchedule };
+
 struct BenchOptions {
   std::string url = "http://127.0.0.1:8000";  // the server; only http:// is supported
   std::string model;                          // required
-  std::vector<int> concurrency = {1};         // closed-loop clients per level, in order
-  int threads = 0;                            // client threads; 0: number of cores
+  LoadMode mode = LoadMode::kClosedLoop;
+  std::vector<int> concurrency = {1};  // kClosedLoop: clients per level, in order
+  // kRate: requests/s per level, in order; arrivals kPoisson (seeded with `seed`) or kConstant.
+  std::vector<double> request_rates;
+  ArrivalKind arrival = ArrivalKind::kPoisson;
+  // kSchedule: arrival offsets from the start of load, replayed once as one level.
+  std::vector<Duration> schedule;
+  int connections = 256;  // kRate, kSchedule: keep-alive connections available to send on
+  int threads = 0;        // client threads; 0: number of cores
   BodyFormat format = BodyFormat::kJson;
   int64_t batch_size = 1;  // replaces the -1 batch dimension of every input
   // Concrete dims (without the batch dimension) for inputs with other variable (-1) dims.
   std::map<std::string, Shape> shapes;
-  uint64_t seed = 1;         // input data of client i comes from seed + i
+  uint64_t seed = 1;         // input data of client i comes from seed + i; Poisson arrivals
   double warmup_s = 2;       // per level, not measured
   int64_t window_ms = 5000;  // one measurement window
   double stability = 0.10;   // two consecutive windows agree when their req/s differ by
@@ -42,6 +55,10 @@ struct ShapeOverride {
   std::string input;
   Shape dims;
 };
+
+// "R" or "R1,R2,..." (a list, in order): request rates in requests/s, each a finite number in
+// (0, 10000000]. InvalidArgument otherwise.
+StatusOr<std::vector<double>> ParseRequestRates(std::string_view text);
 
 // "NAME:d1,d2,..." with dims >= 0; NAME may itself contain ':' (the last one separates).
 StatusOr<ShapeOverride> ParseShapeOverride(std::string_view text);

@@ -16,7 +16,6 @@ namespace asio = boost::asio;
 // After a transport failure a session waits this long before it is idle again, so that a dead
 // server is not hammered in a tight loop.
 constexpr auto kFailureBackoff = std::chrono::milliseconds(10);
-constexpr auto kStopGrace = std::chrono::seconds(1);
 
 bool IsSuccess(unsigned http_status) { return http_status >= 200 && http_status < 300; }
 
@@ -37,9 +36,10 @@ namespace {
 class Session final : public LoadSession {
  public:
   Session(ClientPool::Shared& shared, asio::io_context& io, LoadRecorder& recorder,
-          const HttpRequest& request)
+          ArrivalProcess& arrivals, const HttpRequest& request)
       : shared_(shared),
         recorder_(recorder),
+        arrivals_(arrivals),
         request_(request),
         backoff_(io),
         connection_(io, shared.endpoints, shared.config.request_timeout,
@@ -47,9 +47,11 @@ class Session final : public LoadSession {
                       OnDone(transport, http_status);
                     }) {}
 
-  void Send() override {
+  void Send(const Arrival& arrival) override {
     shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    due_ = arrival.due;
     sent_at_ = SteadyClock::Get()->Now();
+    recorder_.RecordSent(sent_at_ - due_, arrival.late);
     connection_.RoundTrip(request_);
   }
 
@@ -61,37 +63,64 @@ class Session final : public LoadSession {
 
  private:
   void OnDone(const Status& transport, unsigned http_status) {
-    Duration latency = SteadyClock::Get()->Now() - sent_at_;
+    TimePoint now = SteadyClock::Get()->Now();
+    Duration latency = now - due_;
+    Duration service = now - sent_at_;
     bool stopping = shared_.stopping.load(std::memory_order_acquire);
-    if (!stopping) {
+    // While stopping, answers that still arrive are recorded (the level's totals account for
+    // every request sent); failures are not: they are the pool closing its connections.
+    if (!stopping || transport.ok()) {
       if (!transport.ok()) {
         recorder_.RecordConnectionError(transport);
       } else if (IsSuccess(http_status)) {
-        recorder_.RecordSuccess(latency, shared_.config.items_per_request);
+        recorder_.RecordSuccess(http_status, latency, service, shared_.config.items_per_request);
       } else {
-        recorder_.RecordHttpError(http_status);
+        recorder_.RecordHttpError(http_status, latency, service);
       }
     }
     shared_.in_flight.fetch_sub(1, std::memory_order_release);
     if (stopping) return;
     if (transport.ok()) {
-      shared_.config.arrivals->OnIdle(*this);
+      arrivals_.OnIdle(*this);
       return;
     }
     backoff_.expires_after(kFailureBackoff);
     backoff_.async_wait([this](boost::system::error_code ec) {
-      if (!ec && !shared_.stopping.load(std::memory_order_acquire)) {
-        shared_.config.arrivals->OnIdle(*this);
-      }
+      if (!ec && !shared_.stopping.load(std::memory_order_acquire)) arrivals_.OnIdle(*this);
     });
   }
 
   ClientPool::Shared& shared_;
   LoadRecorder& recorder_;
+  ArrivalProcess& arrivals_;
   const HttpRequest& request_;
   asio::steady_timer backoff_;
   HttpConnection connection_;
+  TimePoint due_;
   TimePoint sent_at_;
+};
+
+// The wake-ups of one thread's arrival process, on an asio timer of that thread.
+class TimerContext final : public ArrivalContext {
+ public:
+  TimerContext(ClientPool::Shared& shared, asio::io_context& io, ArrivalProcess& arrivals)
+      : shared_(shared), arrivals_(arrivals), timer_(io) {}
+
+  TimePoint Now() const override { return SteadyClock::Get()->Now(); }
+
+  void WakeAt(TimePoint when) override {
+    timer_.expires_at(std::chrono::time_point_cast<asio::steady_timer::clock_type::duration>(when));
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && !shared_.stopping.load(std::memory_order_acquire)) arrivals_.OnTimer();
+    });
+  }
+
+  void Cancel() { timer_.cancel(); }
+
+ private:
+  ClientPool::Shared& shared_;
+  ArrivalProcess& arrivals_;
+  asio::steady_timer timer_;
 };
 
 }  // namespace
@@ -99,6 +128,8 @@ class Session final : public LoadSession {
 struct ClientPool::ClientThread {
   asio::io_context io{1};
   LoadRecorder recorder;
+  std::unique_ptr<ArrivalProcess> arrivals;
+  std::unique_ptr<TimerContext> context;
   std::vector<std::unique_ptr<Session>> sessions;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
@@ -120,17 +151,21 @@ StatusOr<std::unique_ptr<ClientPool>> ClientPool::Start(PoolConfig config) {
   std::size_t thread_count =
       std::min<std::size_t>(static_cast<std::size_t>(state.config.threads), state.requests.size());
   for (std::size_t t = 0; t < thread_count; ++t) {
-    pool->threads_.push_back(std::make_unique<ClientThread>());
+    auto thread = std::make_unique<ClientThread>();
+    thread->arrivals = state.config.arrivals(static_cast<int>(t), static_cast<int>(thread_count));
+    thread->context = std::make_unique<TimerContext>(state, thread->io, *thread->arrivals);
+    pool->threads_.push_back(std::move(thread));
   }
   for (std::size_t i = 0; i < state.requests.size(); ++i) {
     ClientThread& thread = *pool->threads_[i % thread_count];
-    thread.sessions.push_back(
-        std::make_unique<Session>(state, thread.io, thread.recorder, state.requests[i]));
+    thread.sessions.push_back(std::make_unique<Session>(state, thread.io, thread.recorder,
+                                                        *thread.arrivals, state.requests[i]));
   }
   for (auto& thread : pool->threads_) {
     thread->work.emplace(thread->io.get_executor());
-    asio::post(thread->io, [&state, t = thread.get()] {
-      for (auto& session : t->sessions) state.config.arrivals->OnIdle(*session);
+    asio::post(thread->io, [t = thread.get()] {
+      t->arrivals->Start(*t->context);
+      for (auto& session : t->sessions) t->arrivals->OnIdle(*session);
     });
     thread->thread = std::thread([t = thread.get()] { t->io.run(); });
   }
@@ -145,25 +180,37 @@ WindowCounters ClientPool::TakeWindow() {
 
 ProgressTotals ClientPool::Totals() const {
   ProgressTotals sum;
-  for (const auto& thread : threads_) {
-    ProgressTotals totals = thread->recorder.Totals();
-    sum.successes += totals.successes;
-    sum.errors += totals.errors;
-  }
+  for (const auto& thread : threads_) sum.Add(thread->recorder.Totals());
   return sum;
+}
+
+int64_t ClientPool::InFlight() const { return shared_->in_flight.load(std::memory_order_acquire); }
+
+int64_t ClientPool::Backlog() const {
+  int64_t sum = 0;
+  for (const auto& thread : threads_) sum += thread->arrivals->Backlog();
+  return sum;
+}
+
+bool ClientPool::Finished() const {
+  for (const auto& thread : threads_) {
+    if (!thread->arrivals->Finished()) return false;
+  }
+  return InFlight() == 0;
 }
 
 void ClientPool::Stop() {
   if (stopped_) return;
   stopped_ = true;
   shared_->stopping.store(true, std::memory_order_release);
-  TimePoint deadline = SteadyClock::Get()->Now() + kStopGrace;
+  TimePoint deadline = SteadyClock::Get()->Now() + shared_->config.stop_grace;
   while (shared_->in_flight.load(std::memory_order_acquire) > 0 &&
          SteadyClock::Get()->Now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   for (auto& thread : threads_) {
     asio::post(thread->io, [t = thread.get()] {
+      t->context->Cancel();
       for (auto& session : t->sessions) session->Close();
     });
     thread->work.reset();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <thread>
 
 #include "bench/client_pool.h"
@@ -21,9 +22,9 @@ TimePoint Now() { return SteadyClock::Get()->Now(); }
 // The progress line on stderr: rewritten in place on a terminal, one line per update otherwise.
 class ProgressLine {
  public:
-  ProgressLine(const ClientPool& pool, int concurrency)
+  ProgressLine(const ClientPool& pool, std::string label)
       : pool_(pool),
-        concurrency_(concurrency),
+        label_(std::move(label)),
         tty_(isatty(STDERR_FILENO) == 1),
         start_(Now()),
         last_time_(start_) {}
@@ -42,6 +43,11 @@ class ProgressLine {
     }
   }
 
+  // Like WaitUntil, but returns as soon as `done()` (checked every kPoll) is true.
+  void WaitUntilDone(TimePoint until, const std::string& phase, const std::function<bool()>& done) {
+    while (!done() && Now() < until) WaitUntil(std::min(until, Now() + kPoll), phase);
+  }
+
   void Clear() {
     if (tty_) std::fputs("\r\033[K", stderr);
   }
@@ -49,14 +55,15 @@ class ProgressLine {
  private:
   static constexpr auto kInterval = std::chrono::milliseconds(500);
   static constexpr auto kLogInterval = std::chrono::seconds(5);
+  static constexpr auto kPoll = std::chrono::milliseconds(10);
 
   void Print(const std::string& phase, TimePoint now) {
     ProgressTotals totals = pool_.Totals();
     double dt = Seconds(now - last_time_).count();
     double rate = static_cast<double>(totals.successes - last_.successes) / dt;
-    std::string line =
-        fmt::format("[concurrency {}] {:<10} {:6.1f}s {:>11.1f} req/s   errors {}", concurrency_,
-                    phase, Seconds(now - start_).count(), rate, totals.errors);
+    std::string line = fmt::format(
+        "[{}] {:<10} {:6.1f}s {:>11.1f} req/s   errors {}   late {}   waiting {}", label_, phase,
+        Seconds(now - start_).count(), rate, totals.errors, totals.late, pool_.Backlog());
     if (tty_) {
       fmt::print(stderr, "\r{}\033[K", line);
     } else {
@@ -68,7 +75,7 @@ class ProgressLine {
   }
 
   const ClientPool& pool_;
-  const int concurrency_;
+  const std::string label_;
   const bool tty_;
   const TimePoint start_;
   TimePoint last_time_;
@@ -79,9 +86,19 @@ struct Window {
   WindowCounters counters;
   double seconds = 0;
   std::optional<StatsSnapshot> stats_at_end;
+  std::optional<std::vector<InstanceCounters>> instances_at_end;
 };
 
 }  // namespace
+
+uint64_t LevelResult::Unanswered() const {
+  uint64_t done = totals.answered + totals.connection_errors;
+  return totals.sent > done ? totals.sent - done : 0;
+}
+
+double LevelResult::SentPerSecond() const {
+  return reported_s > 0 ? static_cast<double>(counters.sent) / reported_s : 0;
+}
 
 double LevelResult::RequestsPerSecond() const {
   return reported_s > 0 ? static_cast<double>(counters.successes) / reported_s : 0;
@@ -101,26 +118,40 @@ StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
   }
   pool_config.items_per_request = config.items_per_request;
   pool_config.threads = config.threads;
+  pool_config.stop_grace = config.stop_grace;
   pool_config.arrivals = config.arrivals;
+  // Read before the clients start: a replay has no warm-up to absorb the reads.
+  std::optional<StatsSnapshot> stats_at_start = config.read_stats();
+  std::optional<std::vector<InstanceCounters>> instances_at_start = config.read_instances();
   ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool, ClientPool::Start(std::move(pool_config)));
 
-  ProgressLine progress(*pool, config.concurrency);
-  progress.WaitUntil(Now() + config.warmup, "warmup");
-  pool->TakeWindow();  // discard the warm-up
+  ProgressLine progress(*pool, config.label);
   TimePoint window_start = Now();
-  std::optional<StatsSnapshot> stats_at_start = config.read_stats();
+  if (!config.replay) {
+    progress.WaitUntil(Now() + config.warmup, "warmup");
+    pool->TakeWindow();  // discard the warm-up
+    window_start = Now();
+    stats_at_start = config.read_stats();
+    instances_at_start = config.read_instances();
+  }
 
-  StabilityTracker tracker(config.stability, config.max_windows);
+  StabilityTracker tracker(config.stability, config.replay ? 1 : config.max_windows);
   std::vector<Window> windows;
   StabilityTracker::Decision decision = StabilityTracker::Decision::kContinue;
   while (decision == StabilityTracker::Decision::kContinue) {
-    progress.WaitUntil(window_start + config.window,
-                       fmt::format("window {}/{}", windows.size() + 1, config.max_windows));
+    if (config.replay) {
+      progress.WaitUntilDone(window_start + config.replay_limit, "replay",
+                             [&pool] { return pool->Finished(); });
+    } else {
+      progress.WaitUntil(window_start + config.window,
+                         fmt::format("window {}/{}", windows.size() + 1, config.max_windows));
+    }
     Window window;
     window.counters = pool->TakeWindow();
     TimePoint window_end = Now();
     window.seconds = Seconds(window_end - window_start).count();
     window.stats_at_end = config.read_stats();
+    window.instances_at_end = config.read_instances();
     decision = tracker.AddWindow(static_cast<double>(window.counters.successes) / window.seconds);
     windows.push_back(std::move(window));
     window_start = window_end;
@@ -130,6 +161,10 @@ StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
 
   LevelResult result;
   result.concurrency = config.concurrency;
+  result.offered_rps = config.offered_rps;
+  result.replay = config.replay;
+  result.totals = pool->Totals();
+  result.unsent = pool->Backlog();  // never sent now: the pool has stopped
   result.stable = decision == StabilityTracker::Decision::kStable;
   result.window_rps = tracker.throughputs();
   std::size_t first = windows.size() >= 2 ? windows.size() - 2 : 0;
@@ -141,6 +176,12 @@ StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
       first == 0 ? stats_at_start : windows[first - 1].stats_at_end;
   const std::optional<StatsSnapshot>& after = windows.back().stats_at_end;
   if (before && after) result.server = StatsDelta(*before, *after);
+  const auto& instances_before =
+      first == 0 ? instances_at_start : windows[first - 1].instances_at_end;
+  const auto& instances_after = windows.back().instances_at_end;
+  if (instances_before && instances_after) {
+    result.instances = InstanceDelta(*instances_before, *instances_after);
+  }
   return result;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// What the clients of one client thread observed: latency of successful requests and errors by
-// kind. The runner takes the counters at each window boundary; a progress reader peeks at
-// running totals.
+// What the clients of one client thread observed: requests sent (late or not), latency of
+// answered requests by outcome, and errors by kind. Latency runs from the time a request was due
+// (its send time in closed loop). The runner takes the counters at each window boundary; a
+// progress reader peeks at running totals.
 
 #include <cstdint>
 #include <map>
@@ -17,28 +18,47 @@ namespace switchyard::bench {
 struct WindowCounters {
   LatencyHistogram latency_ns;  // successful (2xx) requests only
   uint64_t successes = 0;
-  uint64_t items = 0;                        // batch items of successful requests
-  std::map<unsigned, uint64_t> http_errors;  // non-2xx answers by HTTP status
-  uint64_t connection_errors = 0;            // connect/read/write failures and timeouts
-  std::string first_connection_error;        // the message of the first one, if any
+  uint64_t items = 0;                                          // batch items of successful requests
+  std::map<unsigned, uint64_t> http_errors;                    // non-2xx answers by HTTP status
+  std::map<unsigned, LatencyHistogram> http_error_latency_ns;  // the same, their latency
+  uint64_t connection_errors = 0;      // connect/read/write failures and timeouts
+  std::string first_connection_error;  // the message of the first one, if any
+  uint64_t sent = 0;                   // requests sent
+  uint64_t late = 0;                   // of those, sent late (no connection was free when due)
+  LatencyHistogram send_lag_ns;        // send time minus due time, every sent request
+  // Answer time minus send time (the server's response time as the client saw it, without the
+  // wait for a connection), of every HTTP answer by status, 2xx included.
+  std::map<unsigned, LatencyHistogram> service_ns_by_status;
 
   uint64_t errors() const;
+  // Requests that got an HTTP answer, whatever its status.
+  uint64_t answered() const;
   void Merge(const WindowCounters& other);
 };
 
-// Totals since the recorder was made, for progress lines.
+// Totals since the recorder was made, for progress lines and the level's accounting.
 struct ProgressTotals {
   uint64_t successes = 0;
-  uint64_t errors = 0;
+  uint64_t errors = 0;  // HTTP errors and connection errors
+  uint64_t sent = 0;
+  uint64_t late = 0;
+  uint64_t answered = 0;  // HTTP answers of any status
+  uint64_t connection_errors = 0;
+
+  void Add(const ProgressTotals& other);
 };
 
 // Thread-safe; written by one client thread, read by the runner. The lock is uncontended except
 // at window boundaries and progress peeks.
 class LoadRecorder {
  public:
-  void RecordSuccess(Duration latency, int64_t items) EXCLUDES(mu_);
+  // `lag`: send time minus due time; `late`: no connection was free when the request was due.
+  void RecordSent(Duration lag, bool late) EXCLUDES(mu_);
+  // `latency` runs from the due time, `service` from the send.
+  void RecordSuccess(unsigned http_status, Duration latency, Duration service, int64_t items)
+      EXCLUDES(mu_);
   // REQUIRES: http_status is not 2xx
-  void RecordHttpError(unsigned http_status) EXCLUDES(mu_);
+  void RecordHttpError(unsigned http_status, Duration latency, Duration service) EXCLUDES(mu_);
   // REQUIRES: !cause.ok()
   void RecordConnectionError(const Status& cause) EXCLUDES(mu_);
 

@@ -38,6 +38,40 @@ TEST(ParseConcurrencyTest, RejectsBadInput) {
   }
 }
 
+TEST(ParseRequestRatesTest, OneOrAList) {
+  auto one = ParseRequestRates("2800");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, std::vector<double>{2800});
+  auto list = ParseRequestRates("100,0.5,17500");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(*list, (std::vector<double>{100, 0.5, 17500}));
+}
+
+TEST(ParseRequestRatesTest, RejectsBadInput) {
+  for (std::string_view bad :
+       {"", "0", "-5", "x", "1,,2", "1,", "nan", "inf", "1e8", " 4", "5/s"}) {
+    auto rates = ParseRequestRates(bad);
+    EXPECT_FALSE(rates.ok()) << "'" << bad << "'";
+  }
+}
+
+TEST(ValidateOptionsTest, OpenLoopNeedsItsInputs) {
+  BenchOptions options;
+  options.model = "m";
+  EXPECT_TRUE(ValidateOptions(options).ok());
+  options.mode = LoadMode::kRate;
+  EXPECT_FALSE(ValidateOptions(options).ok());  // no rate
+  options.request_rates = {100};
+  EXPECT_TRUE(ValidateOptions(options).ok());
+  options.connections = 0;
+  EXPECT_FALSE(ValidateOptions(options).ok());
+  options.connections = 256;
+  options.mode = LoadMode::kSchedule;
+  EXPECT_FALSE(ValidateOptions(options).ok());  // no schedule
+  options.schedule = {Duration(0)};
+  EXPECT_TRUE(ValidateOptions(options).ok());
+}
+
 TEST(ParseShapeOverrideTest, NameAndDims) {
   auto shape = ParseShapeOverride("INPUT0:3,224,224");
   ASSERT_TRUE(shape.ok());

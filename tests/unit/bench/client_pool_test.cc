@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/open_loop.h"
 #include "core/mutex.h"
 #include "fmt/format.h"
 
@@ -106,14 +107,13 @@ bool WaitForAnswers(const ClientPool& pool, uint64_t count) {
 
 TEST(ClientPoolTest, ClosedLoopKeepsConnectionsAliveAndCountsStatuses) {
   AlternatingServer server;
-  ClosedLoop closed_loop;
   PoolConfig config;
   config.address = {"127.0.0.1", server.port()};
   config.target = "/v2/models/m/infer";
   for (int i = 0; i < 4; ++i) config.bodies.push_back({"{\"x\":1}XYZ", 7});
   config.items_per_request = 3;
   config.threads = 2;
-  config.arrivals = &closed_loop;
+  config.arrivals = ClosedLoop::Factory();
   auto pool = ClientPool::Start(std::move(config));
   ASSERT_TRUE(pool.ok()) << pool.status().ToString();
   ASSERT_TRUE(WaitForAnswers(**pool, 400));
@@ -141,12 +141,11 @@ TEST(ClientPoolTest, UnreachableServerCountsConnectionErrors) {
     tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
     port = probe.local_endpoint().port();
   }  // closed again: nothing listens there now
-  ClosedLoop closed_loop;
   PoolConfig config;
   config.address = {"127.0.0.1", std::to_string(port)};
   config.target = "/v2/models/m/infer";
   config.bodies.push_back({"{}", 0});
-  config.arrivals = &closed_loop;
+  config.arrivals = ClosedLoop::Factory();
   auto pool = ClientPool::Start(std::move(config));
   ASSERT_TRUE(pool.ok());
   ASSERT_TRUE(WaitForAnswers(**pool, 3));
@@ -155,6 +154,37 @@ TEST(ClientPoolTest, UnreachableServerCountsConnectionErrors) {
   EXPECT_EQ(counters.successes, 0u);
   EXPECT_GE(counters.connection_errors, 3u);
   EXPECT_NE(counters.first_connection_error.find("connect"), std::string::npos);
+}
+
+// Ten arrivals all due at once on two connections: two go at once, eight wait for a connection
+// and are counted late; all ten are sent and answered, and the replay then finishes.
+TEST(ClientPoolTest, OpenLoopCountsLateArrivalsAndAnswersEveryOne) {
+  AlternatingServer server;
+  PoolConfig config;
+  config.address = {"127.0.0.1", server.port()};
+  config.target = "/v2/models/m/infer";
+  for (int i = 0; i < 2; ++i) config.bodies.push_back({"{}", 0});
+  config.threads = 1;
+  config.arrivals = OpenLoop::Factory({ArrivalKind::kList, 0, 0, std::vector<Duration>(10)});
+  auto pool = ClientPool::Start(std::move(config));
+  ASSERT_TRUE(pool.ok());
+  ASSERT_TRUE(WaitForAnswers(**pool, 10));
+  EXPECT_TRUE((*pool)->Finished());
+  (*pool)->Stop();
+  ProgressTotals totals = (*pool)->Totals();
+  EXPECT_EQ(totals.sent, 10u);
+  EXPECT_EQ(totals.late, 8u);
+  EXPECT_EQ(totals.answered, 10u);
+  EXPECT_EQ((*pool)->Backlog(), 0);
+  WindowCounters counters = (*pool)->TakeWindow();
+  EXPECT_EQ(counters.sent, 10u);
+  EXPECT_EQ(counters.late, 8u);
+  EXPECT_EQ(counters.send_lag_ns.count(), 10u);
+  EXPECT_EQ(counters.successes + counters.http_errors[429], 10u);
+  EXPECT_EQ(counters.http_error_latency_ns[429].count(), counters.http_errors[429]);
+  EXPECT_EQ(counters.service_ns_by_status[200].count(), counters.successes);
+  EXPECT_EQ(counters.service_ns_by_status[429].count(), counters.http_errors[429]);
+  EXPECT_EQ(server.accepted(), 2);
 }
 
 }  // namespace

@@ -66,5 +66,57 @@ TEST(ReportTest, TableHasARowPerLevelAndErrorDetails) {
             std::string::npos);
 }
 
+LevelResult OpenLevel() {
+  LevelResult level = Level(256, true);
+  level.offered_rps = 2800;
+  level.counters.sent = 28000;
+  level.counters.late = 12;
+  level.counters.http_error_latency_ns[429].Record(500000);
+  level.counters.service_ns_by_status[429].Record(200000);
+  level.totals.sent = 30000;
+  level.totals.answered = 29990;
+  level.totals.connection_errors = 4;
+  level.unsent = 3;
+  level.instances = std::vector<InstanceCounters>{{"m/0", "GPU0", 10, 30}, {"m/1", "GPU1", 5, 10}};
+  return level;
+}
+
+TEST(ReportTest, OpenLoopJsonHasRateLateTotalsAndInstances) {
+  RunInfo info = Info();
+  info.options.mode = LoadMode::kRate;
+  std::string json = ResultsJson(info, {OpenLevel()});
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  EXPECT_EQ(std::string_view(root["mode"]), "rate");
+  EXPECT_EQ(std::string_view(root["arrival"]), "poisson");
+  simdjson::dom::element level = simdjson::dom::array(root["levels"]).at(0);
+  EXPECT_DOUBLE_EQ(double(level["offered_rps"]), 2800);
+  EXPECT_DOUBLE_EQ(double(level["sent_rps"]), 2800);
+  EXPECT_EQ(int64_t(level["late"]), 12);
+  EXPECT_NEAR(double(level["errors"]["latency_us_by_status"]["429"]["p99"]), 500, 5);
+  EXPECT_NEAR(double(level["errors"]["service_us_by_status"]["429"]["p50"]), 200, 2);
+  EXPECT_EQ(int64_t(level["totals"]["unanswered"]), 6);
+  EXPECT_EQ(int64_t(level["totals"]["unsent"]), 3);
+  simdjson::dom::array instances = level["instances"];
+  ASSERT_EQ(instances.size(), 2u);
+  EXPECT_EQ(std::string_view(instances.at(1)["device"]), "GPU1");
+  EXPECT_EQ(int64_t(instances.at(0)["items"]), 30);
+}
+
+TEST(ReportTest, OpenLoopTableShowsOfferedRateAndInstanceShares) {
+  RunInfo info = Info();
+  info.options.mode = LoadMode::kRate;
+  std::string table = FormatTable(info, {OpenLevel()});
+  EXPECT_NE(table.find("offered/s"), std::string::npos) << table;
+  EXPECT_NE(table.find("2800.0"), std::string::npos) << table;
+  EXPECT_NE(table.find("rate 2800/s: whole level: sent 30000 (late 0), answered 29990"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("unanswered 6, never sent 3"), std::string::npos) << table;
+  EXPECT_NE(table.find("75.0%"), std::string::npos) << table;  // m/0: 30 of 40 items
+  EXPECT_NE(table.find("HTTP 429 x 7 (p50 "), std::string::npos) << table;
+}
+
 }  // namespace
 }  // namespace switchyard::bench
