@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "testing/tensor_bytes.h"
+
 namespace switchyard::http {
 namespace {
 
@@ -38,22 +40,8 @@ StatusOr<DecodedInferRequest> DecodeBinary(const std::string& json, const std::s
   return Decode(json + binary, json.size());
 }
 
-template <typename T>
-std::vector<std::byte> Le(std::initializer_list<T> values) {
-  std::vector<std::byte> out(values.size() * sizeof(T));
-  std::size_t offset = 0;
-  for (T value : values) {
-    std::memcpy(out.data() + offset, &value, sizeof(T));
-    offset += sizeof(T);
-  }
-  return out;
-}
-
-std::vector<std::byte> BytesElements(std::initializer_list<std::string_view> elements) {
-  std::vector<std::byte> out;
-  for (auto element : elements) AppendBytesElement(element, out);
-  return out;
-}
+using ::switchyard::testing::BytesElements;
+using ::switchyard::testing::Le;
 
 std::vector<std::byte> Data(const Tensor& tensor) {
   auto bytes = tensor.data.bytes();

@@ -9,28 +9,15 @@
 #include <vector>
 
 #include "frontend/http/kserve_codec.h"
+#include "testing/tensor_bytes.h"
 
 namespace switchyard::http {
 namespace {
 
 using ::testing::HasSubstr;
 
-template <typename T>
-std::vector<std::byte> Le(std::initializer_list<T> values) {
-  std::vector<std::byte> out(values.size() * sizeof(T));
-  std::size_t offset = 0;
-  for (T value : values) {
-    std::memcpy(out.data() + offset, &value, sizeof(T));
-    offset += sizeof(T);
-  }
-  return out;
-}
-
-std::vector<std::byte> BytesElements(std::initializer_list<std::string_view> elements) {
-  std::vector<std::byte> out;
-  for (auto element : elements) AppendBytesElement(element, out);
-  return out;
-}
+using ::switchyard::testing::BytesElements;
+using ::switchyard::testing::Le;
 
 std::string AsString(const std::vector<std::byte>& bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
