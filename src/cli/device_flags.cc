@@ -1,5 +1,8 @@
 #include "cli/device_flags.h"
 
+#include "devices/model_need.h"
+#include "repository/repository.h"
+
 namespace switchyard::cli {
 
 void AddDeviceFlags(CLI::App* command, DeviceFlags* flags) {
@@ -17,6 +20,12 @@ StatusOr<std::vector<Device>> DevicesFromFlags(const DeviceFlags& flags) {
   // NVML discovery comes in a later issue: until then, without --simulate-gpus, switchyard sees
   // no GPUs and every model runs on CPU instances.
   return ParseSimulatedGpus(flags.simulate_gpus);
+}
+
+StatusOr<Plan> PlanFromFlags(const std::string& model_repository,
+                             const std::vector<Device>& devices, const DeviceFlags& flags) {
+  ASSIGN_OR_RETURN(std::vector<RepositoryModel> models, ScanRepository(model_repository));
+  return PlanRepository(models, devices, flags.vram_reserve_mb);
 }
 
 }  // namespace switchyard::cli

@@ -8,6 +8,7 @@
 
 #include "CLI/CLI.hpp"
 #include "devices/device.h"
+#include "devices/placement.h"
 #include "switchyard/status.h"
 
 namespace switchyard::cli {
@@ -26,5 +27,10 @@ void AddDeviceFlags(CLI::App* command, DeviceFlags* flags);
 
 // The devices the flags describe. INVALID_ARGUMENT for a bad --simulate-gpus spec.
 StatusOr<std::vector<Device>> DevicesFromFlags(const DeviceFlags& flags);
+
+// Scans the repository at `model_repository` and plans its placement on `devices` with the
+// flags' reserve (what `plan` and `devices` print). Fails as ScanRepository or PlanRepository.
+StatusOr<Plan> PlanFromFlags(const std::string& model_repository,
+                             const std::vector<Device>& devices, const DeviceFlags& flags);
 
 }  // namespace switchyard::cli

@@ -7,11 +7,9 @@
 #include <vector>
 
 #include "cli/device_flags.h"
-#include "devices/model_need.h"
 #include "devices/placement.h"
 #include "devices/text_table.h"
 #include "fmt/format.h"
-#include "repository/repository.h"
 
 namespace switchyard::cli {
 namespace {
@@ -68,12 +66,7 @@ int ListDevices(const DevicesFlags& flags) {
   }
   std::optional<Plan> plan;
   if (!flags.model_repository.empty()) {
-    auto models = ScanRepository(flags.model_repository);
-    if (!models.ok()) {
-      fmt::print(stderr, "switchyard devices: {}\n", models.status().message());
-      return 1;
-    }
-    auto planned = PlanRepository(*models, *devices, flags.devices.vram_reserve_mb);
+    auto planned = PlanFromFlags(flags.model_repository, *devices, flags.devices);
     if (!planned.ok()) {
       fmt::print(stderr, "switchyard devices: {}\n", planned.status().message());
       return 1;

@@ -4,10 +4,8 @@
 #include <string>
 
 #include "cli/device_flags.h"
-#include "devices/model_need.h"
 #include "devices/placement.h"
 #include "fmt/format.h"
-#include "repository/repository.h"
 
 namespace switchyard::cli {
 namespace {
@@ -23,12 +21,7 @@ int Plan(const PlanFlags& flags) {
     fmt::print(stderr, "switchyard plan: {}\n", devices.status().message());
     return 1;
   }
-  auto models = ScanRepository(flags.model_repository);
-  if (!models.ok()) {
-    fmt::print(stderr, "switchyard plan: {}\n", models.status().message());
-    return 1;
-  }
-  auto plan = PlanRepository(*models, *devices, flags.devices.vram_reserve_mb);
+  auto plan = PlanFromFlags(flags.model_repository, *devices, flags.devices);
   if (!plan.ok()) {
     fmt::print(stderr, "switchyard plan: {}\n", plan.status().message());
     return 1;
