@@ -1,0 +1,131 @@
+#pragma once
+// The messages between the server and a worker process, and their codec.
+//
+// Protocol: the worker sends Hello first, then Ready once its model instance is loaded and warmed
+// up (or LoadFailed, and exits). The server then sends Execute, Ping and finally Shutdown; the
+// worker answers each Execute with a Result and each Ping with a Pong. Tensor bytes are not in
+// the messages: they live in shared-memory slots (ShmRegion) and the messages name offsets there.
+//
+// Encoding (wire.h primitives): u32 magic kMagic, u32 type tag, then the fields of the struct in
+// declaration order; vectors as a u32 count then the elements. The type tag is the alternative's
+// position in Message plus one: add new types at the end, never reorder. Every message has one
+// encoding, so Encode(*Decode(bytes)) == bytes.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "switchyard/status.h"
+
+namespace switchyard::ipc {
+
+// "SYW1" in the first four bytes of every message.
+inline constexpr uint32_t kMagic = 0x31575953;
+
+// Caps that Decode enforces. Encode's caller must stay within the counts (the peer would reject
+// the message); Encode shortens longer strings itself.
+inline constexpr std::size_t kMaxRequests = 4096;          // per Execute / Result
+inline constexpr std::size_t kMaxTensorsPerRequest = 256;  // inputs or outputs of one request
+inline constexpr std::size_t kMaxDims = 16;                // per TensorRef shape
+inline constexpr std::size_t kMaxStringBytes = 64 << 10;   // per string
+
+struct Hello {  // worker -> server, first message
+  int64_t pid = 0;
+  uint32_t api_version = 0;
+  friend bool operator==(const Hello&, const Hello&) = default;
+};
+
+struct Ready {  // worker -> server: model and instance loaded and warmed up
+  uint64_t device_memory_bytes = 0;
+  friend bool operator==(const Ready&, const Ready&) = default;
+};
+
+struct LoadFailed {  // worker -> server: load failed; the worker exits after sending it
+  std::string message;
+  friend bool operator==(const LoadFailed&, const LoadFailed&) = default;
+};
+
+// A tensor in the batch's shared-memory slot. Decode checks that offset + size does not overflow,
+// not that it lies within the slot: the receiver checks that against the slot it maps (see
+// TensorFits).
+struct TensorRef {
+  uint32_t index = 0;          // position of the input/output in the model config
+  uint32_t datatype = 0;       // switchyard::DataType as an integer (include/switchyard/datatype.h)
+  std::vector<int64_t> shape;  // at most kMaxDims dims, each >= 0
+  uint64_t offset = 0;         // byte offset in the slot
+  uint64_t size = 0;           // bytes
+  friend bool operator==(const TensorRef&, const TensorRef&) = default;
+};
+
+// True if `tensor`'s bytes lie within a slot of `slot_size` bytes.
+inline bool TensorFits(const TensorRef& tensor, uint64_t slot_size) {
+  return tensor.offset <= slot_size && tensor.size <= slot_size - tensor.offset;
+}
+
+struct RequestRef {
+  std::vector<TensorRef> inputs;              // one per config input
+  uint64_t requested_outputs = ~uint64_t{0};  // bit i: output i was asked for (outputs beyond 64
+                                              // are always produced)
+  friend bool operator==(const RequestRef&, const RequestRef&) = default;
+};
+
+struct Execute {  // server -> worker
+  uint64_t batch_id = 0;
+  uint32_t slot = 0;  // which shared-memory slot holds the inputs
+  // When the message carries an fd: the slot's new memory of this size replaces the old.
+  uint64_t slot_size = 0;
+  std::vector<RequestRef> requests;
+  friend bool operator==(const Execute&, const Execute&) = default;
+};
+
+struct RequestResult {
+  uint32_t code = 0;               // switchyard::StatusCode as an integer; 0 = OK
+  std::string message;             // when code != 0
+  std::vector<TensorRef> outputs;  // when code == 0
+  friend bool operator==(const RequestResult&, const RequestResult&) = default;
+};
+
+struct Result {  // worker -> server
+  uint64_t batch_id = 0;
+  uint32_t slot = 0;
+  // When the message carries an fd: the worker grew the slot; the fd is its new memory of this
+  // size.
+  uint64_t slot_size = 0;
+  std::vector<RequestResult> requests;
+  friend bool operator==(const Result&, const Result&) = default;
+};
+
+struct Ping {
+  uint64_t sequence = 0;
+  friend bool operator==(const Ping&, const Ping&) = default;
+};
+
+struct Pong {
+  uint64_t sequence = 0;
+  friend bool operator==(const Pong&, const Pong&) = default;
+};
+
+struct Shutdown {
+  friend bool operator==(const Shutdown&, const Shutdown&) = default;
+};
+
+using Message = std::variant<Hello, Ready, LoadFailed, Execute, Result, Ping, Pong, Shutdown>;
+
+// The alternative's name ("Hello", "Execute", ...), for logs and errors.
+std::string_view MessageName(const Message& message);
+
+// REQUIRES: counts within the caps above. Strings longer than kMaxStringBytes are cut there (at
+// a UTF-8 character boundary). The result may exceed Channel::kMaxMessageBytes, which Send
+// refuses.
+std::vector<std::byte> Encode(const Message& message);
+
+// Parses one encoded message. InvalidArgument for anything malformed: bad magic or type tag, too
+// few bytes, counts or strings over the caps, a datatype outside DataType, a code outside
+// StatusCode, a negative dim, offset + size overflowing, trailing bytes.
+StatusOr<Message> Decode(std::span<const std::byte> bytes);
+
+}  // namespace switchyard::ipc
