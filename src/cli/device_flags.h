@@ -3,11 +3,13 @@
 // stays free.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "devices/device.h"
+#include "devices/nvml_device_manager.h"
 #include "devices/placement.h"
 #include "switchyard/status.h"
 
@@ -15,8 +17,11 @@ namespace switchyard::cli {
 
 struct DeviceFlags {
   // `--simulate-gpus`: a spec for ParseSimulatedGpus (devices/device.h), e.g. "4x80GB". Default
-  // empty: the machine's own GPUs.
+  // empty.
   std::string simulate_gpus;
+  // Whether --simulate-gpus was given (even as ""): simulated devices instead of the machine's
+  // own GPUs (NVML). Default false.
+  bool simulate = false;
   // `--vram-reserve-mb`: MiB kept free on every GPU (CUDA context, fragmentation). Default 1024.
   int64_t vram_reserve_mb = 1024;
 };
@@ -25,7 +30,20 @@ struct DeviceFlags {
 // REQUIRES: `flags` outlives the parse of `command`.
 void AddDeviceFlags(CLI::App* command, DeviceFlags* flags);
 
-// The devices the flags describe. INVALID_ARGUMENT for a bad --simulate-gpus spec.
+// The devices the flags describe and, for real GPUs, the manager that found them.
+struct FlagDevices {
+  std::vector<Device> devices;
+  // Null with --simulate-gpus. Otherwise the NVML manager (not polling): its telemetry, and when
+  // `devices` is empty, reason() says why.
+  std::unique_ptr<NvmlDeviceManager> nvml;
+};
+
+// With --simulate-gpus, the simulated devices; otherwise the machine's GPUs through NVML,
+// honouring this process's CUDA_VISIBLE_DEVICES (none, with a reason, without NVML).
+// INVALID_ARGUMENT for a bad --simulate-gpus spec or CUDA_VISIBLE_DEVICES.
+StatusOr<FlagDevices> OpenDevicesFromFlags(const DeviceFlags& flags);
+
+// OpenDevicesFromFlags(flags).devices.
 StatusOr<std::vector<Device>> DevicesFromFlags(const DeviceFlags& flags);
 
 // Scans the repository at `model_repository` and plans its placement on `devices` with the

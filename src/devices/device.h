@@ -15,15 +15,20 @@ namespace switchyard {
 // One GPU as the server numbers it: indices 0..n-1 in the order the DeviceManager reports them.
 struct Device {
   int index = 0;
+  // The device's NVML index (NVML numbers GPUs in PCI bus order); it differs from `index` when
+  // CUDA_VISIBLE_DEVICES hides or reorders GPUs. -1 for a simulated device.
+  int physical_index = -1;
   std::string uuid;               // "GPU-..." from the driver; "SIM-GPU-<index>" for simulated ones
-  std::string name;               // e.g. "simulated GPU (80 GiB)"
+  std::string name;               // e.g. "simulated GPU (80 GiB)", "NVIDIA H100 80GB HBM3"
+  std::string pci_bus_id;         // e.g. "00000000:19:00.0"; empty when unknown or simulated
   int64_t total_mb = 0;           // device memory, MiB
   int64_t used_by_others_mb = 0;  // MiB in use by other processes at startup
   double speed = 1.0;  // relative speed: a simulated batch's service time is divided by it
   bool simulated = false;
 };
 
-// Reports the machine's GPUs. Thread-safe. The NVML implementation comes in a later issue.
+// Reports the machine's GPUs. Thread-safe. Implementations: SimulatedDeviceManager below and
+// NvmlDeviceManager (devices/nvml_device_manager.h), the real GPUs through NVML.
 class DeviceManager {
  public:
   virtual ~DeviceManager() = default;

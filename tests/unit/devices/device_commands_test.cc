@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "cli/devices_command.h"
@@ -25,8 +29,8 @@ struct Result {
   std::string err;
 };
 
-// Runs `switchyard <args>` with the plan and devices commands registered.
-Result RunSwitchyard(const std::string& args) {
+// Runs `switchyard <args>` with the plan and devices commands registered; `args` as argv.
+Result RunSwitchyard(std::vector<std::string> args) {
   CLI::App app;
   app.require_subcommand(1);
   cli::AddPlanCommand(app);
@@ -34,6 +38,7 @@ Result RunSwitchyard(const std::string& args) {
   Result result;
   testing::internal::CaptureStdout();
   testing::internal::CaptureStderr();
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector last argument first
   try {
     app.parse(args);
   } catch (const CLI::ParseError& error) {  // CLI::RuntimeError too: the command's exit code
@@ -44,14 +49,43 @@ Result RunSwitchyard(const std::string& args) {
   return result;
 }
 
+// The same with `args` split at spaces.
+Result RunSwitchyard(const std::string& args) {
+  std::vector<std::string> argv;
+  std::istringstream words(args);
+  for (std::string word; words >> word;) argv.push_back(word);
+  return RunSwitchyard(std::move(argv));
+}
+
 class DeviceCommandsTest : public testing::Test {
  protected:
   void SetUp() override {
     std::string pattern = (fs::temp_directory_path() / "switchyard_plan_XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     root_ = pattern;
+    // Without --simulate-gpus the commands look for NVML: make sure there is none, and no
+    // CUDA_VISIBLE_DEVICES from the test's environment, unless a test sets them.
+    if (const char* visible = getenv("CUDA_VISIBLE_DEVICES")) saved_visible_ = visible;
+    unsetenv("CUDA_VISIBLE_DEVICES");
+    setenv("SWITCHYARD_NVML_LIBRARY", (root_ / "no-libnvidia-ml.so.1").c_str(), 1);
   }
-  void TearDown() override { fs::remove_all(root_); }
+  void TearDown() override {
+    fs::remove_all(root_);
+    unsetenv("SWITCHYARD_NVML_LIBRARY");
+    unsetenv("FAKE_NVML_CONFIG");
+    if (saved_visible_.has_value()) {
+      setenv("CUDA_VISIBLE_DEVICES", saved_visible_->c_str(), 1);
+    } else {
+      unsetenv("CUDA_VISIBLE_DEVICES");
+    }
+  }
+
+  // Points the commands at the fake NVML with `config` (see fake_nvml.cc).
+  void UseFakeNvml(const std::string& config) {
+    std::ofstream(root_ / "nvml.txt") << config;
+    setenv("FAKE_NVML_CONFIG", (root_ / "nvml.txt").c_str(), 1);
+    setenv("SWITCHYARD_NVML_LIBRARY", FAKE_NVML_FULL, 1);
+  }
 
   // A sim model whose instances need `memory_mb` MiB; `instances` is YAML for the block.
   void AddModel(const std::string& name, int64_t memory_mb, const std::string& instances) {
@@ -67,6 +101,7 @@ class DeviceCommandsTest : public testing::Test {
   std::string root() const { return root_.string(); }
 
   fs::path root_;
+  std::optional<std::string> saved_visible_;
 };
 
 TEST_F(DeviceCommandsTest, PlanPrintsThePlacement) {
@@ -143,8 +178,67 @@ TEST_F(DeviceCommandsTest, DevicesWithARepositoryShowsThePlan) {
 TEST_F(DeviceCommandsTest, DevicesWithoutGpusSaysSo) {
   Result result = RunSwitchyard("devices");
   EXPECT_EQ(result.code, 0) << result.err;
-  EXPECT_THAT(result.out, HasSubstr("no GPUs"));
+  EXPECT_THAT(result.out,
+              HasSubstr("no GPUs: NVML not found (" + root() + "/no-libnvidia-ml.so.1: "));
+  EXPECT_THAT(result.out, HasSubstr(": every model runs on CPU instances"));
   EXPECT_THAT(result.out, Not(HasSubstr("SIM-GPU")));
+  Result simulated_none = RunSwitchyard(std::vector<std::string>{"devices", "--simulate-gpus", ""});
+  EXPECT_EQ(simulated_none.code, 0) << simulated_none.err;
+  EXPECT_THAT(simulated_none.out, testing::StartsWith("no GPUs: every model runs on CPU"));
+}
+
+TEST_F(DeviceCommandsTest, DevicesShowsBothNumberingsAndTelemetry) {
+  UseFakeNvml(R"(
+device
+uuid GPU-aaaaaaaa-1111-2222-3333-444444444444
+name NVIDIA H100 80GB HBM3
+memory_total_mb 81559
+memory_used_mb 600
+utilization 37 12
+temperature 45
+power_mw 123456
+throttle 0x5
+device
+uuid GPU-bbbbbbbb-1111-2222-3333-444444444444
+name NVIDIA H100 80GB HBM3
+memory_total_mb 81559
+ecc_uncorrected 1
+)");
+  setenv("CUDA_VISIBLE_DEVICES", "GPU-bb,0", 1);
+  Result result = RunSwitchyard("devices");
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(
+      result.out,
+      "GPU  NVML  uuid                                      name                   total MiB  "
+      "others MiB  reserve MiB  free MiB  speed\n"
+      "  0     1  GPU-bbbbbbbb-1111-2222-3333-444444444444  NVIDIA H100 80GB HBM3      81559  "
+      "         0         1024     80535      1\n"
+      "  1     0  GPU-aaaaaaaa-1111-2222-3333-444444444444  NVIDIA H100 80GB HBM3      81559  "
+      "       600         1024     79935      1\n"
+      "\n"
+      "GPU  util  mem util  used MiB  temp C  power W  throttle           health\n"
+      "  0    0%        0%         0      30     50.0  none               degraded\n"
+      "  1   37%       12%       600      45    123.5  idle,sw_power_cap  healthy\n"
+      "GPU 0 degraded: 1 uncorrected ECC error since the driver loaded\n");
+}
+
+TEST_F(DeviceCommandsTest, DevicesReportsABadCudaVisibleDevices) {
+  UseFakeNvml("device\n");
+  setenv("CUDA_VISIBLE_DEVICES", "0,1", 1);
+  Result result = RunSwitchyard("devices");
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.err,
+            "switchyard devices: CUDA_VISIBLE_DEVICES entry '1': no GPU has this index (this "
+            "machine has 1 GPU: 0)\n");
+}
+
+TEST_F(DeviceCommandsTest, PlanUsesTheNvmlGpus) {
+  UseFakeNvml("device\nmemory_total_mb 81920\ndevice\nmemory_total_mb 40960\n");
+  setenv("CUDA_VISIBLE_DEVICES", "1", 1);
+  AddModel("m", 30000, "{per_device: auto}");
+  Result result = RunSwitchyard("plan --model-repository " + root());
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("placement: 1 instance of 1 model: 1 on 1 GPU, 0 on CPU"));
 }
 
 TEST_F(DeviceCommandsTest, DevicesReportsAPlacementFailure) {
