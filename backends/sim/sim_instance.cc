@@ -7,6 +7,10 @@ namespace switchyard::sim {
 StatusOr<std::unique_ptr<SimInstance>> SimInstance::Create(const ModelConfig* config, int index,
                                                            SimDevice* device) {
   ASSIGN_OR_RETURN(SimParameters params, ParseSimParameters(*config));
+  if (params.crash_on_value || params.crash_at_load) {
+    return InvalidArgument(
+        "the crash_on_value and crash_at_load parameters need `isolation: process`");
+  }
   return std::unique_ptr<SimInstance>(new SimInstance(config, params, index, device));
 }
 
@@ -29,21 +33,16 @@ Duration SimInstance::RunBatch(std::span<InferRequest* const> requests,
                                std::vector<RequestOutputs>& outputs) {
   int64_t items = 0;
   for (const InferRequest* request : requests) items += request->batch_size;
-  double scale = 1.0;
-  if (params_.jitter > 0) {
-    scale = std::uniform_real_distribution<double>(1 - params_.jitter, 1 + params_.jitter)(rng_);
-  }
-  bool fail = params_.failure_rate > 0 && std::bernoulli_distribution(params_.failure_rate)(rng_);
+  BatchDraw draw = DrawBatch(params_, rng_);
   outputs.reserve(requests.size());
   for (const InferRequest* request : requests) {
-    if (fail) {
-      outputs.emplace_back(Internal(
-          fmt::format("{}: injected failure (failure_rate {})", name_, params_.failure_rate)));
+    if (draw.fail) {
+      outputs.emplace_back(InjectedFailure(name_, params_));
     } else {
       outputs.push_back(Compute(params_, *config_, *request));
     }
   }
-  return std::chrono::duration_cast<Duration>(BatchServiceTime(params_, items) * scale);
+  return std::chrono::duration_cast<Duration>(BatchServiceTime(params_, items) * draw.scale);
 }
 
 }  // namespace switchyard::sim

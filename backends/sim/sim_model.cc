@@ -186,18 +186,64 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
       ASSIGN_OR_RETURN(params.failure_rate, ParseFraction(key, value));
     } else if (key == "memory_mb") {
       ASSIGN_OR_RETURN(params.memory_mb, ParseNonNegative(key, value));
+    } else if (key == "crash_on_value") {
+      int64_t number = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+      if (ec != std::errc() || ptr != value.data() + value.size()) {
+        return InvalidArgument(
+            fmt::format("parameters.{}: expected an integer, got '{}'", key, value));
+      }
+      params.crash_on_value = number;
+    } else if (key == "crash_at_load") {
+      if (value != "true" && value != "false") {
+        return InvalidArgument(
+            fmt::format("parameters.{}: expected true or false, got '{}'", key, value));
+      }
+      params.crash_at_load = value == "true";
     } else if (key == "seed") {
       ASSIGN_OR_RETURN(int64_t seed, ParseNonNegative(key, value));
       params.seed = static_cast<uint64_t>(seed);
     } else {
       return InvalidArgument(
           fmt::format("parameters.{}: unknown sim parameter (expected function, service_time_us, "
-                      "service_time_per_item_us, jitter, failure_rate, seed, memory_mb)",
+                      "service_time_per_item_us, jitter, failure_rate, seed, memory_mb, "
+                      "crash_on_value, crash_at_load)",
                       key));
     }
   }
   RETURN_IF_ERROR(CheckSignature(params, config));
   return params;
+}
+
+BatchDraw DrawBatch(const SimParameters& params, std::mt19937_64& rng) {
+  BatchDraw draw;
+  if (params.jitter > 0) {
+    draw.scale = std::uniform_real_distribution<double>(1 - params.jitter, 1 + params.jitter)(rng);
+  }
+  draw.fail = params.failure_rate > 0 && std::bernoulli_distribution(params.failure_rate)(rng);
+  return draw;
+}
+
+Status InjectedFailure(std::string_view instance, const SimParameters& params) {
+  return Internal(
+      fmt::format("{}: injected failure (failure_rate {})", instance, params.failure_rate));
+}
+
+bool IsCrashRequest(const SimParameters& params, const InferRequest& request) {
+  if (!params.crash_on_value || request.inputs.empty()) return false;
+  const Tensor& first = request.inputs.front();
+  auto bytes = first.data.bytes();
+  int64_t value = 0;
+  if (first.datatype == DataType::kInt32 && bytes.size() >= 4) {
+    int32_t v;
+    std::memcpy(&v, bytes.data(), 4);
+    value = v;
+  } else if (first.datatype == DataType::kInt64 && bytes.size() >= 8) {
+    std::memcpy(&value, bytes.data(), 8);
+  } else {
+    return false;
+  }
+  return value == *params.crash_on_value;
 }
 
 Duration BatchServiceTime(const SimParameters& params, int64_t items) {

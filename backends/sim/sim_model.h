@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <random>
 #include <vector>
 
 #include "switchyard/clock.h"
@@ -25,6 +27,11 @@ struct SimParameters {
   double failure_rate = 0;  // 0..1: probability that a batch fails
   uint64_t seed = 1;
   int64_t memory_mb = 0;  // device memory an instance "uses", MiB (what `vram_mb: measure` finds)
+  // Fault injection for isolation tests (worker processes only): the worker dies with SIGSEGV
+  // on a request whose first input's first element equals crash_on_value (integer inputs), or
+  // while loading.
+  std::optional<int64_t> crash_on_value;
+  bool crash_at_load = false;
 };
 
 // Validates the model's `parameters` (unknown keys, ranges) and that the model's inputs and
@@ -34,6 +41,18 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config);
 
 // The time a batch of `items` items takes, before jitter.
 Duration BatchServiceTime(const SimParameters& params, int64_t items);
+
+// The random part of one batch: its service-time scale (jitter) and whether it fails.
+struct BatchDraw {
+  double scale = 1.0;
+  bool fail = false;
+};
+BatchDraw DrawBatch(const SimParameters& params, std::mt19937_64& rng);
+// The error of a request in a batch that DrawBatch failed.
+Status InjectedFailure(std::string_view instance, const SimParameters& params);
+
+// Whether `request` is the one params.crash_on_value names.
+bool IsCrashRequest(const SimParameters& params, const InferRequest& request);
 
 // Computes one request's outputs, named after the config's outputs (by position).
 // InvalidArgument for inputs the function cannot take (e.g. a BYTES element that is not an

@@ -1,0 +1,220 @@
+/* switchyard backend plugin ABI.
+ *
+ * A backend is a shared library (a "plugin") that a switchyard worker process, or the server
+ * itself for `isolation: thread`, loads with dlopen. It exports the eight functions declared at
+ * the end of this file (and may export the optional ones); everything it needs from the host
+ * comes through the SyHostApi table it is given at backend init. Three levels each have a state
+ * slot the plugin fills: the backend (once per process), a model, an instance of a model. The
+ * plugin links nothing of switchyard: this header alone is its build dependency (CMake target
+ * switchyard::backend_api), so a plugin can be built on another machine against another framework
+ * (e.g. a CUDA libtorch).
+ *
+ * Versioning. SY_BACKEND_API_VERSION changes whenever anything in this file changes
+ * incompatibly. The host calls SyBackendApiVersion() first and refuses a plugin whose version
+ * differs from its own, with a message naming both. Structs the host passes begin with
+ * `struct_size` so later versions can append fields.
+ *
+ * Errors. A function that can fail returns an SyError*: NULL means success. Errors are created
+ * only with host->error_new; returning one (or passing it to request_set_error) hands its
+ * ownership to the host. C++ exceptions must never cross this boundary: a plugin catches
+ * everything at its exported functions and returns an error instead (the host also guards each
+ * call, but an exception that escapes is treated as a fatal plugin bug: in a worker process the
+ * worker ends and is restarted).
+ *
+ * Threading.
+ *   - SyBackendInit / SyBackendFini are called once per process, first and last.
+ *   - SyModelInit / SyModelFini are called once per loaded model, on one host thread.
+ *   - SyInstanceInit / SyInstanceFini / SyInstanceExecute for one instance are called from one
+ *     thread at a time (never concurrently for the same instance). Different instances of the
+ *     same model may run concurrently on different threads (several instances share one process
+ *     with `isolation: thread`), so model state must be safe to read concurrently after init.
+ *   - The host API functions may be called from the thread running the plugin function that
+ *     received the object they take (a batch: during SyInstanceExecute only).
+ *
+ * Lifetimes: every pointer the host passes (descriptors, strings, arrays, batches, tensor data)
+ * is valid only until the plugin function that received it returns, unless stated otherwise.
+ * Copy what you keep.
+ *
+ * Tensors use the KServe v2 binary layout: little-endian, row-major; a BYTES tensor holds its
+ * elements one after another, each as a 4-byte little-endian length followed by its bytes.
+ * Shapes include the batch dimension when the model batches (max_batch_size > 0).
+ */
+#ifndef SWITCHYARD_BACKEND_H_
+#define SWITCHYARD_BACKEND_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SY_BACKEND_API_VERSION 1u
+
+#if defined(__GNUC__)
+#define SY_EXPORT __attribute__((visibility("default")))
+#else
+#define SY_EXPORT
+#endif
+
+/* The KServe v2 datatypes. Values are part of the ABI. */
+typedef enum SyDataType {
+  SY_TYPE_BOOL = 0,
+  SY_TYPE_UINT8 = 1,
+  SY_TYPE_UINT16 = 2,
+  SY_TYPE_UINT32 = 3,
+  SY_TYPE_UINT64 = 4,
+  SY_TYPE_INT8 = 5,
+  SY_TYPE_INT16 = 6,
+  SY_TYPE_INT32 = 7,
+  SY_TYPE_INT64 = 8,
+  SY_TYPE_FP16 = 9,
+  SY_TYPE_BF16 = 10,
+  SY_TYPE_FP32 = 11,
+  SY_TYPE_FP64 = 12,
+  SY_TYPE_BYTES = 13
+} SyDataType;
+
+/* What kind of failure an error is; the host maps it to the client's status. */
+typedef enum SyErrorCode {
+  SY_ERROR_INVALID_ARGUMENT = 1, /* the request's inputs are unacceptable (HTTP 400) */
+  SY_ERROR_INTERNAL = 2,         /* the backend failed (HTTP 500) */
+  SY_ERROR_UNAVAILABLE = 3,      /* the backend cannot serve now (HTTP 503) */
+  SY_ERROR_UNSUPPORTED = 4       /* the model or config asks for something not supported */
+} SyErrorCode;
+
+typedef enum SyLogLevel {
+  SY_LOG_DEBUG = 0,
+  SY_LOG_INFO = 1,
+  SY_LOG_WARN = 2,
+  SY_LOG_ERROR = 3
+} SyLogLevel;
+
+/* Opaque, host-owned. */
+typedef struct SyError SyError;
+typedef struct SyBatch SyBatch;
+
+/* An input or output as the model's config.yaml declares it (without the batch dimension;
+ * -1 marks a variable dimension). */
+typedef struct SyTensorSpec {
+  const char* name;
+  SyDataType datatype;
+  const int64_t* dims;
+  uint32_t dim_count;
+} SyTensorSpec;
+
+/* One entry of the config's `parameters:` map; scalar values as text. */
+typedef struct SyParameter {
+  const char* key;
+  const char* value;
+} SyParameter;
+
+typedef struct SyModelDesc {
+  uint32_t struct_size;       /* sizeof(SyModelDesc) of the host */
+  const char* name;           /* the model's name (its folder) */
+  int64_t version;            /* the version being loaded */
+  const char* model_dir;      /* absolute path of the model folder (holds config.yaml) */
+  const char* version_dir;    /* absolute path of the version folder, e.g. .../resnet50/1 */
+  int32_t max_batch_size;     /* 0: no batch dimension */
+  const SyTensorSpec* inputs; /* in config order */
+  uint32_t input_count;
+  const SyTensorSpec* outputs; /* in config order; output indexes below refer to this order */
+  uint32_t output_count;
+  const SyParameter* parameters;
+  uint32_t parameter_count;
+} SyModelDesc;
+
+typedef struct SyInstanceDesc {
+  uint32_t struct_size; /* sizeof(SyInstanceDesc) of the host */
+  const char* name;     /* unique within the model, e.g. "resnet50/0" */
+  int32_t index;        /* 0-based within the model */
+  /* 0: a CPU instance. n > 0: the instance owns n GPUs, which it sees as CUDA devices 0..n-1
+   * (in a worker process the host has set CUDA_VISIBLE_DEVICES to exactly those GPUs). */
+  int32_t gpu_count;
+} SyInstanceDesc;
+
+/* A view of one input tensor of one request. */
+typedef struct SyTensor {
+  const char* name;
+  SyDataType datatype;
+  const int64_t* shape;
+  uint32_t dim_count;
+  const void* data;
+  uint64_t byte_size;
+} SyTensor;
+
+/* The host's functions, given to the plugin at SyBackendInit. The table stays valid until
+ * SyBackendFini has returned; the plugin may keep the pointer. */
+typedef struct SyHostApi {
+  uint32_t struct_size; /* sizeof(SyHostApi) of the host */
+  uint32_t api_version; /* SY_BACKEND_API_VERSION of the host */
+
+  /* A new error. Never returns NULL. `message` is copied. */
+  SyError* (*error_new)(SyErrorCode code, const char* message);
+  /* Writes a line to the host's log (a worker's log names its instance). Any thread. */
+  void (*log)(SyLogLevel level, const char* message);
+
+  /* The number of requests in the batch (>= 1). */
+  uint32_t (*batch_request_count)(const SyBatch* batch);
+  /* Request `request`'s input at config position `input` (every config input is present).
+   * Fills `out`; its pointers stay valid until SyInstanceExecute returns. */
+  SyError* (*request_input)(const SyBatch* batch, uint32_t request, uint32_t input, SyTensor* out);
+  /* Whether the client asked for output `output` (config position) of `request`. A plugin may
+   * skip outputs that were not asked for; it may also produce them (the host drops them). */
+  int (*request_output_requested)(const SyBatch* batch, uint32_t request, uint32_t output);
+  /* Allocates output `output` (config position) of `request` with the given shape and byte size
+   * and returns where to write it in `*data` (host memory, shared with the server when the
+   * instance is a worker process: write the result there, no copy follows). The plugin must fill
+   * all `byte_size` bytes before SyInstanceExecute returns. Allocating one output twice is an
+   * error. Fails with SY_ERROR_INTERNAL when the host cannot provide the memory. */
+  SyError* (*request_output_alloc)(SyBatch* batch, uint32_t request, uint32_t output,
+                                   const int64_t* shape, uint32_t dim_count, uint64_t byte_size,
+                                   void** data);
+  /* Fails one request of the batch with `error` (ownership passes to the host); its outputs, if
+   * any were allocated, are dropped. The other requests are answered normally. */
+  void (*request_set_error)(SyBatch* batch, uint32_t request, SyError* error);
+} SyHostApi;
+
+/* ---- Exported by every plugin. ---- */
+
+/* The SY_BACKEND_API_VERSION the plugin was built against. */
+SY_EXPORT uint32_t SyBackendApiVersion(void);
+
+/* Initialises the plugin once per process, before any model. `host` stays valid until
+ * SyBackendFini returns. Stores the plugin's backend state (may be NULL) in `*backend_state`.
+ * On failure nothing is to be finalised. */
+SY_EXPORT SyError* SyBackendInit(const SyHostApi* host, void** backend_state);
+
+/* Releases the backend after every model was finalised. */
+SY_EXPORT void SyBackendFini(void* backend_state);
+
+/* Loads a model. On success stores the plugin's model state (may be NULL) in `*model_state`.
+ * On failure nothing is to be finalised. */
+SY_EXPORT SyError* SyModelInit(void* backend_state, const SyModelDesc* desc, void** model_state);
+
+/* Releases a model after all of its instances were finalised. */
+SY_EXPORT void SyModelFini(void* model_state);
+
+/* Creates an instance of a loaded model (loads weights onto its device, etc.). */
+SY_EXPORT SyError* SyInstanceInit(void* model_state, const SyInstanceDesc* desc,
+                                  void** instance_state);
+
+/* Releases an instance; no Execute is running or will run on it. */
+SY_EXPORT void SyInstanceFini(void* instance_state);
+
+/* Executes one batch: for each request, either allocate and fill its outputs with
+ * request_output_alloc, or fail it with request_set_error. Returning an error fails every
+ * request of the batch that was not already failed. Synchronous: when it returns, the outputs
+ * are complete. */
+SY_EXPORT SyError* SyInstanceExecute(void* instance_state, SyBatch* batch);
+
+/* ---- Optional exports (looked up with dlsym; absent is fine). ---- */
+
+/* Device memory the instance holds now, in bytes (for `vram_mb: measure`). */
+SY_EXPORT SyError* SyInstanceDeviceMemory(void* instance_state, uint64_t* bytes);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SWITCHYARD_BACKEND_H_ */

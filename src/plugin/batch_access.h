@@ -1,0 +1,33 @@
+#pragma once
+// The host's side of a batch as a plugin sees it (SyBatch in include/switchyard/backend.h):
+// inputs to read, outputs to allocate, per-request errors. Implemented over in-process requests
+// (InferRequestBatch) and over a worker's shared-memory slot.
+// Thread-safety: used by one thread at a time (the one running the plugin's Execute).
+
+#include <cstdint>
+
+#include "switchyard/backend.h"
+#include "switchyard/status.h"
+#include "switchyard/tensor.h"
+
+namespace switchyard::plugin {
+
+class BatchAccess {
+ public:
+  virtual ~BatchAccess() = default;
+
+  virtual uint32_t request_count() const = 0;
+  // Fills `out` with request `request`'s input at config position `input`; the pointers stay
+  // valid while the batch lives. InvalidArgument for an index out of range.
+  virtual Status Input(uint32_t request, uint32_t input, SyTensor* out) const = 0;
+  virtual bool OutputRequested(uint32_t request, uint32_t output) const = 0;
+  // Memory for output `output` of `request`, `byte_size` bytes, valid while the batch lives.
+  // InvalidArgument for a bad index, a second allocation of the same output, or a byte size
+  // that does not fit the shape and datatype; Internal when memory runs out.
+  virtual StatusOr<void*> AllocateOutput(uint32_t request, uint32_t output, Shape shape,
+                                         uint64_t byte_size) = 0;
+  // Fails one request (the first error of a request wins).
+  virtual void SetError(uint32_t request, Status status) = 0;
+};
+
+}  // namespace switchyard::plugin

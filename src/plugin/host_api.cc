@@ -1,0 +1,150 @@
+#include "plugin/host_api.h"
+
+#include <new>
+#include <string>
+
+#include "spdlog/spdlog.h"
+
+struct SyError {
+  SyErrorCode code;
+  std::string message;
+};
+
+namespace switchyard::plugin {
+namespace {
+
+static_assert(static_cast<int>(DataType::kBool) == SY_TYPE_BOOL);
+static_assert(static_cast<int>(DataType::kFp16) == SY_TYPE_FP16);
+static_assert(static_cast<int>(DataType::kBytes) == SY_TYPE_BYTES);
+
+// Returned when even an error cannot be allocated; never freed.
+SyError kOutOfMemoryError{SY_ERROR_INTERNAL, "out of memory while reporting an error"};
+
+SyError* NewError(SyErrorCode code, const char* message) {
+  try {
+    return new SyError{code, message != nullptr ? message : ""};
+  } catch (...) {
+    return &kOutOfMemoryError;
+  }
+}
+
+void FreeError(SyError* error) {
+  if (error != &kOutOfMemoryError) delete error;
+}
+
+StatusCode CodeOf(SyErrorCode code) {
+  switch (code) {
+    case SY_ERROR_INVALID_ARGUMENT:
+    case SY_ERROR_UNSUPPORTED:
+      return StatusCode::kInvalidArgument;
+    case SY_ERROR_UNAVAILABLE:
+      return StatusCode::kUnavailable;
+    case SY_ERROR_INTERNAL:
+      break;
+  }
+  return StatusCode::kInternal;
+}
+
+SyErrorCode SyCodeOf(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument:
+      return SY_ERROR_INVALID_ARGUMENT;
+    case StatusCode::kUnavailable:
+      return SY_ERROR_UNAVAILABLE;
+    default:
+      return SY_ERROR_INTERNAL;
+  }
+}
+
+void Log(SyLogLevel level, const char* message) {
+  if (message == nullptr) return;
+  try {
+    switch (level) {
+      case SY_LOG_DEBUG:
+        return spdlog::debug("backend: {}", message);
+      case SY_LOG_INFO:
+        return spdlog::info("backend: {}", message);
+      case SY_LOG_WARN:
+        return spdlog::warn("backend: {}", message);
+      default:
+        return spdlog::error("backend: {}", message);
+    }
+  } catch (...) {
+  }
+}
+
+uint32_t BatchRequestCount(const SyBatch* batch) { return batch->access->request_count(); }
+
+SyError* RequestInput(const SyBatch* batch, uint32_t request, uint32_t input, SyTensor* out) {
+  if (out == nullptr) return NewError(SY_ERROR_INVALID_ARGUMENT, "request_input: out is null");
+  try {
+    Status status = batch->access->Input(request, input, out);
+    return status.ok() ? nullptr : MakeError(status);
+  } catch (...) {
+    return NewError(SY_ERROR_INTERNAL, "request_input failed");
+  }
+}
+
+int RequestOutputRequested(const SyBatch* batch, uint32_t request, uint32_t output) {
+  return batch->access->OutputRequested(request, output) ? 1 : 0;
+}
+
+SyError* RequestOutputAlloc(SyBatch* batch, uint32_t request, uint32_t output, const int64_t* shape,
+                            uint32_t dim_count, uint64_t byte_size, void** data) {
+  if (data == nullptr || (shape == nullptr && dim_count > 0)) {
+    return NewError(SY_ERROR_INVALID_ARGUMENT, "request_output_alloc: null argument");
+  }
+  try {
+    auto allocated =
+        batch->access->AllocateOutput(request, output, Shape(shape, shape + dim_count), byte_size);
+    if (!allocated.ok()) return MakeError(allocated.status());
+    *data = *allocated;
+    return nullptr;
+  } catch (...) {
+    return NewError(SY_ERROR_INTERNAL, "request_output_alloc: out of memory");
+  }
+}
+
+void RequestSetError(SyBatch* batch, uint32_t request, SyError* error) {
+  if (error == nullptr) return;
+  try {
+    batch->access->SetError(request, TakeError(error));
+  } catch (...) {
+  }
+}
+
+const SyHostApi kHostApi = {
+    .struct_size = sizeof(SyHostApi),
+    .api_version = SY_BACKEND_API_VERSION,
+    .error_new = NewError,
+    .log = Log,
+    .batch_request_count = BatchRequestCount,
+    .request_input = RequestInput,
+    .request_output_requested = RequestOutputRequested,
+    .request_output_alloc = RequestOutputAlloc,
+    .request_set_error = RequestSetError,
+};
+
+}  // namespace
+
+const SyHostApi* HostApi() { return &kHostApi; }
+
+Status TakeError(SyError* error, std::string_view context) {
+  if (error == nullptr) return Status::Ok();
+  Status status(CodeOf(error->code), std::string(context) + error->message);
+  FreeError(error);
+  return status;
+}
+
+SyError* MakeError(const Status& status) {
+  return NewError(SyCodeOf(status.code()), status.message().c_str());
+}
+
+SyDataType ToSyDataType(DataType type) { return static_cast<SyDataType>(type); }
+
+std::optional<DataType> FromSyDataType(int value) {
+  if (value < SY_TYPE_BOOL || value > SY_TYPE_BYTES) return std::nullopt;
+  return static_cast<DataType>(value);
+}
+
+}  // namespace switchyard::plugin

@@ -1,0 +1,54 @@
+#pragma once
+// A BatchAccess over in-process requests (`isolation: thread`, and warm-up): inputs are read
+// where the requests hold them, outputs are allocated as owned tensors.
+// Thread-safety: one thread at a time.
+
+#include <span>
+#include <vector>
+
+#include "instance/instance.h"
+#include "plugin/batch_access.h"
+#include "switchyard/infer.h"
+#include "switchyard/model_config.h"
+
+namespace switchyard::plugin {
+
+class InferRequestBatch final : public BatchAccess {
+ public:
+  // REQUIRES: each request was validated against `config` (every config input present once).
+  // `config` and the requests must outlive the batch.
+  InferRequestBatch(const ModelConfig* config, std::span<InferRequest* const> requests);
+
+  uint32_t request_count() const override { return static_cast<uint32_t>(requests_.size()); }
+  Status Input(uint32_t request, uint32_t input, SyTensor* out) const override;
+  bool OutputRequested(uint32_t request, uint32_t output) const override;
+  StatusOr<void*> AllocateOutput(uint32_t request, uint32_t output, Shape shape,
+                                 uint64_t byte_size) override;
+  void SetError(uint32_t request, Status status) override;
+
+  // The result of each request, in order: its error, else `batch_status` when that is an error,
+  // else its outputs (config order, those the plugin allocated). Call once, after Execute.
+  std::vector<RequestOutputs> Finish(const Status& batch_status);
+
+ private:
+  struct PendingOutput {
+    bool allocated = false;
+    Shape shape;
+    std::vector<std::byte> bytes;
+  };
+  struct PendingRequest {
+    std::vector<const Tensor*> inputs;  // by config position
+    std::vector<PendingOutput> outputs;
+    Status error;
+  };
+
+  const ModelConfig* const config_;
+  std::span<InferRequest* const> requests_;
+  std::vector<PendingRequest> pending_;
+};
+
+// Checks that `byte_size` fits an output of `shape` and `datatype` (exact for fixed-size types;
+// at least 4 bytes per element for BYTES, whose elements are checked once written).
+Status CheckOutputSize(const TensorSpec& spec, const Shape& shape, uint64_t byte_size);
+
+}  // namespace switchyard::plugin

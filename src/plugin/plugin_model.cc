@@ -1,0 +1,138 @@
+#include "plugin/plugin_model.h"
+
+#include <filesystem>
+#include <vector>
+
+#include "fmt/format.h"
+#include "plugin/host_api.h"
+
+namespace switchyard::plugin {
+namespace {
+
+// The SyModelDesc of a config, with the storage its pointers point into.
+class ModelDescription {
+ public:
+  ModelDescription(const ModelConfig& config, int64_t version, const std::string& model_dir)
+      : name_(config.name),
+        model_dir_(std::filesystem::absolute(model_dir).lexically_normal().string()),
+        version_dir_(fmt::format("{}/{}", model_dir_, version)) {
+    for (const auto& spec : config.inputs) inputs_.push_back(Spec(spec));
+    for (const auto& spec : config.outputs) outputs_.push_back(Spec(spec));
+    for (const auto& [key, value] : config.parameters) {
+      parameters_.push_back({.key = key.c_str(), .value = value.c_str()});
+    }
+    desc_ = {.struct_size = sizeof(SyModelDesc),
+             .name = name_.c_str(),
+             .version = version,
+             .model_dir = model_dir_.c_str(),
+             .version_dir = version_dir_.c_str(),
+             .max_batch_size = config.max_batch_size,
+             .inputs = inputs_.data(),
+             .input_count = static_cast<uint32_t>(inputs_.size()),
+             .outputs = outputs_.data(),
+             .output_count = static_cast<uint32_t>(outputs_.size()),
+             .parameters = parameters_.data(),
+             .parameter_count = static_cast<uint32_t>(parameters_.size())};
+  }
+  ModelDescription(const ModelDescription&) = delete;
+  ModelDescription& operator=(const ModelDescription&) = delete;
+
+  const SyModelDesc* get() const { return &desc_; }
+
+ private:
+  static SyTensorSpec Spec(const TensorSpec& spec) {
+    return {.name = spec.name.c_str(),
+            .datatype = ToSyDataType(spec.datatype),
+            .dims = spec.dims.data(),
+            .dim_count = static_cast<uint32_t>(spec.dims.size())};
+  }
+
+  const std::string name_;
+  const std::string model_dir_;
+  const std::string version_dir_;
+  std::vector<SyTensorSpec> inputs_;
+  std::vector<SyTensorSpec> outputs_;
+  std::vector<SyParameter> parameters_;
+  SyModelDesc desc_{};
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<PluginModel>> PluginModel::Create(const PluginLibrary* library,
+                                                           const ModelConfig& config,
+                                                           int64_t version,
+                                                           const std::string& model_dir) {
+  ModelDescription desc(config, version, model_dir);
+  void* state = nullptr;
+  Status status;
+  try {
+    status =
+        TakeError(library->functions().model_init(library->backend_state(), desc.get(), &state),
+                  fmt::format("model '{}': ", config.name));
+  } catch (...) {
+    status = Internal(
+        fmt::format("model '{}': the backend threw an exception in SyModelInit", config.name));
+  }
+  if (!status.ok()) return status;
+  return std::unique_ptr<PluginModel>(new PluginModel(library, config.name, state));
+}
+
+PluginModel::~PluginModel() {
+  try {
+    library_->functions().model_fini(state_);
+  } catch (...) {
+  }
+}
+
+StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(const PluginModel* model,
+                                                                 std::string name, int index,
+                                                                 int gpu_count) {
+  SyInstanceDesc desc = {.struct_size = sizeof(SyInstanceDesc),
+                         .name = name.c_str(),
+                         .index = index,
+                         .gpu_count = gpu_count};
+  void* state = nullptr;
+  Status status;
+  try {
+    status = TakeError(model->library().functions().instance_init(model->state(), &desc, &state),
+                       fmt::format("instance '{}': ", name));
+  } catch (...) {
+    status = Internal(
+        fmt::format("instance '{}': the backend threw an exception in SyInstanceInit", name));
+  }
+  if (!status.ok()) return status;
+  return std::unique_ptr<PluginInstance>(new PluginInstance(model, std::move(name), state));
+}
+
+PluginInstance::~PluginInstance() {
+  try {
+    model_->library().functions().instance_fini(state_);
+  } catch (...) {
+  }
+}
+
+Status PluginInstance::Execute(BatchAccess& batch) {
+  SyBatch handle{&batch};
+  try {
+    return TakeError(model_->library().functions().instance_execute(state_, &handle),
+                     fmt::format("{}: ", name_));
+  } catch (const std::exception& e) {
+    return Internal(fmt::format("{}: the backend threw an exception: {}", name_, e.what()));
+  } catch (...) {
+    return Internal(fmt::format("{}: the backend threw an exception", name_));
+  }
+}
+
+std::optional<uint64_t> PluginInstance::DeviceMemoryBytes() {
+  auto fn = model_->library().functions().instance_device_memory;
+  if (fn == nullptr) return std::nullopt;
+  uint64_t bytes = 0;
+  try {
+    if (!TakeError(fn(state_, &bytes)).ok()) return std::nullopt;
+  } catch (...) {
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+}  // namespace switchyard::plugin

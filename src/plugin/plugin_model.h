@@ -1,0 +1,76 @@
+#pragma once
+// A model and its instances inside a loaded plugin: RAII owners of the plugin's model and
+// instance state (SyModelInit/Fini, SyInstanceInit/Fini), and the guarded Execute call.
+// Thread-safety: as backend.h says: one thread at a time per PluginInstance; instances of one
+// model may execute concurrently.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "plugin/batch_access.h"
+#include "plugin/plugin_library.h"
+#include "switchyard/model_config.h"
+#include "switchyard/status.h"
+
+namespace switchyard::plugin {
+
+class PluginModel {
+ public:
+  // Loads `config` (version `version`, whose folder is `<model_dir>/<version>`) into `library`.
+  // `library` must outlive the model. Fails with the plugin's error, prefixed with the model's
+  // name, or Internal if the plugin throws.
+  static StatusOr<std::unique_ptr<PluginModel>> Create(const PluginLibrary* library,
+                                                       const ModelConfig& config, int64_t version,
+                                                       const std::string& model_dir);
+  ~PluginModel();  // SyModelFini; every instance must be gone
+
+  PluginModel(const PluginModel&) = delete;
+  PluginModel& operator=(const PluginModel&) = delete;
+
+  const PluginLibrary& library() const { return *library_; }
+  const std::string& name() const { return name_; }
+  void* state() const { return state_; }
+
+ private:
+  PluginModel(const PluginLibrary* library, std::string name, void* state)
+      : library_(library), name_(std::move(name)), state_(state) {}
+
+  const PluginLibrary* const library_;
+  const std::string name_;
+  void* const state_;
+};
+
+class PluginInstance {
+ public:
+  // `model` must outlive the instance. `gpu_count` 0 means a CPU instance.
+  static StatusOr<std::unique_ptr<PluginInstance>> Create(const PluginModel* model,
+                                                          std::string name, int index,
+                                                          int gpu_count);
+  ~PluginInstance();  // SyInstanceFini
+
+  PluginInstance(const PluginInstance&) = delete;
+  PluginInstance& operator=(const PluginInstance&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  // Runs SyInstanceExecute over `batch`. An error returned by the plugin (or an exception it let
+  // escape, reported as Internal) is for the whole batch: the caller fails every request that
+  // has no error of its own.
+  Status Execute(BatchAccess& batch);
+
+  // The device memory the instance holds (SyInstanceDeviceMemory), nullopt if the plugin does
+  // not report it or fails to.
+  std::optional<uint64_t> DeviceMemoryBytes();
+
+ private:
+  PluginInstance(const PluginModel* model, std::string name, void* state)
+      : model_(model), name_(std::move(name)), state_(state) {}
+
+  const PluginModel* const model_;
+  const std::string name_;
+  void* const state_;
+};
+
+}  // namespace switchyard::plugin
