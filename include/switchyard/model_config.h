@@ -37,9 +37,9 @@ struct InstanceConfig {
   int gpus_per_instance = 1;  // >1: one instance spans several GPUs; default 1
   // Declared device memory per instance in MiB; nullopt means `measure` (the default).
   std::optional<int64_t> vram_mb;
-  // Default: process for GPU backends; the sim backend runs in process until worker processes
-  // exist.
-  Isolation isolation = Isolation::kThread;
+  // process (default): each instance runs in a worker process of its own; thread: inside the
+  // server (trusted backends, tests).
+  Isolation isolation = Isolation::kProcess;
   int max_inflight_batches = 2;  // batches in flight per instance; default 2
 };
 

@@ -24,6 +24,13 @@ struct ServerOptions {
   std::string simulate_gpus;
   int64_t vram_reserve_mb = 1024;  // MiB kept free on every GPU. Default 1024.
   Clock* clock = nullptr;          // null: SteadyClock. Not owned; must outlive the server.
+  // Where backend plugins live (libswitchyard_backend_<name>.so). Empty: the `backends` folder
+  // next to the folder of `worker_executable` (build/bin/switchyard -> build/backends).
+  std::string backend_directory;
+  // The switchyard binary that runs worker processes (`switchyard worker ...`). Empty: this
+  // process's own executable, which is right only in the switchyard binary itself: a program
+  // that embeds the server (a test) must name the binary.
+  std::string worker_executable;
 };
 
 enum class ModelState { kLoading, kReady, kUnavailable };
@@ -88,8 +95,22 @@ class Server {
   // Prometheus text exposition of every metric.
   virtual std::string MetricsText() const = 0;
 
-  // Stops taking requests, answers queued ones Unavailable, waits for those executing.
-  // Idempotent; the destructor calls it.
+  // The model repository API. Loads model `name` from the repository (placing its instances on
+  // the memory left by the loaded models), or reloads it if it is loaded: the new instances come
+  // up first, then take the new requests while the old ones finish theirs. Fails (the model
+  // stays as it was) when the config is invalid, it does not fit, or its instances cannot load.
+  virtual Status LoadModel(std::string_view name) = 0;
+  // Unloads model `name`: new requests for it are refused (NotFound) at once; queued and
+  // executing ones finish (up to `drain_timeout`, then the rest are answered Unavailable); its
+  // instances end (worker processes exit, returning their device memory). NotFound if it is
+  // not loaded.
+  virtual Status UnloadModel(std::string_view name, Duration drain_timeout) = 0;
+
+  // Graceful stop, first half: readiness turns false, new requests are refused, and queued and
+  // executing ones are carried out, waiting at most `timeout` in all.
+  virtual void Drain(Duration timeout) = 0;
+  // Stops taking requests, answers queued ones Unavailable, waits for those executing, ends the
+  // instances' workers. Idempotent; the destructor calls it.
   virtual void Shutdown() = 0;
 };
 

@@ -9,9 +9,13 @@
 namespace switchyard {
 
 struct InstanceStatus {
-  std::string name;    // "model/index"
-  std::string device;  // "cpu", "GPU0", or "GPU0+GPU1" for an instance spanning GPUs
-  std::string state;   // "READY"
+  std::string name;        // "model/index"
+  std::string device;      // "cpu", "GPU0", or "GPU0+GPU1" for an instance spanning GPUs
+  std::string state;       // "READY" | "RESTARTING" (its worker died) | "FAILED" (gave up) | ...
+  std::string isolation;   // "process" | "thread"
+  long pid = 0;            // its worker process, 0 in process or while none runs
+  int restarts = 0;        // worker restarts
+  std::string last_error;  // why it last went down
   int inflight_batches = 0;
   int64_t outstanding_items = 0;  // items in its in-flight batches
   uint64_t batches = 0;           // executed

@@ -25,6 +25,7 @@ enum class StatusCode {
   kPayloadTooLarge,     // a size limit was exceeded (413)
   kUnauthenticated,     // a management call without the right token (401)
   kInternal,            // a bug or a backend failure (500)
+  kAborted,  // the instance executing it was lost (its worker died); retried once, else 500
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -60,6 +61,7 @@ Status Unimplemented(std::string message);
 Status PayloadTooLarge(std::string message);
 Status Unauthenticated(std::string message);
 Status Internal(std::string message);
+Status Aborted(std::string message);
 
 // Either a value or a non-OK Status.
 template <typename T>

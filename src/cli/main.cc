@@ -5,6 +5,7 @@
 #include "cli/devices_command.h"
 #include "cli/plan_command.h"
 #include "cli/serve_command.h"
+#include "cli/worker_command.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 #include "switchyard/server.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   switchyard::cli::AddServeCommand(app);
   switchyard::cli::AddPlanCommand(app);
   switchyard::cli::AddDevicesCommand(app);
+  switchyard::cli::AddWorkerCommand(app);
   switchyard::bench::AddBenchCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -24,6 +24,9 @@ struct ServeFlags {
   int idle_timeout_s = 60;
   int max_connections = 1024;
   std::string port_file;
+  std::string backend_directory;
+  std::string admin_token;
+  int drain_timeout_s = 30;
   DeviceFlags devices;
 };
 
@@ -44,12 +47,15 @@ int Serve(const ServeFlags& flags) {
   options.model_repository = flags.model_repository;
   options.simulate_gpus = flags.devices.simulate_gpus;
   options.vram_reserve_mb = flags.devices.vram_reserve_mb;
+  options.backend_directory = flags.backend_directory;
   auto server = Server::Create(options);
   if (!server.ok()) {
     spdlog::error("cannot start: {}", server.status().message());
     return 1;
   }
-  http::Router router(server->get());
+  http::Router router(server->get(),
+                      {.admin_token = flags.admin_token,
+                       .unload_drain_timeout = std::chrono::seconds(flags.drain_timeout_s)});
   http::HttpOptions http_options;
   http_options.host = flags.host;
   http_options.port = static_cast<uint16_t>(flags.http_port);
@@ -71,8 +77,10 @@ int Serve(const ServeFlags& flags) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("received {}; shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
-  // Queued requests are answered 503, executing ones finish and their replies are written.
+  // Not ready and no new connections; queued and executing requests finish (up to the drain
+  // timeout) and their replies are written; what is left is answered 503; workers end.
   http_server.StopAccepting();
+  (*server)->Drain(std::chrono::seconds(flags.drain_timeout_s));
   (*server)->Shutdown();
   http_server.Stop(std::chrono::seconds(5));
   return 0;
@@ -116,6 +124,19 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve->add_option("--port-file", flags->port_file,
                     "Write 'http=PORT' to this file once listening (for tests and scripts)");
+  serve
+      ->add_option("--admin-token", flags->admin_token,
+                   "Token the repository API (load/unload) needs as 'Authorization: Bearer "
+                   "<token>'; empty: none (bind to localhost then)")
+      ->envname("SWITCHYARD_ADMIN_TOKEN");
+  serve
+      ->add_option("--drain-timeout-s", flags->drain_timeout_s,
+                   "On SIGTERM/SIGINT, and on unload: how long queued and executing requests "
+                   "may take to finish, s")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  serve->add_option("--backend-directory", flags->backend_directory,
+                    "Where backend plugins are (default: ../backends from the binary)");
   AddDeviceFlags(serve, &flags->devices);
   serve->callback([flags] {
     int code = Serve(*flags);

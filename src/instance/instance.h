@@ -1,7 +1,7 @@
 #pragma once
 // An instance is one copy of a model that executes batches: in process (a backend object on a
-// thread of ours) or, later, in a worker process over IPC. The scheduler owns the requests of a
-// batch until the instance calls back; the instance only reads them.
+// thread of ours) or in a worker process over IPC. The scheduler owns the requests of a batch
+// until the instance calls back; the instance only reads them.
 
 #include <functional>
 #include <span>
@@ -15,12 +15,29 @@
 namespace switchyard {
 
 // The outputs an instance produced for one request of a batch, or why that request failed.
+// kAborted means the instance was lost while executing it (its worker died): the request itself
+// may be fine and is worth one retry elsewhere.
 using RequestOutputs = StatusOr<std::vector<Tensor>>;
 // One entry per request, in the order of the batch.
 using BatchDone = std::function<void(std::vector<RequestOutputs>)>;
 
-// Thread-safety: Execute may be called from any thread, concurrently up to the instance's
-// max_inflight_batches; `done` is called exactly once per Execute, from any thread.
+// What an instance tells its scheduler about itself.
+enum class InstanceEvent {
+  kAvailable,    // it can take batches again (a restarted worker is ready)
+  kUnavailable,  // it cannot take batches (its worker died and is restarting, or gave up)
+  kRestarted,    // its worker was started anew (counted in metrics)
+};
+
+// An instance's health for status pages.
+struct InstanceHealth {
+  std::string state = "ready";  // ready | restarting | failed
+  int restarts = 0;             // workers started after the first
+  std::string last_error;       // why it last went down, if it did
+  long pid = 0;                 // its worker process; 0 in process or while none runs
+};
+
+// Thread-safety: every method may be called from any thread; Execute concurrently up to the
+// instance's max_inflight_batches; `done` is called exactly once per Execute, from any thread.
 class Instance {
  public:
   virtual ~Instance() = default;
@@ -29,8 +46,16 @@ class Instance {
   virtual const std::string& name() const = 0;
 
   // Starts executing `requests` (each validated against the model config). The pointed-to
-  // requests stay alive and unmodified until `done` has been called.
+  // requests stay alive and unmodified until `done` has been called. Called only while
+  // available(); one that races with the instance going down answers kAborted.
   virtual void Execute(std::span<InferRequest* const> requests, BatchDone done) = 0;
+
+  // Whether the instance can take batches now. In-process instances always can.
+  virtual bool available() const { return true; }
+  virtual InstanceHealth Health() const { return {}; }
+  // Registers who hears about InstanceEvents (replacing any earlier observer). Called before
+  // the first Execute; events come from any thread, never under a lock of the instance.
+  virtual void SetObserver(std::function<void(InstanceEvent)> /*observer*/) {}
 };
 
 }  // namespace switchyard

@@ -52,8 +52,9 @@ ModelScheduler::ModelScheduler(SchedulerOptions options,
       instance_count_(instances.size()),
       queue_(options_.queue_max_size, options_.priority_levels),
       picker_(MakeInstancePicker(options_.routing, options_.routing_seed)) {
-  for (auto& instance : instances) {
-    instances_.push_back(InstanceSlot{.instance = std::move(instance)});
+  for (std::size_t i = 0; i < instances.size(); ++i) {
+    instances[i]->SetObserver([this, i](InstanceEvent event) { OnInstanceEvent(i, event); });
+    instances_.push_back(InstanceSlot{.instance = std::move(instances[i])});
   }
   dispatcher_ = std::thread([this] { DispatchLoop(); });
 }
@@ -69,7 +70,7 @@ Status ModelScheduler::Submit(QueuedRequest&& entry) {
   Status pushed;
   {
     MutexLock lock(&mu_);
-    if (stopping_) {
+    if (stopping_ || draining_) {
       pushed = Unavailable("the model is shutting down");
     } else {
       entry.instance = picker_->BindOnArrival(instances_.size());
@@ -136,6 +137,21 @@ void ModelScheduler::Shutdown() {
   if (dispatcher_.joinable()) dispatcher_.join();
 }
 
+void ModelScheduler::Drain(Duration timeout) {
+  {
+    MutexLock lock(&mu_);
+    draining_ = true;
+    // Real time: draining is the process ending, not scheduling logic.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!stopping_ && (!queue_.empty() || !inflight_.empty())) {
+      auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= Duration(0)) break;
+      drain_cv_.WaitFor(&mu_, std::chrono::duration_cast<Duration>(left));
+    }
+  }
+  Shutdown();
+}
+
 std::size_t ModelScheduler::queue_size() const {
   MutexLock lock(&mu_);
   return queue_.size();
@@ -192,7 +208,8 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
     const InstanceSlot& slot = instances_[i];
     InstanceLoad& load = loads[i];
     load.pending_items = queue_.PendingItemsFor(static_cast<int>(i));
-    load.free = slot.inflight < options_.max_inflight_batches && load.pending_items > 0;
+    load.free = slot.inflight < options_.max_inflight_batches && load.pending_items > 0 &&
+                slot.instance->available();
     load.outstanding_items = slot.outstanding_items;
     load.busy_remaining =
         slot.inflight == 0
@@ -230,6 +247,14 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
   return id;
 }
 
+bool ModelScheduler::AnyInstanceAvailable() const {
+  MutexLock lock(&mu_);
+  for (const InstanceSlot& slot : instances_) {
+    if (slot.instance->available()) return true;
+  }
+  return false;
+}
+
 SchedulerSnapshot ModelScheduler::Snapshot() const {
   SchedulerSnapshot snapshot;
   MutexLock lock(&mu_);
@@ -239,7 +264,8 @@ SchedulerSnapshot ModelScheduler::Snapshot() const {
                                   .outstanding_items = slot.outstanding_items,
                                   .batches = slot.batches,
                                   .items = slot.items,
-                                  .average_batch_time = slot.service.Average()});
+                                  .average_batch_time = slot.service.Average(),
+                                  .health = slot.instance->Health()});
   }
   snapshot.queue_depth_by_priority = queue_.DepthByLevel();
   TimePoint head = queue_.HeadEnqueueTime();
@@ -255,6 +281,37 @@ void ModelScheduler::Answer(std::vector<QueuedRequest> entries, const Status& st
     stats_->RecordDropped(status.code(), now - entry.enqueue_time);
     entry.done(status);
   }
+}
+
+void ModelScheduler::OnInstanceEvent(std::size_t index, InstanceEvent event) {
+  switch (event) {
+    case InstanceEvent::kRestarted:
+      return stats_->RecordInstanceRestart(index);
+    case InstanceEvent::kAvailable:
+      return DispatchNow();
+    case InstanceEvent::kUnavailable:
+      return;
+  }
+}
+
+bool ModelScheduler::Retry(QueuedRequest& entry) {
+  if (entry.attempts > 0) return false;
+  std::shared_ptr<CancelToken> cancel = entry.request->cancel;
+  if (cancel) cancel->SetNotifier([this] { Poke(); });
+  {
+    MutexLock lock(&mu_);
+    if (!stopping_) {
+      ++entry.attempts;
+      entry.solo = true;
+      entry.instance = -1;
+      queue_.PushFront(std::move(entry));
+      stats_->SetQueueDepth(queue_.size());
+      stats_->RecordRetry();
+      return true;
+    }
+  }
+  if (cancel) cancel->SetNotifier(nullptr);
+  return false;
 }
 
 void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> outputs) {
@@ -277,7 +334,11 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
     slot.inflight_estimate -= batch.estimate;
     ++slot.batches;
     slot.items += static_cast<uint64_t>(batch.items);
-    if (stopping_) cv_.SignalAll();  // the dispatcher waits for the last batch to stop
+    // The dispatcher waits for the last batch to stop; Drain for the last batch and request.
+    if (stopping_ || draining_) {
+      cv_.SignalAll();
+      drain_cv_.SignalAll();
+    }
   }
   // The freed slot takes the next batch from this thread, before the answers go out.
   DispatchNow();
@@ -286,6 +347,7 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
   stats_->RecordInstanceBatch(batch.slot, batch.items, compute);
   stats_->AddInstanceInflight(batch.slot, -1);
   stats_->AddInflight(-static_cast<int64_t>(batch.requests.size()));
+  bool retried = false;
   for (std::size_t i = 0; i < batch.requests.size(); ++i) {
     QueuedRequest& entry = batch.requests[i];
     if (entry.request->cancel) entry.request->cancel->SetNotifier(nullptr);
@@ -293,6 +355,14 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
     StatusOr<std::vector<Tensor>> selected =
         i < outputs.size() ? std::move(outputs[i])
                            : StatusOr<std::vector<Tensor>>(Internal("the backend lost a request"));
+    if (!selected.ok() && selected.status().code() == StatusCode::kAborted) {
+      Status lost = selected.status();
+      if (Retry(entry)) {
+        retried = true;
+        continue;
+      }
+      selected = Internal(lost.message() + (entry.attempts > 0 ? " (already retried once)" : ""));
+    }
     if (selected.ok()) selected = SelectOutputs(*entry.request, std::move(selected).value());
     stats_->RecordCompleted(selected.ok(), entry.items, queued, compute);
     if (!selected.ok()) {
@@ -307,6 +377,7 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
     response.timings = {.queue_ns = queued.count(), .compute_ns = compute.count()};
     entry.done(std::move(response));
   }
+  if (retried) DispatchNow();
 }
 
 }  // namespace switchyard

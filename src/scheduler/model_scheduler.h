@@ -47,6 +47,7 @@ struct SchedulerSnapshot {
     uint64_t batches = 0;            // executed
     uint64_t items = 0;              // executed
     Duration average_batch_time{0};  // EWMA over batch sizes
+    InstanceHealth health;
   };
   std::vector<InstanceRow> instances;
   std::vector<std::size_t> queue_depth_by_priority;  // index 0 = priority 1 (highest)
@@ -79,9 +80,16 @@ class ModelScheduler {
   // and stops the dispatcher. Idempotent.
   void Shutdown() EXCLUDES(mu_);
 
+  // Refuses new work but keeps executing what is queued, until nothing is queued or executing
+  // or `timeout` (real time) has passed; then Shutdown (which answers what is left
+  // Unavailable).
+  void Drain(Duration timeout) EXCLUDES(mu_);
+
   std::size_t queue_size() const EXCLUDES(mu_);
   SchedulerSnapshot Snapshot() const EXCLUDES(mu_);
   std::size_t instance_count() const { return instance_count_; }
+  // Whether some instance can take batches now.
+  bool AnyInstanceAvailable() const EXCLUDES(mu_);
 
  private:
   struct InstanceSlot {
@@ -124,6 +132,11 @@ class ModelScheduler {
   uint64_t TryCutBatch(TimePoint now, TimePoint* wake) REQUIRES(mu_);
   void Answer(std::vector<QueuedRequest> entries, const Status& status, TimePoint now);
   void OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> outputs) EXCLUDES(mu_);
+  void OnInstanceEvent(std::size_t index, InstanceEvent event) EXCLUDES(mu_);
+  // Requeues `entry`, whose instance was lost while executing it, at the front of the queue as
+  // a solo batch, unless it was retried before or the scheduler is stopping (then false, and
+  // `entry` is untouched).
+  bool Retry(QueuedRequest& entry) EXCLUDES(mu_);
 
   const SchedulerOptions options_;
   Clock* const clock_;
@@ -138,6 +151,8 @@ class ModelScheduler {
   uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
   std::unique_ptr<InstancePicker> picker_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
+  bool draining_ GUARDED_BY(mu_) = false;
+  CondVar drain_cv_;  // signalled when a batch completes while draining
   // When the waiting dispatcher wakes on its own (max: only when signalled; min: it is awake
   // and will look at everything again). Others signal it only for something earlier.
   TimePoint dispatcher_wake_ GUARDED_BY(mu_) = TimePoint::min();

@@ -46,6 +46,9 @@ ModelStats::ModelStats(std::string model_name, std::string version, metrics::Reg
                                        {{"model", name_}}, metrics::ExponentialBuckets(1, 2, 10));
   queue_depth_ = registry->GetGauge("switchyard_queue_depth", "Requests waiting in the queue.",
                                     {{"model", name_}});
+  retries_total_ = registry->GetCounter(
+      "switchyard_request_retries_total",
+      "Requests requeued once because the instance executing them was lost.", {{"model", name_}});
   inflight_ = registry->GetGauge("switchyard_inflight_requests",
                                  "Requests executing on an instance.", {{"model", name_}});
 }
@@ -123,8 +126,17 @@ void ModelStats::AddInstance(const std::string& instance, const std::string& dev
       .compute_seconds =
           registry_->GetHistogram("switchyard_instance_compute_duration_seconds",
                                   "Time an instance took per batch.", labels, LatencyBuckets()),
+      .restarts =
+          registry_->GetCounter("switchyard_instance_restarts_total",
+                                "Times an instance's worker process was restarted.", labels),
   });
 }
+
+void ModelStats::RecordInstanceRestart(std::size_t index) {
+  instances_[index].restarts->Increment();
+}
+
+void ModelStats::RecordRetry() { retries_total_->Increment(); }
 
 void ModelStats::RecordInstanceBatch(std::size_t index, int64_t items, Duration compute) {
   InstanceMetrics& m = instances_[index];

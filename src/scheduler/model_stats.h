@@ -42,6 +42,9 @@ class ModelStats {
   // REQUIRES (below): `index` < the number of instances added.
   void RecordInstanceBatch(std::size_t index, int64_t items, Duration compute);
   void AddInstanceInflight(std::size_t index, int64_t batches);
+  void RecordInstanceRestart(std::size_t index);
+  // A request requeued because its instance was lost.
+  void RecordRetry();
 
   ModelStatistics Read() const;
 
@@ -77,6 +80,7 @@ class ModelStats {
   metrics::Histogram* batch_size_;
   metrics::Gauge* queue_depth_;
   metrics::Gauge* inflight_;
+  metrics::Counter* retries_total_;
 
   struct InstanceMetrics {
     metrics::Counter* batches;
@@ -85,6 +89,7 @@ class ModelStats {
     metrics::Counter* device_items;
     metrics::Gauge* inflight_batches;
     metrics::Histogram* compute_seconds;
+    metrics::Counter* restarts;
   };
   metrics::Registry* const registry_;
   std::vector<InstanceMetrics> instances_;  // fixed before the scheduler starts

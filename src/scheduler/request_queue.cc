@@ -20,6 +20,13 @@ Status RequestQueue::Push(QueuedRequest&& entry) {
   return Status::Ok();
 }
 
+void RequestQueue::PushFront(QueuedRequest&& entry) {
+  int level = std::clamp(entry.level, 0, static_cast<int>(levels_.size()) - 1);
+  pending_items_ += entry.items;
+  ++size_;
+  levels_[static_cast<std::size_t>(level)].push_front(std::move(entry));
+}
+
 std::vector<std::size_t> RequestQueue::DepthByLevel() const {
   std::vector<std::size_t> depth;
   for (const auto& level : levels_) depth.push_back(level.size());
@@ -98,12 +105,14 @@ std::vector<QueuedRequest> RequestQueue::TakeBatch(int64_t max_items, int instan
         continue;
       }
       int64_t next = it->items;
-      if (!batch.empty() && items + next > max_items) return batch;
+      if (!batch.empty() && (items + next > max_items || it->solo)) return batch;
       items += next;
       pending_items_ -= next;
       --size_;
+      bool solo = it->solo;
       batch.push_back(std::move(*it));
       it = level.erase(it);
+      if (solo) return batch;
     }
   }
   return batch;

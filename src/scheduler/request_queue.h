@@ -23,6 +23,10 @@ struct QueuedRequest {
   int64_t items = 1;                      // batch items this request contributes
   int level = 0;                          // 0 is the highest priority level
   int instance = -1;  // the instance it is bound to (round_robin routing); -1: any instance
+  int attempts = 0;   // executions that were lost with their instance (see ModelScheduler)
+  // A request being retried forms a batch alone: if it is what killed its instance, it takes
+  // down no other request the second time.
+  bool solo = false;
 };
 
 class RequestQueue {
@@ -33,6 +37,9 @@ class RequestQueue {
   // Accepts `entry` (moving from it) or refuses it, leaving `entry` untouched so the caller can
   // answer it: ResourceExhausted when `max_size` requests already wait.
   Status Push(QueuedRequest&& entry);
+
+  // Puts an already admitted request (a retry) at the front of its level, whatever the size.
+  void PushFront(QueuedRequest&& entry);
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -58,7 +65,8 @@ class RequestQueue {
 
   // Takes requests that `instance` may take (-1: any), highest level first, FIFO within a
   // level, while their items fit in `max_items`; stops at the first request that does not fit
-  // (no overtaking), but always takes at least one request if there is one.
+  // (no overtaking), but always takes at least one request if there is one. A `solo` request
+  // is taken alone: it ends the batch before it, or is the whole batch.
   std::vector<QueuedRequest> TakeBatch(int64_t max_items, int instance = -1);
 
  private:

@@ -1,9 +1,12 @@
 #include "server/server_impl.h"
 
+#include <algorithm>
+#include <cctype>
+#include <thread>
+
 #include "fmt/format.h"
+#include "instance/warmup.h"
 #include "server/request_validation.h"
-#include "server/warmup.h"
-#include "sim_instance.h"
 #include "spdlog/spdlog.h"
 
 namespace switchyard {
@@ -19,6 +22,11 @@ StatusOr<int> PriorityLevel(int priority, int levels) {
   return priority - 1;
 }
 
+std::string UpperCase(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 std::string DeviceLabel(const InstancePlacement& placement) {
   if (placement.devices.empty()) return "cpu";
   std::string label;
@@ -32,8 +40,8 @@ std::string DeviceLabel(const InstancePlacement& placement) {
 std::string_view Server::Version() { return "0.1.0"; }
 
 const std::vector<std::string>& Server::Extensions() {
-  static const std::vector<std::string> kExtensions = {"binary_tensor_data", "model_configuration",
-                                                       "parameters", "statistics"};
+  static const std::vector<std::string> kExtensions = {
+      "binary_tensor_data", "model_configuration", "model_repository", "parameters", "statistics"};
   return kExtensions;
 }
 
@@ -52,111 +60,208 @@ ServerImpl::~ServerImpl() { Shutdown(); }
 Status ServerImpl::Load() {
   ASSIGN_OR_RETURN(devices_, ParseSimulatedGpus(options_.simulate_gpus));
   ASSIGN_OR_RETURN(std::vector<RepositoryModel> found, ScanRepository(options_.model_repository));
-  ASSIGN_OR_RETURN(plan_, PlanRepository(found, devices_, options_.vram_reserve_mb));
+  ASSIGN_OR_RETURN(Plan plan, PlanRepository(found, devices_, options_.vram_reserve_mb));
   if (devices_.empty()) spdlog::info("no GPUs: every model runs on CPU");
-  spdlog::info("{}", FormatPlan(plan_, devices_));
+  spdlog::info("{}", FormatPlan(plan, devices_));
+  ASSIGN_OR_RETURN(factory_,
+                   InstanceFactory::Create({.model_repository = options_.model_repository,
+                                            .backend_directory = options_.backend_directory,
+                                            .worker_executable = options_.worker_executable},
+                                           devices_));
   for (const Device& device : devices_) {
-    std::string label = "GPU" + std::to_string(device.index);
-    sim_devices_.push_back(std::make_unique<sim::SimDevice>(label, device.speed));
     registry_
-        .GetGauge("switchyard_device_memory_total_mb", "A GPU's memory, MiB.", {{"device", label}})
+        .GetGauge("switchyard_device_memory_total_mb", "A GPU's memory, MiB.",
+                  {{"device", "GPU" + std::to_string(device.index)}})
         ->Set(static_cast<double>(device.total_mb));
-    registry_
-        .GetGauge("switchyard_device_memory_planned_mb",
-                  "Memory the placement gave the instances on a GPU, MiB.", {{"device", label}})
-        ->Set(
-            static_cast<double>(plan_.devices[static_cast<std::size_t>(device.index)].planned_mb));
   }
+  MutexLock load_lock(&load_mu_);
+  planned_mb_.assign(devices_.size(), 0);
   for (auto& model : found) {
     std::string name = model.config.name;
-    ASSIGN_OR_RETURN(auto loaded, LoadModel(std::move(model), plan_.models.at(name)));
-    if (loaded->info.state == ModelState::kReady) {
-      spdlog::info("model '{}' version {} ready: {} instance(s), backend {}", name,
-                   loaded->info.version, loaded->scheduler->instance_count(),
-                   loaded->info.config->backend);
-    }
+    ASSIGN_OR_RETURN(auto loaded, MakeModel(std::move(model), plan.models.at(name)));
+    for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += loaded->planned_mb[d];
+    MutexLock lock(&models_mu_);
     models_.emplace(name, std::move(loaded));
   }
-  if (models_.empty()) {
+  SetPlannedGauges();
+  if (found.empty()) {
     spdlog::warn("the model repository '{}' holds no models", options_.model_repository);
   }
   return Status::Ok();
 }
 
-StatusOr<std::vector<std::unique_ptr<Instance>>> ServerImpl::CreateInstances(
-    const ModelConfig* config, const std::vector<InstancePlacement>& placements) {
-  if (config->backend != "sim") {
-    return Unimplemented(
-        fmt::format("model '{}': backend '{}' is not available in this build (available: sim)",
-                    config->name, config->backend));
+std::vector<int64_t> ServerImpl::MemoryByDevice(const std::vector<InstancePlacement>& placements,
+                                                int64_t need_mb) const {
+  std::vector<int64_t> mb(devices_.size(), 0);
+  for (const auto& placement : placements) {
+    for (int device : placement.devices) mb[static_cast<std::size_t>(device)] += need_mb;
   }
-  std::vector<std::unique_ptr<Instance>> instances;
-  for (std::size_t i = 0; i < placements.size(); ++i) {
-    // A sim instance spanning several GPUs runs on the first one's simulated device.
-    const auto& gpus = placements[i].devices;
-    sim::SimDevice* device =
-        gpus.empty() ? nullptr : sim_devices_[static_cast<std::size_t>(gpus.front())].get();
-    auto instance = sim::SimInstance::Create(config, static_cast<int>(i), device);
-    if (!instance.ok()) {
-      return InvalidArgument(
-          fmt::format("model '{}': {}", config->name, instance.status().message()));
-    }
-    instances.push_back(std::move(instance).value());
-  }
-  return instances;
+  return mb;
 }
 
-StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::LoadModel(
+void ServerImpl::SetPlannedGauges() {
+  for (const Device& device : devices_) {
+    registry_
+        .GetGauge("switchyard_device_memory_planned_mb",
+                  "Memory the placement gave the instances on a GPU, MiB.",
+                  {{"device", "GPU" + std::to_string(device.index)}})
+        ->Set(static_cast<double>(planned_mb_[static_cast<std::size_t>(device.index)]));
+  }
+}
+
+StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::MakeModel(
     RepositoryModel model, const std::vector<InstancePlacement>& placements) {
   auto loaded = std::make_unique<LoadedModel>();
   auto config = std::make_shared<const ModelConfig>(std::move(model.config));
   loaded->info.config = config;
   loaded->info.versions = model.versions;
   loaded->info.version = model.versions.back();
-  ASSIGN_OR_RETURN(auto instances, CreateInstances(config.get(), placements));
-  loaded->info.state = ModelState::kReady;
-  for (auto& instance : instances) {
-    if (Status warm = WarmUp(*instance, *config); !warm.ok()) {
-      spdlog::error("model '{}' is not ready: {}", config->name, warm.message());
-      loaded->info.state = ModelState::kUnavailable;
-      loaded->info.reason = warm.message();
-      break;
-    }
-  }
+  loaded->placements = placements;
+  ASSIGN_OR_RETURN(int64_t need_mb, InstanceNeedMb(*config));
+  loaded->planned_mb = MemoryByDevice(placements, need_mb);
   loaded->stats =
       std::make_unique<ModelStats>(config->name, std::to_string(loaded->info.version), &registry_);
-  for (std::size_t i = 0; i < instances.size(); ++i) {
-    loaded->instance_devices.push_back(DeviceLabel(placements[i]));
-    loaded->stats->AddInstance(instances[i]->name(), loaded->instance_devices.back());
+  auto made = factory_->Make(config.get(), loaded->info.version, model.path, placements);
+  if (!made.ok()) {
+    // A worker that cannot load leaves the model unavailable; a config the server refuses, or a
+    // backend it lacks, is an error.
+    if (made.status().code() != StatusCode::kUnavailable) return made.status();
+    spdlog::error("model '{}' is not ready: {}", config->name, made.status().message());
+    loaded->info.state = ModelState::kUnavailable;
+    loaded->info.reason = made.status().message();
+    return loaded;
   }
+  loaded->info.state = ModelState::kReady;
+  if (made->need_warmup) {
+    for (auto& instance : made->instances) {
+      if (Status warm = WarmUp(*instance, *config); !warm.ok()) {
+        spdlog::error("model '{}' is not ready: {}", config->name, warm.message());
+        loaded->info.state = ModelState::kUnavailable;
+        loaded->info.reason = warm.message();
+        break;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < made->instances.size(); ++i) {
+    loaded->instance_devices.push_back(DeviceLabel(placements[i]));
+    loaded->stats->AddInstance(made->instances[i]->name(), loaded->instance_devices.back());
+  }
+  loaded->plugin_model = std::move(made->plugin_model);
   loaded->scheduler =
       std::make_unique<ModelScheduler>(SchedulerOptionsFromConfig(*config, loaded->info.version),
-                                       std::move(instances), clock_, loaded->stats.get());
+                                       std::move(made->instances), clock_, loaded->stats.get());
+  if (loaded->info.state == ModelState::kReady) {
+    spdlog::info("model '{}' version {} ready: {} instance(s), backend {}, isolation {}",
+                 config->name, loaded->info.version, loaded->scheduler->instance_count(),
+                 config->backend,
+                 config->instances.isolation == Isolation::kThread ? "thread" : "process");
+  }
   return loaded;
+}
+
+Status ServerImpl::LoadModel(std::string_view name) {
+  if (shutting_down_.load()) return Unavailable("the server is shutting down");
+  MutexLock load_lock(&load_mu_);
+  ASSIGN_OR_RETURN(RepositoryModel found, ScanModel(options_.model_repository, std::string(name)));
+  // Place it on what the loaded models leave free (a reloaded model's old instances included:
+  // they run until the new ones are up).
+  std::vector<Device> free = devices_;
+  for (std::size_t d = 0; d < free.size(); ++d) free[d].used_by_others_mb += planned_mb_[d];
+  ASSIGN_OR_RETURN(Plan plan, PlanRepository({found}, free, options_.vram_reserve_mb));
+  std::string key(name);
+  ASSIGN_OR_RETURN(std::shared_ptr<const LoadedModel> loaded,
+                   MakeModel(std::move(found), plan.models.at(key)));
+  if (loaded->info.state != ModelState::kReady) {
+    return Unavailable(fmt::format("model '{}' failed to load: {}", key, loaded->info.reason));
+  }
+  std::shared_ptr<const LoadedModel> old;
+  {
+    MutexLock lock(&models_mu_);
+    auto it = models_.find(key);
+    if (it != models_.end()) old = std::move(it->second);
+    models_[key] = loaded;
+    unloaded_.erase(key);
+  }
+  for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += loaded->planned_mb[d];
+  if (old) {
+    // The old instances finish what they hold; new requests already go to the new ones.
+    if (old->scheduler) old->scheduler->Drain(std::chrono::seconds(30));
+    for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] -= old->planned_mb[d];
+    spdlog::info("model '{}' reloaded", key);
+  }
+  SetPlannedGauges();
+  return Status::Ok();
+}
+
+Status ServerImpl::UnloadModel(std::string_view name, Duration drain_timeout) {
+  MutexLock load_lock(&load_mu_);
+  std::shared_ptr<const LoadedModel> old;
+  {
+    MutexLock lock(&models_mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) {
+      return NotFound(fmt::format("model '{}' is not loaded", name));
+    }
+    old = std::move(it->second);
+    models_.erase(it);
+    ModelInfo info = old->info;
+    info.state = ModelState::kUnavailable;
+    info.reason = "unloaded";
+    unloaded_.emplace(std::string(name), std::move(info));
+  }
+  if (old->scheduler) old->scheduler->Drain(drain_timeout);
+  for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] -= old->planned_mb[d];
+  SetPlannedGauges();
+  spdlog::info("model '{}' unloaded", name);
+  return Status::Ok();  // `old` goes here: its instances end, their workers exit
+}
+
+ModelInfo ServerImpl::CurrentInfo(const LoadedModel& model) {
+  ModelInfo info = model.info;
+  if (info.state == ModelState::kReady && !model.scheduler->AnyInstanceAvailable()) {
+    info.state = ModelState::kUnavailable;
+    info.reason = "no instance is available (their workers are restarting or failed)";
+  }
+  return info;
+}
+
+ServerImpl::ModelMap ServerImpl::Models() const {
+  MutexLock lock(&models_mu_);
+  return models_;
 }
 
 bool ServerImpl::IsReady() const {
   if (shutting_down_.load()) return false;
-  for (const auto& [name, model] : models_) {
-    if (model->info.state != ModelState::kReady) return false;
+  for (const auto& [name, model] : Models()) {
+    if (CurrentInfo(*model).state != ModelState::kReady) return false;
   }
   return true;
 }
 
 std::vector<ModelInfo> ServerImpl::ListModels() const {
+  std::map<std::string, ModelInfo, std::less<>> all;
+  {
+    MutexLock lock(&models_mu_);
+    all = unloaded_;
+  }
+  for (const auto& [name, model] : Models()) all[name] = CurrentInfo(*model);
   std::vector<ModelInfo> out;
-  for (const auto& [name, model] : models_) out.push_back(model->info);
+  for (auto& [name, info] : all) out.push_back(std::move(info));
   return out;
 }
 
-StatusOr<const ServerImpl::LoadedModel*> ServerImpl::Find(std::string_view name,
-                                                          int64_t version) const {
-  auto it = models_.find(name);
-  if (it == models_.end()) {
+StatusOr<std::shared_ptr<const ServerImpl::LoadedModel>> ServerImpl::Find(std::string_view name,
+                                                                          int64_t version) const {
+  std::shared_ptr<const LoadedModel> model;
+  {
+    MutexLock lock(&models_mu_);
+    auto it = models_.find(name);
+    if (it != models_.end()) model = it->second;
+  }
+  if (!model) {
     // Worded as Triton words it: client examples match on "Request for unknown model".
     return NotFound(fmt::format("Request for unknown model: '{}' is not found", name));
   }
-  const LoadedModel* model = it->second.get();
   if (version != -1 && version != model->info.version) {
     return NotFound(fmt::format("model '{}' has no version {} loaded (serving version {})", name,
                                 version, model->info.version));
@@ -165,20 +270,22 @@ StatusOr<const ServerImpl::LoadedModel*> ServerImpl::Find(std::string_view name,
 }
 
 StatusOr<ModelInfo> ServerImpl::GetModel(std::string_view name, int64_t version) const {
-  ASSIGN_OR_RETURN(const LoadedModel* model, Find(name, version));
-  return model->info;
+  ASSIGN_OR_RETURN(auto model, Find(name, version));
+  return CurrentInfo(*model);
 }
 
 void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done) {
   if (shutting_down_.load()) return done(Unavailable("the server is shutting down"));
   auto found = Find(request->model_name, request->model_version);
   if (!found.ok()) return done(found.status());
-  const LoadedModel* model = *found;
+  const LoadedModel* model = found->get();
   const ModelConfig& config = *model->info.config;
   if (model->info.state != ModelState::kReady) {
     return done(
         Unavailable(fmt::format("model '{}' is not ready: {}", config.name, model->info.reason)));
   }
+  // A model whose workers are all restarting still queues: the queue bound and deadlines apply,
+  // and the requests go out when an instance is back.
   Status valid = ValidateRequest(config, request.get());
   auto level = PriorityLevel(request->priority, config.queue.priority_levels);
   if (valid.ok() && !level.ok()) valid = level.status();
@@ -211,10 +318,10 @@ StatusOr<std::vector<ModelStatistics>> ServerImpl::Statistics(std::string_view n
                                                               int64_t version) const {
   std::vector<ModelStatistics> out;
   if (name.empty()) {
-    for (const auto& [model_name, model] : models_) out.push_back(model->stats->Read());
+    for (const auto& [model_name, model] : Models()) out.push_back(model->stats->Read());
     return out;
   }
-  ASSIGN_OR_RETURN(const LoadedModel* model, Find(name, version));
+  ASSIGN_OR_RETURN(auto model, Find(name, version));
   out.push_back(model->stats->Read());
   return out;
 }
@@ -222,8 +329,20 @@ StatusOr<std::vector<ModelStatistics>> ServerImpl::Statistics(std::string_view n
 ServerStatus ServerImpl::GetStatus() const {
   ServerStatus status;
   status.ready = IsReady();
+  ModelMap models = Models();
   for (const Device& device : devices_) {
-    const DevicePlan& planned = plan_.devices[static_cast<std::size_t>(device.index)];
+    auto d = static_cast<std::size_t>(device.index);
+    int64_t planned_mb = 0;
+    std::vector<std::string> instances;
+    for (const auto& [name, model] : models) {
+      planned_mb += model->planned_mb[d];
+      for (std::size_t i = 0; i < model->placements.size(); ++i) {
+        const auto& on = model->placements[i].devices;
+        if (std::find(on.begin(), on.end(), device.index) != on.end()) {
+          instances.push_back(fmt::format("{}/{}", name, i));
+        }
+      }
+    }
     status.devices.push_back({.index = device.index,
                               .uuid = device.uuid,
                               .name = device.name,
@@ -232,24 +351,35 @@ ServerStatus ServerImpl::GetStatus() const {
                               .total_mb = device.total_mb,
                               .used_by_others_mb = device.used_by_others_mb,
                               .reserve_mb = options_.vram_reserve_mb,
-                              .planned_mb = planned.planned_mb,
-                              .instances = planned.instances});
+                              .planned_mb = planned_mb,
+                              .instances = std::move(instances)});
   }
-  for (const auto& [name, model] : models_) {
-    SchedulerSnapshot snapshot = model->scheduler->Snapshot();
+  for (const auto& [name, model] : models) {
+    ModelInfo info = CurrentInfo(*model);
     ModelStatus m;
     m.name = name;
-    m.version = model->info.version;
-    m.state = std::string(ModelStateName(model->info.state));
-    m.reason = model->info.reason;
+    m.version = info.version;
+    m.state = std::string(ModelStateName(info.state));
+    m.reason = info.reason;
     m.routing = std::string(RoutingPolicyName(model->info.config->routing));
     m.max_batch_size = model->info.config->max_batch_size;
+    if (!model->scheduler) {
+      status.models.push_back(std::move(m));
+      continue;
+    }
+    SchedulerSnapshot snapshot = model->scheduler->Snapshot();
+    std::string isolation =
+        model->info.config->instances.isolation == Isolation::kThread ? "thread" : "process";
     for (std::size_t i = 0; i < snapshot.instances.size(); ++i) {
       const auto& row = snapshot.instances[i];
       m.instances.push_back(
           {.name = row.name,
            .device = model->instance_devices[i],
-           .state = m.state,
+           .state = UpperCase(row.health.state),
+           .isolation = isolation,
+           .pid = row.health.pid,
+           .restarts = row.health.restarts,
+           .last_error = row.health.last_error,
            .inflight_batches = row.inflight_batches,
            .outstanding_items = row.outstanding_items,
            .batches = row.batches,
@@ -269,9 +399,21 @@ ServerStatus ServerImpl::GetStatus() const {
 
 std::string ServerImpl::MetricsText() const { return registry_.ExpositionText(); }
 
+void ServerImpl::Drain(Duration timeout) {
+  shutting_down_.store(true);  // not ready, refuse new requests
+  std::vector<std::thread> drains;
+  for (auto& [name, model] : Models()) {
+    if (!model->scheduler) continue;
+    drains.emplace_back([model, timeout] { model->scheduler->Drain(timeout); });
+  }
+  for (auto& drain : drains) drain.join();
+}
+
 void ServerImpl::Shutdown() {
-  if (shutting_down_.exchange(true)) return;
-  for (auto& [name, model] : models_) model->scheduler->Shutdown();
+  shutting_down_.store(true);  // each scheduler's Shutdown is idempotent
+  for (auto& [name, model] : Models()) {
+    if (model->scheduler) model->scheduler->Shutdown();
+  }
 }
 
 }  // namespace switchyard

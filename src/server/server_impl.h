@@ -1,11 +1,16 @@
 #pragma once
-// The core server: the loaded models, each with its scheduler, statistics and instances.
+// The core server: the loaded models, each with its scheduler, statistics and instances. The set
+// of models changes at run time (repository load/unload): it is a map of shared pointers under
+// a mutex; a request holds its model only while it is being submitted, and unloading drains a
+// model's scheduler before its instances go.
 
 #include <atomic>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "core/mutex.h"
 #include "devices/device.h"
 #include "devices/model_need.h"
 #include "devices/placement.h"
@@ -13,7 +18,7 @@
 #include "repository/repository.h"
 #include "scheduler/model_scheduler.h"
 #include "scheduler/model_stats.h"
-#include "sim_device.h"
+#include "server/instance_factory.h"
 #include "switchyard/server.h"
 
 namespace switchyard {
@@ -35,33 +40,56 @@ class ServerImpl final : public Server {
                                                     int64_t version) const override;
   ServerStatus GetStatus() const override;
   std::string MetricsText() const override;
+  Status LoadModel(std::string_view name) override;
+  Status UnloadModel(std::string_view name, Duration drain_timeout) override;
+  void Drain(Duration timeout) override;
   void Shutdown() override;
 
  private:
-  // Written once during Load, read-only afterwards (so no lock): the model repository API that
-  // changes the set at run time comes with worker processes.
+  // Immutable after construction (its scheduler and stats are thread-safe).
   struct LoadedModel {
     ModelInfo info;
+    std::vector<InstancePlacement> placements;
     std::vector<std::string> instance_devices;  // per instance: "cpu", "GPU0", "GPU0+GPU1"
+    std::vector<int64_t> planned_mb;            // per device: what its instances hold there
     std::unique_ptr<ModelStats> stats;
-    std::unique_ptr<ModelScheduler> scheduler;
+    std::unique_ptr<plugin::PluginModel> plugin_model;  // outlives the scheduler's instances
+    // Null when the model's instances could not be made (info.state UNAVAILABLE, info.reason
+    // says why).
+    std::unique_ptr<ModelScheduler> scheduler;  // declared last: destroyed first
   };
+  using ModelMap = std::map<std::string, std::shared_ptr<const LoadedModel>, std::less<>>;
 
-  StatusOr<std::unique_ptr<LoadedModel>> LoadModel(
+  // Makes a model's instances on `placements`. Fails only for what must fail startup or a load
+  // (a config the server refuses, a missing backend); instances that cannot start leave the
+  // model UNAVAILABLE instead.
+  StatusOr<std::unique_ptr<LoadedModel>> MakeModel(
       RepositoryModel model, const std::vector<InstancePlacement>& placements);
-  StatusOr<std::vector<std::unique_ptr<Instance>>> CreateInstances(
-      const ModelConfig* config, const std::vector<InstancePlacement>& placements);
-  StatusOr<const LoadedModel*> Find(std::string_view name, int64_t version) const;
+  // The model's info as of now: a READY model none of whose instances is available (its
+  // workers are restarting) reports UNAVAILABLE.
+  static ModelInfo CurrentInfo(const LoadedModel& model);
+  StatusOr<std::shared_ptr<const LoadedModel>> Find(std::string_view name, int64_t version) const
+      EXCLUDES(models_mu_);
+  ModelMap Models() const EXCLUDES(models_mu_);
+  // Per-device MiB that `placements` of a model needing `need_mb` per instance take.
+  std::vector<int64_t> MemoryByDevice(const std::vector<InstancePlacement>& placements,
+                                      int64_t need_mb) const;
+  void SetPlannedGauges() REQUIRES(load_mu_);
 
   const ServerOptions options_;
   Clock* const clock_;
   metrics::Registry registry_;
   std::vector<Device> devices_;
-  Plan plan_;
-  // One simulated device per GPU, shared by the sim instances placed there. Declared before
-  // models_ so that it outlives their instances.
-  std::vector<std::unique_ptr<sim::SimDevice>> sim_devices_;
-  std::map<std::string, std::unique_ptr<LoadedModel>, std::less<>> models_;
+  // Declared before the models: it holds what their instances share (simulated devices,
+  // plugins).
+  std::unique_ptr<InstanceFactory> factory_;
+
+  Mutex load_mu_;  // serialises loads and unloads (they take long; the model map is not held)
+  std::vector<int64_t> planned_mb_ GUARDED_BY(load_mu_);  // per device, all loaded models
+
+  mutable Mutex models_mu_;
+  ModelMap models_ GUARDED_BY(models_mu_);
+  std::map<std::string, ModelInfo, std::less<>> unloaded_ GUARDED_BY(models_mu_);
   std::atomic<bool> shutting_down_{false};
 };
 

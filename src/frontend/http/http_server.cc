@@ -88,6 +88,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (auto it = message.find("Inference-Header-Content-Length"); it != message.end()) {
       request.inference_header_length = std::string(it->value());
     }
+    if (auto it = message.find(bhttp::field::authorization); it != message.end()) {
+      request.authorization = std::string(it->value());
+    }
     request.body = std::move(message.body());
     cancel_ = std::make_shared<CancelToken>();
     request.cancel = cancel_;

@@ -31,6 +31,7 @@ unsigned HttpStatusOf(StatusCode code) {
     case StatusCode::kUnauthenticated:
       return 401;
     case StatusCode::kInternal:
+    case StatusCode::kAborted:
       return 500;
   }
   return 500;

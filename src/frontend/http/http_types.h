@@ -22,6 +22,7 @@ struct HttpRequest {
   std::string body;
   // Inference-Header-Content-Length as received (unparsed), if present.
   std::optional<std::string> inference_header_length;
+  std::optional<std::string> authorization;  // the Authorization header, if present
   // Cancelled by the connection when the client goes away while the request is pending.
   std::shared_ptr<CancelToken> cancel;
 };

@@ -85,6 +85,9 @@ void Router::Handle(HttpRequest request, ReplyFn reply) const {
                 std::move(reply));
   } else if (path == "/v2/repository/index") {
     if (Expect(Method::kPost, request, reply)) HandleRepositoryIndex(request, reply);
+  } else if (path.starts_with("/v2/repository/models/")) {
+    repository_->Handle(request, path.substr(std::string_view("/v2/repository/models/").size()),
+                        std::move(reply));
   } else if (path == "/v2/status") {
     if (Expect(Method::kGet, request, reply))
       reply(JsonReply(ServerStatusJson(server_->GetStatus())));

@@ -2,9 +2,11 @@
 // Maps KServe v2 REST requests onto the core Server API. Holds no scheduling logic.
 // Thread-safety: Handle may be called concurrently from every I/O thread.
 
+#include <memory>
 #include <string>
 
 #include "frontend/http/http_types.h"
+#include "frontend/http/repository_handler.h"
 #include "switchyard/server.h"
 
 namespace switchyard::http {
@@ -12,7 +14,8 @@ namespace switchyard::http {
 class Router {
  public:
   // `server` must outlive the router.
-  explicit Router(Server* server) : server_(server) {}
+  explicit Router(Server* server, RepositoryOptions repository = {})
+      : server_(server), repository_(std::make_unique<RepositoryHandler>(server, repository)) {}
 
   // Answers `request` through `reply`, exactly once, possibly on another thread (inference) or
   // before Handle returns (everything else).
@@ -26,6 +29,7 @@ class Router {
                    ReplyFn reply) const;
 
   Server* const server_;
+  const std::unique_ptr<RepositoryHandler> repository_;
 };
 
 }  // namespace switchyard::http

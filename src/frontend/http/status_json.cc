@@ -40,6 +40,12 @@ void WriteInstance(JsonWriter& w, const InstanceStatus& i) {
   w.Member("name", i.name);
   w.Member("device", i.device);
   w.Member("state", i.state);
+  w.Member("isolation", i.isolation);
+  w.Key("pid");
+  w.Int(i.pid);
+  w.Key("restarts");
+  w.Int(i.restarts);
+  w.Member("last_error", i.last_error);
   w.Key("inflight_batches");
   w.Int(i.inflight_batches);
   w.Key("outstanding_items");

@@ -33,6 +33,8 @@ class ServerTest : public ::testing::Test {
   StatusOr<std::unique_ptr<Server>> Create() {
     ServerOptions options;
     options.model_repository = root_.string();
+    options.worker_executable = SWITCHYARD_BIN;  // sim instances run in worker processes
+    options.backend_directory = backend_directory_;
     return Server::Create(options);
   }
 
@@ -70,6 +72,7 @@ parameters: {function: add_sub}
 )";
 
   fs::path root_;
+  std::string backend_directory_;  // empty: next to the binary
   std::unique_ptr<Server> server_;
 };
 
@@ -154,11 +157,15 @@ TEST_F(ServerTest, StartupFailsForInvalidModels) {
   EXPECT_NE(created.status().message().find("max_batch_size"), std::string::npos);
 
   fs::remove_all(root_ / "bad");
+  // A backend whose plugin is missing.
+  fs::remove_all(root_ / "good");
   AddModel("torchy", std::string(kAddSub).replace(1, 12, "backend: torch"));
+  backend_directory_ = (root_ / "no-plugins-here").string();
   created = Create();
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(created.status().message().find("torchy"), std::string::npos);
+  EXPECT_NE(created.status().message().find("torchy"), std::string::npos)
+      << created.status().message();
 }
 
 TEST_F(ServerTest, ShutdownRefusesNewWork) {

@@ -1,4 +1,4 @@
-#include "server/warmup.h"
+#include "instance/warmup.h"
 
 #include <future>
 

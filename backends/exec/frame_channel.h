@@ -1,0 +1,32 @@
+#pragma once
+// Moves frames over the protocol socket of a running program: writes one frame while reading the
+// answer at the same time (poll), so neither side can block the other however large the tensors
+// are, and gives up at a deadline or when the program ends.
+
+#include <cstdint>
+#include <vector>
+
+#include "exec/child_process.h"
+#include "exec/frame_protocol.h"
+#include "exec/outgoing_frame.h"
+#include "exec/status.h"
+
+namespace switchyard::exec {
+
+// Why an exchange failed. Every failure leaves the stream in an unknown state: the caller must end
+// the program.
+enum class ExchangeFailure { kNone, kTimeout, kProgramEnded, kProtocol, kIo };
+
+struct ExchangeResult {
+  ExchangeFailure failure = ExchangeFailure::kNone;
+  std::string message;        // when failure != kNone
+  std::vector<uint8_t> body;  // the answer's body (after the kind byte) when failure == kNone
+};
+
+// Sends `frame` (if not null) on `socket_fd` (non-blocking) and reads one frame of kind
+// `expected` of at most `max_size` bytes, until `deadline`. `pid_fd` becomes readable when the
+// program ends; the bytes it wrote before are still read.
+ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, FrameKind expected,
+                        uint32_t max_size, Deadline deadline);
+
+}  // namespace switchyard::exec

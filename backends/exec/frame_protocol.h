@@ -1,0 +1,101 @@
+#pragma once
+// The persistent-mode protocol between the plugin and the program (docs/exec-backend.md has the
+// same description for program authors). Everything is little-endian; the plugin writes frames
+// to the program's stdin and reads frames from its stdout.
+//
+//   frame   = u32 size | u8 kind | body             size counts kind + body
+//   str     = u32 n | n bytes (UTF-8)
+//   spec    = str name | str datatype | u32 ndim | i64 dim × ndim        (config dims, -1 variable)
+//   tensor  = str name | str datatype | u32 ndim | i64 dim × ndim | u64 n | n bytes
+//
+//   HELLO   kind 1, plugin → program, once at start:
+//           "SYEX" | u32 version | str model | i64 model_version | u32 max_batch_size |
+//           u32 ninputs | spec × ninputs | u32 noutputs | spec × noutputs
+//   READY   kind 2, program → plugin, the answer to HELLO: "SYEX" | u32 version
+//   BATCH   kind 3, plugin → program: u64 batch_id | u32 nrequests | per request:
+//           u32 ninputs | tensor × ninputs | u32 nwanted | str output_name × nwanted
+//   RESULT  kind 4, program → plugin, one per BATCH, in order: u64 batch_id (echoed) |
+//           u32 nrequests (same as the batch) | per request: u8 status, then
+//             status 0 (ok):  u32 noutputs | tensor × noutputs
+//             status 1..4:    str message  (1 invalid argument → HTTP 400, 2 internal → 500,
+//                                           3 unavailable → 503, 4 unsupported; others → 500)
+//
+// Tensor data uses the KServe binary layout: row-major; BYTES elements are each a u32 length
+// followed by the bytes. Shapes include the batch dimension when max_batch_size > 0.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exec/model_spec.h"
+#include "exec/outgoing_frame.h"
+#include "exec/status.h"
+#include "switchyard/backend.h"
+
+namespace switchyard::exec {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr std::string_view kMagic = "SYEX";
+inline constexpr size_t kFrameHeaderSize = 5;  // u32 size + u8 kind
+
+enum class FrameKind : uint8_t { kHello = 1, kReady = 2, kBatch = 3, kResult = 4 };
+
+std::string_view FrameKindName(FrameKind kind);
+
+// One input of one request, borrowed from the host.
+struct InputView {
+  std::string_view name;
+  SyDataType datatype = SY_TYPE_FP32;
+  std::span<const int64_t> shape;
+  std::span<const uint8_t> data;
+};
+
+struct RequestView {
+  std::vector<InputView> inputs;
+  std::vector<std::string_view> wanted_outputs;
+};
+
+OutgoingFrame EncodeHello(const ModelSpec& model);
+// The frame borrows the inputs' data. InvalidArgument if the batch exceeds 4 GiB.
+StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests);
+
+// The size of the frame whose first kFrameHeaderSize bytes begin `header`, after checking that
+// its kind is `expected` and its size is at most `max_size`. The error shows `header` (all of it,
+// up to 48 bytes) as text, so a program that prints to stdout is easy to recognise.
+StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
+                                    uint32_t max_size);
+
+// The READY body (after the kind byte): magic and version kProtocolVersion.
+Status DecodeReady(std::span<const uint8_t> body);
+
+// A tensor the program returned; views into the frame.
+struct OutputTensor {
+  std::string_view name;
+  std::string_view datatype;
+  std::vector<int64_t> shape;
+  std::span<const uint8_t> data;
+};
+
+struct RequestResult {
+  bool ok = true;
+  SyErrorCode code = SY_ERROR_INTERNAL;  // when !ok
+  std::string_view error;                // when !ok
+  std::vector<OutputTensor> outputs;     // when ok
+};
+
+struct BatchResult {
+  uint64_t batch_id = 0;
+  std::vector<RequestResult> requests;
+};
+
+// Decodes a RESULT body (after the kind byte). Only the structure is checked here (outputs are
+// checked against the config by CheckOutput); trailing bytes are an error. The result views
+// `body`.
+StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body);
+
+// The first bytes of `data` as printable text (non-printable bytes as \xNN), at most `max` bytes.
+std::string PreviewBytes(std::span<const uint8_t> data, size_t max = 48);
+
+}  // namespace switchyard::exec

@@ -1,0 +1,78 @@
+#include "exec/host_batch.h"
+
+#include <cstring>
+
+#include "exec/output_check.h"
+
+namespace switchyard::exec {
+
+bool HostBatch::Read(const ModelSpec& model, uint32_t r, PendingRequest* out) {
+  out->index = r;
+  out->view.inputs.clear();
+  out->view.wanted_outputs.clear();
+  out->wanted.assign(model.outputs.size(), false);
+  for (uint32_t i = 0; i < model.inputs.size(); ++i) {
+    SyTensor t;
+    std::memset(&t, 0, sizeof(t));
+    SyError* error = host_->request_input(batch_, r, i, &t);
+    if (error != nullptr) {
+      host_->request_set_error(batch_, r, error);
+      return false;
+    }
+    InputView in;
+    in.name = t.name != nullptr ? std::string_view(t.name) : std::string_view(model.inputs[i].name);
+    in.datatype = t.datatype;
+    in.shape = std::span<const int64_t>(t.shape, t.dim_count);
+    in.data = std::span<const uint8_t>(static_cast<const uint8_t*>(t.data),
+                                       static_cast<size_t>(t.byte_size));
+    out->view.inputs.push_back(in);
+  }
+  for (uint32_t o = 0; o < model.outputs.size(); ++o) {
+    if (host_->request_output_requested(batch_, r, o) != 0) {
+      out->wanted[o] = true;
+      out->view.wanted_outputs.push_back(model.outputs[o].name);
+    }
+  }
+  out->batch_size = 1;
+  if (model.batched() && !out->view.inputs.empty() && !out->view.inputs[0].shape.empty()) {
+    out->batch_size = out->view.inputs[0].shape[0];
+  }
+  return true;
+}
+
+void HostBatch::Answer(const ModelSpec& model, const PendingRequest& request,
+                       const RequestResult& result) {
+  if (!result.ok) {
+    Fail(request.index, Status(result.code, std::string(result.error)));
+    return;
+  }
+  auto matched = MatchOutputs(model, request.wanted, request.batch_size, result.outputs);
+  if (!matched.ok()) {
+    Fail(request.index, matched.status());
+    return;
+  }
+  AnswerOutputs(request, *matched);
+}
+
+void HostBatch::AnswerOutputs(const PendingRequest& request,
+                              const std::vector<const OutputTensor*>& outputs) {
+  for (uint32_t o = 0; o < outputs.size(); ++o) {
+    const OutputTensor* t = outputs[o];
+    if (t == nullptr) continue;
+    void* data = nullptr;
+    SyError* error =
+        host_->request_output_alloc(batch_, request.index, o, t->shape.data(),
+                                    static_cast<uint32_t>(t->shape.size()), t->data.size(), &data);
+    if (error != nullptr) {
+      host_->request_set_error(batch_, request.index, error);
+      return;
+    }
+    if (!t->data.empty()) std::memcpy(data, t->data.data(), t->data.size());
+  }
+}
+
+void HostBatch::Fail(uint32_t r, const Status& status) {
+  host_->request_set_error(batch_, r, host_->error_new(status.code(), status.message().c_str()));
+}
+
+}  // namespace switchyard::exec

@@ -1,0 +1,77 @@
+#include "exec/per_request_instance.h"
+
+#include "exec/child_process.h"
+#include "exec/output_check.h"
+#include "exec/request_files.h"
+
+namespace switchyard::exec {
+
+Status PerRequestInstance::Execute(HostBatch& batch) {
+  uint32_t count = batch.request_count();
+  for (uint32_t r = 0; r < count; ++r) {
+    PendingRequest p;
+    if (!batch.Read(context_.model, r, &p)) continue;
+    EXEC_RETURN_IF_ERROR(RunOne(batch, p));
+  }
+  return Status();
+}
+
+Status PerRequestInstance::RunOne(HostBatch& batch, const PendingRequest& request) {
+  auto dir = TempDir::Create();
+  if (!dir.ok()) return dir.status();
+  Status written = WriteRequestFiles((*dir)->path(), context_.model, request.view, request.wanted);
+  if (!written.ok()) return written;
+
+  SpawnSpec spec;
+  spec.program = context_.params.program;
+  spec.argv = context_.params.argv;
+  spec.working_dir = context_.model.version_dir;
+  spec.env = ProgramEnvironment(context_, instance_);
+  spec.env.emplace_back("SWITCHYARD_EXEC_DIR", (*dir)->path());
+  spec.stdio = SpawnSpec::Stdio::kLogOnly;
+  spec.stderr_tail_lines = static_cast<size_t>(context_.params.stderr_tail_lines);
+  spec.log_line = HostLogLine(context_, instance_);
+  auto child = ChildProcess::Start(*context_.spawner, spec);
+  if (!child.ok()) return child.status();
+
+  std::string what = "the program " + CommandText(context_.params) + " (pid " +
+                     std::to_string((*child)->pid()) + ")";
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(context_.params.timeout_ms);
+  bool ended = (*child)->WaitExit(deadline);
+  ExitStatus exit = (*child)->Finish();
+  std::string tail = (*child)->StderrLines();
+  if (!ended) {
+    batch.Fail(request.index,
+               Internal(DescribeProgramEnd(what + " did not finish within timeout_ms = " +
+                                               std::to_string(context_.params.timeout_ms) + " ms",
+                                           exit, true, tail)));
+    return Status();
+  }
+  auto files = ReadResponseFiles((*dir)->path(), context_.model);
+  if (files.ok() && (*files)->response.failed) {
+    // The program reported the request's error itself (whatever its exit status): that is the
+    // answer, as in persistent mode.
+    batch.Fail(request.index, (*files)->response.error);
+    return Status();
+  }
+  if (!exit.Success()) {
+    batch.Fail(request.index, Internal(DescribeProgramEnd(what + " failed", exit, false, tail)));
+    return Status();
+  }
+  if (!files.ok()) {
+    batch.Fail(request.index, Internal(DescribeProgramEnd(what + ": " + files.status().message(),
+                                                          exit, false, tail)));
+    return Status();
+  }
+  auto matched =
+      MatchOutputs(context_.model, request.wanted, request.batch_size, (*files)->outputs);
+  if (!matched.ok()) {
+    batch.Fail(request.index, matched.status());
+    return Status();
+  }
+  batch.AnswerOutputs(request, *matched);
+  return Status();
+}
+
+}  // namespace switchyard::exec

@@ -1,0 +1,29 @@
+#pragma once
+// mode: per_request. The program runs once per request, one request after another, with the
+// request's inputs as files in a private temporary folder (request_files.h) that is removed
+// afterwards whatever happened. A run longer than timeout_ms is killed with its process group.
+// An error the program reports in response.json is that request's answer, with its code. Every
+// other failure (exit status ≠ 0, timeout, missing or malformed outputs) fails only that request,
+// with the program's exit status and last stderr lines.
+
+#include "exec/exec_instance.h"
+
+namespace switchyard::exec {
+
+class PerRequestInstance final : public ExecInstance {
+ public:
+  PerRequestInstance(const ExecContext& context, InstanceSpec instance)
+      : context_(context), instance_(std::move(instance)) {}
+
+  Status Execute(HostBatch& batch) override;
+
+ private:
+  // Runs the program for one request; answers it or fails it. A non-OK return (the program
+  // cannot be started at all) fails the rest of the batch.
+  Status RunOne(HostBatch& batch, const PendingRequest& request);
+
+  const ExecContext& context_;
+  const InstanceSpec instance_;
+};
+
+}  // namespace switchyard::exec

@@ -1,0 +1,115 @@
+#include "exec/persistent_instance.h"
+
+#include "exec/frame_channel.h"
+#include "exec/frame_protocol.h"
+
+namespace switchyard::exec {
+namespace {
+
+constexpr uint32_t kMaxReadySize = 1 << 16;
+
+}  // namespace
+
+PersistentInstance::~PersistentInstance() {
+  if (child_ == nullptr) return;
+  child_->CloseSocket();
+  child_->WaitExit(std::chrono::steady_clock::now() + kShutdownGrace);
+  child_->Finish();
+}
+
+Status PersistentInstance::EndProgram(const std::string& what, bool wait_for_exit) {
+  bool ended = child_->WaitExit(std::chrono::steady_clock::now() +
+                                (wait_for_exit ? kExitGrace : std::chrono::milliseconds(0)));
+  ExitStatus exit = child_->Finish();
+  std::string tail = child_->StderrLines();
+  child_.reset();
+  return Internal(DescribeProgramEnd(what, exit, !ended, tail));
+}
+
+Status PersistentInstance::Start() {
+  SpawnSpec spec;
+  spec.program = context_.params.program;
+  spec.argv = context_.params.argv;
+  spec.working_dir = context_.model.version_dir;
+  spec.env = ProgramEnvironment(context_, instance_);
+  spec.stdio = SpawnSpec::Stdio::kProtocolSocket;
+  spec.stderr_tail_lines = static_cast<size_t>(context_.params.stderr_tail_lines);
+  spec.log_line = HostLogLine(context_, instance_);
+  auto child = ChildProcess::Start(*context_.spawner, spec);
+  if (!child.ok()) return child.status();
+  child_ = std::move(child).value();
+
+  OutgoingFrame hello = EncodeHello(context_.model);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(context_.params.startup_timeout_ms);
+  ExchangeResult r = Exchange(child_->socket_fd(), child_->pid_fd(), &hello, FrameKind::kReady,
+                              kMaxReadySize, deadline);
+  std::string prefix = "the program " + CommandText(context_.params) + " (pid " +
+                       std::to_string(child_->pid()) + ") failed the exec protocol handshake: ";
+  if (r.failure == ExchangeFailure::kTimeout) {
+    return EndProgram(prefix + "no READY frame within startup_timeout_ms = " +
+                          std::to_string(context_.params.startup_timeout_ms) +
+                          " ms (does it speak the switchyard exec protocol? see "
+                          "docs/exec-backend.md)",
+                      false);
+  }
+  if (r.failure != ExchangeFailure::kNone) {
+    return EndProgram(prefix + r.message, r.failure == ExchangeFailure::kProgramEnded);
+  }
+  Status ready = DecodeReady(r.body);
+  if (!ready.ok()) return EndProgram(prefix + ready.message(), false);
+  return Status();
+}
+
+Status PersistentInstance::Execute(HostBatch& batch) {
+  if (child_ == nullptr) {
+    Status started = Start();
+    if (!started.ok()) return started.Prefixed("restarting the exec program: ");
+  }
+  std::vector<PendingRequest> pending;
+  uint32_t count = batch.request_count();
+  pending.reserve(count);
+  for (uint32_t r = 0; r < count; ++r) {
+    PendingRequest p;
+    if (batch.Read(context_.model, r, &p)) pending.push_back(std::move(p));
+  }
+  if (pending.empty()) return Status();
+  std::vector<RequestView> views;
+  views.reserve(pending.size());
+  for (const PendingRequest& p : pending) views.push_back(p.view);
+
+  uint64_t batch_id = next_batch_id_++;
+  auto frame = EncodeBatch(batch_id, views);
+  if (!frame.ok()) return frame.status();
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(context_.params.timeout_ms);
+  ExchangeResult r = Exchange(child_->socket_fd(), child_->pid_fd(), &frame.value(),
+                              FrameKind::kResult, UINT32_MAX, deadline);
+  std::string prefix = "the program " + CommandText(context_.params) + " (pid " +
+                       std::to_string(child_->pid()) + ") failed batch " +
+                       std::to_string(batch_id) + ": ";
+  if (r.failure == ExchangeFailure::kTimeout) {
+    return EndProgram(
+        prefix + r.message + " (timeout_ms = " + std::to_string(context_.params.timeout_ms) + ")",
+        false);
+  }
+  if (r.failure != ExchangeFailure::kNone) {
+    return EndProgram(prefix + r.message, r.failure == ExchangeFailure::kProgramEnded);
+  }
+  auto result = DecodeResult(r.body);
+  if (!result.ok()) {
+    return EndProgram(prefix + "malformed RESULT frame: " + result.status().message(), false);
+  }
+  if (result->batch_id != batch_id || result->requests.size() != pending.size()) {
+    return EndProgram(prefix + "RESULT for batch " + std::to_string(result->batch_id) + " with " +
+                          std::to_string(result->requests.size()) + " requests, expected batch " +
+                          std::to_string(batch_id) + " with " + std::to_string(pending.size()),
+                      false);
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    batch.Answer(context_.model, pending[i], result->requests[i]);
+  }
+  return Status();
+}
+
+}  // namespace switchyard::exec

@@ -1,0 +1,42 @@
+#pragma once
+// mode: persistent. One program per instance, started at SyInstanceInit, speaking the framed
+// protocol of frame_protocol.h over its stdin/stdout. A batch that fails at the protocol level
+// (the program ended, wrote garbage, or did not answer within timeout_ms) fails as a whole with
+// the program's exit status and last stderr lines; the program is killed and started again for
+// the next batch.
+
+#include <cstdint>
+#include <memory>
+
+#include "exec/child_process.h"
+#include "exec/exec_instance.h"
+
+namespace switchyard::exec {
+
+class PersistentInstance final : public ExecInstance {
+ public:
+  PersistentInstance(const ExecContext& context, InstanceSpec instance)
+      : context_(context), instance_(std::move(instance)) {}
+  // Closes the program's stdin, gives it kShutdownGrace to exit, then kills its process group.
+  ~PersistentInstance() override;
+
+  // Starts the program and completes the handshake within startup_timeout_ms.
+  Status Start();
+  Status Execute(HostBatch& batch) override;
+
+  static constexpr std::chrono::milliseconds kShutdownGrace{5000};
+  // How long to let a program that closed its stdout finish exiting, so that its own exit
+  // status (not our SIGKILL) is reported.
+  static constexpr std::chrono::milliseconds kExitGrace{2000};
+
+ private:
+  // Ends the program after a failed exchange and returns `what` with its exit and stderr tail.
+  Status EndProgram(const std::string& what, bool wait_for_exit);
+
+  const ExecContext& context_;
+  const InstanceSpec instance_;
+  std::unique_ptr<ChildProcess> child_;
+  uint64_t next_batch_id_ = 1;
+};
+
+}  // namespace switchyard::exec

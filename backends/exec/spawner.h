@@ -1,0 +1,43 @@
+#pragma once
+// A long-lived thread on which the exec plugin forks its programs. PR_SET_PDEATHSIG fires when
+// the *thread* that forked a child ends, not its process: forking on a host thread that may end
+// (a model loader thread, say) would kill the program with that thread. One Spawner lives as
+// long as the backend (SyBackendInit .. SyBackendFini). Thread-safe.
+
+#include <deque>
+#include <exception>
+#include <functional>
+#include <thread>
+
+#include "exec/sync.h"
+
+namespace switchyard::exec {
+
+class Spawner {
+ public:
+  Spawner();
+  // Joins the thread. REQUIRES: no Run in progress.
+  ~Spawner();
+  Spawner(const Spawner&) = delete;
+  Spawner& operator=(const Spawner&) = delete;
+
+  // Runs `fn` on the spawner thread and returns when it has; an exception it throws is rethrown
+  // here. Calls from several threads run one after another.
+  void Run(const std::function<void()>& fn) EXEC_EXCLUDES(mu_);
+
+ private:
+  struct Job {
+    const std::function<void()>* fn;
+    bool done = false;
+    std::exception_ptr error;
+  };
+  void Loop() EXEC_EXCLUDES(mu_);
+
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<Job*> jobs_ EXEC_GUARDED_BY(mu_);
+  bool stopping_ EXEC_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts after the fields above exist
+};
+
+}  // namespace switchyard::exec

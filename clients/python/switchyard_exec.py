@@ -1,0 +1,499 @@
+"""Write a switchyard `exec` backend model in a few lines of Python.
+
+The exec backend runs a program of yours as a model instance and talks to it over its
+stdin/stdout (docs/exec-backend.md). This module speaks that protocol, so a model is::
+
+    from switchyard_exec import serve
+
+    def infer(inputs):
+        return {"OUTPUT0": inputs["INPUT0"] * 2}
+
+    serve(infer)
+
+`infer` gets one request's inputs as a dict of name -> numpy array (with the batch dimension
+first when the model's max_batch_size > 0) and returns a dict of name -> array-like. An
+exception raised by `infer` becomes that request's error (HTTP 500; raise `InvalidInput` for a
+400), never a crash of the program. Outputs the client did not ask for are dropped; a value is
+converted to the output's configured datatype when numpy can do so without changing its kind
+(int64 -> INT32 is fine, float -> INT32 is an error).
+
+Datatypes map to numpy as: BOOL bool, UINTn/INTn the same, FP16 float16, FP32 float32,
+FP64 float64, BF16 uint16 (the raw bits; see `bf16_to_float32` and `float32_to_bf16`), BYTES an
+object array of `bytes` (outputs may hold `bytes` or `str`, encoded as UTF-8).
+
+`serve` works in both modes of the backend: with `mode: persistent` it answers batches until
+the plugin closes its stdin; with `mode: per_request` (environment SWITCHYARD_EXEC_MODE) it
+runs `run_once` instead.
+
+In persistent mode, importing this module moves the protocol stream off fds 0 and 1 and points
+fd 1 at stderr: whatever the program prints after the import goes to stderr, which the server
+logs. Import it before printing anything (output flushed to stdout earlier corrupts the
+handshake).
+
+Standard library and numpy only.
+"""
+
+import json
+import os
+import struct
+import sys
+import traceback
+
+import numpy as np
+
+__all__ = [
+    "serve", "serve_batches", "run_once", "InferError", "InvalidInput", "Unavailable",
+    "ModelInfo", "TensorSpec", "bf16_to_float32", "float32_to_bf16", "PROTOCOL_VERSION",
+]
+
+PROTOCOL_VERSION = 1
+MAGIC = b"SYEX"
+
+# Frame kinds.
+HELLO, READY, BATCH, RESULT = 1, 2, 3, 4
+
+# Request status codes of a RESULT frame (the plugin's SyErrorCode values).
+OK, INVALID_ARGUMENT, INTERNAL, UNAVAILABLE, UNSUPPORTED = 0, 1, 2, 3, 4
+_CODE_NAMES = {INVALID_ARGUMENT: "INVALID_ARGUMENT", INTERNAL: "INTERNAL",
+               UNAVAILABLE: "UNAVAILABLE", UNSUPPORTED: "UNSUPPORTED"}
+
+_NUMPY_TYPES = {
+    "BOOL": np.dtype(np.bool_),
+    "UINT8": np.dtype("<u1"), "UINT16": np.dtype("<u2"), "UINT32": np.dtype("<u4"),
+    "UINT64": np.dtype("<u8"),
+    "INT8": np.dtype("<i1"), "INT16": np.dtype("<i2"), "INT32": np.dtype("<i4"),
+    "INT64": np.dtype("<i8"),
+    "FP16": np.dtype("<f2"), "BF16": np.dtype("<u2"), "FP32": np.dtype("<f4"),
+    "FP64": np.dtype("<f8"),
+    "BYTES": np.dtype(object),
+}
+
+
+class InferError(Exception):
+    """Fails one request with this message. `code` picks the client's status (500)."""
+    code = INTERNAL
+
+
+class InvalidInput(InferError):
+    """The request's inputs are unacceptable: the client gets HTTP 400."""
+    code = INVALID_ARGUMENT
+
+
+class Unavailable(InferError):
+    """The model cannot serve this now: the client gets HTTP 503."""
+    code = UNAVAILABLE
+
+
+class ProtocolError(Exception):
+    """The plugin sent something this module does not understand (a bug or a version skew)."""
+
+
+class TensorSpec:
+    """An input or output as config.yaml declares it: name, datatype (KServe name) and shape
+    without the batch dimension (-1 for a variable dimension)."""
+
+    def __init__(self, name, datatype, shape):
+        self.name, self.datatype, self.shape = name, datatype, list(shape)
+
+    def __repr__(self):
+        return "TensorSpec(%r, %r, %r)" % (self.name, self.datatype, self.shape)
+
+
+class ModelInfo:
+    """What the plugin says about the model in its HELLO frame (or request.json)."""
+
+    def __init__(self, name, version, max_batch_size, inputs, outputs):
+        self.name, self.version, self.max_batch_size = name, version, max_batch_size
+        self.inputs, self.outputs = inputs, outputs
+
+    def output(self, name):
+        for spec in self.outputs:
+            if spec.name == name:
+                return spec
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensors
+
+
+def numpy_dtype(datatype):
+    """The numpy dtype for a KServe datatype name (BF16 -> uint16 bits, BYTES -> object)."""
+    try:
+        return _NUMPY_TYPES[datatype]
+    except KeyError:
+        raise ValueError("unknown datatype %r" % datatype) from None
+
+
+def bf16_to_float32(bits):
+    """BF16 bit patterns (uint16 array) -> float32 array."""
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def float32_to_bf16(values):
+    """float32 values -> BF16 bit patterns (uint16), rounded to nearest even."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
+
+
+def decode_tensor(datatype, shape, data):
+    """A numpy array from KServe-layout bytes (a bytes-like object; not copied when writable)."""
+    dtype = numpy_dtype(datatype)
+    count = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+    if datatype != "BYTES":
+        if len(data) != count * dtype.itemsize:
+            raise ProtocolError("%s tensor of shape %s has %d bytes" % (datatype, shape, len(data)))
+        return np.frombuffer(data, dtype=dtype, count=count).reshape(shape)
+    out = np.empty(count, dtype=object)
+    view = memoryview(data)
+    pos = 0
+    for i in range(count):
+        (n,) = struct.unpack_from("<I", view, pos)
+        pos += 4
+        out[i] = bytes(view[pos:pos + n])
+        pos += n
+    if pos != len(data):
+        raise ProtocolError("BYTES tensor of shape %s has %d extra bytes" % (shape, len(data) - pos))
+    return out.reshape(shape)
+
+
+def _element_bytes(x):
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        return bytes(x)
+    if isinstance(x, np.bytes_):
+        return bytes(x)
+    if isinstance(x, str):
+        return x.encode("utf-8")
+    return str(x).encode("utf-8")
+
+
+def encode_tensor(name, datatype, value):
+    """(shape, bytes) of `value` as a tensor of `datatype` in the KServe layout. Raises
+    TypeError when `value` cannot become that datatype without changing its kind."""
+    if datatype == "BYTES":
+        arr = np.asarray(value, dtype=object)
+        parts = []
+        for x in arr.reshape(-1):
+            b = _element_bytes(x)
+            parts.append(struct.pack("<I", len(b)))
+            parts.append(b)
+        return list(arr.shape), b"".join(parts)
+    target = numpy_dtype(datatype)
+    arr = np.asarray(value)
+    if datatype == "BF16" and arr.dtype.kind == "f":
+        arr = float32_to_bf16(arr).reshape(arr.shape)
+    elif arr.dtype != target:
+        if not np.can_cast(arr.dtype, target, casting="same_kind"):
+            raise TypeError("output %r: cannot convert %s values to %s" % (name, arr.dtype,
+                                                                          datatype))
+        arr = arr.astype(target)
+    return list(arr.shape), np.ascontiguousarray(arr, dtype=target).tobytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# Frames
+
+
+class _Reader:
+    """Reads little-endian fields from one frame's body."""
+
+    def __init__(self, buf):
+        self.buf, self.view, self.pos = buf, memoryview(buf), 0
+
+    def take(self, n):
+        if self.pos + n > len(self.buf):
+            raise ProtocolError("truncated frame")
+        v = self.view[self.pos:self.pos + n]
+        self.pos += n
+        return v
+
+    def u8(self):
+        return self.take(1)[0]
+
+    def u32(self):
+        return struct.unpack("<I", self.take(4))[0]
+
+    def u64(self):
+        return struct.unpack("<Q", self.take(8))[0]
+
+    def i64(self):
+        return struct.unpack("<q", self.take(8))[0]
+
+    def str(self):
+        return bytes(self.take(self.u32())).decode("utf-8")
+
+    def spec(self):
+        name, datatype = self.str(), self.str()
+        return TensorSpec(name, datatype, [self.i64() for _ in range(self.u32())])
+
+
+class _Writer:
+    def __init__(self):
+        self.parts = []
+
+    def u8(self, v):
+        self.parts.append(struct.pack("<B", v))
+
+    def u32(self, v):
+        self.parts.append(struct.pack("<I", v))
+
+    def u64(self, v):
+        self.parts.append(struct.pack("<Q", v))
+
+    def str(self, s):
+        b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+        self.u32(len(b))
+        self.parts.append(b)
+
+    def tensor(self, name, datatype, shape, data):
+        self.str(name)
+        self.str(datatype)
+        self.u32(len(shape))
+        self.parts.append(struct.pack("<%dq" % len(shape), *shape))
+        self.u64(len(data))
+        self.parts.append(data)
+
+    def frame(self, kind):
+        body = b"".join(self.parts)
+        return struct.pack("<IB", len(body) + 1, kind) + body
+
+
+def _read_exact(stream, n):
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = stream.readinto(view[got:])
+        if not k:
+            return None if got == 0 else _truncated(got, n)
+        got += k
+    return buf
+
+
+def _truncated(got, n):
+    raise ProtocolError("the plugin closed the stream after %d of %d bytes" % (got, n))
+
+
+def _read_frame(stream):
+    """(kind, body bytearray), or None at a clean end of stream."""
+    header = _read_exact(stream, 5)
+    if header is None:
+        return None
+    size, kind = struct.unpack("<IB", header)
+    body = _read_exact(stream, size - 1) if size > 1 else bytearray()
+    if body is None:
+        raise ProtocolError("the plugin closed the stream inside a frame")
+    return kind, body
+
+
+def _parse_hello(body):
+    r = _Reader(body)
+    if bytes(r.take(4)) != MAGIC:
+        raise ProtocolError("HELLO without the SYEX magic")
+    version = r.u32()
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError("the plugin speaks protocol %d, this module %d" %
+                            (version, PROTOCOL_VERSION))
+    name, model_version, max_batch = r.str(), r.i64(), r.u32()
+    inputs = [r.spec() for _ in range(r.u32())]
+    outputs = [r.spec() for _ in range(r.u32())]
+    return ModelInfo(name, model_version, max_batch, inputs, outputs)
+
+
+def _parse_batch(body):
+    """(batch_id, [(inputs dict, wanted output names)])."""
+    r = _Reader(body)
+    batch_id = r.u64()
+    requests = []
+    for _ in range(r.u32()):
+        inputs = {}
+        for _ in range(r.u32()):
+            name, datatype = r.str(), r.str()
+            shape = [r.i64() for _ in range(r.u32())]
+            inputs[name] = decode_tensor(datatype, shape, r.take(r.u64()))
+        wanted = [r.str() for _ in range(r.u32())]
+        requests.append((inputs, wanted))
+    return batch_id, requests
+
+
+def _error_text(exc):
+    """The message of a request's error: an InferError's own text; for other exceptions the
+    type too ("ValueError: ...")."""
+    text = str(exc)
+    if isinstance(exc, InferError) and text:
+        return text
+    return "%s: %s" % (type(exc).__name__, text) if text else type(exc).__name__
+
+
+def _outputs_for(model, result, wanted):
+    """[(name, datatype, shape, bytes)] of the wanted outputs in `result` (a dict)."""
+    if not isinstance(result, dict):
+        raise TypeError("infer must return a dict of output name -> array, not %s" %
+                        type(result).__name__)
+    out = []
+    for name in wanted:
+        if name not in result:
+            raise InferError("infer did not return the requested output %r" % name)
+        spec = model.output(name)
+        datatype = spec.datatype if spec is not None else "BYTES"
+        shape, data = encode_tensor(name, datatype, result[name])
+        out.append((name, datatype, shape, data))
+    return out
+
+
+def _log_exception(exc):
+    if not isinstance(exc, InferError):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Persistent mode
+
+
+_PROTOCOL_STREAMS = None
+
+
+def _protocol_streams():
+    """Takes fds 0 and 1 for the protocol and points fd 1 at stderr (and fd 0 at /dev/null), so
+    that print() and child processes cannot corrupt the stream. Idempotent. Output that
+    sys.stdout had buffered but not yet written goes to stderr."""
+    global _PROTOCOL_STREAMS
+    if _PROTOCOL_STREAMS is None:
+        proto_in = os.dup(0)
+        proto_out = os.dup(1)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(2, 1)
+        _PROTOCOL_STREAMS = (os.fdopen(proto_in, "rb", buffering=1 << 16),
+                             os.fdopen(proto_out, "wb", buffering=1 << 16))
+    return _PROTOCOL_STREAMS
+
+
+# Started by the plugin in persistent mode: move the protocol off fds 0/1 at import, so that
+# whatever the program prints from here on lands in stderr (the server's log).
+if os.environ.get("SWITCHYARD_EXEC_MODE") == "persistent":
+    _protocol_streams()
+
+
+def serve_batches(infer_batch, setup=None):
+    """Answers batches until the plugin closes the stream (persistent mode).
+
+    `infer_batch(requests)` gets a list of input dicts (one per request) and returns a list of
+    the same length whose items are output dicts or exception instances (that request's error).
+    An exception raised by `infer_batch` itself fails every request of the batch. `setup(model)`,
+    if given, is called once with the ModelInfo before the handshake is answered (load weights
+    there: the instance is ready only after it returns)."""
+    stream_in, stream_out = _protocol_streams()
+    frame = _read_frame(stream_in)
+    if frame is None or frame[0] != HELLO:
+        raise ProtocolError("expected a HELLO frame from the plugin")
+    model = _parse_hello(frame[1])
+    if setup is not None:
+        setup(model)
+    w = _Writer()
+    w.parts.append(MAGIC)
+    w.u32(PROTOCOL_VERSION)
+    stream_out.write(w.frame(READY))
+    stream_out.flush()
+    while True:
+        frame = _read_frame(stream_in)
+        if frame is None:
+            return
+        kind, body = frame
+        if kind != BATCH:
+            raise ProtocolError("expected a BATCH frame, got kind %d" % kind)
+        batch_id, requests = _parse_batch(body)
+        try:
+            results = infer_batch([inputs for inputs, _ in requests])
+            if len(results) != len(requests):
+                raise InferError("infer_batch returned %d results for %d requests" %
+                                 (len(results), len(requests)))
+        except Exception as exc:  # noqa: BLE001 - the batch's error, not a crash
+            _log_exception(exc)
+            results = [exc] * len(requests)
+        w = _Writer()
+        w.u64(batch_id)
+        w.u32(len(requests))
+        for (inputs, wanted), result in zip(requests, results):
+            try:
+                if isinstance(result, BaseException):
+                    raise result
+                outputs = _outputs_for(model, result, wanted)
+            except Exception as exc:  # noqa: BLE001
+                if exc is not result:
+                    _log_exception(exc)
+                w.u8(getattr(exc, "code", INTERNAL) if isinstance(exc, InferError) else INTERNAL)
+                w.str(_error_text(exc))
+                continue
+            w.u8(OK)
+            w.u32(len(outputs))
+            for name, datatype, shape, data in outputs:
+                w.tensor(name, datatype, shape, data)
+        stream_out.write(w.frame(RESULT))
+        stream_out.flush()
+
+
+def serve(infer, setup=None):
+    """Serves `infer(inputs) -> outputs` (one request at a time) in whichever mode the plugin
+    started this program: persistent (answers batches until the stream ends) or per_request
+    (`run_once`). See the module docstring."""
+    if os.environ.get("SWITCHYARD_EXEC_MODE") == "per_request":
+        sys.exit(run_once(infer))
+
+    def infer_batch(requests):
+        results = []
+        for inputs in requests:
+            try:
+                results.append(infer(inputs))
+            except Exception as exc:  # noqa: BLE001 - this request's error
+                _log_exception(exc)
+                results.append(exc)
+        return results
+
+    serve_batches(infer_batch, setup)
+
+
+# ---------------------------------------------------------------------------------------------
+# per_request mode
+
+
+def run_once(infer, directory=None):
+    """Answers the one request of a per_request run: reads request.json and the input files in
+    `directory` (default $SWITCHYARD_EXEC_DIR), calls `infer(inputs)`, writes the requested
+    outputs and response.json. Returns the exit status to use (0, or 1 after writing the error
+    to response.json)."""
+    directory = directory or os.environ["SWITCHYARD_EXEC_DIR"]
+    response = os.path.join(directory, "response.json")
+    try:
+        with open(os.path.join(directory, "request.json")) as f:
+            request = json.load(f)
+        inputs = {}
+        for spec in request["inputs"]:
+            with open(os.path.join(directory, spec["file"]), "rb") as f:
+                data = bytearray(f.read())
+            inputs[spec["name"]] = decode_tensor(spec["datatype"], spec["shape"], data)
+        result = infer(inputs)
+        if not isinstance(result, dict):
+            raise TypeError("infer must return a dict of output name -> array, not %s" %
+                            type(result).__name__)
+        listed = []
+        for spec in request["outputs"]:
+            name = spec["name"]
+            if name not in result:
+                raise InferError("infer did not return the requested output %r" % name)
+            shape, data = encode_tensor(name, spec["datatype"], result[name])
+            with open(os.path.join(directory, spec["file"]), "wb") as f:
+                f.write(data)
+            listed.append({"name": name, "shape": shape})
+        with open(response, "w") as f:
+            json.dump({"outputs": listed}, f)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - reported through response.json
+        _log_exception(exc)
+        code = exc.code if isinstance(exc, InferError) else INTERNAL
+        with open(response, "w") as f:
+            json.dump({"error": _error_text(exc), "code": _CODE_NAMES.get(code, "INTERNAL")}, f)
+        return 1

@@ -1,0 +1,30 @@
+#include "cli/worker_command.h"
+
+#include <memory>
+
+#include "spdlog/spdlog.h"
+#include "worker/worker.h"
+
+namespace switchyard::cli {
+
+void AddWorkerCommand(CLI::App& app) {
+  auto options = std::make_shared<worker::WorkerOptions>();
+  CLI::App* command = app.add_subcommand(
+      "worker", "Internal: serve one model instance for the server that started this process");
+  command->group("");  // not listed in --help: users never run it
+  command->add_option("--model-repository", options->model_repository)->required();
+  command->add_option("--model", options->model)->required();
+  command->add_option("--version", options->version)->required();
+  command->add_option("--instance", options->index)->required();
+  command->add_option("--gpus", options->gpu_count)->required();
+  command->add_option("--plugin", options->plugin_path)->required();
+  command->add_option("--parent-pid", options->parent_pid)->required();
+  command->callback([options] {
+    spdlog::set_pattern(
+        fmt::format("[%H:%M:%S.%e] [worker {}/{} pid %P] [%l] %v", options->model, options->index));
+    int code = worker::RunWorker(*options);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace switchyard::cli

@@ -1,0 +1,393 @@
+#include "instance/process_instance.h"
+
+#include <poll.h>
+
+#include <algorithm>
+
+#include "fmt/format.h"
+#include "instance/shm_tensors.h"
+#include "spdlog/spdlog.h"
+#include "switchyard/backend.h"
+
+namespace switchyard {
+namespace {
+
+constexpr uint64_t kMinInputRegion = 1 << 20;
+
+// Real time: the supervisor waits on a condition variable and on a socket.
+TimePoint Now() { return SteadyClock::Get()->Now(); }
+
+// Receives the next message, waiting until `deadline` at most.
+StatusOr<ipc::Message> ReceiveBefore(ipc::Channel& channel, TimePoint deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Now());
+  pollfd pfd{.fd = channel.fd(), .events = POLLIN, .revents = 0};
+  int ready = poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+  if (ready == 0) return DeadlineExceeded("timed out");
+  ASSIGN_OR_RETURN(auto received, channel.Receive());
+  return ipc::Decode(received.bytes);
+}
+
+// Waits for Hello then Ready; returns the device memory Ready reported.
+StatusOr<uint64_t> AwaitReady(ipc::Channel& channel, TimePoint deadline) {
+  while (true) {
+    ASSIGN_OR_RETURN(ipc::Message message, ReceiveBefore(channel, deadline));
+    if (auto* hello = std::get_if<ipc::Hello>(&message)) {
+      if (hello->api_version != SY_BACKEND_API_VERSION) {
+        return FailedPrecondition(fmt::format("the worker speaks backend API {}, we speak {}",
+                                              hello->api_version, SY_BACKEND_API_VERSION));
+      }
+    } else if (auto* ready = std::get_if<ipc::Ready>(&message)) {
+      return ready->device_memory_bytes;
+    } else if (auto* failed = std::get_if<ipc::LoadFailed>(&message)) {
+      return Unavailable(failed->message);
+    } else {
+      return Internal(fmt::format("unexpected {} while loading", ipc::MessageName(message)));
+    }
+  }
+}
+
+std::vector<RequestOutputs> AllFailed(std::size_t count, const Status& status) {
+  std::vector<RequestOutputs> outputs;
+  for (std::size_t i = 0; i < count; ++i) outputs.emplace_back(status);
+  return outputs;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ProcessInstance>> ProcessInstance::Start(const ModelConfig* config,
+                                                                  std::string name,
+                                                                  ProcessInstanceOptions options) {
+  std::unique_ptr<ProcessInstance> instance(
+      new ProcessInstance(config, std::move(name), std::move(options)));
+  RETURN_IF_ERROR(instance->StartWorker());
+  instance->supervisor_ = std::thread([raw = instance.get()] { raw->SuperviseLoop(); });
+  return instance;
+}
+
+ProcessInstance::ProcessInstance(const ModelConfig* config, std::string name,
+                                 ProcessInstanceOptions options)
+    : config_(config),
+      name_(std::move(name)),
+      options_(std::move(options)),
+      slots_(static_cast<std::size_t>(std::max(1, options_.max_inflight_batches))) {
+  MutexLock lock(&mu_);
+  for (uint32_t i = 0; i < slots_.size(); ++i) free_slots_.push_back(i);
+  slot_holders_.assign(slots_.size(), 0);
+  backoff_ = options_.restart_backoff;
+}
+
+ProcessInstance::~ProcessInstance() {
+  std::shared_ptr<Worker> worker;
+  std::vector<std::shared_ptr<Worker>> retired;
+  std::unordered_map<uint64_t, Pending> pending;
+  {
+    MutexLock lock(&mu_);
+    SetState(State::kStopping);
+    if (starting_ != nullptr) starting_->Kill();  // a restart in progress gives up at once
+    worker = std::move(worker_);
+    retired = std::move(retired_);
+    pending = std::move(pending_);
+    supervisor_cv_.SignalAll();
+  }
+  if (supervisor_.joinable()) supervisor_.join();
+  for (auto& [id, batch] : pending) {
+    batch.done(AllFailed(batch.request_count, Unavailable(name_ + " is shutting down")));
+  }
+  if (worker) {
+    (void)worker->process->channel().Send(ipc::Encode(ipc::Shutdown{}));
+    if (!worker->process->WaitFor(
+            std::chrono::duration_cast<std::chrono::milliseconds>(options_.stop_timeout)))
+      worker->process->Kill();
+    retired.push_back(std::move(worker));
+  }
+  for (auto& old : retired) {
+    old->process->Kill();
+    old->process->channel().Shutdown();
+    if (old->reader.joinable()) old->reader.join();
+  }
+}
+
+Status ProcessInstance::StartWorker() {
+  ASSIGN_OR_RETURN(auto process, WorkerProcess::Spawn(options_.command));
+  {
+    MutexLock lock(&mu_);
+    starting_ = process.get();
+  }
+  auto ready = AwaitReady(process->channel(), Now() + options_.load_timeout);
+  {
+    MutexLock lock(&mu_);
+    starting_ = nullptr;
+  }
+  if (!ready.ok()) {
+    process->Kill();
+    std::string how = process->Wait();
+    if (ready.status().code() == StatusCode::kUnavailable) {
+      return Unavailable(fmt::format("{}: {}", name_, ready.status().message()));
+    }
+    return Unavailable(fmt::format("{}: the worker (pid {}) {} while loading ({})", name_,
+                                   process->pid(), how, ready.status().message()));
+  }
+  device_memory_bytes_.store(*ready);
+  auto worker = std::make_shared<Worker>();
+  worker->process = std::move(process);
+  MutexLock lock(&mu_);
+  if (state_ == State::kStopping) return Unavailable(name_ + " is shutting down");
+  worker->id = next_worker_id_++;
+  worker->reader = std::thread([this, worker] { ReadLoop(worker); });
+  worker_ = std::move(worker);
+  last_pong_ = Now();
+  SetState(State::kUp);
+  return Status::Ok();
+}
+
+void ProcessInstance::SetState(State state) {
+  state_ = state;
+  available_.store(state == State::kUp, std::memory_order_release);
+}
+
+void ProcessInstance::SetObserver(std::function<void(InstanceEvent)> observer) {
+  MutexLock lock(&mu_);
+  observer_ = std::move(observer);
+}
+
+void ProcessInstance::Notify(InstanceEvent event) {
+  std::function<void(InstanceEvent)> observer;
+  {
+    MutexLock lock(&mu_);
+    observer = observer_;
+  }
+  if (observer) observer(event);
+}
+
+InstanceHealth ProcessInstance::Health() const {
+  MutexLock lock(&mu_);
+  InstanceHealth health;
+  switch (state_) {
+    case State::kUp:
+      health.state = "ready";
+      break;
+    case State::kDown:
+      health.state = "restarting";
+      break;
+    case State::kFailed:
+      health.state = "failed";
+      break;
+    case State::kStopping:
+      health.state = "stopping";
+      break;
+  }
+  health.restarts = restarts_;
+  health.last_error = last_error_;
+  if (worker_) health.pid = static_cast<long>(worker_->process->pid());
+  return health;
+}
+
+void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone done) {
+  std::shared_ptr<Worker> worker;
+  uint64_t batch_id = 0;
+  uint32_t slot = 0;
+  {
+    MutexLock lock(&mu_);
+    if (state_ == State::kUp && !free_slots_.empty()) worker = worker_;
+    if (worker) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+      slot_holders_[slot] = 2;  // this sender, and whoever answers the batch
+      batch_id = next_batch_id_++;
+      pending_[batch_id] = Pending{slot, requests.size(), std::move(done)};
+    }
+  }
+  if (!worker) {
+    // Only a batch racing with the worker's loss gets here.
+    return done(AllFailed(requests.size(), Aborted(name_ + " is not available")));
+  }
+  Status sent = SendBatch(*worker, batch_id, slot, requests);
+  if (!sent.ok() && sent.code() != StatusCode::kUnavailable) {
+    // Not a lost worker (its reader will notice that): this batch cannot be sent at all.
+    if (auto pending = TakePending(batch_id)) {
+      ReleaseSlot(slot);
+      pending->done(
+          AllFailed(requests.size(), Internal(fmt::format("{}: {}", name_, sent.message()))));
+    }
+  }
+  ReleaseSlot(slot);
+}
+
+Status ProcessInstance::SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
+                                  std::span<InferRequest* const> requests) {
+  Slot& s = slots_[slot];
+  uint64_t need = SlotInputBytes(requests);
+  if (!s.inputs || s.inputs->size() < need) {
+    uint64_t size = std::max({need, kMinInputRegion, s.inputs ? 2 * s.inputs->size() : 0});
+    ASSIGN_OR_RETURN(s.inputs, ipc::ShmRegion::Create("switchyard-inputs", size));
+    s.inputs_known_to = 0;
+  }
+  ipc::Execute execute{.batch_id = batch_id, .slot = slot};
+  int fd = -1;
+  if (s.inputs_known_to != worker.id) {
+    fd = s.inputs->fd();
+    execute.slot_size = s.inputs->size();
+    s.inputs_known_to = worker.id;
+  }
+  WriteInputs(*config_, requests, {s.inputs->data(), s.inputs->size()}, &execute);
+  return worker.process->channel().Send(ipc::Encode(execute), fd);
+}
+
+void ProcessInstance::ReleaseSlot(uint32_t slot) {
+  MutexLock lock(&mu_);
+  if (--slot_holders_[slot] == 0) free_slots_.push_back(slot);
+}
+
+std::optional<ProcessInstance::Pending> ProcessInstance::TakePending(uint64_t batch_id) {
+  MutexLock lock(&mu_);
+  auto node = pending_.extract(batch_id);
+  if (node.empty()) return std::nullopt;
+  return std::move(node.mapped());
+}
+
+void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
+  while (true) {
+    auto received = worker->process->channel().Receive();
+    if (!received.ok()) return OnWorkerLost(worker->id, "its channel closed");
+    auto message = ipc::Decode(received->bytes);
+    if (!message.ok()) {
+      return OnWorkerLost(worker->id, "it sent a malformed message: " + message.status().message());
+    }
+    if (auto* result = std::get_if<ipc::Result>(&*message)) {
+      HandleResult(*result, std::move(received->fd));
+    } else if (std::holds_alternative<ipc::Pong>(*message)) {
+      MutexLock lock(&mu_);
+      last_pong_ = Now();
+    } else {
+      return OnWorkerLost(worker->id,
+                          fmt::format("it sent an unexpected {}", ipc::MessageName(*message)));
+    }
+  }
+}
+
+void ProcessInstance::HandleResult(const ipc::Result& result, ipc::UniqueFd fd) {
+  auto pending = TakePending(result.batch_id);
+  if (!pending) return;  // already failed by a loss that raced with this answer
+  Slot& s = slots_[pending->slot];
+  std::vector<RequestOutputs> outputs;
+  if (fd.valid()) {
+    auto mapped = ipc::ShmRegion::Map(std::move(fd), result.slot_size);
+    if (mapped.ok()) {
+      s.outputs = std::move(mapped).value();
+    } else {
+      outputs = AllFailed(pending->request_count,
+                          Internal(fmt::format("{}: {}", name_, mapped.status().message())));
+    }
+  }
+  if (outputs.empty()) {
+    std::span<const std::byte> region;
+    if (s.outputs) region = {s.outputs->data(), s.outputs->size()};
+    outputs = ReadOutputs(*config_, result, region, pending->request_count);
+  }
+  ReleaseSlot(pending->slot);
+  pending->done(std::move(outputs));
+}
+
+void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why) {
+  std::shared_ptr<Worker> worker;
+  std::unordered_map<uint64_t, Pending> lost;
+  {
+    MutexLock lock(&mu_);
+    if (!worker_ || worker_->id != worker_id || state_ != State::kUp) return;
+    worker = worker_;
+    SetState(State::kDown);
+    lost = std::move(pending_);
+    pending_.clear();
+  }
+  worker->process->Kill();
+  std::string how = worker->process->Wait();
+  std::string cause = fmt::format("{} was lost: its worker (pid {}) {}; {}", name_,
+                                  worker->process->pid(), how, why);
+  spdlog::error("{}", cause);
+  {
+    MutexLock lock(&mu_);
+    last_error_ = cause;
+    restart_at_ = Now() + backoff_;
+    if (worker_ == worker) {
+      retired_.push_back(std::move(worker_));
+      worker_.reset();
+    }
+    supervisor_cv_.SignalAll();
+  }
+  Notify(InstanceEvent::kUnavailable);
+  for (auto& [id, batch] : lost) {
+    ReleaseSlot(batch.slot);
+    batch.done(AllFailed(batch.request_count, Aborted(cause)));
+  }
+}
+
+void ProcessInstance::SuperviseLoop() {
+  MutexLock lock(&mu_);
+  while (state_ != State::kStopping) {
+    // Join readers of lost workers (they have returned or are about to).
+    std::vector<std::shared_ptr<Worker>> retired = std::move(retired_);
+    retired_.clear();
+    if (!retired.empty()) {
+      mu_.Unlock();
+      for (auto& old : retired) old->reader.join();
+      retired.clear();
+      mu_.Lock();
+      continue;
+    }
+    TimePoint now = Now();
+    if (state_ == State::kUp) {
+      if (now - last_pong_ > options_.heartbeat_timeout) {
+        std::shared_ptr<Worker> worker = worker_;
+        spdlog::error(
+            "{}: the worker (pid {}) missed its heartbeats for {} ms: killing it", name_,
+            worker->process->pid(),
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - last_pong_).count());
+        last_pong_ = now;  // once: its reader reports the loss
+        mu_.Unlock();
+        worker->process->Kill();
+        mu_.Lock();
+        continue;
+      }
+      std::shared_ptr<Worker> worker = worker_;
+      uint64_t sequence = ++ping_sequence_;
+      mu_.Unlock();
+      (void)worker->process->channel().Send(ipc::Encode(ipc::Ping{.sequence = sequence}));
+      mu_.Lock();
+      supervisor_cv_.WaitFor(&mu_, options_.heartbeat_interval);
+      continue;
+    }
+    if (state_ == State::kDown && now >= restart_at_) {
+      mu_.Unlock();
+      Status started = StartWorker();
+      mu_.Lock();
+      if (started.ok()) {
+        ++restarts_;
+        failed_restarts_ = 0;
+        backoff_ = options_.restart_backoff;
+        spdlog::info("{}: worker restarted ({} restart(s) so far)", name_, restarts_);
+        mu_.Unlock();
+        Notify(InstanceEvent::kRestarted);
+        Notify(InstanceEvent::kAvailable);
+        mu_.Lock();
+        continue;
+      }
+      if (state_ == State::kStopping) break;
+      last_error_ = started.message();
+      backoff_ = std::min(backoff_ * 2, options_.max_restart_backoff);
+      if (++failed_restarts_ >= options_.max_failed_restarts) {
+        SetState(State::kFailed);
+        spdlog::error("{}: giving up after {} failed restarts: {}", name_, failed_restarts_,
+                      last_error_);
+        continue;
+      }
+      spdlog::error("{}: restart failed ({}); next try in {} ms", name_, last_error_,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(backoff_).count());
+      restart_at_ = Now() + backoff_;
+      continue;
+    }
+    Duration wait = state_ == State::kDown ? restart_at_ - now : std::chrono::hours(1);
+    supervisor_cv_.WaitFor(&mu_, wait);
+  }
+}
+
+}  // namespace switchyard

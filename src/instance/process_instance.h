@@ -1,0 +1,139 @@
+#pragma once
+// An instance whose model runs in a worker process (`isolation: process`): batches travel to the
+// worker through shared-memory slots (one per batch in flight) named by small messages on a
+// Unix socket; outputs come back the same way.
+//
+// Supervision: a worker that exits, is killed, closes its channel, breaks the protocol, or stops
+// answering heartbeats is marked down at once (InstanceEvent::kUnavailable); the batches it held
+// are answered kAborted (the scheduler retries them once elsewhere); it is restarted after a
+// backoff that doubles from restart_backoff up to max_restart_backoff, and announces
+// kRestarted + kAvailable once the new worker is ready (loaded and warmed up). A worker that
+// fails to come up max_failed_restarts times in a row leaves the instance `failed` for good.
+//
+// Thread-safety: see Instance. Internally: one supervisor thread (heartbeats, restarts) and one
+// reader thread per worker.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/mutex.h"
+#include "instance/instance.h"
+#include "ipc/messages.h"
+#include "ipc/shm_region.h"
+#include "supervisor/worker_process.h"
+#include "switchyard/clock.h"
+#include "switchyard/model_config.h"
+
+namespace switchyard {
+
+struct ProcessInstanceOptions {
+  WorkerCommand command;                                  // how to start the worker
+  int max_inflight_batches = 2;                           // shared-memory slots
+  Duration heartbeat_interval = std::chrono::seconds(1);  // between pings
+  Duration heartbeat_timeout = std::chrono::seconds(10);  // no pong this long: killed
+  Duration load_timeout = std::chrono::minutes(10);       // start to ready
+  Duration restart_backoff = std::chrono::milliseconds(100);
+  Duration max_restart_backoff = std::chrono::seconds(10);
+  int max_failed_restarts = 5;                      // consecutive restarts that never became ready
+  Duration stop_timeout = std::chrono::seconds(5);  // after Shutdown, before SIGKILL
+};
+
+class ProcessInstance final : public Instance {
+ public:
+  // Starts the worker and waits until it is ready. Fails with the worker's own load error, or
+  // with how it died while loading, or after load_timeout; the worker is gone then.
+  // `config` must outlive the instance.
+  static StatusOr<std::unique_ptr<ProcessInstance>> Start(const ModelConfig* config,
+                                                          std::string name,
+                                                          ProcessInstanceOptions options);
+  // Asks the worker to end, waits up to stop_timeout, then kills it. Batches still pending are
+  // answered Unavailable.
+  ~ProcessInstance() override;
+
+  const std::string& name() const override { return name_; }
+  void Execute(std::span<InferRequest* const> requests, BatchDone done) override;
+  bool available() const override { return available_.load(std::memory_order_acquire); }
+  InstanceHealth Health() const override;
+  void SetObserver(std::function<void(InstanceEvent)> observer) override;
+
+  // What the worker reported its model holds on its device (SyInstanceDeviceMemory), bytes.
+  uint64_t device_memory_bytes() const { return device_memory_bytes_.load(); }
+
+ private:
+  enum class State { kUp, kDown, kFailed, kStopping };
+  // One started worker and the thread reading its channel.
+  struct Worker {
+    uint64_t id = 0;
+    std::unique_ptr<WorkerProcess> process;
+    std::thread reader;
+  };
+  struct Pending {
+    uint32_t slot = 0;
+    std::size_t request_count = 0;
+    BatchDone done;
+  };
+  // A shared-memory slot. Its regions are touched only by whoever holds the slot (between
+  // taking it from free_slots_ and releasing it), so they need no lock.
+  struct Slot {
+    std::optional<ipc::ShmRegion> inputs;   // ours; the worker maps it
+    std::optional<ipc::ShmRegion> outputs;  // the worker's; we map it
+    uint64_t inputs_known_to = 0;           // the worker id that has mapped `inputs`
+  };
+
+  ProcessInstance(const ModelConfig* config, std::string name, ProcessInstanceOptions options);
+
+  // Spawns a worker and waits for it to be ready; on success installs it and starts its reader.
+  Status StartWorker() EXCLUDES(mu_);
+  void ReadLoop(std::shared_ptr<Worker> worker) EXCLUDES(mu_);
+  void HandleResult(const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
+  // The worker `worker_id` is lost: marks the instance down, fails its batches, schedules a
+  // restart. No-op if that worker is not the current one any more.
+  void OnWorkerLost(uint64_t worker_id, const std::string& why) EXCLUDES(mu_);
+  void SuperviseLoop() EXCLUDES(mu_);
+  // Prepares the slot's input region and sends the Execute message.
+  Status SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
+                   std::span<InferRequest* const> requests);
+  // The holder of `slot` is done with it; the second of two holders returns it to the pool.
+  void ReleaseSlot(uint32_t slot) EXCLUDES(mu_);
+  // Takes `batch_id` out of pending_ (nullopt if someone already answered it).
+  std::optional<Pending> TakePending(uint64_t batch_id) EXCLUDES(mu_);
+  void Notify(InstanceEvent event) EXCLUDES(mu_);
+  void SetState(State state) REQUIRES(mu_);
+
+  const ModelConfig* const config_;
+  const std::string name_;
+  const ProcessInstanceOptions options_;
+  std::vector<Slot> slots_;  // fixed size: max_inflight_batches
+  std::atomic<bool> available_{false};
+  std::atomic<uint64_t> device_memory_bytes_{0};
+
+  mutable Mutex mu_;
+  CondVar supervisor_cv_;
+  State state_ GUARDED_BY(mu_) = State::kDown;
+  std::shared_ptr<Worker> worker_ GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Worker>> retired_ GUARDED_BY(mu_);  // lost, reader to be joined
+  WorkerProcess* starting_ GUARDED_BY(mu_) = nullptr;             // a worker not yet ready
+  uint64_t next_worker_id_ GUARDED_BY(mu_) = 1;
+  std::unordered_map<uint64_t, Pending> pending_ GUARDED_BY(mu_);
+  uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
+  std::vector<uint32_t> free_slots_ GUARDED_BY(mu_);
+  std::vector<int> slot_holders_ GUARDED_BY(mu_);
+  TimePoint last_pong_ GUARDED_BY(mu_);
+  uint64_t ping_sequence_ GUARDED_BY(mu_) = 0;
+  TimePoint restart_at_ GUARDED_BY(mu_);
+  Duration backoff_ GUARDED_BY(mu_);
+  int failed_restarts_ GUARDED_BY(mu_) = 0;
+  int restarts_ GUARDED_BY(mu_) = 0;
+  std::string last_error_ GUARDED_BY(mu_);
+  std::function<void(InstanceEvent)> observer_ GUARDED_BY(mu_);
+  std::thread supervisor_;
+};
+
+}  // namespace switchyard

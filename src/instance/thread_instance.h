@@ -1,0 +1,44 @@
+#pragma once
+// An instance of a plugin backend inside the server process (`isolation: thread`): the plugin's
+// instance runs its batches one after another on a thread of its own. For trusted backends and
+// tests: a crash here is a crash of the server.
+// Thread-safety: see Instance.
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "core/mutex.h"
+#include "instance/instance.h"
+#include "plugin/plugin_model.h"
+
+namespace switchyard {
+
+class ThreadInstance final : public Instance {
+ public:
+  // `config` must outlive the instance.
+  ThreadInstance(const ModelConfig* config, std::unique_ptr<plugin::PluginInstance> instance);
+  ~ThreadInstance() override;  // finishes the batches already submitted
+
+  const std::string& name() const override { return instance_->name(); }
+  void Execute(std::span<InferRequest* const> requests, BatchDone done) override;
+
+ private:
+  struct Job {
+    std::span<InferRequest* const> requests;
+    BatchDone done;
+  };
+  void Run();
+
+  const ModelConfig* const config_;
+  const std::unique_ptr<plugin::PluginInstance> instance_;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<Job> jobs_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace switchyard

@@ -1,0 +1,167 @@
+#include "server/instance_factory.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "fmt/format.h"
+#include "instance/process_instance.h"
+#include "instance/thread_instance.h"
+#include "sim_instance.h"
+
+namespace switchyard {
+namespace {
+
+std::string InstanceName(const ModelConfig& config, std::size_t index) {
+  return fmt::format("{}/{}", config.name, index);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<InstanceFactory>> InstanceFactory::Create(
+    Options options, const std::vector<Device>& devices) {
+  if (options.worker_executable.empty()) {
+    ASSIGN_OR_RETURN(options.worker_executable, SelfExecutable());
+  }
+  if (options.backend_directory.empty()) {
+    options.backend_directory =
+        (std::filesystem::path(options.worker_executable).parent_path().parent_path() / "backends")
+            .string();
+  }
+  std::unique_ptr<InstanceFactory> factory(new InstanceFactory(std::move(options), devices));
+  for (const Device& device : devices) {
+    if (!device.simulated) continue;
+    std::string label = "GPU" + std::to_string(device.index);
+    factory->sim_devices_.push_back(std::make_unique<sim::SimDevice>(label, device.speed));
+    ASSIGN_OR_RETURN(auto shared, sim::SharedSimDevice::Create(device.speed));
+    factory->shared_sim_devices_.push_back(std::move(shared));
+  }
+  return factory;
+}
+
+StatusOr<ModelInstances> InstanceFactory::Make(const ModelConfig* config, int64_t version,
+                                               const std::string& model_dir,
+                                               const std::vector<InstancePlacement>& placements) {
+  if (config->instances.isolation == Isolation::kThread) {
+    return MakeInProcess(config, version, model_dir, placements);
+  }
+  return MakeWorkers(config, version, placements);
+}
+
+StatusOr<const plugin::PluginLibrary*> InstanceFactory::LoadPlugin(const std::string& backend) {
+  auto it = plugins_.find(backend);
+  if (it == plugins_.end()) {
+    std::string path = plugin::PluginPath(options_.backend_directory, backend);
+    auto library = plugin::PluginLibrary::Load(path);
+    if (!library.ok()) {
+      return Unimplemented(
+          fmt::format("backend '{}' is not available: {}", backend, library.status().message()));
+    }
+    it = plugins_.emplace(backend, std::move(library).value()).first;
+  }
+  return it->second.get();
+}
+
+StatusOr<ModelInstances> InstanceFactory::MakeInProcess(
+    const ModelConfig* config, int64_t version, const std::string& model_dir,
+    const std::vector<InstancePlacement>& placements) {
+  ModelInstances made;
+  made.need_warmup = true;
+  if (config->backend == "sim") {
+    for (std::size_t i = 0; i < placements.size(); ++i) {
+      // A sim instance spanning several GPUs runs on the first one's simulated device.
+      const auto& gpus = placements[i].devices;
+      sim::SimDevice* device =
+          gpus.empty() ? nullptr : sim_devices_[static_cast<std::size_t>(gpus.front())].get();
+      auto instance = sim::SimInstance::Create(config, static_cast<int>(i), device);
+      if (!instance.ok()) {
+        return InvalidArgument(
+            fmt::format("model '{}': {}", config->name, instance.status().message()));
+      }
+      made.instances.push_back(std::move(instance).value());
+    }
+    return made;
+  }
+  ASSIGN_OR_RETURN(const plugin::PluginLibrary* library, LoadPlugin(config->backend));
+  ASSIGN_OR_RETURN(made.plugin_model,
+                   plugin::PluginModel::Create(library, *config, version, model_dir));
+  for (std::size_t i = 0; i < placements.size(); ++i) {
+    ASSIGN_OR_RETURN(auto instance,
+                     plugin::PluginInstance::Create(
+                         made.plugin_model.get(), InstanceName(*config, i), static_cast<int>(i),
+                         static_cast<int>(placements[i].devices.size())));
+    made.instances.push_back(std::make_unique<ThreadInstance>(config, std::move(instance)));
+  }
+  return made;
+}
+
+StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
+    const ModelConfig* config, int64_t version, const std::vector<InstancePlacement>& placements) {
+  if (config->backend == "sim") {
+    // Refuse a bad config at startup, as in process, rather than in every worker.
+    if (auto params = sim::ParseSimParameters(*config); !params.ok()) {
+      return InvalidArgument(
+          fmt::format("model '{}': {}", config->name, params.status().message()));
+    }
+  }
+  std::string plugin_path = plugin::PluginPath(options_.backend_directory, config->backend);
+  if (access(plugin_path.c_str(), R_OK) != 0) {
+    return Unimplemented(fmt::format("model '{}': backend '{}' is not available: no plugin at {}",
+                                     config->name, config->backend, plugin_path));
+  }
+  std::vector<ProcessInstanceOptions> options(placements.size());
+  for (std::size_t i = 0; i < placements.size(); ++i) {
+    const std::vector<int>& gpus = placements[i].devices;
+    WorkerCommand& command = options[i].command;
+    command.executable = options_.worker_executable;
+    command.args = {"worker",
+                    "--model-repository",
+                    options_.model_repository,
+                    "--model",
+                    config->name,
+                    "--version",
+                    std::to_string(version),
+                    "--instance",
+                    std::to_string(i),
+                    "--gpus",
+                    std::to_string(gpus.size()),
+                    "--plugin",
+                    plugin_path,
+                    "--parent-pid",
+                    std::to_string(getpid())};
+    // Pinning by environment, before anything in the worker initialises CUDA.
+    std::string visible;
+    for (int gpu : gpus) {
+      const Device& device = devices_[static_cast<std::size_t>(gpu)];
+      if (device.simulated) continue;
+      visible += (visible.empty() ? "" : ",") + device.uuid;
+    }
+    command.environment.push_back("CUDA_VISIBLE_DEVICES=" + visible);
+    if (!gpus.empty() && devices_[static_cast<std::size_t>(gpus.front())].simulated) {
+      const auto& shared = shared_sim_devices_[static_cast<std::size_t>(gpus.front())];
+      command.environment.push_back(std::string(sim::kSimDeviceEnv) + "=" + shared->EnvValue());
+    }
+    options[i].max_inflight_batches = config->instances.max_inflight_batches;
+  }
+  // Workers load in parallel: startup takes one model load, not one per instance.
+  std::vector<StatusOr<std::unique_ptr<ProcessInstance>>> started;
+  for (std::size_t i = 0; i < placements.size(); ++i) started.emplace_back(Unavailable(""));
+  std::vector<std::thread> starters;
+  for (std::size_t i = 0; i < placements.size(); ++i) {
+    starters.emplace_back([&, i] {
+      started[i] = ProcessInstance::Start(config, InstanceName(*config, i), std::move(options[i]));
+    });
+  }
+  for (auto& starter : starters) starter.join();
+  ModelInstances made;
+  for (auto& instance : started) {
+    if (!instance.ok()) {
+      return instance.status();  // names the instance ("model/0: ...")
+    }
+    made.instances.push_back(std::move(instance).value());
+  }
+  return made;
+}
+
+}  // namespace switchyard

@@ -1,0 +1,68 @@
+#pragma once
+// Makes a model's instances as its config and placement say: in a worker process each
+// (`isolation: process`), or in the server (`isolation: thread`: the sim backend's own in-process
+// instances, or any other plugin loaded here). Owns what instances of several models share: the
+// simulated devices and the plugins loaded into the server.
+// Thread-safety: Create from one thread at a time; the simulated devices are thread-safe.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "devices/device.h"
+#include "devices/placement.h"
+#include "instance/instance.h"
+#include "plugin/plugin_library.h"
+#include "plugin/plugin_model.h"
+#include "shared_sim_device.h"
+#include "sim_device.h"
+#include "switchyard/model_config.h"
+
+namespace switchyard {
+
+// A model's instances and what they need kept alive (an in-process plugin model).
+struct ModelInstances {
+  std::unique_ptr<plugin::PluginModel> plugin_model;  // `isolation: thread` plugins only
+  std::vector<std::unique_ptr<Instance>> instances;
+  // Whether the instances still need the server's warm-up (workers warm up themselves).
+  bool need_warmup = false;
+};
+
+class InstanceFactory {
+ public:
+  struct Options {
+    std::string model_repository;
+    std::string backend_directory;  // see ServerOptions
+    std::string worker_executable;
+  };
+  // Creates the simulated devices of `devices` (all simulated, or none).
+  static StatusOr<std::unique_ptr<InstanceFactory>> Create(Options options,
+                                                           const std::vector<Device>& devices);
+
+  // Makes the instances of `config` (version `version`, folder `model_dir`), one per placement.
+  // `config` must outlive them. Fails with a message naming the model: a config the backend
+  // refuses, a missing plugin, a worker that fails to load.
+  StatusOr<ModelInstances> Make(const ModelConfig* config, int64_t version,
+                                const std::string& model_dir,
+                                const std::vector<InstancePlacement>& placements);
+
+ private:
+  InstanceFactory(Options options, std::vector<Device> devices)
+      : options_(std::move(options)), devices_(std::move(devices)) {}
+  StatusOr<ModelInstances> MakeInProcess(const ModelConfig* config, int64_t version,
+                                         const std::string& model_dir,
+                                         const std::vector<InstancePlacement>& placements);
+  StatusOr<ModelInstances> MakeWorkers(const ModelConfig* config, int64_t version,
+                                       const std::vector<InstancePlacement>& placements);
+  StatusOr<const plugin::PluginLibrary*> LoadPlugin(const std::string& backend);
+
+  const Options options_;
+  const std::vector<Device> devices_;
+  // One per simulated GPU: in-process sim instances share the first, sim workers the second.
+  std::vector<std::unique_ptr<sim::SimDevice>> sim_devices_;
+  std::vector<std::unique_ptr<sim::SharedSimDevice>> shared_sim_devices_;
+  std::map<std::string, std::unique_ptr<plugin::PluginLibrary>> plugins_;
+};
+
+}  // namespace switchyard

@@ -1,0 +1,166 @@
+#include "worker/shm_batch.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "fmt/format.h"
+#include "ipc/slot_arena.h"
+#include "plugin/host_api.h"
+#include "plugin/infer_request_batch.h"
+
+namespace switchyard::worker {
+namespace {
+
+constexpr uint64_t kMinOutputRegion = 1 << 20;
+
+uint64_t AlignUp(uint64_t n) {
+  return (n + ipc::SlotArena::kAlignment - 1) / ipc::SlotArena::kAlignment *
+         ipc::SlotArena::kAlignment;
+}
+
+}  // namespace
+
+Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
+                       std::size_t input_region_size) {
+  if (execute.requests.empty()) return InvalidArgument("an Execute with no requests");
+  for (const ipc::RequestRef& request : execute.requests) {
+    if (request.inputs.size() != config.inputs.size()) {
+      return InvalidArgument(fmt::format("an Execute request with {} inputs, the model has {}",
+                                         request.inputs.size(), config.inputs.size()));
+    }
+    for (std::size_t i = 0; i < request.inputs.size(); ++i) {
+      const ipc::TensorRef& t = request.inputs[i];
+      if (t.index != i || t.datatype != static_cast<uint32_t>(config.inputs[i].datatype) ||
+          !ipc::TensorFits(t, input_region_size)) {
+        return InvalidArgument(
+            fmt::format("an Execute input {} does not match the model or "
+                        "lies outside the slot",
+                        i));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+ShmBatch::ShmBatch(const ModelConfig* config, const ipc::Execute* execute,
+                   const ipc::ShmRegion* inputs, std::optional<ipc::ShmRegion>* outputs)
+    : config_(config),
+      execute_(execute),
+      inputs_(inputs),
+      outputs_(outputs),
+      pending_(execute->requests.size()) {
+  for (PendingRequest& request : pending_) request.outputs.resize(config->outputs.size());
+}
+
+uint32_t ShmBatch::request_count() const {
+  return static_cast<uint32_t>(execute_->requests.size());
+}
+
+Status ShmBatch::Input(uint32_t request, uint32_t input, SyTensor* out) const {
+  if (request >= execute_->requests.size() || input >= config_->inputs.size()) {
+    return InvalidArgument(fmt::format("no input {} of request {}", input, request));
+  }
+  const ipc::TensorRef& t = execute_->requests[request].inputs[input];
+  *out = {.name = config_->inputs[input].name.c_str(),
+          .datatype = static_cast<SyDataType>(t.datatype),
+          .shape = t.shape.data(),
+          .dim_count = static_cast<uint32_t>(t.shape.size()),
+          .data = inputs_->data() + t.offset,
+          .byte_size = t.size};
+  return Status::Ok();
+}
+
+bool ShmBatch::OutputRequested(uint32_t request, uint32_t output) const {
+  if (request >= execute_->requests.size() || output >= config_->outputs.size()) return false;
+  return output >= 64 || (execute_->requests[request].requested_outputs >> output & 1) != 0;
+}
+
+StatusOr<void*> ShmBatch::AllocateOutput(uint32_t request, uint32_t output, Shape shape,
+                                         uint64_t byte_size) {
+  if (request >= pending_.size() || output >= config_->outputs.size()) {
+    return InvalidArgument(fmt::format("no output {} of request {}", output, request));
+  }
+  PendingOutput& out = pending_[request].outputs[output];
+  if (out.allocated) {
+    return InvalidArgument(fmt::format("output '{}' of request {} allocated twice",
+                                       config_->outputs[output].name, request));
+  }
+  RETURN_IF_ERROR(plugin::CheckOutputSize(config_->outputs[output], shape, byte_size));
+  out.allocated = true;
+  out.shape = std::move(shape);
+  out.size = byte_size;
+  std::optional<ipc::ShmRegion>& region = *outputs_;
+  uint64_t offset = AlignUp(used_);
+  if (region.has_value() && offset <= region->size() && byte_size <= region->size() - offset) {
+    out.offset = offset;
+    used_ = offset + byte_size;
+    return static_cast<void*>(region->data() + offset);
+  }
+  overflowed_ = true;
+  out.overflow.resize(byte_size);
+  return static_cast<void*>(out.overflow.data());
+}
+
+void ShmBatch::SetError(uint32_t request, Status status) {
+  if (request >= pending_.size() || status.ok()) return;
+  if (pending_[request].error.ok()) pending_[request].error = std::move(status);
+}
+
+Status ShmBatch::GrowOutputs() {
+  uint64_t needed = 0;
+  for (const PendingRequest& request : pending_) {
+    for (const PendingOutput& out : request.outputs) {
+      if (out.allocated) needed = AlignUp(needed) + out.size;
+    }
+  }
+  std::optional<ipc::ShmRegion>& old = *outputs_;
+  uint64_t size = std::max({needed, kMinOutputRegion, old ? 2 * old->size() : 0});
+  ASSIGN_OR_RETURN(ipc::ShmRegion grown, ipc::ShmRegion::Create("switchyard-outputs", size));
+  uint64_t offset = 0;
+  for (PendingRequest& request : pending_) {
+    for (PendingOutput& out : request.outputs) {
+      if (!out.allocated) continue;
+      offset = AlignUp(offset);
+      const std::byte* from = out.offset ? old->data() + *out.offset : out.overflow.data();
+      if (out.size > 0) std::memcpy(grown.data() + offset, from, out.size);
+      out.offset = offset;
+      out.overflow = {};
+      offset += out.size;
+    }
+  }
+  old = std::move(grown);
+  return Status::Ok();
+}
+
+StatusOr<ipc::Result> ShmBatch::Finish(const Status& batch_status, bool* grew) {
+  *grew = false;
+  if (overflowed_) {
+    RETURN_IF_ERROR(GrowOutputs());
+    *grew = true;
+  }
+  ipc::Result result;
+  result.batch_id = execute_->batch_id;
+  result.slot = execute_->slot;
+  if (*grew) result.slot_size = (*outputs_)->size();
+  for (PendingRequest& request : pending_) {
+    ipc::RequestResult& answer = result.requests.emplace_back();
+    Status status = !request.error.ok() ? request.error : batch_status;
+    if (!status.ok()) {
+      answer.code = static_cast<uint32_t>(status.code());
+      answer.message = status.message();
+      continue;
+    }
+    for (std::size_t i = 0; i < request.outputs.size(); ++i) {
+      const PendingOutput& out = request.outputs[i];
+      if (!out.allocated) continue;
+      answer.outputs.push_back({.index = static_cast<uint32_t>(i),
+                                .datatype = static_cast<uint32_t>(config_->outputs[i].datatype),
+                                .shape = out.shape,
+                                .offset = *out.offset,
+                                .size = out.size});
+    }
+  }
+  return result;
+}
+
+}  // namespace switchyard::worker

@@ -1,0 +1,190 @@
+#include "worker/worker.h"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <deque>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/mutex.h"
+#include "fmt/format.h"
+#include "instance/warmup.h"
+#include "ipc/channel.h"
+#include "ipc/messages.h"
+#include "plugin/infer_request_batch.h"
+#include "plugin/plugin_model.h"
+#include "repository/repository.h"
+#include "spdlog/spdlog.h"
+#include "worker/shm_batch.h"
+
+namespace switchyard::worker {
+namespace {
+
+// The loaded model and instance, in the order they must be released.
+struct Loaded {
+  ModelConfig config;
+  std::unique_ptr<plugin::PluginLibrary> library;
+  std::unique_ptr<plugin::PluginModel> model;
+  std::unique_ptr<plugin::PluginInstance> instance;
+  ~Loaded() {
+    instance.reset();
+    model.reset();
+  }
+};
+
+Status Send(ipc::Channel& channel, const ipc::Message& message, int fd = -1) {
+  return channel.Send(ipc::Encode(message), fd);
+}
+
+// Runs the config's warm-up requests through the instance in process.
+Status WarmUpInstance(Loaded& loaded) {
+  for (int i = 0; i < loaded.config.warmup.requests; ++i) {
+    InferRequest request = WarmupRequest(loaded.config);
+    InferRequest* requests[] = {&request};
+    plugin::InferRequestBatch batch(&loaded.config, requests);
+    Status status = loaded.instance->Execute(batch);
+    auto outputs = batch.Finish(status);
+    if (!outputs[0].ok()) {
+      return Unavailable(fmt::format("warm-up request {} of {} failed: {}", i + 1,
+                                     loaded.config.warmup.requests, outputs[0].status().message()));
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
+  auto loaded = std::make_unique<Loaded>();
+  ASSIGN_OR_RETURN(RepositoryModel found, ScanModel(options.model_repository, options.model));
+  loaded->config = std::move(found.config);
+  ASSIGN_OR_RETURN(loaded->library, plugin::PluginLibrary::Load(options.plugin_path));
+  ASSIGN_OR_RETURN(loaded->model, plugin::PluginModel::Create(loaded->library.get(), loaded->config,
+                                                              options.version, found.path));
+  ASSIGN_OR_RETURN(loaded->instance,
+                   plugin::PluginInstance::Create(
+                       loaded->model.get(), fmt::format("{}/{}", options.model, options.index),
+                       options.index, options.gpu_count));
+  RETURN_IF_ERROR(WarmUpInstance(*loaded));
+  return loaded;
+}
+
+// Executes batches one after another on its own thread, so the reader keeps answering pings.
+class Executor {
+ public:
+  Executor(Loaded* loaded, ipc::Channel* channel) : loaded_(loaded), channel_(channel) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Executor() {
+    {
+      MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    cv_.SignalAll();
+    thread_.join();
+  }
+
+  void Submit(ipc::Execute execute, ipc::UniqueFd fd) {
+    {
+      MutexLock lock(&mu_);
+      jobs_.push_back({std::move(execute), std::move(fd)});
+    }
+    cv_.Signal();
+  }
+
+ private:
+  struct Job {
+    ipc::Execute execute;
+    ipc::UniqueFd fd;  // the slot's new input region, if any
+  };
+  struct Slot {
+    std::optional<ipc::ShmRegion> inputs;
+    std::optional<ipc::ShmRegion> outputs;
+  };
+
+  void Run() {
+    while (true) {
+      Job job;
+      {
+        MutexLock lock(&mu_);
+        while (jobs_.empty() && !stopping_) cv_.Wait(&mu_);
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      if (Status status = RunJob(job); !status.ok()) {
+        // The server and this worker disagree about the protocol: end; the server restarts us.
+        spdlog::error("worker: {}", status.message());
+        _exit(3);
+      }
+    }
+  }
+
+  Status RunJob(Job& job) {
+    if (job.execute.slot >= 64) return InvalidArgument("slot index out of range");
+    if (slots_.size() <= job.execute.slot) slots_.resize(job.execute.slot + 1);
+    Slot& slot = slots_[job.execute.slot];
+    if (job.fd.valid()) {
+      ASSIGN_OR_RETURN(slot.inputs, ipc::ShmRegion::Map(std::move(job.fd), job.execute.slot_size));
+    }
+    if (!slot.inputs) return InvalidArgument("an Execute for a slot with no memory");
+    RETURN_IF_ERROR(ValidateExecute(loaded_->config, job.execute, slot.inputs->size()));
+    ShmBatch batch(&loaded_->config, &job.execute, &*slot.inputs, &slot.outputs);
+    Status status = loaded_->instance->Execute(batch);
+    bool grew = false;
+    ASSIGN_OR_RETURN(ipc::Result result, batch.Finish(status, &grew));
+    return Send(*channel_, result, grew ? slot.outputs->fd() : -1);
+  }
+
+  Loaded* const loaded_;
+  ipc::Channel* const channel_;
+  std::vector<Slot> slots_;  // executor thread only
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<Job> jobs_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunWorker(const WorkerOptions& options) {
+  // Die with the server; if it died before this line, getppid() already shows another parent.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != options.parent_pid) return 1;
+  std::signal(SIGINT, SIG_IGN);  // a terminal's ^C reaches the server, which ends us in order
+  ipc::Channel channel{ipc::UniqueFd(options.channel_fd)};
+  if (!Send(channel, ipc::Hello{.pid = getpid(), .api_version = SY_BACKEND_API_VERSION}).ok()) {
+    return 1;
+  }
+  auto loaded = Load(options);
+  if (!loaded.ok()) {
+    (void)Send(channel, ipc::LoadFailed{.message = loaded.status().message()});
+    return 2;
+  }
+  uint64_t memory = (*loaded)->instance->DeviceMemoryBytes().value_or(0);
+  if (!Send(channel, ipc::Ready{.device_memory_bytes = memory}).ok()) return 1;
+  Executor executor(loaded->get(), &channel);
+  while (true) {
+    auto received = channel.Receive();
+    if (!received.ok()) return 0;  // the server closed the channel: it is gone or ending us
+    auto message = ipc::Decode(received->bytes);
+    if (!message.ok()) {
+      spdlog::error("worker: bad message from the server: {}", message.status().message());
+      return 3;
+    }
+    if (auto* execute = std::get_if<ipc::Execute>(&*message)) {
+      executor.Submit(std::move(*execute), std::move(received->fd));
+    } else if (auto* ping = std::get_if<ipc::Ping>(&*message)) {
+      if (!Send(channel, ipc::Pong{.sequence = ping->sequence}).ok()) return 0;
+    } else if (std::holds_alternative<ipc::Shutdown>(*message)) {
+      return 0;  // the executor finishes the batches it has first
+    } else {
+      spdlog::error("worker: unexpected {} from the server", ipc::MessageName(*message));
+      return 3;
+    }
+  }
+}
+
+}  // namespace switchyard::worker

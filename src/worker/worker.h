@@ -1,0 +1,27 @@
+#pragma once
+// The worker process: serves one instance of one model for the server that started it
+// (`switchyard worker`, an internal subcommand). It loads the backend plugin, the model and the
+// instance, runs the warm-up, reports Ready over its channel, then executes the batches the
+// server sends (inputs and outputs in shared memory) one after another, answering heartbeats
+// meanwhile. It ends when the server says Shutdown, closes the channel or dies (a parent-death
+// signal kills it).
+
+#include <string>
+
+namespace switchyard::worker {
+
+struct WorkerOptions {
+  std::string model_repository;  // the repository root
+  std::string model;             // the model's folder name
+  int64_t version = 0;           // the version to load
+  int index = 0;                 // the instance's index within the model
+  int gpu_count = 0;             // 0: a CPU instance
+  std::string plugin_path;       // the backend plugin to load
+  int channel_fd = 3;            // the inherited end of the server's channel
+  long parent_pid = 0;           // the server; if it is already gone the worker exits at once
+};
+
+// Runs the worker; returns the process exit code (0 after Shutdown, 2 when loading failed).
+int RunWorker(const WorkerOptions& options);
+
+}  // namespace switchyard::worker

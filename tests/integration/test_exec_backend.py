@@ -1,0 +1,285 @@
+"""The exec backend end to end (docs/exec-backend.md): the example model exec_add_sub (a Python
+program behind the exec plugin) served over HTTP in persistent mode from a worker process and
+from the server process, and in per_request mode; a program's per-request errors (400/500), an
+output of the wrong shape, a program that dies mid-batch and is restarted; and exec models that
+cannot load (unknown parameter, missing program, no handshake, exit at start): not ready, with
+the plugin's reason in /v2/status, while the server keeps serving.
+
+Needs /usr/bin/python3 with numpy (the programs' interpreter; the test itself is standard
+library only) and the exec plugin built next to the binary (build/backends).
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import harness
+from harness import simple_request
+
+PYTHON = "/usr/bin/python3"
+CLIENTS_DIR = os.path.join(harness.SOURCE_DIR, "clients", "python")
+EXAMPLE = os.path.join(harness.examples_models(), "exec_add_sub")
+
+IN0 = list(range(16))
+IN1 = [3 * i - 20 for i in range(16)]
+
+# A model program with failures on demand, chosen by INPUT0's first element.
+FAULTY_PROGRAM = '''
+import os
+import sys
+from switchyard_exec import InvalidInput, serve
+
+def infer(inputs):
+    a, b = inputs["INPUT0"], inputs["INPUT1"]
+    marker = int(a.reshape(-1)[0])
+    if marker == -1:
+        raise InvalidInput("negative marker")
+    if marker == -2:
+        raise ValueError("the model broke")
+    if marker == -3:
+        print("dying on purpose", file=sys.stderr, flush=True)
+        os._exit(3)
+    if marker == -5:
+        return {"OUTPUT0": (a + b)[..., :3], "OUTPUT1": a - b}
+    return {"OUTPUT0": a + b, "OUTPUT1": a - b}
+
+serve(infer)
+'''
+
+FAULTY_CONFIG = '''
+backend: exec
+max_batch_size: 4
+inputs:
+  - {name: INPUT0, datatype: INT32, shape: [16]}
+  - {name: INPUT1, datatype: INT32, shape: [16]}
+outputs:
+  - {name: OUTPUT0, datatype: INT32, shape: [16]}
+  - {name: OUTPUT1, datatype: INT32, shape: [16]}
+instances: {devices: cpu, per_device: 1}
+batching: {max_queue_delay_us: 0}
+warmup: {requests: 1}
+parameters: {command: "%s faulty.py"}
+''' % PYTHON
+
+
+def have_numpy():
+    try:
+        return subprocess.run([PYTHON, "-c", "import numpy"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+HAVE_NUMPY = have_numpy()
+
+
+def example_variant(repo, name, replacements):
+    """A copy of exec_add_sub named `name`, its config.yaml edited by `replacements`."""
+    dst = os.path.join(repo, name)
+    os.makedirs(os.path.join(dst, "1"))
+    with open(os.path.join(EXAMPLE, "config.yaml")) as f:
+        config = f.read()
+    for old, new in replacements:
+        if old not in config:
+            raise AssertionError("exec_add_sub/config.yaml no longer contains %r" % old)
+        config = config.replace(old, new)
+    with open(os.path.join(dst, "config.yaml"), "w") as f:
+        f.write(config)
+    with open(os.path.join(EXAMPLE, "1", "model.py")) as f:
+        program = f.read()
+    with open(os.path.join(dst, "1", "model.py"), "w") as f:
+        f.write(program)
+
+
+def write_model(repo, name, config, files):
+    os.makedirs(os.path.join(repo, name, "1"))
+    with open(os.path.join(repo, name, "config.yaml"), "w") as f:
+        f.write(config)
+    for filename, text in files.items():
+        with open(os.path.join(repo, name, "1", filename), "w") as f:
+            f.write(text)
+
+
+class ExecEnvironment:
+    """The copies of the models live outside the checkout, where model.py cannot find
+    clients/python from its own location: the server (and so the programs) gets PYTHONPATH."""
+
+    @classmethod
+    def set_pythonpath(cls):
+        old = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = CLIENTS_DIR
+        if old is None:
+            cls.addClassCleanup(os.environ.pop, "PYTHONPATH", None)
+        else:
+            cls.addClassCleanup(os.environ.__setitem__, "PYTHONPATH", old)
+
+
+@unittest.skipUnless(HAVE_NUMPY, "%s with numpy is needed to run exec models" % PYTHON)
+class ExecBackendTest(ExecEnvironment, harness.ServerTestCase):
+    SERVER_ARGS = ["--http-threads", "2"]
+    # The example as it is (isolation: process, the default: the plugin runs in a worker), in
+    # the server process (isolation: thread), and in per_request mode.
+    MODELS = ("exec_add_sub", "exec_add_sub_thread", "exec_add_sub_per_request")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.set_pythonpath()
+        super().setUpClass()
+
+    @classmethod
+    def repository(cls, tmpdir):
+        repo = harness.make_repository(tmpdir, EXAMPLE)
+        example_variant(repo, "exec_add_sub_per_request",
+                        [("mode: persistent", "mode: per_request")])
+        example_variant(repo, "exec_add_sub_thread",
+                        [("per_device: 1}", "per_device: 1, isolation: thread}")])
+        write_model(repo, "exec_faulty", FAULTY_CONFIG, {"faulty.py": FAULTY_PROGRAM})
+        return repo
+
+    def check_add_sub(self, resp, model, in0, in1, batch=1, names=("OUTPUT0", "OUTPUT1")):
+        self.assertOk(resp)
+        self.assertEqual(harness.decode_infer(resp)[0]["model_name"], model)
+        outs = harness.output_values(resp)
+        self.assertEqual(sorted(outs), sorted(names))
+        expect = {"OUTPUT0": [a + b for a, b in zip(in0, in1)],
+                  "OUTPUT1": [a - b for a, b in zip(in0, in1)]}
+        for name in names:
+            dt, shape, values = outs[name]
+            self.assertEqual(dt, "INT32")
+            self.assertEqual(shape, [batch, 16])
+            self.assertEqual(values, expect[name], "%s of %s" % (name, model))
+
+    # -- serving --
+
+    def test_every_variant_is_ready(self):
+        for model in self.MODELS + ("exec_faulty",):
+            resp = self.server.request("GET", "/v2/models/%s/ready" % model)
+            self.assertEqual(resp.status, 200, "%s: %r" % (model, resp))
+
+    def test_single_request(self):
+        for model in self.MODELS:
+            self.check_add_sub(self.server.infer(model, simple_request(IN0, IN1)), model, IN0,
+                               IN1)
+
+    def test_batch_of_three(self):
+        in0 = [i * 7 - 100 for i in range(48)]
+        in1 = [(-1) ** i * i for i in range(48)]
+        for model in self.MODELS:
+            resp = self.server.infer(model, simple_request(in0, in1, batch=3, nested=True))
+            self.check_add_sub(resp, model, in0, in1, batch=3)
+
+    def test_requested_output_subset(self):
+        for model in self.MODELS:
+            req = simple_request(IN0, IN1, outputs=[{"name": "OUTPUT1"}])
+            self.check_add_sub(self.server.infer(model, req), model, IN0, IN1,
+                               names=("OUTPUT1",))
+
+    def test_binary_tensors(self):
+        req = {"inputs": [
+            {"name": "INPUT0", "shape": [1, 16], "datatype": "INT32",
+             "parameters": {"binary_data_size": 64}},
+            {"name": "INPUT1", "shape": [1, 16], "datatype": "INT32",
+             "parameters": {"binary_data_size": 64}}],
+            "outputs": [{"name": "OUTPUT0", "parameters": {"binary_data": True}},
+                        {"name": "OUTPUT1", "parameters": {"binary_data": True}}]}
+        resp = self.server.infer("exec_add_sub", req, binary_inputs=[
+            harness.pack("INT32", IN0), harness.pack("INT32", IN1)])
+        self.check_add_sub(resp, "exec_add_sub", IN0, IN1)
+
+    def test_concurrent_requests(self):
+        def one(i):
+            in0 = [i * 100 + k for k in range(16)]
+            in1 = [k - i for k in range(16)]
+            return in0, in1, self.server.infer("exec_add_sub", simple_request(in0, in1))
+        for in0, in1, resp in harness.run_in_threads(one, [(i,) for i in range(16)]):
+            self.check_add_sub(resp, "exec_add_sub", in0, in1)
+
+    # -- failures --
+
+    def faulty(self, marker):
+        return self.server.infer("exec_faulty", simple_request([marker] + IN0[1:], IN1))
+
+    def test_invalid_input_from_the_program_is_400(self):
+        err = self.assertError(self.faulty(-1), 400)
+        self.assertIn("negative marker", err)
+
+    def test_exception_in_the_program_is_500(self):
+        err = self.assertError(self.faulty(-2), 500)
+        self.assertIn("ValueError: the model broke", err)
+
+    def test_output_of_the_wrong_shape_is_500(self):
+        err = self.assertError(self.faulty(-5), 500)
+        self.assertIn("output 'OUTPUT0'", err)
+        self.assertIn("shape [1, 3]", err)
+
+    def test_program_that_dies_is_reported_and_restarted(self):
+        err = self.assertError(self.faulty(-3), 500)
+        self.assertIn("exited with status 3", err)
+        self.assertIn("dying on purpose", err)
+        # The next batch starts the program again.
+        self.check_add_sub(self.faulty(0), "exec_faulty", [0] + IN0[1:], IN1)
+        self.check_add_sub(self.faulty(5), "exec_faulty", [5] + IN0[1:], IN1)
+
+
+def bad_config(parameters):
+    return FAULTY_CONFIG.replace('parameters: {command: "%s faulty.py"}' % PYTHON,
+                                 "parameters: " + parameters)
+
+
+class ExecBadModelTest(ExecEnvironment, harness.ServerTestCase):
+    """Exec models that cannot load: the server keeps serving, the model is not ready (503), and
+    /v2/status gives the plugin's reason."""
+
+    BAD_MODELS = {
+        "exec_unknown_key": ('{command: "/bin/true", comand: x}',
+                             ["unknown key 'comand'", "known: command, mode"]),
+        "exec_missing": ('{command: "./no_such_program --flag"}',
+                         ["no_such_program does not exist"]),
+        "exec_not_protocol": ('{command: "/bin/sh -c \'echo I am not a model; sleep 3600\'"}',
+                              ["failed the exec protocol handshake", "I am not a model"]),
+        "exec_dies_at_start": ('{command: "/bin/sh -c \'echo cannot load weights >&2; exit 7\'"}',
+                               ["exited with status 7", "cannot load weights"]),
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        cls.set_pythonpath()
+        cls._tmp = tempfile.mkdtemp(prefix="switchyard-repo-")
+        cls.addClassCleanup(shutil.rmtree, cls._tmp, True)
+        repo = harness.make_repository(cls._tmp, EXAMPLE)
+        for name, (parameters, _) in cls.BAD_MODELS.items():
+            write_model(repo, name, bad_config(parameters), {"faulty.py": FAULTY_PROGRAM})
+        cls.server = harness.Server(repo, ["--http-threads", "2"], wait_ready=False)
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+
+    def status_of(self, model):
+        for entry in self.server.get_json("/v2/status")["models"]:
+            if entry["name"] == model:
+                return entry
+        raise AssertionError("%s missing from /v2/status" % model)
+
+    def test_bad_models_are_not_ready_and_say_why(self):
+        for name, (_, needles) in self.BAD_MODELS.items():
+            reason = harness.wait_until(lambda: self.status_of(name).get("reason"), 60,
+                                        "a reason for %s in /v2/status" % name)
+            for needle in needles:
+                self.assertIn(needle, reason, name)
+            resp = self.server.request("GET", "/v2/models/%s/ready" % name)
+            self.assertEqual(resp.status, 503, "%s: %r" % (name, resp))
+
+    @unittest.skipUnless(HAVE_NUMPY, "%s with numpy is needed to run exec models" % PYTHON)
+    def test_good_model_next_to_them_serves(self):
+        harness.wait_until(
+            lambda: self.server.request("GET", "/v2/models/exec_add_sub/ready").status == 200, 60,
+            "exec_add_sub to be ready")
+        resp = self.server.infer("exec_add_sub", simple_request(IN0, IN1))
+        self.assertOk(resp)
+        outs = harness.output_values(resp)
+        self.assertEqual(outs["OUTPUT0"][2], [a + b for a, b in zip(IN0, IN1)])
+
+
+if __name__ == "__main__":
+    unittest.main()

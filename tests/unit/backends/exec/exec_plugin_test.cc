@@ -1,0 +1,478 @@
+// The exec plugin end to end through its C ABI: dlopen'ed by a fake host (fake_host.h), running
+// real Python programs (programs/*.py, using clients/python/switchyard_exec.py) in both modes.
+// Needs /usr/bin/python3 with numpy; skipped otherwise.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "fake_host.h"
+
+namespace switchyard::exec::testing {
+namespace {
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+struct ErrorPtr {
+  std::unique_ptr<SyError> error;
+  explicit operator bool() const { return error != nullptr; }
+  std::string message() const { return error ? error->message : "(none)"; }
+};
+
+std::string Int32Bytes(const std::vector<int32_t>& values) {
+  std::string out(values.size() * 4, '\0');
+  std::memcpy(out.data(), values.data(), out.size());
+  return out;
+}
+
+std::vector<int32_t> Int32Values(const std::string& data) {
+  std::vector<int32_t> out(data.size() / 4);
+  std::memcpy(out.data(), data.data(), out.size() * 4);
+  return out;
+}
+
+std::string BytesElements(std::initializer_list<std::string> elements) {
+  std::string out;
+  for (const std::string& e : elements) {
+    uint32_t n = static_cast<uint32_t>(e.size());
+    out.append(reinterpret_cast<const char*>(&n), 4);
+    out += e;
+  }
+  return out;
+}
+
+// True when `haystack` holds `needle`. EXEC_TEST_VERBOSE=1 prints every message checked, to
+// review their wording.
+bool Contains(const std::string& haystack, const std::string& needle) {
+  if (std::getenv("EXEC_TEST_VERBOSE") != nullptr)
+    std::fprintf(stderr, "%s\n---\n", haystack.c_str());
+  return haystack.find(needle) != std::string::npos;
+}
+
+class ExecPluginTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    python_ok_ = std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0;
+    setenv("PYTHONPATH", EXEC_TEST_CLIENTS_DIR, 1);
+    setenv("PYTHONDONTWRITEBYTECODE", "1", 1);  // no __pycache__ in the source tree
+    abi_ = LoadPlugin(EXEC_TEST_PLUGIN_PATH);
+    ASSERT_NE(abi_.handle, nullptr);
+    ASSERT_EQ(abi_.api_version(), SY_BACKEND_API_VERSION);
+    SyError* e = abi_.backend_init(FakeHostApi(), &backend_);
+    ASSERT_EQ(e, nullptr) << e->message;
+  }
+  static void TearDownTestSuite() {
+    if (abi_.backend_fini != nullptr) abi_.backend_fini(backend_);
+  }
+
+  void SetUp() override {
+    if (!python_ok_) GTEST_SKIP() << kPython << " with numpy is not available";
+  }
+  void TearDown() override {
+    for (void* i : instances_) abi_.instance_fini(i);
+    for (void* m : models_) abi_.model_fini(m);
+  }
+
+  static FakeModel AddSubModel(const std::string& mode) {
+    FakeModel m;
+    m.version_dir = EXEC_TEST_PROGRAMS_DIR;
+    m.model_dir = m.version_dir;
+    m.max_batch_size = 8;
+    m.inputs = {{"INPUT0", SY_TYPE_INT32, {4}}, {"INPUT1", SY_TYPE_INT32, {4}}};
+    m.outputs = {{"OUTPUT0", SY_TYPE_INT32, {4}}, {"OUTPUT1", SY_TYPE_INT32, {4}}};
+    m.parameters = {{"command", std::string(kPython) + " add_sub.py"}, {"mode", mode}};
+    return m;
+  }
+
+  static FakeRequest AddSubRequest(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+    FakeRequest r;
+    int64_t batch = static_cast<int64_t>(a.size() / 4);
+    r.inputs = {{"INPUT0", SY_TYPE_INT32, {batch, 4}, Int32Bytes(a)},
+                {"INPUT1", SY_TYPE_INT32, {batch, 4}, Int32Bytes(b)}};
+    return r;
+  }
+
+  // SyModelInit; on failure returns nullptr and fills *error.
+  void* InitModel(FakeModel& model, ErrorPtr* error = nullptr) {
+    void* state = nullptr;
+    SyError* e = abi_.model_init(backend_, &model.Desc(), &state);
+    if (e != nullptr) {
+      if (error != nullptr) {
+        error->error.reset(e);
+      } else {
+        ADD_FAILURE() << "SyModelInit failed: " << e->message;
+        delete e;
+      }
+      return nullptr;
+    }
+    models_.push_back(state);
+    return state;
+  }
+
+  void* InitInstance(void* model, ErrorPtr* error = nullptr) {
+    SyInstanceDesc desc;
+    std::memset(&desc, 0, sizeof(desc));
+    desc.struct_size = sizeof(desc);
+    desc.name = "test_model/0";
+    void* state = nullptr;
+    SyError* e = abi_.instance_init(model, &desc, &state);
+    if (e != nullptr) {
+      if (error != nullptr) {
+        error->error.reset(e);
+      } else {
+        ADD_FAILURE() << "SyInstanceInit failed: " << e->message;
+        delete e;
+      }
+      return nullptr;
+    }
+    instances_.push_back(state);
+    return state;
+  }
+
+  void* AddSubInstance(const std::string& mode,
+                       std::vector<std::pair<std::string, std::string>> extra = {}) {
+    FakeModel m = AddSubModel(mode);
+    for (auto& p : extra) m.parameters.push_back(p);
+    void* model = InitModel(m);
+    return model == nullptr ? nullptr : InitInstance(model);
+  }
+
+  ErrorPtr Execute(void* instance, SyBatch& batch) {
+    ErrorPtr e;
+    e.error.reset(abi_.instance_execute(instance, &batch));
+    return e;
+  }
+
+  // Checks request `r` answered add/sub of its inputs on the requested outputs.
+  static void ExpectAddSub(const FakeRequest& r, std::vector<bool> requested = {true, true}) {
+    ASSERT_EQ(r.error, nullptr) << r.error->message;
+    std::vector<int32_t> a = Int32Values(r.inputs[0].data);
+    std::vector<int32_t> b = Int32Values(r.inputs[1].data);
+    for (uint32_t o = 0; o < 2; ++o) {
+      if (!requested[o]) {
+        EXPECT_EQ(r.outputs.count(o), 0u);
+        continue;
+      }
+      ASSERT_EQ(r.outputs.count(o), 1u) << "output " << o;
+      EXPECT_EQ(r.outputs.at(o).shape, r.inputs[0].shape);
+      std::vector<int32_t> got = Int32Values(r.outputs.at(o).data);
+      ASSERT_EQ(got.size(), a.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        // Two's complement wrap-around, as numpy's int32 arithmetic does.
+        uint32_t ua = static_cast<uint32_t>(a[i]);
+        uint32_t ub = static_cast<uint32_t>(b[i]);
+        int32_t expect = static_cast<int32_t>(o == 0 ? ua + ub : ua - ub);
+        EXPECT_EQ(got[i], expect) << "output " << o << " [" << i << "]";
+      }
+    }
+  }
+
+  // Folders the per_request runs announced ("exec dir: ..." on stderr) so far.
+  static std::vector<std::string> AnnouncedDirs() {
+    std::vector<std::string> dirs;
+    for (const std::string& line : LoggedLines()) {
+      size_t pos = line.find("exec dir: ");
+      if (pos != std::string::npos) dirs.push_back(line.substr(pos + 10));
+    }
+    return dirs;
+  }
+
+  static inline PluginAbi abi_;
+  static inline void* backend_ = nullptr;
+  static inline bool python_ok_ = false;
+  std::vector<void*> models_;
+  std::vector<void*> instances_;
+};
+
+class BothModesTest : public ExecPluginTest, public ::testing::WithParamInterface<std::string> {};
+
+INSTANTIATE_TEST_SUITE_P(Modes, BothModesTest, ::testing::Values("persistent", "per_request"));
+
+TEST_P(BothModesTest, AddsAndSubtractsABatch) {
+  void* instance = AddSubInstance(GetParam());
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {10, 20, 30, 40}));
+  batch.requests.push_back(AddSubRequest({5, 6, 7, 8, 9, 10, 11, 12}, {1, 1, 1, 1, 2, 2, 2, 2}));
+  batch.requests.push_back(
+      AddSubRequest({INT32_MAX, INT32_MIN, 0, -7}, {0, 0, INT32_MAX, -INT32_MAX}));
+  ErrorPtr e = Execute(instance, batch);
+  ASSERT_FALSE(e) << e.message();
+  for (const FakeRequest& r : batch.requests) ExpectAddSub(r);
+  // Program output reached the host log, tagged with the instance.
+  bool saw_start = false;
+  bool saw_print = false;
+  for (const std::string& line : LoggedLines()) {
+    saw_start = saw_start || line.rfind("[exec test_model/0] add_sub starting", 0) == 0;
+    saw_print = saw_print || Contains(line, "this goes to stderr too");
+  }
+  EXPECT_TRUE(saw_start);
+  EXPECT_TRUE(saw_print);
+}
+
+TEST_P(BothModesTest, OnlyRequestedOutputsAreAllocated) {
+  void* instance = AddSubInstance(GetParam());
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {4, 3, 2, 1}));
+  batch.requests[0].requested = {false, true};
+  ASSERT_FALSE(Execute(instance, batch));
+  ExpectAddSub(batch.requests[0], {false, true});
+}
+
+TEST_P(BothModesTest, ExceptionsAndBadOutputsFailOnlyTheirRequest) {
+  void* instance = AddSubInstance(GetParam());
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({1, 1, 1, 1}, {1, 1, 1, 1}));
+  batch.requests.push_back(AddSubRequest({-1, 0, 0, 0}, {0, 0, 0, 0}));
+  batch.requests.push_back(AddSubRequest({-2, 0, 0, 0}, {0, 0, 0, 0}));
+  batch.requests.push_back(AddSubRequest({-5, 0, 0, 0}, {0, 0, 0, 0}));
+  batch.requests.push_back(AddSubRequest({3, 3, 3, 3}, {1, 1, 1, 1}));
+  ErrorPtr e = Execute(instance, batch);
+  ASSERT_FALSE(e) << e.message();
+  ExpectAddSub(batch.requests[0]);
+  ExpectAddSub(batch.requests[4]);
+  const auto& invalid = batch.requests[1].error;
+  ASSERT_NE(invalid, nullptr);
+  EXPECT_EQ(invalid->code, SY_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(Contains(invalid->message, "negative marker")) << invalid->message;
+  const auto& broke = batch.requests[2].error;
+  ASSERT_NE(broke, nullptr);
+  EXPECT_EQ(broke->code, SY_ERROR_INTERNAL);
+  EXPECT_TRUE(Contains(broke->message, "ValueError: the model broke")) << broke->message;
+  const auto& shape = batch.requests[3].error;
+  ASSERT_NE(shape, nullptr);
+  EXPECT_EQ(shape->code, SY_ERROR_INTERNAL);
+  EXPECT_TRUE(Contains(shape->message, "output 'OUTPUT0': the program returned shape [3]"))
+      << shape->message;
+  EXPECT_TRUE(batch.requests[3].outputs.empty());
+}
+
+TEST_P(BothModesTest, AllDatatypesMakeTheRoundTrip) {
+  FakeModel m;
+  m.version_dir = EXEC_TEST_PROGRAMS_DIR;
+  m.model_dir = m.version_dir;
+  m.max_batch_size = 0;  // no batch dimension
+  struct Input {
+    std::string name;
+    SyDataType datatype;
+    std::vector<int64_t> shape;
+    std::string data;
+  };
+  std::string all_bytes;
+  for (int i = 0; i < 256; ++i) all_bytes.push_back(static_cast<char>(i));
+  std::vector<Input> inputs = {
+      {"B", SY_TYPE_BOOL, {2, 2}, std::string("\x01\x00\x00\x01", 4)},
+      {"U8", SY_TYPE_UINT8, {256}, all_bytes},
+      {"U16", SY_TYPE_UINT16, {3}, std::string("\xff\xff\x00\x01\x02\x03", 6)},
+      {"U32", SY_TYPE_UINT32, {1}, std::string("\xff\xff\xff\xff", 4)},
+      {"U64", SY_TYPE_UINT64, {2}, all_bytes.substr(100, 16)},
+      {"I8", SY_TYPE_INT8, {4}, all_bytes.substr(126, 4)},
+      {"I16", SY_TYPE_INT16, {2}, all_bytes.substr(0, 4)},
+      {"I32", SY_TYPE_INT32, {2}, all_bytes.substr(200, 8)},
+      {"I64", SY_TYPE_INT64, {1, 1}, all_bytes.substr(248, 8)},
+      {"F16", SY_TYPE_FP16, {2}, std::string("\x00\x3c\x01\x7e", 4)},  // 1.0, a NaN payload
+      {"BF16", SY_TYPE_BF16, {2}, std::string("\x80\x3f\x81\xff", 4)},
+      {"F32", SY_TYPE_FP32, {2}, std::string("\x00\x00\x80\x3f\x01\x00\xc0\x7f", 8)},
+      {"F64", SY_TYPE_FP64, {1}, all_bytes.substr(8, 8)},
+      {"S", SY_TYPE_BYTES, {3}, BytesElements({"", "hello", std::string("\x00\xff\n", 3)})},
+      {"EMPTY", SY_TYPE_FP32, {0}, ""},
+  };
+  for (const Input& in : inputs) {
+    std::vector<int64_t> dims = in.shape;
+    if (in.name == "S") dims = {-1};
+    m.inputs.push_back({in.name, in.datatype, dims});
+    m.outputs.push_back({"OUT_" + in.name, in.datatype, dims});
+  }
+  m.parameters = {{"command", std::string(kPython) + " identity.py"}, {"mode", GetParam()}};
+  void* model = InitModel(m);
+  ASSERT_NE(model, nullptr);
+  void* instance = InitInstance(model);
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.emplace_back();
+  for (const Input& in : inputs) {
+    batch.requests[0].inputs.push_back({in.name, in.datatype, in.shape, in.data});
+  }
+  ErrorPtr e = Execute(instance, batch);
+  ASSERT_FALSE(e) << e.message();
+  const FakeRequest& r = batch.requests[0];
+  ASSERT_EQ(r.error, nullptr) << r.error->message;
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    ASSERT_EQ(r.outputs.count(i), 1u) << inputs[i].name;
+    EXPECT_EQ(r.outputs.at(i).shape, inputs[i].shape) << inputs[i].name;
+    EXPECT_EQ(r.outputs.at(i).data, inputs[i].data) << inputs[i].name;
+  }
+}
+
+TEST_P(BothModesTest, ProgramExitFailsAndTheNextBatchWorks) {
+  void* instance = AddSubInstance(GetParam());
+  ASSERT_NE(instance, nullptr);
+  SyBatch dying;
+  dying.requests.push_back(AddSubRequest({7, 7, 7, 7}, {1, 1, 1, 1}));
+  dying.requests.push_back(AddSubRequest({-3, 0, 0, 0}, {0, 0, 0, 0}));
+  ErrorPtr e = Execute(instance, dying);
+  std::string message;
+  if (GetParam() == "persistent") {
+    // The program died mid-batch: the whole batch fails.
+    ASSERT_TRUE(e);
+    message = e.message();
+  } else {
+    // Each request is its own run: only the dying one fails.
+    ASSERT_FALSE(e) << e.message();
+    ExpectAddSub(dying.requests[0]);
+    ASSERT_NE(dying.requests[1].error, nullptr);
+    message = dying.requests[1].error->message;
+  }
+  EXPECT_TRUE(Contains(message, "exited with status 3")) << message;
+  EXPECT_TRUE(Contains(message, "dying on purpose")) << message;
+  EXPECT_TRUE(Contains(message, "add_sub.py")) << message;
+
+  SyBatch next;
+  next.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
+  ErrorPtr e2 = Execute(instance, next);
+  ASSERT_FALSE(e2) << e2.message();
+  ExpectAddSub(next.requests[0]);
+}
+
+TEST_P(BothModesTest, TimeoutKillsTheProgram) {
+  // Far longer than a healthy run (Python with numpy starts in well under a second), far
+  // shorter than the hour the program sleeps.
+  void* instance = AddSubInstance(GetParam(), {{"timeout_ms", "5000"}});
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({-4, 0, 0, 0}, {0, 0, 0, 0}));
+  ErrorPtr e = Execute(instance, batch);
+  std::string message;
+  if (GetParam() == "persistent") {
+    ASSERT_TRUE(e);
+    message = e.message();
+    EXPECT_TRUE(Contains(message, "timed out waiting for the program's RESULT frame")) << message;
+    EXPECT_TRUE(Contains(message, "(timeout_ms = 5000)")) << message;
+  } else {
+    ASSERT_FALSE(e) << e.message();
+    ASSERT_NE(batch.requests[0].error, nullptr);
+    message = batch.requests[0].error->message;
+    EXPECT_TRUE(Contains(message, "did not finish within timeout_ms = 5000 ms")) << message;
+  }
+  EXPECT_TRUE(Contains(message, "the plugin killed it")) << message;
+  EXPECT_TRUE(Contains(message, "add_sub starting")) << message;  // the stderr tail
+
+  SyBatch next;
+  next.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
+  ASSERT_FALSE(Execute(instance, next));
+  ExpectAddSub(next.requests[0]);
+}
+
+TEST_F(ExecPluginTest, PerRequestFoldersAreRemovedWhateverHappens) {
+  size_t before = AnnouncedDirs().size();
+  void* instance = AddSubInstance("per_request", {{"timeout_ms", "5000"}});
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({1, 1, 1, 1}, {1, 1, 1, 1}));   // success
+  batch.requests.push_back(AddSubRequest({-2, 0, 0, 0}, {0, 0, 0, 0}));  // exception
+  batch.requests.push_back(AddSubRequest({-3, 0, 0, 0}, {0, 0, 0, 0}));  // exit 3
+  batch.requests.push_back(AddSubRequest({-4, 0, 0, 0}, {0, 0, 0, 0}));  // timeout
+  ASSERT_FALSE(Execute(instance, batch));
+  std::vector<std::string> dirs = AnnouncedDirs();
+  ASSERT_EQ(dirs.size(), before + 4);
+  for (size_t i = before; i < dirs.size(); ++i) {
+    EXPECT_EQ(dirs[i].rfind("/", 0), 0u) << dirs[i];
+    EXPECT_TRUE(Contains(dirs[i], "switchyard-exec-")) << dirs[i];
+    EXPECT_FALSE(std::filesystem::exists(dirs[i])) << dirs[i];
+  }
+}
+
+TEST_F(ExecPluginTest, LargeTensorsDoNotDeadlock) {
+  FakeModel m;
+  m.version_dir = EXEC_TEST_PROGRAMS_DIR;
+  m.model_dir = m.version_dir;
+  m.max_batch_size = 4;
+  m.inputs = {{"BIG", SY_TYPE_FP32, {-1}}};
+  m.outputs = {{"OUT_BIG", SY_TYPE_FP32, {-1}}};
+  m.parameters = {{"command", std::string(kPython) + " identity.py"}};
+  void* model = InitModel(m);
+  ASSERT_NE(model, nullptr);
+  void* instance = InitInstance(model);
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  for (int r = 0; r < 2; ++r) {
+    std::string data(24 << 20, '\0');  // 24 MiB per request
+    for (size_t i = 0; i < data.size(); i += 4093) data[i] = static_cast<char>(i + r);
+    batch.requests.push_back(
+        {{{"BIG", SY_TYPE_FP32, {1, static_cast<int64_t>(data.size() / 4)}, data}}, {}, {}, {}});
+  }
+  ErrorPtr e = Execute(instance, batch);
+  ASSERT_FALSE(e) << e.message();
+  for (const FakeRequest& r : batch.requests) {
+    ASSERT_EQ(r.error, nullptr) << r.error->message;
+    ASSERT_EQ(r.outputs.count(0), 1u);
+    EXPECT_TRUE(r.outputs.at(0).data == r.inputs[0].data);
+  }
+}
+
+// --- load failures ---
+
+class LoadFailureTest : public ExecPluginTest {
+ protected:
+  // The SyModelInit or SyInstanceInit error for a model running `command`.
+  std::string Failure(const std::string& command,
+                      std::vector<std::pair<std::string, std::string>> extra = {},
+                      SyErrorCode* code = nullptr) {
+    FakeModel m = AddSubModel("persistent");
+    m.parameters = {{"command", command}};
+    for (auto& p : extra) m.parameters.push_back(p);
+    ErrorPtr e;
+    void* model = InitModel(m, &e);
+    if (model != nullptr) {
+      void* instance = InitInstance(model, &e);
+      EXPECT_EQ(instance, nullptr) << "the instance started";
+    }
+    if (code != nullptr && e.error) *code = e.error->code;
+    return e.message();
+  }
+};
+
+TEST_F(LoadFailureTest, UnknownParameterIsRejectedAtModelInit) {
+  SyErrorCode code = SY_ERROR_INTERNAL;
+  std::string m = Failure(std::string(kPython) + " add_sub.py", {{"timeout", "5"}}, &code);
+  EXPECT_EQ(code, SY_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(Contains(m, "parameters: unknown key 'timeout'")) << m;
+  EXPECT_TRUE(Contains(m, "known: command, mode, timeout_ms")) << m;
+}
+
+TEST_F(LoadFailureTest, MissingOrNotExecutableProgram) {
+  SyErrorCode code = SY_ERROR_INTERNAL;
+  std::string missing = Failure("./no_such_model.py", {}, &code);
+  EXPECT_EQ(code, SY_ERROR_INVALID_ARGUMENT);
+  EXPECT_TRUE(Contains(missing, "no_such_model.py does not exist")) << missing;
+  std::string not_exec = Failure("identity.py");  // mode 0644 in the source tree
+  EXPECT_TRUE(Contains(not_exec, "identity.py is not executable")) << not_exec;
+}
+
+TEST_F(LoadFailureTest, HandshakeFailuresAreClear) {
+  std::string echo = Failure("/bin/cat");
+  EXPECT_TRUE(Contains(echo, "failed the exec protocol handshake")) << echo;
+  EXPECT_TRUE(Contains(echo, "expected a READY frame")) << echo;
+
+  std::string text = Failure("/bin/sh -c 'echo hello world; sleep 3600'");
+  EXPECT_TRUE(Contains(text, "\"hello world\\x0a...\"")) << text;
+
+  std::string exits = Failure("/bin/sh -c 'echo oops >&2; exit 2'");
+  EXPECT_TRUE(Contains(exits, "exited with status 2")) << exits;
+  EXPECT_TRUE(Contains(exits, "oops")) << exits;
+
+  std::string python = Failure(std::string(kPython) + " import_error.py");
+  EXPECT_TRUE(Contains(python, "ModuleNotFoundError")) << python;
+  EXPECT_TRUE(Contains(python, "exited with status 1")) << python;
+
+  std::string silent = Failure("/bin/sleep 3600", {{"startup_timeout_ms", "300"}});
+  EXPECT_TRUE(Contains(silent, "no READY frame within startup_timeout_ms = 300 ms")) << silent;
+  EXPECT_TRUE(Contains(silent, "the plugin killed it")) << silent;
+}
+
+}  // namespace
+}  // namespace switchyard::exec::testing

@@ -1,0 +1,277 @@
+#include "exec/frame_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include "exec/byte_io.h"
+
+namespace switchyard::exec {
+namespace {
+
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+// Reads a frame's header and returns its body (after the kind byte).
+std::string Body(const std::string& frame, FrameKind kind) {
+  EXPECT_GE(frame.size(), kFrameHeaderSize);
+  auto size = CheckFrameHeader(Bytes(frame).first(kFrameHeaderSize), kind, UINT32_MAX);
+  EXPECT_TRUE(size.ok()) << size.status().message();
+  EXPECT_EQ(frame.size(), 4 + *size);
+  return frame.substr(kFrameHeaderSize);
+}
+
+TEST(FrameProtocolTest, HelloCarriesMagicVersionAndModel) {
+  ModelSpec m;
+  m.name = "adder";
+  m.version = 3;
+  m.max_batch_size = 8;
+  m.inputs = {{"IN", SY_TYPE_INT32, {16}}};
+  m.outputs = {{"OUT", SY_TYPE_BYTES, {-1, 2}}};
+  std::string body = Body(EncodeHello(m).Flatten(), FrameKind::kHello);
+  ByteReader r(Bytes(body));
+  std::span<const uint8_t> magic;
+  ASSERT_TRUE(r.Bytes(4, &magic, "magic").ok());
+  EXPECT_EQ(std::string(magic.begin(), magic.end()), "SYEX");
+  uint32_t u32 = 0;
+  int64_t i64 = 0;
+  std::string_view s;
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, kProtocolVersion);
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "adder");
+  ASSERT_TRUE(r.I64(&i64, "").ok());
+  EXPECT_EQ(i64, 3);
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, 8u);
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, 1u);
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "IN");
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "INT32");
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, 1u);
+  ASSERT_TRUE(r.I64(&i64, "").ok());
+  EXPECT_EQ(i64, 16);
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, 1u);
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "OUT");
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "BYTES");
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, 2u);
+  ASSERT_TRUE(r.I64(&i64, "").ok());
+  EXPECT_EQ(i64, -1);
+  ASSERT_TRUE(r.I64(&i64, "").ok());
+  EXPECT_EQ(i64, 2);
+  EXPECT_EQ(r.remaining(), 0u);
+}
+
+TEST(FrameProtocolTest, BatchLayoutBorrowsTensorData) {
+  std::vector<uint8_t> a = {1, 0, 0, 0, 2, 0, 0, 0};
+  std::vector<uint8_t> b = {0xff, 0xfe};
+  int64_t shape_a[] = {1, 2};
+  int64_t shape_b[] = {2};
+  std::vector<RequestView> requests(2);
+  requests[0].inputs = {{"A", SY_TYPE_INT32, shape_a, a}};
+  requests[0].wanted_outputs = {"X", "Y"};
+  requests[1].inputs = {{"B", SY_TYPE_UINT8, shape_b, b}};
+  auto frame = EncodeBatch(42, requests);
+  ASSERT_TRUE(frame.ok());
+  // The tensor bytes are sent from the caller's buffers, not copied.
+  bool borrowed_a = false;
+  for (auto piece : frame->Pieces()) borrowed_a = borrowed_a || piece.data() == a.data();
+  EXPECT_TRUE(borrowed_a);
+
+  std::string body = Body(frame->Flatten(), FrameKind::kBatch);
+  ByteReader r(Bytes(body));
+  uint64_t id = 0;
+  uint32_t n = 0;
+  int64_t d = 0;
+  std::string_view s;
+  std::span<const uint8_t> data;
+  ASSERT_TRUE(r.U64(&id, "").ok());
+  EXPECT_EQ(id, 42u);
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  EXPECT_EQ(n, 2u);
+  // request 0
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  EXPECT_EQ(n, 1u);
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "A");
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "INT32");
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  EXPECT_EQ(n, 2u);
+  ASSERT_TRUE(r.I64(&d, "").ok());
+  EXPECT_EQ(d, 1);
+  ASSERT_TRUE(r.I64(&d, "").ok());
+  EXPECT_EQ(d, 2);
+  uint64_t size = 0;
+  ASSERT_TRUE(r.U64(&size, "").ok());
+  EXPECT_EQ(size, 8u);
+  ASSERT_TRUE(r.Bytes(size, &data, "").ok());
+  EXPECT_TRUE(std::equal(data.begin(), data.end(), a.begin()));
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  EXPECT_EQ(n, 2u);
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "X");
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "Y");
+  // request 1
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  EXPECT_EQ(n, 1u);
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "B");
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "UINT8");
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  ASSERT_TRUE(r.I64(&d, "").ok());
+  ASSERT_TRUE(r.U64(&size, "").ok());
+  ASSERT_TRUE(r.Bytes(size, &data, "").ok());
+  EXPECT_EQ(data[0], 0xff);
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(r.remaining(), 0u);
+}
+
+// Builds a RESULT body the way a program would.
+class ResultBuilder {
+ public:
+  ResultBuilder(uint64_t id, uint32_t n) : w_(&out_) {
+    w_.U64(id);
+    w_.U32(n);
+  }
+  ResultBuilder& Ok(uint32_t outputs) {
+    w_.U8(0);
+    w_.U32(outputs);
+    return *this;
+  }
+  ResultBuilder& Tensor(std::string_view name, std::string_view dt, std::vector<int64_t> shape,
+                        const std::string& data) {
+    w_.Str(name);
+    w_.Str(dt);
+    w_.U32(static_cast<uint32_t>(shape.size()));
+    for (int64_t d : shape) w_.I64(d);
+    w_.U64(data.size());
+    w_.Bytes(data.data(), data.size());
+    return *this;
+  }
+  ResultBuilder& Error(uint8_t code, std::string_view message) {
+    w_.U8(code);
+    w_.Str(message);
+    return *this;
+  }
+  std::string body() const { return out_; }
+
+ private:
+  std::string out_;
+  ByteWriter w_;
+};
+
+TEST(FrameProtocolTest, DecodesOutputsAndErrors) {
+  std::string body = ResultBuilder(7, 3)
+                         .Ok(1)
+                         .Tensor("OUT", "INT16", {1, 2}, std::string("\x01\x00\x02\x00", 4))
+                         .Error(1, "bad input")
+                         .Error(200, "odd code")
+                         .body();
+  auto r = DecodeResult(Bytes(body));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->batch_id, 7u);
+  ASSERT_EQ(r->requests.size(), 3u);
+  EXPECT_TRUE(r->requests[0].ok);
+  ASSERT_EQ(r->requests[0].outputs.size(), 1u);
+  EXPECT_EQ(r->requests[0].outputs[0].name, "OUT");
+  EXPECT_EQ(r->requests[0].outputs[0].datatype, "INT16");
+  EXPECT_EQ(r->requests[0].outputs[0].shape, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(r->requests[0].outputs[0].data.size(), 4u);
+  EXPECT_FALSE(r->requests[1].ok);
+  EXPECT_EQ(r->requests[1].code, SY_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(r->requests[1].error, "bad input");
+  EXPECT_EQ(r->requests[2].code, SY_ERROR_INTERNAL);
+}
+
+TEST(FrameProtocolTest, RejectsTruncatedOversizedAndTrailing) {
+  std::string good = ResultBuilder(1, 1).Ok(1).Tensor("O", "UINT8", {3}, std::string("abc")).body();
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    EXPECT_FALSE(DecodeResult(Bytes(good.substr(0, cut))).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodeResult(Bytes(good + "x")).ok());
+  // Counts that claim more than the frame holds fail without allocating for them.
+  std::string huge_count = ResultBuilder(1, 0xffffffffu).body();
+  EXPECT_FALSE(DecodeResult(Bytes(huge_count)).ok());
+  std::string huge_outputs = ResultBuilder(1, 1).Ok(0xffffffffu).body();
+  EXPECT_FALSE(DecodeResult(Bytes(huge_outputs)).ok());
+  std::string huge_rank;
+  ByteWriter w(&huge_rank);
+  w.U64(1);
+  w.U32(1);
+  w.U8(0);
+  w.U32(1);
+  w.Str("O");
+  w.Str("UINT8");
+  w.U32(0x7fffffff);
+  w.Bytes("0123456789abcdef0123456789", 26);
+  auto r = DecodeResult(Bytes(huge_rank));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("dimensions"), std::string::npos);
+}
+
+TEST(FrameProtocolTest, FrameHeaderRejectsTextWithAPreview) {
+  std::string text = "Hello world\n";
+  auto r = CheckFrameHeader(Bytes(text).first(5), FrameKind::kResult, UINT32_MAX);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("\"Hello...\""), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("log to stderr"), std::string::npos);
+  std::string wrong_kind("\x05\x00\x00\x00\x01", 5);
+  EXPECT_FALSE(CheckFrameHeader(Bytes(wrong_kind), FrameKind::kReady, 100).ok());
+  std::string too_big("\x05\x01\x00\x00\x02", 5);
+  EXPECT_FALSE(CheckFrameHeader(Bytes(too_big), FrameKind::kReady, 100).ok());
+  std::string empty("\x00\x00\x00\x00\x02", 5);
+  EXPECT_FALSE(CheckFrameHeader(Bytes(empty), FrameKind::kReady, 100).ok());
+  std::string ok("\x09\x00\x00\x00\x02", 5);
+  auto size = CheckFrameHeader(Bytes(ok), FrameKind::kReady, 100);
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(*size, 9u);
+}
+
+TEST(FrameProtocolTest, ReadyChecksMagicAndVersion) {
+  std::string ready = "SYEX";
+  ByteWriter(&ready).U32(kProtocolVersion);
+  EXPECT_TRUE(DecodeReady(Bytes(ready)).ok());
+  std::string v2 = "SYEX";
+  ByteWriter(&v2).U32(2);
+  auto s = DecodeReady(Bytes(v2));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("version 2; this plugin speaks version 1"), std::string::npos);
+  EXPECT_FALSE(DecodeReady(Bytes(std::string("SYEY\x01\x00\x00\x00", 8))).ok());
+  EXPECT_FALSE(DecodeReady(Bytes("SY")).ok());
+  EXPECT_FALSE(DecodeReady(Bytes(ready + "!")).ok());
+}
+
+TEST(FrameProtocolTest, PreviewEscapesNonPrintable) {
+  std::string s("ab\x01\"\\", 5);
+  EXPECT_EQ(PreviewBytes(Bytes(s)), "ab\\x01\\x22\\x5c");
+  EXPECT_EQ(PreviewBytes(Bytes("abcdef"), 3), "abc");
+}
+
+TEST(OutgoingFrameTest, SizePrefixCountsKindAndBody) {
+  OutgoingFrame f(9);
+  f.writer().U32(0xdeadbeef);
+  std::vector<uint8_t> big(1000, 7);
+  f.AppendBorrowed(big);
+  f.writer().U8(1);
+  ASSERT_TRUE(f.Finish().ok());
+  std::string flat = f.Flatten();
+  ASSERT_EQ(flat.size(), 4u + 1 + 4 + 1000 + 1);
+  EXPECT_EQ(static_cast<uint8_t>(flat[0]) | static_cast<uint8_t>(flat[1]) << 8, 1006);
+  EXPECT_EQ(flat[4], 9);
+  EXPECT_EQ(flat.back(), 1);
+  EXPECT_EQ(f.Pieces().size(), 3u);
+  EXPECT_EQ(f.size(), flat.size());
+}
+
+}  // namespace
+}  // namespace switchyard::exec
