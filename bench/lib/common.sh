@@ -128,3 +128,27 @@ print(json.dumps({"nproc": os.cpu_count(), "cpu": model, "loadavg": os.getloadav
                   "ci_running": sys.argv[1] == "true", "kernel": platform.release()}))
 PY
 }
+
+# copy_repository_with_isolation SRC DEST ISOLATION: copies the model repository SRC to DEST
+# with every model's `instances.isolation` set to ISOLATION (process or thread), so a benchmark
+# can compare worker-process instances with in-process ones on the same models.
+copy_repository_with_isolation() {
+  local src=$1 dest=$2 isolation=$3
+  mkdir -p "$dest"
+  cp -r "$src"/. "$dest"/
+  python3 - "$dest" "$isolation" <<'PY'
+import pathlib, re, sys
+root, isolation = pathlib.Path(sys.argv[1]), sys.argv[2]
+for config in root.glob("*/config.yaml"):
+    text = config.read_text()
+    if re.search(r"^instances:\s*$", text, re.M):  # a block: add the key to it
+        text = re.sub(r"^instances:\s*$", f"instances:\n  isolation: {isolation}", text,
+                      count=1, flags=re.M)
+    elif re.search(r"^instances:\s*\{", text, re.M):  # a flow mapping: add the key first
+        text = re.sub(r"^instances:\s*\{", f"instances: {{isolation: {isolation}, ", text,
+                      count=1, flags=re.M)
+    else:
+        text += f"\ninstances: {{isolation: {isolation}}}\n"
+    config.write_text(text)
+PY
+}
