@@ -1,0 +1,174 @@
+#include "torch_instance.h"
+
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <c10/core/StreamGuard.h>
+#include <torch/script.h>
+
+#include <optional>
+#include <vector>
+
+#include "batch_io.h"
+#include "batch_plan.h"
+#include "cuda_graphs.h"
+#include "device_context.h"
+#include "forward_binding.h"
+
+namespace switchyard::torch_backend {
+namespace {
+
+// Grad mode off for the scope: c10::InferenceMode, or torch::NoGradGuard when
+// parameters.inference_mode is false.
+class InferenceScope {
+ public:
+  explicit InferenceScope(bool inference_mode) {
+    if (inference_mode) {
+      inference_.emplace();
+    } else {
+      no_grad_.emplace();
+    }
+  }
+
+ private:
+  std::optional<c10::InferenceMode> inference_;
+  std::optional<torch::NoGradGuard> no_grad_;
+};
+
+void FailRequest(const SyHostApi& host, SyBatch* batch, uint32_t request, const Status& status) {
+  host.request_set_error(batch, request, host.error_new(status.code(), status.message().c_str()));
+}
+
+class TorchInstanceImpl final : public TorchInstance {
+ public:
+  TorchInstanceImpl(const TorchModel& model, std::unique_ptr<DeviceContext> device,
+                    const torch::jit::Module& module, ForwardBinding binding)
+      : model_(model), device_(std::move(device)), module_(module), binding_(std::move(binding)) {}
+
+  Status CaptureGraphs() {
+    std::optional<c10::StreamGuard> stream_guard;
+    if (device_->stream().has_value()) stream_guard.emplace(*device_->stream());
+    InferenceScope inference(model_.parameters().inference_mode);
+    auto graphs = CudaGraphs::Capture(model_, *device_, module_, binding_);
+    if (!graphs.ok()) return graphs.status();
+    graphs_ = std::move(graphs).value();
+    return Status::Ok();
+  }
+
+  Status Execute(const SyHostApi& host, SyBatch* batch) override {
+    const uint32_t count = host.batch_request_count(batch);
+    const auto input_count = static_cast<uint32_t>(model_.inputs().size());
+    std::vector<RequestInputs> inputs(count);
+    std::vector<char> failed(count, 0);
+    std::vector<uint32_t> ready;
+    std::vector<std::vector<Dims>> shapes;
+    for (uint32_t r = 0; r < count; ++r) {
+      inputs[r].resize(input_count);
+      for (uint32_t i = 0; i < input_count && !failed[r]; ++i) {
+        if (SyError* error = host.request_input(batch, r, i, &inputs[r][i])) {
+          host.request_set_error(batch, r, error);
+          failed[r] = 1;
+        }
+      }
+      if (failed[r]) continue;
+      if (Status status = model_.ValidateRequest(inputs[r]); !status.ok()) {
+        FailRequest(host, batch, r, status);
+        failed[r] = 1;
+        continue;
+      }
+      ready.push_back(r);
+      std::vector<Dims>& request_shapes = shapes.emplace_back();
+      for (const SyTensor& tensor : inputs[r]) {
+        request_shapes.emplace_back(tensor.shape, tensor.shape + tensor.dim_count);
+      }
+    }
+
+    std::optional<c10::StreamGuard> stream_guard;
+    if (device_->stream().has_value()) stream_guard.emplace(*device_->stream());
+    InferenceScope inference(model_.parameters().inference_mode);
+    for (const BatchGroup& group : PlanGroups(ready, shapes, model_.batched())) {
+      Status status = RunGroup(host, batch, group, inputs, &failed);
+      if (status.ok()) continue;
+      for (uint32_t request : group.requests) {
+        if (!failed[request]) FailRequest(host, batch, request, status);
+        failed[request] = 1;
+      }
+    }
+    return Status::Ok();
+  }
+
+  uint64_t DeviceMemory() const override { return device_->ReservedBytes(); }
+
+ private:
+  Status RunGroup(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
+                  const std::vector<RequestInputs>& inputs, std::vector<char>* failed) {
+    try {
+      const int64_t padded = graphs_ != nullptr ? graphs_->PaddedRows(group.total_rows) : 0;
+      std::vector<torch::Tensor> device_inputs =
+          GatherInputs(model_, group, inputs, *device_, padded);
+      std::vector<torch::Tensor> outputs;
+      if (padded > 0) {
+        auto replayed = graphs_->Replay(padded, device_inputs);
+        if (!replayed.ok()) return replayed.status();
+        outputs = std::move(replayed).value();
+      } else {
+        auto extracted =
+            ExtractOutputs(binding_.Call(module_, std::move(device_inputs)), model_.outputs());
+        if (!extracted.ok()) return extracted.status();
+        outputs = std::move(extracted).value();
+      }
+      const int64_t rows = padded > 0 ? padded : group.total_rows;
+      for (size_t o = 0; o < outputs.size(); ++o) {
+        SY_TORCH_RETURN_IF_ERROR(ValidateModelOutput(model_.outputs()[o], outputs[o].sizes().vec(),
+                                                     model_.batched(), rows));
+        if (padded > 0) outputs[o] = outputs[o].narrow(0, 0, group.total_rows);
+      }
+      ScatterOutputs(host, batch, model_, group, OutputsToHost(std::move(outputs), *device_),
+                     failed);
+      return Status::Ok();
+    } catch (const std::exception& e) {
+      return Status::Internal("torch: " + TorchErrorMessage(e));
+    }
+  }
+
+  const TorchModel& model_;
+  std::unique_ptr<DeviceContext> device_;
+  torch::jit::Module module_;
+  ForwardBinding binding_;
+  std::unique_ptr<CudaGraphs> graphs_;  // null without cuda_graph_batch_sizes
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<TorchInstance>> TorchInstance::Create(const TorchModel& model,
+                                                               const SyInstanceDesc& desc) {
+  auto device = DeviceContext::Create(model, desc.gpu_count);
+  if (!device.ok()) return device.status();
+  if (model.parameters().intra_op_threads > 0) {
+    at::set_num_threads(model.parameters().intra_op_threads);
+  }
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(model.model_path(), device.value()->device());
+    module.eval();
+  } catch (const std::exception& e) {
+    return Status::Internal("cannot load TorchScript model '" + model.model_path() +
+                            "': " + TorchErrorMessage(e));
+  }
+  auto binding = ForwardBinding::Create(module, model.inputs(), model.parameters().input_binding);
+  if (!binding.ok()) return binding.status();
+  const std::string device_text = device.value()->device().str();
+  auto instance = std::make_unique<TorchInstanceImpl>(model, std::move(device).value(), module,
+                                                      std::move(binding).value());
+  if (!model.parameters().cuda_graph_batch_sizes.empty()) {
+    try {
+      SY_TORCH_RETURN_IF_ERROR(instance->CaptureGraphs());
+    } catch (const std::exception& e) {
+      return Status::Internal("CUDA graph capture failed: " + TorchErrorMessage(e));
+    }
+  }
+  model.Log(SY_LOG_INFO, std::string("instance '") + (desc.name != nullptr ? desc.name : "") +
+                             "' loaded '" + model.model_path() + "' on " + device_text);
+  return std::unique_ptr<TorchInstance>(std::move(instance));
+}
+
+}  // namespace switchyard::torch_backend

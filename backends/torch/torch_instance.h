@@ -1,0 +1,37 @@
+#pragma once
+// An instance of a torch model: its own copy of the TorchScript module on its own device (the
+// CPU, or cuda:0 of the GPUs the host made visible), run batch by batch. The interface is kept
+// free of torch headers so the ABI layer compiles quickly; torch_instance.cc holds the rest.
+// Thread-safety: one thread at a time (the ABI calls an instance from one thread at a time).
+
+#include <cstdint>
+#include <memory>
+
+#include "status.h"
+#include "switchyard/backend.h"
+#include "torch_model.h"
+
+namespace switchyard::torch_backend {
+
+class TorchInstance {
+ public:
+  virtual ~TorchInstance() = default;
+
+  // Loads `model`'s module onto the instance's device, puts it in eval mode, checks its
+  // forward() against the config, and captures CUDA graphs when configured. `model` must outlive
+  // the instance.
+  static StatusOr<std::unique_ptr<TorchInstance>> Create(const TorchModel& model,
+                                                         const SyInstanceDesc& desc);
+
+  // Runs one batch (see SyInstanceExecute): requests whose inputs do not fit the config are
+  // failed with SY_ERROR_INVALID_ARGUMENT, the others are concatenated and run by forward()
+  // (requests whose variable dimensions differ run in separate calls), and their outputs split
+  // back. A failure of forward() or of the output checks fails the requests of that call with
+  // SY_ERROR_INTERNAL. Returns an error only for failures of the whole batch.
+  virtual Status Execute(const SyHostApi& host, SyBatch* batch) = 0;
+
+  // Device memory reserved for the instance's device, in bytes (0 on the CPU).
+  virtual uint64_t DeviceMemory() const = 0;
+};
+
+}  // namespace switchyard::torch_backend
