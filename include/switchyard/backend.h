@@ -17,9 +17,9 @@
  * Errors. A function that can fail returns an SyError*: NULL means success. Errors are created
  * only with host->error_new; returning one (or passing it to request_set_error) hands its
  * ownership to the host. C++ exceptions must never cross this boundary: a plugin catches
- * everything at its exported functions and returns an error instead (the host also guards each
- * call, but an exception that escapes is treated as a fatal plugin bug: in a worker process the
- * worker ends and is restarted).
+ * everything at its exported functions and returns an error instead. (The host also guards each
+ * call and turns an exception that escapes into an error for the call, but that relies on the
+ * plugin and the host sharing a C++ runtime: do not count on it.)
  *
  * Threading.
  *   - SyBackendInit / SyBackendFini are called once per process, first and last.
@@ -163,8 +163,8 @@ typedef struct SyHostApi {
    * skip outputs that were not asked for; it may also produce them (the host drops them). */
   int (*request_output_requested)(const SyBatch* batch, uint32_t request, uint32_t output);
   /* Allocates output `output` (config position) of `request` with the given shape and byte size
-   * and returns where to write it in `*data` (host memory, shared with the server when the
-   * instance is a worker process: write the result there, no copy follows). The plugin must fill
+   * and returns where to write it in `*data` (host memory; in a worker process it is the shared
+   * memory the server reads the output from: write the result there). The plugin must fill
    * all `byte_size` bytes before SyInstanceExecute returns. Allocating one output twice is an
    * error. Fails with SY_ERROR_INTERNAL when the host cannot provide the memory. */
   SyError* (*request_output_alloc)(SyBatch* batch, uint32_t request, uint32_t output,

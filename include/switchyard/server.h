@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,8 +21,9 @@ namespace switchyard {
 struct ServerOptions {
   std::string model_repository;  // required: the folder holding one folder per model
   // Simulated GPUs, e.g. "4x80GB" or "80GB,80GB,40GB:speed=0.5" (grammar in
-  // src/devices/device.h). Empty: no GPUs (real GPUs through NVML come later).
-  std::string simulate_gpus;
+  // src/devices/device.h; "" is none). Default nullopt: the machine's own GPUs through NVML,
+  // honouring CUDA_VISIBLE_DEVICES (none, with the reason logged, where NVML is missing).
+  std::optional<std::string> simulate_gpus;
   int64_t vram_reserve_mb = 1024;  // MiB kept free on every GPU. Default 1024.
   Clock* clock = nullptr;          // null: SteadyClock. Not owned; must outlive the server.
   // Where backend plugins live (libswitchyard_backend_<name>.so). Empty: the `backends` folder
@@ -31,6 +33,8 @@ struct ServerOptions {
   // process's own executable, which is right only in the switchyard binary itself: a program
   // that embeds the server (a test) must name the binary.
   std::string worker_executable;
+  // How long a reload lets the old instances finish their requests. Default 30 s.
+  Duration drain_timeout = std::chrono::seconds(30);
 };
 
 enum class ModelState { kLoading, kReady, kUnavailable };

@@ -45,9 +45,10 @@ int Serve(const ServeFlags& flags) {
   sigset_t stop_signals = BlockStopSignals();
   ServerOptions options;
   options.model_repository = flags.model_repository;
-  options.simulate_gpus = flags.devices.simulate_gpus;
+  if (flags.devices.simulate) options.simulate_gpus = flags.devices.simulate_gpus;
   options.vram_reserve_mb = flags.devices.vram_reserve_mb;
   options.backend_directory = flags.backend_directory;
+  options.drain_timeout = std::chrono::seconds(flags.drain_timeout_s);
   auto server = Server::Create(options);
   if (!server.ok()) {
     spdlog::error("cannot start: {}", server.status().message());
@@ -131,8 +132,8 @@ void AddServeCommand(CLI::App& app) {
       ->envname("SWITCHYARD_ADMIN_TOKEN");
   serve
       ->add_option("--drain-timeout-s", flags->drain_timeout_s,
-                   "On SIGTERM/SIGINT, and on unload: how long queued and executing requests "
-                   "may take to finish, s")
+                   "On SIGTERM/SIGINT, unload and reload: how long queued and executing "
+                   "requests may take to finish, s")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
   serve->add_option("--backend-directory", flags->backend_directory,

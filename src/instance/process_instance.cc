@@ -39,7 +39,7 @@ StatusOr<uint64_t> AwaitReady(ipc::Channel& channel, TimePoint deadline) {
     } else if (auto* ready = std::get_if<ipc::Ready>(&message)) {
       return ready->device_memory_bytes;
     } else if (auto* failed = std::get_if<ipc::LoadFailed>(&message)) {
-      return Unavailable(failed->message);
+      return FailedPrecondition(failed->message);  // the worker's own reason
     } else {
       return Internal(fmt::format("unexpected {} while loading", ipc::MessageName(message)));
     }
@@ -121,7 +121,7 @@ Status ProcessInstance::StartWorker() {
   if (!ready.ok()) {
     process->Kill();
     std::string how = process->Wait();
-    if (ready.status().code() == StatusCode::kUnavailable) {
+    if (ready.status().code() == StatusCode::kFailedPrecondition) {
       return Unavailable(fmt::format("{}: {}", name_, ready.status().message()));
     }
     return Unavailable(fmt::format("{}: the worker (pid {}) {} while loading ({})", name_,

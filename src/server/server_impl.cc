@@ -58,10 +58,18 @@ ServerImpl::ServerImpl(ServerOptions options)
 ServerImpl::~ServerImpl() { Shutdown(); }
 
 Status ServerImpl::Load() {
-  ASSIGN_OR_RETURN(devices_, ParseSimulatedGpus(options_.simulate_gpus));
+  if (options_.simulate_gpus) {
+    ASSIGN_OR_RETURN(devices_, ParseSimulatedGpus(*options_.simulate_gpus));
+  } else {
+    ASSIGN_OR_RETURN(nvml_, NvmlDeviceManager::Open(CudaVisibleDevicesFromEnvironment(),
+                                                    {.registry = &registry_}));
+    devices_ = nvml_->Devices();
+    if (devices_.empty()) spdlog::info("no GPUs: {}", nvml_->reason());
+    nvml_->StartPolling();  // telemetry and the GPU gauges
+  }
   ASSIGN_OR_RETURN(std::vector<RepositoryModel> found, ScanRepository(options_.model_repository));
   ASSIGN_OR_RETURN(Plan plan, PlanRepository(found, devices_, options_.vram_reserve_mb));
-  if (devices_.empty()) spdlog::info("no GPUs: every model runs on CPU");
+  if (devices_.empty()) spdlog::info("every model runs on CPU");
   spdlog::info("{}", FormatPlan(plan, devices_));
   ASSIGN_OR_RETURN(factory_,
                    InstanceFactory::Create({.model_repository = options_.model_repository,
@@ -185,7 +193,7 @@ Status ServerImpl::LoadModel(std::string_view name) {
   for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += loaded->planned_mb[d];
   if (old) {
     // The old instances finish what they hold; new requests already go to the new ones.
-    if (old->scheduler) old->scheduler->Drain(std::chrono::seconds(30));
+    if (old->scheduler) old->scheduler->Drain(options_.drain_timeout);
     for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] -= old->planned_mb[d];
     spdlog::info("model '{}' reloaded", key);
   }
@@ -308,6 +316,14 @@ void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done
   entry.request = std::move(request);
   entry.done = std::move(done);
   Status queued = model->scheduler->Submit(std::move(entry));
+  if (queued.code() == StatusCode::kUnavailable && !shutting_down_.load()) {
+    // A reload swapped the model between our lookup and the submit (the old one drains): the
+    // request starts over with the new one, validated against its config.
+    auto current = Find(entry.request->model_name, entry.request->model_version);
+    if (current.ok() && current->get() != model) {
+      return Infer(std::move(entry.request), std::move(entry.done));
+    }
+  }
   if (!queued.ok()) {
     model->stats->RecordDropped(queued.code(), Duration(0));
     entry.done(queued);

@@ -13,6 +13,7 @@
 #include "core/mutex.h"
 #include "devices/device.h"
 #include "devices/model_need.h"
+#include "devices/nvml_device_manager.h"
 #include "devices/placement.h"
 #include "metrics/metrics.h"
 #include "repository/repository.h"
@@ -79,6 +80,7 @@ class ServerImpl final : public Server {
   const ServerOptions options_;
   Clock* const clock_;
   metrics::Registry registry_;
+  std::unique_ptr<NvmlDeviceManager> nvml_;  // null with simulated GPUs
   std::vector<Device> devices_;
   // Declared before the models: it holds what their instances share (simulated devices,
   // plugins).
