@@ -1,0 +1,114 @@
+// The host side of the plugin ABI against real plugins (test_plugin.cc built three ways):
+// loading and the version check, model/instance creation, in-process execution through
+// InferRequestBatch, and containment of a plugin that throws.
+
+#include "plugin/plugin_library.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "plugin/infer_request_batch.h"
+#include "plugin/plugin_model.h"
+
+namespace switchyard::plugin {
+namespace {
+
+ModelConfig IdentityConfig() {
+  ModelConfig config;
+  config.name = "ident";
+  config.backend = "sim";
+  config.max_batch_size = 4;
+  config.inputs = {{.name = "IN", .datatype = DataType::kInt32, .dims = {2}}};
+  config.outputs = {{.name = "OUT", .datatype = DataType::kInt32, .dims = {2}}};
+  return config;
+}
+
+std::unique_ptr<InferRequest> Request(int32_t a, int32_t b) {
+  auto request = std::make_unique<InferRequest>();
+  std::vector<std::byte> bytes(8);
+  std::memcpy(bytes.data(), &a, 4);
+  std::memcpy(bytes.data() + 4, &b, 4);
+  request->inputs.push_back({"IN", DataType::kInt32, {1, 2}, TensorData::Owned(bytes)});
+  return request;
+}
+
+TEST(PluginLibraryTest, LoadsAndExecutesInProcess) {
+  auto library = PluginLibrary::Load(TEST_PLUGIN_GOOD);
+  ASSERT_TRUE(library.ok()) << library.status().ToString();
+  ModelConfig config = IdentityConfig();
+  auto model = PluginModel::Create(library->get(), config, 1, "/tmp");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto instance = PluginInstance::Create(model->get(), "ident/0", 0, 0);
+  ASSERT_TRUE(instance.ok()) << instance.status().ToString();
+
+  auto first = Request(1, 2);
+  auto second = Request(3, 4);
+  InferRequest* requests[] = {first.get(), second.get()};
+  InferRequestBatch batch(&config, requests);
+  Status status = (*instance)->Execute(batch);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  auto outputs = batch.Finish(status);
+  ASSERT_EQ(outputs.size(), 2u);
+  for (std::size_t r = 0; r < 2; ++r) {
+    ASSERT_TRUE(outputs[r].ok()) << outputs[r].status().ToString();
+    ASSERT_EQ(outputs[r]->size(), 1u);
+    const Tensor& out = (*outputs[r])[0];
+    EXPECT_EQ(out.name, "OUT");
+    EXPECT_EQ(out.shape, (Shape{1, 2}));
+    int32_t values[2];
+    std::memcpy(values, out.data.bytes().data(), 8);
+    EXPECT_EQ(values[0], r == 0 ? 1 : 3);
+    EXPECT_EQ(values[1], r == 0 ? 2 : 4);
+  }
+}
+
+TEST(PluginLibraryTest, RefusesAnotherApiVersion) {
+  auto library = PluginLibrary::Load(TEST_PLUGIN_BAD_VERSION);
+  ASSERT_FALSE(library.ok());
+  EXPECT_EQ(library.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(library.status().message().find("version 999"), std::string::npos)
+      << library.status().message();
+  EXPECT_NE(library.status().message().find("rebuild the plugin"), std::string::npos);
+}
+
+TEST(PluginLibraryTest, MissingFileIsNotFound) {
+  auto library = PluginLibrary::Load("/nonexistent/libswitchyard_backend_x.so");
+  ASSERT_FALSE(library.ok());
+  EXPECT_EQ(library.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(library.status().message().find("/nonexistent/"), std::string::npos);
+}
+
+TEST(PluginLibraryTest, AnExceptionFromExecuteIsContained) {
+  auto library = PluginLibrary::Load(TEST_PLUGIN_THROWS);
+  ASSERT_TRUE(library.ok()) << library.status().ToString();
+  ModelConfig config = IdentityConfig();
+  auto model = PluginModel::Create(library->get(), config, 1, "/tmp");
+  ASSERT_TRUE(model.ok());
+  auto instance = PluginInstance::Create(model->get(), "ident/0", 0, 0);
+  ASSERT_TRUE(instance.ok());
+  auto request = Request(5, 6);
+  InferRequest* requests[] = {request.get()};
+  InferRequestBatch batch(&config, requests);
+  Status status = (*instance)->Execute(batch);
+  EXPECT_EQ(status.code(), StatusCode::kInternal);
+  EXPECT_NE(status.message().find("the test plugin throws"), std::string::npos) << status.message();
+  auto outputs = batch.Finish(status);
+  ASSERT_EQ(outputs.size(), 1u);
+  EXPECT_EQ(outputs[0].status().code(), StatusCode::kInternal);
+}
+
+TEST(PluginLibraryTest, ModelInitErrorsNameTheModel) {
+  auto library = PluginLibrary::Load(TEST_PLUGIN_GOOD);
+  ASSERT_TRUE(library.ok());
+  ModelConfig config = IdentityConfig();
+  config.outputs.push_back({.name = "EXTRA", .datatype = DataType::kInt32, .dims = {2}});
+  auto model = PluginModel::Create(library->get(), config, 1, "/tmp");
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(model.status().message().find("model 'ident'"), std::string::npos);
+  EXPECT_NE(model.status().message().find("as many outputs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchyard::plugin

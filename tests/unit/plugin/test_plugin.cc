@@ -1,0 +1,65 @@
+// A backend plugin for the host's tests, built three times with TEST_PLUGIN_MODE:
+//   0: a well-behaved identity backend (output i = input i);
+//   1: reports API version 999 (must be refused at load);
+//   2: throws a C++ exception out of SyInstanceExecute (must be contained by the host).
+
+#include <cstring>
+#include <stdexcept>
+
+#include "switchyard/backend.h"
+
+namespace {
+const SyHostApi* g_host = nullptr;
+uint32_t g_outputs = 0;
+}  // namespace
+
+extern "C" {
+
+SY_EXPORT uint32_t SyBackendApiVersion(void) {
+  return TEST_PLUGIN_MODE == 1 ? 999u : SY_BACKEND_API_VERSION;
+}
+
+SY_EXPORT SyError* SyBackendInit(const SyHostApi* host, void** backend_state) {
+  g_host = host;
+  *backend_state = nullptr;
+  return nullptr;
+}
+
+SY_EXPORT void SyBackendFini(void*) {}
+
+SY_EXPORT SyError* SyModelInit(void*, const SyModelDesc* desc, void** model_state) {
+  if (desc->input_count != desc->output_count) {
+    return g_host->error_new(SY_ERROR_INVALID_ARGUMENT, "identity needs as many outputs as inputs");
+  }
+  g_outputs = desc->output_count;
+  *model_state = nullptr;
+  return nullptr;
+}
+
+SY_EXPORT void SyModelFini(void*) {}
+
+SY_EXPORT SyError* SyInstanceInit(void*, const SyInstanceDesc*, void** instance_state) {
+  *instance_state = nullptr;
+  return nullptr;
+}
+
+SY_EXPORT void SyInstanceFini(void*) {}
+
+SY_EXPORT SyError* SyInstanceExecute(void*, SyBatch* batch) {
+  if (TEST_PLUGIN_MODE == 2) throw std::runtime_error("the test plugin throws");
+  for (uint32_t r = 0; r < g_host->batch_request_count(batch); ++r) {
+    for (uint32_t i = 0; i < g_outputs; ++i) {
+      SyTensor in;
+      if (SyError* error = g_host->request_input(batch, r, i, &in)) return error;
+      void* out = nullptr;
+      if (SyError* error = g_host->request_output_alloc(batch, r, i, in.shape, in.dim_count,
+                                                        in.byte_size, &out)) {
+        return error;
+      }
+      if (in.byte_size > 0) std::memcpy(out, in.data, in.byte_size);
+    }
+  }
+  return nullptr;
+}
+
+}  // extern "C"
