@@ -80,18 +80,27 @@ ProcessInstance::~ProcessInstance() {
   std::shared_ptr<Worker> worker;
   std::vector<std::shared_ptr<Worker>> retired;
   std::unordered_map<uint64_t, Pending> pending;
+  bool lost = false;
   {
     MutexLock lock(&mu_);
     SetState(State::kStopping);
     if (starting_ != nullptr) starting_->Kill();  // a restart in progress gives up at once
+    // A worker being reported lost (OnWorkerLost runs on its reader) is reaped there: only
+    // its reader is joined here.
+    lost = lost_in_progress_;
     worker = std::move(worker_);
     retired = std::move(retired_);
     pending = std::move(pending_);
     supervisor_cv_.SignalAll();
+    slot_cv_.SignalAll();
   }
   if (supervisor_.joinable()) supervisor_.join();
   for (auto& [id, batch] : pending) {
     batch.done(AllFailed(batch.request_count, Unavailable(name_ + " is shutting down")));
+  }
+  if (worker && lost) {
+    if (worker->reader.joinable()) worker->reader.join();
+    worker.reset();
   }
   if (worker) {
     (void)worker->process->channel().Send(ipc::Encode(ipc::Shutdown{}));
@@ -188,7 +197,10 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
   uint32_t slot = 0;
   {
     MutexLock lock(&mu_);
-    if (state_ == State::kUp && !free_slots_.empty()) worker = worker_;
+    // The scheduler never has more batches in flight than there are slots, but the sender of a
+    // batch already answered may not have let go of its slot yet: wait for it (briefly).
+    while (state_ == State::kUp && free_slots_.empty()) slot_cv_.Wait(&mu_);
+    if (state_ == State::kUp) worker = worker_;
     if (worker) {
       slot = free_slots_.back();
       free_slots_.pop_back();
@@ -235,7 +247,10 @@ Status ProcessInstance::SendBatch(Worker& worker, uint64_t batch_id, uint32_t sl
 
 void ProcessInstance::ReleaseSlot(uint32_t slot) {
   MutexLock lock(&mu_);
-  if (--slot_holders_[slot] == 0) free_slots_.push_back(slot);
+  if (--slot_holders_[slot] == 0) {
+    free_slots_.push_back(slot);
+    slot_cv_.SignalAll();
+  }
 }
 
 std::optional<ProcessInstance::Pending> ProcessInstance::TakePending(uint64_t batch_id) {
@@ -296,8 +311,10 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why) {
     if (!worker_ || worker_->id != worker_id || state_ != State::kUp) return;
     worker = worker_;
     SetState(State::kDown);
+    lost_in_progress_ = true;
     lost = std::move(pending_);
     pending_.clear();
+    slot_cv_.SignalAll();  // a sender waiting for a slot gives up: the instance is down
   }
   worker->process->Kill();
   std::string how = worker->process->Wait();
@@ -308,6 +325,7 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why) {
     MutexLock lock(&mu_);
     last_error_ = cause;
     restart_at_ = Now() + backoff_;
+    lost_in_progress_ = false;
     if (worker_ == worker) {
       retired_.push_back(std::move(worker_));
       worker_.reset();

@@ -116,10 +116,12 @@ class ProcessInstance final : public Instance {
 
   mutable Mutex mu_;
   CondVar supervisor_cv_;
+  CondVar slot_cv_;  // a slot was released, or the instance went down
   State state_ GUARDED_BY(mu_) = State::kDown;
   std::shared_ptr<Worker> worker_ GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Worker>> retired_ GUARDED_BY(mu_);  // lost, reader to be joined
   WorkerProcess* starting_ GUARDED_BY(mu_) = nullptr;             // a worker not yet ready
+  bool lost_in_progress_ GUARDED_BY(mu_) = false;                 // OnWorkerLost is reaping worker_
   uint64_t next_worker_id_ GUARDED_BY(mu_) = 1;
   std::unordered_map<uint64_t, Pending> pending_ GUARDED_BY(mu_);
   uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;

@@ -208,8 +208,11 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
     const InstanceSlot& slot = instances_[i];
     InstanceLoad& load = loads[i];
     load.pending_items = queue_.PendingItemsFor(static_cast<int>(i));
+    // A retried (solo) request runs on an instance with nothing else in flight, and nothing
+    // joins it there: if it is what kills its worker, it takes no other request down.
     load.free = slot.inflight < options_.max_inflight_batches && load.pending_items > 0 &&
-                slot.instance->available();
+                slot.instance->available() && !slot.solo_inflight &&
+                (slot.inflight == 0 || !queue_.HeadIsSolo(static_cast<int>(i)));
     load.outstanding_items = slot.outstanding_items;
     load.busy_remaining =
         slot.inflight == 0
@@ -237,6 +240,8 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
     batch.items += entry.items;
   }
   InstanceSlot& slot = instances_[index];
+  batch.solo = !batch.requests.empty() && batch.requests.front().solo;
+  if (batch.solo) slot.solo_inflight = true;
   batch.estimate = slot.service.Estimate(batch.items);
   if (slot.inflight == 0) slot.busy_since = now;
   ++slot.inflight;
@@ -334,21 +339,30 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
     slot.inflight_estimate -= batch.estimate;
     ++slot.batches;
     slot.items += static_cast<uint64_t>(batch.items);
+    if (batch.solo) slot.solo_inflight = false;
     // The dispatcher waits for the last batch to stop; Drain for the last batch and request.
     if (stopping_ || draining_) {
       cv_.SignalAll();
       drain_cv_.SignalAll();
     }
   }
-  // The freed slot takes the next batch from this thread, before the answers go out.
+  // Requests whose instance was lost go back first (in their order), so the freed slot, which
+  // takes the next batch from this thread before the answers go out, takes them first.
+  std::vector<bool> retried(batch.requests.size(), false);
+  for (std::size_t i = batch.requests.size(); i-- > 0;) {
+    if (i < outputs.size() && !outputs[i].ok() &&
+        outputs[i].status().code() == StatusCode::kAborted) {
+      retried[i] = Retry(batch.requests[i]);
+    }
+  }
   DispatchNow();
   Duration compute = end - exec_start;
   stats_->RecordBatch(batch.items, compute);
   stats_->RecordInstanceBatch(batch.slot, batch.items, compute);
   stats_->AddInstanceInflight(batch.slot, -1);
   stats_->AddInflight(-static_cast<int64_t>(batch.requests.size()));
-  bool retried = false;
   for (std::size_t i = 0; i < batch.requests.size(); ++i) {
+    if (retried[i]) continue;
     QueuedRequest& entry = batch.requests[i];
     if (entry.request->cancel) entry.request->cancel->SetNotifier(nullptr);
     Duration queued = exec_start - entry.enqueue_time;
@@ -356,12 +370,8 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
         i < outputs.size() ? std::move(outputs[i])
                            : StatusOr<std::vector<Tensor>>(Internal("the backend lost a request"));
     if (!selected.ok() && selected.status().code() == StatusCode::kAborted) {
-      Status lost = selected.status();
-      if (Retry(entry)) {
-        retried = true;
-        continue;
-      }
-      selected = Internal(lost.message() + (entry.attempts > 0 ? " (already retried once)" : ""));
+      selected = Internal(selected.status().message() +
+                          (entry.attempts > 0 ? " (already retried once)" : ""));
     }
     if (selected.ok()) selected = SelectOutputs(*entry.request, std::move(selected).value());
     stats_->RecordCompleted(selected.ok(), entry.items, queued, compute);
@@ -377,7 +387,6 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
     response.timings = {.queue_ns = queued.count(), .compute_ns = compute.count()};
     entry.done(std::move(response));
   }
-  if (retried) DispatchNow();
 }
 
 }  // namespace switchyard

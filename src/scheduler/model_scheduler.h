@@ -102,6 +102,7 @@ class ModelScheduler {
     Duration inflight_estimate{0};  // estimated time of the batches in flight
     TimePoint busy_since;           // when the batch now executing started (estimated)
     TimePoint last_completion;
+    bool solo_inflight = false;  // a retried request's batch is executing here
   };
   struct InflightBatch {
     std::vector<QueuedRequest> requests;
@@ -110,6 +111,7 @@ class ModelScheduler {
     int64_t items = 0;
     TimePoint dispatched;
     Duration estimate{0};
+    bool solo = false;  // a retried request alone
   };
   // What the dispatcher does next, outside the lock.
   struct Work {

@@ -44,13 +44,23 @@ int64_t RequestQueue::PendingItemsFor(int instance) const {
   return items;
 }
 
-TimePoint RequestQueue::HeadEnqueueTime(int instance) const {
+const QueuedRequest* RequestQueue::Head(int instance) const {
   for (const auto& level : levels_) {
     for (const auto& entry : level) {
-      if (Eligible(entry, instance)) return entry.enqueue_time;
+      if (Eligible(entry, instance)) return &entry;
     }
   }
-  return TimePoint::max();
+  return nullptr;
+}
+
+TimePoint RequestQueue::HeadEnqueueTime(int instance) const {
+  const QueuedRequest* head = Head(instance);
+  return head != nullptr ? head->enqueue_time : TimePoint::max();
+}
+
+bool RequestQueue::HeadIsSolo(int instance) const {
+  const QueuedRequest* head = Head(instance);
+  return head != nullptr && head->solo;
 }
 
 std::optional<TimePoint> RequestQueue::EarliestDeadline() const {

@@ -50,6 +50,8 @@ class RequestQueue {
   // Requests waiting at each level (index 0 = highest priority).
   std::vector<std::size_t> DepthByLevel() const;
 
+  // Whether the request `instance` would take first (-1: any instance) is a solo one.
+  bool HeadIsSolo(int instance = -1) const;
   // Enqueue time of the request `instance` would take first (-1: any instance);
   // TimePoint::max() if there is none.
   TimePoint HeadEnqueueTime(int instance = -1) const;
@@ -72,6 +74,8 @@ class RequestQueue {
  private:
   template <typename Pred>
   std::vector<QueuedRequest> TakeIf(Pred pred);
+  // The request `instance` would take first, or null.
+  const QueuedRequest* Head(int instance) const;
   static bool Eligible(const QueuedRequest& entry, int instance) {
     return instance < 0 || entry.instance < 0 || entry.instance == instance;
   }

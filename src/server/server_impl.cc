@@ -418,7 +418,8 @@ std::string ServerImpl::MetricsText() const { return registry_.ExpositionText();
 void ServerImpl::Drain(Duration timeout) {
   shutting_down_.store(true);  // not ready, refuse new requests
   std::vector<std::thread> drains;
-  for (auto& [name, model] : Models()) {
+  for (const auto& entry : Models()) {
+    std::shared_ptr<const LoadedModel> model = entry.second;
     if (!model->scheduler) continue;
     drains.emplace_back([model, timeout] { model->scheduler->Drain(timeout); });
   }

@@ -95,5 +95,99 @@ TEST(RequestQueueTest, TakesCancelled) {
   EXPECT_EQ(queue.size(), 1u);
 }
 
+QueuedRequest Solo(const std::string& id, TimePoint now, int level = 0, int64_t items = 1) {
+  QueuedRequest e = Entry(id, now, level, items);
+  e.solo = true;
+  e.attempts = 1;
+  return e;
+}
+
+TEST(RequestQueueTest, PushFrontIgnoresMaxSizeAndGoesFirstInItsLevel) {
+  FakeClock clock;
+  RequestQueue queue(2, 2);
+  ASSERT_TRUE(queue.Push(Entry("high", clock.Now(), 0)).ok());
+  ASSERT_TRUE(queue.Push(Entry("low", clock.Now(), 1, 2)).ok());
+  ASSERT_EQ(queue.Push(Entry("refused", clock.Now(), 1)).code(), StatusCode::kResourceExhausted);
+  // A retry was admitted before: it goes back in although the queue is full.
+  queue.PushFront(Entry("retry", clock.Now(), 1, 3));
+  EXPECT_EQ(queue.size(), 3u);
+  EXPECT_EQ(queue.pending_items(), 6);
+  EXPECT_EQ(queue.DepthByLevel(), (std::vector<std::size_t>{1, 2}));
+  // First of its level, behind the higher level.
+  EXPECT_EQ(Ids(queue.TakeBatch(100)), (std::vector<std::string>{"high", "retry", "low"}));
+  EXPECT_EQ(queue.pending_items(), 0);
+  // Still full-bounded for ordinary pushes afterwards.
+  ASSERT_TRUE(queue.Push(Entry("x", clock.Now())).ok());
+  ASSERT_TRUE(queue.Push(Entry("y", clock.Now())).ok());
+  queue.PushFront(Entry("z", clock.Now()));
+  EXPECT_EQ(queue.Push(Entry("w", clock.Now())).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(Ids(queue.TakeBatch(100)), (std::vector<std::string>{"z", "x", "y"}));
+}
+
+TEST(RequestQueueTest, PushFrontClampsTheLevel) {
+  FakeClock clock;
+  RequestQueue queue(4, 2);
+  ASSERT_TRUE(queue.Push(Entry("low", clock.Now(), 1)).ok());
+  queue.PushFront(Entry("beyond", clock.Now(), 7));  // clamped to the lowest level
+  EXPECT_EQ(queue.DepthByLevel(), (std::vector<std::size_t>{0, 2}));
+  EXPECT_EQ(Ids(queue.TakeBatch(100)), (std::vector<std::string>{"beyond", "low"}));
+}
+
+TEST(RequestQueueTest, SoloEntryEndsTheBatchBeforeIt) {
+  FakeClock clock;
+  RequestQueue queue(10, 1);
+  ASSERT_TRUE(queue.Push(Entry("a", clock.Now())).ok());
+  ASSERT_TRUE(queue.Push(Entry("b", clock.Now())).ok());
+  ASSERT_TRUE(queue.Push(Solo("s", clock.Now())).ok());
+  ASSERT_TRUE(queue.Push(Entry("c", clock.Now())).ok());
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"s"}));
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(queue.empty());
+  EXPECT_EQ(queue.pending_items(), 0);
+}
+
+TEST(RequestQueueTest, SoloEntryAtTheHeadIsTheWholeBatch) {
+  FakeClock clock;
+  RequestQueue queue(10, 2);
+  ASSERT_TRUE(queue.Push(Entry("a", clock.Now())).ok());
+  ASSERT_TRUE(queue.Push(Entry("low", clock.Now(), 1)).ok());
+  queue.PushFront(Solo("s2", clock.Now()));
+  queue.PushFront(Solo("s1", clock.Now(), 0, 3));
+  EXPECT_EQ(queue.pending_items(), 6);
+  // Each solo alone, even when another solo or a small request would fit.
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"s1"}));
+  EXPECT_EQ(queue.pending_items(), 3);
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"s2"}));
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"a", "low"}));
+  // A solo larger than max_items still goes (alone), rather than starving.
+  queue.PushFront(Solo("big", clock.Now(), 0, 8));
+  EXPECT_EQ(Ids(queue.TakeBatch(2)), (std::vector<std::string>{"big"}));
+}
+
+TEST(RequestQueueTest, SoloEntryOfALowerLevelEndsTheBatch) {
+  FakeClock clock;
+  RequestQueue queue(10, 2);
+  ASSERT_TRUE(queue.Push(Entry("high", clock.Now(), 0)).ok());
+  queue.PushFront(Solo("retry", clock.Now(), 1));
+  ASSERT_TRUE(queue.Push(Entry("low", clock.Now(), 1)).ok());
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"high"}));
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"retry"}));
+  EXPECT_EQ(Ids(queue.TakeBatch(10)), (std::vector<std::string>{"low"}));
+}
+
+TEST(RequestQueueTest, SoloEntryBoundToAnotherInstanceDoesNotStopTheBatch) {
+  FakeClock clock;
+  RequestQueue queue(10, 1);
+  ASSERT_TRUE(queue.Push(Entry("a", clock.Now())).ok());
+  QueuedRequest bound = Solo("bound", clock.Now());
+  bound.instance = 1;
+  ASSERT_TRUE(queue.Push(std::move(bound)).ok());
+  ASSERT_TRUE(queue.Push(Entry("b", clock.Now())).ok());
+  // Instance 0 cannot take "bound", so it neither takes it nor stops at it.
+  EXPECT_EQ(Ids(queue.TakeBatch(10, 0)), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Ids(queue.TakeBatch(10, 1)), (std::vector<std::string>{"bound"}));
+}
+
 }  // namespace
 }  // namespace switchyard
