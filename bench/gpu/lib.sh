@@ -1,0 +1,59 @@
+# Shared steps of the GPU benchmark scripts (sourced). Expects: cwd = the repository root, $out
+# an absolute results folder, and a switchyard build carried from the CPU machine
+# (build/bin/switchyard, build/backends with sim and exec, build/gpu-libs with the shared
+# libraries the GPU machine lacks).
+
+export LD_LIBRARY_PATH=$PWD/build/gpu-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+python=${PYTHON:-python3}
+bin=$PWD/build/bin/switchyard
+log() { printf '[gpu] %s\n' "$*" | tee -a "$out/steps.log" >&2; }
+
+# gpu_setup: versions, the torch plugin built against this machine's torch (into
+# $out/backends, next to sim and exec), and the plugin's offline driver.
+gpu_setup() {
+  log "versions"
+  nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
+  $python -c 'import torch; print("torch", torch.__version__)' | tee -a "$out/gpu.txt"
+  log "torch plugin (stand-alone build against this torch)"
+  mkdir -p "$out/backends"
+  cp build/backends/libswitchyard_backend_sim.so build/backends/libswitchyard_backend_exec.so \
+    "$out/backends/"
+  cmake -S backends/torch -B "$out/torch-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$($python -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
+    >"$out/torch-build.log" 2>&1
+  cmake --build "$out/torch-build" -j"$(nproc)" >>"$out/torch-build.log" 2>&1
+  cp "$out/torch-build/backends/libswitchyard_backend_torch.so" "$out/backends/"
+  g++ -std=c++17 -O2 -I include tests/unit/backends/torch/torch_plugin_driver.cc -ldl \
+    -o "$out/torch_plugin_driver"
+}
+
+# gpu_make_models MODELS: the benchmark models (random weights) into $out/models.
+gpu_make_models() {
+  log "models: $1"
+  $python bench/models/make_models.py "$out/models" --models "$1" >"$out/models.log" 2>&1
+}
+
+# gpu_serve NAME [SERVE_ARGS...]: starts `switchyard serve` on $out/models (log
+# $out/serve-NAME.log), waits until ready; sets SERVER_PID and URL.
+gpu_serve() {
+  local name=$1 port_file=$out/port-$1
+  shift
+  rm -f "$port_file"
+  "$bin" serve --model-repository "$out/models" --backend-directory "$out/backends" \
+    --host 127.0.0.1 --http-port 0 --port-file "$port_file" "$@" >"$out/serve-$name.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 600); do
+    if [ -s "$port_file" ]; then
+      URL="http://127.0.0.1:$(cut -d= -f2 "$port_file")"
+      curl -sf "$URL/v2/health/ready" >/dev/null && return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$out/serve-$name.log"; return 1; }
+    sleep 0.5
+  done
+  return 1
+}
+
+gpu_stop() {
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
