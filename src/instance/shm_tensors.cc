@@ -9,11 +9,6 @@
 namespace switchyard {
 namespace {
 
-uint64_t AlignUp(uint64_t n) {
-  constexpr uint64_t kAlign = ipc::SlotArena::kAlignment;
-  return (n + kAlign - 1) / kAlign * kAlign;
-}
-
 const Tensor* FindInput(const InferRequest& request, const std::string& name) {
   auto it = std::find_if(request.inputs.begin(), request.inputs.end(),
                          [&](const Tensor& t) { return t.name == name; });
@@ -74,7 +69,7 @@ RequestOutputs ReadRequest(const ModelConfig& config, const ipc::RequestResult& 
 uint64_t SlotInputBytes(std::span<InferRequest* const> requests) {
   uint64_t total = 0;
   for (const InferRequest* request : requests) {
-    for (const Tensor& input : request->inputs) total += AlignUp(input.data.size());
+    for (const Tensor& input : request->inputs) total += ipc::SlotArena::AlignUp(input.data.size());
   }
   return total;
 }

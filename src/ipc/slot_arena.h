@@ -15,6 +15,10 @@ class SlotArena {
   // Every offset Allocate returns is a multiple of this. (The slot's start is page-aligned when
   // it is a ShmRegion, so the addresses are aligned too.)
   static constexpr uint64_t kAlignment = 64;
+  // `n` rounded up to a multiple of kAlignment (for sizing slots). REQUIRES: no overflow.
+  static constexpr uint64_t AlignUp(uint64_t n) {
+    return (n + kAlignment - 1) / kAlignment * kAlignment;
+  }
 
   // `slot` must outlive the arena.
   explicit SlotArena(std::span<std::byte> slot) : slot_(slot) {}

@@ -13,11 +13,6 @@ namespace {
 
 constexpr uint64_t kMinOutputRegion = 1 << 20;
 
-uint64_t AlignUp(uint64_t n) {
-  return (n + ipc::SlotArena::kAlignment - 1) / ipc::SlotArena::kAlignment *
-         ipc::SlotArena::kAlignment;
-}
-
 }  // namespace
 
 Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
@@ -49,6 +44,7 @@ ShmBatch::ShmBatch(const ModelConfig* config, const ipc::Execute* execute,
       inputs_(inputs),
       outputs_(outputs),
       pending_(execute->requests.size()) {
+  if (outputs->has_value()) arena_.emplace(std::span((*outputs)->data(), (*outputs)->size()));
   for (PendingRequest& request : pending_) request.outputs.resize(config->outputs.size());
 }
 
@@ -89,12 +85,11 @@ StatusOr<void*> ShmBatch::AllocateOutput(uint32_t request, uint32_t output, Shap
   out.allocated = true;
   out.shape = std::move(shape);
   out.size = byte_size;
-  std::optional<ipc::ShmRegion>& region = *outputs_;
-  uint64_t offset = AlignUp(used_);
-  if (region.has_value() && offset <= region->size() && byte_size <= region->size() - offset) {
-    out.offset = offset;
-    used_ = offset + byte_size;
-    return static_cast<void*>(region->data() + offset);
+  if (arena_) {
+    if (std::optional<uint64_t> offset = arena_->Allocate(byte_size)) {
+      out.offset = *offset;
+      return static_cast<void*>(arena_->data() + *offset);
+    }
   }
   overflowed_ = true;
   out.overflow.resize(byte_size);
@@ -110,7 +105,7 @@ Status ShmBatch::GrowOutputs() {
   uint64_t needed = 0;
   for (const PendingRequest& request : pending_) {
     for (const PendingOutput& out : request.outputs) {
-      if (out.allocated) needed = AlignUp(needed) + out.size;
+      if (out.allocated) needed = ipc::SlotArena::AlignUp(needed) + out.size;
     }
   }
   std::optional<ipc::ShmRegion>& old = *outputs_;
@@ -120,7 +115,7 @@ Status ShmBatch::GrowOutputs() {
   for (PendingRequest& request : pending_) {
     for (PendingOutput& out : request.outputs) {
       if (!out.allocated) continue;
-      offset = AlignUp(offset);
+      offset = ipc::SlotArena::AlignUp(offset);
       const std::byte* from = out.offset ? old->data() + *out.offset : out.overflow.data();
       if (out.size > 0) std::memcpy(grown.data() + offset, from, out.size);
       out.offset = offset;
@@ -128,6 +123,7 @@ Status ShmBatch::GrowOutputs() {
       offset += out.size;
     }
   }
+  arena_.reset();  // it spans the region being replaced
   old = std::move(grown);
   return Status::Ok();
 }

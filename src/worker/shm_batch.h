@@ -11,6 +11,7 @@
 
 #include "ipc/messages.h"
 #include "ipc/shm_region.h"
+#include "ipc/slot_arena.h"
 #include "plugin/batch_access.h"
 #include "switchyard/model_config.h"
 
@@ -58,7 +59,7 @@ class ShmBatch final : public plugin::BatchAccess {
   const ipc::Execute* const execute_;
   const ipc::ShmRegion* const inputs_;
   std::optional<ipc::ShmRegion>* const outputs_;
-  uint64_t used_ = 0;  // bytes of the output region allocated (aligned)
+  std::optional<ipc::SlotArena> arena_;  // over the output region, if there is one
   bool overflowed_ = false;
   std::vector<PendingRequest> pending_;
 };
