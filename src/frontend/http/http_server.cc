@@ -98,9 +98,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     unanswered_->fetch_add(1, std::memory_order_relaxed);
     ++pending_generation_;
     WatchForDisconnect();
-    router_->Handle(std::move(request), [self = shared_from_this()](HttpReply reply) {
-      asio::post(self->stream_.get_executor(),
-                 [self, reply = std::move(reply)]() mutable { self->Send(std::move(reply)); });
+    // The reply callback gives up its hold on the connection when it is called: whoever stores
+    // the callback (a scheduler's batch) may destroy it later, on its own thread, after the
+    // server is gone, and must not be the one to destroy the connection then.
+    router_->Handle(std::move(request), [self = shared_from_this()](HttpReply reply) mutable {
+      std::shared_ptr<Connection> connection = std::move(self);
+      if (connection == nullptr) return;  // a second call: the request was answered already
+      auto executor = connection->stream_.get_executor();
+      asio::post(executor,
+                 [connection = std::move(connection), reply = std::move(reply)]() mutable {
+                   connection->Send(std::move(reply));
+                 });
     });
   }
 
