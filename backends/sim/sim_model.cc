@@ -56,6 +56,20 @@ Status CheckSignature(const SimParameters& params, const ModelConfig& config) {
       }
       return Status::Ok();
     }
+    case Function::kZeros:
+      for (const auto& spec : config.outputs) {
+        if (!IsNumeric(spec.datatype)) {
+          return InvalidArgument(fmt::format("function zeros cannot answer {} output '{}'",
+                                             DataTypeName(spec.datatype), spec.name));
+        }
+        for (int64_t dim : spec.dims) {
+          if (dim < 0) {
+            return InvalidArgument(fmt::format(
+                "function zeros needs a fixed shape for output '{}' (no -1)", spec.name));
+          }
+        }
+      }
+      return Status::Ok();
   }
   return Internal("unknown sim function");
 }
@@ -171,9 +185,12 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
         params.function = Function::kAddSub;
       } else if (value == "add_sub_string") {
         params.function = Function::kAddSubString;
+      } else if (value == "zeros") {
+        params.function = Function::kZeros;
       } else {
         return InvalidArgument(fmt::format(
-            "parameters.function: unknown '{}' (expected identity, add_sub or add_sub_string)",
+            "parameters.function: unknown '{}' (expected identity, add_sub, add_sub_string or "
+            "zeros)",
             value));
       }
     } else if (key == "service_time_us") {
@@ -281,6 +298,19 @@ StatusOr<std::vector<Tensor>> Compute(const SimParameters& params, const ModelCo
                      TensorData::Owned(std::move(diff))});
       return out;
     }
+    case Function::kZeros:
+      for (const auto& spec : config.outputs) {
+        std::vector<int64_t> shape;
+        if (config.max_batch_size > 0 && !inputs.empty() && !inputs[0]->shape.empty()) {
+          shape.push_back(inputs[0]->shape[0]);  // the request's batch
+        }
+        shape.insert(shape.end(), spec.dims.begin(), spec.dims.end());
+        std::size_t bytes = DataTypeSize(spec.datatype);
+        for (int64_t dim : shape) bytes *= static_cast<std::size_t>(dim);
+        out.push_back({spec.name, spec.datatype, std::move(shape),
+                       TensorData::Owned(std::vector<std::byte>(bytes))});
+      }
+      return out;
     case Function::kAddSubString:
       if (inputs[0]->shape != inputs[1]->shape) {
         return InvalidArgument("add_sub_string: the two inputs must have the same shape");

@@ -17,7 +17,7 @@
 
 namespace switchyard::sim {
 
-enum class Function { kIdentity, kAddSub, kAddSubString };
+enum class Function { kIdentity, kAddSub, kAddSubString, kZeros };
 
 struct SimParameters {
   Function function = Function::kIdentity;
@@ -36,7 +36,8 @@ struct SimParameters {
 
 // Validates the model's `parameters` (unknown keys, ranges) and that the model's inputs and
 // outputs suit the function (add_sub: two inputs and two outputs of one numeric type;
-// add_sub_string: BYTES; identity: as many outputs as inputs).
+// add_sub_string: BYTES; identity: as many outputs as inputs; zeros: outputs of fixed shape and
+// a numeric type, answered with zeros, as a stand-in with a real model's signature).
 StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config);
 
 // The time a batch of `items` items takes, before jitter.

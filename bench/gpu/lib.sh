@@ -33,13 +33,13 @@ gpu_make_models() {
   $python bench/models/make_models.py "$out/models" --models "$1" >"$out/models.log" 2>&1
 }
 
-# gpu_serve NAME [SERVE_ARGS...]: starts `switchyard serve` on $out/models (log
-# $out/serve-NAME.log), waits until ready; sets SERVER_PID and URL.
+# gpu_serve NAME [SERVE_ARGS...]: starts `switchyard serve` on $REPOSITORY (default $out/models;
+# log $out/serve-NAME.log), waits until ready; sets SERVER_PID and URL.
 gpu_serve() {
   local name=$1 port_file=$out/port-$1
   shift
   rm -f "$port_file"
-  "$bin" serve --model-repository "$out/models" --backend-directory "$out/backends" \
+  "$bin" serve --model-repository "${REPOSITORY:-$out/models}" --backend-directory "$out/backends" \
     --host 127.0.0.1 --http-port 0 --port-file "$port_file" "$@" >"$out/serve-$name.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 600); do
@@ -56,4 +56,18 @@ gpu_serve() {
 gpu_stop() {
   kill -TERM "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# gpu_bench NAME [BENCH_ARGS...]: `switchyard bench` against $URL into $out/NAME.{json,txt}; 8 s
+# in (past the warm-up), samples 5 s of CPU use per thread of the server, its workers and the
+# client into $out/NAME-threads.txt.
+gpu_bench() {
+  local name=$1 bench_pid
+  shift
+  "$bin" bench --url "$URL" --json-out "$out/$name.json" "$@" >"$out/$name.txt" 2>&1 &
+  bench_pid=$!
+  sleep 8
+  $python bench/lib/thread_cpu.py 5 "$SERVER_PID" "$bench_pid" >"$out/$name-threads.txt" || true
+  wait "$bench_pid"
+  cat "$out/$name.txt" "$out/$name-threads.txt"
 }

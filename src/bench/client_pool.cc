@@ -8,6 +8,8 @@
 #include <optional>
 #include <thread>
 
+#include "core/thread_name.h"
+
 namespace switchyard::bench {
 namespace {
 
@@ -161,13 +163,17 @@ StatusOr<std::unique_ptr<ClientPool>> ClientPool::Start(PoolConfig config) {
     thread.sessions.push_back(std::make_unique<Session>(state, thread.io, thread.recorder,
                                                         *thread.arrivals, state.requests[i]));
   }
-  for (auto& thread : pool->threads_) {
+  for (std::size_t i = 0; i < pool->threads_.size(); ++i) {
+    ClientThread* thread = pool->threads_[i].get();
     thread->work.emplace(thread->io.get_executor());
-    asio::post(thread->io, [t = thread.get()] {
+    asio::post(thread->io, [t = thread] {
       t->arrivals->Start(*t->context);
       for (auto& session : t->sessions) t->arrivals->OnIdle(*session);
     });
-    thread->thread = std::thread([t = thread.get()] { t->io.run(); });
+    thread->thread = std::thread([t = thread, i] {
+      NameThisThread("sy-client-" + std::to_string(i));
+      t->io.run();
+    });
   }
   return pool;
 }

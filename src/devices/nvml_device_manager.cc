@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/thread_name.h"
 #include "devices/cuda_visible_devices.h"
 #include "devices/nvml_api.h"
 #include "fmt/format.h"
@@ -270,7 +271,10 @@ void NvmlDeviceManager::StartPolling() {
     MutexLock lock(&thread_mu_);
     stop_ = false;
   }
-  poller_ = std::thread([this] { PollLoop(); });
+  poller_ = std::thread([this] {
+    NameThisThread("sy-nvml");
+    PollLoop();
+  });
 }
 
 void NvmlDeviceManager::StopPolling() {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/thread_name.h"
 #include "fmt/format.h"
 #include "instance/shm_tensors.h"
 #include "spdlog/spdlog.h"
@@ -60,7 +61,10 @@ StatusOr<std::unique_ptr<ProcessInstance>> ProcessInstance::Start(const ModelCon
   std::unique_ptr<ProcessInstance> instance(
       new ProcessInstance(config, std::move(name), std::move(options)));
   RETURN_IF_ERROR(instance->StartWorker());
-  instance->supervisor_ = std::thread([raw = instance.get()] { raw->SuperviseLoop(); });
+  instance->supervisor_ = std::thread([raw = instance.get()] {
+    NameThisThread("sy-supervise");
+    raw->SuperviseLoop();
+  });
   return instance;
 }
 
@@ -142,9 +146,12 @@ Status ProcessInstance::StartWorker() {
   MutexLock lock(&mu_);
   if (state_ == State::kStopping) return Unavailable(name_ + " is shutting down");
   worker->id = next_worker_id_++;
-  worker->reader = std::thread([this, worker] { ReadLoop(worker); });
+  worker->reader = std::thread([this, worker] {
+    NameThisThread("sy-results");
+    ReadLoop(worker);
+  });
   worker_ = std::move(worker);
-  last_pong_ = Now();
+  last_heard_ = Now();
   SetState(State::kUp);
   return Status::Ok();
 }
@@ -260,6 +267,11 @@ std::optional<ProcessInstance::Pending> ProcessInstance::TakePending(uint64_t ba
   return std::move(node.mapped());
 }
 
+void ProcessInstance::Heard() {
+  MutexLock lock(&mu_);
+  last_heard_ = Now();
+}
+
 void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
   while (true) {
     auto received = worker->process->channel().Receive();
@@ -269,10 +281,10 @@ void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
       return OnWorkerLost(worker->id, "it sent a malformed message: " + message.status().message());
     }
     if (auto* result = std::get_if<ipc::Result>(&*message)) {
+      Heard();
       HandleResult(*result, std::move(received->fd));
     } else if (std::holds_alternative<ipc::Pong>(*message)) {
-      MutexLock lock(&mu_);
-      last_pong_ = Now();
+      Heard();
     } else {
       return OnWorkerLost(worker->id,
                           fmt::format("it sent an unexpected {}", ipc::MessageName(*message)));
@@ -354,13 +366,13 @@ void ProcessInstance::SuperviseLoop() {
     }
     TimePoint now = Now();
     if (state_ == State::kUp) {
-      if (now - last_pong_ > options_.heartbeat_timeout) {
+      if (now - last_heard_ > options_.heartbeat_timeout) {
         std::shared_ptr<Worker> worker = worker_;
         spdlog::error(
-            "{}: the worker (pid {}) missed its heartbeats for {} ms: killing it", name_,
+            "{}: the worker (pid {}) was silent for {} ms (no pong, no result): killing it", name_,
             worker->process->pid(),
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - last_pong_).count());
-        last_pong_ = now;  // once: its reader reports the loss
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heard_).count());
+        last_heard_ = now;  // once: its reader reports the loss
         mu_.Unlock();
         worker->process->Kill();
         mu_.Lock();

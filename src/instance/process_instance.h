@@ -3,12 +3,13 @@
 // worker through shared-memory slots (one per batch in flight) named by small messages on a
 // Unix socket; outputs come back the same way.
 //
-// Supervision: a worker that exits, is killed, closes its channel, breaks the protocol, or stops
-// answering heartbeats is marked down at once (InstanceEvent::kUnavailable); the batches it held
-// are answered kAborted (the scheduler retries them once elsewhere); it is restarted after a
-// backoff that doubles from restart_backoff up to max_restart_backoff, and announces
-// kRestarted + kAvailable once the new worker is ready (loaded and warmed up). A worker that
-// fails to come up max_failed_restarts times in a row leaves the instance `failed` for good.
+// Supervision: a worker that exits, is killed, closes its channel, breaks the protocol, or is
+// silent (no answer and no pong) for heartbeat_timeout is marked down at once
+// (InstanceEvent::kUnavailable); the batches it held are answered kAborted (the scheduler retries
+// them once elsewhere); it is restarted after a backoff that doubles from restart_backoff up to
+// max_restart_backoff, and announces kRestarted + kAvailable once the new worker is ready (loaded
+// and warmed up). A worker that fails to come up max_failed_restarts times in a row leaves the
+// instance `failed` for good.
 //
 // Thread-safety: see Instance. Internally: one supervisor thread (heartbeats, restarts) and one
 // reader thread per worker.
@@ -37,8 +38,10 @@ struct ProcessInstanceOptions {
   WorkerCommand command;                                  // how to start the worker
   int max_inflight_batches = 2;                           // shared-memory slots
   Duration heartbeat_interval = std::chrono::seconds(1);  // between pings
-  Duration heartbeat_timeout = std::chrono::seconds(10);  // no pong this long: killed
-  Duration load_timeout = std::chrono::minutes(10);       // start to ready
+  // Silent this long: killed. A worker answers pings between batches, so this also bounds how
+  // long one batch may execute before the worker counts as hung.
+  Duration heartbeat_timeout = std::chrono::seconds(10);
+  Duration load_timeout = std::chrono::minutes(10);  // start to ready
   Duration restart_backoff = std::chrono::milliseconds(100);
   Duration max_restart_backoff = std::chrono::seconds(10);
   int max_failed_restarts = 5;                      // consecutive restarts that never became ready
@@ -91,6 +94,8 @@ class ProcessInstance final : public Instance {
 
   // Spawns a worker and waits for it to be ready; on success installs it and starts its reader.
   Status StartWorker() EXCLUDES(mu_);
+  // Notes that the worker spoke (a result or a pong): it is alive.
+  void Heard() EXCLUDES(mu_);
   void ReadLoop(std::shared_ptr<Worker> worker) EXCLUDES(mu_);
   void HandleResult(const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
   // The worker `worker_id` is lost: marks the instance down, fails its batches, schedules a
@@ -127,7 +132,7 @@ class ProcessInstance final : public Instance {
   uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
   std::vector<uint32_t> free_slots_ GUARDED_BY(mu_);
   std::vector<int> slot_holders_ GUARDED_BY(mu_);
-  TimePoint last_pong_ GUARDED_BY(mu_);
+  TimePoint last_heard_ GUARDED_BY(mu_);  // the last message from the current worker
   uint64_t ping_sequence_ GUARDED_BY(mu_) = 0;
   TimePoint restart_at_ GUARDED_BY(mu_);
   Duration backoff_ GUARDED_BY(mu_);

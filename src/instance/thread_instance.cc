@@ -1,5 +1,6 @@
 #include "instance/thread_instance.h"
 
+#include "core/thread_name.h"
 #include "plugin/infer_request_batch.h"
 
 namespace switchyard {
@@ -7,7 +8,10 @@ namespace switchyard {
 ThreadInstance::ThreadInstance(const ModelConfig* config,
                                std::unique_ptr<plugin::PluginInstance> instance)
     : config_(config), instance_(std::move(instance)) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("sy-instance");
+    Run();
+  });
 }
 
 ThreadInstance::~ThreadInstance() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/thread_name.h"
 #include "fmt/format.h"
 
 namespace switchyard {
@@ -56,7 +57,10 @@ ModelScheduler::ModelScheduler(SchedulerOptions options,
     instances[i]->SetObserver([this, i](InstanceEvent event) { OnInstanceEvent(i, event); });
     instances_.push_back(InstanceSlot{.instance = std::move(instances[i])});
   }
-  dispatcher_ = std::thread([this] { DispatchLoop(); });
+  dispatcher_ = std::thread([this] {
+    NameThisThread("sy-dispatch");
+    DispatchLoop();
+  });
 }
 
 ModelScheduler::~ModelScheduler() { Shutdown(); }

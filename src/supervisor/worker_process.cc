@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/thread_name.h"
 #include "fmt/format.h"
 
 extern char** environ;
@@ -88,7 +89,10 @@ class Spawner {
 
  private:
   Spawner() {
-    std::thread([this] { Loop(); }).detach();
+    std::thread([this] {
+      NameThisThread("sy-spawner");
+      Loop();
+    }).detach();
   }
   void Loop() {
     while (true) {

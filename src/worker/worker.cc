@@ -4,12 +4,10 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <deque>
 #include <optional>
-#include <thread>
 #include <vector>
 
-#include "core/mutex.h"
+#include "core/thread_name.h"
 #include "fmt/format.h"
 #include "instance/warmup.h"
 #include "ipc/channel.h"
@@ -70,81 +68,39 @@ StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
   return loaded;
 }
 
-// Executes batches one after another on its own thread, so the reader keeps answering pings.
+// Executes the batches the server sends, on the thread that receives them (one thread wake-up
+// per batch, the fewest there can be). Pings wait while a batch executes: a batch that runs
+// longer than the server's heartbeat timeout makes the worker look hung, and the server kills it.
 class Executor {
  public:
-  Executor(Loaded* loaded, ipc::Channel* channel) : loaded_(loaded), channel_(channel) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~Executor() {
-    {
-      MutexLock lock(&mu_);
-      stopping_ = true;
-    }
-    cv_.SignalAll();
-    thread_.join();
-  }
+  Executor(Loaded* loaded, ipc::Channel* channel) : loaded_(loaded), channel_(channel) {}
 
-  void Submit(ipc::Execute execute, ipc::UniqueFd fd) {
-    {
-      MutexLock lock(&mu_);
-      jobs_.push_back({std::move(execute), std::move(fd)});
-    }
-    cv_.Signal();
-  }
-
- private:
-  struct Job {
-    ipc::Execute execute;
-    ipc::UniqueFd fd;  // the slot's new input region, if any
-  };
-  struct Slot {
-    std::optional<ipc::ShmRegion> inputs;
-    std::optional<ipc::ShmRegion> outputs;
-  };
-
-  void Run() {
-    while (true) {
-      Job job;
-      {
-        MutexLock lock(&mu_);
-        while (jobs_.empty() && !stopping_) cv_.Wait(&mu_);
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      if (Status status = RunJob(job); !status.ok()) {
-        // The server and this worker disagree about the protocol: end; the server restarts us.
-        spdlog::error("worker: {}", status.message());
-        _exit(3);
-      }
-    }
-  }
-
-  Status RunJob(Job& job) {
-    if (job.execute.slot >= 64) return InvalidArgument("slot index out of range");
-    if (slots_.size() <= job.execute.slot) slots_.resize(job.execute.slot + 1);
-    Slot& slot = slots_[job.execute.slot];
-    if (job.fd.valid()) {
-      ASSIGN_OR_RETURN(slot.inputs, ipc::ShmRegion::Map(std::move(job.fd), job.execute.slot_size));
+  // Errors: the server and this worker disagree about the protocol (the worker must end).
+  Status Run(const ipc::Execute& execute, ipc::UniqueFd fd) {
+    if (execute.slot >= 64) return InvalidArgument("slot index out of range");
+    if (slots_.size() <= execute.slot) slots_.resize(execute.slot + 1);
+    Slot& slot = slots_[execute.slot];
+    if (fd.valid()) {
+      ASSIGN_OR_RETURN(slot.inputs, ipc::ShmRegion::Map(std::move(fd), execute.slot_size));
     }
     if (!slot.inputs) return InvalidArgument("an Execute for a slot with no memory");
-    RETURN_IF_ERROR(ValidateExecute(loaded_->config, job.execute, slot.inputs->size()));
-    ShmBatch batch(&loaded_->config, &job.execute, &*slot.inputs, &slot.outputs);
+    RETURN_IF_ERROR(ValidateExecute(loaded_->config, execute, slot.inputs->size()));
+    ShmBatch batch(&loaded_->config, &execute, &*slot.inputs, &slot.outputs);
     Status status = loaded_->instance->Execute(batch);
     bool grew = false;
     ASSIGN_OR_RETURN(ipc::Result result, batch.Finish(status, &grew));
     return Send(*channel_, result, grew ? slot.outputs->fd() : -1);
   }
 
+ private:
+  struct Slot {
+    std::optional<ipc::ShmRegion> inputs;
+    std::optional<ipc::ShmRegion> outputs;
+  };
+
   Loaded* const loaded_;
   ipc::Channel* const channel_;
-  std::vector<Slot> slots_;  // executor thread only
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<Job> jobs_ GUARDED_BY(mu_);
-  bool stopping_ GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::vector<Slot> slots_;
 };
 
 }  // namespace
@@ -153,6 +109,7 @@ int RunWorker(const WorkerOptions& options) {
   // Die with the server; if it died before this line, getppid() already shows another parent.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != options.parent_pid) return 1;
+  NameThisThread("sy-worker");   // also the process name ps shows
   std::signal(SIGINT, SIG_IGN);  // a terminal's ^C reaches the server, which ends us in order
   ipc::Channel channel{ipc::UniqueFd(options.channel_fd)};
   if (!Send(channel, ipc::Hello{.pid = getpid(), .api_version = SY_BACKEND_API_VERSION}).ok()) {
@@ -175,11 +132,15 @@ int RunWorker(const WorkerOptions& options) {
       return 3;
     }
     if (auto* execute = std::get_if<ipc::Execute>(&*message)) {
-      executor.Submit(std::move(*execute), std::move(received->fd));
+      if (Status status = executor.Run(*execute, std::move(received->fd)); !status.ok()) {
+        // The server and this worker disagree about the protocol: end; the server restarts us.
+        spdlog::error("worker: {}", status.message());
+        return 3;
+      }
     } else if (auto* ping = std::get_if<ipc::Ping>(&*message)) {
       if (!Send(channel, ipc::Pong{.sequence = ping->sequence}).ok()) return 0;
     } else if (std::holds_alternative<ipc::Shutdown>(*message)) {
-      return 0;  // the executor finishes the batches it has first
+      return 0;  // every batch sent before it has been answered
     } else {
       spdlog::error("worker: unexpected {} from the server", ipc::MessageName(*message));
       return 3;

@@ -2,9 +2,9 @@
 // The worker process: serves one instance of one model for the server that started it
 // (`switchyard worker`, an internal subcommand). It loads the backend plugin, the model and the
 // instance, runs the warm-up, reports Ready over its channel, then executes the batches the
-// server sends (inputs and outputs in shared memory) one after another, answering heartbeats
-// meanwhile. It ends when the server says Shutdown, closes the channel or dies (a parent-death
-// signal kills it).
+// server sends (inputs and outputs in shared memory) one after another on the thread that
+// receives them, answering heartbeats between batches. It ends when the server says Shutdown,
+// closes the channel or dies (a parent-death signal kills it).
 
 #include <string>
 

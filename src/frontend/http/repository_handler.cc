@@ -1,5 +1,6 @@
 #include "frontend/http/repository_handler.h"
 
+#include "core/thread_name.h"
 #include "fmt/format.h"
 #include "spdlog/spdlog.h"
 
@@ -28,7 +29,10 @@ bool TokenMatches(const std::optional<std::string>& authorization, std::string_v
 
 RepositoryHandler::RepositoryHandler(Server* server, RepositoryOptions options)
     : server_(server), options_(std::move(options)) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("sy-repository");
+    Run();
+  });
 }
 
 RepositoryHandler::~RepositoryHandler() {

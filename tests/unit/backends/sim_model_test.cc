@@ -116,6 +116,43 @@ TEST(SimModelTest, IdentityCopiesByPosition) {
   EXPECT_EQ(StringValues((*out)[0]), (std::vector<std::string>{"a", "bc"}));
 }
 
+TEST(SimModelTest, ZerosAnswersTheOutputShapeAfterTheBatch) {
+  ModelConfig config;
+  config.name = "stand_in";
+  config.max_batch_size = 8;
+  config.inputs = {{"input", DataType::kFp16, {3, 2, 2}}};
+  config.outputs = {{"logits", DataType::kFp16, {5}}, {"index", DataType::kInt64, {1}}};
+  config.parameters["function"] = "zeros";
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok()) << params.status().ToString();
+  InferRequest request;
+  request.inputs.push_back({"input",
+                            DataType::kFp16,
+                            {3, 3, 2, 2},
+                            TensorData::Owned(std::vector<std::byte>(3 * 12 * 2, std::byte{7}))});
+  auto out = Compute(*params, config, request);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].name, "logits");
+  EXPECT_EQ((*out)[0].shape, (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ((*out)[0].data.size(), 3u * 5 * 2);
+  EXPECT_EQ((*out)[1].shape, (std::vector<int64_t>{3, 1}));
+  EXPECT_EQ(Values<int64_t>((*out)[1]), (std::vector<int64_t>{0, 0, 0}));
+}
+
+TEST(SimModelTest, ZerosNeedsFixedNumericOutputs) {
+  ModelConfig config;
+  config.name = "stand_in";
+  config.inputs = {{"input", DataType::kFp32, {4}}};
+  config.outputs = {{"out", DataType::kFp32, {-1}}};
+  config.parameters["function"] = "zeros";
+  auto variable = ParseSimParameters(config);
+  ASSERT_FALSE(variable.ok());
+  EXPECT_NE(variable.status().message().find("fixed shape"), std::string::npos);
+  config.outputs = {{"out", DataType::kBytes, {4}}};
+  EXPECT_FALSE(ParseSimParameters(config).ok());
+}
+
 TEST(SimModelTest, ParametersAreValidated) {
   ModelConfig config = AddSubConfig(DataType::kInt32);
   config.parameters["service_time_us"] = "2000";

@@ -535,6 +535,35 @@ TEST_F(ProcessInstanceTest, StoppedWorkerMissesHeartbeatsAndIsReplaced) {
   ExpectAddSub(outputs[0], {1, 2}, {3, 4});
 }
 
+// A worker answers pings between batches, so a batch that runs past the heartbeat timeout (a
+// hung plugin) gets its worker killed and its requests aborted, for the scheduler to retry.
+TEST_F(ProcessInstanceTest, BatchLongerThanTheHeartbeatTimeoutCountsAsHung) {
+  const ModelConfig* config = WriteModel("slow", AddSubConfig(kSlow));
+  ProcessInstanceOptions options = Options(*config);
+  options.heartbeat_interval = milliseconds(20);
+  options.heartbeat_timeout = seconds(1);
+  auto instance = StartOrDie(config, std::move(options));
+  ASSERT_NE(instance, nullptr);
+  EventLog events;
+  instance->SetObserver(events.Observer());
+  long first_pid = instance->Health().pid;
+
+  std::vector<std::unique_ptr<InferRequest>> requests;
+  requests.push_back(AddSubRequest({1}, {2}, 200));  // 20 s of work
+  std::vector<InferRequest*> views = {requests[0].get()};
+  BatchResult result;
+  instance->Execute(views, result.Done());
+  auto outputs = result.Wait();
+  ASSERT_EQ(outputs.size(), 1u);
+  ASSERT_FALSE(outputs[0].ok());
+  EXPECT_EQ(outputs[0].status().code(), StatusCode::kAborted) << outputs[0].status().ToString();
+  EXPECT_EQ(events.WaitFor(3),
+            (std::vector<InstanceEvent>{InstanceEvent::kUnavailable, InstanceEvent::kRestarted,
+                                        InstanceEvent::kAvailable}));
+  EXPECT_TRUE(Eventually([&] { return ProcessGone(first_pid); })) << "the hung worker lives";
+  EXPECT_NE(instance->Health().pid, first_pid);
+}
+
 TEST_F(ProcessInstanceTest, RestartsThatNeverBecomeReadyLeaveTheInstanceFailed) {
   const ModelConfig* config = WriteModel("adder", AddSubConfig(""));
   ProcessInstanceOptions options = Options(*config);

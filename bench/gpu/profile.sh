@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Where the serving layer's time goes on a GPU machine (issue 5: G2, G4, and G1's input path),
+# in one run:
+#   b2-thread, b2-process  B2 overhead (bench/overhead: `simple`, concurrency 1) on this machine
+#   offline-b1, -b128      the torch plugin alone (torch_plugin_driver), ResNet-50
+#   standin-*              a sim model with ResNet-50's signature (FP16 [3,224,224] in, FP16
+#                          [1000] out, function zeros: no compute), 4 CPU instances, 256 clients,
+#                          binary: what the HTTP front end, the scheduler and the shared-memory
+#                          path carry for these tensor sizes without a GPU in the way
+#   resnet-c1, resnet-c256 ResNet-50 on the first GPU, one instance, max_queue_delay_us 0
+# Each loaded level also samples CPU use per thread (bench/lib/thread_cpu.py) to show which
+# thread is the bottleneck.
+#
+#   bench/gpu/profile.sh OUT_DIR
+#
+# Needs the carried build described in bench/gpu/lib.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:?usage: bench/gpu/profile.sh OUT_DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# shellcheck source=bench/gpu/lib.sh
+source bench/gpu/lib.sh
+trap 'gpu_stop' EXIT
+nproc >"$out/nproc.txt"
+
+log "B2 overhead on this machine"
+for isolation in thread process; do
+  ISOLATION=$isolation SWITCHYARD_BIN=$bin bench/overhead "$out/b2-$isolation" \
+    >"$out/b2-$isolation.txt" 2>&1 || log "B2 $isolation failed (see b2-$isolation.txt)"
+  tail -4 "$out/b2-$isolation.txt"
+done
+
+gpu_setup
+gpu_make_models resnet50
+
+log "offline (the plugin alone)"
+resnet=(--plugin "$out/backends/libswitchyard_backend_torch.so"
+        --model-file "$out/models/resnet50/1/model.pt" --max-batch 128 --gpus 1
+        --input input:FP16:3,224,224 --output logits:FP16:1000 --rows 1)
+for requests in 1 128; do
+  "$out/torch_plugin_driver" "${resnet[@]}" --requests $requests --iterations 30 \
+    | tee "$out/offline-b$requests.txt"
+done
+
+log "stand-in: ResNet-50's tensors, no compute"
+standin=$out/standin-models
+for isolation in process thread; do
+  rm -rf "$standin" && mkdir -p "$standin/resnet_io/1"
+  cat >"$standin/resnet_io/config.yaml" <<YAML
+backend: sim
+max_batch_size: 128
+inputs:
+  - {name: input, datatype: FP16, shape: [3, 224, 224]}
+outputs:
+  - {name: logits, datatype: FP16, shape: [1000]}
+instances: {devices: cpu, per_device: 4, isolation: $isolation}
+parameters: {function: zeros}
+YAML
+  REPOSITORY=$standin gpu_serve "standin-$isolation" --http-threads 8
+  gpu_bench "standin-$isolation" -m resnet_io --concurrency 256 --format binary --threads 8 \
+    --max-windows 3
+  curl -sf "$URL/v2/models/resnet_io/stats" >"$out/standin-$isolation-stats.json" || true
+  gpu_stop
+done
+
+log "ResNet-50 on one GPU, one instance, no batch delay"
+printf 'instances: {per_device: 1}\nbatching: {max_queue_delay_us: 0}\n' \
+  >>"$out/models/resnet50/config.yaml"
+CUDA_VISIBLE_DEVICES=0 gpu_serve resnet --http-threads 8
+gpu_bench resnet-c1 -m resnet50 --concurrency 1 --format binary --threads 1 --max-windows 3
+gpu_bench resnet-c256 -m resnet50 --concurrency 256 --format binary --threads 8 --max-windows 3
+curl -sf "$URL/v2/models/resnet50/stats" >"$out/resnet-stats.json" || true
+gpu_stop
+log "done: results in $out"
