@@ -18,19 +18,32 @@ gpu_setup() {
   mkdir -p "$out/backends"
   cp build/backends/libswitchyard_backend_sim.so build/backends/libswitchyard_backend_exec.so \
     "$out/backends/"
-  cmake -S backends/torch -B "$out/torch-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  # Kept in build/gpu-torch between calls while the machine stays warm (ninja rebuilds what
+  # changed).
+  cmake -S backends/torch -B build/gpu-torch -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_PREFIX_PATH="$($python -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
     >"$out/torch-build.log" 2>&1
-  cmake --build "$out/torch-build" -j"$(nproc)" >>"$out/torch-build.log" 2>&1
-  cp "$out/torch-build/backends/libswitchyard_backend_torch.so" "$out/backends/"
+  cmake --build build/gpu-torch -j"$(nproc)" >>"$out/torch-build.log" 2>&1
+  cp build/gpu-torch/backends/libswitchyard_backend_torch.so "$out/backends/"
   g++ -std=c++17 -O2 -I include tests/unit/backends/torch/torch_plugin_driver.cc -ldl \
     -o "$out/torch_plugin_driver"
 }
 
 # gpu_make_models MODELS: the benchmark models (random weights) into $out/models.
+# Made once into build/gpu-models while the machine stays warm, then copied.
 gpu_make_models() {
+  local model missing=()
   log "models: $1"
-  $python bench/models/make_models.py "$out/models" --models "$1" >"$out/models.log" 2>&1
+  for model in ${1//,/ }; do
+    [ -f "build/gpu-models/$model/config.yaml" ] || missing+=("$model")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    local list="${missing[*]}"
+    $python bench/models/make_models.py build/gpu-models --models "${list// /,}" \
+      >"$out/models.log" 2>&1
+  fi
+  mkdir -p "$out/models"
+  for model in ${1//,/ }; do cp -r "build/gpu-models/$model" "$out/models/"; done
 }
 
 # gpu_serve NAME [SERVE_ARGS...]: starts `switchyard serve` on $REPOSITORY (default $out/models;

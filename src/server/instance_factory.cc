@@ -31,7 +31,11 @@ StatusOr<std::unique_ptr<InstanceFactory>> InstanceFactory::Create(
   }
   std::unique_ptr<InstanceFactory> factory(new InstanceFactory(std::move(options), devices));
   for (const Device& device : devices) {
-    if (!device.simulated) continue;
+    if (!device.simulated) {  // a real GPU: a sim model placed there just runs on the CPU
+      factory->sim_devices_.push_back(nullptr);
+      factory->shared_sim_devices_.push_back(nullptr);
+      continue;
+    }
     std::string label = "GPU" + std::to_string(device.index);
     factory->sim_devices_.push_back(std::make_unique<sim::SimDevice>(label, device.speed));
     ASSIGN_OR_RETURN(auto shared, sim::SharedSimDevice::Create(device.speed));
@@ -70,7 +74,8 @@ StatusOr<ModelInstances> InstanceFactory::MakeInProcess(
   made.need_warmup = true;
   if (config->backend == "sim") {
     for (std::size_t i = 0; i < placements.size(); ++i) {
-      // A sim instance spanning several GPUs runs on the first one's simulated device.
+      // A sim instance spanning several GPUs runs on the first one's simulated device (none for
+      // a real GPU).
       const auto& gpus = placements[i].devices;
       sim::SimDevice* device =
           gpus.empty() ? nullptr : sim_devices_[static_cast<std::size_t>(gpus.front())].get();
@@ -138,7 +143,7 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
       visible += (visible.empty() ? "" : ",") + device.uuid;
     }
     command.environment.push_back("CUDA_VISIBLE_DEVICES=" + visible);
-    if (!gpus.empty() && devices_[static_cast<std::size_t>(gpus.front())].simulated) {
+    if (!gpus.empty() && shared_sim_devices_[static_cast<std::size_t>(gpus.front())]) {
       const auto& shared = shared_sim_devices_[static_cast<std::size_t>(gpus.front())];
       command.environment.push_back(std::string(sim::kSimDeviceEnv) + "=" + shared->EnvValue());
     }

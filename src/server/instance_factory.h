@@ -59,7 +59,8 @@ class InstanceFactory {
 
   const Options options_;
   const std::vector<Device> devices_;
-  // One per simulated GPU: in-process sim instances share the first, sim workers the second.
+  // Indexed like devices_, null for a real GPU: in-process sim instances share the first, sim
+  // workers the second.
   std::vector<std::unique_ptr<sim::SimDevice>> sim_devices_;
   std::vector<std::unique_ptr<sim::SharedSimDevice>> shared_sim_devices_;
   std::map<std::string, std::unique_ptr<plugin::PluginLibrary>> plugins_;

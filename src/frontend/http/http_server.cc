@@ -40,7 +40,7 @@ Method ToMethod(bhttp::verb verb) {
 // a client that goes away cancels its queued work.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  static constexpr std::size_t kLargeRead = 256 << 10;  // read size for large bodies
+  static constexpr std::size_t kLargeRead = 256 << 10;   // read size for large bodies
   static constexpr std::size_t kSmallBuffer = 16 << 10;  // kept by an idle connection
 
   Connection(tcp::socket socket, const Router* router, const HttpOptions* options,
@@ -72,8 +72,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // back once the request is read, so idle connections stay small.
   void OnHeader(beast::error_code ec) {
     if (ec) return OnRead(ec);
-    if (auto length = parser_->content_length();
-        length && *length > buffer_.capacity()) {
+    if (auto length = parser_->content_length(); length && *length > buffer_.capacity()) {
       buffer_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, kLargeRead)));
     }
     bhttp::async_read(
