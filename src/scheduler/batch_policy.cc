@@ -2,6 +2,10 @@
 
 namespace switchyard {
 
+Duration PipelineLead(Duration inflight_estimate) {
+  return std::chrono::duration_cast<Duration>(inflight_estimate * kPipelineLeadFraction);
+}
+
 BatchDecision DecideBatch(const BatchPolicy& policy, int64_t pending_items,
                           TimePoint head_enqueue_time, TimePoint now) {
   if (policy.max_batch_size == 0) return {.cut = true, .max_items = 1};

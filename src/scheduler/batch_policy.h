@@ -21,6 +21,13 @@ struct BatchDecision {
   TimePoint wait_until = TimePoint::max();  // when not cut: decide again at this time
 };
 
+// How long before a busy instance's batches in flight are expected to finish it may take its
+// next batch: kPipelineLeadFraction of their estimated time. Early enough for the next batch to
+// reach the instance before it idles; late enough that the batch takes in what arrived
+// meanwhile. Zero (take at once) while the instance has no measured service time.
+inline constexpr double kPipelineLeadFraction = 0.25;
+Duration PipelineLead(Duration inflight_estimate);
+
 // Called when an instance can take a batch and `pending_items` > 0 items wait, the oldest since
 // `head_enqueue_time`.
 // - no batching: cut one request;

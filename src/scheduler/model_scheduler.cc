@@ -212,17 +212,24 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
     const InstanceSlot& slot = instances_[i];
     InstanceLoad& load = loads[i];
     load.pending_items = queue_.PendingItemsFor(static_cast<int>(i));
-    // A retried (solo) request runs on an instance with nothing else in flight, and nothing
-    // joins it there: if it is what kills its worker, it takes no other request down.
-    load.free = slot.inflight < options_.max_inflight_batches && load.pending_items > 0 &&
-                slot.instance->available() && !slot.solo_inflight &&
-                (slot.inflight == 0 || !queue_.HeadIsSolo(static_cast<int>(i)));
     load.outstanding_items = slot.outstanding_items;
     load.busy_remaining =
         slot.inflight == 0
             ? Duration(0)
             : std::max(Duration(0), slot.inflight_estimate - (now - slot.busy_since));
     load.service = &slot.service;
+    // A retried (solo) request runs on an instance with nothing else in flight, and nothing
+    // joins it there: if it is what kills its worker, it takes no other request down.
+    load.free = slot.inflight < options_.max_inflight_batches && load.pending_items > 0 &&
+                slot.instance->available() && !slot.solo_inflight &&
+                (slot.inflight == 0 || !queue_.HeadIsSolo(static_cast<int>(i)));
+    // A busy instance takes its next batch only once its work in flight is about to finish: cut
+    // earlier, the batch would just wait in the instance, smaller than it could have grown.
+    Duration lead = PipelineLead(slot.inflight_estimate);
+    if (load.free && load.busy_remaining > lead) {
+      load.free = false;
+      *wake = std::min(*wake, now + (load.busy_remaining - lead));
+    }
   }
   int64_t max_batch = std::max<int64_t>(1, options_.batch_policy.max_batch_size);
   int picked = picker_->Pick(loads, std::min(queue_.pending_items(), max_batch));

@@ -281,6 +281,42 @@ TEST_F(ModelSchedulerTest, LoadAwareRoutingSendsWorkToTheFreeInstance) {
   EXPECT_EQ(snapshot.instances[0].batches + snapshot.instances[1].batches, 4u);
 }
 
+// With two slots, a busy instance takes its second batch only near the end of the first (within
+// kPipelineLeadFraction of its measured time), so that batch takes in everything that arrived
+// while the first executed instead of whatever was queued the moment the slot was free.
+TEST_F(ModelSchedulerTest, BusyInstanceTakesItsNextBatchNearTheEndOfTheCurrentOne) {
+  SchedulerOptions options = Options(8, 16, 2);
+  options.batch_policy.max_queue_delay = Duration(0);
+  Start(options);
+  Status s;
+  // Measure a batch of one: 100 ms.
+  auto first = Submit("m0", &s);
+  instance_->WaitForBatches(1);
+  clock_.Advance(milliseconds(100));
+  instance_->Complete(0);
+  ASSERT_TRUE(first.get().ok());
+
+  auto a = Submit("a", &s);  // the instance is idle: goes at once
+  EXPECT_EQ(instance_->WaitForBatches(2), (std::vector<std::size_t>{1, 1}));
+  auto b = Submit("b", &s);  // 100 ms of work left, lead 25 ms: waits in the model's queue
+  auto c = Submit("c", &s);
+  EXPECT_EQ(b.wait_for(milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(scheduler_->queue_size(), 2u);
+  clock_.Advance(milliseconds(74));
+  scheduler_->Poke();
+  EXPECT_EQ(c.wait_for(milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(scheduler_->queue_size(), 2u);
+  clock_.Advance(milliseconds(1));  // 25 ms left: b and c go, together
+  scheduler_->Poke();
+  EXPECT_EQ(instance_->WaitForBatches(3), (std::vector<std::size_t>{1, 1, 2}));
+  EXPECT_EQ(instance_->BatchIds(2), "b,c");
+  std::size_t batches = instance_->WaitForBatches(0).size();
+  for (std::size_t i = 1; i < batches; ++i) instance_->Complete(i);
+  EXPECT_TRUE(a.get().ok());
+  EXPECT_TRUE(b.get().ok());
+  EXPECT_TRUE(c.get().ok());
+}
+
 TEST_F(ModelSchedulerTest, RequestedOutputsAreSelectedInOrder) {
   Start(Options(0, 8, 1));
   QueuedRequest entry;
