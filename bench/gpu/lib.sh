@@ -29,21 +29,24 @@ gpu_setup() {
     -o "$out/torch_plugin_driver"
 }
 
-# gpu_make_models MODELS: the benchmark models (random weights) into $out/models.
-# Made once into build/gpu-models while the machine stays warm, then copied.
+# gpu_make_models MODELS: the benchmark models (random weights) into $out/models, made by
+# bench/models/make_models.py with $MODEL_ARGS (e.g. "--cuda-graphs 1,8,32"). Made once into
+# build/gpu-models-<args> while the machine stays warm, then copied.
 gpu_make_models() {
-  local model missing=()
-  log "models: $1"
+  local model missing=() cache
+  cache=build/gpu-models-$(printf '%s' "${MODEL_ARGS:-plain}" | tr -c 'a-zA-Z0-9' '_')
+  log "models: $1 ${MODEL_ARGS:-}"
   for model in ${1//,/ }; do
-    [ -f "build/gpu-models/$model/config.yaml" ] || missing+=("$model")
+    [ -f "$cache/$model/config.yaml" ] || missing+=("$model")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     local list="${missing[*]}"
-    $python bench/models/make_models.py build/gpu-models --models "${list// /,}" \
+    # shellcheck disable=SC2086
+    $python bench/models/make_models.py "$cache" --models "${list// /,}" ${MODEL_ARGS:-} \
       >"$out/models.log" 2>&1
   fi
   mkdir -p "$out/models"
-  for model in ${1//,/ }; do cp -r "build/gpu-models/$model" "$out/models/"; done
+  for model in ${1//,/ }; do cp -r "$cache/$model" "$out/models/"; done
 }
 
 # gpu_serve NAME [SERVE_ARGS...]: starts `switchyard serve` on $REPOSITORY (default $out/models;

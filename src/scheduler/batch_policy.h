@@ -25,7 +25,7 @@ struct BatchDecision {
 // next batch: kPipelineLeadFraction of their estimated time. Early enough for the next batch to
 // reach the instance before it idles; late enough that the batch takes in what arrived
 // meanwhile. Zero (take at once) while the instance has no measured service time.
-inline constexpr double kPipelineLeadFraction = 0.25;
+inline constexpr double kPipelineLeadFraction = 0.5;
 Duration PipelineLead(Duration inflight_estimate);
 
 // Called when an instance can take a batch and `pending_items` > 0 items wait, the oldest since

@@ -298,15 +298,18 @@ TEST_F(ModelSchedulerTest, BusyInstanceTakesItsNextBatchNearTheEndOfTheCurrentOn
 
   auto a = Submit("a", &s);  // the instance is idle: goes at once
   EXPECT_EQ(instance_->WaitForBatches(2), (std::vector<std::size_t>{1, 1}));
-  auto b = Submit("b", &s);  // 100 ms of work left, lead 25 ms: waits in the model's queue
+  const auto lead = std::chrono::duration_cast<milliseconds>(PipelineLead(milliseconds(100)));
+  ASSERT_GT(lead, milliseconds(1));
+  ASSERT_LT(lead, milliseconds(100));
+  auto b = Submit("b", &s);  // 100 ms of work left, more than the lead: waits in the queue
   auto c = Submit("c", &s);
   EXPECT_EQ(b.wait_for(milliseconds(50)), std::future_status::timeout);
   EXPECT_EQ(scheduler_->queue_size(), 2u);
-  clock_.Advance(milliseconds(74));
+  clock_.Advance(milliseconds(100) - lead - milliseconds(1));
   scheduler_->Poke();
   EXPECT_EQ(c.wait_for(milliseconds(50)), std::future_status::timeout);
   EXPECT_EQ(scheduler_->queue_size(), 2u);
-  clock_.Advance(milliseconds(1));  // 25 ms left: b and c go, together
+  clock_.Advance(milliseconds(1));  // the lead is left: b and c go, together
   scheduler_->Poke();
   EXPECT_EQ(instance_->WaitForBatches(3), (std::vector<std::size_t>{1, 1, 2}));
   EXPECT_EQ(instance_->BatchIds(2), "b,c");
