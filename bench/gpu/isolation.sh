@@ -10,19 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: bench/gpu/isolation.sh OUT_DIR}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
-trap 'gpu_stop' EXIT
 
 gpu_setup
 gpu_make_models resnet50
 printf 'instances: {per_device: 1}\n' >>"$out/models/resnet50/config.yaml"
-"$out/torch_plugin_driver" --plugin "$out/backends/libswitchyard_backend_torch.so" \
-  --model-file "$out/models/resnet50/1/model.pt" --max-batch 128 --gpus 1 \
-  --input input:FP16:3,224,224 --output logits:FP16:1000 --rows 1 --requests 1 \
-  --iterations 3 | tee "$out/offline-load.txt"
+gpu_offline_resnet50 3 1  # its "loaded in" line is the model's load time
 
 gpu_serve g6 --http-threads 16
 "$bin" bench -m resnet50 --url "$URL" --concurrency 256 --format binary --threads 16 \
@@ -72,7 +66,7 @@ levels = json.load(open(f"{out}/g6.json"))["levels"]
 totals = levels[0]["totals"]
 errors = (totals["answered"] - totals["successes"] + totals["connection_errors"]
           + totals["unanswered"])
-load_s = float(re.search(r"loaded in ([0-9.]+) s", open(f"{out}/offline-load.txt").read()).group(1))
+load_s = float(re.search(r"loaded in ([0-9.]+) s", open(f"{out}/offline-b1.txt").read()).group(1))
 bar_s = load_s + 2
 ok = errors == 0 and recovery["serving_after_s"] <= bar_s
 summary = {"benchmark": "G6 isolation", "errors": errors, "model_load_s": load_s,

@@ -1,7 +1,11 @@
 # Shared steps of the GPU benchmark scripts (sourced). Expects: cwd = the repository root, $out
-# an absolute results folder, and a switchyard build carried from the CPU machine
-# (build/bin/switchyard, build/backends with sim and exec, build/gpu-libs with the shared
-# libraries the GPU machine lacks).
+# the results folder (made here, and made absolute), and a switchyard build carried from the CPU
+# machine (build/bin/switchyard, build/backends with sim and exec, build/gpu-libs with the shared
+# libraries the GPU machine lacks). Stops the server it started (gpu_serve) on exit.
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+trap 'gpu_stop' EXIT
 
 export LD_LIBRARY_PATH=$PWD/build/gpu-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 python=${PYTHON:-python3}
@@ -70,8 +74,10 @@ gpu_serve() {
 }
 
 gpu_stop() {
+  [ -n "${SERVER_PID:-}" ] || return 0
   kill -TERM "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
 }
 
 # gpu_bench NAME [BENCH_ARGS...]: `switchyard bench` against $URL into $out/NAME.{json,txt}; 8 s
@@ -86,4 +92,17 @@ gpu_bench() {
   $python bench/lib/thread_cpu.py 5 "$SERVER_PID" "$bench_pid" >"$out/$name-threads.txt" || true
   wait "$bench_pid"
   cat "$out/$name.txt" "$out/$name-threads.txt"
+}
+
+# gpu_offline_resnet50 ITERATIONS BATCH...: the torch plugin alone (torch_plugin_driver) on
+# $out/models/resnet50, one line per batch size into $out/offline-bBATCH.txt.
+gpu_offline_resnet50() {
+  local iterations=$1 requests
+  shift
+  for requests in "$@"; do
+    "$out/torch_plugin_driver" --plugin "$out/backends/libswitchyard_backend_torch.so" \
+      --model-file "$out/models/resnet50/1/model.pt" --max-batch 128 --gpus 1 \
+      --input input:FP16:3,224,224 --output logits:FP16:1000 --rows 1 \
+      --requests "$requests" --iterations "$iterations" | tee "$out/offline-b$requests.txt"
+  done
 }

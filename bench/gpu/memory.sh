@@ -12,11 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: bench/gpu/memory.sh OUT_DIR [CYCLES]}
 cycles=${2:-20}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
-trap 'gpu_stop' EXIT
 
 gpu_setup
 gpu_make_models resnet50

@@ -17,11 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: bench/gpu/profile.sh OUT_DIR}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
-trap 'gpu_stop' EXIT
 nproc >"$out/nproc.txt"
 
 log "B2 overhead on this machine"
@@ -35,13 +32,7 @@ gpu_setup
 gpu_make_models resnet50
 
 log "offline (the plugin alone)"
-resnet=(--plugin "$out/backends/libswitchyard_backend_torch.so"
-        --model-file "$out/models/resnet50/1/model.pt" --max-batch 128 --gpus 1
-        --input input:FP16:3,224,224 --output logits:FP16:1000 --rows 1)
-for requests in 1 128; do
-  "$out/torch_plugin_driver" "${resnet[@]}" --requests $requests --iterations 30 \
-    | tee "$out/offline-b$requests.txt"
-done
+gpu_offline_resnet50 30 1 128
 
 log "stand-in: ResNet-50's tensors, no compute"
 standin=$out/standin-models

@@ -13,11 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: bench/gpu/scaling.sh OUT_DIR [PER_DEVICE]}
 per_device=${2:-1}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
-trap 'gpu_stop' EXIT
 
 gpu_setup
 models=${MODELS:-resnet50}

@@ -227,6 +227,25 @@ class ConnectionTest(harness.ServerTestCase):
         body = body + b" " * (MAX_BODY_MB * 1000 * 1000 - len(body) - 1000)
         self.check_sum(self.server.request("POST", "/v2/models/simple/infer", body), in0, in1)
 
+    def test_pipelined_large_bodies_are_answered_in_order(self):
+        # Large bodies are read with a larger buffer that is given back after each request; the
+        # bytes of the next pipelined request already in it must survive that.
+        sent = []
+        data = b""
+        for i in range(3):
+            in0, in1 = [i + k for k in range(16)], [7] * 16
+            body = json.dumps(simple_request(in0, in1)).encode()
+            body = body + b" " * (300 * 1000 + 4099 * i)
+            data += harness.build_request("POST", "/v2/models/simple/infer", body,
+                                          {"Content-Type": "application/json"})
+            sent.append((in0, in1))
+        data += infer_bytes([1] * 16, [2] * 16)  # and a small one right behind them
+        sent.append(([1] * 16, [2] * 16))
+        with self.server.raw() as conn:
+            conn.send(data)
+            for in0, in1 in sent:
+                self.check_sum(conn.read_response(), in0, in1)
+
     # -- malformed HTTP --
 
     def assertRejectedOrClosed(self, data):
