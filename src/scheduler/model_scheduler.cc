@@ -71,6 +71,7 @@ Status ModelScheduler::Submit(QueuedRequest&& entry) {
   // lock: on a token already cancelled it runs at once, and Poke takes the lock.
   if (cancel) cancel->SetNotifier([this] { Poke(); });
   TimePoint deadline = entry.deadline;
+  bool deadline_needs_watch = false;
   Status pushed;
   {
     MutexLock lock(&mu_);
@@ -83,18 +84,19 @@ Status ModelScheduler::Submit(QueuedRequest&& entry) {
     if (pushed.ok()) {
       stats_->SetQueueDepth(queue_.size());
       // Cancelled before it was queued: its notifier already ran, so wake the dispatcher here.
-      if (deadline < dispatcher_wake_ || (cancel && cancel->cancelled())) cv_.Signal();
+      if (cancel && cancel->cancelled()) cv_.Signal();
+      deadline_needs_watch = deadline < dispatcher_wake_;
     }
   }
   if (!pushed.ok()) {
     if (cancel) cancel->SetNotifier(nullptr);
     return pushed;
   }
-  DispatchNow();
+  DispatchNow(deadline_needs_watch);
   return Status::Ok();
 }
 
-void ModelScheduler::DispatchNow() {
+void ModelScheduler::DispatchNow(bool deadline_needs_watch) {
   Instance* instance = nullptr;
   uint64_t id = 0;
   std::span<InferRequest* const> views;
@@ -109,8 +111,10 @@ void ModelScheduler::DispatchNow() {
       views = batch.views;
       stats_->SetQueueDepth(queue_.size());
     }
-    // A batch that must wait for its delay: the dispatcher keeps that time.
-    if (wake < dispatcher_wake_) cv_.Signal();
+    // A batch that must wait for its delay: the dispatcher keeps that time. So it does a new
+    // request's deadline that is earlier than the dispatcher's next wake, unless the request
+    // already left (the queue is empty): most requests go at once, and need no wake-up.
+    if (wake < dispatcher_wake_ || (deadline_needs_watch && !queue_.empty())) cv_.Signal();
   }
   if (instance != nullptr) Execute(instance, id, views);
 }

@@ -126,7 +126,9 @@ class ModelScheduler {
   void DispatchLoop() EXCLUDES(mu_);
   // Cuts and executes a batch on the calling thread if an instance is free and the batch policy
   // says now (the common case needs no thread switch); otherwise leaves it to the dispatcher.
-  void DispatchNow() EXCLUDES(mu_);
+  // `deadline_needs_watch`: a request just queued has a deadline earlier than the dispatcher's
+  // next wake; if it is still queued afterwards, the dispatcher is woken to watch it.
+  void DispatchNow(bool deadline_needs_watch = false) EXCLUDES(mu_);
   void Execute(Instance* instance, uint64_t batch_id, std::span<InferRequest* const> batch);
   Work NextWork() EXCLUDES(mu_);
   // Cuts a batch for a free instance if the routing policy and batch policy say so; otherwise
