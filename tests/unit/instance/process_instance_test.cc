@@ -252,6 +252,22 @@ class ProcessInstanceTest : public ::testing::Test {
     return std::move(started).value();
   }
 
+  // Starts instance 0 of model `name` (AddSubConfig with `extra` parameters), which must fail
+  // with kUnavailable; returns the failure's message.
+  std::string FailedStartMessage(const std::string& name, const std::string& extra,
+                                 int warmup = 0) {
+    const ModelConfig* config = WriteModel(name, AddSubConfig(extra, warmup));
+    if (config == nullptr) {
+      ADD_FAILURE() << "the config of '" << name << "' did not parse";
+      return "";
+    }
+    auto started = ProcessInstance::Start(config, name + "/0", Options(*config));
+    EXPECT_FALSE(started.ok());
+    if (started.ok()) return "";
+    EXPECT_EQ(started.status().code(), StatusCode::kUnavailable);
+    return started.status().message();
+  }
+
   // Executes `requests` as one batch and waits for the answer.
   static std::vector<RequestOutputs> Run(
       Instance& instance, const std::vector<std::unique_ptr<InferRequest>>& requests) {
@@ -433,12 +449,7 @@ TEST_F(ProcessInstanceTest, ExecuteWhileTheWorkerIsDownIsAbortedAtOnce) {
 }
 
 TEST_F(ProcessInstanceTest, CrashAtLoadFailsStartNamingTheSignal) {
-  const ModelConfig* config = WriteModel("crasher", AddSubConfig(", crash_at_load: \"true\""));
-  ASSERT_NE(config, nullptr);
-  auto started = ProcessInstance::Start(config, "crasher/0", Options(*config));
-  ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.status().code(), StatusCode::kUnavailable);
-  const std::string message = started.status().message();
+  const std::string message = FailedStartMessage("crasher", ", crash_at_load: \"true\"");
   EXPECT_TRUE(Contains(message, "crasher/0")) << message;
   EXPECT_TRUE(Contains(message, "killed by signal 11")) << message;
   EXPECT_TRUE(Contains(message, "while loading")) << message;
@@ -446,23 +457,12 @@ TEST_F(ProcessInstanceTest, CrashAtLoadFailsStartNamingTheSignal) {
 
 TEST_F(ProcessInstanceTest, CrashDuringWarmupFailsStartNamingTheSignal) {
   // Warm-up requests are zeros: crash_on_value 0 kills the worker before it is ready.
-  const ModelConfig* config =
-      WriteModel("warmcrash", AddSubConfig(", crash_on_value: 0", /*warmup=*/1));
-  ASSERT_NE(config, nullptr);
-  auto started = ProcessInstance::Start(config, "warmcrash/0", Options(*config));
-  ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.status().code(), StatusCode::kUnavailable);
-  EXPECT_TRUE(Contains(started.status().message(), "killed by signal 11"))
-      << started.status().message();
+  const std::string message = FailedStartMessage("warmcrash", ", crash_on_value: 0", /*warmup=*/1);
+  EXPECT_TRUE(Contains(message, "killed by signal 11")) << message;
 }
 
 TEST_F(ProcessInstanceTest, InvalidParameterFailsStartWithThePluginsMessage) {
-  const ModelConfig* config = WriteModel("bad", AddSubConfig(", bogus: 1"));
-  ASSERT_NE(config, nullptr);
-  auto started = ProcessInstance::Start(config, "bad/0", Options(*config));
-  ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.status().code(), StatusCode::kUnavailable);
-  const std::string message = started.status().message();
+  const std::string message = FailedStartMessage("bad", ", bogus: 1");
   EXPECT_TRUE(Contains(message, "bad/0")) << message;
   EXPECT_TRUE(Contains(message, "parameters.bogus: unknown sim parameter")) << message;
   EXPECT_FALSE(Contains(message, "signal")) << message;
