@@ -111,6 +111,19 @@ SY_EXPORT SyError* SyInstanceExecute(void* instance_state, SyBatch* batch) {
                  [&] { return instance->instance->Execute(*instance->host, batch); });
 }
 
+SY_EXPORT SyError* SyInstanceHostMemoryMapped(void* instance_state, void* base, uint64_t size) {
+  auto* instance = static_cast<InstanceState*>(instance_state);
+  return Guarded(instance->host, "torch host memory",
+                 [&] { return instance->instance->HostMemoryMapped(base, size); });
+}
+
+SY_EXPORT void SyInstanceHostMemoryUnmapping(void* instance_state, void* base) {
+  try {
+    static_cast<InstanceState*>(instance_state)->instance->HostMemoryUnmapping(base);
+  } catch (...) {  // nothing may cross the ABI
+  }
+}
+
 SY_EXPORT SyError* SyInstanceDeviceMemory(void* instance_state, uint64_t* bytes) {
   auto* instance = static_cast<InstanceState*>(instance_state);
   return Guarded(instance->host, "torch device memory", [&] {

@@ -17,6 +17,50 @@ namespace {
 constexpr uint64_t kParallelCopyBytes = uint64_t{1} << 20;
 constexpr uint64_t kBytesPerCopyTask = uint64_t{256} << 10;
 
+// Whether every request's tensor of input `i` lies in host memory the device has page-locked.
+bool AllRegistered(const BatchGroup& group, const std::vector<RequestInputs>& inputs, size_t i,
+                   const DeviceContext& device) {
+  return std::all_of(group.requests.begin(), group.requests.end(), [&](uint32_t r) {
+    return device.IsRegistered(inputs[r][i].data, inputs[r][i].byte_size);
+  });
+}
+
+// Input `i` of the group copied from the requests' page-locked buffers straight into a device
+// tensor of `shape` on the current stream (DMA, no host staging): one copy per run of buffers
+// that lie end to end (a worker's slot holds them so), padding rows zeroed on the device.
+torch::Tensor CopyRegisteredRows(const BatchGroup& group, const std::vector<RequestInputs>& inputs,
+                                 size_t i, const std::vector<int64_t>& shape, c10::ScalarType type,
+                                 const DeviceContext& device) {
+  torch::Tensor target =
+      torch::empty(shape, c10::TensorOptions().dtype(type).device(device.device()));
+  const auto host = c10::TensorOptions().dtype(type).device(c10::kCPU);
+  int64_t row = 0;
+  for (size_t k = 0; k < group.requests.size();) {
+    const SyTensor& first = inputs[group.requests[k]][i];
+    uint64_t bytes = first.byte_size;
+    int64_t rows = group.rows[k];
+    size_t end = k + 1;
+    for (; end < group.requests.size(); ++end) {
+      const SyTensor& next = inputs[group.requests[end]][i];
+      if (static_cast<const char*>(next.data) != static_cast<const char*>(first.data) + bytes) {
+        break;
+      }
+      bytes += next.byte_size;
+      rows += group.rows[end];
+    }
+    std::vector<int64_t> run_shape = shape;
+    run_shape[0] = rows;
+    if (bytes > 0) {
+      torch::Tensor source = torch::from_blob(const_cast<void*>(first.data), run_shape, host);
+      target.narrow(0, row, rows).copy_(source, /*non_blocking=*/true);
+    }
+    row += rows;
+    k = end;
+  }
+  if (row < shape[0]) target.narrow(0, row, shape[0] - row).zero_();
+  return target;
+}
+
 }  // namespace
 
 std::vector<torch::Tensor> GatherInputs(const TorchModel& model, const BatchGroup& group,
@@ -32,6 +76,10 @@ std::vector<torch::Tensor> GatherInputs(const TorchModel& model, const BatchGrou
     std::vector<int64_t> shape(head.shape, head.shape + head.dim_count);
     if (model.batched()) shape[0] = std::max(group.total_rows, pad_rows);
     const c10::ScalarType type = *ToScalarType(model.inputs()[i].datatype);
+    if (device.is_cuda() && model.batched() && AllRegistered(group, inputs, i, device)) {
+      gathered.push_back(CopyRegisteredRows(group, inputs, i, shape, type, device));
+      continue;
+    }
     torch::Tensor staging = torch::empty(shape, device.HostStagingOptions(type));
     auto* base = static_cast<char*>(staging.data_ptr());
     for (size_t k = 0; k < group.requests.size(); ++k) {

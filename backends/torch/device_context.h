@@ -1,6 +1,7 @@
 #pragma once
 // The device an instance runs on, and everything that differs between CPU and CUDA: the
-// instance's own CUDA stream, pinned staging memory, synchronisation, memory statistics.
+// instance's own CUDA stream, pinned staging memory, page-locked host ranges, synchronisation,
+// memory statistics.
 // CUDA code is compiled only when the plugin is built against a CUDA libtorch
 // (SWITCHYARD_TORCH_CUDA, set by CMakeLists.txt); a CPU build refuses GPU instances.
 // Thread-safety: used by its instance's thread only.
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "status.h"
 #include "torch_model.h"
@@ -42,11 +44,26 @@ class DeviceContext {
   // The allocator is per process, so instances sharing a process and device share the figure.
   uint64_t ReservedBytes() const;
 
+  // CUDA: page-locks [base, base + size) (the driver's cuMemHostRegister, resolved from
+  // libcuda.so.1 at first use: the plugin links no CUDA library of its own) so that copies from
+  // it to the device run as DMA without staging, until UnregisterHostMemory(base). CPU: does
+  // nothing. Errors: Internal naming the driver's error (the memory is then used unpinned).
+  Status RegisterHostMemory(void* base, uint64_t size);
+  void UnregisterHostMemory(void* base);
+  // Whether [data, data + size) lies inside one range RegisterHostMemory registered.
+  bool IsRegistered(const void* data, uint64_t size) const;
+
  private:
   explicit DeviceContext(c10::Device device) : device_(device) {}
 
+  struct HostRange {
+    const char* base;
+    uint64_t size;
+  };
+
   c10::Device device_;
   std::optional<c10::Stream> stream_;
+  std::vector<HostRange> registered_;
 };
 
 // Whether this build of the plugin can run on CUDA devices.

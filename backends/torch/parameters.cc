@@ -13,6 +13,7 @@ constexpr char kInputBinding[] = "input_binding";
 constexpr char kInferenceMode[] = "inference_mode";
 constexpr char kIntraOpThreads[] = "intra_op_threads";
 constexpr char kCudaGraphBatchSizes[] = "cuda_graph_batch_sizes";
+constexpr char kCudnnBenchmark[] = "cudnn_benchmark";
 
 std::string Trim(const std::string& text) {
   const auto begin = text.find_first_not_of(" \t");
@@ -63,11 +64,12 @@ Status ParseOne(const std::string& key, const std::string& value, int32_t max_ba
     } else {
       return invalid("position or name");
     }
-  } else if (key == kInferenceMode) {
+  } else if (key == kInferenceMode || key == kCudnnBenchmark) {
+    bool* flag = key == kInferenceMode ? &params->inference_mode : &params->cudnn_benchmark;
     if (value == "true") {
-      params->inference_mode = true;
+      *flag = true;
     } else if (value == "false") {
-      params->inference_mode = false;
+      *flag = false;
     } else {
       return invalid("true or false");
     }
@@ -100,8 +102,9 @@ Status ParseOne(const std::string& key, const std::string& value, int32_t max_ba
 }  // namespace
 
 const std::vector<std::string>& KnownParameterKeys() {
-  static const std::vector<std::string> keys = {kModelFile, kInputBinding, kInferenceMode,
-                                                kIntraOpThreads, kCudaGraphBatchSizes};
+  static const std::vector<std::string> keys = {kModelFile,           kInputBinding,
+                                                kInferenceMode,       kIntraOpThreads,
+                                                kCudaGraphBatchSizes, kCudnnBenchmark};
   return keys;
 }
 

@@ -29,6 +29,10 @@ struct TorchParameters {
   // is per process, so with `isolation: thread` the last instance loaded sets it for all.
   // Default 0.
   int intra_op_threads = 0;
+  // true: cuDNN times its algorithms for each new input shape and keeps the fastest (the first
+  // batch of each size pays for the search; with cuda_graph_batch_sizes that happens during
+  // capture at load). A per-process setting, like intra_op_threads. Default false.
+  bool cudnn_benchmark = false;
   // Batch sizes to capture CUDA graphs for, ascending and distinct, each 1..max_batch_size.
   // Default none. Only CUDA builds of the plugin use them (see docs/torch-backend.md).
   std::vector<int64_t> cuda_graph_batch_sizes;

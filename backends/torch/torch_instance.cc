@@ -98,6 +98,16 @@ class TorchInstanceImpl final : public TorchInstance {
 
   uint64_t DeviceMemory() const override { return device_->ReservedBytes(); }
 
+  Status HostMemoryMapped(void* base, uint64_t size) override {
+    SY_TORCH_RETURN_IF_ERROR(device_->RegisterHostMemory(base, size));
+    if (device_->is_cuda()) {
+      model_.Log(SY_LOG_INFO, "page-locked " + std::to_string(size >> 10) +
+                                  " KiB of shared memory: inputs there go straight to the GPU");
+    }
+    return Status::Ok();
+  }
+  void HostMemoryUnmapping(void* base) override { device_->UnregisterHostMemory(base); }
+
  private:
   Status RunGroup(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
                   const std::vector<RequestInputs>& inputs, std::vector<char>* failed) {
@@ -146,6 +156,7 @@ StatusOr<std::unique_ptr<TorchInstance>> TorchInstance::Create(const TorchModel&
   if (model.parameters().intra_op_threads > 0) {
     at::set_num_threads(model.parameters().intra_op_threads);
   }
+  at::globalContext().setBenchmarkCuDNN(model.parameters().cudnn_benchmark);
   torch::jit::Module module;
   try {
     module = torch::jit::load(model.model_path(), device.value()->device());

@@ -32,6 +32,11 @@ class TorchInstance {
 
   // Device memory reserved for the instance's device, in bytes (0 on the CPU).
   virtual uint64_t DeviceMemory() const = 0;
+
+  // SyInstanceHostMemoryMapped / SyInstanceHostMemoryUnmapping: a CUDA instance page-locks the
+  // range, and copies inputs lying in it straight to the device (DeviceContext).
+  virtual Status HostMemoryMapped(void* base, uint64_t size) = 0;
+  virtual void HostMemoryUnmapping(void* base) = 0;
 };
 
 }  // namespace switchyard::torch_backend

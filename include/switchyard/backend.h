@@ -2,7 +2,7 @@
  *
  * A backend is a shared library (a "plugin") that a switchyard worker process, or the server
  * itself for `isolation: thread`, loads with dlopen. It exports the eight functions declared at
- * the end of this file (and may export the optional ones); everything it needs from the host
+ * the end of this file (and may export the three optional ones); everything it needs from the host
  * comes through the SyHostApi table it is given at backend init. Three levels each have a state
  * slot the plugin fills: the backend (once per process), a model, an instance of a model. The
  * plugin links nothing of switchyard: this header alone is its build dependency (CMake target
@@ -212,6 +212,19 @@ SY_EXPORT SyError* SyInstanceExecute(void* instance_state, SyBatch* batch);
 
 /* Device memory the instance holds now, in bytes (for `vram_mb: measure`). */
 SY_EXPORT SyError* SyInstanceDeviceMemory(void* instance_state, uint64_t* bytes);
+
+/* The host has mapped [base, base + size): the request inputs of this instance's later batches
+ * will lie there (a worker process's shared-memory slot), until SyInstanceHostMemoryUnmapping
+ * names the same base. A plugin that copies inputs to a device may page-lock the range here
+ * (e.g. cudaHostRegister) so that those copies run as direct DMA. Called on the thread that
+ * calls SyInstanceExecute, never during one. An error is logged and otherwise ignored: the
+ * memory must still work as ordinary host memory. Inputs may also lie outside every range
+ * given here (in-process instances never get one). */
+SY_EXPORT SyError* SyInstanceHostMemoryMapped(void* instance_state, void* base, uint64_t size);
+
+/* The range SyInstanceHostMemoryMapped gave at `base` is about to be unmapped: undo what was
+ * done to it and keep no pointer into it. Same thread rule. */
+SY_EXPORT void SyInstanceHostMemoryUnmapping(void* instance_state, void* base);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -77,12 +77,14 @@ uint64_t SlotInputBytes(std::span<InferRequest* const> requests) {
 void WriteInputs(const ModelConfig& config, std::span<InferRequest* const> requests,
                  std::span<std::byte> region, ipc::Execute* execute) {
   ipc::SlotArena arena(region);
-  execute->requests.clear();
-  for (const InferRequest* request : requests) {
-    ipc::RequestRef& ref = execute->requests.emplace_back();
-    ref.requested_outputs = RequestedMask(config, *request);
-    for (uint32_t i = 0; i < config.inputs.size(); ++i) {
-      const Tensor* input = FindInput(*request, config.inputs[i].name);
+  execute->requests.assign(requests.size(), {});
+  for (std::size_t r = 0; r < requests.size(); ++r) {
+    execute->requests[r].requested_outputs = RequestedMask(config, *requests[r]);
+  }
+  for (uint32_t i = 0; i < config.inputs.size(); ++i) {
+    for (std::size_t r = 0; r < requests.size(); ++r) {
+      ipc::RequestRef& ref = execute->requests[r];
+      const Tensor* input = FindInput(*requests[r], config.inputs[i].name);
       auto bytes = input->data.bytes();
       uint64_t offset = *arena.Allocate(bytes.size());
       if (!bytes.empty()) std::memcpy(region.data() + offset, bytes.data(), bytes.size());

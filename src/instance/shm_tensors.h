@@ -16,8 +16,12 @@ namespace switchyard {
 // Bytes enough for the inputs of `requests` in a slot (each tensor 64-byte aligned).
 uint64_t SlotInputBytes(std::span<InferRequest* const> requests);
 
-// Copies the inputs of `requests` (validated against `config`) into `region`, in config order,
-// and fills `execute->requests`. REQUIRES: region.size() >= SlotInputBytes(requests).
+// Copies the inputs of `requests` (validated against `config`) into `region` and fills
+// `execute->requests` (each request's inputs in config order). The region holds input 0 of
+// every request in request order, then input 1, ...; each tensor starts 64-byte aligned, so the
+// tensors of one input lie end to end when their sizes are multiples of 64, and a backend can
+// copy them to a device as one batch (SyInstanceHostMemoryMapped).
+// REQUIRES: region.size() >= SlotInputBytes(requests).
 void WriteInputs(const ModelConfig& config, std::span<InferRequest* const> requests,
                  std::span<std::byte> region, ipc::Execute* execute);
 

@@ -29,7 +29,12 @@ Status ResolveAll(void* handle, const std::string& path, PluginFunctions* f) {
   RETURN_IF_ERROR(Resolve(handle, path, "SyInstanceInit", true, &f->instance_init));
   RETURN_IF_ERROR(Resolve(handle, path, "SyInstanceFini", true, &f->instance_fini));
   RETURN_IF_ERROR(Resolve(handle, path, "SyInstanceExecute", true, &f->instance_execute));
-  return Resolve(handle, path, "SyInstanceDeviceMemory", false, &f->instance_device_memory);
+  RETURN_IF_ERROR(
+      Resolve(handle, path, "SyInstanceDeviceMemory", false, &f->instance_device_memory));
+  RETURN_IF_ERROR(
+      Resolve(handle, path, "SyInstanceHostMemoryMapped", false, &f->instance_host_memory_mapped));
+  return Resolve(handle, path, "SyInstanceHostMemoryUnmapping", false,
+                 &f->instance_host_memory_unmapping);
 }
 
 Status CheckVersionAndInit(const std::string& path, const PluginFunctions& f,

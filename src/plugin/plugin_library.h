@@ -12,7 +12,8 @@
 
 namespace switchyard::plugin {
 
-// The plugin's exported functions. `instance_device_memory` may be null (optional export).
+// The plugin's exported functions. `instance_device_memory`, `instance_host_memory_mapped` and
+// `instance_host_memory_unmapping` may be null (optional exports).
 struct PluginFunctions {
   decltype(&SyBackendApiVersion) api_version = nullptr;
   decltype(&SyBackendInit) backend_init = nullptr;
@@ -23,6 +24,8 @@ struct PluginFunctions {
   decltype(&SyInstanceFini) instance_fini = nullptr;
   decltype(&SyInstanceExecute) instance_execute = nullptr;
   decltype(&SyInstanceDeviceMemory) instance_device_memory = nullptr;
+  decltype(&SyInstanceHostMemoryMapped) instance_host_memory_mapped = nullptr;
+  decltype(&SyInstanceHostMemoryUnmapping) instance_host_memory_unmapping = nullptr;
 };
 
 class PluginLibrary {

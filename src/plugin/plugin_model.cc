@@ -5,6 +5,7 @@
 
 #include "fmt/format.h"
 #include "plugin/host_api.h"
+#include "spdlog/spdlog.h"
 
 namespace switchyard::plugin {
 namespace {
@@ -120,6 +121,31 @@ Status PluginInstance::Execute(BatchAccess& batch) {
     return Internal(fmt::format("{}: the backend threw an exception: {}", name_, e.what()));
   } catch (...) {
     return Internal(fmt::format("{}: the backend threw an exception", name_));
+  }
+}
+
+void PluginInstance::HostMemoryMapped(std::span<std::byte> memory) {
+  auto fn = model_->library().functions().instance_host_memory_mapped;
+  if (fn == nullptr) return;
+  Status status;
+  try {
+    status = TakeError(fn(state_, memory.data(), memory.size()), fmt::format("{}: ", name_));
+  } catch (...) {
+    status = Internal(fmt::format("{}: the backend threw an exception", name_));
+  }
+  if (!status.ok()) {
+    spdlog::warn("{} (SyInstanceHostMemoryMapped of {} bytes; the memory is used as it is)",
+                 status.message(), memory.size());
+  }
+}
+
+void PluginInstance::HostMemoryUnmapping(std::span<std::byte> memory) {
+  auto fn = model_->library().functions().instance_host_memory_unmapping;
+  if (fn == nullptr) return;
+  try {
+    fn(state_, memory.data());
+  } catch (...) {
+    spdlog::warn("{}: the backend threw an exception in SyInstanceHostMemoryUnmapping", name_);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "plugin/batch_access.h"
@@ -63,6 +64,13 @@ class PluginInstance {
   // The device memory the instance holds (SyInstanceDeviceMemory), nullopt if the plugin does
   // not report it or fails to.
   std::optional<uint64_t> DeviceMemoryBytes();
+
+  // Tells the plugin that later batches' inputs lie in `memory` (SyInstanceHostMemoryMapped),
+  // until HostMemoryUnmapping(memory) (call it before unmapping). A plugin without these
+  // exports is not told; an error or exception from it is logged and ignored (the memory works
+  // without what the plugin wanted to do). Not during Execute; same thread as Execute.
+  void HostMemoryMapped(std::span<std::byte> memory);
+  void HostMemoryUnmapping(std::span<std::byte> memory);
 
  private:
   PluginInstance(const PluginModel* model, std::string name, void* state)

@@ -71,9 +71,14 @@ StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
 // Executes the batches the server sends, on the thread that receives them (one thread wake-up
 // per batch, the fewest there can be). Pings wait while a batch executes: a batch that runs
 // longer than the server's heartbeat timeout makes the worker look hung, and the server kills it.
+// The plugin hears of every input region mapped and before it is unmapped
+// (SyInstanceHostMemoryMapped), so that it may page-lock it for direct copies to its device.
 class Executor {
  public:
   Executor(Loaded* loaded, ipc::Channel* channel) : loaded_(loaded), channel_(channel) {}
+  ~Executor() {
+    for (Slot& slot : slots_) ForgetInputs(slot);
+  }
 
   // Errors: the server and this worker disagree about the protocol (the worker must end).
   Status Run(const ipc::Execute& execute, ipc::UniqueFd fd) {
@@ -81,7 +86,9 @@ class Executor {
     if (slots_.size() <= execute.slot) slots_.resize(execute.slot + 1);
     Slot& slot = slots_[execute.slot];
     if (fd.valid()) {
+      ForgetInputs(slot);
       ASSIGN_OR_RETURN(slot.inputs, ipc::ShmRegion::Map(std::move(fd), execute.slot_size));
+      loaded_->instance->HostMemoryMapped({slot.inputs->data(), slot.inputs->size()});
     }
     if (!slot.inputs) return InvalidArgument("an Execute for a slot with no memory");
     RETURN_IF_ERROR(ValidateExecute(loaded_->config, execute, slot.inputs->size()));
@@ -97,6 +104,13 @@ class Executor {
     std::optional<ipc::ShmRegion> inputs;
     std::optional<ipc::ShmRegion> outputs;
   };
+
+  // Tells the plugin before the slot's input region goes, and unmaps it.
+  void ForgetInputs(Slot& slot) {
+    if (!slot.inputs) return;
+    loaded_->instance->HostMemoryUnmapping({slot.inputs->data(), slot.inputs->size()});
+    slot.inputs.reset();
+  }
 
   Loaded* const loaded_;
   ipc::Channel* const channel_;

@@ -129,6 +129,34 @@ TEST(ShmTensorsTest, WriteInputsPutsEveryInputInConfigOrder) {
   ExpectDisjointAndInside(execute, region.size());
 }
 
+// Each input's tensors of a batch lie end to end when their sizes are multiples of the
+// alignment, so that a backend can copy one input of a whole batch at once.
+TEST(ShmTensorsTest, WriteInputsPutsEachInputOfTheBatchEndToEnd) {
+  ModelConfig config;
+  config.name = "two";
+  config.backend = "sim";
+  config.inputs = {{"A", DataType::kUint8, {-1}}, {"B", DataType::kUint8, {-1}}};
+  config.outputs = {{"O", DataType::kUint8, {-1}}};
+  std::vector<std::unique_ptr<InferRequest>> requests;
+  for (int r = 0; r < 3; ++r) {
+    auto request = std::make_unique<InferRequest>();
+    request->inputs.push_back(MakeTensor("B", DataType::kUint8, {128}, Raw(128, 2)));
+    request->inputs.push_back(MakeTensor("A", DataType::kUint8, {64}, Raw(64, 1)));
+    requests.push_back(std::move(request));
+  }
+  auto views = Views(requests);
+  std::vector<std::byte> region(SlotInputBytes(views));
+  ipc::Execute execute;
+  WriteInputs(config, views, region, &execute);
+  for (uint32_t i = 0; i < 2; ++i) {
+    for (std::size_t r = 1; r < requests.size(); ++r) {
+      const ipc::TensorRef& previous = execute.requests[r - 1].inputs[i];
+      EXPECT_EQ(execute.requests[r].inputs[i].offset, previous.offset + previous.size)
+          << "input " << i << " of request " << r;
+    }
+  }
+}
+
 TEST(ShmTensorsTest, InputsComeBackAsOutputsThroughReadOutputs) {
   ModelConfig config = MirrorConfig();
   std::vector<std::unique_ptr<InferRequest>> requests;

@@ -63,6 +63,33 @@ TEST(PluginLibraryTest, LoadsAndExecutesInProcess) {
   }
 }
 
+// The test plugin fails inputs outside the host memory it was told of while it knows of some.
+TEST(PluginLibraryTest, HostMemoryCallsReachThePlugin) {
+  auto library = PluginLibrary::Load(TEST_PLUGIN_GOOD);
+  ASSERT_TRUE(library.ok()) << library.status().ToString();
+  ModelConfig config = IdentityConfig();
+  auto model = PluginModel::Create(library->get(), config, 1, "/tmp");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto instance = PluginInstance::Create(model->get(), "ident/0", 0, 0);
+  ASSERT_TRUE(instance.ok()) << instance.status().ToString();
+  auto inside = Request(1, 2);
+  auto outside = Request(3, 4);
+  auto run = [&](InferRequest* request) {
+    InferRequest* requests[] = {request};
+    InferRequestBatch batch(&config, requests);
+    return batch.Finish((*instance)->Execute(batch))[0].status();
+  };
+  std::span<const std::byte> bytes = inside->inputs[0].data.bytes();
+  std::span<std::byte> mapped(const_cast<std::byte*>(bytes.data()), bytes.size());
+
+  (*instance)->HostMemoryMapped(mapped);
+  EXPECT_TRUE(run(inside.get()).ok());
+  Status refused = run(outside.get());
+  EXPECT_EQ(refused.code(), StatusCode::kInternal) << refused.ToString();
+  (*instance)->HostMemoryUnmapping(mapped);
+  EXPECT_TRUE(run(outside.get()).ok());
+}
+
 TEST(PluginLibraryTest, RefusesAnotherApiVersion) {
   auto library = PluginLibrary::Load(TEST_PLUGIN_BAD_VERSION);
   ASSERT_FALSE(library.ok());

@@ -2,15 +2,29 @@
 //   0: a well-behaved identity backend (output i = input i);
 //   1: reports API version 999 (must be refused at load);
 //   2: throws a C++ exception out of SyInstanceExecute (must be contained by the host).
+// While the host has told it of mapped host memory (SyInstanceHostMemoryMapped), Execute
+// fails any request whose input lies outside every range it was told of, so that tests can see
+// the host's calls.
 
 #include <cstring>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "switchyard/backend.h"
 
 namespace {
 const SyHostApi* g_host = nullptr;
 uint32_t g_outputs = 0;
+std::vector<std::pair<const char*, uint64_t>> g_mapped;  // base, size
+
+bool InMappedMemory(const SyTensor& tensor) {
+  const auto* data = static_cast<const char*>(tensor.data);
+  for (const auto& [base, size] : g_mapped) {
+    if (data >= base && data + tensor.byte_size <= base + size) return true;
+  }
+  return false;
+}
 }  // namespace
 
 extern "C" {
@@ -51,6 +65,9 @@ SY_EXPORT SyError* SyInstanceExecute(void*, SyBatch* batch) {
     for (uint32_t i = 0; i < g_outputs; ++i) {
       SyTensor in;
       if (SyError* error = g_host->request_input(batch, r, i, &in)) return error;
+      if (!g_mapped.empty() && !InMappedMemory(in)) {
+        return g_host->error_new(SY_ERROR_INTERNAL, "input outside the mapped host memory");
+      }
       void* out = nullptr;
       if (SyError* error = g_host->request_output_alloc(batch, r, i, in.shape, in.dim_count,
                                                         in.byte_size, &out)) {
@@ -60,6 +77,15 @@ SY_EXPORT SyError* SyInstanceExecute(void*, SyBatch* batch) {
     }
   }
   return nullptr;
+}
+
+SY_EXPORT SyError* SyInstanceHostMemoryMapped(void*, void* base, uint64_t size) {
+  g_mapped.emplace_back(static_cast<const char*>(base), size);
+  return nullptr;
+}
+
+SY_EXPORT void SyInstanceHostMemoryUnmapping(void*, void* base) {
+  std::erase_if(g_mapped, [&](const auto& range) { return range.first == base; });
 }
 
 }  // extern "C"

@@ -35,6 +35,9 @@ add_sub=(--plugin "$plugin" --model-file "$work/test_models/add_sub.pt" --max-ba
 "$driver" "${add_sub[@]}" --gpus 0 --param intra_op_threads=4
 "$driver" "${add_sub[@]}" --gpus 1
 "$driver" "${add_sub[@]}" --gpus 1 --param cuda_graph_batch_sizes=1,8
+# Inputs in page-locked shared memory, copied straight to the GPU (as in a worker).
+"$driver" "${add_sub[@]}" --gpus 1 --shared-inputs 1
+"$driver" "${add_sub[@]}" --gpus 1 --shared-inputs 1 --param cuda_graph_batch_sizes=1,8
 "$driver" --plugin "$plugin" --model-file "$work/test_models/int64_ids.pt" --max-batch 4 \
   --gpus 1 --input ids:INT64:3 --output next:INT64:3 --output total:INT64:1 --requests 2 \
   --rows 2 --iterations 2

@@ -25,6 +25,7 @@ TEST(TorchParametersTest, DefaultsWhenEmpty) {
   EXPECT_TRUE(params.value().inference_mode);
   EXPECT_EQ(params.value().intra_op_threads, 0);
   EXPECT_TRUE(params.value().cuda_graph_batch_sizes.empty());
+  EXPECT_FALSE(params.value().cudnn_benchmark);
 }
 
 TEST(TorchParametersTest, ParsesEveryKey) {
@@ -32,13 +33,15 @@ TEST(TorchParametersTest, ParsesEveryKey) {
                        {"input_binding", "name"},
                        {"inference_mode", "false"},
                        {"intra_op_threads", "3"},
-                       {"cuda_graph_batch_sizes", " 8, 1 ,4,8"}});
+                       {"cuda_graph_batch_sizes", " 8, 1 ,4,8"},
+                       {"cudnn_benchmark", "true"}});
   ASSERT_TRUE(params.ok()) << params.status().message();
   EXPECT_EQ(params.value().model_file, "weights/net.pt");
   EXPECT_EQ(params.value().input_binding, InputBinding::kName);
   EXPECT_FALSE(params.value().inference_mode);
   EXPECT_EQ(params.value().intra_op_threads, 3);
   EXPECT_EQ(params.value().cuda_graph_batch_sizes, (std::vector<int64_t>{1, 4, 8}));
+  EXPECT_TRUE(params.value().cudnn_benchmark);
 }
 
 TEST(TorchParametersTest, UnknownKeyListsTheKnownOnes) {
@@ -65,6 +68,7 @@ TEST(TorchParametersTest, RejectsInvalidValuesNamingTheKey) {
       {"input_binding", ""},
       {"inference_mode", "yes"},
       {"inference_mode", "1"},
+      {"cudnn_benchmark", "True"},
       {"intra_op_threads", "-1"},
       {"intra_op_threads", "two"},
       {"intra_op_threads", "+2"},
