@@ -8,18 +8,26 @@ load). An instance stands for one model copy: an asyncio lock held while the req
 i.e. while the model function is computed in Python and the model's service time a + b*1 passes
 (asyncio.sleep; batch 1, no batching). This is the design switchyard's DESIGN.md sets out to beat.
 
+With --torchscript (bench/baselines/torch_model.py, the G3 reference on GPUs) an instance is one
+copy of a TorchScript model on each of --devices, run on a thread pool, and requests may use
+the binary tensor data extension.
+
 Endpoints (KServe v2 JSON, the ones `switchyard bench` needs): GET /v2/health/live|ready,
 GET /v2/models/{m}, GET /v2/models/{m}/ready, POST /v2/models/{m}/infer. Anything else is 404
 (so the bench reports no server-side split). One model per process, described on the command
-line. Python standard library and aiohttp (Debian: python3-aiohttp) only.
+line. Python standard library and aiohttp (Debian: python3-aiohttp) only; torch for
+--torchscript.
 
     common_server.py --model simple --function add_sub --datatype INT32 --dims 16 \\
         --instances 1 --port 0 --port-file /tmp/port
+    common_server.py --model resnet50 --torchscript model.pt --devices cuda:0,cuda:1 \\
+        --input input:FP16:3,224,224 --output logits:FP16:1000
 """
 
 import argparse
 import asyncio
 import itertools
+import json
 import socket
 
 from aiohttp import web
@@ -36,7 +44,9 @@ class Instance:
         self.executed = 0
 
 
-class Model:
+class SimModel:
+    """The sim workloads: a model function in Python, then the service time a + b*1."""
+
     def __init__(self, args):
         self.name = args.model
         self.function = args.function
@@ -46,6 +56,10 @@ class Model:
         count = 2 if args.function == "add_sub" else 1
         self.inputs = [f"INPUT{i}" for i in range(count)]
         self.outputs = [f"OUTPUT{i}" for i in range(count)]
+        self.instances = args.instances
+
+    def instance_count(self):
+        return self.instances
 
     def metadata(self):
         def tensor(name):
@@ -55,8 +69,9 @@ class Model:
                 "inputs": [tensor(n) for n in self.inputs],
                 "outputs": [tensor(n) for n in self.outputs]}
 
-    def parse(self, body):
+    def parse(self, body, headers):
         """The input data lists by name from a KServe v2 JSON infer request; ValueError if bad."""
+        body = json.loads(body)
         if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
             raise ValueError("the request has no 'inputs' list")
         data = {}
@@ -84,11 +99,27 @@ class Model:
                     "OUTPUT1": [a - b for a, b in zip(x, y)]}
         return {"OUTPUT0": list(data["INPUT0"])}
 
+    async def execute(self, instance, data):
+        outputs = self.compute(data)
+        if self.service_s > 0:
+            await asyncio.sleep(self.service_s)
+        return outputs
+
+    def respond(self, web, outputs):
+        return web.json_response({
+            "model_name": self.name, "model_version": "1",
+            "outputs": [{"name": name, "datatype": self.datatype, "shape": [1, self.dims],
+                         "data": values} for name, values in outputs.items()]})
+
 
 class Server:
     def __init__(self, args):
-        self.model = Model(args)
-        self.instances = [Instance(i) for i in range(args.instances)]
+        if args.torchscript:
+            from torch_model import TorchModel  # torch only where it is needed
+            self.model = TorchModel(args)
+        else:
+            self.model = SimModel(args)
+        self.instances = [Instance(i) for i in range(self.model.instance_count())]
         self.max_queue = args.max_queue
         self.queue = None  # made on the event loop
         self.slots = None
@@ -115,9 +146,7 @@ class Server:
     async def execute(self, instance, data, future):
         try:
             async with instance.lock:
-                outputs = self.model.compute(data)
-                if self.model.service_s > 0:
-                    await asyncio.sleep(self.model.service_s)
+                outputs = await self.model.execute(instance, data)
                 instance.executed += 1
             if not future.done():
                 future.set_result(outputs)
@@ -146,8 +175,8 @@ class Server:
     async def infer(self, request):
         self.known(request)
         try:
-            data = self.model.parse(await request.json())
-        except ValueError as error:
+            data = self.model.parse(await request.read(), request.headers)
+        except ValueError as error:  # json.JSONDecodeError is a ValueError
             return web.json_response({"error": str(error)}, status=400)
         future = asyncio.get_running_loop().create_future()
         try:
@@ -159,11 +188,7 @@ class Server:
             outputs = await future
         except Exception as error:
             return web.json_response({"error": str(error)}, status=500)
-        return web.json_response({
-            "model_name": self.model.name, "model_version": "1",
-            "outputs": [{"name": name, "datatype": self.model.datatype,
-                         "shape": [1, self.model.dims], "data": values}
-                        for name, values in outputs.items()]})
+        return self.model.respond(web, outputs)
 
 
 def main():
@@ -175,6 +200,13 @@ def main():
     parser.add_argument("--service-us", type=float, default=0, help="service time a, us")
     parser.add_argument("--per-item-us", type=float, default=0, help="service time b per item, us")
     parser.add_argument("--instances", type=int, default=1, help="model copies (round robin)")
+    parser.add_argument("--torchscript", help="serve this TorchScript file instead (torch_model.py)")
+    parser.add_argument("--devices", default="cuda:0",
+                        help="with --torchscript: one model copy per device, comma-separated")
+    parser.add_argument("--input", action="append", default=[],
+                        help="with --torchscript: NAME:DATATYPE:d0,d1,... (repeat per input)")
+    parser.add_argument("--output", action="append", default=[],
+                        help="with --torchscript: NAME:DATATYPE:d0,d1,... (repeat per output)")
     parser.add_argument("--max-queue", type=int, default=512, help="queue bound; full: 429")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0: an ephemeral port")
@@ -183,7 +215,10 @@ def main():
     if args.instances < 1 or args.max_queue < 1 or args.dims < 1:
         parser.error("--instances, --max-queue and --dims must be >= 1")
 
-    server = Server(args)
+    try:
+        server = Server(args)
+    except (ValueError, RuntimeError) as error:
+        parser.error(str(error))
     app = web.Application()
     app.on_startup.append(server.start)
     app.on_cleanup.append(server.stop)

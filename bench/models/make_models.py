@@ -3,7 +3,8 @@
 repository, with random weights (nothing is downloaded):
 
     python3 bench/models/make_models.py OUT_REPOSITORY [--models resnet50,bert]
-        [--cuda-graphs 1,8,32] [--freeze] [--device cuda]
+        [--cuda-graphs 1,8,32] [--cudnn-benchmark] [--channels-last] [--freeze]
+        [--device cuda]
 
   resnet50  torchvision ResNet-50 (weights=None), FP16, input  "input"     FP16  [3,224,224],
             output "logits" FP16 [1000], max_batch_size 128.
@@ -14,6 +15,9 @@ repository, with random weights (nothing is downloaded):
 Each model is traced with torch.jit.trace on the device in FP16 and written as
 OUT_REPOSITORY/<name>/1/model.pt next to OUT_REPOSITORY/<name>/config.yaml (backend: torch).
 The script then loads each file back and checks it against the eager model on one batch.
+--channels-last stores ResNet-50's weights in channels-last (NHWC) order, which TorchScript keeps:
+its convolutions then run NHWC kernels on the same NCHW input. --cuda-graphs and
+--cudnn-benchmark become the torch backend's parameters of the same names in config.yaml.
 Needs torch, torchvision and transformers (the GPU machine's pip environment has them).
 """
 
@@ -49,7 +53,12 @@ SEQUENCE_LENGTH = 128
 
 
 class BertPooled(torch.nn.Module):
-    """input_ids [batch, 128] -> pooler output [batch, 768]."""
+    """input_ids [batch, 128] -> pooler output [batch, 768].
+
+    The trace records the device of tensors BertModel makes with device=..., so the file runs
+    only on the GPU index it was traced on (cuda:0): fine for switchyard's workers, which each see
+    their GPU as cuda:0, but a process that loads copies on cuda:0 and cuda:1 fails on the second
+    (seen with transformers on the GPU machine, 2026-11-23)."""
 
     def __init__(self, bert):
         super().__init__()
@@ -89,22 +98,28 @@ MODELS = {
 }
 
 
-def parameters_block(cuda_graphs, max_batch):
-    if not cuda_graphs:
-        return ""
+def parameters_block(cuda_graphs, cudnn_benchmark, max_batch):
+    lines = []
     sizes = [s for s in cuda_graphs if s <= max_batch]
-    return "parameters:\n  cuda_graph_batch_sizes: \"%s\"\n" % ",".join(str(s) for s in sizes)
+    if sizes:
+        lines.append("  cuda_graph_batch_sizes: \"%s\"" % ",".join(str(s) for s in sizes))
+    if cudnn_benchmark:
+        lines.append("  cudnn_benchmark: true")
+    return "parameters:\n" + "\n".join(lines) + "\n" if lines else ""
 
 
-def make(name, out_dir, device, cuda_graphs, freeze):
+def make(name, out_dir, args, cuda_graphs):
+    device = args.device
     factory, config_template = MODELS[name]
     torch.manual_seed(0)
     model, example = factory(device)
     model = model.eval().to(device=device, dtype=torch.float16)
+    if args.channels_last and example.dim() == 4:
+        model = model.to(memory_format=torch.channels_last)
     start = time.time()
     with torch.no_grad():
         traced = torch.jit.trace(model, example, check_trace=False)
-        if freeze:
+        if args.freeze:
             traced = torch.jit.freeze(traced)
         expected = model(example)
     model_dir = os.path.join(out_dir, name)
@@ -114,7 +129,8 @@ def make(name, out_dir, device, cuda_graphs, freeze):
     os.replace(path + ".tmp", path)
     max_batch = 128 if name == "resnet50" else 64
     with open(os.path.join(model_dir, "config.yaml"), "w") as f:
-        f.write(config_template.format(parameters=parameters_block(cuda_graphs, max_batch)))
+        f.write(config_template.format(
+            parameters=parameters_block(cuda_graphs, args.cudnn_benchmark, max_batch)))
 
     # The saved file, loaded back as the plugin loads it, must agree with the eager model.
     loaded = torch.jit.load(path, map_location=device).eval()
@@ -129,12 +145,17 @@ def make(name, out_dir, device, cuda_graphs, freeze):
         raise SystemExit("%s: the traced model does not match the eager one" % name)
 
 
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repository", help="output model repository folder")
     parser.add_argument("--models", default="resnet50,bert", help="comma-separated: resnet50,bert")
     parser.add_argument("--cuda-graphs", default="",
                         help="batch sizes for parameters.cuda_graph_batch_sizes, e.g. 1,8,32")
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="parameters.cudnn_benchmark: true in config.yaml")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="store 4-D models' weights channels-last (NHWC)")
     parser.add_argument("--freeze", action="store_true", help="torch.jit.freeze the traced models")
     parser.add_argument("--device", default="cuda", help="device to trace on (default cuda)")
     args = parser.parse_args()
@@ -144,7 +165,7 @@ def main():
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
         if name not in MODELS:
             raise SystemExit("unknown model '%s' (known: %s)" % (name, ", ".join(MODELS)))
-        make(name, args.repository, args.device, cuda_graphs, args.freeze)
+        make(name, args.repository, args, cuda_graphs)
     return 0
 
 
