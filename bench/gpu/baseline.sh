@@ -40,15 +40,7 @@ baseline_serve() {  # MODEL
     --torchscript "$out/models/$1/1/model.pt" --devices "$devices" $flags \
     --host 127.0.0.1 --port 0 --port-file "$port_file" >"$out/baseline-$1.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 600); do
-    if [ -s "$port_file" ]; then
-      URL="http://127.0.0.1:$(cut -d= -f2 "$port_file")"
-      curl -sf "$URL/v2/health/ready" >/dev/null && return 0
-    fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$out/baseline-$1.log"; return 1; }
-    sleep 0.5
-  done
-  return 1
+  gpu_wait_ready "$port_file" "$out/baseline-$1.log"
 }
 
 for model in $models; do

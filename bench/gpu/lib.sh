@@ -62,12 +62,20 @@ gpu_serve() {
   "$bin" serve --model-repository "${REPOSITORY:-$out/models}" --backend-directory "$out/backends" \
     --host 127.0.0.1 --http-port 0 --port-file "$port_file" "$@" >"$out/serve-$name.log" 2>&1 &
   SERVER_PID=$!
+  gpu_wait_ready "$port_file" "$out/serve-$name.log"
+}
+
+# gpu_wait_ready PORT_FILE LOG: waits (up to 5 min) until the server SERVER_PID has written
+# "http=PORT" to PORT_FILE and answers /v2/health/ready; sets URL. Prints LOG's tail and fails
+# if the server exits first.
+gpu_wait_ready() {
+  local port_file=$1 log_file=$2
   for _ in $(seq 600); do
     if [ -s "$port_file" ]; then
       URL="http://127.0.0.1:$(cut -d= -f2 "$port_file")"
       curl -sf "$URL/v2/health/ready" >/dev/null && return 0
     fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$out/serve-$name.log"; return 1; }
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$log_file"; return 1; }
     sleep 0.5
   done
   return 1

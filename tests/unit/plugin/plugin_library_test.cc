@@ -33,20 +33,35 @@ std::unique_ptr<InferRequest> Request(int32_t a, int32_t b) {
   return request;
 }
 
-TEST(PluginLibraryTest, LoadsAndExecutesInProcess) {
-  auto library = PluginLibrary::Load(TEST_PLUGIN_GOOD);
+// A plugin's model of `config` and one CPU instance of it (destroyed in that order, reversed).
+struct Loaded {
+  std::unique_ptr<PluginLibrary> library;
+  std::unique_ptr<PluginModel> model;
+  std::unique_ptr<PluginInstance> instance;
+};
+
+void Load(const char* path, const ModelConfig& config, Loaded* loaded) {
+  auto library = PluginLibrary::Load(path);
   ASSERT_TRUE(library.ok()) << library.status().ToString();
-  ModelConfig config = IdentityConfig();
-  auto model = PluginModel::Create(library->get(), config, 1, "/tmp");
+  loaded->library = std::move(library.value());
+  auto model = PluginModel::Create(loaded->library.get(), config, 1, "/tmp");
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  auto instance = PluginInstance::Create(model->get(), "ident/0", 0, 0);
+  loaded->model = std::move(model.value());
+  auto instance = PluginInstance::Create(loaded->model.get(), "ident/0", 0, 0);
   ASSERT_TRUE(instance.ok()) << instance.status().ToString();
+  loaded->instance = std::move(instance.value());
+}
+
+TEST(PluginLibraryTest, LoadsAndExecutesInProcess) {
+  ModelConfig config = IdentityConfig();
+  Loaded loaded;
+  ASSERT_NO_FATAL_FAILURE(Load(TEST_PLUGIN_GOOD, config, &loaded));
 
   auto first = Request(1, 2);
   auto second = Request(3, 4);
   InferRequest* requests[] = {first.get(), second.get()};
   InferRequestBatch batch(&config, requests);
-  Status status = (*instance)->Execute(batch);
+  Status status = loaded.instance->Execute(batch);
   ASSERT_TRUE(status.ok()) << status.ToString();
   auto outputs = batch.Finish(status);
   ASSERT_EQ(outputs.size(), 2u);
@@ -65,28 +80,24 @@ TEST(PluginLibraryTest, LoadsAndExecutesInProcess) {
 
 // The test plugin fails inputs outside the host memory it was told of while it knows of some.
 TEST(PluginLibraryTest, HostMemoryCallsReachThePlugin) {
-  auto library = PluginLibrary::Load(TEST_PLUGIN_GOOD);
-  ASSERT_TRUE(library.ok()) << library.status().ToString();
   ModelConfig config = IdentityConfig();
-  auto model = PluginModel::Create(library->get(), config, 1, "/tmp");
-  ASSERT_TRUE(model.ok()) << model.status().ToString();
-  auto instance = PluginInstance::Create(model->get(), "ident/0", 0, 0);
-  ASSERT_TRUE(instance.ok()) << instance.status().ToString();
+  Loaded loaded;
+  ASSERT_NO_FATAL_FAILURE(Load(TEST_PLUGIN_GOOD, config, &loaded));
   auto inside = Request(1, 2);
   auto outside = Request(3, 4);
   auto run = [&](InferRequest* request) {
     InferRequest* requests[] = {request};
     InferRequestBatch batch(&config, requests);
-    return batch.Finish((*instance)->Execute(batch))[0].status();
+    return batch.Finish(loaded.instance->Execute(batch))[0].status();
   };
   std::span<const std::byte> bytes = inside->inputs[0].data.bytes();
   std::span<std::byte> mapped(const_cast<std::byte*>(bytes.data()), bytes.size());
 
-  (*instance)->HostMemoryMapped(mapped);
+  loaded.instance->HostMemoryMapped(mapped);
   EXPECT_TRUE(run(inside.get()).ok());
   Status refused = run(outside.get());
   EXPECT_EQ(refused.code(), StatusCode::kInternal) << refused.ToString();
-  (*instance)->HostMemoryUnmapping(mapped);
+  loaded.instance->HostMemoryUnmapping(mapped);
   EXPECT_TRUE(run(outside.get()).ok());
 }
 
@@ -107,17 +118,13 @@ TEST(PluginLibraryTest, MissingFileIsNotFound) {
 }
 
 TEST(PluginLibraryTest, AnExceptionFromExecuteIsContained) {
-  auto library = PluginLibrary::Load(TEST_PLUGIN_THROWS);
-  ASSERT_TRUE(library.ok()) << library.status().ToString();
   ModelConfig config = IdentityConfig();
-  auto model = PluginModel::Create(library->get(), config, 1, "/tmp");
-  ASSERT_TRUE(model.ok());
-  auto instance = PluginInstance::Create(model->get(), "ident/0", 0, 0);
-  ASSERT_TRUE(instance.ok());
+  Loaded loaded;
+  ASSERT_NO_FATAL_FAILURE(Load(TEST_PLUGIN_THROWS, config, &loaded));
   auto request = Request(5, 6);
   InferRequest* requests[] = {request.get()};
   InferRequestBatch batch(&config, requests);
-  Status status = (*instance)->Execute(batch);
+  Status status = loaded.instance->Execute(batch);
   EXPECT_EQ(status.code(), StatusCode::kInternal);
   EXPECT_NE(status.message().find("the test plugin throws"), std::string::npos) << status.message();
   auto outputs = batch.Finish(status);
