@@ -23,6 +23,32 @@ DTYPES = {
 NOT_JSON = ("FP16", "BF16")
 
 
+def on_device(path, device):
+    """The TorchScript file at `path` loaded onto `device`, runnable there.
+
+    map_location moves parameters and buffers, but a trace also records the device of tensors the
+    model made with device=... as graph constants (BERT's attention mask in transformers'
+    masking_utils: `cuda:0`), so a copy loaded onto cuda:1 mixes devices. Such a model is frozen
+    (one inlined graph) and its device constants are replaced by `device`. switchyard's workers
+    never need this: each sees its own GPU as cuda:0."""
+    def foreign_devices(graph):
+        return [n for n in graph.findAllNodes("prim::Constant")
+                if n.output().type().kind() == "DeviceObjType" and n.output().toIValue() != device]
+
+    module = torch.jit.load(path, map_location=device).eval()
+    inlined = module.inlined_graph  # a new graph: its nodes live as long as this reference
+    if not foreign_devices(inlined):
+        return module
+    frozen = torch.jit.freeze(module)
+    graph = frozen.graph
+    for node in foreign_devices(graph):
+        with graph.insert_point_guard(node):
+            replacement = graph.insertConstant(device)
+        node.output().replaceAllUsesWith(replacement)
+        node.destroy()
+    return frozen
+
+
 class TensorSpec:
     """NAME:DATATYPE:d0,d1,... (the dims of one batch item)."""
 
@@ -50,8 +76,7 @@ class TorchModel:
         if not self.inputs or not self.outputs:
             raise ValueError("--input and --output are required with --torchscript")
         self.devices = [torch.device(d) for d in args.devices.split(",") if d]
-        self.copies = [torch.jit.load(args.torchscript, map_location=d).eval()
-                       for d in self.devices]
+        self.copies = [on_device(args.torchscript, d) for d in self.devices]
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(self.copies))
         for index, device in enumerate(self.devices):  # fail at start, not on every request
             try:

@@ -6,6 +6,8 @@
 #   bench/gpu/scaling.sh OUT_DIR [PER_DEVICE]
 #
 # PER_DEVICE: instances per GPU (default 1; the model's config leaves it auto otherwise).
+# INSTANCES: the whole `instances:` mapping instead, e.g. "{per_device: 2, max_inflight_batches:
+# 1}" (two workers per GPU taking one batch each, so one's copies overlap the other's compute).
 # MODELS: the models, space-separated (default resnet50; BENCHMARKS.md's G1 has resnet50 bert).
 # Each level also samples CPU use per thread. Needs the carried build described in
 # bench/gpu/lib.sh.
@@ -29,7 +31,8 @@ run() {  # MODEL NAME: serve, bench at 256 clients, stop
   gpu_stop
 }
 for model in $models; do
-  printf 'instances: {per_device: %s}\n' "$per_device" >>"$out/models/$model/config.yaml"
+  printf 'instances: %s\n' "${INSTANCES:-{per_device: $per_device\}}" \
+    >>"$out/models/$model/config.yaml"
   cp "$out/models/$model/config.yaml" "$out/config-$model.yaml"
   CUDA_VISIBLE_DEVICES=0 run "$model" one-gpu
   run "$model" all-gpus
