@@ -103,7 +103,9 @@ gpu_bench() {
 }
 
 # gpu_offline_resnet50 ITERATIONS BATCH...: the torch plugin alone (torch_plugin_driver) on
-# $out/models/resnet50, one line per batch size into $out/offline-bBATCH.txt.
+# $out/models/resnet50, one line per batch size into $out/offline-bBATCH.txt. The inputs lie end
+# to end in one buffer handed to the plugin as a worker hands it its shared memory
+# (--shared-inputs 1), so the plugin copies them as it does behind the server.
 gpu_offline_resnet50() {
   local iterations=$1 requests
   shift
@@ -111,6 +113,7 @@ gpu_offline_resnet50() {
     "$out/torch_plugin_driver" --plugin "$out/backends/libswitchyard_backend_torch.so" \
       --model-file "$out/models/resnet50/1/model.pt" --max-batch 128 --gpus 1 \
       --input input:FP16:3,224,224 --output logits:FP16:1000 --rows 1 \
-      --requests "$requests" --iterations "$iterations" | tee "$out/offline-b$requests.txt"
+      --requests "$requests" --iterations "$iterations" --shared-inputs 1 |
+      tee "$out/offline-b$requests.txt"
   done
 }

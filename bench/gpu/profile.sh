@@ -13,6 +13,7 @@
 #
 #   bench/gpu/profile.sh OUT_DIR
 #
+# PARTS: which of "b2 offline standin resnet" to run (default all).
 # Needs the carried build described in bench/gpu/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,23 +21,30 @@ out=${1:?usage: bench/gpu/profile.sh OUT_DIR}
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
 nproc >"$out/nproc.txt"
+parts=" ${PARTS:-b2 offline standin resnet} "
+part() { [[ $parts == *" $1 "* ]]; }
 
-log "B2 overhead on this machine"
-for isolation in thread process; do
-  ISOLATION=$isolation SWITCHYARD_BIN=$bin bench/overhead "$out/b2-$isolation" \
-    >"$out/b2-$isolation.txt" 2>&1 || log "B2 $isolation failed (see b2-$isolation.txt)"
-  tail -4 "$out/b2-$isolation.txt"
-done
+if part b2; then
+  log "B2 overhead on this machine"
+  for isolation in thread process; do
+    ISOLATION=$isolation SWITCHYARD_BIN=$bin bench/overhead "$out/b2-$isolation" \
+      >"$out/b2-$isolation.txt" 2>&1 || log "B2 $isolation failed (see b2-$isolation.txt)"
+    tail -4 "$out/b2-$isolation.txt"
+  done
+fi
 
 gpu_setup
 gpu_make_models resnet50
 
-log "offline (the plugin alone)"
-gpu_offline_resnet50 30 1 128
+if part offline; then
+  log "offline (the plugin alone)"
+  gpu_offline_resnet50 30 1 128
+fi
 
-log "stand-in: ResNet-50's tensors, no compute"
 standin=$out/standin-models
+part standin && log "stand-in: ResNet-50's tensors, no compute"
 for isolation in process thread; do
+  part standin || break
   rm -rf "$standin" && mkdir -p "$standin/resnet_io/1"
   cat >"$standin/resnet_io/config.yaml" <<YAML
 backend: sim
@@ -55,12 +63,13 @@ YAML
   gpu_stop
 done
 
+part resnet || { log "done: results in $out"; exit 0; }
 log "ResNet-50 on one GPU, one instance, no batch delay"
 printf 'instances: {per_device: 1}\nbatching: {max_queue_delay_us: 0}\n' \
   >>"$out/models/resnet50/config.yaml"
 CUDA_VISIBLE_DEVICES=0 gpu_serve resnet --http-threads 8
 gpu_bench resnet-c1 -m resnet50 --concurrency 1 --format binary --threads 1 --max-windows 3
-gpu_bench resnet-c256 -m resnet50 --concurrency 256 --format binary --threads 8 --max-windows 3
+gpu_bench resnet-c256 -m resnet50 --concurrency 256 --format binary --threads 8 --max-windows 6
 curl -sf "$URL/v2/models/resnet50/stats" >"$out/resnet-stats.json" || true
 gpu_stop
 log "done: results in $out"
