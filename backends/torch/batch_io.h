@@ -24,9 +24,9 @@ using RequestInputs = std::vector<SyTensor>;
 // current stream without waiting; on CUDA, a batched input whose requests' buffers all lie in
 // host memory the device page-locked (DeviceContext::RegisterHostMemory) is copied from them
 // straight to the device instead, one copy per run of adjacent buffers. The buffers must stay
-// valid until the stream has done the copies (the caller synchronises before returning). `pad_rows`
-// > group.total_rows appends zero rows (to reach a captured CUDA graph's batch size). REQUIRES:
-// `inputs[r]` holds the validated inputs of every request r of the group.
+// valid until the stream has done the copies (the caller synchronises before returning).
+// `pad_rows` > group.total_rows appends zero rows (to reach a captured CUDA graph's batch size).
+// REQUIRES: `inputs[r]` holds the validated inputs of every request r of the group.
 std::vector<torch::Tensor> GatherInputs(const TorchModel& model, const BatchGroup& group,
                                         const std::vector<RequestInputs>& inputs,
                                         const DeviceContext& device, int64_t pad_rows);

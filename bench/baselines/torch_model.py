@@ -127,6 +127,9 @@ class TorchModel:
         wants_binary = bool((request.get("parameters") or {}).get("binary_data_output"))
         for output in request.get("outputs") or []:
             wants_binary |= bool((output.get("parameters") or {}).get("binary_data"))
+        for spec in self.outputs:  # refused before it runs, not after
+            if spec.datatype in NOT_JSON and not wants_binary:
+                raise ValueError(f"{spec.datatype} output needs binary data")
         return tensors, wants_binary
 
     def run(self, index, tensors):
@@ -155,9 +158,6 @@ class TorchModel:
                     if tensor.numel() else b""
                 entry["parameters"] = {"binary_data_size": len(data)}
                 raw.append(data)
-            elif spec.datatype in NOT_JSON:
-                return web.json_response({"error": f"{spec.datatype} output needs binary data"},
-                                         status=400)
             else:
                 entry["data"] = tensor.flatten().tolist()
             described.append(entry)

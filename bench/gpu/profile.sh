@@ -41,12 +41,12 @@ if part offline; then
   gpu_offline_resnet50 30 1 128
 fi
 
-standin=$out/standin-models
-part standin && log "stand-in: ResNet-50's tensors, no compute"
-for isolation in process thread; do
-  part standin || break
-  rm -rf "$standin" && mkdir -p "$standin/resnet_io/1"
-  cat >"$standin/resnet_io/config.yaml" <<YAML
+if part standin; then
+  log "stand-in: ResNet-50's tensors, no compute"
+  standin=$out/standin-models
+  for isolation in process thread; do
+    rm -rf "$standin" && mkdir -p "$standin/resnet_io/1"
+    cat >"$standin/resnet_io/config.yaml" <<YAML
 backend: sim
 max_batch_size: 128
 inputs:
@@ -56,12 +56,13 @@ outputs:
 instances: {devices: cpu, per_device: 4, isolation: $isolation}
 parameters: {function: zeros}
 YAML
-  REPOSITORY=$standin gpu_serve "standin-$isolation" --http-threads 8
-  gpu_bench "standin-$isolation" -m resnet_io --concurrency 256 --format binary --threads 8 \
-    --max-windows 3
-  curl -sf "$URL/v2/models/resnet_io/stats" >"$out/standin-$isolation-stats.json" || true
-  gpu_stop
-done
+    REPOSITORY=$standin gpu_serve "standin-$isolation" --http-threads 8
+    gpu_bench "standin-$isolation" -m resnet_io --concurrency 256 --format binary --threads 8 \
+      --max-windows 3
+    curl -sf "$URL/v2/models/resnet_io/stats" >"$out/standin-$isolation-stats.json" || true
+    gpu_stop
+  done
+fi
 
 part resnet || { log "done: results in $out"; exit 0; }
 log "ResNet-50 on one GPU, one instance, no batch delay"
