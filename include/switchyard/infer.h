@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/request_body.h"
 #include "switchyard/status.h"
 #include "switchyard/tensor.h"
 
@@ -46,7 +47,7 @@ struct InferRequest {
   std::optional<int64_t> timeout_us;
   // Memory that borrowed tensor data points into (for example the HTTP body). Owned by the
   // request so it lives exactly as long as the tensors that borrow from it.
-  std::string payload;
+  RequestBody payload;
   std::shared_ptr<CancelToken> cancel;  // may be null
 
   // Batch items this request contributes: its first input's first dimension when the model

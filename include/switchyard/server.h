@@ -84,6 +84,15 @@ class Server {
   // `version` -1 means the served one. NotFound names the model or version.
   virtual StatusOr<ModelInfo> GetModel(std::string_view name, int64_t version) const = 0;
 
+  // Memory to receive an infer request body of `size` bytes for model `name` (`version` -1: the
+  // served one) into, before the request is decoded and submitted. When the model's instances
+  // are worker processes: a block of the model's shared-memory body pool, placed so that byte
+  // `aligned_at` (pass the JSON header's length) is 64-byte aligned, and the workers read the
+  // inputs where they were received. Otherwise, or when the pool is full or the model unknown:
+  // an ordinary body of `size` bytes (zeros).
+  virtual RequestBody NewRequestBody(std::string_view name, int64_t version, std::size_t size,
+                                     std::size_t aligned_at) const = 0;
+
   // Submits a request. Checks it against the model's config first (unknown model: NotFound;
   // wrong inputs: InvalidArgument), then queues it: a full queue answers ResourceExhausted at
   // once. `done` is called exactly once, possibly before Infer returns.

@@ -16,6 +16,14 @@ struct InstanceStatus {
   long pid = 0;            // its worker process, 0 in process or while none runs
   int restarts = 0;        // worker restarts
   std::string last_error;  // why it last went down
+  // Worker processes: input bytes copied into shared-memory slots, and those read where the
+  // request bodies were received in shared memory (no copy). Cumulative; 0 in process.
+  uint64_t input_bytes_copied = 0;
+  uint64_t input_bytes_in_place = 0;
+  // Worker processes: output bytes copied out of slots, and those written to clients from where
+  // the worker wrote them (its output pool). Cumulative; 0 in process.
+  uint64_t output_bytes_copied = 0;
+  uint64_t output_bytes_in_place = 0;
   int inflight_batches = 0;
   int64_t outstanding_items = 0;  // items in its in-flight batches
   uint64_t batches = 0;           // executed

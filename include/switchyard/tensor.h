@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,12 +27,15 @@ int64_t ElementCount(const Shape& shape);
 // "[2,16]"
 std::string ShapeToString(const Shape& shape);
 
-// The bytes of a tensor: either owned, or borrowed from memory whose owner guarantees it outlives
-// this object (e.g. the HTTP body kept by the InferRequest). Move-only.
+// The bytes of a tensor: owned; shared (memory kept alive by `keeper`, e.g. a worker's output
+// block, which several tensors may hold); or borrowed from memory whose owner guarantees it
+// outlives this object (e.g. the HTTP body kept by the InferRequest). Move-only; moving keeps
+// bytes() where it is.
 class TensorData {
  public:
   TensorData() = default;
   static TensorData Owned(std::vector<std::byte> bytes);
+  static TensorData Shared(std::span<const std::byte> bytes, std::shared_ptr<const void> keeper);
   static TensorData Borrowed(std::span<const std::byte> bytes);
 
   TensorData(TensorData&&) noexcept = default;
@@ -41,10 +45,12 @@ class TensorData {
 
   std::span<const std::byte> bytes() const { return view_; }
   std::size_t size() const { return view_.size(); }
-  bool owned() const { return !owned_.empty() || view_.empty(); }
+  // Whether the bytes live as long as this object (owned or shared), not borrowed.
+  bool owned() const { return !owned_.empty() || keeper_ != nullptr || view_.empty(); }
 
  private:
   std::vector<std::byte> owned_;
+  std::shared_ptr<const void> keeper_;
   std::span<const std::byte> view_;
 };
 

@@ -26,6 +26,14 @@ TensorData TensorData::Owned(std::vector<std::byte> bytes) {
   return data;
 }
 
+TensorData TensorData::Shared(std::span<const std::byte> bytes,
+                              std::shared_ptr<const void> keeper) {
+  TensorData data;
+  data.keeper_ = std::move(keeper);
+  data.view_ = bytes;
+  return data;
+}
+
 TensorData TensorData::Borrowed(std::span<const std::byte> bytes) {
   TensorData data;
   data.view_ = bytes;

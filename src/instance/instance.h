@@ -3,6 +3,7 @@
 // thread of ours) or in a worker process over IPC. The scheduler owns the requests of a batch
 // until the instance calls back; the instance only reads them.
 
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -34,6 +35,14 @@ struct InstanceHealth {
   int restarts = 0;             // workers started after the first
   std::string last_error;       // why it last went down, if it did
   long pid = 0;                 // its worker process; 0 in process or while none runs
+  // Worker processes only: input bytes copied into shared-memory slots, and those the worker
+  // read where the request bodies were received. Cumulative.
+  uint64_t input_bytes_copied = 0;
+  uint64_t input_bytes_in_place = 0;
+  // Worker processes only: output bytes copied out of slots, and those the responses kept where
+  // the worker wrote them (its output pool). Cumulative.
+  uint64_t output_bytes_copied = 0;
+  uint64_t output_bytes_in_place = 0;
 };
 
 // Thread-safety: every method may be called from any thread; Execute concurrently up to the

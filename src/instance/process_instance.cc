@@ -15,6 +15,41 @@ namespace {
 
 constexpr uint64_t kMinInputRegion = 1 << 20;
 
+// Held by the output tensors of one batch that lie in the worker's output regions: keeps those
+// regions mapped, and tells the worker when the last of the tensors is gone.
+class OutputLease {
+ public:
+  OutputLease(std::shared_ptr<WorkerOutputReleaser> releaser, uint64_t batch_id,
+              std::vector<std::shared_ptr<const ipc::ShmRegion>> regions)
+      : releaser_(std::move(releaser)), batch_id_(batch_id), regions_(std::move(regions)) {}
+  ~OutputLease() { releaser_->Release(batch_id_); }
+  OutputLease(const OutputLease&) = delete;
+  OutputLease& operator=(const OutputLease&) = delete;
+
+ private:
+  const std::shared_ptr<WorkerOutputReleaser> releaser_;
+  const uint64_t batch_id_;
+  const std::vector<std::shared_ptr<const ipc::ShmRegion>> regions_;
+};
+
+std::shared_ptr<const void> MakeOutputLease(
+    std::shared_ptr<WorkerOutputReleaser> releaser,
+    const std::unordered_map<uint32_t, std::shared_ptr<const ipc::ShmRegion>>& known,
+    const ipc::Result& result) {
+  std::vector<std::shared_ptr<const ipc::ShmRegion>> regions;
+  for (const ipc::RequestResult& answer : result.requests) {
+    for (const ipc::TensorRef& ref : answer.outputs) {
+      auto it = known.find(ref.region);
+      if (it != known.end() &&
+          std::find(regions.begin(), regions.end(), it->second) == regions.end()) {
+        regions.push_back(it->second);
+      }
+    }
+  }
+  return std::make_shared<const OutputLease>(std::move(releaser), result.batch_id,
+                                             std::move(regions));
+}
+
 // Real time: the supervisor waits on a condition variable and on a socket.
 TimePoint Now() { return SteadyClock::Get()->Now(); }
 
@@ -143,6 +178,7 @@ Status ProcessInstance::StartWorker() {
   device_memory_bytes_.store(*ready);
   auto worker = std::make_shared<Worker>();
   worker->process = std::move(process);
+  worker->releaser = std::make_shared<WorkerOutputReleaser>(&worker->process->channel());
   MutexLock lock(&mu_);
   if (state_ == State::kStopping) return Unavailable(name_ + " is shutting down");
   worker->id = next_worker_id_++;
@@ -195,6 +231,10 @@ InstanceHealth ProcessInstance::Health() const {
   health.restarts = restarts_;
   health.last_error = last_error_;
   if (worker_) health.pid = static_cast<long>(worker_->process->pid());
+  health.input_bytes_copied = input_bytes_copied_.load(std::memory_order_relaxed);
+  health.input_bytes_in_place = input_bytes_in_place_.load(std::memory_order_relaxed);
+  health.output_bytes_copied = output_bytes_copied_.load(std::memory_order_relaxed);
+  health.output_bytes_in_place = output_bytes_in_place_.load(std::memory_order_relaxed);
   return health;
 }
 
@@ -248,8 +288,25 @@ Status ProcessInstance::SendBatch(Worker& worker, uint64_t batch_id, uint32_t sl
     execute.slot_size = s.inputs->size();
     s.inputs_known_to = worker.id;
   }
-  WriteInputs(*config_, requests, {s.inputs->data(), s.inputs->size()}, &execute);
+  WrittenInputs written =
+      WriteInputs(*config_, requests, {s.inputs->data(), s.inputs->size()}, &execute);
+  input_bytes_copied_.fetch_add(written.copied_bytes, std::memory_order_relaxed);
+  input_bytes_in_place_.fetch_add(written.in_place_bytes, std::memory_order_relaxed);
+  RETURN_IF_ERROR(AnnounceRegions(worker, written.regions));
   return worker.process->channel().Send(ipc::Encode(execute), fd);
+}
+
+Status ProcessInstance::AnnounceRegions(Worker& worker,
+                                        const std::vector<const SharedMemoryBlock*>& regions) {
+  if (regions.empty()) return Status::Ok();
+  MutexLock lock(&worker.regions_mu);
+  for (const SharedMemoryBlock* region : regions) {
+    if (worker.mapped_regions.contains(region->region_id())) continue;
+    ipc::MapRegion map{.region = region->region_id(), .size = region->region_size()};
+    RETURN_IF_ERROR(worker.process->channel().Send(ipc::Encode(map), region->region_fd()));
+    worker.mapped_regions.insert(map.region);
+  }
+  return Status::Ok();
 }
 
 void ProcessInstance::ReleaseSlot(uint32_t slot) {
@@ -282,7 +339,12 @@ void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
     }
     if (auto* result = std::get_if<ipc::Result>(&*message)) {
       Heard();
-      HandleResult(*result, std::move(received->fd));
+      HandleResult(*worker, *result, std::move(received->fd));
+    } else if (auto* map = std::get_if<ipc::MapRegion>(&*message)) {
+      Heard();
+      if (Status mapped = MapOutputRegion(*worker, *map, std::move(received->fd)); !mapped.ok()) {
+        return OnWorkerLost(worker->id, mapped.message());
+      }
     } else if (std::holds_alternative<ipc::Pong>(*message)) {
       Heard();
     } else {
@@ -292,9 +354,27 @@ void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
   }
 }
 
-void ProcessInstance::HandleResult(const ipc::Result& result, ipc::UniqueFd fd) {
+Status ProcessInstance::MapOutputRegion(Worker& worker, const ipc::MapRegion& map,
+                                        ipc::UniqueFd fd) {
+  if (worker.output_regions.size() >= kMaxOutputRegions) {
+    return Internal(fmt::format("it announced more than {} output regions", kMaxOutputRegions));
+  }
+  auto mapped = ipc::ShmRegion::Map(std::move(fd), map.size);
+  if (!mapped.ok()) {
+    return Internal("its output region could not be mapped: " + mapped.status().message());
+  }
+  worker.output_regions[map.region] =
+      std::make_shared<const ipc::ShmRegion>(std::move(mapped).value());
+  return Status::Ok();
+}
+
+void ProcessInstance::HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) {
+  const bool shared_outputs = NamesOutputRegions(result);
   auto pending = TakePending(result.batch_id);
-  if (!pending) return;  // already failed by a loss that raced with this answer
+  if (!pending) {  // already failed by a loss that raced with this answer
+    if (shared_outputs) worker.releaser->Release(result.batch_id);
+    return;
+  }
   Slot& s = slots_[pending->slot];
   std::vector<RequestOutputs> outputs;
   if (fd.valid()) {
@@ -307,12 +387,41 @@ void ProcessInstance::HandleResult(const ipc::Result& result, ipc::UniqueFd fd) 
     }
   }
   if (outputs.empty()) {
-    std::span<const std::byte> region;
-    if (s.outputs) region = {s.outputs->data(), s.outputs->size()};
-    outputs = ReadOutputs(*config_, result, region, pending->request_count);
+    OutputMemory memory{.regions = &worker.output_regions};
+    if (s.outputs) memory.slot = {s.outputs->data(), s.outputs->size()};
+    if (shared_outputs) {
+      memory.keeper = MakeOutputLease(worker.releaser, worker.output_regions, result);
+    }
+    outputs = ReadOutputs(*config_, result, memory, pending->request_count);
+    CountOutputs(result);
+  } else if (shared_outputs) {
+    worker.releaser->Release(result.batch_id);
   }
   ReleaseSlot(pending->slot);
   pending->done(std::move(outputs));
+}
+
+void ProcessInstance::CountOutputs(const ipc::Result& result) {
+  uint64_t copied = 0;
+  uint64_t in_place = 0;
+  for (const ipc::RequestResult& answer : result.requests) {
+    for (const ipc::TensorRef& ref : answer.outputs)
+      (ref.region == 0 ? copied : in_place) += ref.size;
+  }
+  output_bytes_copied_.fetch_add(copied, std::memory_order_relaxed);
+  output_bytes_in_place_.fetch_add(in_place, std::memory_order_relaxed);
+}
+
+void WorkerOutputReleaser::Release(uint64_t batch_id) {
+  MutexLock lock(&mu_);
+  if (channel_ != nullptr) {
+    (void)channel_->Send(ipc::Encode(ipc::ReleaseOutputs{.batch_id = batch_id}));
+  }
+}
+
+void WorkerOutputReleaser::Detach() {
+  MutexLock lock(&mu_);
+  channel_ = nullptr;
 }
 
 void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why) {

@@ -1,7 +1,11 @@
 #pragma once
 // An instance whose model runs in a worker process (`isolation: process`): batches travel to the
 // worker through shared-memory slots (one per batch in flight) named by small messages on a
-// Unix socket; outputs come back the same way.
+// Unix socket; outputs come back the same way. Inputs of requests whose bodies were received in
+// shared memory (Server::NewRequestBody) are not copied: the Execute names them where they lie,
+// in body regions the worker maps once (ipc::MapRegion). Outputs the worker allocated in its
+// output pool are not copied either: the response tensors point into the worker's output
+// regions, and the worker may reuse that memory once the last of them is gone (ReleaseOutputs).
 //
 // Supervision: a worker that exits, is killed, closes its channel, breaks the protocol, or is
 // silent (no answer and no pong) for heartbeat_timeout is marked down at once
@@ -22,6 +26,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/mutex.h"
@@ -48,6 +53,22 @@ struct ProcessInstanceOptions {
   Duration stop_timeout = std::chrono::seconds(5);  // after Shutdown, before SIGKILL
 };
 
+// Tells a worker that the server is done with a batch's outputs in its output regions
+// (ipc::ReleaseOutputs), for as long as the worker's channel exists. Responses hold it (through
+// their output tensors), so it may outlive the worker and the instance. Thread-safe.
+class WorkerOutputReleaser {
+ public:
+  explicit WorkerOutputReleaser(ipc::Channel* channel) : channel_(channel) {}
+  // Sends ReleaseOutputs{batch_id}; a failure (the worker is gone) is ignored.
+  void Release(uint64_t batch_id) EXCLUDES(mu_);
+  // The channel is about to go: later Releases do nothing.
+  void Detach() EXCLUDES(mu_);
+
+ private:
+  Mutex mu_;
+  ipc::Channel* channel_ GUARDED_BY(mu_);
+};
+
 class ProcessInstance final : public Instance {
  public:
   // Starts the worker and waits until it is ready. Fails with the worker's own load error, or
@@ -68,14 +89,29 @@ class ProcessInstance final : public Instance {
 
   // What the worker reported its model holds on its device (SyInstanceDeviceMemory), bytes.
   uint64_t device_memory_bytes() const { return device_memory_bytes_.load(); }
+  // Input bytes copied into slots, and input bytes the worker read where the request bodies
+  // were received (shared memory), since the start.
+  uint64_t input_bytes_copied() const { return input_bytes_copied_.load(); }
+  uint64_t input_bytes_in_place() const { return input_bytes_in_place_.load(); }
 
  private:
   enum class State { kUp, kDown, kFailed, kStopping };
+  static constexpr std::size_t kMaxOutputRegions = 1024;  // per worker
   // One started worker and the thread reading its channel.
   struct Worker {
     uint64_t id = 0;
     std::unique_ptr<WorkerProcess> process;
     std::thread reader;
+    // Body regions this worker was sent (MapRegion). The lock is held across the check and the
+    // send, so an Execute never overtakes the announcement of a region it names.
+    Mutex regions_mu;
+    std::unordered_set<uint32_t> mapped_regions GUARDED_BY(regions_mu);
+    // The worker's output regions (its MapRegions), by id. Touched by the reader thread only.
+    std::unordered_map<uint32_t, std::shared_ptr<const ipc::ShmRegion>> output_regions;
+    std::shared_ptr<WorkerOutputReleaser> releaser;  // set when the process is
+    ~Worker() {
+      if (releaser) releaser->Detach();
+    }
   };
   struct Pending {
     uint32_t slot = 0;
@@ -97,14 +133,20 @@ class ProcessInstance final : public Instance {
   // Notes that the worker spoke (a result or a pong): it is alive.
   void Heard() EXCLUDES(mu_);
   void ReadLoop(std::shared_ptr<Worker> worker) EXCLUDES(mu_);
-  void HandleResult(const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
+  void HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
+  // Adds a Result's output bytes to the copied / in-place counters.
+  void CountOutputs(const ipc::Result& result);
+  // Maps an output region the worker announced. Errors: the worker broke the protocol.
+  Status MapOutputRegion(Worker& worker, const ipc::MapRegion& map, ipc::UniqueFd fd);
   // The worker `worker_id` is lost: marks the instance down, fails its batches, schedules a
   // restart. No-op if that worker is not the current one any more.
   void OnWorkerLost(uint64_t worker_id, const std::string& why) EXCLUDES(mu_);
   void SuperviseLoop() EXCLUDES(mu_);
-  // Prepares the slot's input region and sends the Execute message.
+  // Prepares the slot's input region and sends the Execute message (after the MapRegion of any
+  // body region the worker has not mapped yet).
   Status SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
                    std::span<InferRequest* const> requests);
+  Status AnnounceRegions(Worker& worker, const std::vector<const SharedMemoryBlock*>& regions);
   // The holder of `slot` is done with it; the second of two holders returns it to the pool.
   void ReleaseSlot(uint32_t slot) EXCLUDES(mu_);
   // Takes `batch_id` out of pending_ (nullopt if someone already answered it).
@@ -118,6 +160,10 @@ class ProcessInstance final : public Instance {
   std::vector<Slot> slots_;  // fixed size: max_inflight_batches
   std::atomic<bool> available_{false};
   std::atomic<uint64_t> device_memory_bytes_{0};
+  std::atomic<uint64_t> input_bytes_copied_{0};
+  std::atomic<uint64_t> input_bytes_in_place_{0};
+  std::atomic<uint64_t> output_bytes_copied_{0};
+  std::atomic<uint64_t> output_bytes_in_place_{0};
 
   mutable Mutex mu_;
   CondVar supervisor_cv_;

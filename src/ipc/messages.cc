@@ -60,6 +60,7 @@ void Put(WireWriter& w, const TensorRef& t) {
   w.PutU32(t.index);
   w.PutU32(t.datatype);
   w.PutI64Vector(t.shape);
+  w.PutU32(t.region);
   w.PutU64(t.offset);
   w.PutU64(t.size);
 }
@@ -73,6 +74,7 @@ Status Get(WireReader& r, TensorRef* t) {
   for (int64_t dim : t->shape) {
     if (dim < 0) return InvalidArgument(fmt::format("ipc tensor has negative dim {}", dim));
   }
+  ASSIGN_OR_RETURN(t->region, r.ReadU32());
   ASSIGN_OR_RETURN(t->offset, r.ReadU64());
   ASSIGN_OR_RETURN(t->size, r.ReadU64());
   if (t->size > ~uint64_t{0} - t->offset) {
@@ -169,6 +171,23 @@ Status Get(WireReader& r, Pong* m) {
 void Put(WireWriter&, const Shutdown&) {}
 Status Get(WireReader&, Shutdown*) { return Status::Ok(); }
 
+void Put(WireWriter& w, const MapRegion& m) {
+  w.PutU32(m.region);
+  w.PutU64(m.size);
+}
+Status Get(WireReader& r, MapRegion* m) {
+  ASSIGN_OR_RETURN(m->region, r.ReadU32());
+  ASSIGN_OR_RETURN(m->size, r.ReadU64());
+  if (m->region == 0) return InvalidArgument("ipc MapRegion names region 0");
+  return Status::Ok();
+}
+
+void Put(WireWriter& w, const ReleaseOutputs& m) { w.PutU64(m.batch_id); }
+Status Get(WireReader& r, ReleaseOutputs* m) {
+  ASSIGN_OR_RETURN(m->batch_id, r.ReadU64());
+  return Status::Ok();
+}
+
 // The body of the alternative whose tag is `tag` (its index in Message plus one).
 template <std::size_t... I>
 StatusOr<Message> GetBody(uint32_t tag, WireReader& r, std::index_sequence<I...>) {
@@ -191,8 +210,9 @@ StatusOr<Message> GetBody(uint32_t tag, WireReader& r, std::index_sequence<I...>
 }  // namespace
 
 std::string_view MessageName(const Message& message) {
-  static constexpr std::string_view kNames[] = {"Hello",  "Ready", "LoadFailed", "Execute",
-                                                "Result", "Ping",  "Pong",       "Shutdown"};
+  static constexpr std::string_view kNames[] = {
+      "Hello", "Ready", "LoadFailed", "Execute",   "Result",
+      "Ping",  "Pong",  "Shutdown",   "MapRegion", "ReleaseOutputs"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

@@ -2,7 +2,8 @@
 // The messages between the server and a worker process, and their codec.
 //
 // Protocol: the worker sends Hello first, then Ready once its model instance is loaded and warmed
-// up (or LoadFailed, and exits). The server then sends Execute, Ping and finally Shutdown; the
+// up (or LoadFailed, and exits). The server then sends MapRegion, Execute, ReleaseOutputs, Ping
+// and finally Shutdown; the
 // worker answers each Execute with a Result and each Ping with a Pong. Tensor bytes are not in
 // the messages: they live in shared-memory slots (ShmRegion) and the messages name offsets there.
 //
@@ -49,14 +50,16 @@ struct LoadFailed {  // worker -> server: load failed; the worker exits after se
   friend bool operator==(const LoadFailed&, const LoadFailed&) = default;
 };
 
-// A tensor in the batch's shared-memory slot. Decode checks that offset + size does not overflow,
-// not that it lies within the slot: the receiver checks that against the slot it maps (see
-// TensorFits).
+// A tensor in shared memory: the batch's slot, or a region its sender announced with MapRegion
+// (inputs: a body region of the server; outputs: an output region of the worker). Decode checks
+// that offset + size does not overflow, not that it lies within the memory: the receiver checks
+// that against what it maps (see TensorFits).
 struct TensorRef {
   uint32_t index = 0;          // position of the input/output in the model config
   uint32_t datatype = 0;       // switchyard::DataType as an integer (include/switchyard/datatype.h)
   std::vector<int64_t> shape;  // at most kMaxDims dims, each >= 0
-  uint64_t offset = 0;         // byte offset in the slot
+  uint32_t region = 0;         // 0: the slot; else a region the sender announced (MapRegion)
+  uint64_t offset = 0;         // byte offset in the slot or region
   uint64_t size = 0;           // bytes
   friend bool operator==(const TensorRef&, const TensorRef&) = default;
 };
@@ -113,7 +116,28 @@ struct Shutdown {
   friend bool operator==(const Shutdown&, const Shutdown&) = default;
 };
 
-using Message = std::variant<Hello, Ready, LoadFailed, Execute, Result, Ping, Pong, Shutdown>;
+// A shared-memory region (ipc/shm_pool.h), with its memfd, sent once to the peer before the first
+// message that names it (TensorRef::region), and alive as long as the sender's pool:
+//  - server -> worker: a region request bodies of this model are received in; the inputs of
+//    later Executes may lie there;
+//  - worker -> server: a region of the worker's output pool; the outputs of later Results may
+//    lie there, and stay untouched until the server sends ReleaseOutputs for their batch.
+// Region ids are unique within the sending process.
+struct MapRegion {
+  uint32_t region = 0;  // never 0
+  uint64_t size = 0;    // bytes
+  friend bool operator==(const MapRegion&, const MapRegion&) = default;
+};
+
+// server -> worker: the server is done with the outputs of `batch_id` that lie in the worker's
+// output regions; the worker may reuse their memory.
+struct ReleaseOutputs {
+  uint64_t batch_id = 0;
+  friend bool operator==(const ReleaseOutputs&, const ReleaseOutputs&) = default;
+};
+
+using Message = std::variant<Hello, Ready, LoadFailed, Execute, Result, Ping, Pong, Shutdown,
+                             MapRegion, ReleaseOutputs>;
 
 // The alternative's name ("Hello", "Execute", ...), for logs and errors.
 std::string_view MessageName(const Message& message);

@@ -15,6 +15,7 @@
 #include "devices/model_need.h"
 #include "devices/nvml_device_manager.h"
 #include "devices/placement.h"
+#include "ipc/shm_pool.h"
 #include "metrics/metrics.h"
 #include "repository/repository.h"
 #include "scheduler/model_scheduler.h"
@@ -36,6 +37,8 @@ class ServerImpl final : public Server {
   bool IsReady() const override;
   std::vector<ModelInfo> ListModels() const override;
   StatusOr<ModelInfo> GetModel(std::string_view name, int64_t version) const override;
+  RequestBody NewRequestBody(std::string_view name, int64_t version, std::size_t size,
+                             std::size_t aligned_at) const override;
   void Infer(std::unique_ptr<InferRequest> request, InferCallback done) override;
   StatusOr<std::vector<ModelStatistics>> Statistics(std::string_view name,
                                                     int64_t version) const override;
@@ -55,6 +58,8 @@ class ServerImpl final : public Server {
     std::vector<int64_t> planned_mb;            // per device: what its instances hold there
     std::unique_ptr<ModelStats> stats;
     std::unique_ptr<plugin::PluginModel> plugin_model;  // outlives the scheduler's instances
+    // Where its request bodies are received when its instances are worker processes; else null.
+    std::shared_ptr<ipc::ShmPool> body_pool;
     // Null when the model's instances could not be made (info.state UNAVAILABLE, info.reason
     // says why).
     std::unique_ptr<ModelScheduler> scheduler;  // declared last: destroyed first

@@ -15,8 +15,16 @@ constexpr uint64_t kMinOutputRegion = 1 << 20;
 
 }  // namespace
 
+std::span<const std::byte> InputMemory::Find(uint32_t region) const {
+  if (region == 0) return slot;
+  if (body_regions == nullptr) return {};
+  auto it = body_regions->find(region);
+  if (it == body_regions->end()) return {};
+  return {it->second.data(), it->second.size()};
+}
+
 Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
-                       std::size_t input_region_size) {
+                       const InputMemory& inputs) {
   if (execute.requests.empty()) return InvalidArgument("an Execute with no requests");
   for (const ipc::RequestRef& request : execute.requests) {
     if (request.inputs.size() != config.inputs.size()) {
@@ -25,12 +33,14 @@ Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
     }
     for (std::size_t i = 0; i < request.inputs.size(); ++i) {
       const ipc::TensorRef& t = request.inputs[i];
+      std::span<const std::byte> memory = inputs.Find(t.region);
+      bool known = t.region == 0 || !memory.empty();
       if (t.index != i || t.datatype != static_cast<uint32_t>(config.inputs[i].datatype) ||
-          !ipc::TensorFits(t, input_region_size)) {
+          !known || !ipc::TensorFits(t, memory.size())) {
         return InvalidArgument(
-            fmt::format("an Execute input {} does not match the model or "
-                        "lies outside the slot",
-                        i));
+            fmt::format("an Execute input {} does not match the model or lies outside the "
+                        "memory it names (region {})",
+                        i, t.region));
       }
     }
   }
@@ -38,11 +48,13 @@ Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
 }
 
 ShmBatch::ShmBatch(const ModelConfig* config, const ipc::Execute* execute,
-                   const ipc::ShmRegion* inputs, std::optional<ipc::ShmRegion>* outputs)
+                   const InputMemory* inputs, std::optional<ipc::ShmRegion>* outputs,
+                   ipc::ShmPool* output_pool)
     : config_(config),
       execute_(execute),
       inputs_(inputs),
       outputs_(outputs),
+      output_pool_(output_pool),
       pending_(execute->requests.size()) {
   if (outputs->has_value()) arena_.emplace(std::span((*outputs)->data(), (*outputs)->size()));
   for (PendingRequest& request : pending_) request.outputs.resize(config->outputs.size());
@@ -61,7 +73,7 @@ Status ShmBatch::Input(uint32_t request, uint32_t input, SyTensor* out) const {
           .datatype = static_cast<SyDataType>(t.datatype),
           .shape = t.shape.data(),
           .dim_count = static_cast<uint32_t>(t.shape.size()),
-          .data = inputs_->data() + t.offset,
+          .data = inputs_->Find(t.region).data() + t.offset,
           .byte_size = t.size};
   return Status::Ok();
 }
@@ -85,6 +97,11 @@ StatusOr<void*> ShmBatch::AllocateOutput(uint32_t request, uint32_t output, Shap
   out.allocated = true;
   out.shape = std::move(shape);
   out.size = byte_size;
+  if (output_pool_ != nullptr) {
+    if ((out.block = output_pool_->Allocate(byte_size))) {
+      return static_cast<void*>(out.block->bytes().data());
+    }
+  }
   if (arena_) {
     if (std::optional<uint64_t> offset = arena_->Allocate(byte_size)) {
       out.offset = *offset;
@@ -105,7 +122,7 @@ Status ShmBatch::GrowOutputs() {
   uint64_t needed = 0;
   for (const PendingRequest& request : pending_) {
     for (const PendingOutput& out : request.outputs) {
-      if (out.allocated) needed = ipc::SlotArena::AlignUp(needed) + out.size;
+      if (out.allocated && !out.block) needed = ipc::SlotArena::AlignUp(needed) + out.size;
     }
   }
   std::optional<ipc::ShmRegion>& old = *outputs_;
@@ -114,7 +131,7 @@ Status ShmBatch::GrowOutputs() {
   uint64_t offset = 0;
   for (PendingRequest& request : pending_) {
     for (PendingOutput& out : request.outputs) {
-      if (!out.allocated) continue;
+      if (!out.allocated || out.block) continue;
       offset = ipc::SlotArena::AlignUp(offset);
       const std::byte* from = out.offset ? old->data() + *out.offset : out.overflow.data();
       if (out.size > 0) std::memcpy(grown.data() + offset, from, out.size);
@@ -144,19 +161,36 @@ StatusOr<ipc::Result> ShmBatch::Finish(const Status& batch_status, bool* grew) {
     if (!status.ok()) {
       answer.code = static_cast<uint32_t>(status.code());
       answer.message = status.message();
+      for (PendingOutput& out : request.outputs) out.block.reset();
       continue;
     }
     for (std::size_t i = 0; i < request.outputs.size(); ++i) {
       const PendingOutput& out = request.outputs[i];
       if (!out.allocated) continue;
-      answer.outputs.push_back({.index = static_cast<uint32_t>(i),
-                                .datatype = static_cast<uint32_t>(config_->outputs[i].datatype),
-                                .shape = out.shape,
-                                .offset = *out.offset,
-                                .size = out.size});
+      ipc::TensorRef& ref = answer.outputs.emplace_back(
+          ipc::TensorRef{.index = static_cast<uint32_t>(i),
+                         .datatype = static_cast<uint32_t>(config_->outputs[i].datatype),
+                         .shape = out.shape,
+                         .size = out.size});
+      if (out.block) {
+        ref.region = out.block->region_id();
+        ref.offset = out.block->offset_in_region();
+      } else {
+        ref.offset = *out.offset;
+      }
     }
   }
   return result;
+}
+
+std::vector<std::unique_ptr<SharedMemoryBlock>> ShmBatch::TakeOutputBlocks() {
+  std::vector<std::unique_ptr<SharedMemoryBlock>> blocks;
+  for (PendingRequest& request : pending_) {
+    for (PendingOutput& out : request.outputs) {
+      if (out.block) blocks.push_back(std::move(out.block));
+    }
+  }
+  return blocks;
 }
 
 }  // namespace switchyard::worker

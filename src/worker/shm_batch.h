@@ -1,15 +1,21 @@
 #pragma once
 // The worker's side of a batch (a BatchAccess for the plugin): inputs are read in place from the
-// slot's input region the server wrote; outputs are allocated in the slot's output region, which
-// the server reads. An output region too small for a batch is replaced by a larger one when the
-// batch finishes (the Result then carries its fd), so a slot grows to its largest batch once.
-// Thread-safety: one thread at a time.
+// slot's input region the server wrote, or from the body regions where the server received them;
+// outputs are allocated in the worker's output pool, where the server writes them to its clients
+// from (the worker keeps them until the server releases them); when the pool is full, outputs are
+// allocated in the slot's output region, which the server reads. An output region too small for a
+// batch is replaced by a larger one when the batch finishes (the Result then carries its fd), so a
+// slot grows to its largest batch once. Thread-safety: one thread at a time.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "ipc/messages.h"
+#include "ipc/shm_pool.h"
 #include "ipc/shm_region.h"
 #include "ipc/slot_arena.h"
 #include "plugin/batch_access.h"
@@ -17,17 +23,27 @@
 
 namespace switchyard::worker {
 
-// Checks an Execute message against the config and the input region: one input per config
-// input with the config's datatype, every tensor inside the region.
+// The shared memory a batch's inputs lie in: the slot's input region (TensorRef::region 0) and
+// the body regions the server announced with MapRegion (by id).
+struct InputMemory {
+  std::span<const std::byte> slot;
+  const std::unordered_map<uint32_t, ipc::ShmRegion>* body_regions = nullptr;  // may be null
+
+  // The memory of `region`; empty when it is not known.
+  std::span<const std::byte> Find(uint32_t region) const;
+};
+
+// Checks an Execute message against the config and the input memory: one input per config
+// input with the config's datatype, every tensor inside a known region.
 Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
-                       std::size_t input_region_size);
+                       const InputMemory& inputs);
 
 class ShmBatch final : public plugin::BatchAccess {
  public:
-  // REQUIRES: ValidateExecute(*config, *execute, inputs.size()) is OK. Everything pointed to
-  // must outlive the batch. `outputs` may be empty (no region yet).
-  ShmBatch(const ModelConfig* config, const ipc::Execute* execute, const ipc::ShmRegion* inputs,
-           std::optional<ipc::ShmRegion>* outputs);
+  // REQUIRES: ValidateExecute(*config, *execute, *inputs) is OK. Everything pointed to must
+  // outlive the batch. `outputs` may be empty (no region yet). `output_pool` may be null.
+  ShmBatch(const ModelConfig* config, const ipc::Execute* execute, const InputMemory* inputs,
+           std::optional<ipc::ShmRegion>* outputs, ipc::ShmPool* output_pool);
 
   uint32_t request_count() const override;
   Status Input(uint32_t request, uint32_t input, SyTensor* out) const override;
@@ -39,13 +55,17 @@ class ShmBatch final : public plugin::BatchAccess {
   // The batch's Result. If the outputs did not fit the output region, a larger region replaces
   // `*outputs` (the outputs copied into it) and `*grew` is set: send its fd with the Result.
   StatusOr<ipc::Result> Finish(const Status& batch_status, bool* grew);
+  // After Finish: the output pool blocks the Result names (the outputs of failed requests are
+  // dropped), for the caller to keep until the server releases the batch.
+  std::vector<std::unique_ptr<SharedMemoryBlock>> TakeOutputBlocks();
 
  private:
   struct PendingOutput {
     bool allocated = false;
     Shape shape;
     uint64_t size = 0;
-    std::optional<uint64_t> offset;  // in the output region; nullopt: in `overflow`
+    std::unique_ptr<SharedMemoryBlock> block;  // in the output pool, if there was room
+    std::optional<uint64_t> offset;  // else in the slot's output region; nullopt: in `overflow`
     std::vector<std::byte> overflow;
   };
   struct PendingRequest {
@@ -57,8 +77,9 @@ class ShmBatch final : public plugin::BatchAccess {
 
   const ModelConfig* const config_;
   const ipc::Execute* const execute_;
-  const ipc::ShmRegion* const inputs_;
+  const InputMemory* const inputs_;
   std::optional<ipc::ShmRegion>* const outputs_;
+  ipc::ShmPool* const output_pool_;
   std::optional<ipc::SlotArena> arena_;  // over the output region, if there is one
   bool overflowed_ = false;
   std::vector<PendingRequest> pending_;

@@ -5,6 +5,8 @@
 
 #include <csignal>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/thread_name.h"
@@ -12,6 +14,7 @@
 #include "instance/warmup.h"
 #include "ipc/channel.h"
 #include "ipc/messages.h"
+#include "ipc/shm_pool.h"
 #include "plugin/infer_request_batch.h"
 #include "plugin/plugin_model.h"
 #include "repository/repository.h"
@@ -78,6 +81,21 @@ class Executor {
   Executor(Loaded* loaded, ipc::Channel* channel) : loaded_(loaded), channel_(channel) {}
   ~Executor() {
     for (Slot& slot : slots_) ForgetInputs(slot);
+    for (auto& [id, region] : body_regions_) {
+      loaded_->instance->HostMemoryUnmapping({region.data(), region.size()});
+    }
+  }
+
+  // Maps a body region (once: a repeated announcement is ignored). Errors: as for Run.
+  Status Map(const ipc::MapRegion& message, ipc::UniqueFd fd) {
+    if (body_regions_.contains(message.region)) return Status::Ok();
+    if (body_regions_.size() >= kMaxBodyRegions) {
+      return InvalidArgument(fmt::format("more than {} body regions", kMaxBodyRegions));
+    }
+    ASSIGN_OR_RETURN(ipc::ShmRegion region, ipc::ShmRegion::Map(std::move(fd), message.size));
+    loaded_->instance->HostMemoryMapped({region.data(), region.size()});
+    body_regions_.emplace(message.region, std::move(region));
+    return Status::Ok();
   }
 
   // Errors: the server and this worker disagree about the protocol (the worker must end).
@@ -91,13 +109,28 @@ class Executor {
       loaded_->instance->HostMemoryMapped({slot.inputs->data(), slot.inputs->size()});
     }
     if (!slot.inputs) return InvalidArgument("an Execute for a slot with no memory");
-    RETURN_IF_ERROR(ValidateExecute(loaded_->config, execute, slot.inputs->size()));
-    ShmBatch batch(&loaded_->config, &execute, &*slot.inputs, &slot.outputs);
+    InputMemory inputs{.slot = {slot.inputs->data(), slot.inputs->size()},
+                       .body_regions = &body_regions_};
+    RETURN_IF_ERROR(ValidateExecute(loaded_->config, execute, inputs));
+    ShmBatch batch(&loaded_->config, &execute, &inputs, &slot.outputs, output_pool_.get());
     Status status = loaded_->instance->Execute(batch);
     bool grew = false;
     ASSIGN_OR_RETURN(ipc::Result result, batch.Finish(status, &grew));
+    std::vector<std::unique_ptr<SharedMemoryBlock>> blocks = batch.TakeOutputBlocks();
+    for (const auto& block : blocks) {
+      if (announced_.insert(block->region_id()).second) {
+        RETURN_IF_ERROR(Send(
+            *channel_, ipc::MapRegion{.region = block->region_id(), .size = block->region_size()},
+            block->region_fd()));
+      }
+    }
+    if (!blocks.empty()) held_outputs_[execute.batch_id] = std::move(blocks);
     return Send(*channel_, result, grew ? slot.outputs->fd() : -1);
   }
+
+  // The server is done with a batch's outputs: their pool blocks are free again. Unknown batches
+  // (none of whose outputs were in the pool) are ignored.
+  void Release(const ipc::ReleaseOutputs& message) { held_outputs_.erase(message.batch_id); }
 
  private:
   struct Slot {
@@ -112,9 +145,18 @@ class Executor {
     slot.inputs.reset();
   }
 
+  static constexpr std::size_t kMaxBodyRegions = 1024;
+
   Loaded* const loaded_;
   ipc::Channel* const channel_;
   std::vector<Slot> slots_;
+  std::unordered_map<uint32_t, ipc::ShmRegion> body_regions_;  // by MapRegion id
+  // Outputs are allocated here; the server writes them to its clients from this memory.
+  std::shared_ptr<ipc::ShmPool> output_pool_ = ipc::ShmPool::Create(
+      {.name = "switchyard-outputs", .region_bytes = 16u << 20, .max_regions = 8});
+  std::unordered_set<uint32_t> announced_;  // output regions the server was sent
+  // Output blocks the server still reads, by batch (until ReleaseOutputs).
+  std::unordered_map<uint64_t, std::vector<std::unique_ptr<SharedMemoryBlock>>> held_outputs_;
 };
 
 }  // namespace
@@ -151,6 +193,13 @@ int RunWorker(const WorkerOptions& options) {
         spdlog::error("worker: {}", status.message());
         return 3;
       }
+    } else if (auto* map = std::get_if<ipc::MapRegion>(&*message)) {
+      if (Status status = executor.Map(*map, std::move(received->fd)); !status.ok()) {
+        spdlog::error("worker: {}", status.message());
+        return 3;
+      }
+    } else if (auto* release = std::get_if<ipc::ReleaseOutputs>(&*message)) {
+      executor.Release(*release);
     } else if (auto* ping = std::get_if<ipc::Ping>(&*message)) {
       if (!Send(channel, ipc::Pong{.sequence = ping->sequence}).ok()) return 0;
     } else if (std::holds_alternative<ipc::Shutdown>(*message)) {

@@ -147,6 +147,34 @@ class BinaryTest(harness.ServerTestCase):
         _, binary = harness.decode_infer(resp)
         self.assertEqual(harness.unpack("BYTES", binary["OUTPUT0"]), [big])
 
+    def instance_input_bytes(self, model):
+        status = self.server.get_json("/v2/status")
+        for m in status["models"]:
+            if m["name"] == model:
+                return [sum(i[key] for i in m["instances"])
+                        for key in ("input_bytes_in_place", "input_bytes_copied",
+                                    "output_bytes_in_place", "output_bytes_copied")]
+        raise AssertionError("no model %s in /v2/status" % model)
+
+    def test_binary_tensors_cross_to_and_from_the_worker_without_copies(self):
+        # simple_identity runs in worker processes: its body is received in shared memory that
+        # the worker maps, and the worker reads the tensor there; the worker writes its output in
+        # its own shared memory, and the server writes it to the socket from there.
+        big = bytes(range(256)) * 1024
+        raw = harness.pack("BYTES", [big])
+        req = {"inputs": [binary_input("INPUT0", [1, 1], "BYTES", raw)],
+               "parameters": {"binary_data_output": True}}
+        body, hlen = harness.encode_infer(req, [raw])
+        before = self.instance_input_bytes("simple_identity")
+        for _ in range(3):
+            resp = self.assertOk(self.post("simple_identity", body, hlen))
+            self.assertEqual(int(resp.header("Content-Length")), len(resp.body))
+            _, binary = harness.decode_infer(resp)
+            self.assertEqual(harness.unpack("BYTES", binary["OUTPUT0"]), [big])
+        after = self.instance_input_bytes("simple_identity")
+        delta = [a - b for a, b in zip(after, before)]
+        self.assertEqual(delta, [3 * len(raw), 0, 3 * len(raw), 0])
+
     def test_simple_string_binary(self):
         a = [str(i - 8).encode() for i in range(16)]
         b = [str(i * i).encode() for i in range(16)]

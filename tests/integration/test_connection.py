@@ -150,6 +150,31 @@ class ConnectionTest(harness.ServerTestCase):
                 conn.send(data[i:i + 7])
             self.check_sum(conn.read_response(), in0, in1)
 
+    def test_large_body_split_into_small_writes(self):
+        # A body from 1 KiB up is read past Beast's parser, straight into its own memory: part
+        # of it arrives with the header, the rest in many reads.
+        in0, in1 = list(range(16)), [5] * 16
+        body = json.dumps(simple_request(in0, in1)).encode()
+        body = body + b" " * (20000 - len(body))
+        data = harness.build_request("POST", "/v2/models/simple/infer", body,
+                                     {"Content-Type": "application/json"})
+        data += infer_bytes([3] * 16, [4] * 16)  # pipelined behind it
+        with self.server.raw() as conn:
+            for i in range(0, len(data), 997):
+                conn.send(data[i:i + 997])
+            self.check_sum(conn.read_response(), in0, in1)
+            self.check_sum(conn.read_response(), [3] * 16, [4] * 16)
+
+    def test_client_closes_mid_body(self):
+        head = (b"POST /v2/models/simple/infer HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Length: 100000\r\n\r\n")
+        with self.server.raw() as conn:
+            conn.send(head + b"{" + b" " * 5000)
+        in0, in1 = list(range(16)), [2] * 16
+        self.check_sum(self.server.request("POST", "/v2/models/simple/infer",
+                                           json.dumps(simple_request(in0, in1)).encode()),
+                       in0, in1)
+
     # -- limits --
 
     def test_header_too_large(self):

@@ -6,6 +6,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -21,6 +23,13 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+
+// The status line and header fields of `header`, ending in the blank line.
+std::string HeaderText(const bhttp::response_header<>& header) {
+  std::ostringstream text;
+  text << header;
+  return std::move(text).str();
+}
 
 Method ToMethod(bhttp::verb verb) {
   switch (verb) {
@@ -42,6 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   static constexpr std::size_t kLargeRead = 256 << 10;   // read size for large bodies
   static constexpr std::size_t kSmallBuffer = 16 << 10;  // kept by an idle connection
+  static constexpr std::size_t kDirectBody = 1 << 10;    // smallest body read directly
 
   Connection(tcp::socket socket, const Router* router, const HttpOptions* options,
              std::atomic<int>* open_connections, std::atomic<int>* unanswered)
@@ -57,6 +67,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void ReadRequest() {
+    direct_body_.reset();
     parser_.emplace();
     parser_->body_limit(options_->max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(options_->max_header_bytes));
@@ -66,17 +77,47 @@ class Connection : public std::enable_shared_from_this<Connection> {
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
-  // Beast reads at most what the buffer has room for, and the parser moves body bytes out of
-  // it as they come, so a buffer that never grew reads a large body ~1 KB per recv (301 KB:
-  // ~300 system calls). A large body gets a buffer of kLargeRead for its reading; it is given
-  // back once the request is read, so idle connections stay small.
+  // A POST body of known length from kDirectBody bytes up is received straight into the memory
+  // the router gives it (for an infer request of a model with worker processes: the model's
+  // shared-memory body pool, from which its workers read the inputs). Other bodies go through
+  // Beast's parser: it reads at most what the buffer has room for and moves body bytes out of it
+  // as they come, so a buffer that never grew would read a large body ~1 KB per recv. A large
+  // body gets a buffer of kLargeRead for its reading; it is given back once the request is read,
+  // so idle connections stay small.
   void OnHeader(beast::error_code ec) {
     if (ec) return OnRead(ec);
-    if (auto length = parser_->content_length(); length && *length > buffer_.capacity()) {
+    auto length = parser_->content_length();
+    const auto& header = parser_->get();
+    if (length && *length >= kDirectBody && *length <= options_->max_body_bytes &&
+        header.method() == bhttp::verb::post) {
+      std::size_t json_length = 0;
+      if (auto it = header.find("Inference-Header-Content-Length"); it != header.end()) {
+        auto text = it->value();
+        std::from_chars(text.data(), text.data() + text.size(), json_length);
+      }
+      auto target = header.target();
+      direct_body_ =
+          router_->NewBody({target.data(), target.size()}, static_cast<std::size_t>(*length),
+                           std::min<std::size_t>(json_length, *length));
+      return ReadDirectBody();
+    }
+    if (length && *length > buffer_.capacity()) {
       buffer_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, kLargeRead)));
     }
     bhttp::async_read(
         stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+  // Moves what the buffer already holds of the body into direct_body_, then reads the rest from
+  // the socket into it.
+  void ReadDirectBody() {
+    std::span<std::byte> into = direct_body_->mutable_bytes();
+    std::size_t have = asio::buffer_copy(asio::buffer(into.data(), into.size()), buffer_.data());
+    buffer_.consume(have);
+    if (have == into.size()) return OnRead({});
+    asio::async_read(
+        stream_, asio::buffer(into.data() + have, into.size() - have),
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
@@ -110,7 +151,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (auto it = message.find(bhttp::field::authorization); it != message.end()) {
       request.authorization = std::string(it->value());
     }
-    request.body = std::move(message.body());
+    if (direct_body_) {
+      request.body = std::move(*direct_body_);
+      direct_body_.reset();
+    } else {
+      request.body = std::move(message.body());
+    }
     cancel_ = std::make_shared<CancelToken>();
     request.cancel = cancel_;
     stream_.expires_never();
@@ -167,15 +213,36 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool keep = keep_alive_ && !reply.close;
     response->keep_alive(keep);
     response->body() = std::move(reply.body);
+    auto written = [self = shared_from_this(), keep, routed](beast::error_code ec) {
+      if (routed) self->unanswered_->fetch_sub(1, std::memory_order_relaxed);
+      if (ec || !keep) return self->Close();
+      self->ReadRequest();
+    };
+    if (!reply.body_tail.empty() && !head_)
+      return SendGathered(response, std::move(reply), written);
     response->prepare_payload();
     if (head_) response->body().clear();
-    bhttp::async_write(
-        stream_, *response,
-        [self = shared_from_this(), response, keep, routed](beast::error_code ec, std::size_t) {
-          if (routed) self->unanswered_->fetch_sub(1, std::memory_order_relaxed);
-          if (ec || !keep) return self->Close();
-          self->ReadRequest();
-        });
+    bhttp::async_write(stream_, *response,
+                       [response, written](beast::error_code ec, std::size_t) { written(ec); });
+  }
+
+  // Writes the header, the body and then the reply's tail buffers with one gathered write, so
+  // that the tail (binary outputs) goes to the socket from where it lies.
+  template <typename Written>
+  void SendGathered(std::shared_ptr<bhttp::response<bhttp::string_body>> response, HttpReply reply,
+                    Written written) {
+    std::size_t length = response->body().size();
+    for (const auto& part : reply.body_tail) length += part.size();
+    response->content_length(length);
+    auto head = std::make_shared<std::string>(HeaderText(response->base()));
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(2 + reply.body_tail.size());
+    buffers.emplace_back(head->data(), head->size());
+    buffers.emplace_back(response->body().data(), response->body().size());
+    for (const auto& part : reply.body_tail) buffers.emplace_back(part.data(), part.size());
+    asio::async_write(stream_, buffers,
+                      [head, response, owner = std::move(reply.tail_owner), written](
+                          beast::error_code ec, std::size_t) { written(ec); });
   }
 
   void Close() {
@@ -187,6 +254,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // The body being received outside the parser (after the header), if it is.
+  std::optional<RequestBody> direct_body_;
   const Router* const router_;
   const HttpOptions* const options_;
   std::atomic<int>* const open_connections_;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,7 +20,7 @@ enum class Method { kGet, kHead, kPost, kOther };
 struct HttpRequest {
   Method method = Method::kGet;
   std::string target;  // path and query, as received
-  std::string body;
+  RequestBody body;    // received into shared memory for a large infer request (Router::NewBody)
   // Inference-Header-Content-Length as received (unparsed), if present.
   std::optional<std::string> inference_header_length;
   std::optional<std::string> authorization;  // the Authorization header, if present
@@ -31,6 +32,10 @@ struct HttpReply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Bytes sent after `body` as they lie (no copy), e.g. binary output tensors; `tail_owner`
+  // keeps them alive until the reply has been written.
+  std::vector<std::span<const std::byte>> body_tail;
+  std::shared_ptr<const void> tail_owner;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   bool close = false;  // close the connection after this reply
 };

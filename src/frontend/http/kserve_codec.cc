@@ -442,7 +442,7 @@ Status DecodeRawBody(const ModelConfig& model, InferRequest& request) {
   tensor.datatype = spec.datatype;
   if (model.max_batch_size > 0) tensor.shape.push_back(1);
   tensor.shape.insert(tensor.shape.end(), spec.dims.begin(), spec.dims.end());
-  auto bytes = std::as_bytes(std::span(request.payload.data(), request.payload.size()));
+  auto bytes = request.payload.bytes();
   tensor.data = TensorData::Borrowed(bytes);
 
   int64_t* variable = nullptr;
@@ -488,7 +488,7 @@ Status DecodeRawBody(const ModelConfig& model, InferRequest& request) {
 
 }  // namespace
 
-StatusOr<DecodedInferRequest> DecodeInferRequest(std::string body,
+StatusOr<DecodedInferRequest> DecodeInferRequest(RequestBody body,
                                                  std::optional<std::size_t> json_length,
                                                  const ModelConfig& model) {
   DecodedInferRequest decoded;
@@ -496,7 +496,7 @@ StatusOr<DecodedInferRequest> DecodeInferRequest(std::string body,
   // The payload is moved first and never again: binary tensors borrow from its buffer.
   InferRequest& request = *decoded.request;
   request.payload = std::move(body);
-  const std::string& payload = request.payload;
+  const std::string_view payload = request.payload.view();
   if (json_length && *json_length > payload.size()) {
     return InvalidArgument(
         fmt::format("Inference-Header-Content-Length: {} is larger than the body ({} bytes)",
@@ -508,8 +508,8 @@ StatusOr<DecodedInferRequest> DecodeInferRequest(std::string body,
     return decoded;
   }
   BodyReader reader;
-  reader.json = std::string_view(payload).substr(0, json_length.value_or(payload.size()));
-  reader.binary = std::as_bytes(std::span(payload)).subspan(reader.json.size());
+  reader.json = payload.substr(0, json_length.value_or(payload.size()));
+  reader.binary = request.payload.bytes().subspan(reader.json.size());
 
   // simdjson reads up to SIMDJSON_PADDING bytes past the document: parse() with
   // realloc_if_needed copies the JSON header (only) into the parser's padded buffer.

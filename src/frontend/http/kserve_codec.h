@@ -8,7 +8,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "switchyard/infer.h"
 #include "switchyard/model_config.h"
@@ -48,18 +50,24 @@ struct DecodedInferRequest {
 // model batches, else dims; one -1 dim is resolved from the body size) and every output is
 // sent binary. On success every input tensor is well-formed (Tensor::Validate passes).
 // The request must stay where it is allocated (it is): borrowed tensors point into `payload`.
-StatusOr<DecodedInferRequest> DecodeInferRequest(std::string body,
+StatusOr<DecodedInferRequest> DecodeInferRequest(RequestBody body,
                                                  std::optional<std::size_t> json_length,
                                                  const ModelConfig& model);
 
 struct EncodedBody {
-  std::string body;
+  std::string body;  // the JSON
+  // The binary outputs' bytes, in output order, to send after `body`: views into the response's
+  // output tensors (not copies), valid while the response lives.
+  std::vector<std::span<const std::byte>> binary;
   // Set when binary output data follows the JSON: the value for Inference-Header-Content-Length.
   std::optional<std::size_t> json_length;
+
+  // `body` followed by every binary part, in one buffer.
+  std::string Flat() const;
 };
 
-// Encodes a response. Outputs that `encoding` marks binary are appended after the JSON with
-// `parameters.binary_data_size`; the rest go as flat JSON arrays. FP16/BF16 outputs are always
+// Encodes a response. Outputs that `encoding` marks binary follow the JSON (EncodedBody::binary)
+// with `parameters.binary_data_size`; the rest go as flat JSON arrays. FP16/BF16 outputs are always
 // sent binary. Floating-point values are written as the shortest text that reads back the same;
 // NaN and infinities as NaN, Infinity and -Infinity (not JSON, but what Python's json module and
 // so tritonclient read). BYTES elements are JSON strings. json_length is set iff some output is
@@ -68,6 +76,9 @@ struct EncodedBody {
 // backend bug).
 StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
                                           const OutputEncoding& encoding);
+// The result points into the response: it must outlive the encoding.
+StatusOr<EncodedBody> EncodeInferResponse(InferResponse&& response,
+                                          const OutputEncoding& encoding) = delete;
 
 // {"error": "<message>"} with the message JSON-escaped.
 std::string ErrorJson(std::string_view message);

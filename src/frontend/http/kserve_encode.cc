@@ -113,23 +113,18 @@ bool OutputEncoding::IsBinary(const std::string& output_name) const {
 StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
                                           const OutputEncoding& encoding) {
   std::vector<bool> binary(response.outputs.size());
-  std::size_t binary_size = 0;
   std::size_t json_estimate = 256;  // bytes
   for (std::size_t i = 0; i < response.outputs.size(); ++i) {
     const Tensor& output = response.outputs[i];
     Status valid = output.Validate();
     if (!valid.ok()) return Internal(fmt::format("outputs[{}]: {}", i, valid.message()));
     binary[i] = !IsJsonRepresentable(output.datatype) || encoding.IsBinary(output.name);
-    if (binary[i]) {
-      binary_size += output.data.size();
-    } else {
-      json_estimate += 4 * output.data.size();  // room for digits and commas
-    }
+    if (!binary[i]) json_estimate += 4 * output.data.size();  // room for digits and commas
   }
 
   EncodedBody encoded;
   std::string& body = encoded.body;
-  body.reserve(json_estimate + binary_size);
+  body.reserve(json_estimate);
   JsonWriter writer(&body);
   writer.StartObject();
   writer.Member("model_name", response.model_name);
@@ -164,12 +159,21 @@ StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
   if (std::find(binary.begin(), binary.end(), true) != binary.end()) {
     encoded.json_length = body.size();
     for (std::size_t i = 0; i < response.outputs.size(); ++i) {
-      if (!binary[i]) continue;
-      auto bytes = response.outputs[i].data.bytes();
-      body.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      if (binary[i]) encoded.binary.push_back(response.outputs[i].data.bytes());
     }
   }
   return encoded;
+}
+
+std::string EncodedBody::Flat() const {
+  std::size_t size = body.size();
+  for (const auto& part : binary) size += part.size();
+  std::string flat;
+  flat.reserve(size);
+  flat = body;
+  for (const auto& part : binary)
+    flat.append(reinterpret_cast<const char*>(part.data()), part.size());
+  return flat;
 }
 
 std::string ErrorJson(std::string_view message) {

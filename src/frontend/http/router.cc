@@ -1,5 +1,6 @@
 #include "frontend/http/router.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "fmt/format.h"
@@ -118,7 +119,7 @@ void Router::HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& re
   if (!request.body.empty()) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
-    if (parser.parse(request.body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+    if (parser.parse(request.body.view()).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
       return reply(ErrorReply(InvalidArgument("repository index: the body must be a JSON object")));
     }
     simdjson::dom::element ready;
@@ -134,17 +135,42 @@ void Router::HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& re
   reply(JsonReply(RepositoryIndexJson(models)));
 }
 
-void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const {
-  std::string model(PopSegment(rest));
-  int64_t version = -1;
+RequestBody Router::NewBody(std::string_view target, std::size_t size,
+                            std::size_t aligned_at) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  constexpr std::string_view kModels = "/v2/models";
+  if (path.starts_with(kModels)) {
+    auto route = ParseModelRoute(path.substr(kModels.size()));
+    if (route.ok() && route->action == "infer") {
+      return server_->NewRequestBody(route->model, route->version, size, aligned_at);
+    }
+  }
+  return RequestBody(std::string(size, '\0'));
+}
+
+StatusOr<Router::ModelRoute> Router::ParseModelRoute(std::string_view rest) {
+  ModelRoute route;
+  route.model = std::string(PopSegment(rest));
   if (rest.starts_with("/versions/")) {
     PopSegment(rest);
-    auto parsed = ParseVersion(PopSegment(rest));
-    if (!parsed.ok()) return reply(ErrorReply(parsed.status()));
-    version = *parsed;
+    ASSIGN_OR_RETURN(route.version, ParseVersion(PopSegment(rest)));
   }
-  std::string_view action = PopSegment(rest);
-  if (model.empty() || !rest.empty()) return reply(NotFoundReply(request.target));
+  route.action = std::string(PopSegment(rest));
+  if (route.model.empty() || !rest.empty()) return NotFound("no such route");
+  return route;
+}
+
+void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const {
+  auto route = ParseModelRoute(rest);
+  if (!route.ok()) {
+    if (route.status().code() == StatusCode::kNotFound) {
+      return reply(NotFoundReply(request.target));
+    }
+    return reply(ErrorReply(route.status()));
+  }
+  const std::string& model = route->model;
+  const int64_t version = route->version;
+  std::string_view action = route->action;
   if (action == "infer") {
     if (Expect(Method::kPost, request, reply)) {
       HandleInfer(std::move(request), model, version, std::move(reply));
@@ -189,10 +215,20 @@ void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t 
   server_->Infer(std::move(infer), [encoding = std::move(encoding),
                                     reply = std::move(reply)](StatusOr<InferResponse> response) {
     if (!response.ok()) return reply(ErrorReply(response.status()));
-    auto encoded = EncodeInferResponse(*response, encoding);
+    auto owner = std::make_shared<const InferResponse>(std::move(response).value());
+    auto encoded = EncodeInferResponse(*owner, encoding);
     if (!encoded.ok()) return reply(ErrorReply(encoded.status()));
     HttpReply ok;
-    ok.body = std::move(encoded->body);
+    // Binary outputs go to the client from where they lie (a worker's output memory, or the
+    // backend's own buffer), unless one is borrowed from memory the reply cannot keep alive.
+    if (std::all_of(owner->outputs.begin(), owner->outputs.end(),
+                    [](const Tensor& t) { return t.data.owned(); })) {
+      ok.body = std::move(encoded->body);
+      ok.body_tail = std::move(encoded->binary);
+      ok.tail_owner = std::move(owner);
+    } else {
+      ok.body = encoded->Flat();
+    }
     if (encoded->json_length) {
       ok.content_type = "application/octet-stream";
       ok.headers.emplace_back("Inference-Header-Content-Length",

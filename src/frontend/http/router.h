@@ -21,7 +21,21 @@ class Router {
   // before Handle returns (everything else).
   void Handle(HttpRequest request, ReplyFn reply) const;
 
+  // Memory to receive the body of a request for `target` into, `size` bytes: for an infer
+  // request, what the server gives its model (Server::NewRequestBody, `aligned_at` passed on);
+  // for anything else an ordinary body.
+  RequestBody NewBody(std::string_view target, std::size_t size, std::size_t aligned_at) const;
+
  private:
+  // The parts of "/{model}[/versions/{v}]/{action}" (the path after /v2/models). NotFound when
+  // it has another form; InvalidArgument for a version that is not a positive integer.
+  struct ModelRoute {
+    std::string model;
+    int64_t version = -1;
+    std::string action;  // may be empty
+  };
+  static StatusOr<ModelRoute> ParseModelRoute(std::string_view rest);
+
   void HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& reply) const;
   // Routes under /v2/models/{name}[/versions/{v}]/...
   void HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const;

@@ -46,6 +46,14 @@ void WriteInstance(JsonWriter& w, const InstanceStatus& i) {
   w.Key("restarts");
   w.Int(i.restarts);
   w.Member("last_error", i.last_error);
+  w.Key("input_bytes_copied");
+  w.Uint(i.input_bytes_copied);
+  w.Key("input_bytes_in_place");
+  w.Uint(i.input_bytes_in_place);
+  w.Key("output_bytes_copied");
+  w.Uint(i.output_bytes_copied);
+  w.Key("output_bytes_in_place");
+  w.Uint(i.output_bytes_in_place);
   w.Key("inflight_batches");
   w.Int(i.inflight_batches);
   w.Key("outstanding_items");

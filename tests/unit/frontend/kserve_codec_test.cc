@@ -291,7 +291,7 @@ TEST(DecodeBinaryTest, EveryDatatypeIsBorrowedFromThePayload) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   const InferRequest& request = *decoded->request;
   ASSERT_EQ(request.inputs.size(), cases.size());
-  const auto* payload_begin = reinterpret_cast<const std::byte*>(request.payload.data());
+  const auto* payload_begin = request.payload.bytes().data();
   const auto* payload_end = payload_begin + request.payload.size();
   for (std::size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(cases[i].datatype);
@@ -374,8 +374,7 @@ TEST(DecodeRawBodyTest, SingleInputWithoutBatching) {
   EXPECT_EQ(tensor.shape, (Shape{4}));
   EXPECT_EQ(AsString(Data(tensor)), body);
   EXPECT_FALSE(tensor.data.owned());
-  EXPECT_EQ(tensor.data.bytes().data(),
-            reinterpret_cast<const std::byte*>(decoded->request->payload.data()));
+  EXPECT_EQ(tensor.data.bytes().data(), decoded->request->payload.bytes().data());
   EXPECT_TRUE(decoded->output_encoding.all_binary);
   EXPECT_TRUE(decoded->output_encoding.IsBinary("out"));
 }

@@ -40,7 +40,8 @@ std::string OneOutputJson(const Tensor& tensor) {
   outputs.push_back(
       MakeTensor(tensor.name, tensor.datatype, tensor.shape,
                  std::vector<std::byte>(tensor.data.bytes().begin(), tensor.data.bytes().end())));
-  auto encoded = EncodeInferResponse(Response(std::move(outputs)), {});
+  InferResponse response = Response(std::move(outputs));
+  auto encoded = EncodeInferResponse(response, {});
   EXPECT_TRUE(encoded.ok()) << encoded.status().ToString();
   if (!encoded.ok()) return "";
   EXPECT_FALSE(encoded->json_length.has_value());
@@ -69,7 +70,8 @@ TEST(EncodeTest, WholeDocumentShape) {
 }
 
 TEST(EncodeTest, NoIdWhenEmpty) {
-  auto encoded = EncodeInferResponse(Response({}), {});
+  InferResponse response = Response({});
+  auto encoded = EncodeInferResponse(response, {});
   ASSERT_TRUE(encoded.ok());
   EXPECT_EQ(encoded->body, R"({"model_name":"m","model_version":"3","outputs":[]})");
 }
@@ -133,7 +135,7 @@ TEST(EncodeTest, NonUtf8BytesAsJsonIsRejected) {
   binary.binary_by_name["raw"] = true;
   auto as_binary = EncodeInferResponse(response, binary);
   ASSERT_TRUE(as_binary.ok()) << as_binary.status().ToString();
-  EXPECT_EQ(as_binary->body.substr(*as_binary->json_length),
+  EXPECT_EQ(as_binary->Flat().substr(*as_binary->json_length),
             AsString(BytesElements({"ok", "\xff\xfe"})));
 }
 
@@ -157,9 +159,16 @@ TEST(EncodeTest, BinaryOutputsFollowTheJsonInOrder) {
             R"({"name":"b","datatype":"FP16","shape":[1],"parameters":{"binary_data_size":2}},)"
             R"({"name":"c","datatype":"BYTES","shape":[1],"parameters":{"binary_data_size":7}},)"
             R"({"name":"d","datatype":"UINT8","shape":[1],"data":[9]}]})");
-  EXPECT_EQ(encoded->body.substr(*encoded->json_length), AsString(Le<int32_t>({1, 2})) +
-                                                             AsString(Le<uint16_t>({0x3c00})) +
-                                                             AsString(BytesElements({"xyz"})));
+  EXPECT_EQ(encoded->Flat().substr(*encoded->json_length), AsString(Le<int32_t>({1, 2})) +
+                                                               AsString(Le<uint16_t>({0x3c00})) +
+                                                               AsString(BytesElements({"xyz"})));
+  // The JSON alone is the body; the binary parts are the outputs' own bytes, not copies.
+  EXPECT_EQ(encoded->body.size(), *encoded->json_length);
+  ASSERT_EQ(encoded->binary.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(encoded->binary[i].data(), response.outputs[i].data.bytes().data()) << i;
+    EXPECT_EQ(encoded->binary[i].size(), response.outputs[i].data.size()) << i;
+  }
 }
 
 TEST(EncodeTest, AllBinaryAndPerOutputOverride) {
@@ -176,13 +185,14 @@ TEST(EncodeTest, AllBinaryAndPerOutputOverride) {
   EXPECT_THAT(encoded->body, HasSubstr(R"("name":"a","datatype":"INT8","shape":[1],)"
                                        R"("parameters":{"binary_data_size":1}})"));
   EXPECT_THAT(encoded->body, HasSubstr(R"("name":"b","datatype":"INT8","shape":[1],"data":[2])"));
-  EXPECT_EQ(encoded->body.substr(*encoded->json_length), std::string(1, '\x01'));
+  EXPECT_EQ(encoded->Flat().substr(*encoded->json_length), std::string(1, '\x01'));
 }
 
 TEST(EncodeTest, EmptyBinaryOutputStillSetsJsonLength) {
   std::vector<Tensor> outputs;
   outputs.push_back(MakeTensor("a", DataType::kFp16, {0}, {}));
-  auto encoded = EncodeInferResponse(Response(std::move(outputs)), {});
+  InferResponse response = Response(std::move(outputs));
+  auto encoded = EncodeInferResponse(response, {});
   ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
   ASSERT_TRUE(encoded->json_length.has_value());
   EXPECT_EQ(*encoded->json_length, encoded->body.size());
@@ -191,7 +201,8 @@ TEST(EncodeTest, EmptyBinaryOutputStillSetsJsonLength) {
 TEST(EncodeTest, MalformedOutputIsAnInternalError) {
   std::vector<Tensor> outputs;
   outputs.push_back(MakeTensor("a", DataType::kInt32, {2}, Le<int32_t>({1})));
-  auto encoded = EncodeInferResponse(Response(std::move(outputs)), {});
+  InferResponse response = Response(std::move(outputs));
+  auto encoded = EncodeInferResponse(response, {});
   ASSERT_FALSE(encoded.ok());
   EXPECT_EQ(encoded.status().code(), StatusCode::kInternal);
   EXPECT_THAT(encoded.status().message(), HasSubstr("outputs[0]"));

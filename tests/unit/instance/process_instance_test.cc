@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "ipc/shm_pool.h"
 #include "repository/repository.h"
 #include "testing/tensor_bytes.h"
 
@@ -304,6 +305,89 @@ TEST_F(ProcessInstanceTest, ExecutesABatchOfSeveralRequests) {
   ExpectAddSub(outputs[1], {-5}, {7});
   ExpectAddSub(outputs[2], {100, 200, 300}, {1, 1, 1});
   EXPECT_EQ(instance->Health().pid, health.pid);  // the same worker throughout
+}
+
+// AddSubRequest with its inputs borrowed from a body received in `pool`: INPUT0 at offset 0 and
+// INPUT1 at offset 64 * k after it (both 64-byte aligned in the region).
+std::unique_ptr<InferRequest> BodyAddSubRequest(ipc::ShmPool& pool, const std::vector<int32_t>& a,
+                                                const std::vector<int32_t>& b) {
+  const std::size_t bytes = a.size() * sizeof(int32_t);
+  const std::size_t second = (bytes + 63) / 64 * 64;
+  auto block = pool.Allocate(second + bytes, 0);
+  EXPECT_NE(block, nullptr);
+  auto request = std::make_unique<InferRequest>();
+  request->payload = RequestBody(std::move(block));
+  std::span<std::byte> body = request->payload.mutable_bytes();
+  std::memcpy(body.data(), a.data(), bytes);
+  std::memcpy(body.data() + second, b.data(), bytes);
+  Shape shape = {1, static_cast<int64_t>(a.size())};
+  request->inputs.push_back(
+      {"INPUT0", DataType::kInt32, shape, TensorData::Borrowed(body.subspan(0, bytes))});
+  request->inputs.push_back(
+      {"INPUT1", DataType::kInt32, shape, TensorData::Borrowed(body.subspan(second, bytes))});
+  return request;
+}
+
+TEST_F(ProcessInstanceTest, InputsReceivedInPoolBlocksAreReadWhereTheyLie) {
+  const ModelConfig* config = WriteModel("adder", AddSubConfig(""));
+  auto instance = StartOrDie(config, Options(*config));
+  ASSERT_NE(instance, nullptr);
+  EventLog events;
+  instance->SetObserver(events.Observer());
+  // Small regions, so that the batches below span two of them.
+  auto pool = ipc::ShmPool::Create({.region_bytes = 4096, .max_regions = 4});
+  std::vector<int32_t> a(300), b(300);
+  for (int i = 0; i < 300; ++i) {
+    a[static_cast<std::size_t>(i)] = i;
+    b[static_cast<std::size_t>(i)] = 1000 - 3 * i;
+  }
+  auto check = [&](const char* when) {
+    SCOPED_TRACE(when);
+    std::vector<std::unique_ptr<InferRequest>> requests;
+    for (int r = 0; r < 3; ++r) requests.push_back(BodyAddSubRequest(*pool, a, b));
+    requests.push_back(AddSubRequest({1, 2}, {3, 4}));  // an ordinary body, copied
+    auto outputs = Run(*instance, requests);
+    ASSERT_EQ(outputs.size(), 4u);
+    for (int r = 0; r < 3; ++r) ExpectAddSub(outputs[static_cast<std::size_t>(r)], a, b);
+    ExpectAddSub(outputs[3], {1, 2}, {3, 4});
+  };
+  check("first worker");
+  EXPECT_GE(pool->region_count(), 2);
+  InstanceHealth health = instance->Health();
+  EXPECT_EQ(health.input_bytes_in_place, 3u * 2 * 300 * sizeof(int32_t));
+  EXPECT_EQ(health.input_bytes_copied, 2u * 2 * sizeof(int32_t));
+
+  // A restarted worker has mapped none of the regions: they are announced to it again.
+  ASSERT_EQ(kill(static_cast<pid_t>(health.pid), SIGKILL), 0);
+  ASSERT_EQ(events.WaitFor(3).size(), 3u);
+  ASSERT_TRUE(instance->available());
+  check("restarted worker");
+  EXPECT_EQ(instance->Health().input_bytes_in_place, 2 * health.input_bytes_in_place);
+}
+
+TEST_F(ProcessInstanceTest, OutputsStayInTheWorkersMemoryUntilTheResponsesLetGo) {
+  const ModelConfig* config = WriteModel("adder", AddSubConfig(""));
+  auto instance = StartOrDie(config, Options(*config));
+  ASSERT_NE(instance, nullptr);
+  // 1 Mi elements: 8 MiB of outputs a batch. 24 batches are 192 MiB, more than the worker's
+  // output pool holds (8 regions of 16 MiB): only memory given back is there for the later ones.
+  std::vector<int32_t> a(1 << 20, 3), b(1 << 20, 1);
+  uint64_t output_bytes = 0;
+  for (int round = 0; round < 24; ++round) {
+    std::vector<std::unique_ptr<InferRequest>> requests;
+    requests.push_back(AddSubRequest(a, b));
+    auto outputs = Run(*instance, requests);
+    ASSERT_EQ(outputs.size(), 1u);
+    ASSERT_TRUE(outputs[0].ok()) << outputs[0].status().ToString();
+    const Tensor* sum = Output(outputs[0], "OUTPUT0");
+    ASSERT_NE(sum, nullptr);
+    EXPECT_TRUE(sum->data.owned());  // it keeps the worker's memory alive itself
+    EXPECT_EQ(Ints(*sum)[12345], 4);
+    output_bytes += 2 * a.size() * sizeof(int32_t);
+  }  // each round's outputs go here: the worker hears that their memory is free
+  InstanceHealth health = instance->Health();
+  EXPECT_EQ(health.output_bytes_in_place, output_bytes);
+  EXPECT_EQ(health.output_bytes_copied, 0u);
 }
 
 TEST_F(ProcessInstanceTest, LargeBatchesGrowTheSharedMemoryAndSmallOnesStillWork) {

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <utility>
 
+#include "ipc/shm_pool.h"
 #include "ipc/slot_arena.h"
 #include "testing/tensor_bytes.h"
 
@@ -69,6 +70,9 @@ const Tensor& InputNamed(const InferRequest& request, const std::string& name) {
   ADD_FAILURE() << "no input " << name;
   return request.inputs.front();
 }
+
+// Outputs that all lie in the slot.
+OutputMemory InSlot(std::span<const std::byte> slot) { return {.slot = slot}; }
 
 std::vector<std::byte> Bytes(std::span<const std::byte> span) {
   return std::vector<std::byte>(span.begin(), span.end());
@@ -157,6 +161,67 @@ TEST(ShmTensorsTest, WriteInputsPutsEachInputOfTheBatchEndToEnd) {
   }
 }
 
+// A request whose body lives in a shared-memory pool block; its input "A" borrows from the body
+// at `offset_in_body`, 256 bytes.
+std::unique_ptr<InferRequest> BodyRequest(ipc::ShmPool& pool, uint64_t offset_in_body,
+                                          uint8_t first) {
+  auto block = pool.Allocate(1024, 0);  // its first byte is 64-byte aligned in the region
+  EXPECT_NE(block, nullptr);
+  auto request = std::make_unique<InferRequest>();
+  request->payload = RequestBody(std::move(block));
+  std::span<std::byte> body = request->payload.mutable_bytes();
+  std::vector<std::byte> a = Raw(256, first);
+  std::memcpy(body.data() + offset_in_body, a.data(), a.size());
+  request->inputs.push_back(
+      Tensor{.name = "A",
+             .datatype = DataType::kUint8,
+             .shape = {256},
+             .data = TensorData::Borrowed(body.subspan(offset_in_body, 256))});
+  return request;
+}
+
+TEST(ShmTensorsTest, AlignedInputsInABodyRegionAreNamedWhereTheyLie) {
+  ModelConfig config;
+  config.name = "one";
+  config.backend = "sim";
+  config.inputs = {{"A", DataType::kUint8, {-1}}};
+  config.outputs = {{"O", DataType::kUint8, {-1}}};
+  auto pool = ipc::ShmPool::Create({.region_bytes = 1 << 20, .max_regions = 1});
+  std::vector<std::unique_ptr<InferRequest>> requests;
+  requests.push_back(BodyRequest(*pool, 128, 1));  // aligned: read in place
+  requests.push_back(BodyRequest(*pool, 100, 2));  // not aligned: copied into the slot
+  requests.push_back(BodyRequest(*pool, 0, 3));    // aligned, same region
+  requests.push_back(MirrorRequest(1, {}, 0));     // an ordinary body: copied
+  requests.back()->inputs.clear();
+  requests.back()->inputs.push_back(MakeTensor("A", DataType::kUint8, {256}, Raw(256, 4)));
+  auto views = Views(requests);
+
+  EXPECT_EQ(SlotInputBytes(views), 2u * 256);  // only the two copied tensors
+  std::vector<std::byte> slot(SlotInputBytes(views));
+  ipc::Execute execute;
+  WrittenInputs written = WriteInputs(config, views, slot, &execute);
+  EXPECT_EQ(written.copied_bytes, 2u * 256);
+  EXPECT_EQ(written.in_place_bytes, 2u * 256);
+  ASSERT_EQ(written.regions.size(), 1u);  // named once although two tensors lie there
+  const SharedMemoryBlock* memory = requests[0]->payload.shared();
+  EXPECT_EQ(written.regions[0]->region_id(), memory->region_id());
+
+  ASSERT_EQ(execute.requests.size(), 4u);
+  const ipc::TensorRef& in_place = execute.requests[0].inputs[0];
+  EXPECT_EQ(in_place.region, memory->region_id());
+  EXPECT_EQ(in_place.offset, memory->offset_in_region() + 128);
+  EXPECT_EQ(in_place.size, 256u);
+  EXPECT_EQ(execute.requests[2].inputs[0].region, requests[2]->payload.shared()->region_id());
+  for (std::size_t r : {1u, 3u}) {
+    const ipc::TensorRef& copied = execute.requests[r].inputs[0];
+    EXPECT_EQ(copied.region, 0u) << r;
+    ASSERT_TRUE(ipc::TensorFits(copied, slot.size()));
+    EXPECT_EQ(Bytes(std::span(slot).subspan(copied.offset, copied.size)),
+              Bytes(requests[r]->inputs[0].data.bytes()))
+        << r;
+  }
+}
+
 TEST(ShmTensorsTest, InputsComeBackAsOutputsThroughReadOutputs) {
   ModelConfig config = MirrorConfig();
   std::vector<std::unique_ptr<InferRequest>> requests;
@@ -172,7 +237,8 @@ TEST(ShmTensorsTest, InputsComeBackAsOutputsThroughReadOutputs) {
   for (const ipc::RequestRef& ref : execute.requests) {
     result.requests.push_back({.code = 0, .message = "", .outputs = ref.inputs});
   }
-  std::vector<RequestOutputs> outputs = ReadOutputs(config, result, region, requests.size());
+  std::vector<RequestOutputs> outputs =
+      ReadOutputs(config, result, InSlot(region), requests.size());
   ASSERT_EQ(outputs.size(), 2u);
   for (std::size_t r = 0; r < requests.size(); ++r) {
     SCOPED_TRACE("request " + std::to_string(r));
@@ -276,7 +342,7 @@ class ReadOutputsTest : public ::testing::Test {
     ipc::Result result;
     result.requests.push_back(Answer({X(), Y()}));
     result.requests.push_back(Answer({X(), std::move(bad)}));
-    return ReadOutputs(config_, result, region_, 2);
+    return ReadOutputs(config_, result, InSlot(region_), 2);
   }
   // The valid first request is unaffected; the second is Internal.
   static void ExpectSecondInternal(const std::vector<RequestOutputs>& outputs) {
@@ -296,7 +362,7 @@ class ReadOutputsTest : public ::testing::Test {
 TEST_F(ReadOutputsTest, ValidAnswerIsRead) {
   ipc::Result result;
   result.requests.push_back(Answer({Y(), X()}));  // any order: each names its config index
-  auto outputs = ReadOutputs(config_, result, region_, 1);
+  auto outputs = ReadOutputs(config_, result, InSlot(region_), 1);
   ASSERT_EQ(outputs.size(), 1u);
   ASSERT_TRUE(outputs[0].ok()) << outputs[0].status().ToString();
   ASSERT_EQ(outputs[0]->size(), 2u);
@@ -309,7 +375,7 @@ TEST_F(ReadOutputsTest, ValidAnswerIsRead) {
 TEST_F(ReadOutputsTest, WrongRequestCountFailsEveryRequest) {
   ipc::Result result;
   result.requests.push_back(Answer({X()}));
-  auto outputs = ReadOutputs(config_, result, region_, 3);
+  auto outputs = ReadOutputs(config_, result, InSlot(region_), 3);
   ASSERT_EQ(outputs.size(), 3u);
   for (const auto& out : outputs) {
     ASSERT_FALSE(out.ok());
@@ -320,7 +386,7 @@ TEST_F(ReadOutputsTest, WrongRequestCountFailsEveryRequest) {
   result.requests.push_back(Answer({X()}));
   result.requests.push_back(Answer({X()}));
   result.requests.push_back(Answer({X()}));  // too many is as wrong as too few
-  outputs = ReadOutputs(config_, result, region_, 3);
+  outputs = ReadOutputs(config_, result, InSlot(region_), 3);
   ASSERT_EQ(outputs.size(), 3u);
   for (const auto& out : outputs) EXPECT_EQ(out.status().code(), StatusCode::kInternal);
 }
@@ -392,7 +458,7 @@ TEST_F(ReadOutputsTest, WorkerErrorsKeepTheirCodeButAbortedBecomesInternal) {
   result.requests.push_back({.code = static_cast<uint32_t>(StatusCode::kAborted),
                              .message = "the plugin says aborted",
                              .outputs = {X()}});
-  auto outputs = ReadOutputs(config_, result, region_, 3);
+  auto outputs = ReadOutputs(config_, result, InSlot(region_), 3);
   ASSERT_EQ(outputs.size(), 3u);
   EXPECT_TRUE(outputs[0].ok());
   EXPECT_EQ(outputs[1].status().code(), StatusCode::kInvalidArgument);

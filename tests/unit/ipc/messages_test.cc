@@ -47,6 +47,7 @@ TensorRef Tensor(uint32_t index, uint64_t offset) {
   return {.index = index,
           .datatype = static_cast<uint32_t>(DataType::kFp16),
           .shape = {2, 0, 1 << 20, std::numeric_limits<int64_t>::max()},
+          .region = index * 7,
           .offset = offset,
           .size = 4096 + index};
 }
@@ -71,6 +72,8 @@ std::vector<Message> Samples() {
       Ping{.sequence = 9},
       Pong{.sequence = 10},
       Shutdown{},
+      MapRegion{.region = 4, .size = uint64_t{32} << 20},
+      ReleaseOutputs{.batch_id = 81},
   };
 }
 
@@ -94,8 +97,8 @@ TEST(MessagesTest, EveryTypeRoundTripsToTheSameBytes) {
 
 TEST(MessagesTest, HeaderIsMagicThenTypeTag) {
   const std::vector<Message> samples = Samples();
-  const char* names[] = {"Hello",  "Ready", "LoadFailed", "Execute",
-                         "Result", "Ping",  "Pong",       "Shutdown"};
+  const char* names[] = {"Hello", "Ready", "LoadFailed", "Execute",   "Result",
+                         "Ping",  "Pong",  "Shutdown",   "MapRegion", "ReleaseOutputs"};
   ASSERT_EQ(samples.size(), std::size(names));
   for (std::size_t i = 0; i < samples.size(); ++i) {
     EXPECT_EQ(MessageName(samples[i]), names[i]);
@@ -126,6 +129,10 @@ TEST(MessagesTest, TrailingBytesFail) {
   }
 }
 
+TEST(MessagesTest, MapRegionOfRegionZeroFails) {
+  EXPECT_EQ(DecodeCode(Encode(MapRegion{.region = 0, .size = 4096})), StatusCode::kInvalidArgument);
+}
+
 TEST(MessagesTest, BadMagicFails) {
   std::vector<std::byte> bytes = Encode(Ping{.sequence = 1});
   bytes[3] = std::byte{'2'};  // "SYW2"
@@ -133,7 +140,7 @@ TEST(MessagesTest, BadMagicFails) {
 }
 
 TEST(MessagesTest, UnknownTypeFails) {
-  for (uint32_t tag : {0u, 9u, std::numeric_limits<uint32_t>::max()}) {
+  for (uint32_t tag : {0u, 11u, std::numeric_limits<uint32_t>::max()}) {
     WireWriter w;
     PutHeader(w, tag);
     EXPECT_EQ(DecodeCode(w.bytes()), StatusCode::kInvalidArgument) << tag;
