@@ -9,6 +9,7 @@
 # INSTANCES: the whole `instances:` mapping instead, e.g. "{per_device: 2, max_inflight_batches:
 # 1}" (two workers per GPU taking one batch each, so one's copies overlap the other's compute).
 # MODELS: the models, space-separated (default resnet50; BENCHMARKS.md's G1 has resnet50 bert).
+# SERVE_ARGS: more `switchyard serve` arguments (e.g. "--body-pool-mb 0").
 # Each level also samples CPU use per thread. Needs the carried build described in
 # bench/gpu/lib.sh.
 set -euo pipefail
@@ -24,7 +25,8 @@ gpu_make_models "${models// /,}"
 gpus=$(nvidia-smi --query-gpu=uuid --format=csv,noheader | wc -l)
 
 run() {  # MODEL NAME: serve, bench at 256 clients, stop
-  gpu_serve "$1-$2" --http-threads 16
+  # shellcheck disable=SC2086
+  gpu_serve "$1-$2" --http-threads 16 ${SERVE_ARGS:-}
   curl -sf "$URL/v2/status" >"$out/status-$1-$2.json"
   gpu_bench "$1-$2" -m "$1" --concurrency 256 --format binary --threads 16
   curl -sf "$URL/v2/models/$1/stats" >"$out/stats-$1-$2.json" || true

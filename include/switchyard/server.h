@@ -35,6 +35,11 @@ struct ServerOptions {
   std::string worker_executable;
   // How long a reload lets the old instances finish their requests. Default 30 s.
   Duration drain_timeout = std::chrono::seconds(30);
+  // MiB of shared memory per model with worker processes that its large request bodies are
+  // received into (NewRequestBody), in regions of 16 MiB made as needed; the workers read the
+  // inputs there. 0: none, bodies go to ordinary memory and inputs are copied to the workers.
+  // Default 256.
+  int64_t body_pool_mb = 256;
 };
 
 enum class ModelState { kLoading, kReady, kUnavailable };

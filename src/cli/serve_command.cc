@@ -27,6 +27,7 @@ struct ServeFlags {
   std::string backend_directory;
   std::string admin_token;
   int drain_timeout_s = 30;
+  int body_pool_mb = 256;
   DeviceFlags devices;
 };
 
@@ -49,6 +50,7 @@ int Serve(const ServeFlags& flags) {
   options.vram_reserve_mb = flags.devices.vram_reserve_mb;
   options.backend_directory = flags.backend_directory;
   options.drain_timeout = std::chrono::seconds(flags.drain_timeout_s);
+  options.body_pool_mb = flags.body_pool_mb;
   auto server = Server::Create(options);
   if (!server.ok()) {
     spdlog::error("cannot start: {}", server.status().message());
@@ -135,6 +137,13 @@ void AddServeCommand(CLI::App& app) {
                    "On SIGTERM/SIGINT, unload and reload: how long queued and executing "
                    "requests may take to finish, s")
       ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  serve
+      ->add_option("--body-pool-mb", flags->body_pool_mb,
+                   "Shared memory per model with worker processes that large request bodies "
+                   "are received into, so its workers read the inputs there (16 MiB regions, "
+                   "made as needed), MiB; 0: none (inputs are copied to the workers)")
+      ->check(CLI::Range(0, 65536))
       ->capture_default_str();
   serve->add_option("--backend-directory", flags->backend_directory,
                     "Where backend plugins are (default: ../backends from the binary)");

@@ -155,13 +155,14 @@ StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::MakeModel(
     loaded->stats->AddInstance(made->instances[i]->name(), loaded->instance_devices.back());
   }
   loaded->plugin_model = std::move(made->plugin_model);
-  if (config->instances.isolation == Isolation::kProcess) {
-    // 16 regions of 16 MiB: a region is reused once every body in it is done, so small regions
+  if (config->instances.isolation == Isolation::kProcess && options_.body_pool_mb > 0) {
+    // Regions of 16 MiB: a region is reused once every body in it is done, so small regions
     // waste little while a few requests stay queued long.
-    loaded->body_pool =
-        ipc::ShmPool::Create({.name = "switchyard-bodies-" + config->name.substr(0, 200),
-                              .region_bytes = 16u << 20,
-                              .max_regions = 16});
+    constexpr int64_t kRegionMb = 16;
+    loaded->body_pool = ipc::ShmPool::Create(
+        {.name = "switchyard-bodies-" + config->name.substr(0, 200),
+         .region_bytes = uint64_t{kRegionMb} << 20,
+         .max_regions = static_cast<int>((options_.body_pool_mb + kRegionMb - 1) / kRegionMb)});
   }
   loaded->scheduler =
       std::make_unique<ModelScheduler>(SchedulerOptionsFromConfig(*config, loaded->info.version),

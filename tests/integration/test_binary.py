@@ -290,5 +290,31 @@ class BinaryTest(harness.ServerTestCase):
             self.assertEqual(harness.output_values(self.assertOk(good))["OUTPUT0"][2], SUM)
 
 
+
+class BinaryWithoutBodyPoolTest(harness.ServerTestCase):
+    """--body-pool-mb 0: bodies go to ordinary memory and inputs are copied to the worker."""
+    SERVER_ARGS = ["--body-pool-mb", "0"]
+
+    @classmethod
+    def repository(cls, tmpdir):
+        return harness.make_repository(
+            tmpdir, os.path.join(harness.examples_models(), "simple_identity"))
+
+    def test_inputs_are_copied_and_outputs_still_shared(self):
+        raw = harness.pack("BYTES", [bytes(range(256)) * 64])
+        req = {"inputs": [binary_input("INPUT0", [1, 1], "BYTES", raw)],
+               "parameters": {"binary_data_output": True}}
+        body, hlen = harness.encode_infer(req, [raw])
+        resp = self.server.request("POST", "/v2/models/simple_identity/infer", body,
+                                   {"Inference-Header-Content-Length": str(hlen)})
+        self.assertOk(resp)
+        _, binary = harness.decode_infer(resp)
+        self.assertEqual(binary["OUTPUT0"], raw)
+        instance = self.server.get_json("/v2/status")["models"][0]["instances"][0]
+        self.assertEqual(instance["input_bytes_in_place"], 0)
+        self.assertEqual(instance["input_bytes_copied"], len(raw))
+        self.assertEqual(instance["output_bytes_in_place"], len(raw))
+
+
 if __name__ == "__main__":
     unittest.main()
