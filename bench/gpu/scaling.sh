@@ -30,6 +30,7 @@ run() {  # MODEL NAME: serve, bench at 256 clients, stop
   curl -sf "$URL/v2/status" >"$out/status-$1-$2.json"
   gpu_bench "$1-$2" -m "$1" --concurrency 256 --format binary --threads 16
   curl -sf "$URL/v2/models/$1/stats" >"$out/stats-$1-$2.json" || true
+  curl -sf "$URL/v2/status" >"$out/status-$1-$2-after.json" || true
   gpu_stop
 }
 for model in $models; do
