@@ -36,6 +36,7 @@ inputs: [{name: x, datatype: FP32, shape: [1024]}]
 outputs: [{name: y, datatype: FP32, shape: [1024]}]
 instances: {devices: all, per_device: 1}
 parameters: {workload: spin, service_time_us: $service_us, per_item_us: $per_item_us}
+batching: {max_queue_delay_us: 0}  # a lone request is not held back (c1); 256 clients fill batches
 EOF
 
 check() {  # one request whose answer must equal its input
