@@ -372,6 +372,54 @@ TEST_F(ReadOutputsTest, ValidAnswerIsRead) {
   EXPECT_EQ(Bytes((*outputs[0])[1].data.bytes()), Le<int32_t>({11, -11}));
 }
 
+// An output in a worker output region becomes a tensor that points into the region and keeps
+// the keeper; one in an unknown region, or past a known region's end, is Internal.
+TEST_F(ReadOutputsTest, OutputsInAWorkerRegionAreSharedNotCopied) {
+  auto made = ipc::ShmRegion::Create("read-outputs-test", 4096);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto region = std::make_shared<const ipc::ShmRegion>(std::move(made).value());
+  std::vector<std::byte> x = Le<int32_t>({5, -5});
+  std::memcpy(region->data() + 128, x.data(), x.size());
+  std::unordered_map<uint32_t, std::shared_ptr<const ipc::ShmRegion>> regions{{7, region}};
+  auto keeper = std::make_shared<int>(0);
+  OutputMemory memory{.slot = region_, .regions = &regions, .keeper = keeper};
+
+  ipc::TensorRef shared = X();
+  shared.region = 7;
+  shared.offset = 128;
+  ipc::TensorRef unknown = X();
+  unknown.region = 8;
+  ipc::TensorRef outside = X();
+  outside.region = 7;
+  outside.offset = 4096 - 4;
+  ipc::Result result;
+  result.requests.push_back(Answer({shared, Y()}));
+  result.requests.push_back(Answer({unknown}));
+  result.requests.push_back(Answer({outside}));
+  ASSERT_TRUE(NamesOutputRegions(result));
+  auto outputs = ReadOutputs(config_, result, memory, 3);
+  ASSERT_EQ(outputs.size(), 3u);
+  ASSERT_TRUE(outputs[0].ok()) << outputs[0].status().ToString();
+  const Tensor& tensor = (*outputs[0])[0];
+  EXPECT_EQ(tensor.data.bytes().data(), region->data() + 128);  // not a copy
+  EXPECT_EQ(Bytes(tensor.data.bytes()), x);
+  EXPECT_TRUE(tensor.data.owned());
+  EXPECT_EQ(Bytes((*outputs[0])[1].data.bytes()), BytesElements({"ab", "c"}));  // from the slot
+  for (std::size_t r : {1u, 2u}) {
+    ASSERT_FALSE(outputs[r].ok()) << r;
+    EXPECT_EQ(outputs[r].status().code(), StatusCode::kInternal) << r;
+  }
+  // Every shared tensor holds the keeper; it goes with the last of them.
+  memory.keeper.reset();
+  EXPECT_EQ(keeper.use_count(), 2);  // this test's, and the one shared tensor's
+  outputs.clear();
+  EXPECT_EQ(keeper.use_count(), 1);
+
+  ipc::Result slot_only;
+  slot_only.requests.push_back(Answer({X()}));
+  EXPECT_FALSE(NamesOutputRegions(slot_only));
+}
+
 TEST_F(ReadOutputsTest, WrongRequestCountFailsEveryRequest) {
   ipc::Result result;
   result.requests.push_back(Answer({X()}));
