@@ -30,6 +30,13 @@ struct ModelStatus {
   std::string reason;  // why it is not ready
   std::string routing;
   int max_batch_size = 0;
+  // Device memory one instance needs on each GPU it spans, MiB, as placement took it, and where
+  // that figure came from: "declared" (instances.vram_mb), "measured" (by its first instance
+  // after load and warm-up at max batch), "estimated" (vram_mb: measure, known from the config:
+  // the sim backend in process), "unknown" (vram_mb: measure, not knowable: planned as 0; or the
+  // model failed to load), or "cpu" (it runs on CPU instances; vram_need_mb 0).
+  int64_t vram_need_mb = 0;
+  std::string vram_need = "cpu";
   std::vector<InstanceStatus> instances;
   std::vector<uint64_t> queue_depth_by_priority;  // index 0 is priority 1 (highest)
   int queue_max_size = 0;

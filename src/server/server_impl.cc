@@ -68,9 +68,6 @@ Status ServerImpl::Load() {
     nvml_->StartPolling();  // telemetry and the GPU gauges
   }
   ASSIGN_OR_RETURN(std::vector<RepositoryModel> found, ScanRepository(options_.model_repository));
-  ASSIGN_OR_RETURN(Plan plan, PlanRepository(found, devices_, options_.vram_reserve_mb));
-  if (devices_.empty()) spdlog::info("every model runs on CPU");
-  spdlog::info("{}", FormatPlan(plan, devices_));
   ASSIGN_OR_RETURN(factory_,
                    InstanceFactory::Create({.model_repository = options_.model_repository,
                                             .backend_directory = options_.backend_directory,
@@ -82,20 +79,84 @@ Status ServerImpl::Load() {
                   {{"device", "GPU" + std::to_string(device.index)}})
         ->Set(static_cast<double>(device.total_mb));
   }
+  if (devices_.empty()) spdlog::info("every model runs on CPU");
+  const bool none = found.empty();
   MutexLock load_lock(&load_mu_);
+  ASSIGN_OR_RETURN(auto loaded, PlaceAndMake(std::move(found), devices_, /*log_plan=*/true));
   planned_mb_.assign(devices_.size(), 0);
-  for (auto& model : found) {
-    std::string name = model.config.name;
-    ASSIGN_OR_RETURN(auto loaded, MakeModel(std::move(model), plan.models.at(name)));
-    for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += loaded->planned_mb[d];
+  for (auto& model : loaded) {
+    for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += model->planned_mb[d];
+    std::string name = model->info.config->name;
     MutexLock lock(&models_mu_);
-    models_.emplace(name, std::move(loaded));
+    models_.emplace(std::move(name), std::move(model));
   }
   SetPlannedGauges();
-  if (found.empty()) {
+  if (none) {
     spdlog::warn("the model repository '{}' holds no models", options_.model_repository);
   }
   return Status::Ok();
+}
+
+StatusOr<std::vector<std::unique_ptr<ServerImpl::LoadedModel>>> ServerImpl::PlaceAndMake(
+    std::vector<RepositoryModel> found, const std::vector<Device>& devices, bool log_plan) {
+  std::vector<Candidate> candidates;
+  std::vector<NeedProbeSpec> specs;
+  std::vector<std::size_t> probed;  // specs[i] probes candidates[probed[i]]
+  for (RepositoryModel& model : found) {
+    Candidate candidate;
+    candidate.config = std::make_shared<const ModelConfig>(std::move(model.config));
+    candidate.path = std::move(model.path);
+    candidate.versions = std::move(model.versions);
+    ASSIGN_OR_RETURN(candidate.request, PlacementRequestFor(*candidate.config));
+    if (MeasuredAtLoad(*candidate.config)) {
+      ASSIGN_OR_RETURN(auto groups,
+                       DeviceGroups(candidate.request, static_cast<int>(devices.size())));
+      if (!groups.empty()) {  // on CPU there is nothing to measure
+        probed.push_back(candidates.size());
+        specs.push_back({.config = candidate.config.get(),
+                         .version = candidate.versions.back(),
+                         .model_dir = candidate.path,
+                         .devices = groups.front()});
+      }
+    }
+    candidates.push_back(std::move(candidate));
+  }
+  std::vector<StatusOr<NeedProbe>> probes = StartNeedProbes(*factory_, specs);
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    Candidate& candidate = candidates[probed[i]];
+    if (!probes[i].ok()) {
+      // A worker that cannot load leaves the model unavailable; a config the server refuses, or
+      // a backend it lacks, is an error.
+      if (probes[i].status().code() != StatusCode::kUnavailable) return probes[i].status();
+      candidate.failed = probes[i].status();
+      continue;
+    }
+    candidate.request.need_mb = probes[i]->need_mb;
+    candidate.request.need_source = NeedSource::kMeasured;
+    spdlog::info(
+        "model '{}': one instance needs {} MiB of device memory (measured on GPU{} after load "
+        "and warm-up at batch {})",
+        candidate.config->name, probes[i]->need_mb, fmt::join(probes[i]->devices, "+GPU"),
+        std::max(1, candidate.config->max_batch_size));
+    candidate.probe = std::move(probes[i]).value();
+  }
+  std::vector<PlacementRequest> requests;
+  for (const Candidate& candidate : candidates) {
+    if (candidate.failed.ok()) requests.push_back(candidate.request);
+  }
+  ASSIGN_OR_RETURN(Plan plan, PlanPlacement(requests, devices, options_.vram_reserve_mb));
+  if (log_plan) spdlog::info("{}", FormatPlan(plan, devices));
+  std::vector<std::unique_ptr<LoadedModel>> loaded;
+  for (Candidate& candidate : candidates) {
+    const std::string name = candidate.config->name;
+    static const std::vector<InstancePlacement> kNone;
+    const bool placed = candidate.failed.ok();
+    PlannedNeed need = placed ? plan.needs.at(name) : PlannedNeed{};
+    ASSIGN_OR_RETURN(auto model,
+                     MakeModel(std::move(candidate), placed ? plan.models.at(name) : kNone, need));
+    loaded.push_back(std::move(model));
+  }
+  return loaded;
 }
 
 std::vector<int64_t> ServerImpl::MemoryByDevice(const std::vector<InstancePlacement>& placements,
@@ -118,18 +179,44 @@ void ServerImpl::SetPlannedGauges() {
 }
 
 StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::MakeModel(
-    RepositoryModel model, const std::vector<InstancePlacement>& placements) {
+    Candidate candidate, const std::vector<InstancePlacement>& placements,
+    const PlannedNeed& need) {
   auto loaded = std::make_unique<LoadedModel>();
-  auto config = std::make_shared<const ModelConfig>(std::move(model.config));
+  std::shared_ptr<const ModelConfig> config = candidate.config;
   loaded->info.config = config;
-  loaded->info.versions = model.versions;
-  loaded->info.version = model.versions.back();
+  loaded->info.versions = candidate.versions;
+  loaded->info.version = candidate.versions.back();
   loaded->placements = placements;
-  ASSIGN_OR_RETURN(int64_t need_mb, InstanceNeedMb(*config));
-  loaded->planned_mb = MemoryByDevice(placements, need_mb);
+  loaded->need = need;
+  loaded->planned_mb = MemoryByDevice(placements, need.mb);
   loaded->stats =
       std::make_unique<ModelStats>(config->name, std::to_string(loaded->info.version), &registry_);
-  auto made = factory_->Make(config.get(), loaded->info.version, model.path, placements);
+  auto make = [&]() -> StatusOr<ModelInstances> {
+    if (!candidate.failed.ok()) return candidate.failed;
+    // The probe is instance 0 when the plan puts instance 0 where it runs; otherwise it ends
+    // before the instances the plan wants start.
+    std::optional<NeedProbe> probe = std::move(candidate.probe);
+    if (probe && (placements.empty() || placements.front().devices != probe->devices)) {
+      spdlog::info(
+          "model '{}': the plan places its instance 0 elsewhere than GPU{}, where its need was "
+          "measured; that instance ends",
+          config->name, fmt::join(probe->devices, "+GPU"));
+      probe.reset();
+    }
+    const std::size_t first = probe ? 1 : 0;
+    ASSIGN_OR_RETURN(ModelInstances instances,
+                     factory_->Make(config.get(), loaded->info.version, candidate.path,
+                                    std::vector<InstancePlacement>(
+                                        placements.begin() + static_cast<std::ptrdiff_t>(first),
+                                        placements.end()),
+                                    first));
+    if (probe) {
+      instances.instances.insert(instances.instances.begin(),
+                                 std::move(probe->made.instances.front()));
+    }
+    return instances;
+  };
+  StatusOr<ModelInstances> made = make();
   if (!made.ok()) {
     // A worker that cannot load leaves the model unavailable; a config the server refuses, or a
     // backend it lacks, is an error.
@@ -175,10 +262,11 @@ Status ServerImpl::LoadModel(std::string_view name) {
   // they run until the new ones are up).
   std::vector<Device> free = devices_;
   for (std::size_t d = 0; d < free.size(); ++d) free[d].used_by_others_mb += planned_mb_[d];
-  ASSIGN_OR_RETURN(Plan plan, PlanRepository({found}, free, options_.vram_reserve_mb));
   std::string key(name);
-  ASSIGN_OR_RETURN(std::shared_ptr<const LoadedModel> loaded,
-                   MakeModel(std::move(found), plan.models.at(key)));
+  std::vector<RepositoryModel> one;
+  one.push_back(std::move(found));
+  ASSIGN_OR_RETURN(auto made, PlaceAndMake(std::move(one), free, /*log_plan=*/false));
+  std::shared_ptr<const LoadedModel> loaded = std::move(made.front());
   if (loaded->info.state != ModelState::kReady) {
     return Unavailable(fmt::format("model '{}' failed to load: {}", key, loaded->info.reason));
   }
@@ -379,6 +467,12 @@ ServerStatus ServerImpl::GetStatus() const {
     m.reason = info.reason;
     m.routing = std::string(RoutingPolicyName(model->info.config->routing));
     m.max_batch_size = model->info.config->max_batch_size;
+    if (model->placements.empty()) {
+      m.vram_need = "unknown";  // it failed to load: nothing was placed
+    } else if (!model->need.on_cpu) {
+      m.vram_need_mb = model->need.mb;
+      m.vram_need = NeedSourceName(model->need.source);
+    }
     if (!model->scheduler) {
       status.models.push_back(std::move(m));
       continue;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "scheduler/model_scheduler.h"
 #include "scheduler/model_stats.h"
 #include "server/instance_factory.h"
+#include "server/need_probe.h"
 #include "switchyard/server.h"
 
 namespace switchyard {
@@ -53,6 +55,7 @@ class ServerImpl final : public Server {
     std::vector<InstancePlacement> placements;
     std::vector<std::string> instance_devices;  // per instance: "cpu", "GPU0", "GPU0+GPU1"
     std::vector<int64_t> planned_mb;            // per device: what its instances hold there
+    PlannedNeed need;                           // per instance, as placement took it
     std::unique_ptr<ModelStats> stats;
     std::unique_ptr<plugin::PluginModel> plugin_model;  // outlives the scheduler's instances
     // Null when the model's instances could not be made (info.state UNAVAILABLE, info.reason
@@ -61,11 +64,30 @@ class ServerImpl final : public Server {
   };
   using ModelMap = std::map<std::string, std::shared_ptr<const LoadedModel>, std::less<>>;
 
-  // Makes a model's instances on `placements`. Fails only for what must fail startup or a load
-  // (a config the server refuses, a missing backend); instances that cannot start leave the
-  // model UNAVAILABLE instead.
-  StatusOr<std::unique_ptr<LoadedModel>> MakeModel(
-      RepositoryModel model, const std::vector<InstancePlacement>& placements);
+  // A model on its way in: its config, what placement is asked for and, when its need is
+  // measured, its probe (server/need_probe.h).
+  struct Candidate {
+    std::shared_ptr<const ModelConfig> config;
+    std::string path;  // its folder
+    std::vector<int64_t> versions;
+    PlacementRequest request;
+    std::optional<NeedProbe> probe;
+    Status failed;  // its probe could not load: it is not placed and stays UNAVAILABLE
+  };
+  // Measures the needs that are measured (one probe instance per such model, in parallel), plans
+  // `found` on `devices` (the memory other loaded models hold counted as used by others) and
+  // makes every model's instances, logging the plan when `log_plan`. Fails for what must fail
+  // startup or a load: a config the server refuses, a missing backend, a model that does not
+  // fit (naming its need, measured or not, and every GPU's free memory).
+  StatusOr<std::vector<std::unique_ptr<LoadedModel>>> PlaceAndMake(
+      std::vector<RepositoryModel> found, const std::vector<Device>& devices, bool log_plan);
+  // Makes a model's instances on `placements`, reusing its probe as instance 0 when that is
+  // placed where the probe runs. Fails only for what must fail startup or a load (a config the
+  // server refuses, a missing backend); instances that cannot start leave the model UNAVAILABLE
+  // instead.
+  StatusOr<std::unique_ptr<LoadedModel>> MakeModel(Candidate candidate,
+                                                   const std::vector<InstancePlacement>& placements,
+                                                   const PlannedNeed& need);
   // The model's info as of now: a READY model none of whose instances is available (its
   // workers are restarting) reports UNAVAILABLE.
   static ModelInfo CurrentInfo(const LoadedModel& model);

@@ -68,6 +68,9 @@ void WriteModel(JsonWriter& w, const ModelStatus& m) {
   w.Member("routing", m.routing);
   w.Key("max_batch_size");
   w.Int(m.max_batch_size);
+  w.Key("vram_need_mb");
+  w.Int(m.vram_need_mb);
+  w.Member("vram_need", m.vram_need);
   w.Key("instances");
   w.StartArray();
   for (const auto& instance : m.instances) WriteInstance(w, instance);
