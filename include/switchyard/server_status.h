@@ -9,13 +9,16 @@
 namespace switchyard {
 
 struct InstanceStatus {
-  std::string name;        // "model/index"
-  std::string device;      // "cpu", "GPU0", or "GPU0+GPU1" for an instance spanning GPUs
-  std::string state;       // "READY" | "RESTARTING" (its worker died) | "FAILED" (gave up) | ...
+  std::string name;    // "model/index"
+  std::string device;  // "cpu", "GPU0", or "GPU0+GPU1" for an instance spanning GPUs
+  // "READY" | "RESTARTING" (its worker died) | "FAILED" (gave up) | "DRAINED" (on a failed GPU;
+  // `drained` says why) | ...
+  std::string state;
   std::string isolation;   // "process" | "thread"
   long pid = 0;            // its worker process, 0 in process or while none runs
   int restarts = 0;        // worker restarts
   std::string last_error;  // why it last went down
+  std::string drained;     // why it takes no batches, e.g. "GPU1 failed: ..."; empty if it may
   int inflight_batches = 0;
   int64_t outstanding_items = 0;  // items in its in-flight batches
   uint64_t batches = 0;           // executed
@@ -54,6 +57,10 @@ struct DeviceStatus {
   int64_t reserve_mb = 0;
   int64_t planned_mb = 0;  // what the placement gave the instances on it
   std::vector<std::string> instances;
+  // From the latest telemetry (NVML, or the simulated devices' spec): "healthy", "degraded" or
+  // "failed" (its instances are drained), and why when not healthy.
+  std::string health = "healthy";
+  std::string health_detail;
 };
 
 struct ServerStatus {

@@ -55,14 +55,22 @@ ServerImpl::ServerImpl(ServerOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : SteadyClock::Get()) {}
 
-ServerImpl::~ServerImpl() { Shutdown(); }
+ServerImpl::~ServerImpl() {
+  if (nvml_) nvml_->StopPolling();  // its callback reaches the models, which go first
+  Shutdown();
+}
 
 Status ServerImpl::Load() {
   if (options_.simulate_gpus) {
     ASSIGN_OR_RETURN(devices_, ParseSimulatedGpus(*options_.simulate_gpus));
   } else {
-    ASSIGN_OR_RETURN(nvml_, NvmlDeviceManager::Open(CudaVisibleDevicesFromEnvironment(),
-                                                    {.registry = &registry_}));
+    ASSIGN_OR_RETURN(
+        nvml_, NvmlDeviceManager::Open(
+                   CudaVisibleDevicesFromEnvironment(),
+                   {.registry = &registry_,
+                    .on_poll = [this](const std::shared_ptr<const DeviceTelemetry>& telemetry) {
+                      ApplyDeviceTelemetry(telemetry);
+                    }}));
     devices_ = nvml_->Devices();
     if (devices_.empty()) spdlog::info("no GPUs: {}", nvml_->reason());
     nvml_->StartPolling();  // telemetry and the GPU gauges
@@ -91,6 +99,9 @@ Status ServerImpl::Load() {
     models_.emplace(std::move(name), std::move(model));
   }
   SetPlannedGauges();
+  ApplyDeviceTelemetry(
+      nvml_ ? nvml_->Telemetry()
+            : std::make_shared<const DeviceTelemetry>(SimulatedTelemetry(devices_, clock_->Now())));
   if (none) {
     spdlog::warn("the model repository '{}' holds no models", options_.model_repository);
   }
@@ -279,6 +290,12 @@ Status ServerImpl::LoadModel(std::string_view name) {
     unloaded_.erase(key);
   }
   for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += loaded->planned_mb[d];
+  {
+    MutexLock apply_lock(&apply_mu_);
+    if (auto telemetry = LatestTelemetry()) {
+      DrainOnFailedDevices(*loaded, FailedDeviceReasons(*telemetry, devices_.size()));
+    }
+  }
   if (old) {
     // The old instances finish what they hold; new requests already go to the new ones.
     if (old->scheduler) old->scheduler->Drain(options_.drain_timeout);
@@ -314,11 +331,56 @@ Status ServerImpl::UnloadModel(std::string_view name, Duration drain_timeout) {
 
 ModelInfo ServerImpl::CurrentInfo(const LoadedModel& model) {
   ModelInfo info = model.info;
-  if (info.state == ModelState::kReady && !model.scheduler->AnyInstanceAvailable()) {
-    info.state = ModelState::kUnavailable;
-    info.reason = "no instance is available (their workers are restarting or failed)";
+  if (info.state == ModelState::kReady) {
+    if (std::string why = model.scheduler->UnavailableReason(); !why.empty()) {
+      info.state = ModelState::kUnavailable;
+      info.reason = std::move(why);
+    }
   }
   return info;
+}
+
+void ServerImpl::DrainOnFailedDevices(const LoadedModel& model,
+                                      const std::vector<std::string>& failed) {
+  if (!model.scheduler) return;
+  for (std::size_t i = 0; i < model.placements.size(); ++i) {
+    std::string reason;
+    for (int device : model.placements[i].devices) {
+      const auto d = static_cast<std::size_t>(device);
+      if (d < failed.size() && !failed[d].empty()) {
+        reason = failed[d];
+        break;
+      }
+    }
+    model.scheduler->SetDrained(i, std::move(reason));
+  }
+}
+
+void ServerImpl::ApplyDeviceTelemetry(std::shared_ptr<const DeviceTelemetry> telemetry) {
+  if (!telemetry) return;
+  MutexLock lock(&apply_mu_);
+  const std::shared_ptr<const DeviceTelemetry> previous = LatestTelemetry();
+  const std::vector<std::string> failed = FailedDeviceReasons(*telemetry, devices_.size());
+  const std::vector<std::string> before = previous ? FailedDeviceReasons(*previous, devices_.size())
+                                                   : std::vector<std::string>(devices_.size());
+  for (std::size_t d = 0; d < failed.size(); ++d) {
+    if (failed[d] == before[d]) continue;
+    if (failed[d].empty()) {
+      spdlog::warn("GPU{} is no longer failed: its instances take work again", d);
+    } else {
+      spdlog::error("{}: its instances are drained (they take no more work)", failed[d]);
+    }
+  }
+  {
+    MutexLock health_lock(&health_mu_);
+    telemetry_ = std::move(telemetry);
+  }
+  for (const auto& [name, model] : Models()) DrainOnFailedDevices(*model, failed);
+}
+
+std::shared_ptr<const DeviceTelemetry> ServerImpl::LatestTelemetry() const {
+  MutexLock lock(&health_mu_);
+  return telemetry_;
 }
 
 ServerImpl::ModelMap ServerImpl::Models() const {
@@ -434,6 +496,7 @@ ServerStatus ServerImpl::GetStatus() const {
   ServerStatus status;
   status.ready = IsReady();
   ModelMap models = Models();
+  std::shared_ptr<const DeviceTelemetry> telemetry = LatestTelemetry();
   for (const Device& device : devices_) {
     auto d = static_cast<std::size_t>(device.index);
     int64_t planned_mb = 0;
@@ -457,6 +520,13 @@ ServerStatus ServerImpl::GetStatus() const {
                               .reserve_mb = options_.vram_reserve_mb,
                               .planned_mb = planned_mb,
                               .instances = std::move(instances)});
+    if (telemetry) {
+      for (const GpuTelemetry& gpu : telemetry->devices) {
+        if (gpu.index != device.index) continue;
+        status.devices.back().health = GpuHealthName(gpu.health);
+        status.devices.back().health_detail = gpu.health_detail;
+      }
+    }
   }
   for (const auto& [name, model] : models) {
     ModelInfo info = CurrentInfo(*model);
@@ -485,11 +555,12 @@ ServerStatus ServerImpl::GetStatus() const {
       m.instances.push_back(
           {.name = row.name,
            .device = model->instance_devices[i],
-           .state = UpperCase(row.health.state),
+           .state = row.drained.empty() ? UpperCase(row.health.state) : "DRAINED",
            .isolation = isolation,
            .pid = row.health.pid,
            .restarts = row.health.restarts,
            .last_error = row.health.last_error,
+           .drained = row.drained,
            .inflight_batches = row.inflight_batches,
            .outstanding_items = row.outstanding_items,
            .batches = row.batches,

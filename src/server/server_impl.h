@@ -13,6 +13,7 @@
 
 #include "core/mutex.h"
 #include "devices/device.h"
+#include "devices/device_telemetry.h"
 #include "devices/model_need.h"
 #include "devices/nvml_device_manager.h"
 #include "devices/placement.h"
@@ -47,6 +48,14 @@ class ServerImpl final : public Server {
   Status UnloadModel(std::string_view name, Duration drain_timeout) override;
   void Drain(Duration timeout) override;
   void Shutdown() override;
+
+  // Drains the instances placed on a GPU whose health in `telemetry` is kFailed
+  // (ModelScheduler::SetDrained, reason "GPU<i> failed: <detail>") and returns those on GPUs
+  // healthy again to service; remembers the snapshot for GetStatus and for models loaded later.
+  // Called after every NVML poll, once at load for simulated GPUs (their spec's health), and by
+  // tests, which inject failures this way. Thread-safe.
+  void ApplyDeviceTelemetry(std::shared_ptr<const DeviceTelemetry> telemetry)
+      EXCLUDES(apply_mu_, models_mu_, health_mu_);
 
  private:
   // Immutable after construction (its scheduler and stats are thread-safe).
@@ -98,6 +107,11 @@ class ServerImpl final : public Server {
   std::vector<int64_t> MemoryByDevice(const std::vector<InstancePlacement>& placements,
                                       int64_t need_mb) const;
   void SetPlannedGauges() REQUIRES(load_mu_);
+  // Drains or restores `model`'s instances by `failed` (FailedDeviceReasons).
+  static void DrainOnFailedDevices(const LoadedModel& model,
+                                   const std::vector<std::string>& failed);
+  // The latest telemetry (null before the first).
+  std::shared_ptr<const DeviceTelemetry> LatestTelemetry() const EXCLUDES(health_mu_);
 
   const ServerOptions options_;
   Clock* const clock_;
@@ -114,6 +128,11 @@ class ServerImpl final : public Server {
   mutable Mutex models_mu_;
   ModelMap models_ GUARDED_BY(models_mu_);
   std::map<std::string, ModelInfo, std::less<>> unloaded_ GUARDED_BY(models_mu_);
+  // Serialises ApplyDeviceTelemetry (a poll and a load may race) and the drain of a model loaded
+  // later; held while instances are drained (never inside a scheduler or instance).
+  Mutex apply_mu_;           // taken before models_mu_ and health_mu_
+  mutable Mutex health_mu_;  // a leaf
+  std::shared_ptr<const DeviceTelemetry> telemetry_ GUARDED_BY(health_mu_);
   std::atomic<bool> shutting_down_{false};
 };
 

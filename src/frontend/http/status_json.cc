@@ -30,6 +30,8 @@ void WriteDevices(JsonWriter& w, const ServerStatus& status) {
     w.StartArray();
     for (const auto& name : d.instances) w.String(name);
     w.EndArray();
+    w.Member("health", d.health);
+    w.Member("health_detail", d.health_detail);
     w.EndObject();
   }
   w.EndArray();
@@ -46,6 +48,7 @@ void WriteInstance(JsonWriter& w, const InstanceStatus& i) {
   w.Key("restarts");
   w.Int(i.restarts);
   w.Member("last_error", i.last_error);
+  w.Member("drained", i.drained);
   w.Key("inflight_batches");
   w.Int(i.inflight_batches);
   w.Key("outstanding_items");
