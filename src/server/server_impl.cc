@@ -144,11 +144,15 @@ StatusOr<std::vector<std::unique_ptr<ServerImpl::LoadedModel>>> ServerImpl::Plac
     }
     candidate.request.need_mb = probes[i]->need_mb;
     candidate.request.need_source = NeedSource::kMeasured;
+    const ModelConfig& config = *candidate.config;
     spdlog::info(
-        "model '{}': one instance needs {} MiB of device memory (measured on GPU{} after load "
-        "and warm-up at batch {})",
-        candidate.config->name, probes[i]->need_mb, fmt::join(probes[i]->devices, "+GPU"),
-        std::max(1, candidate.config->max_batch_size));
+        "model '{}': one instance needs {} MiB of device memory (measured on GPU{} after "
+        "load{})",
+        config.name, probes[i]->need_mb, fmt::join(probes[i]->devices, "+GPU"),
+        config.warmup.requests == 0
+            ? " only: no warm-up"
+            : fmt::format(" and {} warm-up request(s) of batch {}", config.warmup.requests,
+                          std::max(1, config.max_batch_size)));
     candidate.probe = std::move(probes[i]).value();
   }
   std::vector<PlacementRequest> requests;
