@@ -203,6 +203,8 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
       ASSIGN_OR_RETURN(params.failure_rate, ParseFraction(key, value));
     } else if (key == "memory_mb") {
       ASSIGN_OR_RETURN(params.memory_mb, ParseNonNegative(key, value));
+    } else if (key == "memory_mb_per_item") {
+      ASSIGN_OR_RETURN(params.memory_mb_per_item, ParseNonNegative(key, value));
     } else if (key == "crash_on_value") {
       int64_t number = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
@@ -224,7 +226,7 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
       return InvalidArgument(
           fmt::format("parameters.{}: unknown sim parameter (expected function, service_time_us, "
                       "service_time_per_item_us, jitter, failure_rate, seed, memory_mb, "
-                      "crash_on_value, crash_at_load)",
+                      "memory_mb_per_item, crash_on_value, crash_at_load)",
                       key));
     }
   }

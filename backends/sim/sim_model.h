@@ -26,7 +26,11 @@ struct SimParameters {
   double jitter = 0;        // 0..1: batch time scaled by a uniform factor in [1-j, 1+j]
   double failure_rate = 0;  // 0..1: probability that a batch fails
   uint64_t seed = 1;
-  int64_t memory_mb = 0;  // device memory an instance "uses", MiB (what `vram_mb: measure` finds)
+  // Device memory an instance "uses", MiB: memory_mb after load, plus memory_mb_per_item for
+  // each item of the largest batch it has executed (activations). What the sim plugin reports
+  // through SyInstanceDeviceMemory, hence what `vram_mb: measure` finds.
+  int64_t memory_mb = 0;
+  int64_t memory_mb_per_item = 0;
   // Fault injection for isolation tests (worker processes only): the worker dies with SIGSEGV
   // on a request whose first input's first element equals crash_on_value (integer inputs), or
   // while loading.

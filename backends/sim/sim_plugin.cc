@@ -2,6 +2,7 @@
 // processes. The same models as the in-process SimInstance (sim_model.h); on a simulated GPU the
 // batches of every worker placed there take turns on a SharedSimDevice.
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -57,6 +58,7 @@ struct Instance {
   std::string name;
   std::mt19937_64 rng;
   std::unique_ptr<SharedSimDevice> device;  // null: a CPU instance, time passes on its own
+  int64_t largest_batch_items = 0;          // of the batches executed so far
 };
 
 // The batch's requests as InferRequests whose tensors borrow the host's input memory.
@@ -105,6 +107,7 @@ SyError* Execute(Instance& instance, SyBatch* batch) {
     if (IsCrashRequest(model.params, request)) std::raise(SIGSEGV);  // fault injection
     items += request.batch_size;
   }
+  instance.largest_batch_items = std::max(instance.largest_batch_items, items);
   BatchDraw draw = DrawBatch(model.params, instance.rng);
   for (uint32_t r = 0; r < requests->size(); ++r) {
     if (draw.fail) {
@@ -203,9 +206,15 @@ SY_EXPORT SyError* SyInstanceExecute(void* instance_state, SyBatch* batch) {
   return Guard([&] { return Execute(*static_cast<Instance*>(instance_state), batch); });
 }
 
+// What the instance would hold on a GPU: memory_mb, plus memory_mb_per_item for each item of
+// the largest batch it has executed (its warm-up at max batch sets the peak).
 SY_EXPORT SyError* SyInstanceDeviceMemory(void* instance_state, uint64_t* bytes) {
   const auto* instance = static_cast<const switchyard::sim::Instance*>(instance_state);
-  *bytes = static_cast<uint64_t>(instance->model->params.memory_mb) * 1024 * 1024;
+  const auto& params = instance->model->params;
+  const auto mb = static_cast<uint64_t>(params.memory_mb) +
+                  static_cast<uint64_t>(params.memory_mb_per_item) *
+                      static_cast<uint64_t>(instance->largest_batch_items);
+  *bytes = mb * 1024 * 1024;
   return nullptr;
 }
 

@@ -9,13 +9,16 @@
 namespace switchyard {
 
 struct InstanceStatus {
-  std::string name;        // "model/index"
-  std::string device;      // "cpu", "GPU0", or "GPU0+GPU1" for an instance spanning GPUs
-  std::string state;       // "READY" | "RESTARTING" (its worker died) | "FAILED" (gave up) | ...
+  std::string name;    // "model/index"
+  std::string device;  // "cpu", "GPU0", or "GPU0+GPU1" for an instance spanning GPUs
+  // "READY" | "RESTARTING" (its worker died) | "FAILED" (gave up) | "DRAINED" (on a failed GPU;
+  // `drained` says why) | ...
+  std::string state;
   std::string isolation;   // "process" | "thread"
   long pid = 0;            // its worker process, 0 in process or while none runs
   int restarts = 0;        // worker restarts
   std::string last_error;  // why it last went down
+  std::string drained;     // why it takes no batches, e.g. "GPU1 failed: ..."; empty if it may
   // Worker processes: input bytes copied into shared-memory slots, and those read where the
   // request bodies were received in shared memory (no copy). Cumulative; 0 in process.
   uint64_t input_bytes_copied = 0;
@@ -38,6 +41,13 @@ struct ModelStatus {
   std::string reason;  // why it is not ready
   std::string routing;
   int max_batch_size = 0;
+  // Device memory one instance needs on each GPU it spans, MiB, as placement took it, and where
+  // that figure came from: "declared" (instances.vram_mb), "measured" (by its first instance
+  // after load and warm-up at max batch), "estimated" (vram_mb: measure, known from the config:
+  // the sim backend in process), "unknown" (vram_mb: measure, not knowable: planned as 0; or the
+  // model failed to load), or "cpu" (it runs on CPU instances; vram_need_mb 0).
+  int64_t vram_need_mb = 0;
+  std::string vram_need = "cpu";
   std::vector<InstanceStatus> instances;
   std::vector<uint64_t> queue_depth_by_priority;  // index 0 is priority 1 (highest)
   int queue_max_size = 0;
@@ -55,6 +65,10 @@ struct DeviceStatus {
   int64_t reserve_mb = 0;
   int64_t planned_mb = 0;  // what the placement gave the instances on it
   std::vector<std::string> instances;
+  // From the latest telemetry (NVML, or the simulated devices' spec): "healthy", "degraded" or
+  // "failed" (its instances are drained), and why when not healthy.
+  std::string health = "healthy";
+  std::string health_detail;
 };
 
 struct ServerStatus {

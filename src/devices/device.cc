@@ -57,6 +57,7 @@ struct Item {
   int64_t total_mb = 0;
   int64_t used_mb = 0;
   double speed = 1.0;
+  bool failed = false;
 };
 
 Status ItemError(std::string_view item, std::string_view what) {
@@ -90,8 +91,14 @@ Status ParseCountAndSize(std::string_view item, std::string_view text, Item* par
   return Status::Ok();
 }
 
-Status ParseKeyValue(std::string_view item, std::string_view text, Item* parsed, bool* seen_speed,
-                     bool* seen_used) {
+// The keys given so far in one item.
+struct Seen {
+  bool speed = false;
+  bool used = false;
+  bool health = false;
+};
+
+Status ParseKeyValue(std::string_view item, std::string_view text, Item* parsed, Seen* seen) {
   const size_t eq = text.find('=');
   if (eq == std::string_view::npos) {
     return ItemError(item, fmt::format("expected key=value after ':', got '{}'", text));
@@ -99,8 +106,8 @@ Status ParseKeyValue(std::string_view item, std::string_view text, Item* parsed,
   const std::string_view key = Trim(text.substr(0, eq));
   const std::string_view value = Trim(text.substr(eq + 1));
   if (key == "speed") {
-    if (*seen_speed) return ItemError(item, "speed given twice");
-    *seen_speed = true;
+    if (seen->speed) return ItemError(item, "speed given twice");
+    seen->speed = true;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed->speed);
     if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
         !(parsed->speed > 0 && parsed->speed <= 100)) {
@@ -109,15 +116,24 @@ Status ParseKeyValue(std::string_view item, std::string_view text, Item* parsed,
     return Status::Ok();
   }
   if (key == "used") {
-    if (*seen_used) return ItemError(item, "used given twice");
-    *seen_used = true;
+    if (seen->used) return ItemError(item, "used given twice");
+    seen->used = true;
     if (!ParseDigits(value, &parsed->used_mb)) {
       return ItemError(item,
                        fmt::format("used must be an integer number of MiB >= 0, got '{}'", value));
     }
     return Status::Ok();
   }
-  return ItemError(item, fmt::format("unknown key '{}' (expected speed or used)", key));
+  if (key == "health") {
+    if (seen->health) return ItemError(item, "health given twice");
+    seen->health = true;
+    if (value != "healthy" && value != "failed") {
+      return ItemError(item, fmt::format("health must be healthy or failed, got '{}'", value));
+    }
+    parsed->failed = value == "failed";
+    return Status::Ok();
+  }
+  return ItemError(item, fmt::format("unknown key '{}' (expected speed, used or health)", key));
 }
 
 StatusOr<Item> ParseItem(std::string_view item) {
@@ -125,10 +141,9 @@ StatusOr<Item> ParseItem(std::string_view item) {
   const std::vector<std::string_view> parts = Split(item, ':');
   Item parsed;
   RETURN_IF_ERROR(ParseCountAndSize(item, Trim(parts[0]), &parsed));
-  bool seen_speed = false;
-  bool seen_used = false;
+  Seen seen;
   for (size_t i = 1; i < parts.size(); ++i) {
-    RETURN_IF_ERROR(ParseKeyValue(item, Trim(parts[i]), &parsed, &seen_speed, &seen_used));
+    RETURN_IF_ERROR(ParseKeyValue(item, Trim(parts[i]), &parsed, &seen));
   }
   if (parsed.used_mb >= parsed.total_mb) {
     return ItemError(item, fmt::format("used ({} MiB) must be less than the size ({} MiB)",
@@ -157,6 +172,7 @@ StatusOr<std::vector<Device>> ParseSimulatedGpus(std::string_view spec) {
       device.used_by_others_mb = parsed.used_mb;
       device.speed = parsed.speed;
       device.simulated = true;
+      device.simulated_failed = parsed.failed;
       devices.push_back(std::move(device));
     }
   }

@@ -25,6 +25,9 @@ struct Device {
   int64_t used_by_others_mb = 0;  // MiB in use by other processes at startup
   double speed = 1.0;  // relative speed: a simulated batch's service time is divided by it
   bool simulated = false;
+  // Simulated devices only: their telemetry reports them failed (SimulatedTelemetry,
+  // devices/device_telemetry.h), so the server drains their instances.
+  bool simulated_failed = false;
 };
 
 // Reports the machine's GPUs. Thread-safe. Implementations: SimulatedDeviceManager below and
@@ -60,6 +63,8 @@ inline constexpr int kMaxSimulatedGpus = 64;
 //            at most 1048576 GB
 //   key   := "speed"   relative speed, a number > 0 and <= 100; default 1
 //          | "used"    MiB in use by other processes, an integer >= 0 and < SIZE; default 0
+//          | "health"  "healthy" (default) or "failed": the device reports a fatal condition
+//                      (Device::simulated_failed), to exercise draining without a broken GPU
 //
 // `N x` repeats the item N times (N >= 1). Examples: "4x80GB" (four 80 GiB GPUs),
 // "80GB,80GB,40GB:speed=0.5" (two fast, one slow and smaller), "2x24GB:used=2048".

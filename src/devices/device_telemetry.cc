@@ -18,6 +18,34 @@ const char* GpuHealthName(GpuHealth health) {
   return "unknown";
 }
 
+DeviceTelemetry SimulatedTelemetry(const std::vector<Device>& devices, TimePoint now) {
+  DeviceTelemetry telemetry{.sequence = 0, .taken_at = now};
+  for (const Device& device : devices) {
+    GpuTelemetry gpu{.index = device.index, .uuid = device.uuid};
+    if (device.simulated_failed) {
+      gpu.health = GpuHealth::kFailed;
+      gpu.health_detail = "simulated failure (--simulate-gpus health=failed)";
+    }
+    telemetry.devices.push_back(std::move(gpu));
+  }
+  return telemetry;
+}
+
+std::vector<std::string> FailedDeviceReasons(const DeviceTelemetry& telemetry,
+                                             std::size_t device_count) {
+  std::vector<std::string> reasons(device_count);
+  for (const GpuTelemetry& gpu : telemetry.devices) {
+    if (gpu.health != GpuHealth::kFailed || gpu.index < 0 ||
+        static_cast<std::size_t>(gpu.index) >= device_count) {
+      continue;
+    }
+    reasons[static_cast<std::size_t>(gpu.index)] =
+        gpu.health_detail.empty() ? fmt::format("GPU{} failed", gpu.index)
+                                  : fmt::format("GPU{} failed: {}", gpu.index, gpu.health_detail);
+  }
+  return reasons;
+}
+
 std::string ThrottleReasonNames(uint64_t reasons) {
   if (reasons == 0) return "none";
   static constexpr std::pair<uint64_t, const char*> kNames[] = {

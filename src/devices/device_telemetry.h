@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "devices/device.h"
 #include "metrics/metrics.h"
 #include "switchyard/clock.h"
 
@@ -52,6 +53,16 @@ struct DeviceTelemetry {
   TimePoint taken_at{};               // from the manager's Clock
   std::vector<GpuTelemetry> devices;  // one per device, in index order
 };
+
+// What simulated GPUs report: every reading empty, health kHealthy, or kFailed for a device
+// with Device::simulated_failed (detail "simulated failure (--simulate-gpus health=failed)").
+// Sequence 0, taken at `now`; one entry per device, in index order.
+DeviceTelemetry SimulatedTelemetry(const std::vector<Device>& devices, TimePoint now);
+
+// Per device index (0..device_count-1), why work must not run there: "GPU<i> failed: <detail>"
+// when its health is kFailed, else empty. Devices the snapshot does not list count as healthy.
+std::vector<std::string> FailedDeviceReasons(const DeviceTelemetry& telemetry,
+                                             std::size_t device_count);
 
 // The throttle reasons as comma-separated names ("sw_power_cap,hw_thermal_slowdown"); "none" for
 // 0; unknown bits as one hex number ("0x8000000000000000"). "idle" only means the GPU is idle.

@@ -88,8 +88,8 @@ bool RunsOnCpu(const InstanceConfig& config, int device_count) {
 }
 
 // The consecutive groups of gpus_per_instance GPUs among the eligible ones, in index order.
-StatusOr<std::vector<std::vector<int>>> GroupsOf(const PlacementRequest& request,
-                                                 int device_count) {
+StatusOr<std::vector<std::vector<int>>> GpuGroups(const PlacementRequest& request,
+                                                  int device_count) {
   std::vector<int> eligible;
   if (request.instances.all_devices) {
     eligible.resize(device_count);
@@ -126,8 +126,11 @@ StatusOr<std::vector<std::vector<int>>> GroupsOf(const PlacementRequest& request
 // The error for a model that does not fit; `count` instances per group were asked for.
 Status NoRoom(const Budgets& budgets, const PlacementRequest& request, int count) {
   const int k = request.instances.gpus_per_instance;
-  const std::string need = count > 1 ? fmt::format("{} x {} MiB", count, request.need_mb)
-                                     : fmt::format("{} MiB", request.need_mb);
+  std::string need = count > 1 ? fmt::format("{} x {} MiB", count, request.need_mb)
+                               : fmt::format("{} MiB", request.need_mb);
+  if (request.need_source != NeedSource::kDeclared) {
+    need += fmt::format(" ({})", NeedSourceName(request.need_source));
+  }
   std::string eligible;
   if (!request.instances.all_devices) {
     std::vector<int> ids = request.instances.device_ids;
@@ -186,6 +189,14 @@ Status PlaceAuto(Budgets* budgets, std::vector<GpuModel>* models) {
   return Status::Ok();
 }
 
+// A model's need as the model table shows it: "60000", "1800 measured", "-" on CPU.
+std::string NeedText(const PlannedNeed& need) {
+  if (need.on_cpu) return "-";
+  if (need.source == NeedSource::kDeclared) return std::to_string(need.mb);
+  if (need.source == NeedSource::kUnknown) return "measured at load";
+  return fmt::format("{} {}", need.mb, NeedSourceName(need.source));
+}
+
 // "1 model", "3 models".
 std::string Count(size_t n, std::string_view noun) {
   return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
@@ -208,6 +219,26 @@ std::string Runs(const std::vector<InstancePlacement>& placements) {
 
 }  // namespace
 
+const char* NeedSourceName(NeedSource source) {
+  switch (source) {
+    case NeedSource::kDeclared:
+      return "declared";
+    case NeedSource::kMeasured:
+      return "measured";
+    case NeedSource::kEstimated:
+      return "estimated";
+    case NeedSource::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+StatusOr<std::vector<std::vector<int>>> DeviceGroups(const PlacementRequest& request,
+                                                     int device_count) {
+  if (RunsOnCpu(request.instances, device_count)) return std::vector<std::vector<int>>{};
+  return GpuGroups(request, device_count);
+}
+
 StatusOr<Plan> PlanPlacement(const std::vector<PlacementRequest>& requests,
                              const std::vector<Device>& devices, int64_t vram_reserve_mb) {
   RETURN_IF_ERROR(CheckInputs(requests, devices, vram_reserve_mb));
@@ -222,14 +253,17 @@ StatusOr<Plan> PlanPlacement(const std::vector<PlacementRequest>& requests,
   for (const Device& device : devices) budgets.free_mb.push_back(BudgetMb(device, vram_reserve_mb));
   std::vector<GpuModel> gpu_models;
   for (const PlacementRequest* request : sorted) {
-    if (RunsOnCpu(request->instances, device_count)) {
+    const bool on_cpu = RunsOnCpu(request->instances, device_count);
+    plan.needs[request->model] =
+        PlannedNeed{.mb = request->need_mb, .source = request->need_source, .on_cpu = on_cpu};
+    if (on_cpu) {
       const int count = std::max(request->instances.per_device, 1);
       plan.models[request->model].resize(count);
       plan.cpu_instances += count;
       continue;
     }
     GpuModel model{.request = request};
-    ASSIGN_OR_RETURN(model.groups, GroupsOf(*request, device_count));
+    ASSIGN_OR_RETURN(model.groups, GpuGroups(*request, device_count));
     model.counts.assign(model.groups.size(), 0);
     gpu_models.push_back(std::move(model));
   }
@@ -266,10 +300,12 @@ std::string FormatPlan(const Plan& plan, const std::vector<Device>& devices) {
   text += devices.empty() ? ", all on CPU (no GPUs)\n"
                           : fmt::format(": {} on {}, {} on CPU\n", total - cpu,
                                         Count(devices.size(), "GPU"), cpu);
-  TextTable model_table({"model", "instances", "on"}, {false, true, false});
+  TextTable model_table({"model", "instances", "need MiB", "on"}, {false, true, true, false});
   std::vector<std::string> cpu_instances;
   for (const auto& [model, placements] : plan.models) {
-    model_table.AddRow({model, std::to_string(placements.size()), Runs(placements)});
+    auto need = plan.needs.find(model);
+    model_table.AddRow({model, std::to_string(placements.size()),
+                        need == plan.needs.end() ? "" : NeedText(need->second), Runs(placements)});
     for (size_t i = 0; i < placements.size(); ++i) {
       if (placements[i].devices.empty()) cpu_instances.push_back(fmt::format("{}/{}", model, i));
     }

@@ -14,11 +14,30 @@
 
 namespace switchyard {
 
+// Where a model's memory need per instance comes from.
+enum class NeedSource {
+  kDeclared,   // `instances.vram_mb`
+  kMeasured,   // `vram_mb: measure`: what a loaded and warmed-up instance reported
+  kEstimated,  // `vram_mb: measure`, not loaded: known from the config (the sim backend)
+  kUnknown,    // `vram_mb: measure`, not loaded, not knowable from the config: planned as 0
+};
+
+// "declared", "measured", "estimated", "unknown".
+const char* NeedSourceName(NeedSource source);
+
 // One model to place.
 struct PlacementRequest {
   std::string model;         // unique among the requests
   InstanceConfig instances;  // devices, per_device, max_per_device, gpus_per_instance are used
   int64_t need_mb = 0;       // MiB one instance needs on every GPU it spans (declared or measured)
+  NeedSource need_source = NeedSource::kDeclared;  // shown in errors and by FormatPlan
+};
+
+// What the plan assumed one instance of a model needs.
+struct PlannedNeed {
+  int64_t mb = 0;
+  NeedSource source = NeedSource::kDeclared;
+  bool on_cpu = false;  // the model runs on CPU instances: it needs no GPU memory
 };
 
 // Where one instance runs.
@@ -38,13 +57,21 @@ struct Plan {
   // Per model (every request appears), its instances: GPU instances ordered by device group,
   // then by round (so a group's instances are adjacent); CPU instances have empty `devices`.
   std::map<std::string, std::vector<InstancePlacement>> models;
-  std::vector<DevicePlan> devices;  // one per device, in index order
-  int cpu_instances = 0;            // instances on CPU, all models together
+  std::vector<DevicePlan> devices;           // one per device, in index order
+  int cpu_instances = 0;                     // instances on CPU, all models together
+  std::map<std::string, PlannedNeed> needs;  // per model (every request appears)
 };
 
 // Most instances of one model on one device group (or on CPU): a guard against configs that
 // would make millions. `per_device` above it is an error; `auto` stops there.
 inline constexpr int kMaxInstancesPerGroup = 256;
+
+// The device groups `request` may place instances on (the eligible GPUs in index order, split
+// into consecutive groups of gpus_per_instance; leftovers unused), as PlanPlacement forms them;
+// empty when the model runs on CPU. Fails as PlanPlacement does for a device that does not
+// exist, a device listed twice, or gpus_per_instance above the eligible count.
+StatusOr<std::vector<std::vector<int>>> DeviceGroups(const PlacementRequest& request,
+                                                     int device_count);
 
 // Plans placement. Rules:
 //  - `instances.cpu`: per_device CPU instances (`auto` means 1); no GPU memory.
@@ -59,13 +86,14 @@ inline constexpr int kMaxInstancesPerGroup = 256;
 // Fails, naming the model, with INVALID_ARGUMENT for a device index that does not exist (listing
 // the available ones), gpus_per_instance above the eligible count, a duplicate model name or a
 // field out of range; with FAILED_PRECONDITION when a model does not fit (naming its need and the
-// free memory of every device).
+// free memory of every device, and where the need came from when it was not declared).
 // REQUIRES: devices[i].index == i; vram_reserve_mb >= 0 (both checked).
 StatusOr<Plan> PlanPlacement(const std::vector<PlacementRequest>& requests,
                              const std::vector<Device>& devices, int64_t vram_reserve_mb);
 
-// The plan as a text table (one row per GPU, a CPU row, then one row per model), ending in a
-// newline: printed at startup and by `switchyard plan`.
+// The plan as a text table (one row per GPU, a CPU row, then one row per model with its need per
+// instance and where that came from), ending in a newline: printed at startup and by
+// `switchyard plan`.
 // REQUIRES: `plan` was made by PlanPlacement from `devices`.
 std::string FormatPlan(const Plan& plan, const std::vector<Device>& devices);
 

@@ -1,5 +1,6 @@
 #include "instance/warmup.h"
 
+#include <algorithm>
 #include <future>
 
 #include "fmt/format.h"
@@ -10,9 +11,10 @@ InferRequest WarmupRequest(const ModelConfig& config) {
   InferRequest request;
   request.model_name = config.name;
   request.id = "warmup";
+  request.batch_size = std::max(1, config.max_batch_size);
   for (const TensorSpec& spec : config.inputs) {
     Shape shape;
-    if (config.max_batch_size > 0) shape.push_back(1);
+    if (config.max_batch_size > 0) shape.push_back(config.max_batch_size);
     for (int64_t dim : spec.dims) shape.push_back(dim < 0 ? 1 : dim);
     auto count = static_cast<std::size_t>(ElementCount(shape));
     std::vector<std::byte> bytes;

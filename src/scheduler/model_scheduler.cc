@@ -79,6 +79,10 @@ Status ModelScheduler::Submit(QueuedRequest&& entry) {
       pushed = Unavailable("the model is shutting down");
     } else {
       entry.instance = picker_->BindOnArrival(instances_.size());
+      if (entry.instance >= 0 &&
+          !instances_[static_cast<std::size_t>(entry.instance)].drained.empty()) {
+        entry.instance = -1;  // not to a drained instance: whichever instance is free takes it
+      }
       pushed = queue_.Push(std::move(entry));
     }
     if (pushed.ok()) {
@@ -225,7 +229,7 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
     // A retried (solo) request runs on an instance with nothing else in flight, and nothing
     // joins it there: if it is what kills its worker, it takes no other request down.
     load.free = slot.inflight < options_.max_inflight_batches && load.pending_items > 0 &&
-                slot.instance->available() && !slot.solo_inflight &&
+                slot.instance->available() && slot.drained.empty() && !slot.solo_inflight &&
                 (slot.inflight == 0 || !queue_.HeadIsSolo(static_cast<int>(i)));
     // A busy instance takes its next batch only once its work in flight is about to finish: cut
     // earlier, the batch would just wait in the instance, smaller than it could have grown.
@@ -267,12 +271,47 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
   return id;
 }
 
+void ModelScheduler::SetDrained(std::size_t index, std::string reason) {
+  {
+    MutexLock lock(&mu_);
+    InstanceSlot& slot = instances_[index];
+    if (slot.drained == reason) return;
+    slot.drained = std::move(reason);
+    if (!slot.drained.empty()) queue_.Unbind(static_cast<int>(index));
+  }
+  DispatchNow();  // its bound requests may go elsewhere now, or it may take work again
+}
+
 bool ModelScheduler::AnyInstanceAvailable() const {
   MutexLock lock(&mu_);
   for (const InstanceSlot& slot : instances_) {
-    if (slot.instance->available()) return true;
+    if (slot.instance->available() && slot.drained.empty()) return true;
   }
   return false;
+}
+
+std::string ModelScheduler::UnavailableReason() const {
+  std::vector<std::string> drained;  // distinct reasons, in instance order
+  bool down = false;                 // some instance is not drained but unavailable
+  {
+    MutexLock lock(&mu_);
+    for (const InstanceSlot& slot : instances_) {
+      if (!slot.drained.empty()) {
+        if (std::find(drained.begin(), drained.end(), slot.drained) == drained.end()) {
+          drained.push_back(slot.drained);
+        }
+      } else if (slot.instance->available()) {
+        return "";
+      } else {
+        down = true;
+      }
+    }
+  }
+  if (drained.empty()) {
+    return "no instance is available (their workers are restarting or failed)";
+  }
+  return fmt::format("no instance is available (drained: {}{})", fmt::join(drained, "; "),
+                     down ? "; the others' workers are restarting or failed" : "");
 }
 
 SchedulerSnapshot ModelScheduler::Snapshot() const {
@@ -285,7 +324,8 @@ SchedulerSnapshot ModelScheduler::Snapshot() const {
                                   .batches = slot.batches,
                                   .items = slot.items,
                                   .average_batch_time = slot.service.Average(),
-                                  .health = slot.instance->Health()});
+                                  .health = slot.instance->Health(),
+                                  .drained = slot.drained});
   }
   snapshot.queue_depth_by_priority = queue_.DepthByLevel();
   TimePoint head = queue_.HeadEnqueueTime();

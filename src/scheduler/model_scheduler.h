@@ -48,6 +48,7 @@ struct SchedulerSnapshot {
     uint64_t items = 0;              // executed
     Duration average_batch_time{0};  // EWMA over batch sizes
     InstanceHealth health;
+    std::string drained;  // why it takes no batches (SetDrained); empty when it may
   };
   std::vector<InstanceRow> instances;
   std::vector<std::size_t> queue_depth_by_priority;  // index 0 = priority 1 (highest)
@@ -85,11 +86,22 @@ class ModelScheduler {
   // Unavailable).
   void Drain(Duration timeout) EXCLUDES(mu_);
 
+  // Takes instance `index` out of service, `reason` saying why (e.g. "GPU1 failed: ..."), or
+  // back into service with an empty `reason`. A drained instance takes no batches: routing
+  // skips it, requests bound to it (round_robin) are unbound so that the other instances take
+  // them, and it does not count as available. Batches it is executing finish. No effect when
+  // `reason` is what it was already.
+  // REQUIRES: index < instance_count().
+  void SetDrained(std::size_t index, std::string reason) EXCLUDES(mu_);
+
   std::size_t queue_size() const EXCLUDES(mu_);
   SchedulerSnapshot Snapshot() const EXCLUDES(mu_);
   std::size_t instance_count() const { return instance_count_; }
-  // Whether some instance can take batches now.
+  // Whether some instance can take batches now (available and not drained).
   bool AnyInstanceAvailable() const EXCLUDES(mu_);
+  // Why no instance can take batches now, e.g. "no instance is available (drained: GPU1
+  // failed: ...)"; empty when one can.
+  std::string UnavailableReason() const EXCLUDES(mu_);
 
  private:
   struct InstanceSlot {
@@ -103,6 +115,7 @@ class ModelScheduler {
     TimePoint busy_since;           // when the batch now executing started (estimated)
     TimePoint last_completion;
     bool solo_inflight = false;  // a retried request's batch is executing here
+    std::string drained;         // why it takes no batches (SetDrained); empty: it may
   };
   struct InflightBatch {
     std::vector<QueuedRequest> requests;

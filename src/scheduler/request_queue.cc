@@ -33,6 +33,14 @@ std::vector<std::size_t> RequestQueue::DepthByLevel() const {
   return depth;
 }
 
+void RequestQueue::Unbind(int instance) {
+  for (auto& level : levels_) {
+    for (auto& entry : level) {
+      if (entry.instance == instance) entry.instance = -1;
+    }
+  }
+}
+
 int64_t RequestQueue::PendingItemsFor(int instance) const {
   if (instance < 0) return pending_items_;
   int64_t items = 0;

@@ -64,6 +64,9 @@ class RequestQueue {
   std::vector<QueuedRequest> TakeCancelled();
   // Removes and returns everything (shutdown).
   std::vector<QueuedRequest> TakeAll();
+  // Unbinds every request bound to `instance`, so that any instance may take it; keeps its
+  // place in the queue.
+  void Unbind(int instance);
 
   // Takes requests that `instance` may take (-1: any), highest level first, FIFO within a
   // level, while their items fit in `max_items`; stops at the first request that does not fit

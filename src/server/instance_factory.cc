@@ -46,11 +46,12 @@ StatusOr<std::unique_ptr<InstanceFactory>> InstanceFactory::Create(
 
 StatusOr<ModelInstances> InstanceFactory::Make(const ModelConfig* config, int64_t version,
                                                const std::string& model_dir,
-                                               const std::vector<InstancePlacement>& placements) {
+                                               const std::vector<InstancePlacement>& placements,
+                                               std::size_t first_index) {
   if (config->instances.isolation == Isolation::kThread) {
-    return MakeInProcess(config, version, model_dir, placements);
+    return MakeInProcess(config, version, model_dir, placements, first_index);
   }
-  return MakeWorkers(config, version, placements);
+  return MakeWorkers(config, version, placements, first_index);
 }
 
 StatusOr<const plugin::PluginLibrary*> InstanceFactory::LoadPlugin(const std::string& backend) {
@@ -69,7 +70,7 @@ StatusOr<const plugin::PluginLibrary*> InstanceFactory::LoadPlugin(const std::st
 
 StatusOr<ModelInstances> InstanceFactory::MakeInProcess(
     const ModelConfig* config, int64_t version, const std::string& model_dir,
-    const std::vector<InstancePlacement>& placements) {
+    const std::vector<InstancePlacement>& placements, std::size_t first_index) {
   ModelInstances made;
   made.need_warmup = true;
   if (config->backend == "sim") {
@@ -79,7 +80,7 @@ StatusOr<ModelInstances> InstanceFactory::MakeInProcess(
       const auto& gpus = placements[i].devices;
       sim::SimDevice* device =
           gpus.empty() ? nullptr : sim_devices_[static_cast<std::size_t>(gpus.front())].get();
-      auto instance = sim::SimInstance::Create(config, static_cast<int>(i), device);
+      auto instance = sim::SimInstance::Create(config, static_cast<int>(first_index + i), device);
       if (!instance.ok()) {
         return InvalidArgument(
             fmt::format("model '{}': {}", config->name, instance.status().message()));
@@ -92,17 +93,19 @@ StatusOr<ModelInstances> InstanceFactory::MakeInProcess(
   ASSIGN_OR_RETURN(made.plugin_model,
                    plugin::PluginModel::Create(library, *config, version, model_dir));
   for (std::size_t i = 0; i < placements.size(); ++i) {
-    ASSIGN_OR_RETURN(auto instance,
-                     plugin::PluginInstance::Create(
-                         made.plugin_model.get(), InstanceName(*config, i), static_cast<int>(i),
-                         static_cast<int>(placements[i].devices.size())));
+    ASSIGN_OR_RETURN(
+        auto instance,
+        plugin::PluginInstance::Create(
+            made.plugin_model.get(), InstanceName(*config, first_index + i),
+            static_cast<int>(first_index + i), static_cast<int>(placements[i].devices.size())));
     made.instances.push_back(std::make_unique<ThreadInstance>(config, std::move(instance)));
   }
   return made;
 }
 
 StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
-    const ModelConfig* config, int64_t version, const std::vector<InstancePlacement>& placements) {
+    const ModelConfig* config, int64_t version, const std::vector<InstancePlacement>& placements,
+    std::size_t first_index) const {
   if (config->backend == "sim") {
     // Refuse a bad config at startup, as in process, rather than in every worker.
     if (auto params = sim::ParseSimParameters(*config); !params.ok()) {
@@ -128,7 +131,7 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
                     "--version",
                     std::to_string(version),
                     "--instance",
-                    std::to_string(i),
+                    std::to_string(first_index + i),
                     "--gpus",
                     std::to_string(gpus.size()),
                     "--plugin",
@@ -155,7 +158,8 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
   std::vector<std::thread> starters;
   for (std::size_t i = 0; i < placements.size(); ++i) {
     starters.emplace_back([&, i] {
-      started[i] = ProcessInstance::Start(config, InstanceName(*config, i), std::move(options[i]));
+      started[i] = ProcessInstance::Start(config, InstanceName(*config, first_index + i),
+                                          std::move(options[i]));
     });
   }
   for (auto& starter : starters) starter.join();
@@ -164,6 +168,7 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
     if (!instance.ok()) {
       return instance.status();  // names the instance ("model/0: ...")
     }
+    made.device_memory_bytes.push_back((*instance)->device_memory_bytes());
     made.instances.push_back(std::move(instance).value());
   }
   return made;

@@ -27,6 +27,9 @@ struct ModelInstances {
   std::vector<std::unique_ptr<Instance>> instances;
   // Whether the instances still need the server's warm-up (workers warm up themselves).
   bool need_warmup = false;
+  // Per instance (`isolation: process` only, else empty): the device memory its worker reported
+  // after load and warm-up, bytes (0 when the backend does not report any).
+  std::vector<uint64_t> device_memory_bytes;
 };
 
 class InstanceFactory {
@@ -40,21 +43,27 @@ class InstanceFactory {
   static StatusOr<std::unique_ptr<InstanceFactory>> Create(Options options,
                                                            const std::vector<Device>& devices);
 
-  // Makes the instances of `config` (version `version`, folder `model_dir`), one per placement.
-  // `config` must outlive them. Fails with a message naming the model: a config the backend
-  // refuses, a missing plugin, a worker that fails to load.
+  // Makes the instances of `config` (version `version`, folder `model_dir`), one per placement,
+  // numbered from `first_index` ("model/<first_index + i>"). `config` must outlive them. Fails
+  // with a message naming the model: a config the backend refuses, a missing plugin, a worker
+  // that fails to load (UNAVAILABLE).
+  // Thread-safety: for `isolation: process` models, calls may run concurrently (they read only
+  // what Create fixed); others one at a time.
   StatusOr<ModelInstances> Make(const ModelConfig* config, int64_t version,
                                 const std::string& model_dir,
-                                const std::vector<InstancePlacement>& placements);
+                                const std::vector<InstancePlacement>& placements,
+                                std::size_t first_index = 0);
 
  private:
   InstanceFactory(Options options, std::vector<Device> devices)
       : options_(std::move(options)), devices_(std::move(devices)) {}
   StatusOr<ModelInstances> MakeInProcess(const ModelConfig* config, int64_t version,
                                          const std::string& model_dir,
-                                         const std::vector<InstancePlacement>& placements);
+                                         const std::vector<InstancePlacement>& placements,
+                                         std::size_t first_index);
   StatusOr<ModelInstances> MakeWorkers(const ModelConfig* config, int64_t version,
-                                       const std::vector<InstancePlacement>& placements);
+                                       const std::vector<InstancePlacement>& placements,
+                                       std::size_t first_index) const;
   StatusOr<const plugin::PluginLibrary*> LoadPlugin(const std::string& backend);
 
   const Options options_;

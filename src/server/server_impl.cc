@@ -55,22 +55,27 @@ ServerImpl::ServerImpl(ServerOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : SteadyClock::Get()) {}
 
-ServerImpl::~ServerImpl() { Shutdown(); }
+ServerImpl::~ServerImpl() {
+  if (nvml_) nvml_->StopPolling();  // its callback reaches the models, which go first
+  Shutdown();
+}
 
 Status ServerImpl::Load() {
   if (options_.simulate_gpus) {
     ASSIGN_OR_RETURN(devices_, ParseSimulatedGpus(*options_.simulate_gpus));
   } else {
-    ASSIGN_OR_RETURN(nvml_, NvmlDeviceManager::Open(CudaVisibleDevicesFromEnvironment(),
-                                                    {.registry = &registry_}));
+    ASSIGN_OR_RETURN(
+        nvml_, NvmlDeviceManager::Open(
+                   CudaVisibleDevicesFromEnvironment(),
+                   {.registry = &registry_,
+                    .on_poll = [this](const std::shared_ptr<const DeviceTelemetry>& telemetry) {
+                      ApplyDeviceTelemetry(telemetry);
+                    }}));
     devices_ = nvml_->Devices();
     if (devices_.empty()) spdlog::info("no GPUs: {}", nvml_->reason());
     nvml_->StartPolling();  // telemetry and the GPU gauges
   }
   ASSIGN_OR_RETURN(std::vector<RepositoryModel> found, ScanRepository(options_.model_repository));
-  ASSIGN_OR_RETURN(Plan plan, PlanRepository(found, devices_, options_.vram_reserve_mb));
-  if (devices_.empty()) spdlog::info("every model runs on CPU");
-  spdlog::info("{}", FormatPlan(plan, devices_));
   ASSIGN_OR_RETURN(factory_,
                    InstanceFactory::Create({.model_repository = options_.model_repository,
                                             .backend_directory = options_.backend_directory,
@@ -82,20 +87,91 @@ Status ServerImpl::Load() {
                   {{"device", "GPU" + std::to_string(device.index)}})
         ->Set(static_cast<double>(device.total_mb));
   }
+  if (devices_.empty()) spdlog::info("every model runs on CPU");
+  const bool none = found.empty();
   MutexLock load_lock(&load_mu_);
+  ASSIGN_OR_RETURN(auto loaded, PlaceAndMake(std::move(found), devices_, /*log_plan=*/true));
   planned_mb_.assign(devices_.size(), 0);
-  for (auto& model : found) {
-    std::string name = model.config.name;
-    ASSIGN_OR_RETURN(auto loaded, MakeModel(std::move(model), plan.models.at(name)));
-    for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += loaded->planned_mb[d];
+  for (auto& model : loaded) {
+    for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += model->planned_mb[d];
+    std::string name = model->info.config->name;
     MutexLock lock(&models_mu_);
-    models_.emplace(name, std::move(loaded));
+    models_.emplace(std::move(name), std::move(model));
   }
   SetPlannedGauges();
-  if (found.empty()) {
+  ApplyDeviceTelemetry(
+      nvml_ ? nvml_->Telemetry()
+            : std::make_shared<const DeviceTelemetry>(SimulatedTelemetry(devices_, clock_->Now())));
+  if (none) {
     spdlog::warn("the model repository '{}' holds no models", options_.model_repository);
   }
   return Status::Ok();
+}
+
+StatusOr<std::vector<std::unique_ptr<ServerImpl::LoadedModel>>> ServerImpl::PlaceAndMake(
+    std::vector<RepositoryModel> found, const std::vector<Device>& devices, bool log_plan) {
+  std::vector<Candidate> candidates;
+  std::vector<NeedProbeSpec> specs;
+  std::vector<std::size_t> probed;  // specs[i] probes candidates[probed[i]]
+  for (RepositoryModel& model : found) {
+    Candidate candidate;
+    candidate.config = std::make_shared<const ModelConfig>(std::move(model.config));
+    candidate.path = std::move(model.path);
+    candidate.versions = std::move(model.versions);
+    ASSIGN_OR_RETURN(candidate.request, PlacementRequestFor(*candidate.config));
+    if (MeasuredAtLoad(*candidate.config)) {
+      ASSIGN_OR_RETURN(auto groups,
+                       DeviceGroups(candidate.request, static_cast<int>(devices.size())));
+      if (!groups.empty()) {  // on CPU there is nothing to measure
+        probed.push_back(candidates.size());
+        specs.push_back({.config = candidate.config.get(),
+                         .version = candidate.versions.back(),
+                         .model_dir = candidate.path,
+                         .devices = groups.front()});
+      }
+    }
+    candidates.push_back(std::move(candidate));
+  }
+  std::vector<StatusOr<NeedProbe>> probes = StartNeedProbes(*factory_, specs);
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    Candidate& candidate = candidates[probed[i]];
+    if (!probes[i].ok()) {
+      // A worker that cannot load leaves the model unavailable; a config the server refuses, or
+      // a backend it lacks, is an error.
+      if (probes[i].status().code() != StatusCode::kUnavailable) return probes[i].status();
+      candidate.failed = probes[i].status();
+      continue;
+    }
+    candidate.request.need_mb = probes[i]->need_mb;
+    candidate.request.need_source = NeedSource::kMeasured;
+    const ModelConfig& config = *candidate.config;
+    spdlog::info(
+        "model '{}': one instance needs {} MiB of device memory (measured on GPU{} after "
+        "load{})",
+        config.name, probes[i]->need_mb, fmt::join(probes[i]->devices, "+GPU"),
+        config.warmup.requests == 0
+            ? " only: no warm-up"
+            : fmt::format(" and {} warm-up request(s) of batch {}", config.warmup.requests,
+                          std::max(1, config.max_batch_size)));
+    candidate.probe = std::move(probes[i]).value();
+  }
+  std::vector<PlacementRequest> requests;
+  for (const Candidate& candidate : candidates) {
+    if (candidate.failed.ok()) requests.push_back(candidate.request);
+  }
+  ASSIGN_OR_RETURN(Plan plan, PlanPlacement(requests, devices, options_.vram_reserve_mb));
+  if (log_plan) spdlog::info("{}", FormatPlan(plan, devices));
+  std::vector<std::unique_ptr<LoadedModel>> loaded;
+  for (Candidate& candidate : candidates) {
+    const std::string name = candidate.config->name;
+    static const std::vector<InstancePlacement> kNone;
+    const bool placed = candidate.failed.ok();
+    PlannedNeed need = placed ? plan.needs.at(name) : PlannedNeed{};
+    ASSIGN_OR_RETURN(auto model,
+                     MakeModel(std::move(candidate), placed ? plan.models.at(name) : kNone, need));
+    loaded.push_back(std::move(model));
+  }
+  return loaded;
 }
 
 std::vector<int64_t> ServerImpl::MemoryByDevice(const std::vector<InstancePlacement>& placements,
@@ -118,18 +194,44 @@ void ServerImpl::SetPlannedGauges() {
 }
 
 StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::MakeModel(
-    RepositoryModel model, const std::vector<InstancePlacement>& placements) {
+    Candidate candidate, const std::vector<InstancePlacement>& placements,
+    const PlannedNeed& need) {
   auto loaded = std::make_unique<LoadedModel>();
-  auto config = std::make_shared<const ModelConfig>(std::move(model.config));
+  std::shared_ptr<const ModelConfig> config = candidate.config;
   loaded->info.config = config;
-  loaded->info.versions = model.versions;
-  loaded->info.version = model.versions.back();
+  loaded->info.versions = candidate.versions;
+  loaded->info.version = candidate.versions.back();
   loaded->placements = placements;
-  ASSIGN_OR_RETURN(int64_t need_mb, InstanceNeedMb(*config));
-  loaded->planned_mb = MemoryByDevice(placements, need_mb);
+  loaded->need = need;
+  loaded->planned_mb = MemoryByDevice(placements, need.mb);
   loaded->stats =
       std::make_unique<ModelStats>(config->name, std::to_string(loaded->info.version), &registry_);
-  auto made = factory_->Make(config.get(), loaded->info.version, model.path, placements);
+  auto make = [&]() -> StatusOr<ModelInstances> {
+    if (!candidate.failed.ok()) return candidate.failed;
+    // The probe is instance 0 when the plan puts instance 0 where it runs; otherwise it ends
+    // before the instances the plan wants start.
+    std::optional<NeedProbe> probe = std::move(candidate.probe);
+    if (probe && (placements.empty() || placements.front().devices != probe->devices)) {
+      spdlog::info(
+          "model '{}': the plan places its instance 0 elsewhere than GPU{}, where its need was "
+          "measured; that instance ends",
+          config->name, fmt::join(probe->devices, "+GPU"));
+      probe.reset();
+    }
+    const std::size_t first = probe ? 1 : 0;
+    ASSIGN_OR_RETURN(ModelInstances instances,
+                     factory_->Make(config.get(), loaded->info.version, candidate.path,
+                                    std::vector<InstancePlacement>(
+                                        placements.begin() + static_cast<std::ptrdiff_t>(first),
+                                        placements.end()),
+                                    first));
+    if (probe) {
+      instances.instances.insert(instances.instances.begin(),
+                                 std::move(probe->made.instances.front()));
+    }
+    return instances;
+  };
+  StatusOr<ModelInstances> made = make();
   if (!made.ok()) {
     // A worker that cannot load leaves the model unavailable; a config the server refuses, or a
     // backend it lacks, is an error.
@@ -184,10 +286,11 @@ Status ServerImpl::LoadModel(std::string_view name) {
   // they run until the new ones are up).
   std::vector<Device> free = devices_;
   for (std::size_t d = 0; d < free.size(); ++d) free[d].used_by_others_mb += planned_mb_[d];
-  ASSIGN_OR_RETURN(Plan plan, PlanRepository({found}, free, options_.vram_reserve_mb));
   std::string key(name);
-  ASSIGN_OR_RETURN(std::shared_ptr<const LoadedModel> loaded,
-                   MakeModel(std::move(found), plan.models.at(key)));
+  std::vector<RepositoryModel> one;
+  one.push_back(std::move(found));
+  ASSIGN_OR_RETURN(auto made, PlaceAndMake(std::move(one), free, /*log_plan=*/false));
+  std::shared_ptr<const LoadedModel> loaded = std::move(made.front());
   if (loaded->info.state != ModelState::kReady) {
     return Unavailable(fmt::format("model '{}' failed to load: {}", key, loaded->info.reason));
   }
@@ -200,6 +303,12 @@ Status ServerImpl::LoadModel(std::string_view name) {
     unloaded_.erase(key);
   }
   for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] += loaded->planned_mb[d];
+  {
+    MutexLock apply_lock(&apply_mu_);
+    if (auto telemetry = LatestTelemetry()) {
+      DrainOnFailedDevices(*loaded, FailedDeviceReasons(*telemetry, devices_.size()));
+    }
+  }
   if (old) {
     // The old instances finish what they hold; new requests already go to the new ones.
     if (old->scheduler) old->scheduler->Drain(options_.drain_timeout);
@@ -235,11 +344,56 @@ Status ServerImpl::UnloadModel(std::string_view name, Duration drain_timeout) {
 
 ModelInfo ServerImpl::CurrentInfo(const LoadedModel& model) {
   ModelInfo info = model.info;
-  if (info.state == ModelState::kReady && !model.scheduler->AnyInstanceAvailable()) {
-    info.state = ModelState::kUnavailable;
-    info.reason = "no instance is available (their workers are restarting or failed)";
+  if (info.state == ModelState::kReady) {
+    if (std::string why = model.scheduler->UnavailableReason(); !why.empty()) {
+      info.state = ModelState::kUnavailable;
+      info.reason = std::move(why);
+    }
   }
   return info;
+}
+
+void ServerImpl::DrainOnFailedDevices(const LoadedModel& model,
+                                      const std::vector<std::string>& failed) {
+  if (!model.scheduler) return;
+  for (std::size_t i = 0; i < model.placements.size(); ++i) {
+    std::string reason;
+    for (int device : model.placements[i].devices) {
+      const auto d = static_cast<std::size_t>(device);
+      if (d < failed.size() && !failed[d].empty()) {
+        reason = failed[d];
+        break;
+      }
+    }
+    model.scheduler->SetDrained(i, std::move(reason));
+  }
+}
+
+void ServerImpl::ApplyDeviceTelemetry(std::shared_ptr<const DeviceTelemetry> telemetry) {
+  if (!telemetry) return;
+  MutexLock lock(&apply_mu_);
+  const std::shared_ptr<const DeviceTelemetry> previous = LatestTelemetry();
+  const std::vector<std::string> failed = FailedDeviceReasons(*telemetry, devices_.size());
+  const std::vector<std::string> before = previous ? FailedDeviceReasons(*previous, devices_.size())
+                                                   : std::vector<std::string>(devices_.size());
+  for (std::size_t d = 0; d < failed.size(); ++d) {
+    if (failed[d] == before[d]) continue;
+    if (failed[d].empty()) {
+      spdlog::warn("GPU{} is no longer failed: its instances take work again", d);
+    } else {
+      spdlog::error("{}: its instances are drained (they take no more work)", failed[d]);
+    }
+  }
+  {
+    MutexLock health_lock(&health_mu_);
+    telemetry_ = std::move(telemetry);
+  }
+  for (const auto& [name, model] : Models()) DrainOnFailedDevices(*model, failed);
+}
+
+std::shared_ptr<const DeviceTelemetry> ServerImpl::LatestTelemetry() const {
+  MutexLock lock(&health_mu_);
+  return telemetry_;
 }
 
 ServerImpl::ModelMap ServerImpl::Models() const {
@@ -366,6 +520,7 @@ ServerStatus ServerImpl::GetStatus() const {
   ServerStatus status;
   status.ready = IsReady();
   ModelMap models = Models();
+  std::shared_ptr<const DeviceTelemetry> telemetry = LatestTelemetry();
   for (const Device& device : devices_) {
     auto d = static_cast<std::size_t>(device.index);
     int64_t planned_mb = 0;
@@ -389,6 +544,13 @@ ServerStatus ServerImpl::GetStatus() const {
                               .reserve_mb = options_.vram_reserve_mb,
                               .planned_mb = planned_mb,
                               .instances = std::move(instances)});
+    if (telemetry) {
+      for (const GpuTelemetry& gpu : telemetry->devices) {
+        if (gpu.index != device.index) continue;
+        status.devices.back().health = GpuHealthName(gpu.health);
+        status.devices.back().health_detail = gpu.health_detail;
+      }
+    }
   }
   for (const auto& [name, model] : models) {
     ModelInfo info = CurrentInfo(*model);
@@ -399,6 +561,12 @@ ServerStatus ServerImpl::GetStatus() const {
     m.reason = info.reason;
     m.routing = std::string(RoutingPolicyName(model->info.config->routing));
     m.max_batch_size = model->info.config->max_batch_size;
+    if (model->placements.empty()) {
+      m.vram_need = "unknown";  // it failed to load: nothing was placed
+    } else if (!model->need.on_cpu) {
+      m.vram_need_mb = model->need.mb;
+      m.vram_need = NeedSourceName(model->need.source);
+    }
     if (!model->scheduler) {
       status.models.push_back(std::move(m));
       continue;
@@ -411,11 +579,12 @@ ServerStatus ServerImpl::GetStatus() const {
       m.instances.push_back(
           {.name = row.name,
            .device = model->instance_devices[i],
-           .state = UpperCase(row.health.state),
+           .state = row.drained.empty() ? UpperCase(row.health.state) : "DRAINED",
            .isolation = isolation,
            .pid = row.health.pid,
            .restarts = row.health.restarts,
            .last_error = row.health.last_error,
+           .drained = row.drained,
            .input_bytes_copied = row.health.input_bytes_copied,
            .input_bytes_in_place = row.health.input_bytes_in_place,
            .output_bytes_copied = row.health.output_bytes_copied,

@@ -7,11 +7,13 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/mutex.h"
 #include "devices/device.h"
+#include "devices/device_telemetry.h"
 #include "devices/model_need.h"
 #include "devices/nvml_device_manager.h"
 #include "devices/placement.h"
@@ -21,6 +23,7 @@
 #include "scheduler/model_scheduler.h"
 #include "scheduler/model_stats.h"
 #include "server/instance_factory.h"
+#include "server/need_probe.h"
 #include "switchyard/server.h"
 
 namespace switchyard {
@@ -49,6 +52,14 @@ class ServerImpl final : public Server {
   void Drain(Duration timeout) override;
   void Shutdown() override;
 
+  // Drains the instances placed on a GPU whose health in `telemetry` is kFailed
+  // (ModelScheduler::SetDrained, reason "GPU<i> failed: <detail>") and returns those on GPUs
+  // healthy again to service; remembers the snapshot for GetStatus and for models loaded later.
+  // Called after every NVML poll, once at load for simulated GPUs (their spec's health), and by
+  // tests, which inject failures this way. Thread-safe.
+  void ApplyDeviceTelemetry(std::shared_ptr<const DeviceTelemetry> telemetry)
+      EXCLUDES(apply_mu_, models_mu_, health_mu_);
+
  private:
   // Immutable after construction (its scheduler and stats are thread-safe).
   struct LoadedModel {
@@ -56,6 +67,7 @@ class ServerImpl final : public Server {
     std::vector<InstancePlacement> placements;
     std::vector<std::string> instance_devices;  // per instance: "cpu", "GPU0", "GPU0+GPU1"
     std::vector<int64_t> planned_mb;            // per device: what its instances hold there
+    PlannedNeed need;                           // per instance, as placement took it
     std::unique_ptr<ModelStats> stats;
     std::unique_ptr<plugin::PluginModel> plugin_model;  // outlives the scheduler's instances
     // Where its request bodies are received when its instances are worker processes; else null.
@@ -66,11 +78,30 @@ class ServerImpl final : public Server {
   };
   using ModelMap = std::map<std::string, std::shared_ptr<const LoadedModel>, std::less<>>;
 
-  // Makes a model's instances on `placements`. Fails only for what must fail startup or a load
-  // (a config the server refuses, a missing backend); instances that cannot start leave the
-  // model UNAVAILABLE instead.
-  StatusOr<std::unique_ptr<LoadedModel>> MakeModel(
-      RepositoryModel model, const std::vector<InstancePlacement>& placements);
+  // A model on its way in: its config, what placement is asked for and, when its need is
+  // measured, its probe (server/need_probe.h).
+  struct Candidate {
+    std::shared_ptr<const ModelConfig> config;
+    std::string path;  // its folder
+    std::vector<int64_t> versions;
+    PlacementRequest request;
+    std::optional<NeedProbe> probe;
+    Status failed;  // its probe could not load: it is not placed and stays UNAVAILABLE
+  };
+  // Measures the needs that are measured (one probe instance per such model, in parallel), plans
+  // `found` on `devices` (the memory other loaded models hold counted as used by others) and
+  // makes every model's instances, logging the plan when `log_plan`. Fails for what must fail
+  // startup or a load: a config the server refuses, a missing backend, a model that does not
+  // fit (naming its need, measured or not, and every GPU's free memory).
+  StatusOr<std::vector<std::unique_ptr<LoadedModel>>> PlaceAndMake(
+      std::vector<RepositoryModel> found, const std::vector<Device>& devices, bool log_plan);
+  // Makes a model's instances on `placements`, reusing its probe as instance 0 when that is
+  // placed where the probe runs. Fails only for what must fail startup or a load (a config the
+  // server refuses, a missing backend); instances that cannot start leave the model UNAVAILABLE
+  // instead.
+  StatusOr<std::unique_ptr<LoadedModel>> MakeModel(Candidate candidate,
+                                                   const std::vector<InstancePlacement>& placements,
+                                                   const PlannedNeed& need);
   // The model's info as of now: a READY model none of whose instances is available (its
   // workers are restarting) reports UNAVAILABLE.
   static ModelInfo CurrentInfo(const LoadedModel& model);
@@ -81,6 +112,11 @@ class ServerImpl final : public Server {
   std::vector<int64_t> MemoryByDevice(const std::vector<InstancePlacement>& placements,
                                       int64_t need_mb) const;
   void SetPlannedGauges() REQUIRES(load_mu_);
+  // Drains or restores `model`'s instances by `failed` (FailedDeviceReasons).
+  static void DrainOnFailedDevices(const LoadedModel& model,
+                                   const std::vector<std::string>& failed);
+  // The latest telemetry (null before the first).
+  std::shared_ptr<const DeviceTelemetry> LatestTelemetry() const EXCLUDES(health_mu_);
 
   const ServerOptions options_;
   Clock* const clock_;
@@ -97,6 +133,11 @@ class ServerImpl final : public Server {
   mutable Mutex models_mu_;
   ModelMap models_ GUARDED_BY(models_mu_);
   std::map<std::string, ModelInfo, std::less<>> unloaded_ GUARDED_BY(models_mu_);
+  // Serialises ApplyDeviceTelemetry (a poll and a load may race) and the drain of a model loaded
+  // later; held while instances are drained (never inside a scheduler or instance).
+  Mutex apply_mu_;           // taken before models_mu_ and health_mu_
+  mutable Mutex health_mu_;  // a leaf
+  std::shared_ptr<const DeviceTelemetry> telemetry_ GUARDED_BY(health_mu_);
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -114,7 +114,7 @@ def parse_plan_models(text):
     counts = {}
     in_table = False
     for line in text.splitlines():
-        if re.match(r"^model\s+instances\s+on\s*$", line):
+        if re.match(r"^model\s+instances\s+need MiB\s+on\s*$", line):
             in_table = True
             continue
         if in_table and line.strip():

@@ -30,6 +30,8 @@ void WriteDevices(JsonWriter& w, const ServerStatus& status) {
     w.StartArray();
     for (const auto& name : d.instances) w.String(name);
     w.EndArray();
+    w.Member("health", d.health);
+    w.Member("health_detail", d.health_detail);
     w.EndObject();
   }
   w.EndArray();
@@ -46,6 +48,7 @@ void WriteInstance(JsonWriter& w, const InstanceStatus& i) {
   w.Key("restarts");
   w.Int(i.restarts);
   w.Member("last_error", i.last_error);
+  w.Member("drained", i.drained);
   w.Key("input_bytes_copied");
   w.Uint(i.input_bytes_copied);
   w.Key("input_bytes_in_place");
@@ -76,6 +79,9 @@ void WriteModel(JsonWriter& w, const ModelStatus& m) {
   w.Member("routing", m.routing);
   w.Key("max_batch_size");
   w.Int(m.max_batch_size);
+  w.Key("vram_need_mb");
+  w.Int(m.vram_need_mb);
+  w.Member("vram_need", m.vram_need);
   w.Key("instances");
   w.StartArray();
   for (const auto& instance : m.instances) WriteInstance(w, instance);

@@ -113,7 +113,7 @@ TEST_F(DeviceCommandsTest, PlanPrintsThePlacement) {
   EXPECT_THAT(result.out, HasSubstr("placement: 6 instances of 2 models: 6 on 2 GPUs, 0 on CPU"));
   EXPECT_THAT(result.out, HasSubstr("resnet/0, resnet/1\n"));
   EXPECT_THAT(result.out, HasSubstr("bert/0, bert/1, resnet/2, resnet/3\n"));
-  EXPECT_THAT(result.out, HasSubstr("resnet          4  GPU0 x2, GPU1 x2\n"));
+  EXPECT_THAT(result.out, HasSubstr("resnet          4  30000 estimated  GPU0 x2, GPU1 x2\n"));
 }
 
 TEST_F(DeviceCommandsTest, PlanHonoursTheReserve) {
@@ -124,7 +124,8 @@ TEST_F(DeviceCommandsTest, PlanHonoursTheReserve) {
   EXPECT_EQ(result.code, 1);
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err,
-            "switchyard plan: cannot place model 'm': needs 2 x 40000 MiB on each of 1 GPU; "
+            "switchyard plan: cannot place model 'm': needs 2 x 40000 MiB (estimated) on each of "
+            "1 GPU; "
             "free: GPU0 79872 MiB (reserve 2048 MiB each)\n");
 }
 
@@ -133,7 +134,7 @@ TEST_F(DeviceCommandsTest, PlanWithoutGpusRunsEverythingOnCpu) {
   Result result = RunSwitchyard("plan --model-repository " + root());
   EXPECT_EQ(result.code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("placement: 2 instances of 1 model, all on CPU (no GPUs)\n"));
-  EXPECT_THAT(result.out, HasSubstr("m              2  CPU x2\n"));
+  EXPECT_THAT(result.out, HasSubstr("m              2         -  CPU x2\n"));
 }
 
 TEST_F(DeviceCommandsTest, PlanReportsBadInput) {

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "devices/device_telemetry.h"
+
 namespace switchyard {
 namespace {
 
@@ -136,9 +138,36 @@ TEST(ParseSimulatedGpusTest, RejectsBadUsed) {
 
 TEST(ParseSimulatedGpusTest, RejectsUnknownKeysAndMissingValues) {
   EXPECT_THAT(ParseError("80GB:color=red"),
-              HasSubstr("unknown key 'color' (expected speed or used)"));
+              HasSubstr("unknown key 'color' (expected speed, used or health)"));
   EXPECT_THAT(ParseError("80GB:speed"), HasSubstr("expected key=value after ':', got 'speed'"));
   EXPECT_THAT(ParseError("80GB:"), HasSubstr("expected key=value"));
+}
+
+TEST(ParseSimulatedGpusTest, HealthKeyMarksDevicesFailed) {
+  auto devices = ParseSimulatedGpus("80GB, 2x80GB:health=failed, 80GB:health=healthy");
+  ASSERT_TRUE(devices.ok()) << devices.status().ToString();
+  std::vector<bool> failed;
+  for (const Device& device : *devices) failed.push_back(device.simulated_failed);
+  EXPECT_EQ(failed, (std::vector<bool>{false, true, true, false}));
+  EXPECT_THAT(ParseError("80GB:health=sick"), HasSubstr("health must be healthy or failed"));
+  EXPECT_THAT(ParseError("80GB:health=failed:health=failed"), HasSubstr("health given twice"));
+
+  DeviceTelemetry telemetry = SimulatedTelemetry(*devices, TimePoint{});
+  ASSERT_EQ(telemetry.devices.size(), 4u);
+  EXPECT_EQ(telemetry.devices[1].health, GpuHealth::kFailed);
+  EXPECT_EQ(telemetry.devices[3].health, GpuHealth::kHealthy);
+  EXPECT_EQ(FailedDeviceReasons(telemetry, 4),
+            (std::vector<std::string>{
+                "", "GPU1 failed: simulated failure (--simulate-gpus health=failed)",
+                "GPU2 failed: simulated failure (--simulate-gpus health=failed)", ""}));
+}
+
+TEST(FailedDeviceReasonsTest, OnlyFailedCountsAndUnknownIndicesAreIgnored) {
+  DeviceTelemetry telemetry;
+  telemetry.devices.push_back({.index = 0, .health = GpuHealth::kDegraded, .health_detail = "x"});
+  telemetry.devices.push_back({.index = 1, .health = GpuHealth::kFailed});
+  telemetry.devices.push_back({.index = 9, .health = GpuHealth::kFailed, .health_detail = "y"});
+  EXPECT_EQ(FailedDeviceReasons(telemetry, 3), (std::vector<std::string>{"", "GPU1 failed", ""}));
 }
 
 TEST(SimulatedDeviceManagerTest, ReportsItsDevices) {

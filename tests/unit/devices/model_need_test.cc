@@ -39,6 +39,36 @@ TEST(InstanceNeedMbTest, SimUsesMemoryMbParameter) {
   EXPECT_EQ(*InstanceNeedMb(config), 0);
 }
 
+TEST(InstanceNeedMbTest, SimEstimatesAWarmupAtMaxBatch) {
+  ModelConfig config = Model("m", "sim");
+  config.parameters["memory_mb"] = "1000";
+  config.parameters["memory_mb_per_item"] = "100";
+  EXPECT_EQ(*InstanceNeedMb(config), 1100);  // no batch dimension: one item
+  config.max_batch_size = 8;
+  EXPECT_EQ(*InstanceNeedMb(config), 1800);
+  config.parameters["memory_mb_per_item"] = "x";
+  EXPECT_THAT(InstanceNeedMb(config).status().message(),
+              HasSubstr("parameters.memory_mb_per_item: expected an integer >= 0"));
+}
+
+TEST(InstanceNeedMbTest, SourcesAndWhatIsMeasuredAtLoad) {
+  ModelConfig sim = Model("m", "sim");
+  ModelConfig torch = Model("t", "torch");
+  EXPECT_EQ(InstanceNeedSource(sim), NeedSource::kEstimated);
+  EXPECT_EQ(InstanceNeedSource(torch), NeedSource::kUnknown);
+  EXPECT_TRUE(MeasuredAtLoad(sim));
+  EXPECT_TRUE(MeasuredAtLoad(torch));
+  torch.instances.isolation = Isolation::kThread;  // in process: nothing measures it
+  EXPECT_FALSE(MeasuredAtLoad(torch));
+  sim.instances.vram_mb = 10;
+  EXPECT_EQ(InstanceNeedSource(sim), NeedSource::kDeclared);
+  EXPECT_FALSE(MeasuredAtLoad(sim));
+  auto request = PlacementRequestFor(sim);
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->need_mb, 10);
+  EXPECT_EQ(request->need_source, NeedSource::kDeclared);
+}
+
 TEST(InstanceNeedMbTest, SimRejectsBadMemoryMb) {
   ModelConfig config = Model("m", "sim");
   for (const char* bad : {"-1", "1.5", "lots", "", "12MB", "99999999999999999999"}) {

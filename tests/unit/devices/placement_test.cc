@@ -203,7 +203,7 @@ TEST(PlanPlacementTest, GpusPerInstanceTwoOverFourGpus) {
   EXPECT_THAT(plan.devices[3].instances, ElementsAre("m/1"));
   for (const DevicePlan& device : plan.devices) EXPECT_EQ(device.planned_mb, 50000);
   EXPECT_THAT(FormatPlan(plan, Gpus("4x80GB")),
-              HasSubstr("\nm              2  GPU0+GPU1, GPU2+GPU3\n"));
+              HasSubstr("\nm              2     50000  GPU0+GPU1, GPU2+GPU3\n"));
 }
 
 TEST(PlanPlacementTest, GpusPerInstanceTwoOverFiveGpusLeavesTheLastUnused) {
@@ -349,10 +349,10 @@ TEST(FormatPlanTest, ShowsDevicesCpuAndModels) {
       "CPU                                                                                    "
       "pre/0, pre/1\n"
       "\n"
-      "model  instances  on\n"
-      "big            2  GPU0, GPU1\n"
-      "pre            2  CPU x2\n"
-      "small          6  GPU0 x2, GPU1 x2, GPU2 x2\n");
+      "model  instances  need MiB  on\n"
+      "big            2     60000  GPU0, GPU1\n"
+      "pre            2         -  CPU x2\n"
+      "small          6      4000  GPU0 x2, GPU1 x2, GPU2 x2\n");
 }
 
 TEST(FormatPlanTest, WithoutGpusShowsOnlyModels) {
@@ -360,9 +360,43 @@ TEST(FormatPlanTest, WithoutGpusShowsOnlyModels) {
   EXPECT_EQ(FormatPlan(plan, {}),
             "placement: 3 instances of 2 models, all on CPU (no GPUs)\n"
             "\n"
-            "model  instances  on\n"
-            "a              1  CPU\n"
-            "b              2  CPU x2\n");
+            "model  instances  need MiB  on\n"
+            "a              1         -  CPU\n"
+            "b              2         -  CPU x2\n");
+}
+
+TEST(FormatPlanTest, ShowsWhereEachNeedCameFrom) {
+  const std::vector<Device> gpus = Gpus("80GB");
+  PlacementRequest measured = Fixed("measured", 1, 1800);
+  measured.need_source = NeedSource::kMeasured;
+  PlacementRequest estimated = Fixed("estimated", 1, 900);
+  estimated.need_source = NeedSource::kEstimated;
+  PlacementRequest unknown = Fixed("unknown", 1, 0);
+  unknown.need_source = NeedSource::kUnknown;
+  Plan plan = MustPlan({measured, estimated, unknown, Fixed("declared", 1, 700)}, gpus);
+  EXPECT_THAT(FormatPlan(plan, gpus), HasSubstr("model      instances          need MiB  on\n"
+                                                "declared           1               700  GPU0\n"
+                                                "estimated          1     900 estimated  GPU0\n"
+                                                "measured           1     1800 measured  GPU0\n"
+                                                "unknown            1  measured at load  GPU0\n"));
+}
+
+TEST(PlanPlacementTest, NoRoomNamesAMeasuredNeed) {
+  PlacementRequest big = Auto("big", 90000);
+  big.need_source = NeedSource::kMeasured;
+  EXPECT_EQ(PlanError({big}, Gpus("80GB")).message(),
+            "cannot place model 'big': needs 90000 MiB (measured) on each of 1 GPU; free: GPU0 "
+            "80896 MiB (reserve 1024 MiB each)");
+}
+
+TEST(DeviceGroupsTest, AsPlacementFormsThem) {
+  PlacementRequest pairs = Auto("p", 1);
+  pairs.instances.gpus_per_instance = 2;
+  EXPECT_EQ(*DeviceGroups(pairs, 5), (Groups{{0, 1}, {2, 3}}));
+  EXPECT_EQ(*DeviceGroups(OnDevices(Auto("l", 1), {3, 1}), 4), (Groups{{1}, {3}}));
+  EXPECT_EQ(*DeviceGroups(Auto("none", 1), 0), Groups{});  // no GPUs: on CPU
+  EXPECT_EQ(*DeviceGroups(Cpu("c", 1), 4), Groups{});
+  EXPECT_FALSE(DeviceGroups(OnDevices(Auto("x", 1), {7}), 4).ok());
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ class FakeInstance final : public Instance {
     for (const auto& b : batches_) sizes.push_back(b.requests.size());
     return sizes;
   }
+  std::size_t BatchCount() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batches_.size();
+  }
   // The request ids of batch `i`, e.g. "r0,r2".
   std::string BatchIds(std::size_t i) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -253,6 +257,71 @@ TEST_F(ModelSchedulerTest, RoundRobinBindsAtArrivalWhateverTheLoad) {
   EXPECT_EQ(fakes_[0]->BatchIds(1), "r2");
   fakes_[0]->Complete(1);
   for (auto& r : results) EXPECT_TRUE(r.get().ok());
+}
+
+TEST_F(ModelSchedulerTest, DrainedInstanceTakesNoWork) {
+  SchedulerOptions options = Options(0, 16, 1);
+  options.routing = RoutingPolicy::kRoundRobin;  // would bind every other request to instance 1
+  Start(options, 2);
+  scheduler_->SetDrained(1, "GPU1 failed: lost");
+  Status s;
+  std::vector<std::future<StatusOr<InferResponse>>> results;
+  for (int i = 0; i < 3; ++i) results.push_back(Submit("r" + std::to_string(i), &s));
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(fakes_[0]->WaitForBatches(i + 1).size(), i + 1);
+    EXPECT_EQ(fakes_[0]->BatchIds(i), "r" + std::to_string(i));
+    fakes_[0]->Complete(i);
+  }
+  for (auto& r : results) EXPECT_TRUE(r.get().ok());
+  EXPECT_EQ(fakes_[1]->BatchCount(), 0u);
+  EXPECT_TRUE(scheduler_->AnyInstanceAvailable());
+  EXPECT_EQ(scheduler_->UnavailableReason(), "");
+  SchedulerSnapshot snapshot = scheduler_->Snapshot();
+  EXPECT_EQ(snapshot.instances[0].drained, "");
+  EXPECT_EQ(snapshot.instances[1].drained, "GPU1 failed: lost");
+}
+
+TEST_F(ModelSchedulerTest, DrainingUnbindsWhatWaitsForTheInstance) {
+  SchedulerOptions options = Options(0, 16, 1);
+  options.routing = RoutingPolicy::kRoundRobin;
+  Start(options, 2);
+  Status s;
+  std::vector<std::future<StatusOr<InferResponse>>> results;
+  for (int i = 0; i < 4; ++i) results.push_back(Submit("r" + std::to_string(i), &s));
+  fakes_[0]->WaitForBatches(1);
+  fakes_[1]->WaitForBatches(1);
+  // r2 waits for instance 0, r3 for instance 1; instance 1's GPU fails while it runs r1.
+  scheduler_->SetDrained(1, "GPU1 failed: lost");
+  fakes_[1]->Complete(0);  // its batch in flight still finishes
+  fakes_[0]->Complete(0);
+  ASSERT_EQ(fakes_[0]->WaitForBatches(2).size(), 2u);
+  EXPECT_EQ(fakes_[0]->BatchIds(1), "r2");
+  fakes_[0]->Complete(1);
+  ASSERT_EQ(fakes_[0]->WaitForBatches(3).size(), 3u);  // r3 came over from instance 1
+  EXPECT_EQ(fakes_[0]->BatchIds(2), "r3");
+  fakes_[0]->Complete(2);
+  for (auto& r : results) EXPECT_TRUE(r.get().ok());
+  EXPECT_EQ(fakes_[1]->BatchCount(), 1u);
+}
+
+TEST_F(ModelSchedulerTest, WithEveryInstanceDrainedWorkWaitsAndTheReasonSaysWhy) {
+  Start(Options(0, 16, 1), 2);
+  scheduler_->SetDrained(0, "GPU0 failed: lost");
+  scheduler_->SetDrained(1, "GPU0 failed: lost");
+  EXPECT_FALSE(scheduler_->AnyInstanceAvailable());
+  EXPECT_EQ(scheduler_->UnavailableReason(),
+            "no instance is available (drained: GPU0 failed: lost)");
+  Status s;
+  auto result = Submit("r0", &s);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(scheduler_->queue_size(), 1u);
+  EXPECT_EQ(fakes_[0]->BatchCount() + fakes_[1]->BatchCount(), 0u);
+  scheduler_->SetDrained(1, "");  // back in service: it takes the waiting request
+  ASSERT_EQ(fakes_[1]->WaitForBatches(1).size(), 1u);
+  fakes_[1]->Complete(0);
+  EXPECT_TRUE(result.get().ok());
+  EXPECT_EQ(fakes_[0]->BatchCount(), 0u);
+  EXPECT_TRUE(scheduler_->AnyInstanceAvailable());
 }
 
 TEST_F(ModelSchedulerTest, LoadAwareRoutingSendsWorkToTheFreeInstance) {

@@ -95,6 +95,21 @@ TEST(RequestQueueTest, TakesCancelled) {
   EXPECT_EQ(queue.size(), 1u);
 }
 
+TEST(RequestQueueTest, UnbindLetsAnyInstanceTakeWhatWasBound) {
+  FakeClock clock;
+  RequestQueue queue(10, 1);
+  for (int i = 0; i < 3; ++i) {
+    QueuedRequest e = Entry("r" + std::to_string(i), clock.Now());
+    e.instance = i % 2;  // r0 and r2 to instance 0, r1 to instance 1
+    ASSERT_TRUE(queue.Push(std::move(e)).ok());
+  }
+  EXPECT_EQ(queue.PendingItemsFor(1), 1);
+  queue.Unbind(0);
+  EXPECT_EQ(queue.PendingItemsFor(1), 3);
+  EXPECT_EQ(queue.PendingItemsFor(0), 2);  // r1 stays bound to instance 1
+  EXPECT_EQ(Ids(queue.TakeBatch(10, 1)), (std::vector<std::string>{"r0", "r1", "r2"}));
+}
+
 QueuedRequest Solo(const std::string& id, TimePoint now, int level = 0, int64_t items = 1) {
   QueuedRequest e = Entry(id, now, level, items);
   e.solo = true;

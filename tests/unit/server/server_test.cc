@@ -35,6 +35,7 @@ class ServerTest : public ::testing::Test {
     options.model_repository = root_.string();
     options.worker_executable = SWITCHYARD_BIN;  // sim instances run in worker processes
     options.backend_directory = backend_directory_;
+    options.simulate_gpus = simulate_gpus_;
     return Server::Create(options);
   }
 
@@ -73,6 +74,7 @@ parameters: {function: add_sub}
 
   fs::path root_;
   std::string backend_directory_;  // empty: next to the binary
+  std::optional<std::string> simulate_gpus_;
   std::unique_ptr<Server> server_;
 };
 
@@ -166,6 +168,59 @@ TEST_F(ServerTest, StartupFailsForInvalidModels) {
   EXPECT_EQ(created.status().code(), StatusCode::kUnimplemented);
   EXPECT_NE(created.status().message().find("torchy"), std::string::npos)
       << created.status().message();
+}
+
+// A sim model whose worker reports 1000 MiB + 100 MiB per item of the largest batch it ran.
+constexpr const char* kMeasured = R"(
+backend: sim
+max_batch_size: 8
+inputs: [{name: INPUT0, datatype: INT32, shape: [2]}]
+outputs: [{name: OUTPUT0, datatype: INT32, shape: [2]}]
+instances: {per_device: auto, max_per_device: 8}
+parameters: {function: identity, memory_mb: 1000, memory_mb_per_item: 100}
+)";
+
+TEST_F(ServerTest, AutoPlacementUsesTheNeedMeasuredAfterWarmupAtMaxBatch) {
+  AddModel("measured", std::string(kMeasured) + "warmup: {requests: 1}\n");
+  simulate_gpus_ = "5GB,3GB";  // budgets 4096 and 2048 MiB
+  auto created = Create();
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  server_ = std::move(created).value();
+  ServerStatus status = server_->GetStatus();
+  ASSERT_EQ(status.models.size(), 1u);
+  const ModelStatus& model = status.models[0];
+  // The warm-up ran a batch of 8: 1000 + 8 x 100 = 1800 MiB (a batch-1 warm-up would find
+  // 1100 and place 3 + 1).
+  EXPECT_EQ(model.vram_need_mb, 1800);
+  EXPECT_EQ(model.vram_need, "measured");
+  std::vector<std::string> devices;
+  for (const InstanceStatus& instance : model.instances) devices.push_back(instance.device);
+  EXPECT_EQ(devices, (std::vector<std::string>{"GPU0", "GPU0", "GPU1"}));
+  EXPECT_EQ(status.devices[0].planned_mb, 3600);
+  EXPECT_EQ(status.devices[1].planned_mb, 1800);
+  EXPECT_TRUE(server_->IsReady());
+}
+
+TEST_F(ServerTest, StartupFailsWhenTheMeasuredNeedFitsNowhere) {
+  AddModel("measured", std::string(kMeasured) + "warmup: {requests: 1}\n");
+  simulate_gpus_ = "2GB,3GB";  // budgets 1024 and 2048 MiB: 1800 fits on GPU1 only
+  {
+    // Measured on GPU0, where it does not fit: that instance ends, instance 0 starts on GPU1.
+    auto created = Create();
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    ServerStatus status = (*created)->GetStatus();
+    ASSERT_EQ(status.models.at(0).instances.size(), 1u);
+    EXPECT_EQ(status.models[0].instances[0].device, "GPU1");
+    EXPECT_EQ(status.models[0].instances[0].name, "measured/0");
+    EXPECT_TRUE((*created)->IsReady());
+  }
+  simulate_gpus_ = "2GB,2GB";
+  auto created = Create();
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(created.status().message(),
+            "cannot place model 'measured': needs 1800 MiB (measured) on each of 1 GPU; free: "
+            "GPU0 1024 MiB, GPU1 1024 MiB (reserve 1024 MiB each)");
 }
 
 TEST_F(ServerTest, ShutdownRefusesNewWork) {

@@ -1,0 +1,45 @@
+#include "server/need_probe.h"
+
+#include <thread>
+#include <utility>
+
+#include "fmt/format.h"
+
+namespace switchyard {
+
+int64_t MebibytesRoundedUp(uint64_t bytes) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  return static_cast<int64_t>(bytes / kMiB + (bytes % kMiB != 0 ? 1 : 0));
+}
+
+std::vector<StatusOr<NeedProbe>> StartNeedProbes(InstanceFactory& factory,
+                                                 const std::vector<NeedProbeSpec>& specs) {
+  std::vector<StatusOr<NeedProbe>> probes;
+  for (std::size_t i = 0; i < specs.size(); ++i) probes.emplace_back(Unavailable(""));
+  std::vector<std::thread> starters;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    starters.emplace_back([&, i] {
+      const NeedProbeSpec& spec = specs[i];
+      auto made = factory.Make(spec.config, spec.version, spec.model_dir,
+                               {InstancePlacement{spec.devices}});
+      if (!made.ok()) {
+        probes[i] = made.status();
+        return;
+      }
+      if (made->instances.size() != 1 || made->device_memory_bytes.size() != 1) {
+        probes[i] = Internal(fmt::format(
+            "model '{}': measuring its need takes a worker process (isolation: process)",
+            spec.config->name));
+        return;
+      }
+      NeedProbe probe{.devices = spec.devices,
+                      .need_mb = MebibytesRoundedUp(made->device_memory_bytes[0])};
+      probe.made = std::move(made).value();
+      probes[i] = std::move(probe);
+    });
+  }
+  for (auto& starter : starters) starter.join();
+  return probes;
+}
+
+}  // namespace switchyard

@@ -1,0 +1,72 @@
+"""`vram_mb: measure` on simulated GPUs: the server loads one instance of a measured model first,
+its worker reports the device memory the instance holds after load and a warm-up at max batch
+(the sim backend: parameters memory_mb + memory_mb_per_item x the largest batch it ran), and
+`auto` placement packs as many further instances as that need allows; a need larger than every
+GPU's budget stops startup with a message naming the model, the measured need and every GPU's
+free memory.
+
+Worked out by hand with the default reserve of 1024 MiB: a 5 GB GPU has a budget of 4096 MiB."""
+
+import re
+import unittest
+
+import harness
+from test_placement import parse_plan_models, placement_of, run_command, \
+    run_serve_expecting_failure
+
+SPEC = "2x5GB"
+
+
+class MeasuredPlacementTest(harness.ServerTestCase):
+    REPOSITORY = harness.test_models("measure")
+    SERVER_ARGS = ["--http-threads", "2", "--simulate-gpus", SPEC]
+
+    def test_auto_packs_what_the_measured_need_allows(self):
+        status = self.server.get_json("/v2/status")
+        self.assertTrue(status["ready"], status)
+        # warm: 1800 MiB measured (warm-up at batch 8), 2 fit in 4096 MiB; cold: no warm-up,
+        # 1000 MiB measured, 4 fit.
+        self.assertEqual(placement_of(status), {"warm": {"GPU0": 2}, "cold": {"GPU1": 4}})
+        models = {m["name"]: m for m in status["models"]}
+        self.assertEqual((models["warm"]["vram_need_mb"], models["warm"]["vram_need"]),
+                         (1800, "measured"))
+        self.assertEqual((models["cold"]["vram_need_mb"], models["cold"]["vram_need"]),
+                         (1000, "measured"))
+        self.assertEqual([d["planned_mb"] for d in status["devices"]], [3600, 4000])
+        # The first instance, which measured, serves as instance 0: nothing was restarted and
+        # the names are model/0..n-1.
+        for m in status["models"]:
+            self.assertEqual(sorted(i["name"] for i in m["instances"]),
+                             ["%s/%d" % (m["name"], k) for k in range(len(m["instances"]))])
+            for i in m["instances"]:
+                self.assertEqual((i["state"], i["restarts"]), ("READY", 0), i)
+        req = {"inputs": [{"name": "INPUT0", "shape": [1, 2], "datatype": "INT32",
+                           "data": [3, 4]}]}
+        for model in ("warm", "cold"):
+            resp = self.server.infer(model, req)
+            self.assertOk(resp)
+
+    def test_plan_estimates_without_loading(self):
+        # `plan` starts no worker: for a sim model it estimates what a warm-up at max batch
+        # would report (1800 MiB for both), so it places 2 of cold where serve, having measured
+        # 1000 MiB (cold has no warm-up), places 4.
+        rc, out, err = run_command(["plan", "--model-repository", self.server.repository,
+                                    "--simulate-gpus", SPEC])
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(parse_plan_models(out), {"cold": 2, "warm": 2}, out)
+        self.assertRegex(out, r"(?m)^warm\s+2\s+1800 estimated\s+GPU0 x2$")
+
+
+class MeasuredNeedTooLargeTest(unittest.TestCase):
+    def test_startup_fails_naming_the_need_and_every_gpu(self):
+        rc, out, err = run_serve_expecting_failure(harness.test_models("measure_too_big"),
+                                                   ["--simulate-gpus", SPEC + ",5GB:used=2048"])
+        shown = "stderr:\n%s\nstdout:\n%s" % (err, out)
+        self.assertGreater(rc, 0, shown)
+        self.assertIn("cannot place model 'huge': needs 4160 MiB (measured) on each of 1 GPU; "
+                      "free: GPU0 4096 MiB, GPU1 4096 MiB, GPU2 2048 MiB (reserve 1024 MiB each)",
+                      err, shown)
+
+
+if __name__ == "__main__":
+    unittest.main()
