@@ -80,6 +80,8 @@ StatusOr<std::unique_ptr<NvmlApi>> NvmlApi::Load(const std::string& path) {
       lib, "nvmlDeviceGetRetiredPagesPendingStatus");
   api->device_get_remapped_rows =
       Symbol<nvmlDeviceGetRemappedRows_fn>(lib, "nvmlDeviceGetRemappedRows");
+  api->device_get_compute_running_processes = Symbol<nvmlDeviceGetComputeRunningProcesses_v3_fn>(
+      lib, "nvmlDeviceGetComputeRunningProcesses_v3");
 
   const nvmlReturn_t result = init();
   if (result != NVML_SUCCESS) {

@@ -88,6 +88,13 @@ inline constexpr unsigned long long nvmlClocksThrottleReasonDisplayClockSetting 
 using nvmlInit_v2_fn = nvmlReturn_t (*)();
 using nvmlShutdown_fn = nvmlReturn_t (*)();
 using nvmlErrorString_fn = const char* (*)(nvmlReturn_t result);
+struct nvmlProcessInfo_t {  // v2/v3 layout (nvmlDeviceGetComputeRunningProcesses_v3)
+  unsigned int pid;
+  unsigned long long usedGpuMemory;  // bytes
+  unsigned int gpuInstanceId;
+  unsigned int computeInstanceId;
+};
+
 using nvmlDeviceGetCount_v2_fn = nvmlReturn_t (*)(unsigned int* device_count);
 using nvmlDeviceGetHandleByIndex_v2_fn = nvmlReturn_t (*)(unsigned int index, nvmlDevice_t* device);
 using nvmlDeviceGetUUID_fn = nvmlReturn_t (*)(nvmlDevice_t device, char* uuid, unsigned int length);
@@ -113,6 +120,11 @@ using nvmlDeviceGetRemappedRows_fn = nvmlReturn_t (*)(nvmlDevice_t device,
                                                       unsigned int* uncorrected_rows,
                                                       unsigned int* pending,
                                                       unsigned int* failure_occurred);
+// In: *count = room in `infos`; out: the processes with a context on the GPU (more than the room:
+// NVML_ERROR_INSUFFICIENT_SIZE with *count = how many there are).
+using nvmlDeviceGetComputeRunningProcesses_v3_fn = nvmlReturn_t (*)(nvmlDevice_t device,
+                                                                    unsigned int* count,
+                                                                    nvmlProcessInfo_t* infos);
 
 }  // extern "C"
 
@@ -165,6 +177,7 @@ class NvmlApi {
   nvmlDeviceGetTotalEccErrors_fn device_get_total_ecc_errors = nullptr;
   nvmlDeviceGetRetiredPagesPendingStatus_fn device_get_retired_pages_pending_status = nullptr;
   nvmlDeviceGetRemappedRows_fn device_get_remapped_rows = nullptr;
+  nvmlDeviceGetComputeRunningProcesses_v3_fn device_get_compute_running_processes = nullptr;
 
  private:
   NvmlApi() = default;

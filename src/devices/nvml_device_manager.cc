@@ -297,4 +297,24 @@ void NvmlDeviceManager::PollLoop() {
   }
 }
 
+std::optional<uint64_t> NvmlDeviceManager::ProcessMemoryBytes(int index, long pid) const {
+  if (api_ == nullptr || api_->device_get_compute_running_processes == nullptr) return std::nullopt;
+  auto handle = static_cast<nvmlDevice_t>(gpus_.at(static_cast<std::size_t>(index)).handle);
+  std::vector<nvml::nvmlProcessInfo_t> infos(16);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto count = static_cast<unsigned int>(infos.size());
+    nvmlReturn_t r = api_->device_get_compute_running_processes(handle, &count, infos.data());
+    if (r == nvml::NVML_ERROR_INSUFFICIENT_SIZE) {
+      infos.resize(std::max<std::size_t>(count, 2 * infos.size()));
+      continue;
+    }
+    if (r != nvml::NVML_SUCCESS) return std::nullopt;
+    for (unsigned int i = 0; i < count && i < infos.size(); ++i) {
+      if (static_cast<long>(infos[i].pid) == pid) return infos[i].usedGpuMemory;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace switchyard

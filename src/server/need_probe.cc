@@ -1,5 +1,6 @@
 #include "server/need_probe.h"
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -32,14 +33,27 @@ std::vector<StatusOr<NeedProbe>> StartNeedProbes(InstanceFactory& factory,
             spec.config->name));
         return;
       }
-      NeedProbe probe{.devices = spec.devices,
-                      .need_mb = MebibytesRoundedUp(made->device_memory_bytes[0])};
+      const int64_t reported_mb = MebibytesRoundedUp(made->device_memory_bytes[0]);
+      NeedProbe probe{.devices = spec.devices, .reported_mb = reported_mb, .need_mb = reported_mb};
       probe.made = std::move(made).value();
       probes[i] = std::move(probe);
     });
   }
   for (auto& starter : starters) starter.join();
   return probes;
+}
+
+std::optional<int64_t> ProcessMemoryMb(const NvmlDeviceManager& nvml, const NeedProbe& probe) {
+  if (probe.made.instances.size() != 1) return std::nullopt;
+  const long pid = probe.made.instances[0]->Health().pid;
+  if (pid <= 0) return std::nullopt;
+  std::optional<int64_t> most;
+  for (int device : probe.devices) {
+    if (auto bytes = nvml.ProcessMemoryBytes(device, pid)) {
+      most = std::max(most.value_or(0), MebibytesRoundedUp(*bytes));
+    }
+  }
+  return most;
 }
 
 }  // namespace switchyard

@@ -2,8 +2,9 @@
 // `vram_mb: measure` at load. A model whose need is measured (MeasuredAtLoad,
 // devices/model_need.h) and that runs on GPUs gets one instance first, its probe, on the first
 // device group placement would give it. Its worker loads, warms up at max batch
-// (instance/warmup.h) and reports the device memory its instance then holds; that, in MiB
-// rounded up, becomes the model's need when the server plans the placement of every instance.
+// (instance/warmup.h) and reports the device memory its instance then holds; that, or what NVML
+// counts for the worker process if that is more (ProcessMemoryMb), in MiB rounded up, becomes
+// the model's need when the server plans the placement of every instance.
 // The server keeps the probe as the model's instance 0 when the plan puts instance 0 on the
 // probe's group (the usual case: fixed counts and `auto` both place on every group where one
 // fits, the first group first), and ends it otherwise.
@@ -13,9 +14,11 @@
 // --vram-reserve-mb absorbs).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "devices/nvml_device_manager.h"
 #include "server/instance_factory.h"
 #include "switchyard/model_config.h"
 #include "switchyard/status.h"
@@ -33,7 +36,8 @@ struct NeedProbeSpec {
 struct NeedProbe {
   std::vector<int> devices;  // the group it runs on
   ModelInstances made;       // its one instance, "model/0"
-  int64_t need_mb = 0;       // what its worker reported after load and warm-up, MiB rounded up
+  int64_t reported_mb = 0;   // what its worker reported after load and warm-up, MiB rounded up
+  int64_t need_mb = 0;       // reported_mb, raised by the server to what NVML counts
 };
 
 // Starts the probes of `specs`, in parallel (startup takes one model load, not one per model),
@@ -44,5 +48,11 @@ std::vector<StatusOr<NeedProbe>> StartNeedProbes(InstanceFactory& factory,
 
 // `bytes` in MiB, rounded up.
 int64_t MebibytesRoundedUp(uint64_t bytes);
+
+// What NVML counts for the probe's worker process on the GPUs of its group (the most on any of
+// them), MiB rounded up: its CUDA context, the libraries' workspaces and the framework's caches,
+// which a backend's own report (SyInstanceDeviceMemory) may leave out. nullopt when NVML cannot
+// tell (no such function, or the worker's pid is not listed: another PID namespace).
+std::optional<int64_t> ProcessMemoryMb(const NvmlDeviceManager& nvml, const NeedProbe& probe);
 
 }  // namespace switchyard

@@ -142,17 +142,24 @@ StatusOr<std::vector<std::unique_ptr<ServerImpl::LoadedModel>>> ServerImpl::Plac
       candidate.failed = probes[i].status();
       continue;
     }
+    // A backend may count only its own allocations; NVML also sees the worker's CUDA context.
+    const std::optional<int64_t> process_mb =
+        nvml_ ? ProcessMemoryMb(*nvml_, *probes[i]) : std::nullopt;
+    probes[i]->need_mb = std::max(probes[i]->need_mb, process_mb.value_or(0));
     candidate.request.need_mb = probes[i]->need_mb;
     candidate.request.need_source = NeedSource::kMeasured;
     const ModelConfig& config = *candidate.config;
     spdlog::info(
         "model '{}': one instance needs {} MiB of device memory (measured on GPU{} after "
-        "load{})",
+        "load{}; the backend reported {} MiB, NVML {})",
         config.name, probes[i]->need_mb, fmt::join(probes[i]->devices, "+GPU"),
         config.warmup.requests == 0
             ? " only: no warm-up"
             : fmt::format(" and {} warm-up request(s) of batch {}", config.warmup.requests,
-                          std::max(1, config.max_batch_size)));
+                          std::max(1, config.max_batch_size)),
+        probes[i]->reported_mb,
+        process_mb ? fmt::format("{} MiB for the worker process", *process_mb)
+                   : std::string("cannot tell"));
     candidate.probe = std::move(probes[i]).value();
   }
   std::vector<PlacementRequest> requests;

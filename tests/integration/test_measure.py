@@ -7,7 +7,10 @@ free memory.
 
 Worked out by hand with the default reserve of 1024 MiB: a 5 GB GPU has a budget of 4096 MiB."""
 
+import os
 import re
+import shutil
+import tempfile
 import unittest
 
 import harness
@@ -55,6 +58,51 @@ class MeasuredPlacementTest(harness.ServerTestCase):
         self.assertEqual(rc, 0, out + err)
         self.assertEqual(parse_plan_models(out), {"cold": 2, "warm": 2}, out)
         self.assertRegex(out, r"(?m)^warm\s+2\s+1800 estimated\s+GPU0 x2$")
+
+
+def fake_nvml_library():
+    """The fake NVML built next to the binary (tests/unit/devices/fake_nvml.cc), or None."""
+    path = os.path.join(os.path.dirname(os.path.dirname(harness.switchyard_bin())), "tests",
+                        "fake_nvml", "libfake_nvml.so")
+    return path if os.path.exists(path) else None
+
+
+class MeasuredWithNvmlTest(unittest.TestCase):
+    """A backend may report only its own allocations (the torch plugin: its caching allocator);
+    NVML also counts the worker's CUDA context. The server takes the larger figure. One fake GPU
+    of 8000 MiB (budget 6976 MiB): the backend's 1000 MiB would place 6 instances, NVML's 2500
+    MiB place 2."""
+
+    def test_the_need_is_what_nvml_counts_for_the_worker(self):
+        library = fake_nvml_library()
+        if library is None:
+            self.skipTest("the fake NVML is not built in this build folder")
+        tmp = tempfile.mkdtemp(prefix="switchyard-nvml-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        config = os.path.join(tmp, "nvml.txt")
+        with open(config, "w") as f:
+            f.write("device\nuuid GPU-11111111-2222-3333-4444-555555555555\nname Fake GPU\n"
+                    "memory_total_mb 8000\nmemory_used_mb 0\nprocess children 2500\n")
+        saved = {k: os.environ.get(k) for k in ("SWITCHYARD_NVML_LIBRARY", "FAKE_NVML_CONFIG",
+                                                "CUDA_VISIBLE_DEVICES")}
+        os.environ.update(SWITCHYARD_NVML_LIBRARY=library, FAKE_NVML_CONFIG=config)
+        os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+        try:
+            server = harness.Server(harness.test_models("measure_nvml"), ["--http-threads", "2"])
+            self.addCleanup(server.stop)
+            server.start()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        status = server.get_json("/v2/status")
+        model = status["models"][0]
+        self.assertEqual((model["vram_need_mb"], model["vram_need"]), (2500, "measured"), model)
+        self.assertEqual(placement_of(status), {"nvml": {"GPU0": 2}})
+        self.assertIn("the backend reported 1000 MiB, NVML 2500 MiB for the worker process",
+                      server.log_tail(200))
 
 
 class MeasuredNeedTooLargeTest(unittest.TestCase):

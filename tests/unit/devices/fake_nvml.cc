@@ -16,14 +16,21 @@
 //   temperature C | power_mw N | throttle BITS (0x.. or decimal)
 //   ecc_uncorrected N | retired_pending 0|1
 //   remapped_rows CORRECTED UNCORRECTED PENDING FAILURE
+//   process PID USED_MB             a compute process on the GPU (repeatable; PID "self" is the
+//                                   process that loaded the fake, "children" each of its child
+//                                   processes at the time of the query)
 // Without $FAKE_NVML_CONFIG, nvmlInit_v2 fails with "Driver Not Loaded".
+
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -61,6 +68,8 @@ struct FakeDevice {
   unsigned long long ecc_uncorrected = 0;
   int retired_pending = 0;
   unsigned int remapped[4] = {0, 0, 0, 0};
+  std::vector<std::pair<unsigned int, unsigned long long>> processes;  // pid, MiB
+  std::optional<unsigned long long> children_mb;  // every child process holds this much
   std::map<std::string, nvmlReturn_t> errors;
 };
 
@@ -143,6 +152,18 @@ nvmlReturn_t LoadConfig(FakeState& state) {
       values >> d.retired_pending;
     } else if (key == "remapped_rows") {
       values >> d.remapped[0] >> d.remapped[1] >> d.remapped[2] >> d.remapped[3];
+    } else if (key == "process") {
+      std::string pid;
+      unsigned long long mb = 0;
+      values >> pid >> mb;
+      if (pid == "children") {
+        d.children_mb = mb;
+        continue;
+      }
+      d.processes.emplace_back(
+          pid == "self" ? static_cast<unsigned int>(getpid())
+                        : static_cast<unsigned int>(std::strtoul(pid.c_str(), nullptr, 10)),
+          mb);
     } else {
       return NVML_ERROR_UNKNOWN;
     }
@@ -175,6 +196,18 @@ nvmlReturn_t WithDevice(const char* function, nvmlDevice_t handle, Body body) {
     return error;
   }
   return body(device);
+}
+
+// The child processes of this process (of any of its threads), from /proc.
+[[maybe_unused]] std::vector<unsigned int> ChildProcesses() {
+  std::vector<unsigned int> children;
+  std::error_code ignored;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ignored)) {
+    std::ifstream file(task.path() / "children");
+    unsigned int pid = 0;
+    while (file >> pid) children.push_back(pid);
+  }
+  return children;
 }
 
 nvmlReturn_t CopyString(const std::string& text, char* buffer, unsigned int length) {
@@ -346,6 +379,28 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t han
                                                                 nvmlEnableState_t* pending) {
   return WithDevice("nvmlDeviceGetRetiredPagesPendingStatus", handle, [&](const FakeDevice& d) {
     *pending = d.retired_pending != 0 ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
+    return NVML_SUCCESS;
+  });
+}
+
+FAKE_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t handle,
+                                                                 unsigned int* count,
+                                                                 nvmlProcessInfo_t* infos) {
+  return WithDevice("nvmlDeviceGetComputeRunningProcesses_v3", handle, [&](const FakeDevice& d) {
+    if (count == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
+    std::vector<std::pair<unsigned int, unsigned long long>> processes = d.processes;
+    if (d.children_mb) {
+      for (unsigned int child : ChildProcesses()) processes.emplace_back(child, *d.children_mb);
+    }
+    unsigned int room = *count;
+    *count = static_cast<unsigned int>(processes.size());
+    if (processes.size() > room) return NVML_ERROR_INSUFFICIENT_SIZE;
+    for (std::size_t i = 0; i < processes.size(); ++i) {
+      infos[i] = nvmlProcessInfo_t{.pid = processes[i].first,
+                                   .usedGpuMemory = processes[i].second << 20,
+                                   .gpuInstanceId = 0,
+                                   .computeInstanceId = 0};
+    }
     return NVML_SUCCESS;
   });
 }

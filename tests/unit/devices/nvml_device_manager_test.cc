@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -254,6 +255,27 @@ TEST_F(NvmlDeviceManagerTest, MissingOptionalFunctionsLeaveReadingsAbsent) {
   EXPECT_EQ(gpu.throttle_reasons, std::nullopt);
   EXPECT_EQ(gpu.ecc_uncorrected_volatile, std::nullopt);
   EXPECT_EQ(gpu.health, GpuHealth::kHealthy);
+}
+
+TEST_F(NvmlDeviceManagerTest, ProcessMemoryIsWhatNvmlCountsForThatPid) {
+  std::string config =
+      "device\nuuid GPU-1\nname A\nmemory_total_mb 1000\n"
+      "process 77 5\nprocess self 1234\n"
+      "device\nuuid GPU-2\nname B\nmemory_total_mb 1000\n";
+  // More processes than the first query has room for: the manager asks again.
+  for (int pid = 1000; pid < 1040; ++pid) config += "process " + std::to_string(pid) + " 1\n";
+  config += "process self 42\n";
+  WriteConfig(config);
+  auto manager = Open();
+  ASSERT_EQ(manager->Devices().size(), 2u);
+  EXPECT_EQ(manager->ProcessMemoryBytes(0, getpid()), 1234ull << 20);
+  EXPECT_EQ(manager->ProcessMemoryBytes(0, 77), 5ull << 20);
+  EXPECT_EQ(manager->ProcessMemoryBytes(0, 424242), std::nullopt);  // not listed
+  EXPECT_EQ(manager->ProcessMemoryBytes(1, getpid()), 42ull << 20);
+
+  // A library without the function cannot tell.
+  auto minimal = Open(std::nullopt, {.library_path = testing_nvml::kMinimalLibrary});
+  EXPECT_EQ(minimal->ProcessMemoryBytes(0, getpid()), std::nullopt);
 }
 
 TEST_F(NvmlDeviceManagerTest, PollsExportGaugesByUuid) {
