@@ -2,7 +2,8 @@
 // The core server: the loaded models, each with its scheduler, statistics and instances. The set
 // of models changes at run time (repository load/unload): it is a map of shared pointers under
 // a mutex; a request holds its model only while it is being submitted, and unloading drains a
-// model's scheduler before its instances go.
+// model's scheduler before its instances go. Implemented in two files: server_impl.cc (serving,
+// status, load/unload) and model_loading.cc (measuring, placing and making models).
 
 #include <atomic>
 #include <map>
