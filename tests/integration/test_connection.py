@@ -165,6 +165,32 @@ class ConnectionTest(harness.ServerTestCase):
             self.check_sum(conn.read_response(), in0, in1)
             self.check_sum(conn.read_response(), [3] * 16, [4] * 16)
 
+    def test_expect_100_continue_is_answered_before_the_body(self):
+        # The client sends the header alone and waits: the server must say "100 Continue" (curl
+        # would otherwise wait a second before sending a body over 1 MiB).
+        in0, in1 = list(range(16)), [4] * 16
+        body = json.dumps(simple_request(in0, in1)).encode()
+        body = body + b" " * (5000 - len(body))
+        data = harness.build_request("POST", "/v2/models/simple/infer", body,
+                                     {"Expect": "100-continue"})
+        head, rest = data[:len(data) - len(body)], data[len(data) - len(body):]
+        with self.server.raw() as conn:
+            conn.send(head)
+            self.assertEqual(conn._read_line(), b"HTTP/1.1 100 Continue")
+            self.assertEqual(conn._read_line(), b"")
+            conn.send(rest)
+            self.check_sum(conn.read_response(), in0, in1)
+
+    def test_expect_100_continue_over_the_limit_is_413_at_once(self):
+        head = harness.build_request(
+            "POST", "/v2/models/simple/infer",
+            headers={"Expect": "100-continue",
+                     "Content-Length": str(MAX_BODY_MB * 1024 * 1024 + 1)})
+        with self.server.raw() as conn:
+            conn.send(head)  # and never the body
+            resp = conn.read_response()
+            self.assertEqual(resp.status, 413, resp)
+
     def test_client_closes_mid_body(self):
         head = (b"POST /v2/models/simple/infer HTTP/1.1\r\nHost: x\r\n"
                 b"Content-Length: 100000\r\n\r\n")

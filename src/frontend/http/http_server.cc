@@ -77,6 +77,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
+  // A client that sent `Expect: 100-continue` (curl does for bodies over 1 MiB) waits for a
+  // "100 Continue" before it sends the body; it gets one unless the body is over the limit (then
+  // the 413 comes at once).
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const auto& header = parser_->get();
+    auto expect = header[bhttp::field::expect];
+    auto length = parser_->content_length();
+    if (header.version() >= 11 && beast::iequals(expect, "100-continue")) {
+      if (length && *length > options_->max_body_bytes) return SendBodyTooLarge();
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 if (ec) return self->Close();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
   // A POST body of known length from kDirectBody bytes up is received straight into the memory
   // the router gives it (for an infer request of a model with worker processes: the model's
   // shared-memory body pool, from which its workers read the inputs). Other bodies go through
@@ -84,8 +104,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // as they come, so a buffer that never grew would read a large body ~1 KB per recv. A large
   // body gets a buffer of kLargeRead for its reading; it is given back once the request is read,
   // so idle connections stay small.
-  void OnHeader(beast::error_code ec) {
-    if (ec) return OnRead(ec);
+  void ReadBody() {
     auto length = parser_->content_length();
     const auto& header = parser_->get();
     if (length && *length >= kDirectBody && *length <= options_->max_body_bytes &&
@@ -127,10 +146,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         ec == asio::error::eof) {
       return Close();
     }
-    if (ec == bhttp::error::body_limit) {
-      return SendError(413, fmt::format("request body larger than the limit of {} bytes",
-                                        options_->max_body_bytes));
-    }
+    if (ec == bhttp::error::body_limit) return SendBodyTooLarge();
     if (ec == bhttp::error::header_limit) {
       return SendError(431, fmt::format("request header larger than the limit of {} bytes",
                                         options_->max_header_bytes));
@@ -190,6 +206,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         self->cancel_->Cancel();
       }
     });
+  }
+
+  void SendBodyTooLarge() {
+    SendError(413, fmt::format("request body larger than the limit of {} bytes",
+                               options_->max_body_bytes));
   }
 
   void SendError(unsigned status, std::string message) {
