@@ -105,7 +105,9 @@ gpu_bench() {
 # gpu_offline_resnet50 ITERATIONS BATCH...: the torch plugin alone (torch_plugin_driver) on
 # $out/models/resnet50, one line per batch size into $out/offline-bBATCH.txt. The inputs lie end
 # to end in one buffer handed to the plugin as a worker hands it its shared memory
-# (--shared-inputs 1), so the plugin copies them as it does behind the server.
+# (--shared-inputs 1), so the plugin copies them as it does behind the server. IDLE_US: idle time
+# before each batch (--idle-us; files offline-bBATCH-idleIDLE_US.txt), as a lone client leaves
+# between its requests.
 gpu_offline_resnet50() {
   local iterations=$1 requests
   shift
@@ -113,7 +115,7 @@ gpu_offline_resnet50() {
     "$out/torch_plugin_driver" --plugin "$out/backends/libswitchyard_backend_torch.so" \
       --model-file "$out/models/resnet50/1/model.pt" --max-batch 128 --gpus 1 \
       --input input:FP16:3,224,224 --output logits:FP16:1000 --rows 1 \
-      --requests "$requests" --iterations "$iterations" --shared-inputs 1 |
-      tee "$out/offline-b$requests.txt"
+      --requests "$requests" --iterations "$iterations" --shared-inputs 1 \
+      --idle-us "${IDLE_US:-0}" | tee "$out/offline-b$requests${IDLE_US:+-idle$IDLE_US}.txt"
   done
 }

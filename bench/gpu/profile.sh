@@ -2,7 +2,8 @@
 # Where the serving layer's time goes on a GPU machine (issue 5: G2, G4, and G1's input path),
 # in one run:
 #   b2-thread, b2-process  B2 overhead (bench/overhead: `simple`, concurrency 1) on this machine
-#   offline-b1, -b128      the torch plugin alone (torch_plugin_driver), ResNet-50
+#   offline-b1, -b128      the torch plugin alone (torch_plugin_driver), ResNet-50; and
+#   offline-b1-idle300     batch 1 after 300 us idle, as a lone client's requests arrive
 #   standin-*              a sim model with ResNet-50's signature (FP16 [3,224,224] in, FP16
 #                          [1000] out, function zeros: no compute), 4 CPU instances, 256 clients,
 #                          binary: what the HTTP front end, the scheduler and the shared-memory
@@ -39,6 +40,9 @@ gpu_make_models resnet50
 if part offline; then
   log "offline (the plugin alone)"
   gpu_offline_resnet50 30 1 128
+  # G4's reference for a lone client: the same batch of one after the ~300 us a client's round
+  # trip leaves the worker idle (back to back it is ~1 ms faster on an H200; docs/benchmarks.md).
+  IDLE_US=300 gpu_offline_resnet50 30 1
 fi
 
 if part standin; then

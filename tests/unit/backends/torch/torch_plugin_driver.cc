@@ -8,7 +8,7 @@
 //       --model-file models/resnet50/1/model.pt --max-batch 128 --gpus 1
 //       --input input:FP16:3,224,224 --output logits:FP16:1000
 //       --requests 32 --rows 1 --iterations 50 [--param cuda_graph_batch_sizes=32] [--check
-//       add_sub] [--shared-inputs 1]
+//       add_sub] [--shared-inputs 1] [--idle-us 300]
 //
 // It runs `iterations` batches of `requests` requests of `rows` rows each (inputs filled with
 // (i % 7) in the input's datatype), prints the per-batch time (mean and median) and rows/s
@@ -18,7 +18,8 @@
 // request and exits 1 on a mismatch. `--shared-inputs 1` puts every request's inputs end to end in
 // one page-aligned buffer (input by input, as a worker's shared-memory slot holds them) and hands
 // it to the plugin with SyInstanceHostMemoryMapped, as a worker does: the checksums must not
-// change. Exit status 1 on any error.
+// change. `--idle-us N` sleeps N µs before each batch, as a worker waits between the requests of
+// a lone client (the default runs batches back to back). Exit status 1 on any error.
 
 #include <dlfcn.h>
 
@@ -31,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "switchyard/backend.h"
@@ -270,6 +272,7 @@ bool Check(SyError* error, const char* what) {
 int main(int argc, char** argv) {
   std::string plugin_path, model_file, check;
   int max_batch = 0, gpus = 0, requests = 1, rows = 1, iterations = 10, shared_inputs = 0;
+  int idle_us = 0;
   std::vector<Spec> inputs, outputs;
   std::vector<std::pair<std::string, std::string>> params;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -294,6 +297,8 @@ int main(int argc, char** argv) {
       outputs.push_back(ParseSpec(value));
     else if (flag == "--shared-inputs")
       shared_inputs = std::stoi(value);
+    else if (flag == "--idle-us")
+      idle_us = std::stoi(value);
     else if (flag == "--check")
       check = value;
     else if (flag == "--param") {
@@ -406,6 +411,7 @@ int main(int argc, char** argv) {
       r.error.reset();
     }
     SyBatch batch{&inputs, &batch_requests};
+    if (idle_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(idle_us));
     const auto start = std::chrono::steady_clock::now();
     if (!Check(execute(instance, &batch), "SyInstanceExecute")) return 1;
     const double s =
