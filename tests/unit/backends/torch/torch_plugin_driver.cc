@@ -18,8 +18,9 @@
 // request and exits 1 on a mismatch. `--shared-inputs 1` puts every request's inputs end to end in
 // one page-aligned buffer (input by input, as a worker's shared-memory slot holds them) and hands
 // it to the plugin with SyInstanceHostMemoryMapped, as a worker does: the checksums must not
-// change. `--idle-us N` sleeps N µs before each batch, as a worker waits between the requests of
-// a lone client (the default runs batches back to back). Exit status 1 on any error.
+// change. `--idle-us N` waits N µs before each batch, as a worker waits between the requests of
+// a lone client (the default runs batches back to back): asleep, or spinning on the CPU with
+// `--idle-spin 1`. Exit status 1 on any error.
 
 #include <dlfcn.h>
 
@@ -272,7 +273,7 @@ bool Check(SyError* error, const char* what) {
 int main(int argc, char** argv) {
   std::string plugin_path, model_file, check;
   int max_batch = 0, gpus = 0, requests = 1, rows = 1, iterations = 10, shared_inputs = 0;
-  int idle_us = 0;
+  int idle_us = 0, idle_spin = 0;
   std::vector<Spec> inputs, outputs;
   std::vector<std::pair<std::string, std::string>> params;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -299,6 +300,8 @@ int main(int argc, char** argv) {
       shared_inputs = std::stoi(value);
     else if (flag == "--idle-us")
       idle_us = std::stoi(value);
+    else if (flag == "--idle-spin")
+      idle_spin = std::stoi(value);
     else if (flag == "--check")
       check = value;
     else if (flag == "--param") {
@@ -411,7 +414,13 @@ int main(int argc, char** argv) {
       r.error.reset();
     }
     SyBatch batch{&inputs, &batch_requests};
-    if (idle_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(idle_us));
+    if (idle_us > 0 && idle_spin == 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(idle_us));
+    } else if (idle_us > 0) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(idle_us);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }
     const auto start = std::chrono::steady_clock::now();
     if (!Check(execute(instance, &batch), "SyInstanceExecute")) return 1;
     const double s =
