@@ -130,9 +130,10 @@ class Server:
                 wait_until(lambda: self._status("/v2/health/ready") == 200, READY_WAIT_S,
                            "GET /v2/health/ready to answer 200")
         except BaseException:
+            error, tail = sys.exc_info()[1], self.log_tail()  # stop() removes the log
             self.stop()
             raise AssertionError("server failed to start: %s\n--- server log ---\n%s" %
-                                 (sys.exc_info()[1], self.log_tail()))
+                                 (error, tail))
         return self
 
     def _read_port(self):
