@@ -14,6 +14,7 @@ constexpr char kInferenceMode[] = "inference_mode";
 constexpr char kIntraOpThreads[] = "intra_op_threads";
 constexpr char kCudaGraphBatchSizes[] = "cuda_graph_batch_sizes";
 constexpr char kCudnnBenchmark[] = "cudnn_benchmark";
+constexpr char kJitExecutor[] = "jit_executor";
 
 std::string Trim(const std::string& text) {
   const auto begin = text.find_first_not_of(" \t");
@@ -73,6 +74,16 @@ Status ParseOne(const std::string& key, const std::string& value, int32_t max_ba
     } else {
       return invalid("true or false");
     }
+  } else if (key == kJitExecutor) {
+    if (value == "profiling") {
+      params->jit_executor = JitExecutor::kProfiling;
+    } else if (value == "simple") {
+      params->jit_executor = JitExecutor::kSimple;
+    } else if (value == "legacy") {
+      params->jit_executor = JitExecutor::kLegacy;
+    } else {
+      return invalid("profiling, simple or legacy");
+    }
   } else if (key == kIntraOpThreads) {
     int64_t threads = 0;
     if (!ParseInt(value, 0, 1024, &threads)) return invalid("an integer 0..1024");
@@ -102,9 +113,9 @@ Status ParseOne(const std::string& key, const std::string& value, int32_t max_ba
 }  // namespace
 
 const std::vector<std::string>& KnownParameterKeys() {
-  static const std::vector<std::string> keys = {kModelFile,           kInputBinding,
-                                                kInferenceMode,       kIntraOpThreads,
-                                                kCudaGraphBatchSizes, kCudnnBenchmark};
+  static const std::vector<std::string> keys = {
+      kModelFile,           kInputBinding,   kInferenceMode, kIntraOpThreads,
+      kCudaGraphBatchSizes, kCudnnBenchmark, kJitExecutor};
   return keys;
 }
 

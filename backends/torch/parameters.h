@@ -17,6 +17,13 @@ enum class InputBinding {
   kName,      // each config input is passed as the forward() argument of the same name
 };
 
+// Which TorchScript graph executor runs forward(). libtorch keeps the choice per process.
+enum class JitExecutor {
+  kProfiling,  // libtorch's default: profiles the first calls, then optimises for the shapes seen
+  kSimple,     // no profiling and no shape specialisation: every batch size takes the same path
+  kLegacy,     // the pre-profiling executor: one optimised graph per input shape signature
+};
+
 struct TorchParameters {
   // The TorchScript file, relative to the version folder (or absolute). Default "model.pt".
   std::string model_file = "model.pt";
@@ -33,6 +40,8 @@ struct TorchParameters {
   // batch of each size pays for the search; with cuda_graph_batch_sizes that happens during
   // capture at load). A per-process setting, like intra_op_threads. Default false.
   bool cudnn_benchmark = false;
+  // The graph executor. Default kProfiling.
+  JitExecutor jit_executor = JitExecutor::kProfiling;
   // Batch sizes to capture CUDA graphs for, ascending and distinct, each 1..max_batch_size.
   // Default none. Only CUDA builds of the plugin use them (see docs/torch-backend.md).
   std::vector<int64_t> cuda_graph_batch_sizes;

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/core/StreamGuard.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
 #include <optional>
@@ -147,6 +148,13 @@ class TorchInstanceImpl final : public TorchInstance {
   std::unique_ptr<CudaGraphs> graphs_;  // null without cuda_graph_batch_sizes
 };
 
+// Selects the graph executor for the methods run from now on in this process (libtorch keeps
+// the choice in globals and reads it when a method first runs).
+void SelectJitExecutor(JitExecutor executor) {
+  torch::jit::getExecutorMode() = executor != JitExecutor::kLegacy;
+  torch::jit::getProfilingMode() = executor == JitExecutor::kProfiling;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<TorchInstance>> TorchInstance::Create(const TorchModel& model,
@@ -157,6 +165,7 @@ StatusOr<std::unique_ptr<TorchInstance>> TorchInstance::Create(const TorchModel&
     at::set_num_threads(model.parameters().intra_op_threads);
   }
   at::globalContext().setBenchmarkCuDNN(model.parameters().cudnn_benchmark);
+  SelectJitExecutor(model.parameters().jit_executor);
   torch::jit::Module module;
   try {
     module = torch::jit::load(model.model_path(), device.value()->device());

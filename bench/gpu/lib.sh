@@ -107,15 +107,18 @@ gpu_bench() {
 # to end in one buffer handed to the plugin as a worker hands it its shared memory
 # (--shared-inputs 1), so the plugin copies them as it does behind the server. IDLE_US: idle time
 # before each batch (--idle-us; files offline-bBATCH-idleIDLE_US.txt), as a lone client leaves
-# between its requests.
+# between its requests. DRIVER_ARGS: more driver flags (e.g. "--warm-rows 128 --param
+# jit_executor=simple"), with TAG appended to the file names (offline-bBATCH-TAG.txt).
 gpu_offline_resnet50() {
   local iterations=$1 requests
   shift
   for requests in "$@"; do
+    # shellcheck disable=SC2086 # DRIVER_ARGS is a list of flags
     "$out/torch_plugin_driver" --plugin "$out/backends/libswitchyard_backend_torch.so" \
       --model-file "$out/models/resnet50/1/model.pt" --max-batch 128 --gpus 1 \
       --input input:FP16:3,224,224 --output logits:FP16:1000 --rows 1 \
       --requests "$requests" --iterations "$iterations" --shared-inputs 1 \
-      --idle-us "${IDLE_US:-0}" | tee "$out/offline-b$requests${IDLE_US:+-idle$IDLE_US}.txt"
+      --idle-us "${IDLE_US:-0}" ${DRIVER_ARGS:-} |
+      tee "$out/offline-b$requests${IDLE_US:+-idle$IDLE_US}${TAG:+-$TAG}.txt"
   done
 }

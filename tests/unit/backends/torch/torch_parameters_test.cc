@@ -26,6 +26,7 @@ TEST(TorchParametersTest, DefaultsWhenEmpty) {
   EXPECT_EQ(params.value().intra_op_threads, 0);
   EXPECT_TRUE(params.value().cuda_graph_batch_sizes.empty());
   EXPECT_FALSE(params.value().cudnn_benchmark);
+  EXPECT_EQ(params.value().jit_executor, JitExecutor::kProfiling);
 }
 
 TEST(TorchParametersTest, ParsesEveryKey) {
@@ -34,8 +35,10 @@ TEST(TorchParametersTest, ParsesEveryKey) {
                        {"inference_mode", "false"},
                        {"intra_op_threads", "3"},
                        {"cuda_graph_batch_sizes", " 8, 1 ,4,8"},
-                       {"cudnn_benchmark", "true"}});
+                       {"cudnn_benchmark", "true"},
+                       {"jit_executor", "simple"}});
   ASSERT_TRUE(params.ok()) << params.status().message();
+  EXPECT_EQ(params.value().jit_executor, JitExecutor::kSimple);
   EXPECT_EQ(params.value().model_file, "weights/net.pt");
   EXPECT_EQ(params.value().input_binding, InputBinding::kName);
   EXPECT_FALSE(params.value().inference_mode);
@@ -69,6 +72,8 @@ TEST(TorchParametersTest, RejectsInvalidValuesNamingTheKey) {
       {"inference_mode", "yes"},
       {"inference_mode", "1"},
       {"cudnn_benchmark", "True"},
+      {"jit_executor", "Simple"},
+      {"jit_executor", ""},
       {"intra_op_threads", "-1"},
       {"intra_op_threads", "two"},
       {"intra_op_threads", "+2"},

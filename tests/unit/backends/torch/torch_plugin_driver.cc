@@ -8,7 +8,7 @@
 //       --model-file models/resnet50/1/model.pt --max-batch 128 --gpus 1
 //       --input input:FP16:3,224,224 --output logits:FP16:1000
 //       --requests 32 --rows 1 --iterations 50 [--param cuda_graph_batch_sizes=32] [--check
-//       add_sub] [--shared-inputs 1] [--idle-us 300]
+//       add_sub] [--shared-inputs 1] [--idle-us 300] [--warm-rows 128]
 //
 // It runs `iterations` batches of `requests` requests of `rows` rows each (inputs filled with
 // (i % 7) in the input's datatype), prints the per-batch time (mean and median) and rows/s
@@ -20,7 +20,8 @@
 // it to the plugin with SyInstanceHostMemoryMapped, as a worker does: the checksums must not
 // change. `--idle-us N` waits N µs before each batch, as a worker waits between the requests of
 // a lone client (the default runs batches back to back): asleep, or spinning on the CPU with
-// `--idle-spin 1`. Exit status 1 on any error.
+// `--idle-spin 1`. `--warm-rows N` first runs three batches of one request of N rows, as the
+// server's warm-up at max batch does before the first request. Exit status 1 on any error.
 
 #include <dlfcn.h>
 
@@ -268,12 +269,41 @@ bool Check(SyError* error, const char* what) {
   return false;
 }
 
+// `count` requests of `rows` rows each (no batch dimension when max_batch is 0), inputs filled.
+std::vector<Request> MakeRequests(const std::vector<Spec>& inputs, int max_batch, int count,
+                                  int rows) {
+  std::vector<Request> requests(static_cast<size_t>(count));
+  for (Request& r : requests) {
+    for (const Spec& s : inputs) {
+      std::vector<int64_t> shape = s.dims;
+      if (max_batch > 0) shape.insert(shape.begin(), rows);
+      size_t elements = 1;
+      for (int64_t d : shape) elements *= static_cast<size_t>(d);
+      r.input_shapes.push_back(shape);
+      r.input_data.emplace_back(elements * SizeOf(s.datatype));
+      Fill(s.datatype, r.input_data.back());
+      r.input_at.push_back(r.input_data.back().data());
+    }
+  }
+  return requests;
+}
+
+// Clears the outputs and errors a previous execute left in `requests`.
+void ResetOutputs(size_t output_count, std::vector<Request>* requests) {
+  for (Request& r : *requests) {
+    r.output_shapes.assign(output_count, {});
+    r.output_data.assign(output_count, {});
+    r.allocated.assign(output_count, false);
+    r.error.reset();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string plugin_path, model_file, check;
   int max_batch = 0, gpus = 0, requests = 1, rows = 1, iterations = 10, shared_inputs = 0;
-  int idle_us = 0, idle_spin = 0;
+  int idle_us = 0, idle_spin = 0, warm_rows = 0;
   std::vector<Spec> inputs, outputs;
   std::vector<std::pair<std::string, std::string>> params;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -300,6 +330,8 @@ int main(int argc, char** argv) {
       shared_inputs = std::stoi(value);
     else if (flag == "--idle-us")
       idle_us = std::stoi(value);
+    else if (flag == "--warm-rows")
+      warm_rows = std::stoi(value);
     else if (flag == "--idle-spin")
       idle_spin = std::stoi(value);
     else if (flag == "--check")
@@ -367,19 +399,7 @@ int main(int argc, char** argv) {
   Check(memory(instance, &bytes), "SyInstanceDeviceMemory");
   std::printf("loaded in %.2f s; device memory %.1f MiB\n", load_s, bytes / 1048576.0);
 
-  std::vector<Request> batch_requests(static_cast<size_t>(requests));
-  for (Request& r : batch_requests) {
-    for (const Spec& s : inputs) {
-      std::vector<int64_t> shape = s.dims;
-      if (max_batch > 0) shape.insert(shape.begin(), rows);
-      size_t count = 1;
-      for (int64_t d : shape) count *= static_cast<size_t>(d);
-      r.input_shapes.push_back(shape);
-      r.input_data.emplace_back(count * SizeOf(s.datatype));
-      Fill(s.datatype, r.input_data.back());
-      r.input_at.push_back(r.input_data.back().data());
-    }
-  }
+  std::vector<Request> batch_requests = MakeRequests(inputs, max_batch, requests, rows);
   std::unique_ptr<uint8_t, decltype(&std::free)> shared(nullptr, &std::free);
   size_t shared_size = 0;
   if (shared_inputs != 0) {
@@ -402,17 +422,20 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (warm_rows > 0) {
+    std::vector<Request> warm = MakeRequests(inputs, max_batch, 1, warm_rows);
+    for (int it = 0; it < 3; ++it) {
+      ResetOutputs(outputs.size(), &warm);
+      SyBatch batch{&inputs, &warm};
+      if (!Check(execute(instance, &batch), "SyInstanceExecute (--warm-rows)")) return 1;
+    }
+  }
   const int warmup = iterations > 4 ? 3 : 0;
   double timed_s = 0;
   std::vector<double> batch_s;
   int failures = 0;
   for (int it = 0; it < iterations; ++it) {
-    for (Request& r : batch_requests) {
-      r.output_shapes.assign(outputs.size(), {});
-      r.output_data.assign(outputs.size(), {});
-      r.allocated.assign(outputs.size(), false);
-      r.error.reset();
-    }
+    ResetOutputs(outputs.size(), &batch_requests);
     SyBatch batch{&inputs, &batch_requests};
     if (idle_us > 0 && idle_spin == 0) {
       std::this_thread::sleep_for(std::chrono::microseconds(idle_us));
