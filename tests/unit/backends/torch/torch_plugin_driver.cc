@@ -298,6 +298,18 @@ void ResetOutputs(size_t output_count, std::vector<Request>* requests) {
   }
 }
 
+// Whether no request of an executed batch failed; prints each one that did.
+bool AllSucceeded(const std::vector<Request>& requests) {
+  bool ok = true;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    if (requests[r].error) {
+      std::fprintf(stderr, "request %zu failed: %s\n", r, requests[r].error->message.c_str());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -427,13 +439,15 @@ int main(int argc, char** argv) {
     for (int it = 0; it < 3; ++it) {
       ResetOutputs(outputs.size(), &warm);
       SyBatch batch{&inputs, &warm};
-      if (!Check(execute(instance, &batch), "SyInstanceExecute (--warm-rows)")) return 1;
+      if (!Check(execute(instance, &batch), "SyInstanceExecute (--warm-rows)") ||
+          !AllSucceeded(warm)) {
+        return 1;
+      }
     }
   }
   const int warmup = iterations > 4 ? 3 : 0;
   double timed_s = 0;
   std::vector<double> batch_s;
-  int failures = 0;
   for (int it = 0; it < iterations; ++it) {
     ResetOutputs(outputs.size(), &batch_requests);
     SyBatch batch{&inputs, &batch_requests};
@@ -452,14 +466,7 @@ int main(int argc, char** argv) {
       timed_s += s;
       batch_s.push_back(s);
     }
-    for (size_t r = 0; r < batch_requests.size(); ++r) {
-      if (batch_requests[r].error) {
-        std::fprintf(stderr, "request %zu failed: %s\n", r,
-                     batch_requests[r].error->message.c_str());
-        ++failures;
-      }
-    }
-    if (failures > 0) return 1;
+    if (!AllSucceeded(batch_requests)) return 1;
   }
   const int timed = iterations - warmup;
   const double total_rows = static_cast<double>(requests) * (max_batch > 0 ? rows : 1) * timed;
