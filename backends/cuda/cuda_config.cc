@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kKeys =
     "workload, service_time_us, per_item_us, gemm_m, gemm_n, gemm_k, "
-    "gemm_dtype";
+    "gemm_dtype, fault_on_value";
 
 std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
 
@@ -151,6 +151,13 @@ std::string ParseCudaParams(const SyParameter* parameters, uint32_t count, CudaP
       } else {
         return ParameterError(key, "expected fp16, bf16 or fp32, got " + Quote(value));
       }
+    } else if (key == "fault_on_value") {
+      float number = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+      if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(number)) {
+        return ParameterError(key, "expected a number, got " + Quote(value));
+      }
+      params->fault_on_value = number;
     } else {
       return "unknown parameter " + Quote(key) + " (the cuda backend takes " + kKeys + ")";
     }
@@ -158,7 +165,7 @@ std::string ParseCudaParams(const SyParameter* parameters, uint32_t count, CudaP
   const bool gemm = params->workload == Workload::kGemm;
   for (const std::string& key : seen) {
     const bool gemm_key = key.rfind("gemm_", 0) == 0;
-    if (key != "workload" && gemm_key != gemm) {
+    if (key != "workload" && key != "fault_on_value" && gemm_key != gemm) {
       return ParameterError(key, std::string("applies to workload ") + (gemm ? "spin" : "gemm") +
                                      " only (workload is " + (gemm ? "gemm" : "spin") + ")");
     }

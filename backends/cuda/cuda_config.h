@@ -3,6 +3,7 @@
 // checked strictly at SyModelInit. Plain C++ (no CUDA), so it is unit-tested on any machine.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,12 @@ struct CudaParams {
   // gemm: `gemm_dtype`, fp16 | bf16 | fp32 (the element type; accumulation is fp32). Default
   // fp16.
   GemmType gemm_dtype = GemmType::kFp16;
+  // Either workload: `fault_on_value`, a number. Fault injection for tests of device loss: a
+  // batch holding a request whose first input is FP32 and starts with this value launches a
+  // kernel that writes to an invalid device address, which leaves the process's CUDA context
+  // unusable (cudaErrorIllegalAddress, a sticky error) as a real out-of-bounds write would; the
+  // instance then reports SY_ERROR_DEVICE_LOST. Default: none.
+  std::optional<float> fault_on_value;
 
   // spin: how long the kernel holds the GPU for a batch of `items` items, nanoseconds.
   uint64_t SpinNanoseconds(int64_t items) const;

@@ -60,6 +60,20 @@ SyError* CudaInstance::Error(SyErrorCode code, const std::string& what, cudaErro
   return host_->error_new(code, message.c_str());
 }
 
+bool CudaInstance::DeviceLost() {
+  return cudaDeviceSynchronize() != cudaSuccess && cudaDeviceSynchronize() != cudaSuccess;
+}
+
+bool CudaInstance::InjectsFault(const SyTensor& first_input) const {
+  const std::optional<float>& value = model_->params.fault_on_value;
+  if (!value || first_input.datatype != SY_TYPE_FP32 || first_input.byte_size < sizeof(float)) {
+    return false;
+  }
+  float first = 0;
+  std::memcpy(&first, first_input.data, sizeof(float));
+  return first == *value;
+}
+
 SyError* CudaInstance::Init() {
   if (cudaError_t status = cudaSetDevice(0); status != cudaSuccess) {
     return Error(SY_ERROR_UNAVAILABLE, "no usable CUDA device", status);
@@ -211,6 +225,7 @@ SyError* CudaInstance::Execute(SyBatch* batch) {
   std::vector<bool> failed(requests, false);
   uint64_t total = 0;
   int64_t items = 0;
+  bool fault = false;  // parameters.fault_on_value
   for (uint32_t r = 0; r < requests; ++r) {
     const uint64_t request_start = total;
     int64_t request_items = model_->max_batch_size > 0 ? 0 : 1;
@@ -231,7 +246,11 @@ SyError* CudaInstance::Execute(SyBatch* batch) {
       total = request_start;
       continue;
     }
+    if (inputs > 0 && InjectsFault(tensors[static_cast<size_t>(r) * inputs])) fault = true;
     items += request_items;
+  }
+  if (fault) {
+    if (SyError* e = Check(LaunchIllegalWrite(stream_), "launching the injected fault")) return e;
   }
   if (SyError* e = Reserve(total)) return e;
   for (uint32_t r = 0; r < requests; ++r) {

@@ -46,9 +46,17 @@ class CudaInstance {
   SyError* RunWorkload(int64_t items);
   // An error of `code` naming the instance and, when `status` is not cudaSuccess, CUDA's text.
   SyError* Error(SyErrorCode code, const std::string& what, cudaError_t status = cudaSuccess);
+  // Null for cudaSuccess; else an error naming `what`: SY_ERROR_DEVICE_LOST when the CUDA
+  // context is unusable since (DeviceLost), SY_ERROR_INTERNAL otherwise.
   SyError* Check(cudaError_t status, const char* what) {
-    return status == cudaSuccess ? nullptr : Error(SY_ERROR_INTERNAL, what, status);
+    if (status == cudaSuccess) return nullptr;
+    return Error(DeviceLost() ? SY_ERROR_DEVICE_LOST : SY_ERROR_INTERNAL, what, status);
   }
+  // After a failure: whether the error is sticky (every later call fails), which a second
+  // device-wide synchronisation shows (the first reports, and clears, one that is not).
+  static bool DeviceLost();
+  // Whether a request's inputs ask for the injected fault (CudaParams::fault_on_value).
+  bool InjectsFault(const SyTensor& first_input) const;
 
   const SyHostApi* const host_;
   const ModelInfo* const model_;

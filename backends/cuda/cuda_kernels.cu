@@ -54,6 +54,8 @@ __global__ void FillKernel(T* data, int64_t count, uint32_t seed) {
   }
 }
 
+__global__ void IllegalWriteKernel(int* address) { *address = 1; }
+
 }  // namespace
 
 cudaError_t PrepareSpinKernel(size_t shared_bytes) {
@@ -82,6 +84,12 @@ cudaError_t LaunchFill(void* data, int64_t count, FillType type, uint32_t seed,
       FillKernel<<<blocks, kThreads, 0, stream>>>(static_cast<__nv_bfloat16*>(data), count, seed);
       break;
   }
+  return cudaGetLastError();
+}
+
+cudaError_t LaunchIllegalWrite(cudaStream_t stream) {
+  // Far below any allocation: the first page of the address space is never mapped.
+  IllegalWriteKernel<<<1, 1, 0, stream>>>(reinterpret_cast<int*>(uintptr_t{64}));
   return cudaGetLastError();
 }
 

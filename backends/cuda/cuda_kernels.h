@@ -24,4 +24,8 @@ cudaError_t LaunchSpin(uint64_t duration_ns, int blocks, size_t shared_bytes, cu
 cudaError_t LaunchFill(void* data, int64_t count, FillType type, uint32_t seed,
                        cudaStream_t stream);
 
+// Enqueues on `stream` a kernel that writes to an invalid device address (fault injection: the
+// process's CUDA context is unusable afterwards).
+cudaError_t LaunchIllegalWrite(cudaStream_t stream);
+
 }  // namespace switchyard::cuda_backend

@@ -7,9 +7,10 @@ namespace switchyard::sim {
 StatusOr<std::unique_ptr<SimInstance>> SimInstance::Create(const ModelConfig* config, int index,
                                                            SimDevice* device) {
   ASSIGN_OR_RETURN(SimParameters params, ParseSimParameters(*config));
-  if (params.crash_on_value || params.crash_at_load) {
+  if (params.crash_on_value || params.crash_at_load || params.device_lost_on_value) {
     return InvalidArgument(
-        "the crash_on_value and crash_at_load parameters need `isolation: process`");
+        "the crash_on_value, crash_at_load and device_lost_on_value parameters need "
+        "`isolation: process`");
   }
   return std::unique_ptr<SimInstance>(new SimInstance(config, params, index, device));
 }

@@ -19,6 +19,15 @@ StatusOr<double> ParseFraction(const std::string& key, const std::string& text) 
   return value;
 }
 
+StatusOr<int64_t> ParseInteger(const std::string& key, const std::string& text) {
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return InvalidArgument(fmt::format("parameters.{}: expected an integer, got '{}'", key, text));
+  }
+  return value;
+}
+
 StatusOr<int64_t> ParseNonNegative(const std::string& key, const std::string& text) {
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -206,13 +215,9 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
     } else if (key == "memory_mb_per_item") {
       ASSIGN_OR_RETURN(params.memory_mb_per_item, ParseNonNegative(key, value));
     } else if (key == "crash_on_value") {
-      int64_t number = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
-      if (ec != std::errc() || ptr != value.data() + value.size()) {
-        return InvalidArgument(
-            fmt::format("parameters.{}: expected an integer, got '{}'", key, value));
-      }
-      params.crash_on_value = number;
+      ASSIGN_OR_RETURN(params.crash_on_value, ParseInteger(key, value));
+    } else if (key == "device_lost_on_value") {
+      ASSIGN_OR_RETURN(params.device_lost_on_value, ParseInteger(key, value));
     } else if (key == "crash_at_load") {
       if (value != "true" && value != "false") {
         return InvalidArgument(
@@ -226,7 +231,7 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
       return InvalidArgument(
           fmt::format("parameters.{}: unknown sim parameter (expected function, service_time_us, "
                       "service_time_per_item_us, jitter, failure_rate, seed, memory_mb, "
-                      "memory_mb_per_item, crash_on_value, crash_at_load)",
+                      "memory_mb_per_item, crash_on_value, crash_at_load, device_lost_on_value)",
                       key));
     }
   }
@@ -248,8 +253,10 @@ Status InjectedFailure(std::string_view instance, const SimParameters& params) {
       fmt::format("{}: injected failure (failure_rate {})", instance, params.failure_rate));
 }
 
-bool IsCrashRequest(const SimParameters& params, const InferRequest& request) {
-  if (!params.crash_on_value || request.inputs.empty()) return false;
+InjectedFault FaultOf(const SimParameters& params, const InferRequest& request) {
+  if ((!params.crash_on_value && !params.device_lost_on_value) || request.inputs.empty()) {
+    return InjectedFault::kNone;
+  }
   const Tensor& first = request.inputs.front();
   auto bytes = first.data.bytes();
   int64_t value = 0;
@@ -260,9 +267,11 @@ bool IsCrashRequest(const SimParameters& params, const InferRequest& request) {
   } else if (first.datatype == DataType::kInt64 && bytes.size() >= 8) {
     std::memcpy(&value, bytes.data(), 8);
   } else {
-    return false;
+    return InjectedFault::kNone;
   }
-  return value == *params.crash_on_value;
+  if (value == params.crash_on_value) return InjectedFault::kCrash;
+  if (value == params.device_lost_on_value) return InjectedFault::kDeviceLost;
+  return InjectedFault::kNone;
 }
 
 Duration BatchServiceTime(const SimParameters& params, int64_t items) {

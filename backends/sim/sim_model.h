@@ -36,6 +36,10 @@ struct SimParameters {
   // while loading.
   std::optional<int64_t> crash_on_value;
   bool crash_at_load = false;
+  // Fault injection for device-loss tests (worker processes only): a batch holding a request
+  // whose first input's first element equals device_lost_on_value fails with
+  // SY_ERROR_DEVICE_LOST, as a sticky CUDA error would.
+  std::optional<int64_t> device_lost_on_value;
 };
 
 // Validates the model's `parameters` (unknown keys, ranges) and that the model's inputs and
@@ -56,8 +60,10 @@ BatchDraw DrawBatch(const SimParameters& params, std::mt19937_64& rng);
 // The error of a request in a batch that DrawBatch failed.
 Status InjectedFailure(std::string_view instance, const SimParameters& params);
 
-// Whether `request` is the one params.crash_on_value names.
-bool IsCrashRequest(const SimParameters& params, const InferRequest& request);
+// The fault `request` injects: kCrash when its first input's first element (an integer) equals
+// params.crash_on_value, kDeviceLost when it equals params.device_lost_on_value.
+enum class InjectedFault { kNone, kCrash, kDeviceLost };
+InjectedFault FaultOf(const SimParameters& params, const InferRequest& request);
 
 // Computes one request's outputs, named after the config's outputs (by position).
 // InvalidArgument for inputs the function cannot take (e.g. a BYTES element that is not an

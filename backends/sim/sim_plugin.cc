@@ -104,7 +104,16 @@ SyError* Execute(Instance& instance, SyBatch* batch) {
   if (!requests.ok()) return ToError(requests.status());
   int64_t items = 0;
   for (const InferRequest& request : *requests) {
-    if (IsCrashRequest(model.params, request)) std::raise(SIGSEGV);  // fault injection
+    switch (FaultOf(model.params, request)) {  // fault injection
+      case InjectedFault::kCrash:
+        std::raise(SIGSEGV);
+        break;
+      case InjectedFault::kDeviceLost:
+        return g_host->error_new(SY_ERROR_DEVICE_LOST,
+                                 "simulated device loss (parameters.device_lost_on_value)");
+      case InjectedFault::kNone:
+        break;
+    }
     items += request.batch_size;
   }
   instance.largest_batch_items = std::max(instance.largest_batch_items, items);

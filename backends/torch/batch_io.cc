@@ -109,19 +109,21 @@ std::vector<torch::Tensor> GatherInputs(const TorchModel& model, const BatchGrou
   return gathered;
 }
 
-std::vector<torch::Tensor> OutputsToHost(std::vector<torch::Tensor> outputs,
-                                         const DeviceContext& device) {
+void OutputsToHost(const std::vector<torch::Tensor>& outputs, const DeviceContext& device,
+                   std::vector<torch::Tensor>* host_outputs) {
+  host_outputs->clear();
   bool copied = false;
-  for (torch::Tensor& output : outputs) {
-    if (!output.device().is_cuda()) continue;
-    torch::Tensor host =
-        torch::empty(output.sizes(), device.HostStagingOptions(output.scalar_type()));
+  for (const torch::Tensor& output : outputs) {
+    if (!output.device().is_cuda()) {
+      host_outputs->push_back(output);
+      continue;
+    }
+    torch::Tensor& host = host_outputs->emplace_back(
+        torch::empty(output.sizes(), device.HostStagingOptions(output.scalar_type())));
     host.copy_(output, /*non_blocking=*/true);
-    output = std::move(host);
     copied = true;
   }
   if (copied) device.Synchronize();
-  return outputs;
 }
 
 void ScatterOutputs(const SyHostApi& host, SyBatch* batch, const TorchModel& model,

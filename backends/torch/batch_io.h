@@ -36,8 +36,11 @@ std::vector<torch::Tensor> GatherInputs(const TorchModel& model, const BatchGrou
 // they are. Copying the whole output once into pinned memory and then into each request's
 // buffer beats a device-to-host copy per request: each of those costs a driver call, and a copy
 // into pageable memory is staged through pinned memory by the driver anyway.
-std::vector<torch::Tensor> OutputsToHost(std::vector<torch::Tensor> outputs,
-                                         const DeviceContext& device);
+// `*host_outputs` (cleared first) gets each one as it is made, before the wait, so that the
+// caller holds every tensor involved even when the wait throws: after a sticky CUDA error,
+// freeing a CUDA or pinned tensor throws from inside its destructor, which aborts the process.
+void OutputsToHost(const std::vector<torch::Tensor>& outputs, const DeviceContext& device,
+                   std::vector<torch::Tensor>* host_outputs);
 
 // Writes each request's rows of `outputs` (host tensors in config order, already checked
 // against the config) straight into the buffers request_output_alloc gives, for the outputs the

@@ -7,6 +7,7 @@
 
 #if SWITCHYARD_TORCH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 #include <dlfcn.h>
 #endif
@@ -118,6 +119,23 @@ bool DeviceContext::IsRegistered(const void* data, uint64_t size) const {
       return true;
     }
   }
+  return false;
+}
+
+bool DeviceContext::Lost() const {
+#if SWITCHYARD_TORCH_CUDA
+  if (is_cuda()) {
+    auto synchronized = [] {
+      try {
+        c10::cuda::device_synchronize();
+        return true;
+      } catch (const std::exception&) {
+        return false;
+      }
+    };
+    return !synchronized() && !synchronized();
+  }
+#endif
   return false;
 }
 

@@ -40,6 +40,12 @@ class DeviceContext {
   // Waits for the work queued on the instance's stream (no-op on CPU).
   void Synchronize() const;
 
+  // Whether the device is unusable in this process after an error: a sticky CUDA error (an
+  // illegal address, a launch failure, ...) makes every later call fail, which a second
+  // device-wide synchronisation shows (the first may only report, and clear, an error that is
+  // not sticky). Always false on CPU. Call it after a failure, not on the hot path.
+  bool Lost() const;
+
   // Device memory reserved by libtorch's caching allocator on the device, in bytes (0 on CPU).
   // The allocator is per process, so instances sharing a process and device share the figure.
   uint64_t ReservedBytes() const;

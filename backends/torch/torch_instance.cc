@@ -89,6 +89,7 @@ class TorchInstanceImpl final : public TorchInstance {
     for (const BatchGroup& group : PlanGroups(ready, shapes, model_.batched())) {
       Status status = RunGroup(host, batch, group, inputs, &failed);
       if (status.ok()) continue;
+      if (status.code() == SY_ERROR_DEVICE_LOST) return status;
       for (uint32_t request : group.requests) {
         if (!failed[request]) FailRequest(host, batch, request, status);
         failed[request] = 1;
@@ -110,31 +111,53 @@ class TorchInstanceImpl final : public TorchInstance {
   void HostMemoryUnmapping(void* base) override { device_->UnregisterHostMemory(base); }
 
  private:
+  // The tensors of one group, held by RunGroup until it knows how the group ended: after a
+  // sticky CUDA error, freeing a CUDA or pinned tensor throws from inside its destructor
+  // (libtorch's allocators check the stream), which aborts the process. So they are kept out of
+  // the stack that an exception unwinds, and leaked when the device is lost (the worker then
+  // ends without freeing anything).
+  struct GroupTensors {
+    std::vector<torch::Tensor> inputs;
+    std::vector<torch::Tensor> outputs;
+    std::vector<torch::Tensor> host_outputs;
+  };
+
+  // Runs one group. Errors: the group's (its requests fail), or SY_ERROR_DEVICE_LOST when the
+  // device is unusable since (DeviceContext::Lost; the instance must not run again).
   Status RunGroup(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
                   const std::vector<RequestInputs>& inputs, std::vector<char>* failed) {
+    auto tensors = std::make_unique<GroupTensors>();
+    Status status = RunGroupHolding(host, batch, group, inputs, failed, *tensors);
+    if (!status.ok() && device_->Lost()) {
+      (void)tensors.release();  // leaked on purpose: see GroupTensors
+      return Status(SY_ERROR_DEVICE_LOST, "the CUDA context is unusable: " + status.message());
+    }
+    return status;
+  }
+
+  Status RunGroupHolding(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
+                         const std::vector<RequestInputs>& inputs, std::vector<char>* failed,
+                         GroupTensors& t) {
     try {
       const int64_t padded = graphs_ != nullptr ? graphs_->PaddedRows(group.total_rows) : 0;
-      std::vector<torch::Tensor> device_inputs =
-          GatherInputs(model_, group, inputs, *device_, padded);
-      std::vector<torch::Tensor> outputs;
+      t.inputs = GatherInputs(model_, group, inputs, *device_, padded);
       if (padded > 0) {
-        auto replayed = graphs_->Replay(padded, device_inputs);
+        auto replayed = graphs_->Replay(padded, t.inputs);
         if (!replayed.ok()) return replayed.status();
-        outputs = std::move(replayed).value();
+        t.outputs = std::move(replayed).value();
       } else {
-        auto extracted =
-            ExtractOutputs(binding_.Call(module_, std::move(device_inputs)), model_.outputs());
+        auto extracted = ExtractOutputs(binding_.Call(module_, t.inputs), model_.outputs());
         if (!extracted.ok()) return extracted.status();
-        outputs = std::move(extracted).value();
+        t.outputs = std::move(extracted).value();
       }
       const int64_t rows = padded > 0 ? padded : group.total_rows;
-      for (size_t o = 0; o < outputs.size(); ++o) {
-        SY_TORCH_RETURN_IF_ERROR(ValidateModelOutput(model_.outputs()[o], outputs[o].sizes().vec(),
-                                                     model_.batched(), rows));
-        if (padded > 0) outputs[o] = outputs[o].narrow(0, 0, group.total_rows);
+      for (size_t o = 0; o < t.outputs.size(); ++o) {
+        SY_TORCH_RETURN_IF_ERROR(ValidateModelOutput(
+            model_.outputs()[o], t.outputs[o].sizes().vec(), model_.batched(), rows));
+        if (padded > 0) t.outputs[o] = t.outputs[o].narrow(0, 0, group.total_rows);
       }
-      ScatterOutputs(host, batch, model_, group, OutputsToHost(std::move(outputs), *device_),
-                     failed);
+      OutputsToHost(t.outputs, *device_, &t.host_outputs);
+      ScatterOutputs(host, batch, model_, group, t.host_outputs, failed);
       return Status::Ok();
     } catch (const std::exception& e) {
       return Status::Internal("torch: " + TorchErrorMessage(e));

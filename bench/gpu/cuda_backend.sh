@@ -23,12 +23,8 @@ max_batch=64
 
 log "versions"
 nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
-log "cuda plugin (stand-alone build)"
-cmake -S backends/cuda -B build/gpu-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  >"$out/cuda-build.log" 2>&1
-cmake --build build/gpu-cuda -j"$(nproc)" >>"$out/cuda-build.log" 2>&1
-mkdir -p "$out/backends" "$out/models/spin/1"
-cp build/gpu-cuda/backends/libswitchyard_backend_cuda.so "$out/backends/"
+gpu_build_cuda_plugin
+mkdir -p "$out/models/spin/1"
 cat >"$out/models/spin/config.yaml" <<EOF
 backend: cuda
 max_batch_size: $max_batch

@@ -33,6 +33,17 @@ gpu_setup() {
     -o "$out/torch_plugin_driver"
 }
 
+# gpu_build_cuda_plugin: the cuda plugin, built on this machine (backends/cuda stand-alone, into
+# build/gpu-cuda; log $out/cuda-build.log), copied into $out/backends.
+gpu_build_cuda_plugin() {
+  log "cuda plugin (stand-alone build)"
+  cmake -S backends/cuda -B build/gpu-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    >"$out/cuda-build.log" 2>&1
+  cmake --build build/gpu-cuda -j"$(nproc)" >>"$out/cuda-build.log" 2>&1
+  mkdir -p "$out/backends"
+  cp build/gpu-cuda/backends/libswitchyard_backend_cuda.so "$out/backends/"
+}
+
 # gpu_make_models MODELS: the benchmark models (random weights) into $out/models, made by
 # bench/models/make_models.py with $MODEL_ARGS (e.g. "--cuda-graphs 1,8,32"). Made once into
 # build/gpu-models-<args> while the machine stays warm, then copied.
@@ -100,6 +111,38 @@ gpu_bench() {
   $python bench/lib/thread_cpu.py 5 "$SERVER_PID" "$bench_pid" >"$out/$name-threads.txt" || true
   wait "$bench_pid"
   cat "$out/$name.txt" "$out/$name-threads.txt"
+}
+
+# gpu_c1_split NAME MODEL: `gpu_bench NAME` of MODEL at concurrency 1 (binary, 3 windows), and
+# where a lone request's time goes (NAME-split.txt): the backend's execute time in the worker
+# per batch (/v2/status backend_execute_us / backend_batches, over the run) against the server's
+# compute time per request (/stats compute_infer over the run; at concurrency 1 a batch is one
+# request; it adds the IPC round trip) and the client's p50. MODEL must have one instance.
+gpu_c1_split() {
+  local name=$1 model=$2
+  curl -sf "$URL/v2/status" >"$out/$name-status-before.json"
+  curl -sf "$URL/v2/models/$model/stats" >"$out/$name-stats-before.json"
+  gpu_bench "$name" -m "$model" --concurrency 1 --format binary --threads 1 --max-windows 3
+  curl -sf "$URL/v2/status" >"$out/$name-status.json"
+  curl -sf "$URL/v2/models/$model/stats" >"$out/$name-stats.json"
+  $python - "$out" "$name" <<'PY' | tee "$out/$name-split.txt"
+import json, sys
+out, name = sys.argv[1], sys.argv[2]
+def instance(suffix):
+    return json.load(open(f"{out}/{name}-{suffix}.json"))["models"][0]["instances"][0]
+before, after = instance("status-before"), instance("status")
+batches = after["backend_batches"] - before["backend_batches"]
+backend_us = (after["backend_execute_us"] - before["backend_execute_us"]) / max(batches, 1)
+def compute(suffix):
+    stats = json.load(open(f"{out}/{name}-{suffix}.json"))["model_stats"][0]
+    return stats["inference_stats"]["compute_infer"]
+c0, c1 = compute("stats-before"), compute("stats")
+compute_us = (c1["ns"] - c0["ns"]) / max(c1["count"] - c0["count"], 1) / 1e3
+p50 = json.load(open(f"{out}/{name}.json"))["levels"][0]["latency_us"]["p50"]
+print(f"{name}: {batches} batches; per batch: the backend's execute in the worker "
+      f"{backend_us:.1f} us, the server's compute (IPC included) {compute_us:.1f} us; "
+      f"the client's p50 {p50:.1f} us")
+PY
 }
 
 # gpu_offline_resnet50 ITERATIONS BATCH...: the torch plugin alone (torch_plugin_driver) on

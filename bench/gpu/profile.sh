@@ -8,7 +8,9 @@
 #                          [1000] out, function zeros: no compute), 4 CPU instances, 256 clients,
 #                          binary: what the HTTP front end, the scheduler and the shared-memory
 #                          path carry for these tensor sizes without a GPU in the way
-#   resnet-c1, resnet-c256 ResNet-50 on the first GPU, one instance, max_queue_delay_us 0
+#   resnet-c1, resnet-c256 ResNet-50 on the first GPU, one instance, max_queue_delay_us 0;
+#                          resnet-c1-split.txt: the backend's execute time in the worker per
+#                          batch against the server's compute time per batch
 # Each loaded level also samples CPU use per thread (bench/lib/thread_cpu.py) to show which
 # thread is the bottleneck.
 #
@@ -73,7 +75,7 @@ log "ResNet-50 on one GPU, one instance, no batch delay"
 printf 'instances: {per_device: 1}\nbatching: {max_queue_delay_us: 0}\n' \
   >>"$out/models/resnet50/config.yaml"
 CUDA_VISIBLE_DEVICES=0 gpu_serve resnet --http-threads 8
-gpu_bench resnet-c1 -m resnet50 --concurrency 1 --format binary --threads 1 --max-windows 3
+gpu_c1_split resnet-c1 resnet50
 gpu_bench resnet-c256 -m resnet50 --concurrency 256 --format binary --threads 8 --max-windows 6
 curl -sf "$URL/v2/models/resnet50/stats" >"$out/resnet-stats.json" || true
 gpu_stop

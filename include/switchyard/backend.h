@@ -80,7 +80,13 @@ typedef enum SyErrorCode {
   SY_ERROR_INVALID_ARGUMENT = 1, /* the request's inputs are unacceptable (HTTP 400) */
   SY_ERROR_INTERNAL = 2,         /* the backend failed (HTTP 500) */
   SY_ERROR_UNAVAILABLE = 3,      /* the backend cannot serve now (HTTP 503) */
-  SY_ERROR_UNSUPPORTED = 4       /* the model or config asks for something not supported */
+  SY_ERROR_UNSUPPORTED = 4,      /* the model or config asks for something not supported */
+  /* Only as SyInstanceExecute's return: the instance's device is unusable in this process (a
+   * sticky CUDA error such as an illegal address: every later CUDA call of the process fails).
+   * The host calls nothing of the instance any more but Fini; a worker process ends, the batch
+   * is retried elsewhere, the instance's GPUs take no work until a new worker on them is ready,
+   * and the message says why wherever the GPU's health is shown. Elsewhere it means INTERNAL. */
+  SY_ERROR_DEVICE_LOST = 5
 } SyErrorCode;
 
 typedef enum SyLogLevel {

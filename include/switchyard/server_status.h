@@ -27,6 +27,10 @@ struct InstanceStatus {
   // the worker wrote them (its output pool). Cumulative; 0 in process.
   uint64_t output_bytes_copied = 0;
   uint64_t output_bytes_in_place = 0;
+  // Worker processes: batches the worker answered and the microseconds their backend execute
+  // took there, as the worker timed it. Cumulative; 0 in process.
+  uint64_t backend_batches = 0;
+  uint64_t backend_execute_us = 0;
   int inflight_batches = 0;
   int64_t outstanding_items = 0;  // items in its in-flight batches
   uint64_t batches = 0;           // executed

@@ -29,6 +29,12 @@ enum class InstanceEvent {
   kRestarted,    // its worker was started anew (counted in metrics)
 };
 
+// Hears what an instance learns about the GPUs it runs on: `lost` true when its backend reported
+// them unusable (SY_ERROR_DEVICE_LOST; `why` is the backend's message), false when a worker
+// started on them after such a loss is ready (they work again). Called from any thread, never
+// under a lock of the instance, before the batches lost with the device are answered.
+using DeviceFaultListener = std::function<void(bool lost, const std::string& why)>;
+
 // An instance's health for status pages.
 struct InstanceHealth {
   std::string state = "ready";  // ready | restarting | failed
@@ -43,6 +49,10 @@ struct InstanceHealth {
   // the worker wrote them (its output pool). Cumulative.
   uint64_t output_bytes_copied = 0;
   uint64_t output_bytes_in_place = 0;
+  // Worker processes only: batches the worker answered and the time their backend execute took
+  // there (the rest of a batch's compute time is the IPC and the server's side). Cumulative.
+  uint64_t backend_batches = 0;
+  uint64_t backend_execute_ns = 0;
 };
 
 // Thread-safety: every method may be called from any thread; Execute concurrently up to the
@@ -65,6 +75,9 @@ class Instance {
   // Registers who hears about InstanceEvents (replacing any earlier observer). Called before
   // the first Execute; events come from any thread, never under a lock of the instance.
   virtual void SetObserver(std::function<void(InstanceEvent)> /*observer*/) {}
+  // Registers who hears about device faults (replacing any earlier listener). Called before the
+  // first Execute. Instances without a device never call it.
+  virtual void SetDeviceFaultListener(DeviceFaultListener /*listener*/) {}
 };
 
 }  // namespace switchyard

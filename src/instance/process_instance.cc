@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/thread_name.h"
 #include "fmt/format.h"
@@ -202,6 +203,20 @@ void ProcessInstance::SetObserver(std::function<void(InstanceEvent)> observer) {
   observer_ = std::move(observer);
 }
 
+void ProcessInstance::SetDeviceFaultListener(DeviceFaultListener listener) {
+  MutexLock lock(&mu_);
+  fault_listener_ = std::move(listener);
+}
+
+void ProcessInstance::NotifyDeviceFault(bool lost, const std::string& why) {
+  DeviceFaultListener listener;
+  {
+    MutexLock lock(&mu_);
+    listener = fault_listener_;
+  }
+  if (listener) listener(lost, why);
+}
+
 void ProcessInstance::Notify(InstanceEvent event) {
   std::function<void(InstanceEvent)> observer;
   {
@@ -235,6 +250,8 @@ InstanceHealth ProcessInstance::Health() const {
   health.input_bytes_in_place = input_bytes_in_place_.load(std::memory_order_relaxed);
   health.output_bytes_copied = output_bytes_copied_.load(std::memory_order_relaxed);
   health.output_bytes_in_place = output_bytes_in_place_.load(std::memory_order_relaxed);
+  health.backend_batches = backend_batches_.load(std::memory_order_relaxed);
+  health.backend_execute_ns = backend_execute_ns_.load(std::memory_order_relaxed);
   return health;
 }
 
@@ -347,6 +364,8 @@ void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
       }
     } else if (std::holds_alternative<ipc::Pong>(*message)) {
       Heard();
+    } else if (auto* lost = std::get_if<ipc::DeviceLost>(&*message)) {
+      return OnWorkerLost(worker->id, "its backend lost the GPU: " + lost->message, lost->message);
     } else {
       return OnWorkerLost(worker->id,
                           fmt::format("it sent an unexpected {}", ipc::MessageName(*message)));
@@ -410,6 +429,8 @@ void ProcessInstance::CountOutputs(const ipc::Result& result) {
   }
   output_bytes_copied_.fetch_add(copied, std::memory_order_relaxed);
   output_bytes_in_place_.fetch_add(in_place, std::memory_order_relaxed);
+  backend_batches_.fetch_add(1, std::memory_order_relaxed);
+  backend_execute_ns_.fetch_add(result.execute_ns, std::memory_order_relaxed);
 }
 
 void WorkerOutputReleaser::Release(uint64_t batch_id) {
@@ -424,7 +445,8 @@ void WorkerOutputReleaser::Detach() {
   channel_ = nullptr;
 }
 
-void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why) {
+void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
+                                   const std::optional<std::string>& device_error) {
   std::shared_ptr<Worker> worker;
   std::unordered_map<uint64_t, Pending> lost;
   {
@@ -437,6 +459,8 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why) {
     pending_.clear();
     slot_cv_.SignalAll();  // a sender waiting for a slot gives up: the instance is down
   }
+  // A worker that lost its device leaves by itself at once; its exit code says so.
+  if (device_error) worker->process->WaitFor(kDeviceLostExitWait);
   worker->process->Kill();
   std::string how = worker->process->Wait();
   std::string cause = fmt::format("{} was lost: its worker (pid {}) {}; {}", name_,
@@ -447,12 +471,15 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why) {
     last_error_ = cause;
     restart_at_ = Now() + backoff_;
     lost_in_progress_ = false;
+    if (device_error) device_lost_ = true;
     if (worker_ == worker) {
       retired_.push_back(std::move(worker_));
       worker_.reset();
     }
     supervisor_cv_.SignalAll();
   }
+  // The GPU is drained before its batches are retried, so that they go elsewhere.
+  if (device_error) NotifyDeviceFault(/*lost=*/true, *device_error);
   Notify(InstanceEvent::kUnavailable);
   for (auto& [id, batch] : lost) {
     ReleaseSlot(batch.slot);
@@ -504,7 +531,9 @@ void ProcessInstance::SuperviseLoop() {
         failed_restarts_ = 0;
         backoff_ = options_.restart_backoff;
         spdlog::info("{}: worker restarted ({} restart(s) so far)", name_, restarts_);
+        const bool recovered = std::exchange(device_lost_, false);
         mu_.Unlock();
+        if (recovered) NotifyDeviceFault(/*lost=*/false, {});
         Notify(InstanceEvent::kRestarted);
         Notify(InstanceEvent::kAvailable);
         mu_.Lock();

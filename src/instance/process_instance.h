@@ -13,7 +13,9 @@
 // them once elsewhere); it is restarted after a backoff that doubles from restart_backoff up to
 // max_restart_backoff, and announces kRestarted + kAvailable once the new worker is ready (loaded
 // and warmed up). A worker that fails to come up max_failed_restarts times in a row leaves the
-// instance `failed` for good.
+// instance `failed` for good. A worker whose backend lost its device (ipc::DeviceLost) is lost
+// the same way, and the DeviceFaultListener hears of it before its batches are answered, and
+// again (recovered) when a restarted worker is ready.
 //
 // Thread-safety: see Instance. Internally: one supervisor thread (heartbeats, restarts) and one
 // reader thread per worker.
@@ -86,6 +88,7 @@ class ProcessInstance final : public Instance {
   bool available() const override { return available_.load(std::memory_order_acquire); }
   InstanceHealth Health() const override;
   void SetObserver(std::function<void(InstanceEvent)> observer) override;
+  void SetDeviceFaultListener(DeviceFaultListener listener) override;
 
   // What the worker reported its model holds on its device (SyInstanceDeviceMemory), bytes.
   uint64_t device_memory_bytes() const { return device_memory_bytes_.load(); }
@@ -97,6 +100,7 @@ class ProcessInstance final : public Instance {
  private:
   enum class State { kUp, kDown, kFailed, kStopping };
   static constexpr std::size_t kMaxOutputRegions = 1024;  // per worker
+  static constexpr std::chrono::milliseconds kDeviceLostExitWait{1000};
   // One started worker and the thread reading its channel.
   struct Worker {
     uint64_t id = 0;
@@ -134,13 +138,17 @@ class ProcessInstance final : public Instance {
   void Heard() EXCLUDES(mu_);
   void ReadLoop(std::shared_ptr<Worker> worker) EXCLUDES(mu_);
   void HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
-  // Adds a Result's output bytes to the copied / in-place counters.
+  // Adds a Result's output bytes to the copied / in-place counters, and its execute time.
   void CountOutputs(const ipc::Result& result);
   // Maps an output region the worker announced. Errors: the worker broke the protocol.
   Status MapOutputRegion(Worker& worker, const ipc::MapRegion& map, ipc::UniqueFd fd);
   // The worker `worker_id` is lost: marks the instance down, fails its batches, schedules a
-  // restart. No-op if that worker is not the current one any more.
-  void OnWorkerLost(uint64_t worker_id, const std::string& why) EXCLUDES(mu_);
+  // restart. No-op if that worker is not the current one any more. `device_error`: the worker
+  // said its backend lost the device with this message (the listener hears it first).
+  void OnWorkerLost(uint64_t worker_id, const std::string& why,
+                    const std::optional<std::string>& device_error = std::nullopt) EXCLUDES(mu_);
+  // Tells the device-fault listener, if any.
+  void NotifyDeviceFault(bool lost, const std::string& why) EXCLUDES(mu_);
   void SuperviseLoop() EXCLUDES(mu_);
   // Prepares the slot's input region and sends the Execute message (after the MapRegion of any
   // body region the worker has not mapped yet).
@@ -164,6 +172,8 @@ class ProcessInstance final : public Instance {
   std::atomic<uint64_t> input_bytes_in_place_{0};
   std::atomic<uint64_t> output_bytes_copied_{0};
   std::atomic<uint64_t> output_bytes_in_place_{0};
+  std::atomic<uint64_t> backend_batches_{0};
+  std::atomic<uint64_t> backend_execute_ns_{0};
 
   mutable Mutex mu_;
   CondVar supervisor_cv_;
@@ -186,6 +196,8 @@ class ProcessInstance final : public Instance {
   int restarts_ GUARDED_BY(mu_) = 0;
   std::string last_error_ GUARDED_BY(mu_);
   std::function<void(InstanceEvent)> observer_ GUARDED_BY(mu_);
+  DeviceFaultListener fault_listener_ GUARDED_BY(mu_);
+  bool device_lost_ GUARDED_BY(mu_) = false;  // since a DeviceLost, until a new worker is ready
   std::thread supervisor_;
 };
 

@@ -42,9 +42,26 @@ void ThreadInstance::Run() {
       jobs_.pop_front();
     }
     plugin::InferRequestBatch batch(config_, job.requests);
+    if (instance_->device_lost()) {
+      job.done(batch.Finish(Unavailable(name() + ": its GPU was lost")));
+      continue;
+    }
     Status status = instance_->Execute(batch);
+    if (const auto& lost = instance_->device_lost()) {
+      DeviceFaultListener listener;
+      {
+        MutexLock lock(&mu_);
+        listener = fault_listener_;
+      }
+      if (listener) listener(/*lost=*/true, *lost);
+    }
     job.done(batch.Finish(status));
   }
+}
+
+void ThreadInstance::SetDeviceFaultListener(DeviceFaultListener listener) {
+  MutexLock lock(&mu_);
+  fault_listener_ = std::move(listener);
 }
 
 }  // namespace switchyard

@@ -1,7 +1,9 @@
 #pragma once
 // An instance of a plugin backend inside the server process (`isolation: thread`): the plugin's
 // instance runs its batches one after another on a thread of its own. For trusted backends and
-// tests: a crash here is a crash of the server.
+// tests: a crash here is a crash of the server, and a device the backend reports lost
+// (SY_ERROR_DEVICE_LOST) stays lost: the listener hears of it, and later batches are refused
+// (Unavailable) without reaching the backend.
 // Thread-safety: see Instance.
 
 #include <deque>
@@ -24,6 +26,7 @@ class ThreadInstance final : public Instance {
 
   const std::string& name() const override { return instance_->name(); }
   void Execute(std::span<InferRequest* const> requests, BatchDone done) override;
+  void SetDeviceFaultListener(DeviceFaultListener listener) override;
 
  private:
   struct Job {
@@ -37,6 +40,7 @@ class ThreadInstance final : public Instance {
   Mutex mu_;
   CondVar cv_;
   std::deque<Job> jobs_ GUARDED_BY(mu_);
+  DeviceFaultListener fault_listener_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

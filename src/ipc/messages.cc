@@ -148,12 +148,15 @@ void Put(WireWriter& w, const Result& m) {
   w.PutU32(m.slot);
   w.PutU64(m.slot_size);
   PutList(w, m.requests);
+  w.PutU64(m.execute_ns);
 }
 Status Get(WireReader& r, Result* m) {
   ASSIGN_OR_RETURN(m->batch_id, r.ReadU64());
   ASSIGN_OR_RETURN(m->slot, r.ReadU32());
   ASSIGN_OR_RETURN(m->slot_size, r.ReadU64());
-  return GetList(r, kMaxRequests, &m->requests);
+  RETURN_IF_ERROR(GetList(r, kMaxRequests, &m->requests));
+  ASSIGN_OR_RETURN(m->execute_ns, r.ReadU64());
+  return Status::Ok();
 }
 
 void Put(WireWriter& w, const Ping& m) { w.PutU64(m.sequence); }
@@ -188,6 +191,16 @@ Status Get(WireReader& r, ReleaseOutputs* m) {
   return Status::Ok();
 }
 
+void Put(WireWriter& w, const DeviceLost& m) {
+  w.PutU64(m.batch_id);
+  PutBoundedString(w, m.message);
+}
+Status Get(WireReader& r, DeviceLost* m) {
+  ASSIGN_OR_RETURN(m->batch_id, r.ReadU64());
+  ASSIGN_OR_RETURN(m->message, r.ReadString(kMaxStringBytes));
+  return Status::Ok();
+}
+
 // The body of the alternative whose tag is `tag` (its index in Message plus one).
 template <std::size_t... I>
 StatusOr<Message> GetBody(uint32_t tag, WireReader& r, std::index_sequence<I...>) {
@@ -211,8 +224,8 @@ StatusOr<Message> GetBody(uint32_t tag, WireReader& r, std::index_sequence<I...>
 
 std::string_view MessageName(const Message& message) {
   static constexpr std::string_view kNames[] = {
-      "Hello", "Ready", "LoadFailed", "Execute",   "Result",
-      "Ping",  "Pong",  "Shutdown",   "MapRegion", "ReleaseOutputs"};
+      "Hello", "Ready",    "LoadFailed", "Execute",        "Result",    "Ping",
+      "Pong",  "Shutdown", "MapRegion",  "ReleaseOutputs", "DeviceLost"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

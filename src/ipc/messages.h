@@ -4,8 +4,9 @@
 // Protocol: the worker sends Hello first, then Ready once its model instance is loaded and warmed
 // up (or LoadFailed, and exits). The server then sends MapRegion, Execute, ReleaseOutputs, Ping
 // and finally Shutdown; the
-// worker answers each Execute with a Result and each Ping with a Pong. Tensor bytes are not in
-// the messages: they live in shared-memory slots (ShmRegion) and the messages name offsets there.
+// worker answers each Execute with a Result (or DeviceLost, and exits) and each Ping with a Pong.
+// Tensor bytes are not in the messages: they live in shared-memory slots (ShmRegion) and the
+// messages name offsets there.
 //
 // Encoding (wire.h primitives): u32 magic kMagic, u32 type tag, then the fields of the struct in
 // declaration order; vectors as a u32 count then the elements. The type tag is the alternative's
@@ -99,6 +100,7 @@ struct Result {  // worker -> server
   // size.
   uint64_t slot_size = 0;
   std::vector<RequestResult> requests;
+  uint64_t execute_ns = 0;  // how long the backend's execute took, as the worker's clock saw it
   friend bool operator==(const Result&, const Result&) = default;
 };
 
@@ -136,8 +138,18 @@ struct ReleaseOutputs {
   friend bool operator==(const ReleaseOutputs&, const ReleaseOutputs&) = default;
 };
 
+// worker -> server, instead of the Result of `batch_id`: the plugin reported its device unusable
+// (SY_ERROR_DEVICE_LOST) while executing that batch; the worker exits after sending it. The
+// server treats the batch as lost with the worker (retried elsewhere) and the worker's GPUs as
+// failed until a new worker on them is ready.
+struct DeviceLost {
+  uint64_t batch_id = 0;
+  std::string message;  // the plugin's error
+  friend bool operator==(const DeviceLost&, const DeviceLost&) = default;
+};
+
 using Message = std::variant<Hello, Ready, LoadFailed, Execute, Result, Ping, Pong, Shutdown,
-                             MapRegion, ReleaseOutputs>;
+                             MapRegion, ReleaseOutputs, DeviceLost>;
 
 // The alternative's name ("Hello", "Execute", ...), for logs and errors.
 std::string_view MessageName(const Message& message);

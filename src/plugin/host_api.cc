@@ -40,6 +40,7 @@ StatusCode CodeOf(SyErrorCode code) {
     case SY_ERROR_UNAVAILABLE:
       return StatusCode::kUnavailable;
     case SY_ERROR_INTERNAL:
+    case SY_ERROR_DEVICE_LOST:
       break;
   }
   return StatusCode::kInternal;
@@ -128,6 +129,10 @@ const SyHostApi kHostApi = {
 }  // namespace
 
 const SyHostApi* HostApi() { return &kHostApi; }
+
+bool IsDeviceLost(const SyError* error) {
+  return error != nullptr && error->code == SY_ERROR_DEVICE_LOST;
+}
 
 Status TakeError(SyError* error, std::string_view context) {
   if (error == nullptr) return Status::Ok();

@@ -23,6 +23,9 @@ const SyHostApi* HostApi();
 // prefixed with `context` ("backend 'torch': ") when given.
 Status TakeError(SyError* error, std::string_view context = {});
 
+// Whether a plugin's error says its device is unusable (SY_ERROR_DEVICE_LOST). Null: false.
+bool IsDeviceLost(const SyError* error);
+
 // A new SyError from a Status (for host functions that return errors). REQUIRES: !status.ok().
 SyError* MakeError(const Status& status);
 

@@ -115,8 +115,12 @@ PluginInstance::~PluginInstance() {
 Status PluginInstance::Execute(BatchAccess& batch) {
   SyBatch handle{&batch};
   try {
-    return TakeError(model_->library().functions().instance_execute(state_, &handle),
-                     fmt::format("{}: ", name_));
+    SyError* error = model_->library().functions().instance_execute(state_, &handle);
+    const bool lost = IsDeviceLost(error);
+    Status status = TakeError(error);
+    if (status.ok()) return status;
+    if (lost) device_lost_ = status.message();
+    return Status(status.code(), fmt::format("{}: {}", name_, status.message()));
   } catch (const std::exception& e) {
     return Internal(fmt::format("{}: the backend threw an exception: {}", name_, e.what()));
   } catch (...) {

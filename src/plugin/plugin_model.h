@@ -59,7 +59,12 @@ class PluginInstance {
   // Runs SyInstanceExecute over `batch`. An error returned by the plugin (or an exception it let
   // escape, reported as Internal) is for the whole batch: the caller fails every request that
   // has no error of its own.
+  // REQUIRES: !device_lost().
   Status Execute(BatchAccess& batch);
+
+  // Set when an Execute returned SY_ERROR_DEVICE_LOST, to the plugin's message: the instance's
+  // device is unusable in this process; nothing but the destructor may be called any more.
+  const std::optional<std::string>& device_lost() const { return device_lost_; }
 
   // The device memory the instance holds (SyInstanceDeviceMemory), nullopt if the plugin does
   // not report it or fails to.
@@ -79,6 +84,7 @@ class PluginInstance {
   const PluginModel* const model_;
   const std::string name_;
   void* const state_;
+  std::optional<std::string> device_lost_;
 };
 
 }  // namespace switchyard::plugin

@@ -112,6 +112,7 @@ StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::MakeModel(
   loaded->info.config = config;
   loaded->info.versions = candidate.versions;
   loaded->info.version = candidate.versions.back();
+  loaded->generation = next_generation_.fetch_add(1);
   loaded->placements = placements;
   loaded->need = need;
   loaded->planned_mb = MemoryByDevice(placements, need.mb);
@@ -164,6 +165,13 @@ StatusOr<std::unique_ptr<ServerImpl::LoadedModel>> ServerImpl::MakeModel(
     }
   }
   for (std::size_t i = 0; i < made->instances.size(); ++i) {
+    if (!placements[i].devices.empty()) {
+      made->instances[i]->SetDeviceFaultListener(
+          [this, generation = loaded->generation, name = made->instances[i]->name(),
+           devices = placements[i].devices](bool lost, const std::string& why) {
+            OnDeviceFault(generation, name, devices, lost, why);
+          });
+    }
     loaded->instance_devices.push_back(DeviceLabel(placements[i]));
     loaded->stats->AddInstance(made->instances[i]->name(), loaded->instance_devices.back());
   }

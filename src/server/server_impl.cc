@@ -49,6 +49,13 @@ ServerImpl::ServerImpl(ServerOptions options)
 ServerImpl::~ServerImpl() {
   if (nvml_) nvml_->StopPolling();  // its callback reaches the models, which go first
   Shutdown();
+  // The instances end while all that their device-fault listeners reach is still there.
+  ModelMap models;
+  {
+    MutexLock lock(&models_mu_);
+    models.swap(models_);
+  }
+  models.clear();
 }
 
 Status ServerImpl::Load() {
@@ -143,6 +150,7 @@ Status ServerImpl::LoadModel(std::string_view name) {
   if (old) {
     // The old instances finish what they hold; new requests already go to the new ones.
     if (old->scheduler) old->scheduler->Drain(options_.drain_timeout);
+    RetireFaults(old->generation);
     for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] -= old->planned_mb[d];
     spdlog::info("model '{}' reloaded", key);
   }
@@ -167,6 +175,7 @@ Status ServerImpl::UnloadModel(std::string_view name, Duration drain_timeout) {
     unloaded_.emplace(std::string(name), std::move(info));
   }
   if (old->scheduler) old->scheduler->Drain(drain_timeout);
+  RetireFaults(old->generation);
   for (std::size_t d = 0; d < planned_mb_.size(); ++d) planned_mb_[d] -= old->planned_mb[d];
   SetPlannedGauges();
   spdlog::info("model '{}' unloaded", name);
@@ -202,8 +211,53 @@ void ServerImpl::DrainOnFailedDevices(const LoadedModel& model,
 
 void ServerImpl::ApplyDeviceTelemetry(std::shared_ptr<const DeviceTelemetry> telemetry) {
   if (!telemetry) return;
+  {
+    MutexLock lock(&health_mu_);
+    nvml_telemetry_ = std::move(telemetry);
+  }
+  ApplyHealth();
+}
+
+void ServerImpl::OnDeviceFault(uint64_t generation, const std::string& instance,
+                               const std::vector<int>& devices, bool lost, const std::string& why) {
+  const std::string gpus = fmt::format("GPU{}", fmt::join(devices, "+GPU"));
+  if (lost) {
+    if (!device_faults_.Lost(generation, instance, devices, why)) return;
+    spdlog::error("{} lost {}: {}; no work goes there until a new worker of it is ready", instance,
+                  gpus, why);
+    for (int device : devices) {
+      registry_
+          .GetCounter("switchyard_device_faults_total",
+                      "Times an instance's backend found a GPU unusable (SY_ERROR_DEVICE_LOST).",
+                      {{"device", "GPU" + std::to_string(device)}})
+          ->Increment();
+    }
+  } else {
+    if (!device_faults_.Recovered(generation, instance)) return;
+    spdlog::warn("{}: a new worker is ready on {}", instance, gpus);
+  }
+  ApplyHealth();
+}
+
+void ServerImpl::RetireFaults(uint64_t generation) {
+  device_faults_.Retire(generation);
+  ApplyHealth();
+}
+
+void ServerImpl::ApplyHealth() {
+  // Declared before the lock: the last reference to a model that was unloaded meanwhile may be
+  // this copy, and its instances must not end under apply_mu_ (their listeners take it).
+  ModelMap models;
   MutexLock lock(&apply_mu_);
-  const std::shared_ptr<const DeviceTelemetry> previous = LatestTelemetry();
+  std::shared_ptr<const DeviceTelemetry> nvml;
+  std::shared_ptr<const DeviceTelemetry> previous;
+  {
+    MutexLock health_lock(&health_mu_);
+    nvml = nvml_telemetry_;
+    previous = telemetry_;
+  }
+  auto telemetry = std::make_shared<const DeviceTelemetry>(
+      device_faults_.Overlay(nvml ? *nvml : DeviceTelemetry{}));
   const std::vector<std::string> failed = FailedDeviceReasons(*telemetry, devices_.size());
   const std::vector<std::string> before = previous ? FailedDeviceReasons(*previous, devices_.size())
                                                    : std::vector<std::string>(devices_.size());
@@ -219,7 +273,8 @@ void ServerImpl::ApplyDeviceTelemetry(std::shared_ptr<const DeviceTelemetry> tel
     MutexLock health_lock(&health_mu_);
     telemetry_ = std::move(telemetry);
   }
-  for (const auto& [name, model] : Models()) DrainOnFailedDevices(*model, failed);
+  models = Models();
+  for (const auto& [name, model] : models) DrainOnFailedDevices(*model, failed);
 }
 
 std::shared_ptr<const DeviceTelemetry> ServerImpl::LatestTelemetry() const {
@@ -420,6 +475,8 @@ ServerStatus ServerImpl::GetStatus() const {
            .input_bytes_in_place = row.health.input_bytes_in_place,
            .output_bytes_copied = row.health.output_bytes_copied,
            .output_bytes_in_place = row.health.output_bytes_in_place,
+           .backend_batches = row.health.backend_batches,
+           .backend_execute_us = row.health.backend_execute_ns / 1000,
            .inflight_batches = row.inflight_batches,
            .outstanding_items = row.outstanding_items,
            .batches = row.batches,

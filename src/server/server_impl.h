@@ -14,6 +14,7 @@
 
 #include "core/mutex.h"
 #include "devices/device.h"
+#include "devices/device_faults.h"
 #include "devices/device_telemetry.h"
 #include "devices/model_need.h"
 #include "devices/nvml_device_manager.h"
@@ -53,11 +54,12 @@ class ServerImpl final : public Server {
   void Drain(Duration timeout) override;
   void Shutdown() override;
 
-  // Drains the instances placed on a GPU whose health in `telemetry` is kFailed
-  // (ModelScheduler::SetDrained, reason "GPU<i> failed: <detail>") and returns those on GPUs
-  // healthy again to service; remembers the snapshot for GetStatus and for models loaded later.
-  // Called after every NVML poll, once at load for simulated GPUs (their spec's health), and by
-  // tests, which inject failures this way. Thread-safe.
+  // Drains the instances placed on a GPU whose health in `telemetry`, with the device faults
+  // instances reported (DeviceFaults) laid over it, is kFailed (ModelScheduler::SetDrained,
+  // reason "GPU<i> failed: <detail>") and returns those on GPUs healthy again to service;
+  // remembers the snapshot for GetStatus and for models loaded later. Called after every NVML
+  // poll, once at load for simulated GPUs (their spec's health), and by tests, which inject
+  // failures this way. Thread-safe.
   void ApplyDeviceTelemetry(std::shared_ptr<const DeviceTelemetry> telemetry)
       EXCLUDES(apply_mu_, models_mu_, health_mu_);
 
@@ -65,6 +67,7 @@ class ServerImpl final : public Server {
   // Immutable after construction (its scheduler and stats are thread-safe).
   struct LoadedModel {
     ModelInfo info;
+    uint64_t generation = 0;  // unique per load: device faults are kept per load
     std::vector<InstancePlacement> placements;
     std::vector<std::string> instance_devices;  // per instance: "cpu", "GPU0", "GPU0+GPU1"
     std::vector<int64_t> planned_mb;            // per device: what its instances hold there
@@ -113,10 +116,19 @@ class ServerImpl final : public Server {
   std::vector<int64_t> MemoryByDevice(const std::vector<InstancePlacement>& placements,
                                       int64_t need_mb) const;
   void SetPlannedGauges() REQUIRES(load_mu_);
+  // An instance's DeviceFaultListener: records (or clears) its fault and applies the health.
+  void OnDeviceFault(uint64_t generation, const std::string& instance,
+                     const std::vector<int>& devices, bool lost, const std::string& why)
+      EXCLUDES(apply_mu_, models_mu_, health_mu_);
+  // Forgets the device faults of a model load that was unloaded or replaced.
+  void RetireFaults(uint64_t generation) EXCLUDES(apply_mu_, models_mu_, health_mu_);
+  // Lays the device faults over the latest NVML (or simulated) telemetry, publishes the result
+  // and drains or restores every model's instances by it.
+  void ApplyHealth() EXCLUDES(apply_mu_, models_mu_, health_mu_);
   // Drains or restores `model`'s instances by `failed` (FailedDeviceReasons).
   static void DrainOnFailedDevices(const LoadedModel& model,
                                    const std::vector<std::string>& failed);
-  // The latest telemetry (null before the first).
+  // The latest telemetry with the device faults laid over it (null before the first).
   std::shared_ptr<const DeviceTelemetry> LatestTelemetry() const EXCLUDES(health_mu_);
 
   const ServerOptions options_;
@@ -128,6 +140,10 @@ class ServerImpl final : public Server {
   // plugins).
   std::unique_ptr<InstanceFactory> factory_;
 
+  // Declared before the models: their instances report to it until they are gone.
+  DeviceFaults device_faults_;
+  std::atomic<uint64_t> next_generation_{1};
+
   Mutex load_mu_;  // serialises loads and unloads (they take long; the model map is not held)
   std::vector<int64_t> planned_mb_ GUARDED_BY(load_mu_);  // per device, all loaded models
 
@@ -138,7 +154,8 @@ class ServerImpl final : public Server {
   // later; held while instances are drained (never inside a scheduler or instance).
   Mutex apply_mu_;           // taken before models_mu_ and health_mu_
   mutable Mutex health_mu_;  // a leaf
-  std::shared_ptr<const DeviceTelemetry> telemetry_ GUARDED_BY(health_mu_);
+  std::shared_ptr<const DeviceTelemetry> nvml_telemetry_ GUARDED_BY(health_mu_);  // as polled
+  std::shared_ptr<const DeviceTelemetry> telemetry_ GUARDED_BY(health_mu_);  // faults laid over
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -19,6 +19,7 @@
 #include "plugin/plugin_model.h"
 #include "repository/repository.h"
 #include "spdlog/spdlog.h"
+#include "switchyard/clock.h"
 #include "worker/shm_batch.h"
 
 namespace switchyard::worker {
@@ -98,7 +99,9 @@ class Executor {
     return Status::Ok();
   }
 
-  // Errors: the server and this worker disagree about the protocol (the worker must end).
+  // Executes one batch and answers it: a Result, or DeviceLost when the plugin lost its device
+  // (then device_lost() is true and the worker must end). Errors: the server and this worker
+  // disagree about the protocol (the worker must end).
   Status Run(const ipc::Execute& execute, ipc::UniqueFd fd) {
     if (execute.slot >= 64) return InvalidArgument("slot index out of range");
     if (slots_.size() <= execute.slot) slots_.resize(execute.slot + 1);
@@ -113,9 +116,16 @@ class Executor {
                        .body_regions = &body_regions_};
     RETURN_IF_ERROR(ValidateExecute(loaded_->config, execute, inputs));
     ShmBatch batch(&loaded_->config, &execute, &inputs, &slot.outputs, output_pool_.get());
+    const TimePoint start = SteadyClock::Get()->Now();
     Status status = loaded_->instance->Execute(batch);
+    const Duration took = SteadyClock::Get()->Now() - start;
+    if (const auto& lost = loaded_->instance->device_lost()) {
+      return Send(*channel_, ipc::DeviceLost{.batch_id = execute.batch_id, .message = *lost});
+    }
     bool grew = false;
     ASSIGN_OR_RETURN(ipc::Result result, batch.Finish(status, &grew));
+    result.execute_ns =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
     std::vector<std::unique_ptr<SharedMemoryBlock>> blocks = batch.TakeOutputBlocks();
     for (const auto& block : blocks) {
       if (announced_.insert(block->region_id()).second) {
@@ -127,6 +137,8 @@ class Executor {
     if (!blocks.empty()) held_outputs_[execute.batch_id] = std::move(blocks);
     return Send(*channel_, result, grew ? slot.outputs->fd() : -1);
   }
+
+  bool device_lost() const { return loaded_->instance->device_lost().has_value(); }
 
   // The server is done with a batch's outputs: their pool blocks are free again. Unknown batches
   // (none of whose outputs were in the pool) are ignored.
@@ -192,6 +204,12 @@ int RunWorker(const WorkerOptions& options) {
         // The server and this worker disagree about the protocol: end; the server restarts us.
         spdlog::error("worker: {}", status.message());
         return 3;
+      }
+      if (executor.device_lost()) {
+        // Nothing of the plugin may run any more (its fini would call into the lost device):
+        // leave without destructors; the OS and the driver reclaim the rest.
+        spdlog::default_logger()->flush();
+        _exit(kExitDeviceLost);
       }
     } else if (auto* map = std::get_if<ipc::MapRegion>(&*message)) {
       if (Status status = executor.Map(*map, std::move(received->fd)); !status.ok()) {

@@ -21,7 +21,12 @@ struct WorkerOptions {
   long parent_pid = 0;           // the server; if it is already gone the worker exits at once
 };
 
-// Runs the worker; returns the process exit code (0 after Shutdown, 2 when loading failed).
+// The exit code of a worker whose plugin lost its device: it sends ipc::DeviceLost and leaves at
+// once (_exit: nothing of the plugin runs any more, not even its fini).
+inline constexpr int kExitDeviceLost = 4;
+
+// Runs the worker; returns the process exit code (0 after Shutdown, 2 when loading failed,
+// 3 when the server broke the protocol, kExitDeviceLost).
 int RunWorker(const WorkerOptions& options);
 
 }  // namespace switchyard::worker

@@ -114,6 +114,20 @@ class WorkerRecoveryTest(harness.ServerTestCase):
                 self.assertNotEqual(i["pid"], server_pid)
                 self.assertTrue(pid_running(i["pid"]), i)
 
+    def test_workers_report_their_backends_execute_time(self):
+        def totals():
+            instances = model_status(self.server, "pool")["instances"]
+            return (sum(i["backend_batches"] for i in instances),
+                    sum(i["backend_execute_us"] for i in instances))
+        batches0, us0 = totals()
+        for k in range(5):  # one after another: a batch each
+            resp = self.server.request("POST", "/v2/models/pool/infer",
+                                       infer_body([k, 0, 0, 0], [1, 1, 1, 1]))
+            self.assertEqual(resp.status, 200, resp)
+        batches, us = totals()
+        self.assertEqual(batches - batches0, 5)
+        self.assertGreaterEqual(us - us0, 5 * 3000)  # service_time_us: 3000 per batch, at least
+
     def test_sigkill_of_a_worker_under_load_loses_no_request(self):
         before = model_status(self.server, "pool")
         victim = before["instances"][1]

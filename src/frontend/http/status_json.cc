@@ -57,6 +57,10 @@ void WriteInstance(JsonWriter& w, const InstanceStatus& i) {
   w.Uint(i.output_bytes_copied);
   w.Key("output_bytes_in_place");
   w.Uint(i.output_bytes_in_place);
+  w.Key("backend_batches");
+  w.Uint(i.backend_batches);
+  w.Key("backend_execute_us");
+  w.Uint(i.backend_execute_us);
   w.Key("inflight_batches");
   w.Int(i.inflight_batches);
   w.Key("outstanding_items");

@@ -167,6 +167,7 @@ TEST(SimModelTest, ParametersAreValidated) {
                                                         {"service_time_us", "abc"},
                                                         {"seed", "-1"},
                                                         {"function", "multiply"},
+                                                        {"device_lost_on_value", "1.5"},
                                                         {"unknown_knob", "1"}}) {
     ModelConfig bad = AddSubConfig(DataType::kInt32);
     bad.parameters[key] = value;
@@ -174,6 +175,30 @@ TEST(SimModelTest, ParametersAreValidated) {
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << key;
     EXPECT_NE(result.status().message().find(key), std::string::npos) << key;
   }
+}
+
+TEST(SimModelTest, FaultsAreInjectedByTheFirstInputsFirstElement) {
+  ModelConfig config = AddSubConfig(DataType::kInt32);
+  config.parameters["crash_on_value"] = "13";
+  config.parameters["device_lost_on_value"] = "-7";
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok()) << params.status().ToString();
+  auto request = [](DataType type, int64_t first) {
+    InferRequest r;
+    if (type == DataType::kInt32) {
+      r.inputs.push_back(Numbers<int32_t>("INPUT0", type, {static_cast<int32_t>(first), 13}));
+    } else {
+      r.inputs.push_back(Numbers<int64_t>("INPUT0", type, {first, 13}));
+    }
+    return r;
+  };
+  EXPECT_EQ(FaultOf(*params, request(DataType::kInt32, 13)), InjectedFault::kCrash);
+  EXPECT_EQ(FaultOf(*params, request(DataType::kInt64, -7)), InjectedFault::kDeviceLost);
+  EXPECT_EQ(FaultOf(*params, request(DataType::kInt32, 0)), InjectedFault::kNone);  // only [0]
+  InferRequest floats;
+  floats.inputs.push_back(Numbers<float>("INPUT0", DataType::kFp32, {13.0f}));
+  EXPECT_EQ(FaultOf(*params, floats), InjectedFault::kNone);
+  EXPECT_EQ(FaultOf(SimParameters{}, request(DataType::kInt32, 13)), InjectedFault::kNone);
 }
 
 TEST(SimModelTest, SignatureMustSuitFunction) {

@@ -594,6 +594,66 @@ TEST_F(ProcessInstanceTest, CrashOnValueKillsTheWorkerAndAbortsTheBatch) {
   ExpectAddSub(served[0], {5}, {6});
 }
 
+// A backend that returns SY_ERROR_DEVICE_LOST (sim `device_lost_on_value`) ends its worker: the
+// device-fault listener hears of it before the batch is answered kAborted (so the server drains
+// the GPU before the retry goes elsewhere), and hears that it recovered when the restarted
+// worker is ready.
+TEST_F(ProcessInstanceTest, DeviceLossIsHeardBeforeTheBatchIsAbortedAndRecoveryAfterTheRestart) {
+  const ModelConfig* config = WriteModel("lossy", AddSubConfig(", device_lost_on_value: 66"));
+  auto instance = StartOrDie(config, Options(*config));
+  ASSERT_NE(instance, nullptr);
+  EventLog events;
+  instance->SetObserver(events.Observer());
+  std::mutex mu;
+  std::vector<std::string> log;  // listener calls and the batch's answer, in order
+  instance->SetDeviceFaultListener([&](bool lost, const std::string& why) {
+    std::lock_guard<std::mutex> lock(mu);
+    log.push_back(lost ? "lost: " + why : "recovered");
+  });
+  long first_pid = instance->Health().pid;
+
+  std::vector<std::unique_ptr<InferRequest>> requests;
+  requests.push_back(AddSubRequest({1}, {1}));
+  requests.push_back(AddSubRequest({66}, {2}));
+  std::vector<InferRequest*> views = {requests[0].get(), requests[1].get()};
+  BatchResult result;
+  instance->Execute(views, [&, done = result.Done()](std::vector<RequestOutputs> outputs) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      log.push_back("answered");
+    }
+    done(std::move(outputs));
+  });
+  auto outputs = result.Wait();
+  ASSERT_EQ(outputs.size(), 2u);
+  for (const auto& out : outputs) {
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), StatusCode::kAborted) << out.status().ToString();
+    EXPECT_TRUE(Contains(out.status().message(), "its backend lost the GPU: simulated device loss"))
+        << out.status().message();
+    EXPECT_TRUE(Contains(out.status().message(), "exited with status 4")) << out.status().message();
+  }
+  EXPECT_EQ(events.WaitFor(3),
+            (std::vector<InstanceEvent>{InstanceEvent::kUnavailable, InstanceEvent::kRestarted,
+                                        InstanceEvent::kAvailable}));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(log, (std::vector<std::string>{
+                       "lost: simulated device loss (parameters.device_lost_on_value)", "answered",
+                       "recovered"}));
+  }
+  InstanceHealth health = instance->Health();
+  EXPECT_EQ(health.restarts, 1);
+  EXPECT_NE(health.pid, first_pid);
+  EXPECT_TRUE(Contains(health.last_error, "simulated device loss")) << health.last_error;
+
+  std::vector<std::unique_ptr<InferRequest>> after;
+  after.push_back(AddSubRequest({5}, {6}));
+  auto served = Run(*instance, after);
+  ASSERT_EQ(served.size(), 1u);
+  ExpectAddSub(served[0], {5}, {6});
+}
+
 TEST_F(ProcessInstanceTest, StoppedWorkerMissesHeartbeatsAndIsReplaced) {
   const ModelConfig* config = WriteModel("adder", AddSubConfig(""));
   ProcessInstanceOptions options = Options(*config);

@@ -68,12 +68,14 @@ std::vector<Message> Samples() {
              .slot_size = 2 << 20,
              .requests = {{.code = 0, .message = "", .outputs = {Tensor(0, 64), Tensor(2, 128)}},
                           {.code = static_cast<uint32_t>(StatusCode::kInternal),
-                           .message = "out of memory"}}},
+                           .message = "out of memory"}},
+             .execute_ns = 2'500'000},
       Ping{.sequence = 9},
       Pong{.sequence = 10},
       Shutdown{},
       MapRegion{.region = 4, .size = uint64_t{32} << 20},
       ReleaseOutputs{.batch_id = 81},
+      DeviceLost{.batch_id = 82, .message = "CUDA error: an illegal memory access"},
   };
 }
 
@@ -97,8 +99,8 @@ TEST(MessagesTest, EveryTypeRoundTripsToTheSameBytes) {
 
 TEST(MessagesTest, HeaderIsMagicThenTypeTag) {
   const std::vector<Message> samples = Samples();
-  const char* names[] = {"Hello", "Ready", "LoadFailed", "Execute",   "Result",
-                         "Ping",  "Pong",  "Shutdown",   "MapRegion", "ReleaseOutputs"};
+  const char* names[] = {"Hello", "Ready",    "LoadFailed", "Execute",        "Result",    "Ping",
+                         "Pong",  "Shutdown", "MapRegion",  "ReleaseOutputs", "DeviceLost"};
   ASSERT_EQ(samples.size(), std::size(names));
   for (std::size_t i = 0; i < samples.size(); ++i) {
     EXPECT_EQ(MessageName(samples[i]), names[i]);
@@ -140,7 +142,8 @@ TEST(MessagesTest, BadMagicFails) {
 }
 
 TEST(MessagesTest, UnknownTypeFails) {
-  for (uint32_t tag : {0u, 11u, std::numeric_limits<uint32_t>::max()}) {
+  constexpr auto kPastTheLast = static_cast<uint32_t>(std::variant_size_v<Message> + 1);
+  for (uint32_t tag : {0u, kPastTheLast, std::numeric_limits<uint32_t>::max()}) {
     WireWriter w;
     PutHeader(w, tag);
     EXPECT_EQ(DecodeCode(w.bytes()), StatusCode::kInvalidArgument) << tag;

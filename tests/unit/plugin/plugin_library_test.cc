@@ -132,6 +132,25 @@ TEST(PluginLibraryTest, AnExceptionFromExecuteIsContained) {
   EXPECT_EQ(outputs[0].status().code(), StatusCode::kInternal);
 }
 
+TEST(PluginLibraryTest, ALostDeviceIsRememberedWithThePluginsMessage) {
+  ModelConfig config = IdentityConfig();
+  Loaded loaded;
+  ASSERT_NO_FATAL_FAILURE(Load(TEST_PLUGIN_GOOD, config, &loaded));
+  auto fine = Request(1, 2);
+  InferRequest* first[] = {fine.get()};
+  InferRequestBatch ok_batch(&config, first);
+  ASSERT_TRUE(loaded.instance->Execute(ok_batch).ok());
+  EXPECT_FALSE(loaded.instance->device_lost().has_value());
+
+  auto losing = Request(-66, 0);
+  InferRequest* second[] = {losing.get()};
+  InferRequestBatch batch(&config, second);
+  Status status = loaded.instance->Execute(batch);
+  EXPECT_EQ(status.code(), StatusCode::kInternal);
+  EXPECT_EQ(status.message(), "ident/0: test plugin: device lost");
+  EXPECT_EQ(loaded.instance->device_lost(), "test plugin: device lost");
+}
+
 TEST(PluginLibraryTest, ModelInitErrorsNameTheModel) {
   auto library = PluginLibrary::Load(TEST_PLUGIN_GOOD);
   ASSERT_TRUE(library.ok());

@@ -4,8 +4,10 @@
 //   2: throws a C++ exception out of SyInstanceExecute (must be contained by the host).
 // While the host has told it of mapped host memory (SyInstanceHostMemoryMapped), Execute
 // fails any request whose input lies outside every range it was told of, so that tests can see
-// the host's calls.
+// the host's calls. A batch whose first request's first input starts with the INT32 kLoseDevice
+// fails with SY_ERROR_DEVICE_LOST ("test plugin: device lost").
 
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -14,6 +16,7 @@
 #include "switchyard/backend.h"
 
 namespace {
+constexpr int32_t kLoseDevice = -66;
 const SyHostApi* g_host = nullptr;
 uint32_t g_outputs = 0;
 std::vector<std::pair<const char*, uint64_t>> g_mapped;  // base, size
@@ -59,8 +62,23 @@ SY_EXPORT SyError* SyInstanceInit(void*, const SyInstanceDesc*, void** instance_
 
 SY_EXPORT void SyInstanceFini(void*) {}
 
+bool LosesDevice(SyBatch* batch) {
+  SyTensor first;
+  if (g_outputs == 0) return false;
+  if (SyError* error = g_host->request_input(batch, 0, 0, &first)) {
+    g_host->request_set_error(batch, 0, error);  // hands it back
+    return false;
+  }
+  int32_t value = 0;
+  if (first.byte_size < sizeof(value)) return false;
+  std::memcpy(&value, first.data, sizeof(value));
+  return value == kLoseDevice;
+}
+
 SY_EXPORT SyError* SyInstanceExecute(void*, SyBatch* batch) {
   if (TEST_PLUGIN_MODE == 2) throw std::runtime_error("the test plugin throws");
+  if (LosesDevice(batch))
+    return g_host->error_new(SY_ERROR_DEVICE_LOST, "test plugin: device lost");
   for (uint32_t r = 0; r < g_host->batch_request_count(batch); ++r) {
     for (uint32_t i = 0; i < g_outputs; ++i) {
       SyTensor in;

@@ -79,7 +79,7 @@ TEST(CudaParamsTest, Gemm) {
 TEST(CudaParamsTest, RejectsUnknownAndRepeatedKeys) {
   EXPECT_EQ(Error({{"service_time", "5"}}),
             "unknown parameter 'service_time' (the cuda backend takes workload, service_time_us, "
-            "per_item_us, gemm_m, gemm_n, gemm_k, gemm_dtype)");
+            "per_item_us, gemm_m, gemm_n, gemm_k, gemm_dtype, fault_on_value)");
   EXPECT_EQ(Error({{"per_item_us", "1"}, {"per_item_us", "2"}}),
             "parameter 'per_item_us': given twice");
 }
@@ -102,6 +102,20 @@ TEST(CudaParamsTest, RejectsBadValues) {
   }
   EXPECT_EQ(Error({{"workload", "gemm"}, {"gemm_dtype", "int8"}}),
             "parameter 'gemm_dtype': expected fp16, bf16 or fp32, got 'int8'");
+}
+
+TEST(CudaParamsTest, FaultOnValueIsAnyFiniteNumberForEitherWorkload) {
+  CudaParams params;
+  EXPECT_FALSE(params.fault_on_value.has_value());
+  EXPECT_EQ(Parse({{"fault_on_value", "-2.5"}}, &params), "");
+  EXPECT_EQ(params.fault_on_value, -2.5f);
+  EXPECT_EQ(Parse({{"workload", "gemm"}, {"fault_on_value", "66"}}, &params), "");
+  EXPECT_EQ(params.fault_on_value, 66.0f);
+  for (const char* bad : {"", "x", "nan", "inf", "1e99", "5 "}) {
+    EXPECT_THAT(Error({{"fault_on_value", bad}}),
+                HasSubstr("parameter 'fault_on_value': expected a number"))
+        << bad;
+  }
 }
 
 TEST(CudaParamsTest, RejectsKeysOfTheOtherWorkload) {
