@@ -130,7 +130,10 @@ class TorchInstanceImpl final : public TorchInstance {
     Status status = RunGroupHolding(host, batch, group, inputs, failed, *tensors);
     if (!status.ok() && device_->Lost()) {
       (void)tensors.release();  // leaked on purpose: see GroupTensors
-      return Status(SY_ERROR_DEVICE_LOST, "the CUDA context is unusable: " + status.message());
+      // The first line: libtorch appends lines of debugging hints to CUDA errors.
+      const std::string& message = status.message();
+      return Status(SY_ERROR_DEVICE_LOST,
+                    "the CUDA context is unusable: " + message.substr(0, message.find('\n')));
     }
     return status;
   }

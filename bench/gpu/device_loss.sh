@@ -105,7 +105,7 @@ for model, datatype, good, expected, bad in (
     code, text = infer(model, datatype, good)
     assert code == 200 and answer(text) == expected, (model, code, text)
     start = time.monotonic()
-    code, text = infer(model, datatype, bad)
+    fault_code, fault_text = code, text = infer(model, datatype, bad)
     answered_s = time.monotonic() - start
     drained = status()
     gpu = devices()[0]
@@ -126,9 +126,9 @@ for model, datatype, good, expected, bad in (
     print(f"{model}: healthy and ready again {healthy_s:.2f} s after the faulting request; "
           f"then a normal request: HTTP {code} {answer(text) if code == 200 else text}")
     assert code == 200 and answer(text) == expected, (model, code, text)
-    summary[model] = {"fault_status": code, "fault_answered_s": answered_s,
+    summary[model] = {"fault_status": fault_code, "fault_answered_s": answered_s,
                       "healthy_again_s": healthy_s, "gpu_right_after": gpu,
-                      "error": text}
+                      "error": fault_text}
 metrics = call("GET", "/metrics")[1]
 faults = [line for line in metrics.splitlines() if line.startswith("switchyard_device_faults_total")]
 print("\n".join(faults))

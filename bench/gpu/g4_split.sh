@@ -5,6 +5,9 @@
 #   c1                              served at concurrency 1 (one instance, no batch delay), with
 #                                   the split of gpu_c1_split: backend execute in the worker,
 #                                   the server's compute (IPC included), the client's p50
+#   standin-c1                      the same split for a sim model with ResNet-50's tensors and
+#                                   no compute (function zeros, one worker process): what the
+#                                   serving path alone adds for a 301 KB request here
 #   c1-busy, offline-b1-idle300-busy  the same while every core runs a `nice 19` spinner, which
 #                                   takes only otherwise idle time: the cores stay out of deep
 #                                   idle states. If these are faster, the gap is the machine's
@@ -28,6 +31,24 @@ log "offline batches of one"
 gpu_offline_resnet50 200 1
 IDLE_US=300 gpu_offline_resnet50 200 1
 
+log "stand-in: ResNet-50's tensors, no compute, at concurrency 1"
+standin=$out/standin-models
+mkdir -p "$standin/resnet_io/1"
+cat >"$standin/resnet_io/config.yaml" <<'YAML'
+backend: sim
+max_batch_size: 128
+inputs:
+  - {name: input, datatype: FP16, shape: [3, 224, 224]}
+outputs:
+  - {name: logits, datatype: FP16, shape: [1000]}
+instances: {devices: cpu, per_device: 1, isolation: process}
+batching: {max_queue_delay_us: 0}
+parameters: {function: zeros}
+YAML
+REPOSITORY=$standin gpu_serve standin --http-threads 8
+gpu_c1_split standin-c1 resnet_io
+gpu_stop
+
 log "served at concurrency 1"
 printf 'instances: {per_device: 1}\nbatching: {max_queue_delay_us: 0}\n' \
   >>"$out/models/resnet50/config.yaml"
@@ -44,5 +65,5 @@ IDLE_US=300 TAG=busy gpu_offline_resnet50 200 1
 kill "${spinners[@]}"
 spinners=()
 gpu_stop
-cat "$out"/c1-split.txt "$out"/c1-busy-split.txt
+cat "$out"/standin-c1-split.txt "$out"/c1-split.txt "$out"/c1-busy-split.txt
 log "done: results in $out"

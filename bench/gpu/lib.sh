@@ -117,7 +117,8 @@ gpu_bench() {
 # where a lone request's time goes (NAME-split.txt): the backend's execute time in the worker
 # per batch (/v2/status backend_execute_us / backend_batches, over the run) against the server's
 # compute time per request (/stats compute_infer over the run; at concurrency 1 a batch is one
-# request; it adds the IPC round trip) and the client's p50. MODEL must have one instance.
+# request; it adds the IPC round trip) and the client's latency (mean and p50). MODEL must have
+# one instance.
 gpu_c1_split() {
   local name=$1 model=$2
   curl -sf "$URL/v2/status" >"$out/$name-status-before.json"
@@ -138,10 +139,12 @@ def compute(suffix):
     return stats["inference_stats"]["compute_infer"]
 c0, c1 = compute("stats-before"), compute("stats")
 compute_us = (c1["ns"] - c0["ns"]) / max(c1["count"] - c0["count"], 1) / 1e3
-p50 = json.load(open(f"{out}/{name}.json"))["levels"][0]["latency_us"]["p50"]
-print(f"{name}: {batches} batches; per batch: the backend's execute in the worker "
-      f"{backend_us:.1f} us, the server's compute (IPC included) {compute_us:.1f} us; "
-      f"the client's p50 {p50:.1f} us")
+latency = json.load(open(f"{out}/{name}.json"))["levels"][0]["latency_us"]
+print(f"{name}: {batches} batches; means per request: the backend's execute in the worker "
+      f"{backend_us:.1f} us, the server's compute (IPC included) {compute_us:.1f} us, the "
+      f"client's latency {latency['mean']:.1f} us (p50 {latency['p50']:.1f} us): IPC and the "
+      f"server's side of compute {compute_us - backend_us:.1f} us, HTTP and the client "
+      f"{latency['mean'] - compute_us:.1f} us")
 PY
 }
 
