@@ -33,18 +33,8 @@ IDLE_US=300 gpu_offline_resnet50 200 1
 
 log "stand-in: ResNet-50's tensors, no compute, at concurrency 1"
 standin=$out/standin-models
-mkdir -p "$standin/resnet_io/1"
-cat >"$standin/resnet_io/config.yaml" <<'YAML'
-backend: sim
-max_batch_size: 128
-inputs:
-  - {name: input, datatype: FP16, shape: [3, 224, 224]}
-outputs:
-  - {name: logits, datatype: FP16, shape: [1000]}
-instances: {devices: cpu, per_device: 1, isolation: process}
-batching: {max_queue_delay_us: 0}
-parameters: {function: zeros}
-YAML
+gpu_standin_model "$standin" "{devices: cpu, per_device: 1, isolation: process}" \
+  "batching: {max_queue_delay_us: 0}"
 REPOSITORY=$standin gpu_serve standin --http-threads 8
 gpu_c1_split standin-c1 resnet_io
 gpu_stop

@@ -44,6 +44,25 @@ gpu_build_cuda_plugin() {
   cp build/gpu-cuda/backends/libswitchyard_backend_cuda.so "$out/backends/"
 }
 
+# gpu_standin_model REPO INSTANCES [MORE_YAML]: a fresh repository REPO holding `resnet_io`, a sim
+# model with ResNet-50's tensors (FP16 [3,224,224] in, FP16 [1000] out, max batch 128) and no
+# compute (function zeros): what the serving path carries for these sizes without a GPU in the
+# way. INSTANCES is its `instances:` value; MORE_YAML is appended to its config.
+gpu_standin_model() {
+  rm -rf "$1" && mkdir -p "$1/resnet_io/1"
+  cat >"$1/resnet_io/config.yaml" <<YAML
+backend: sim
+max_batch_size: 128
+inputs:
+  - {name: input, datatype: FP16, shape: [3, 224, 224]}
+outputs:
+  - {name: logits, datatype: FP16, shape: [1000]}
+instances: $2
+parameters: {function: zeros}
+${3:-}
+YAML
+}
+
 # gpu_make_models MODELS: the benchmark models (random weights) into $out/models, made by
 # bench/models/make_models.py with $MODEL_ARGS (e.g. "--cuda-graphs 1,8,32"). Made once into
 # build/gpu-models-<args> while the machine stays warm, then copied.

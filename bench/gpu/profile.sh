@@ -51,17 +51,7 @@ if part standin; then
   log "stand-in: ResNet-50's tensors, no compute"
   standin=$out/standin-models
   for isolation in process thread; do
-    rm -rf "$standin" && mkdir -p "$standin/resnet_io/1"
-    cat >"$standin/resnet_io/config.yaml" <<YAML
-backend: sim
-max_batch_size: 128
-inputs:
-  - {name: input, datatype: FP16, shape: [3, 224, 224]}
-outputs:
-  - {name: logits, datatype: FP16, shape: [1000]}
-instances: {devices: cpu, per_device: 4, isolation: $isolation}
-parameters: {function: zeros}
-YAML
+    gpu_standin_model "$standin" "{devices: cpu, per_device: 4, isolation: $isolation}"
     REPOSITORY=$standin gpu_serve "standin-$isolation" --http-threads 8
     gpu_bench "standin-$isolation" -m resnet_io --concurrency 256 --format binary --threads 8 \
       --max-windows 3

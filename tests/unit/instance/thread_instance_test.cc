@@ -11,28 +11,13 @@
 #include <mutex>
 
 #include "plugin/plugin_library.h"
+#include "testing/identity_plugin.h"
 
 namespace switchyard {
 namespace {
 
-ModelConfig IdentityConfig() {
-  ModelConfig config;
-  config.name = "ident";
-  config.backend = "test";
-  config.max_batch_size = 4;
-  config.inputs = {{.name = "IN", .datatype = DataType::kInt32, .dims = {2}}};
-  config.outputs = {{.name = "OUT", .datatype = DataType::kInt32, .dims = {2}}};
-  return config;
-}
-
-std::unique_ptr<InferRequest> Request(int32_t a, int32_t b) {
-  auto request = std::make_unique<InferRequest>();
-  std::vector<std::byte> bytes(8);
-  std::memcpy(bytes.data(), &a, 4);
-  std::memcpy(bytes.data() + 4, &b, 4);
-  request->inputs.push_back({"IN", DataType::kInt32, {1, 2}, TensorData::Owned(bytes)});
-  return request;
-}
+using testing::IdentityConfig;
+using testing::IdentityRequest;
 
 std::vector<RequestOutputs> RunOne(ThreadInstance& instance, InferRequest* request) {
   std::promise<std::vector<RequestOutputs>> promise;
@@ -59,12 +44,12 @@ TEST(ThreadInstanceTest, ALostDeviceIsHeardOnceAndLaterBatchesNeverReachThePlugi
     heard.push_back((lost ? "lost: " : "recovered: ") + why);
   });
 
-  auto fine = Request(1, 2);
+  auto fine = IdentityRequest(1, 2);
   auto before = RunOne(instance, fine.get());
   ASSERT_EQ(before.size(), 1u);
   EXPECT_TRUE(before[0].ok()) << before[0].status().ToString();
 
-  auto losing = Request(-66, 0);
+  auto losing = IdentityRequest(-66, 0);
   auto lost = RunOne(instance, losing.get());
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].status().code(), StatusCode::kInternal);

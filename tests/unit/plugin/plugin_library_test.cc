@@ -10,28 +10,13 @@
 
 #include "plugin/infer_request_batch.h"
 #include "plugin/plugin_model.h"
+#include "testing/identity_plugin.h"
 
 namespace switchyard::plugin {
 namespace {
 
-ModelConfig IdentityConfig() {
-  ModelConfig config;
-  config.name = "ident";
-  config.backend = "sim";
-  config.max_batch_size = 4;
-  config.inputs = {{.name = "IN", .datatype = DataType::kInt32, .dims = {2}}};
-  config.outputs = {{.name = "OUT", .datatype = DataType::kInt32, .dims = {2}}};
-  return config;
-}
-
-std::unique_ptr<InferRequest> Request(int32_t a, int32_t b) {
-  auto request = std::make_unique<InferRequest>();
-  std::vector<std::byte> bytes(8);
-  std::memcpy(bytes.data(), &a, 4);
-  std::memcpy(bytes.data() + 4, &b, 4);
-  request->inputs.push_back({"IN", DataType::kInt32, {1, 2}, TensorData::Owned(bytes)});
-  return request;
-}
+using testing::IdentityConfig;
+using testing::IdentityRequest;
 
 // A plugin's model of `config` and one CPU instance of it (destroyed in that order, reversed).
 struct Loaded {
@@ -57,8 +42,8 @@ TEST(PluginLibraryTest, LoadsAndExecutesInProcess) {
   Loaded loaded;
   ASSERT_NO_FATAL_FAILURE(Load(TEST_PLUGIN_GOOD, config, &loaded));
 
-  auto first = Request(1, 2);
-  auto second = Request(3, 4);
+  auto first = IdentityRequest(1, 2);
+  auto second = IdentityRequest(3, 4);
   InferRequest* requests[] = {first.get(), second.get()};
   InferRequestBatch batch(&config, requests);
   Status status = loaded.instance->Execute(batch);
@@ -83,8 +68,8 @@ TEST(PluginLibraryTest, HostMemoryCallsReachThePlugin) {
   ModelConfig config = IdentityConfig();
   Loaded loaded;
   ASSERT_NO_FATAL_FAILURE(Load(TEST_PLUGIN_GOOD, config, &loaded));
-  auto inside = Request(1, 2);
-  auto outside = Request(3, 4);
+  auto inside = IdentityRequest(1, 2);
+  auto outside = IdentityRequest(3, 4);
   auto run = [&](InferRequest* request) {
     InferRequest* requests[] = {request};
     InferRequestBatch batch(&config, requests);
@@ -121,7 +106,7 @@ TEST(PluginLibraryTest, AnExceptionFromExecuteIsContained) {
   ModelConfig config = IdentityConfig();
   Loaded loaded;
   ASSERT_NO_FATAL_FAILURE(Load(TEST_PLUGIN_THROWS, config, &loaded));
-  auto request = Request(5, 6);
+  auto request = IdentityRequest(5, 6);
   InferRequest* requests[] = {request.get()};
   InferRequestBatch batch(&config, requests);
   Status status = loaded.instance->Execute(batch);
@@ -136,13 +121,13 @@ TEST(PluginLibraryTest, ALostDeviceIsRememberedWithThePluginsMessage) {
   ModelConfig config = IdentityConfig();
   Loaded loaded;
   ASSERT_NO_FATAL_FAILURE(Load(TEST_PLUGIN_GOOD, config, &loaded));
-  auto fine = Request(1, 2);
+  auto fine = IdentityRequest(1, 2);
   InferRequest* first[] = {fine.get()};
   InferRequestBatch ok_batch(&config, first);
   ASSERT_TRUE(loaded.instance->Execute(ok_batch).ok());
   EXPECT_FALSE(loaded.instance->device_lost().has_value());
 
-  auto losing = Request(-66, 0);
+  auto losing = IdentityRequest(-66, 0);
   InferRequest* second[] = {losing.get()};
   InferRequestBatch batch(&config, second);
   Status status = loaded.instance->Execute(batch);
