@@ -412,7 +412,7 @@ void ProcessInstance::HandleResult(Worker& worker, const ipc::Result& result, ip
       memory.keeper = MakeOutputLease(worker.releaser, worker.output_regions, result);
     }
     outputs = ReadOutputs(*config_, result, memory, pending->request_count);
-    CountOutputs(result);
+    CountResult(result);
   } else if (shared_outputs) {
     worker.releaser->Release(result.batch_id);
   }
@@ -420,7 +420,7 @@ void ProcessInstance::HandleResult(Worker& worker, const ipc::Result& result, ip
   pending->done(std::move(outputs));
 }
 
-void ProcessInstance::CountOutputs(const ipc::Result& result) {
+void ProcessInstance::CountResult(const ipc::Result& result) {
   uint64_t copied = 0;
   uint64_t in_place = 0;
   for (const ipc::RequestResult& answer : result.requests) {

@@ -139,7 +139,7 @@ class ProcessInstance final : public Instance {
   void ReadLoop(std::shared_ptr<Worker> worker) EXCLUDES(mu_);
   void HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
   // Adds a Result's output bytes to the copied / in-place counters, and its execute time.
-  void CountOutputs(const ipc::Result& result);
+  void CountResult(const ipc::Result& result);
   // Maps an output region the worker announced. Errors: the worker broke the protocol.
   Status MapOutputRegion(Worker& worker, const ipc::MapRegion& map, ipc::UniqueFd fd);
   // The worker `worker_id` is lost: marks the instance down, fails its batches, schedules a

@@ -7,8 +7,8 @@ import unittest
 import harness
 
 # Fields of /v2/status the page reads: devices, models, instances, queue.
-DEVICE_FIELDS = ("index", "uuid", "name", "speed", "total_mb", "used_by_others_mb", "reserve_mb",
-                 "planned_mb", "instances")
+DEVICE_FIELDS = ("index", "uuid", "name", "health", "health_detail", "speed", "total_mb",
+                 "used_by_others_mb", "reserve_mb", "planned_mb", "instances")
 MODEL_FIELDS = ("name", "version", "state", "reason", "routing", "instances", "queue")
 INSTANCE_FIELDS = ("name", "device", "state", "inflight_batches", "outstanding_items", "batches",
                    "items", "average_batch_ms")
