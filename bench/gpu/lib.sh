@@ -133,23 +133,29 @@ gpu_bench() {
 }
 
 # gpu_c1_split NAME MODEL: `gpu_bench NAME` of MODEL at concurrency 1 (binary, 3 windows), and
-# where a lone request's time goes (NAME-split.txt): the backend's execute time in the worker
-# per batch (/v2/status backend_execute_us / backend_batches, over the run) against the server's
-# compute time per request (/stats compute_infer over the run; at concurrency 1 a batch is one
-# request; it adds the IPC round trip) and the client's latency (mean and p50). MODEL must have
-# one instance.
+# where a lone request's time goes (NAME-split.txt), as means per request, each difference taken
+# over one set of requests: over the whole run (server counters read before and after), the
+# server's compute (/stats compute_infer: the backend, the IPC round trip, the server's side)
+# minus the backend's execute in the worker (/v2/status backend_execute_us / backend_batches);
+# over the windows the client timed, its latency minus the server's compute there (the bench's
+# own `server` figures). A first run of a few seconds (NAME-warm) warms everything up, so that
+# the slow first requests fall in neither. MODEL must have one instance.
 gpu_c1_split() {
   local name=$1 model=$2
+  "$bin" bench --url "$URL" -m "$model" --concurrency 1 --format binary --threads 1 \
+    --warmup-s 0 --window-ms 3000 --max-windows 1 >"$out/$name-warm.txt" 2>&1
   curl -sf "$URL/v2/status" >"$out/$name-status-before.json"
   curl -sf "$URL/v2/models/$model/stats" >"$out/$name-stats-before.json"
-  gpu_bench "$name" -m "$model" --concurrency 1 --format binary --threads 1 --max-windows 3
+  gpu_bench "$name" -m "$model" --concurrency 1 --format binary --threads 1 --max-windows 3 \
+    --warmup-s 0
   curl -sf "$URL/v2/status" >"$out/$name-status.json"
   curl -sf "$URL/v2/models/$model/stats" >"$out/$name-stats.json"
-  $python - "$out" "$name" <<'PY' | tee "$out/$name-split.txt"
+  $python - "$out" "$name" "$model" <<'PY' | tee "$out/$name-split.txt"
 import json, sys
-out, name = sys.argv[1], sys.argv[2]
+out, name, model = sys.argv[1:4]
 def instance(suffix):
-    return json.load(open(f"{out}/{name}-{suffix}.json"))["models"][0]["instances"][0]
+    models = json.load(open(f"{out}/{name}-{suffix}.json"))["models"]
+    return [m for m in models if m["name"] == model][0]["instances"][0]
 before, after = instance("status-before"), instance("status")
 batches = after["backend_batches"] - before["backend_batches"]
 backend_us = (after["backend_execute_us"] - before["backend_execute_us"]) / max(batches, 1)
@@ -157,13 +163,17 @@ def compute(suffix):
     stats = json.load(open(f"{out}/{name}-{suffix}.json"))["model_stats"][0]
     return stats["inference_stats"]["compute_infer"]
 c0, c1 = compute("stats-before"), compute("stats")
-compute_us = (c1["ns"] - c0["ns"]) / max(c1["count"] - c0["count"], 1) / 1e3
-latency = json.load(open(f"{out}/{name}.json"))["levels"][0]["latency_us"]
-print(f"{name}: {batches} batches; means per request: the backend's execute in the worker "
-      f"{backend_us:.1f} us, the server's compute (IPC included) {compute_us:.1f} us, the "
-      f"client's latency {latency['mean']:.1f} us (p50 {latency['p50']:.1f} us): IPC and the "
-      f"server's side of compute {compute_us - backend_us:.1f} us, HTTP and the client "
-      f"{latency['mean'] - compute_us:.1f} us")
+requests = c1["count"] - c0["count"]
+compute_us = (c1["ns"] - c0["ns"]) / max(requests, 1) / 1e3
+level = json.load(open(f"{out}/{name}.json"))["levels"][0]
+latency = level["latency_us"]
+windows_compute_us = level["server"]["compute_infer_us"]  # over the windows the client timed
+print(f"{name}: means per request; over the whole run ({batches} batches): the backend's "
+      f"execute in the worker {backend_us:.1f} us, the server's compute {compute_us:.1f} us, so "
+      f"IPC and the server's side of compute {compute_us - backend_us:.1f} us; over the "
+      f"client's timed windows ({level['requests']} requests): the server's compute "
+      f"{windows_compute_us:.1f} us, the client's latency {latency['mean']:.1f} us (p50 "
+      f"{latency['p50']:.1f} us), so HTTP and the client {latency['mean'] - windows_compute_us:.1f} us")
 PY
 }
 
