@@ -44,10 +44,11 @@ gpu_build_cuda_plugin() {
   cp build/gpu-cuda/backends/libswitchyard_backend_cuda.so "$out/backends/"
 }
 
-# gpu_standin_model REPO INSTANCES [MORE_YAML]: a fresh repository REPO holding `resnet_io`, a sim
-# model with ResNet-50's tensors (FP16 [3,224,224] in, FP16 [1000] out, max batch 128) and no
-# compute (function zeros): what the serving path carries for these sizes without a GPU in the
-# way. INSTANCES is its `instances:` value; MORE_YAML is appended to its config.
+# gpu_standin_model REPO INSTANCES [MORE_YAML [PARAMETERS]]: a fresh repository REPO holding
+# `resnet_io`, a sim model with ResNet-50's tensors (FP16 [3,224,224] in, FP16 [1000] out, max
+# batch 128) and no compute (function zeros): what the serving path carries for these sizes
+# without a GPU in the way. INSTANCES is its `instances:` value; MORE_YAML is appended to its
+# config; PARAMETERS replaces its `parameters:` value (default {function: zeros}).
 gpu_standin_model() {
   rm -rf "$1" && mkdir -p "$1/resnet_io/1"
   cat >"$1/resnet_io/config.yaml" <<YAML
@@ -58,7 +59,7 @@ inputs:
 outputs:
   - {name: logits, datatype: FP16, shape: [1000]}
 instances: $2
-parameters: {function: zeros}
+parameters: ${4:-{function: zeros\}}
 ${3:-}
 YAML
 }
