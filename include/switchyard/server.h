@@ -40,6 +40,9 @@ struct ServerOptions {
   // inputs there. 0: none, bodies go to ordinary memory and inputs are copied to the workers.
   // Default 256.
   int64_t body_pool_mb = 256;
+  // How long the thread that reads a worker's results keeps polling for the next message after
+  // its last before it sleeps (0, the default: it sleeps at once). See HttpOptions::poll.
+  Duration poll{};
 };
 
 enum class ModelState { kLoading, kReady, kUnavailable };

@@ -28,6 +28,7 @@ struct ServeFlags {
   std::string admin_token;
   int drain_timeout_s = 30;
   int body_pool_mb = 256;
+  int poll_us = 0;
   DeviceFlags devices;
 };
 
@@ -51,6 +52,7 @@ int Serve(const ServeFlags& flags) {
   options.backend_directory = flags.backend_directory;
   options.drain_timeout = std::chrono::seconds(flags.drain_timeout_s);
   options.body_pool_mb = flags.body_pool_mb;
+  options.poll = std::chrono::microseconds(flags.poll_us);
   auto server = Server::Create(options);
   if (!server.ok()) {
     spdlog::error("cannot start: {}", server.status().message());
@@ -67,6 +69,7 @@ int Serve(const ServeFlags& flags) {
   http_options.max_header_bytes = static_cast<std::size_t>(flags.max_header_kb) << 10;
   http_options.idle_timeout_s = flags.idle_timeout_s;
   http_options.max_connections = flags.max_connections;
+  http_options.poll = std::chrono::microseconds(flags.poll_us);
   http::HttpServer http_server(http_options, &router);
   if (Status started = http_server.Start(); !started.ok()) {
     spdlog::error("cannot start: {}", started.message());
@@ -144,6 +147,13 @@ void AddServeCommand(CLI::App& app) {
                    "are received into, so its workers read the inputs there (16 MiB regions, "
                    "made as needed), MiB; 0: none (inputs are copied to the workers)")
       ->check(CLI::Range(0, 65536))
+      ->capture_default_str();
+  serve
+      ->add_option("--poll-us", flags->poll_us,
+                   "Low-latency mode: the HTTP threads, and the threads reading workers' "
+                   "results, poll this long after their last event for the next before they "
+                   "sleep, us; 0: they sleep at once. Costs up to a core per polling thread")
+      ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   serve->add_option("--backend-directory", flags->backend_directory,
                     "Where backend plugins are (default: ../backends from the binary)");

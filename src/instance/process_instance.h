@@ -53,6 +53,9 @@ struct ProcessInstanceOptions {
   Duration max_restart_backoff = std::chrono::seconds(10);
   int max_failed_restarts = 5;                      // consecutive restarts that never became ready
   Duration stop_timeout = std::chrono::seconds(5);  // after Shutdown, before SIGKILL
+  // How long the reader spins for the worker's next message before it sleeps (0: it sleeps at
+  // once; ServerOptions::poll).
+  Duration poll{};
 };
 
 // Tells a worker that the server is done with a batch's outputs in its output regions

@@ -1,6 +1,7 @@
 #include "ipc/channel.h"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -132,6 +133,15 @@ Status Channel::Send(std::span<const std::byte> message, int pass_fd) {
     }
     if (errno != EINTR) return ErrnoStatus("sendmsg", errno);
   }
+}
+
+void Channel::SpinUntilReadable(Duration spin) const {
+  Clock* clock = SteadyClock::Get();
+  const TimePoint until = clock->Now() + spin;
+  pollfd pfd{.fd = fd_.get(), .events = POLLIN, .revents = 0};
+  do {
+    if (::poll(&pfd, 1, 0) != 0) return;  // readable, closed, or an error Receive will report
+  } while (clock->Now() < until);
 }
 
 StatusOr<Channel::Received> Channel::Receive() {

@@ -16,6 +16,7 @@
 
 #include "core/mutex.h"
 #include "ipc/unique_fd.h"
+#include "switchyard/clock.h"
 #include "switchyard/status.h"
 
 namespace switchyard::ipc {
@@ -64,6 +65,11 @@ class Channel {
   // next Receive reads the following message; Internal otherwise.
   // REQUIRES: no other thread is in Receive on this channel.
   StatusOr<Received> Receive();
+
+  // Returns once a message can be received (or the channel closed), or after `spin`, whichever
+  // comes first, without sleeping: it spins on poll(2) with a zero timeout. For a reader that
+  // expects a message soon and cannot afford a sleeping thread's wake-up.
+  void SpinUntilReadable(Duration spin) const;
 
   // shutdown(SHUT_RDWR): a thread blocked in Receive, here or at the peer, returns Unavailable,
   // and later Sends on either end fail with Unavailable. The fd stays open until destruction.

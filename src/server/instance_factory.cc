@@ -151,6 +151,7 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
       command.environment.push_back(std::string(sim::kSimDeviceEnv) + "=" + shared->EnvValue());
     }
     options[i].max_inflight_batches = config->instances.max_inflight_batches;
+    options[i].poll = options_.poll;
   }
   // Workers load in parallel: startup takes one model load, not one per instance.
   std::vector<StatusOr<std::unique_ptr<ProcessInstance>>> started;

@@ -38,6 +38,7 @@ class InstanceFactory {
     std::string model_repository;
     std::string backend_directory;  // see ServerOptions
     std::string worker_executable;
+    Duration poll{};  // ProcessInstanceOptions::poll of every worker
   };
   // Creates the simulated devices of `devices` (all simulated, or none).
   static StatusOr<std::unique_ptr<InstanceFactory>> Create(Options options,

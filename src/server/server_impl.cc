@@ -77,7 +77,8 @@ Status ServerImpl::Load() {
   ASSIGN_OR_RETURN(factory_,
                    InstanceFactory::Create({.model_repository = options_.model_repository,
                                             .backend_directory = options_.backend_directory,
-                                            .worker_executable = options_.worker_executable},
+                                            .worker_executable = options_.worker_executable,
+                                            .poll = options_.poll},
                                            devices_));
   for (const Device& device : devices_) {
     registry_

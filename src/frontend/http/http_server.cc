@@ -15,6 +15,7 @@
 #include "fmt/format.h"
 #include "frontend/http/kserve_codec.h"
 #include "spdlog/spdlog.h"
+#include "switchyard/clock.h"
 
 namespace switchyard::http {
 namespace {
@@ -288,6 +289,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   unsigned version_ = 11;
 };
 
+// Runs `context` until it is stopped. With `poll` > 0, after each piece of work it keeps asking
+// for more without blocking for up to `poll`, and only then blocks for the next.
+void RunPolling(asio::io_context& context, Duration poll) {
+  if (poll <= Duration::zero()) {
+    context.run();
+    return;
+  }
+  Clock* clock = SteadyClock::Get();
+  while (!context.stopped()) {
+    TimePoint until = clock->Now() + poll;
+    while (!context.stopped() && clock->Now() < until) {
+      if (context.poll() > 0) until = clock->Now() + poll;
+    }
+    if (!context.stopped()) context.run_one();
+  }
+}
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -319,9 +337,9 @@ class HttpServer::Impl {
     Accept();
     for (auto& context : contexts_) {
       guards_.emplace_back(asio::make_work_guard(*context));
-      threads_.emplace_back([ctx = context.get(), i = threads_.size()] {
+      threads_.emplace_back([ctx = context.get(), i = threads_.size(), poll = options_.poll] {
         NameThisThread("sy-http-" + std::to_string(i));
-        ctx->run();
+        RunPolling(*ctx, poll);
       });
     }
     return Status::Ok();

@@ -95,6 +95,19 @@ TEST(ChannelTest, RoundTripBothWays) {
   EXPECT_EQ(back->bytes, Bytes("back"));
 }
 
+TEST(ChannelTest, SpinUntilReadableReturnsForAMessageAndWithoutOne) {
+  auto [a, b] = MakePair();
+  b.SpinUntilReadable(std::chrono::milliseconds(1));  // nothing comes: it gives up
+  ASSERT_TRUE(a.Send(Bytes("ready")).ok());
+  b.SpinUntilReadable(std::chrono::hours(1));  // returns at once: a message is waiting
+  auto received = b.Receive();
+  ASSERT_TRUE(received.ok()) << received.status().ToString();
+  EXPECT_EQ(received->bytes, Bytes("ready"));
+  a.Shutdown();
+  b.SpinUntilReadable(std::chrono::hours(1));  // returns: the channel is closed
+  EXPECT_EQ(b.Receive().status().code(), StatusCode::kUnavailable);
+}
+
 TEST(ChannelTest, SocketsAreCloseOnExec) {
   auto [a, b] = MakePair();
   EXPECT_NE(::fcntl(a.fd(), F_GETFD) & FD_CLOEXEC, 0);
