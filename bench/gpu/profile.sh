@@ -16,7 +16,7 @@
 #
 #   bench/gpu/profile.sh OUT_DIR
 #
-# PARTS: which of "b2 offline standin resnet" to run (default all).
+# PARTS: which of "b2 offline standin resnet" to run (default all). POLL_US: see the end.
 # Needs the carried build described in bench/gpu/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,9 +64,17 @@ part resnet || { log "done: results in $out"; exit 0; }
 log "ResNet-50 on one GPU, one instance, no batch delay"
 printf 'instances: {per_device: 1}\nbatching: {max_queue_delay_us: 0}\n' \
   >>"$out/models/resnet50/config.yaml"
-CUDA_VISIBLE_DEVICES=0 gpu_serve resnet --http-threads 8
-gpu_c1_split resnet-c1 resnet50
-gpu_bench resnet-c256 -m resnet50 --concurrency 256 --format binary --threads 8 --max-windows 6
-curl -sf "$URL/v2/models/resnet50/stats" >"$out/resnet-stats.json" || true
-gpu_stop
+resnet() {  # NAME [SERVE_ARGS...]: concurrency 1 (with its split) and 256
+  local name=$1
+  shift
+  CUDA_VISIBLE_DEVICES=0 gpu_serve "$name" --http-threads 8 "$@"
+  gpu_c1_split "$name-c1" resnet50
+  gpu_bench "$name-c256" -m resnet50 --concurrency 256 --format binary --threads 8 \
+    --max-windows 6
+  curl -sf "$URL/v2/models/resnet50/stats" >"$out/$name-stats.json" || true
+  gpu_stop
+}
+resnet resnet
+# POLL_US: the same again with `serve --poll-us POLL_US` (files resnet-poll-*).
+if [ -n "${POLL_US:-}" ]; then resnet resnet-poll --poll-us "$POLL_US"; fi
 log "done: results in $out"
