@@ -29,9 +29,8 @@ StatusOr<int64_t> ParseInteger(const std::string& key, const std::string& text) 
 }
 
 StatusOr<int64_t> ParseNonNegative(const std::string& key, const std::string& text) {
-  int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value < 0) {
+  StatusOr<int64_t> value = ParseInteger(key, text);
+  if (!value.ok() || *value < 0) {
     return InvalidArgument(
         fmt::format("parameters.{}: expected an integer >= 0, got '{}'", key, text));
   }
