@@ -114,8 +114,8 @@ class TorchInstanceImpl final : public TorchInstance {
   // The tensors of one group, held by RunGroup until it knows how the group ended: after a
   // sticky CUDA error, freeing a CUDA or pinned tensor throws from inside its destructor
   // (libtorch's allocators check the stream), which aborts the process. So they are kept out of
-  // the stack that an exception unwinds, and leaked when the device is lost (the worker then
-  // ends without freeing anything).
+  // the stack that an exception unwinds, and moved into a leaked object when the device is lost
+  // (the worker then ends without freeing anything).
   struct GroupTensors {
     std::vector<torch::Tensor> inputs;
     std::vector<torch::Tensor> outputs;
@@ -126,10 +126,10 @@ class TorchInstanceImpl final : public TorchInstance {
   // device is unusable since (DeviceContext::Lost; the instance must not run again).
   Status RunGroup(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
                   const std::vector<RequestInputs>& inputs, std::vector<char>* failed) {
-    auto tensors = std::make_unique<GroupTensors>();
-    Status status = RunGroupHolding(host, batch, group, inputs, failed, *tensors);
+    GroupTensors tensors;
+    Status status = RunGroupHolding(host, batch, group, inputs, failed, tensors);
     if (!status.ok() && device_->Lost()) {
-      (void)tensors.release();  // leaked on purpose: see GroupTensors
+      (void)new GroupTensors(std::move(tensors));  // leaked on purpose: see GroupTensors
       // The first line: libtorch appends lines of debugging hints to CUDA errors.
       const std::string& message = status.message();
       return Status(SY_ERROR_DEVICE_LOST,
