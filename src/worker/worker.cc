@@ -200,16 +200,18 @@ int RunWorker(const WorkerOptions& options) {
       return 3;
     }
     if (auto* execute = std::get_if<ipc::Execute>(&*message)) {
-      if (Status status = executor.Run(*execute, std::move(received->fd)); !status.ok()) {
+      Status status = executor.Run(*execute, std::move(received->fd));
+      if (executor.device_lost()) {
+        // Nothing of the plugin may run any more (its fini would call into the lost device),
+        // whether or not DeviceLost reached the server: leave without destructors; the OS and
+        // the driver reclaim the rest.
+        spdlog::default_logger()->flush();
+        _exit(kExitDeviceLost);
+      }
+      if (!status.ok()) {
         // The server and this worker disagree about the protocol: end; the server restarts us.
         spdlog::error("worker: {}", status.message());
         return 3;
-      }
-      if (executor.device_lost()) {
-        // Nothing of the plugin may run any more (its fini would call into the lost device):
-        // leave without destructors; the OS and the driver reclaim the rest.
-        spdlog::default_logger()->flush();
-        _exit(kExitDeviceLost);
       }
     } else if (auto* map = std::get_if<ipc::MapRegion>(&*message)) {
       if (Status status = executor.Map(*map, std::move(received->fd)); !status.ok()) {
