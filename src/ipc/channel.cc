@@ -36,6 +36,11 @@ Status ErrnoStatus(std::string_view call, int error) {
   }
 }
 
+// Whether a failed receive is to be tried again. ECONNRESET only says that the peer ended with
+// messages of ours unread: the kernel reports it (once) ahead of the messages the peer had sent
+// before, which the next call delivers, and then the end of the channel.
+bool RetryReceive(int error) { return error == EINTR || error == ECONNRESET; }
+
 StatusOr<int> GetIntOption(int fd, int option, std::string_view name) {
   int value = 0;
   socklen_t length = sizeof value;
@@ -152,7 +157,7 @@ StatusOr<Channel::Received> Channel::Receive() {
   ssize_t length;
   do {
     length = ::recv(fd_.get(), nullptr, 0, MSG_PEEK | MSG_TRUNC);
-  } while (length < 0 && errno == EINTR);
+  } while (length < 0 && RetryReceive(errno));
   if (length < 0) return ErrnoStatus("recv", errno);
   if (length == 0) return Unavailable("ipc channel closed");
   const bool oversize = static_cast<std::size_t>(length) > kMaxMessageBytes;
@@ -169,7 +174,7 @@ StatusOr<Channel::Received> Channel::Receive() {
   ssize_t received;
   do {
     received = ::recvmsg(fd_.get(), &header, MSG_CMSG_CLOEXEC);
-  } while (received < 0 && errno == EINTR);
+  } while (received < 0 && RetryReceive(errno));
   if (received < 0) return ErrnoStatus("recvmsg", errno);
   // Owned from here on, so that every return below closes what it does not hand out.
   std::vector<UniqueFd> fds = TakeFds(header);

@@ -57,7 +57,8 @@ class Channel {
   // ResourceExhausted when the kernel cannot allocate the datagram; Internal otherwise.
   Status Send(std::span<const std::byte> message, int pass_fd = -1);
 
-  // Blocks until the next message arrives.
+  // Blocks until the next message arrives. Messages the peer sent before it closed its end are
+  // delivered, even when it closed with messages of ours unread.
   // Errors: Unavailable("... closed") when the peer closed its end (or sent an empty datagram,
   // which SOCK_SEQPACKET cannot tell apart from that) or Shutdown was called; InvalidArgument for
   // a datagram over kMaxMessageBytes, one whose control data was cut (MSG_CTRUNC) or one carrying

@@ -182,6 +182,21 @@ TEST(ChannelTest, PeerCloseGivesUnavailableAfterTheQueuedMessages) {
   EXPECT_EQ(b.Send(Bytes("anyone?")).code(), StatusCode::kUnavailable);
 }
 
+// A peer that ends with messages of ours unread makes the kernel report ECONNRESET ahead of the
+// messages it had sent (a worker that exits while a heartbeat waits for it): they still arrive.
+TEST(ChannelTest, PeerThatClosedWithUnreadMessagesStillDeliversItsOwn) {
+  auto [a, b] = MakePair();
+  ASSERT_TRUE(b.Send(Bytes("ping")).ok());
+  {
+    Channel closing = std::move(a);
+    ASSERT_TRUE(closing.Send(Bytes("last words")).ok());
+  }
+  auto last = b.Receive();
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(last->bytes, Bytes("last words"));
+  EXPECT_EQ(b.Receive().status().code(), StatusCode::kUnavailable);
+}
+
 std::size_t MessageLength(int sender, int sequence) {
   return 8 + (sequence * 397 + sender * 4099) % (40 << 10);
 }
