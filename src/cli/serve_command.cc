@@ -29,6 +29,7 @@ struct ServeFlags {
   int drain_timeout_s = 30;
   int body_pool_mb = 256;
   int poll_us = 0;
+  bool allow_shared_memory = false;
   DeviceFlags devices;
 };
 
@@ -58,9 +59,12 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("cannot start: {}", server.status().message());
     return 1;
   }
+  std::unique_ptr<http::SharedMemoryRegistry> shared_memory;
+  if (flags.allow_shared_memory) shared_memory = std::make_unique<http::SharedMemoryRegistry>();
   http::Router router(server->get(),
                       {.admin_token = flags.admin_token,
-                       .unload_drain_timeout = std::chrono::seconds(flags.drain_timeout_s)});
+                       .unload_drain_timeout = std::chrono::seconds(flags.drain_timeout_s)},
+                      shared_memory.get());
   http::HttpOptions http_options;
   http_options.host = flags.host;
   http_options.port = static_cast<uint16_t>(flags.http_port);
@@ -135,6 +139,10 @@ void AddServeCommand(CLI::App& app) {
                    "Token the repository API (load/unload) needs as 'Authorization: Bearer "
                    "<token>'; empty: none (bind to localhost then)")
       ->envname("SWITCHYARD_ADMIN_TOKEN");
+  serve->add_flag("--allow-shared-memory", flags->allow_shared_memory,
+                  "Let clients on this machine register POSIX shared memory (the system "
+                  "shared-memory extension) and pass tensors through it; the server maps what "
+                  "they name: enable only for clients you trust");
   serve
       ->add_option("--drain-timeout-s", flags->drain_timeout_s,
                    "On SIGTERM/SIGINT, unload and reload: how long queued and executing "

@@ -7,7 +7,12 @@
 //   framing 2: Inference-Header-Content-Length = arg (may exceed the body)
 //   framing 3: the last min(arg, body size) bytes are binary tensor data
 // A decoded request must hold only well-formed tensors; its inputs are then encoded back as a
-// response with the encoding the request asked for.
+// response with the encoding the request asked for. One shared-memory region is registered,
+// "r" (4 KiB), so that inputs and outputs may name it.
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +51,21 @@ void Check(bool condition) {
   if (!condition) std::abort();
 }
 
+// A registry holding region "r": a 4 KiB object, unlinked once mapped (nothing is left behind).
+const switchyard::http::SharedMemoryRegistry& Regions() {
+  static switchyard::http::SharedMemoryRegistry* registry = [] {
+    auto* made = new switchyard::http::SharedMemoryRegistry();
+    const std::string key = "/switchyard-fuzz-" + std::to_string(::getpid());
+    const int fd = ::shm_open(key.c_str(), O_CREAT | O_RDWR, 0600);
+    Check(fd >= 0 && ::ftruncate(fd, 4096) == 0);
+    ::close(fd);
+    Check(made->Register({"r", key, 0, 4096}).ok());
+    ::shm_unlink(key.c_str());
+    return made;
+  }();
+  return *registry;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
@@ -59,9 +79,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (framing == 2) json_length = arg;
   if (framing == 3) json_length = body.size() - std::min(arg, body.size());
 
-  auto decoded = switchyard::http::DecodeInferRequest(std::move(body), json_length, model);
+  auto decoded =
+      switchyard::http::DecodeInferRequest(std::move(body), json_length, model, &Regions());
   if (!decoded.ok()) {
-    Check(decoded.status().code() == switchyard::StatusCode::kInvalidArgument);
+    Check(decoded.status().code() == switchyard::StatusCode::kInvalidArgument ||
+          decoded.status().code() == switchyard::StatusCode::kNotFound);  // an unknown region
     return 0;
   }
   switchyard::InferResponse response;
@@ -75,7 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   }
   auto encoded = switchyard::http::EncodeInferResponse(response, decoded->output_encoding);
   if (!encoded.ok()) {
-    // Only a BYTES element that is not UTF-8, asked for as JSON, may fail.
+    // Only a BYTES element that is not UTF-8, asked for as JSON, or an output larger than the
+    // shared memory named for it, may fail.
     Check(encoded.status().code() == switchyard::StatusCode::kInvalidArgument);
     return 0;
   }

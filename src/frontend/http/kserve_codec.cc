@@ -252,12 +252,53 @@ Status CheckBinarySize(const Tensor& tensor, int64_t count, std::size_t bytes,
   return Status::Ok();
 }
 
-// The state of one decode: the body's binary section and how much of it inputs have taken.
+// The state of one decode: the body's binary section and how much of it inputs have taken, and
+// the shared-memory regions inputs and outputs may name (null: the extension is off).
 struct BodyReader {
   std::string_view json;
   std::span<const std::byte> binary;
   std::size_t binary_used = 0;
+  const SharedMemoryRegistry* shared_memory = nullptr;
 };
+
+// The bytes that an input's or output's shared-memory parameters name, nullopt when it has
+// none. `region_out` and `offset_out` (optional) receive the region's name and the offset.
+StatusOr<std::optional<SharedMemorySpan>> FindSharedMemory(dom::object parameters,
+                                                           std::string_view field,
+                                                           const BodyReader& body,
+                                                           std::string* region_out = nullptr,
+                                                           uint64_t* offset_out = nullptr) {
+  dom::element region_element;
+  dom::element size_element;
+  dom::element offset_element;
+  const bool has_region = Find(parameters, "shared_memory_region", &region_element);
+  const bool has_size = Find(parameters, "shared_memory_byte_size", &size_element);
+  const bool has_offset = Find(parameters, "shared_memory_offset", &offset_element);
+  if (!has_region && !has_size && !has_offset) return std::optional<SharedMemorySpan>();
+  if (!has_region || !has_size) {
+    return InvalidArgument(fmt::format(
+        "{}: parameters.shared_memory_region and shared_memory_byte_size go together", field));
+  }
+  if (body.shared_memory == nullptr) {
+    return InvalidArgument(fmt::format(
+        "{}: names a shared-memory region, but this server does not take them (start it with "
+        "--allow-shared-memory)",
+        field));
+  }
+  std::string_view region;
+  int64_t size = 0;
+  int64_t offset = 0;
+  const std::string prefix = fmt::format("{}.parameters.shared_memory_", field);
+  RETURN_IF_ERROR(GetString(region_element, prefix + "region", &region));
+  RETURN_IF_ERROR(GetInt(size_element, prefix + "byte_size", 0, &size));
+  if (has_offset) RETURN_IF_ERROR(GetInt(offset_element, prefix + "offset", 0, &offset));
+  ASSIGN_OR_RETURN(SharedMemorySpan span,
+                   body.shared_memory->Find(region, static_cast<uint64_t>(offset),
+                                            static_cast<uint64_t>(size), field));
+  if (region_out != nullptr) *region_out = region;
+  if (offset_out != nullptr) *offset_out = static_cast<uint64_t>(offset);
+  return std::optional<SharedMemorySpan>(std::move(span));
+}
 
 Status DecodeShape(dom::element element, std::string_view field, Shape* shape) {
   dom::array dims;
@@ -296,6 +337,7 @@ Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Te
   }
 
   std::optional<int64_t> binary_size;
+  std::optional<SharedMemorySpan> shared;
   if (Find(input, "parameters", &value)) {
     dom::object parameters;
     RETURN_IF_ERROR(GetObject(value, field + ".parameters", &parameters));
@@ -303,8 +345,19 @@ Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Te
       binary_size.emplace();
       RETURN_IF_ERROR(GetInt(value, field + ".parameters.binary_data_size", 0, &*binary_size));
     }
+    ASSIGN_OR_RETURN(shared, FindSharedMemory(parameters, field, body));
   }
   const bool has_data = Find(input, "data", &value);
+  if (shared) {
+    if (has_data || binary_size) {
+      return InvalidArgument(field +
+                             ": takes its bytes from shared memory, so it has no data and no "
+                             "parameters.binary_data_size");
+    }
+    const std::size_t size = shared->bytes.size();
+    tensor->data = TensorData::Shared(shared->bytes, std::move(shared->keeper));
+    return CheckBinarySize(*tensor, count, size, field);
+  }
   if (binary_size) {
     if (has_data) {
       return InvalidArgument(field + ": has both data and parameters.binary_data_size");
@@ -368,7 +421,8 @@ Status DecodeParameters(dom::element element, InferRequest& request, OutputEncod
   return Status::Ok();
 }
 
-Status DecodeOutputs(dom::element element, InferRequest& request, OutputEncoding& encoding) {
+Status DecodeOutputs(dom::element element, const BodyReader& body, InferRequest& request,
+                     OutputEncoding& encoding) {
   dom::array outputs;
   RETURN_IF_ERROR(GetArray(element, "outputs", &outputs));
   std::size_t index = 0;
@@ -388,6 +442,13 @@ Status DecodeOutputs(dom::element element, InferRequest& request, OutputEncoding
       bool binary = false;
       RETURN_IF_ERROR(GetBool(value, field + ".parameters.binary_data", &binary));
       encoding.binary_by_name[std::string(name)] = binary;
+    }
+    OutputEncoding::SharedOutput shared;
+    ASSIGN_OR_RETURN(auto target,
+                     FindSharedMemory(parameters, field, body, &shared.region, &shared.offset));
+    if (target) {
+      shared.target = std::move(*target);
+      encoding.shared_memory[std::string(name)] = std::move(shared);
     }
   }
   return Status::Ok();
@@ -423,7 +484,7 @@ Status DecodeDocument(dom::element root, BodyReader& body, DecodedInferRequest& 
                     body.binary.size(), body.binary_used));
   }
   if (Find(document, "outputs", &value)) {
-    RETURN_IF_ERROR(DecodeOutputs(value, request, decoded.output_encoding));
+    RETURN_IF_ERROR(DecodeOutputs(value, body, request, decoded.output_encoding));
   }
   return Status::Ok();
 }
@@ -490,7 +551,8 @@ Status DecodeRawBody(const ModelConfig& model, InferRequest& request) {
 
 StatusOr<DecodedInferRequest> DecodeInferRequest(RequestBody body,
                                                  std::optional<std::size_t> json_length,
-                                                 const ModelConfig& model) {
+                                                 const ModelConfig& model,
+                                                 const SharedMemoryRegistry* shared_memory) {
   DecodedInferRequest decoded;
   decoded.request = std::make_unique<InferRequest>();
   // The payload is moved first and never again: binary tensors borrow from its buffer.
@@ -510,6 +572,7 @@ StatusOr<DecodedInferRequest> DecodeInferRequest(RequestBody body,
   BodyReader reader;
   reader.json = payload.substr(0, json_length.value_or(payload.size()));
   reader.binary = request.payload.bytes().subspan(reader.json.size());
+  reader.shared_memory = shared_memory;
 
   // simdjson reads up to SIMDJSON_PADDING bytes past the document: parse() with
   // realloc_if_needed copies the JSON header (only) into the parser's padded buffer.

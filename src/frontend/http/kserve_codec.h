@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/http/shared_memory_registry.h"
 #include "switchyard/infer.h"
 #include "switchyard/model_config.h"
 #include "switchyard/status.h"
@@ -22,6 +23,14 @@ namespace switchyard::http {
 struct OutputEncoding {
   bool all_binary = false;                     // request `parameters.binary_data_output: true`
   std::map<std::string, bool> binary_by_name;  // output `parameters.binary_data`
+  // Outputs to be written into a registered shared-memory region (output `parameters.
+  // shared_memory_region`, `shared_memory_byte_size`, `shared_memory_offset`), by name.
+  struct SharedOutput {
+    std::string region;
+    uint64_t offset = 0;
+    SharedMemorySpan target;
+  };
+  std::map<std::string, SharedOutput> shared_memory;
   // The output's own `binary_data` if it was given, else `all_binary`.
   bool IsBinary(const std::string& output_name) const;
 };
@@ -50,9 +59,15 @@ struct DecodedInferRequest {
 // model batches, else dims; one -1 dim is resolved from the body size) and every output is
 // sent binary. On success every input tensor is well-formed (Tensor::Validate passes).
 // The request must stay where it is allocated (it is): borrowed tensors point into `payload`.
-StatusOr<DecodedInferRequest> DecodeInferRequest(RequestBody body,
-                                                 std::optional<std::size_t> json_length,
-                                                 const ModelConfig& model);
+//
+// The system shared-memory extension: an input whose parameters name `shared_memory_region` and
+// `shared_memory_byte_size` (and optionally `shared_memory_offset`, default 0) takes its bytes
+// from that registered region (no `data`, no `binary_data_size`), held by the tensor; an output
+// with them is recorded in OutputEncoding::shared_memory. Both need `shared_memory` (null: the
+// extension is off, and such a request is InvalidArgument); an unknown region is NotFound.
+StatusOr<DecodedInferRequest> DecodeInferRequest(
+    RequestBody body, std::optional<std::size_t> json_length, const ModelConfig& model,
+    const SharedMemoryRegistry* shared_memory = nullptr);
 
 struct EncodedBody {
   std::string body;  // the JSON
@@ -66,7 +81,10 @@ struct EncodedBody {
   std::string Flat() const;
 };
 
-// Encodes a response. Outputs that `encoding` marks binary follow the JSON (EncodedBody::binary)
+// Encodes a response. Outputs in `encoding.shared_memory` are copied into their region and
+// named in the JSON by `parameters.shared_memory_region` and `shared_memory_byte_size` (the bytes
+// written), without data; one larger than its region's `shared_memory_byte_size` is
+// InvalidArgument. Outputs that `encoding` marks binary follow the JSON (EncodedBody::binary)
 // with `parameters.binary_data_size`; the rest go as flat JSON arrays. FP16/BF16 outputs are always
 // sent binary. Floating-point values are written as the shortest text that reads back the same;
 // NaN and infinities as NaN, Infinity and -Infinity (not JSON, but what Python's json module and

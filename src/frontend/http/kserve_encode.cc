@@ -103,6 +103,20 @@ Status WriteData(const Tensor& tensor, std::size_t index, JsonWriter& writer) {
   return Status::Ok();
 }
 
+// Writes `output` into the region the client named for it.
+Status CopyToSharedMemory(const Tensor& output, std::size_t index,
+                          const OutputEncoding::SharedOutput& shared) {
+  std::span<const std::byte> bytes = output.data.bytes();
+  if (bytes.size() > shared.target.bytes.size()) {
+    return InvalidArgument(fmt::format(
+        "outputs[{}] '{}': {} bytes do not fit the {} bytes of shared_memory_byte_size in region "
+        "'{}'",
+        index, output.name, bytes.size(), shared.target.bytes.size(), shared.region));
+  }
+  if (!bytes.empty()) std::memcpy(shared.target.bytes.data(), bytes.data(), bytes.size());
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool OutputEncoding::IsBinary(const std::string& output_name) const {
@@ -113,11 +127,17 @@ bool OutputEncoding::IsBinary(const std::string& output_name) const {
 StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
                                           const OutputEncoding& encoding) {
   std::vector<bool> binary(response.outputs.size());
+  std::vector<const OutputEncoding::SharedOutput*> shared(response.outputs.size());
   std::size_t json_estimate = 256;  // bytes
   for (std::size_t i = 0; i < response.outputs.size(); ++i) {
     const Tensor& output = response.outputs[i];
     Status valid = output.Validate();
     if (!valid.ok()) return Internal(fmt::format("outputs[{}]: {}", i, valid.message()));
+    if (auto it = encoding.shared_memory.find(output.name); it != encoding.shared_memory.end()) {
+      RETURN_IF_ERROR(CopyToSharedMemory(output, i, it->second));
+      shared[i] = &it->second;
+      continue;
+    }
     binary[i] = !IsJsonRepresentable(output.datatype) || encoding.IsBinary(output.name);
     if (!binary[i]) json_estimate += 4 * output.data.size();  // room for digits and commas
   }
@@ -141,7 +161,18 @@ StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
     writer.StartArray();
     for (int64_t dim : output.shape) writer.Int(dim);
     writer.EndArray();
-    if (binary[i]) {
+    if (shared[i] != nullptr) {
+      writer.Key("parameters");
+      writer.StartObject();
+      writer.Member("shared_memory_region", shared[i]->region);
+      writer.Key("shared_memory_byte_size");
+      writer.Uint(output.data.size());
+      if (shared[i]->offset != 0) {
+        writer.Key("shared_memory_offset");
+        writer.Uint(shared[i]->offset);
+      }
+      writer.EndObject();
+    } else if (binary[i]) {
       writer.Key("parameters");
       writer.StartObject();
       writer.Key("binary_data_size");

@@ -15,11 +15,6 @@ namespace switchyard::http {
 // {"name","version","extensions":[...]}
 std::string ServerMetadataJson(std::string_view name, std::string_view version,
                                const std::vector<std::string>& extensions);
-// The same for this server (Server::kName, Server::Version(), Server::Extensions()). Inline so
-// that the codec library does not need the server library, which defines those.
-inline std::string ServerMetadataJson() {
-  return ServerMetadataJson(Server::kName, Server::Version(), Server::Extensions());
-}
 
 // {"name","versions":["1",...],"platform","inputs":[{"name","datatype","shape"}],"outputs":[...]}
 // "platform" is the backend name (e.g. "sim"). Shapes include the batch dimension as -1 when

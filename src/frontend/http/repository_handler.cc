@@ -2,6 +2,7 @@
 
 #include "core/thread_name.h"
 #include "fmt/format.h"
+#include "frontend/http/admin_token.h"
 #include "spdlog/spdlog.h"
 
 namespace switchyard::http {
@@ -14,18 +15,6 @@ HttpReply EmptyJson() {
 }
 
 }  // namespace
-
-bool TokenMatches(const std::optional<std::string>& authorization, std::string_view token) {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!authorization || !authorization->starts_with(kBearer)) return false;
-  std::string_view given = std::string_view(*authorization).substr(kBearer.size());
-  if (token.empty() || given.size() != token.size()) return false;
-  unsigned char diff = 0;  // no early exit: the time does not tell how much matched
-  for (std::size_t i = 0; i < token.size(); ++i) {
-    diff |= static_cast<unsigned char>(given[i] ^ token[i]);
-  }
-  return diff == 0;
-}
 
 RepositoryHandler::RepositoryHandler(Server* server, RepositoryOptions options)
     : server_(server), options_(std::move(options)) {
@@ -48,11 +37,8 @@ RepositoryHandler::~RepositoryHandler() {
 }
 
 void RepositoryHandler::Handle(const HttpRequest& request, std::string_view rest, ReplyFn reply) {
-  if (!options_.admin_token.empty() && !TokenMatches(request.authorization, options_.admin_token)) {
-    HttpReply refused = ErrorReply(
-        Unauthenticated("the repository API needs 'Authorization: Bearer <admin token>'"));
-    refused.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return reply(std::move(refused));
+  if (auto refused = RefuseWithoutToken(request, options_.admin_token, "repository API")) {
+    return reply(std::move(*refused));
   }
   auto slash = rest.rfind('/');
   std::string name(rest.substr(0, slash == std::string_view::npos ? 0 : slash));

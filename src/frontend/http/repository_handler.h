@@ -6,7 +6,6 @@
 // Thread-safety: Handle from any thread.
 
 #include <deque>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -48,8 +47,5 @@ class RepositoryHandler {
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
-
-// Whether `authorization` carries `token` ("Bearer <token>"), compared in constant time.
-bool TokenMatches(const std::optional<std::string>& authorization, std::string_view token);
 
 }  // namespace switchyard::http

@@ -68,6 +68,17 @@ bool Expect(Method want, const HttpRequest& request, const ReplyFn& reply) {
 
 }  // namespace
 
+Router::Router(Server* server, RepositoryOptions repository, SharedMemoryRegistry* shared_memory)
+    : server_(server),
+      repository_(std::make_unique<RepositoryHandler>(server, repository)),
+      shared_memory_(shared_memory),
+      shared_memory_handler_(shared_memory, repository.admin_token),
+      metadata_([shared_memory] {
+        std::vector<std::string> extensions = Server::Extensions();
+        if (shared_memory != nullptr) extensions.emplace_back("system_shared_memory");
+        return ServerMetadataJson(Server::kName, Server::Version(), extensions);
+      }()) {}
+
 void Router::Handle(HttpRequest request, ReplyFn reply) const {
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
@@ -76,7 +87,7 @@ void Router::Handle(HttpRequest request, ReplyFn reply) const {
   } else if (path == "/v2/health/ready") {
     if (Expect(Method::kGet, request, reply)) reply(HealthReply(server_->IsReady()));
   } else if (path == "/v2" || path == "/v2/") {
-    if (Expect(Method::kGet, request, reply)) reply(JsonReply(ServerMetadataJson()));
+    if (Expect(Method::kGet, request, reply)) reply(JsonReply(metadata_));
   } else if (path == "/v2/models/stats") {
     if (Expect(Method::kGet, request, reply)) {
       reply(JsonReply(StatisticsJson(*server_->Statistics("", -1))));
@@ -89,6 +100,9 @@ void Router::Handle(HttpRequest request, ReplyFn reply) const {
   } else if (path.starts_with("/v2/repository/models/")) {
     repository_->Handle(request, path.substr(std::string_view("/v2/repository/models/").size()),
                         std::move(reply));
+  } else if (path.starts_with("/v2/systemsharedmemory/")) {
+    shared_memory_handler_.Handle(
+        request, path.substr(std::string_view("/v2/systemsharedmemory").size()), reply);
   } else if (path == "/v2/status") {
     if (Expect(Method::kGet, request, reply))
       reply(JsonReply(ServerStatusJson(server_->GetStatus())));
@@ -205,7 +219,8 @@ void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t 
     }
     json_length = value;
   }
-  auto decoded = DecodeInferRequest(std::move(request.body), json_length, *info->config);
+  auto decoded =
+      DecodeInferRequest(std::move(request.body), json_length, *info->config, shared_memory_);
   if (!decoded.ok()) return reply(ErrorReply(decoded.status()));
   std::unique_ptr<InferRequest> infer = std::move(decoded->request);
   infer->model_name = model;

@@ -7,15 +7,17 @@
 
 #include "frontend/http/http_types.h"
 #include "frontend/http/repository_handler.h"
+#include "frontend/http/shared_memory_handler.h"
 #include "switchyard/server.h"
 
 namespace switchyard::http {
 
 class Router {
  public:
-  // `server` must outlive the router.
-  explicit Router(Server* server, RepositoryOptions repository = {})
-      : server_(server), repository_(std::make_unique<RepositoryHandler>(server, repository)) {}
+  // `server` must outlive the router, and so must `shared_memory` (null: the system
+  // shared-memory extension is off).
+  explicit Router(Server* server, RepositoryOptions repository = {},
+                  SharedMemoryRegistry* shared_memory = nullptr);
 
   // Answers `request` through `reply`, exactly once, possibly on another thread (inference) or
   // before Handle returns (everything else).
@@ -44,6 +46,9 @@ class Router {
 
   Server* const server_;
   const std::unique_ptr<RepositoryHandler> repository_;
+  const SharedMemoryRegistry* const shared_memory_;
+  const SharedMemoryHandler shared_memory_handler_;
+  const std::string metadata_;  // GET /v2
 };
 
 }  // namespace switchyard::http
