@@ -1,5 +1,7 @@
 #include "bench/bench_command.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -15,7 +17,9 @@
 #include "bench/model_metadata.h"
 #include "bench/open_loop.h"
 #include "bench/report.h"
+#include "bench/request_builder.h"
 #include "bench/server_stats.h"
+#include "bench/shared_memory_inputs.h"
 #include "fmt/format.h"
 
 namespace switchyard::bench {
@@ -65,7 +69,9 @@ Status FinishOptions(const RawOptions& raw, BenchOptions& options) {
     fmt::print(stderr, "note: --concurrency is not used in open loop (see --connections)\n");
   }
   ASSIGN_OR_RETURN(options.concurrency, ParseConcurrency(raw.concurrency));
-  options.format = raw.format == "binary" ? BodyFormat::kBinary : BodyFormat::kJson;
+  options.format = raw.format == "binary" ? BodyFormat::kBinary
+                   : raw.format == "shm"  ? BodyFormat::kSharedMemory
+                                          : BodyFormat::kJson;
   for (const std::string& text : raw.shapes) {
     ASSIGN_OR_RETURN(ShapeOverride shape, ParseShapeOverride(text));
     options.shapes[shape.input] = std::move(shape.dims);
@@ -191,6 +197,16 @@ std::optional<Failure> Run(const BenchOptions& options) {
     return std::move(*instances);
   };
 
+  std::unique_ptr<SharedMemoryInputs> shared_inputs;
+  if (options.format == BodyFormat::kSharedMemory) {
+    const std::string region = fmt::format("switchyard-bench-{}", ::getpid());
+    auto made = SharedMemoryInputs::Create(
+        *address, region,
+        BuildInferBody(plan->inputs, options.format, options.seed, region).shared_bytes);
+    if (!made.ok()) return Failure{1, made.status()};
+    shared_inputs = std::move(made).value();
+  }
+
   RunInfo info{options, options.threads, plan->items_per_request};
   std::vector<LevelResult> results;
   for (LevelConfig level : PlanLevels(options)) {
@@ -199,6 +215,7 @@ std::optional<Failure> Run(const BenchOptions& options) {
     level.target = fmt::format("/v2/models/{}/infer", options.model);
     level.inputs = plan->inputs;
     level.format = options.format;
+    if (shared_inputs) level.shared_memory_region = shared_inputs->region();
     level.seed = options.seed;
     level.items_per_request = plan->items_per_request;
     level.warmup =
@@ -266,8 +283,11 @@ void AddBenchCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", options->threads, "Client threads (0: number of cores)")
       ->capture_default_str();
-  cmd->add_option("--format", raw->format, "Input encoding: json or binary (tensor extension)")
-      ->check(CLI::IsMember({"json", "binary"}))
+  cmd->add_option("--format", raw->format,
+                  "Input encoding: json, binary (tensor extension) or shm (inputs in a "
+                  "shared-memory region registered for the run; a server on this machine "
+                  "started with --allow-shared-memory)")
+      ->check(CLI::IsMember({"json", "binary", "shm"}))
       ->capture_default_str();
   cmd->add_option("--batch-size", options->batch_size, "Batch dimension of each request")
       ->capture_default_str();

@@ -15,8 +15,10 @@
 
 namespace switchyard::bench {
 
-// How input tensors travel: JSON `data` arrays, or the binary tensor data extension.
-enum class BodyFormat { kJson, kBinary };
+// How input tensors travel: JSON `data` arrays, the binary tensor data extension, or the system
+// shared-memory extension (the inputs lie in a region the load generator registers; outputs
+// come back binary).
+enum class BodyFormat { kJson, kBinary, kSharedMemory };
 
 // How load is offered: closed loop (a fixed number of clients, each waiting for its answer
 // before sending again), open loop at a request rate, or open loop replaying a schedule.

@@ -61,11 +61,15 @@ StatusOr<Endpoints> Resolve(const ServerAddress& address) {
 
 StatusOr<HttpReply> HttpGet(const ServerAddress& address, std::string_view target,
                             Duration timeout) {
+  HttpRequest request(http::verb::get, std::string(target), 11);
+  request.set(http::field::host, address.host + ":" + address.port);
+  return HttpCall(address, std::move(request), timeout);
+}
+
+StatusOr<HttpReply> HttpCall(const ServerAddress& address, HttpRequest request, Duration timeout) {
   ASSIGN_OR_RETURN(Endpoints endpoints, Resolve(address));
   asio::io_context io;
   beast::tcp_stream stream(io);
-  http::request<http::empty_body> request(http::verb::get, std::string(target), 11);
-  request.set(http::field::host, address.host + ":" + address.port);
   request.keep_alive(false);
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxResponseBytes);

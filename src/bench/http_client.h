@@ -38,12 +38,15 @@ struct HttpReply {
   std::string body;
 };
 
-// GET `target` on a fresh connection, waiting at most `timeout`. A non-OK Status only for a
-// connection failure or timeout; any HTTP status is a reply.
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+// Sends `request` on a fresh connection and reads the reply, waiting at most `timeout`. A non-OK
+// Status only for a connection failure or timeout; any HTTP status is a reply.
+StatusOr<HttpReply> HttpCall(const ServerAddress& address, HttpRequest request, Duration timeout);
+
+// HttpCall with a GET of `target`.
 StatusOr<HttpReply> HttpGet(const ServerAddress& address, std::string_view target,
                             Duration timeout);
-
-using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 // A POST with Host, Content-Type and Content-Length set; `json_length` > 0 adds the
 // Inference-Header-Content-Length header of the binary tensor extension.

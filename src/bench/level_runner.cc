@@ -112,9 +112,11 @@ StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
   PoolConfig pool_config;
   pool_config.address = config.address;
   pool_config.target = config.target;
+  const bool shared = config.format == BodyFormat::kSharedMemory;
   for (int i = 0; i < config.concurrency; ++i) {
+    const uint64_t seed = config.seed + (shared ? 0 : static_cast<uint64_t>(i));
     pool_config.bodies.push_back(
-        BuildInferBody(config.inputs, config.format, config.seed + static_cast<uint64_t>(i)));
+        BuildInferBody(config.inputs, config.format, seed, config.shared_memory_region));
   }
   pool_config.items_per_request = config.items_per_request;
   pool_config.threads = config.threads;

@@ -30,7 +30,11 @@ struct LevelConfig {
   std::string target;                  // the infer path
   std::vector<TensorMetadata> inputs;  // concrete shapes
   BodyFormat format = BodyFormat::kJson;
-  uint64_t seed = 1;  // connection i sends data from seed + i
+  // kSharedMemory: the registered region that holds the inputs (built from `seed`).
+  std::string shared_memory_region;
+  // Connection i sends data from seed + i (kSharedMemory: every connection names the same
+  // bytes, those of `seed`).
+  uint64_t seed = 1;
   int64_t items_per_request = 1;
   Duration warmup{};
   Duration window{};

@@ -7,7 +7,15 @@ namespace switchyard::bench {
 namespace {
 
 std::string_view FormatName(BodyFormat format) {
-  return format == BodyFormat::kJson ? "json" : "binary";
+  switch (format) {
+    case BodyFormat::kJson:
+      return "json";
+    case BodyFormat::kBinary:
+      return "binary";
+    case BodyFormat::kSharedMemory:
+      return "shm";
+  }
+  return "?";
 }
 
 std::string_view ModeName(LoadMode mode) {

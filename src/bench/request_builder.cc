@@ -117,7 +117,7 @@ void AppendTensorHeader(std::string& json, const TensorMetadata& input) {
 }  // namespace
 
 PreparedBody BuildInferBody(const std::vector<TensorMetadata>& inputs, BodyFormat format,
-                            uint64_t seed) {
+                            uint64_t seed, std::string_view region) {
   std::mt19937_64 rng(seed);
   std::string json = "{\"inputs\":[";
   std::string binary;
@@ -134,7 +134,15 @@ PreparedBody BuildInferBody(const std::vector<TensorMetadata>& inputs, BodyForma
       std::size_t before = binary.size();
       for (int64_t e = 0; e < count; ++e)
         AppendElement(input.datatype, rng, e == 0, nullptr, binary);
-      json += fmt::format(",\"parameters\":{{\"binary_data_size\":{}}}}}", binary.size() - before);
+      if (format == BodyFormat::kSharedMemory) {
+        json += ",\"parameters\":{\"shared_memory_region\":";
+        AppendJsonString(json, region);
+        json += fmt::format(",\"shared_memory_byte_size\":{},\"shared_memory_offset\":{}}}}}",
+                            binary.size() - before, before);
+      } else {
+        json +=
+            fmt::format(",\"parameters\":{{\"binary_data_size\":{}}}}}", binary.size() - before);
+      }
     }
   }
   json += ']';
@@ -143,6 +151,7 @@ PreparedBody BuildInferBody(const std::vector<TensorMetadata>& inputs, BodyForma
     return {std::move(json), 0};
   }
   json += ",\"parameters\":{\"binary_data_output\":true}}";
+  if (format == BodyFormat::kSharedMemory) return {std::move(json), 0, std::move(binary)};
   std::size_t json_length = json.size();
   json += binary;
   return {std::move(json), json_length};

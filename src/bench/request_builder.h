@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/bench_options.h"
@@ -22,14 +23,20 @@ struct PreparedBody {
   // For kBinary: the length of the JSON header, sent as Inference-Header-Content-Length.
   // 0 for kJson.
   std::size_t json_length = 0;
+  // For kSharedMemory: what the region must hold, the inputs' bytes in input order (as kBinary
+  // sends them after the JSON).
+  std::string shared_bytes;
 };
 
 // kJson: {"inputs":[{"name","datatype","shape","data":[flat]}...]}.
 // kBinary: {"inputs":[{"name","datatype","shape","parameters":{"binary_data_size":N}}...],
 // "parameters":{"binary_data_output":true}} followed by each input's bytes in order
 // (little-endian; BYTES elements as a 4-byte length then the bytes).
+// kSharedMemory: like kBinary, but each input names its bytes in registered region `region`
+// ("parameters":{"shared_memory_region","shared_memory_byte_size","shared_memory_offset"}) and
+// they go to shared_bytes instead of the body.
 // REQUIRES: every shape concrete (see ResolveInputs); no FP16/BF16 input with kJson.
 PreparedBody BuildInferBody(const std::vector<TensorMetadata>& inputs, BodyFormat format,
-                            uint64_t seed);
+                            uint64_t seed, std::string_view region = {});
 
 }  // namespace switchyard::bench

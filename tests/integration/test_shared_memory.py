@@ -3,10 +3,12 @@ POSIX shared-memory object, infer requests take inputs from it and write outputs
 every misuse is a clear 4xx, never a crash. Off by default; with an admin token, its calls need
 the token."""
 
+import glob
 import json
 import mmap
 import os
 import struct
+import subprocess
 import unittest
 
 import harness
@@ -34,6 +36,15 @@ class ShmObject:
     def close(self):
         self.map.close()
         os.unlink(self.path)
+
+
+def run_bench(server, *args):
+    """`switchyard bench --format shm` against `server`, briefly; (exit code, stdout, stderr)."""
+    command = [harness.switchyard_bin(), "bench", "--url", "http://127.0.0.1:%d" % server.port,
+               "-m", "simple", "--format", "shm", "--concurrency", "2", "--threads", "1",
+               "--warmup-s", "0.2", "--window-ms", "300", "--max-windows", "2"] + list(args)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    return done.returncode, done.stdout, done.stderr
 
 
 def shm_params(region, byte_size, offset=None):
@@ -164,6 +175,21 @@ class SharedMemoryTest(harness.ServerTestCase):
             self.assertIn(text, self.assertError(self.server.infer("simple", request), status))
 
 
+class BenchWithSharedMemoryTest(harness.ServerTestCase):
+    REPOSITORY = harness.examples_models()
+    SERVER_ARGS = ["--allow-shared-memory"]
+
+    def test_bench_sends_inputs_through_a_region_it_cleans_up(self):
+        before = self.server.model_stats("simple")["inference_count"]
+        objects = set(glob.glob("/dev/shm/switchyard-bench-*"))
+        rc, out, err = run_bench(self.server)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("shm", out)
+        self.assertGreater(self.server.model_stats("simple")["inference_count"], before)
+        self.assertEqual(self.server.get_json("/v2/systemsharedmemory/status"), [])
+        self.assertEqual(set(glob.glob("/dev/shm/switchyard-bench-*")), objects)
+
+
 class SharedMemoryOffTest(harness.ServerTestCase):
     REPOSITORY = harness.examples_models()
 
@@ -174,6 +200,13 @@ class SharedMemoryOffTest(harness.ServerTestCase):
         resp = self.server.infer("simple", {"inputs": [shm_input("INPUT0", "r", 0),
                                                        shm_input("INPUT1", "r", 64)]})
         self.assertIn("--allow-shared-memory", self.assertError(resp, 400))
+
+    def test_bench_says_why_it_cannot_use_shared_memory(self):
+        objects = set(glob.glob("/dev/shm/switchyard-bench-*"))
+        rc, out, err = run_bench(self.server)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("--allow-shared-memory", err)
+        self.assertEqual(set(glob.glob("/dev/shm/switchyard-bench-*")), objects)
 
 
 class SharedMemoryTokenTest(harness.ServerTestCase):

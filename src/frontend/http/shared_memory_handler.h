@@ -1,8 +1,9 @@
 #pragma once
 // The system shared-memory extension's REST calls:
-//   GET  /v2/systemsharedmemory[/region/{name}]/status      -> [{"name","key","offset","byte_size"}]
-//   POST /v2/systemsharedmemory/region/{name}/register      {"key","offset"?,"byte_size"} -> {}
-//   POST /v2/systemsharedmemory[/region/{name}]/unregister  -> {}
+//   GET  /v2/systemsharedmemory[/region/{name}]/status      ->
+//   [{"name","key","offset","byte_size"}] POST /v2/systemsharedmemory/region/{name}/register
+//   {"key","offset"?,"byte_size"} -> {} POST /v2/systemsharedmemory[/region/{name}]/unregister  ->
+//   {}
 // When the extension is off (no registry) every call is refused 403 naming the flag that turns it
 // on. When an admin token is configured every call needs it (401 otherwise).
 // Thread-safety: Handle from any thread (the registry locks).

@@ -60,9 +60,9 @@ Status SharedMemoryRegistry::Register(const SharedMemoryRegionInfo& info) {
         info.name.substr(0, kMaxNameLength), kMaxNameLength));
   }
   if (!ValidKey(info.key)) {
-    return InvalidArgument(fmt::format(
-        "region '{}': key '{}' must be '/' followed by 1-254 characters without '/'", info.name,
-        info.key.substr(0, 255)));
+    return InvalidArgument(
+        fmt::format("region '{}': key '{}' must be '/' followed by 1-254 characters without '/'",
+                    info.name, info.key.substr(0, 255)));
   }
   if (info.byte_size == 0) {
     return InvalidArgument(fmt::format("region '{}': byte_size must be at least 1", info.name));
@@ -76,17 +76,17 @@ Status SharedMemoryRegistry::Register(const SharedMemoryRegionInfo& info) {
   }
   const int fd = ::shm_open(info.key.c_str(), O_RDWR | O_CLOEXEC, 0);
   if (fd < 0) {
-    return NotFound(fmt::format("region '{}': cannot open shared-memory object '{}': {}",
-                                info.name, info.key, std::strerror(errno)));
+    return NotFound(fmt::format("region '{}': cannot open shared-memory object '{}': {}", info.name,
+                                info.key, std::strerror(errno)));
   }
   struct stat st {};
   const bool stat_ok = ::fstat(fd, &st) == 0;
   const uint64_t object_size = stat_ok ? static_cast<uint64_t>(st.st_size) : 0;
   if (!stat_ok || !Fits(info.offset, info.byte_size, object_size)) {
     ::close(fd);
-    return InvalidArgument(fmt::format(
-        "region '{}': offset {} + byte_size {} is past the end of '{}' ({} bytes)", info.name,
-        info.offset, info.byte_size, info.key, object_size));
+    return InvalidArgument(
+        fmt::format("region '{}': offset {} + byte_size {} is past the end of '{}' ({} bytes)",
+                    info.name, info.offset, info.byte_size, info.key, object_size));
   }
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   const uint64_t map_start = info.offset - info.offset % page;
@@ -122,8 +122,8 @@ Status SharedMemoryRegistry::Unregister(std::string_view name) {
   MutexLock lock(&mu_);
   auto it = regions_.find(name);
   if (it == regions_.end()) {
-    return NotFound(fmt::format("no shared-memory region '{}' is registered",
-                                name.substr(0, kMaxNameLength)));
+    return NotFound(
+        fmt::format("no shared-memory region '{}' is registered", name.substr(0, kMaxNameLength)));
   }
   gone = std::move(it->second);
   regions_.erase(it);

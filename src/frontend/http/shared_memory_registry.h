@@ -30,8 +30,8 @@ namespace switchyard::http {
 
 struct SharedMemoryRegionInfo {
   std::string name;
-  std::string key;       // the shm_open name, e.g. "/input0"
-  uint64_t offset = 0;   // where the region starts in the object, bytes
+  std::string key;      // the shm_open name, e.g. "/input0"
+  uint64_t offset = 0;  // where the region starts in the object, bytes
   uint64_t byte_size = 0;
 };
 

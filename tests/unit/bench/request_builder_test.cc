@@ -93,6 +93,20 @@ TEST(BuildInferBodyTest, BinaryForSimpleCarriesTheSameValues) {
   EXPECT_EQ(Decode<int32_t>(raw.substr(64)), json[1]);
 }
 
+TEST(BuildInferBodyTest, SharedMemoryNamesTheBytesThatBinaryWouldSend) {
+  PreparedBody prepared = BuildInferBody(kSimpleInputs, BodyFormat::kSharedMemory, 7, "r\"1");
+  EXPECT_EQ(prepared.json_length, 0u);
+  EXPECT_EQ(prepared.body,
+            R"({"inputs":[{"name":"INPUT0","datatype":"INT32","shape":[1,16],)"
+            R"("parameters":{"shared_memory_region":"r\"1","shared_memory_byte_size":64,)"
+            R"("shared_memory_offset":0}},)"
+            R"({"name":"INPUT1","datatype":"INT32","shape":[1,16],)"
+            R"("parameters":{"shared_memory_region":"r\"1","shared_memory_byte_size":64,)"
+            R"("shared_memory_offset":64}}],"parameters":{"binary_data_output":true}})");
+  PreparedBody binary = BuildInferBody(kSimpleInputs, BodyFormat::kBinary, 7);
+  EXPECT_EQ(prepared.shared_bytes, binary.body.substr(binary.json_length));
+}
+
 TEST(BuildInferBodyTest, SeedDecidesTheData) {
   EXPECT_EQ(BuildInferBody(kSimpleInputs, BodyFormat::kJson, 3).body,
             BuildInferBody(kSimpleInputs, BodyFormat::kJson, 3).body);

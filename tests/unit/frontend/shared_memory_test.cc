@@ -25,8 +25,8 @@ class ShmObject {
     const int fd = ::shm_open(key_.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
     EXPECT_GE(fd, 0) << std::strerror(errno);
     EXPECT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);
-    bytes_ = static_cast<std::byte*>(
-        ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+    bytes_ =
+        static_cast<std::byte*>(::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
     size_ = size;
     ::close(fd);
   }
@@ -149,9 +149,11 @@ TEST(SharedMemoryCodecTest, InputIsReadFromItsRegionAndOutputWrittenIntoIt) {
   response.model_name = "m";
   const float out[2] = {3.0f, 4.0f};
   response.outputs.push_back(
-      {"out", DataType::kFp32, {2}, TensorData::Owned({reinterpret_cast<const std::byte*>(out),
-                                                        reinterpret_cast<const std::byte*>(out) +
-                                                            sizeof out})});
+      {"out",
+       DataType::kFp32,
+       {2},
+       TensorData::Owned({reinterpret_cast<const std::byte*>(out),
+                          reinterpret_cast<const std::byte*>(out) + sizeof out})});
   auto encoded = EncodeInferResponse(response, decoded->output_encoding);
   ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
   EXPECT_FALSE(encoded->json_length);
@@ -163,9 +165,8 @@ TEST(SharedMemoryCodecTest, InputIsReadFromItsRegionAndOutputWrittenIntoIt) {
 }
 
 TEST(SharedMemoryCodecTest, ReferencesAreRefusedWithoutARegistry) {
-  const std::string body =
-      R"({"inputs":[{"name":"in","datatype":"FP32","shape":[2],"parameters":)"
-      R"({"shared_memory_region":"io","shared_memory_byte_size":8}}]})";
+  const std::string body = R"({"inputs":[{"name":"in","datatype":"FP32","shape":[2],"parameters":)"
+                           R"({"shared_memory_region":"io","shared_memory_byte_size":8}}]})";
   auto decoded = DecodeInferRequest(body, std::nullopt, TwoFloats(), nullptr);
   EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(decoded.status().message(), HasSubstr("--allow-shared-memory"));
