@@ -7,9 +7,13 @@
 #                                   server's compute, the client's latency): a sim model with
 #                                   ResNet-50's tensors and no compute (what the serving path
 #                                   alone adds for a 301 KB request here), then ResNet-50
-# and, as VARIANTS selects (default "poll qos busy"), the same served runs
+# and, as VARIANTS selects (default "shm poll shmpoll"), the same served runs
+#   shm: standin-c1-shm, c1-shm     the client's input in a registered shared-memory region
+#                                   (`bench --format shm`, `serve --allow-shared-memory`): no
+#                                   301 KB body on the socket
 #   poll: standin-c1-poll, c1-poll  with `serve --poll-us 20000` (HTTP threads and the result
 #                                   reader poll for 20 ms after each event before they sleep)
+#   shmpoll: standin-c1-shm-poll, c1-shm-poll  both
 #   qos: c1-qos, offline-b1-idle300-qos  while a PM QoS request (/dev/cpu_dma_latency = 0) keeps
 #                                   the cores out of deep idle states, if permitted
 #   busy: c1-busy, offline-b1-idle300-busy  while every core runs a `nice 19` spinner, which
@@ -23,7 +27,7 @@ cd "$(dirname "$0")/../.."
 out=${1:?usage: bench/gpu/g4_split.sh OUT_DIR}
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
-variants=" ${VARIANTS:-poll qos busy} "
+variants=" ${VARIANTS:-shm poll shmpoll} "
 variant() { [[ $variants == *" $1 "* ]]; }
 spinners=()
 qos=
@@ -54,7 +58,9 @@ served() {
   gpu_stop
 }
 served ""
+if variant shm; then C1_FORMAT=shm served -shm --allow-shared-memory; fi
 if variant poll; then served -poll --poll-us 20000; fi
+if variant shmpoll; then C1_FORMAT=shm served -shm-poll --allow-shared-memory --poll-us 20000; fi
 
 if variant qos; then
   log "ResNet-50 while a PM QoS request holds every CPU's wake-up latency at 0 us"
