@@ -26,6 +26,10 @@ Responses
   * An infer response with `Inference-Header-Content-Length` is a JSON header followed by the
     outputs that have parameters.binary_data_size, in the order they appear in the header.
 
+System shared memory (tritonclient.http's register_system_shared_memory, ..._status,
+unregister_...; InferInput/InferRequestedOutput.set_shared_memory): the same paths and
+parameters ("shared_memory_offset" only when not 0; an output's "binary_data" is dropped).
+
 Numpy is replaced by flat, row-major Python lists: `InferInput.set_data_from_list(values)` and
 `InferResult.as_list(name)` (BYTES: bytes for binary outputs, str for JSON ones, as tritonclient's
 as_numpy gives them).
@@ -120,6 +124,16 @@ class InferInput:
                                              *values)
             self._parameters["binary_data_size"] = len(self._raw_data)
 
+    def set_shared_memory(self, region_name, byte_size, offset=0):
+        """The input's bytes lie in registered region `region_name` (no data is sent)."""
+        self._data = None
+        self._raw_data = None
+        self._parameters.pop("binary_data_size", None)
+        self._parameters["shared_memory_region"] = region_name
+        self._parameters["shared_memory_byte_size"] = byte_size
+        if offset != 0:
+            self._parameters["shared_memory_offset"] = offset
+
     def _get_tensor(self):
         tensor = {"name": self._name, "shape": self._shape, "datatype": self._datatype}
         if self._parameters:
@@ -133,6 +147,14 @@ class InferRequestedOutput:
     def __init__(self, name, binary_data=True):
         self._name = name
         self._parameters = {"binary_data": binary_data}
+
+    def set_shared_memory(self, region_name, byte_size, offset=0):
+        """The server writes the output into registered region `region_name`."""
+        self._parameters.pop("binary_data", None)
+        self._parameters["shared_memory_region"] = region_name
+        self._parameters["shared_memory_byte_size"] = byte_size
+        if offset != 0:
+            self._parameters["shared_memory_offset"] = offset
 
     def _get_tensor(self):
         return {"name": self._name, "parameters": self._parameters}
@@ -329,6 +351,25 @@ class InferenceServerClient:
     def get_model_repository_index(self, headers=None, query_params=None):
         return self._json("POST", "v2/repository/index", headers=headers,
                           query_params=query_params)
+
+    def get_system_shared_memory_status(self, region_name="", headers=None, query_params=None):
+        uri = "v2/systemsharedmemory/status"
+        if region_name:
+            uri = "v2/systemsharedmemory/region/%s/status" % quote(region_name)
+        return self._json("GET", uri, headers=headers, query_params=query_params)
+
+    def register_system_shared_memory(self, name, key, byte_size, offset=0, headers=None,
+                                      query_params=None):
+        body = json.dumps({"key": key, "offset": offset, "byte_size": byte_size},
+                          separators=(",", ":")).encode()
+        uri = "v2/systemsharedmemory/region/%s/register" % quote(name)
+        self._json("POST", uri, body, headers=headers, query_params=query_params)
+
+    def unregister_system_shared_memory(self, name="", headers=None, query_params=None):
+        uri = "v2/systemsharedmemory/unregister"
+        if name:
+            uri = "v2/systemsharedmemory/region/%s/unregister" % quote(name)
+        self._json("POST", uri, headers=headers, query_params=query_params)
 
     def infer(self, model_name, inputs, model_version="", outputs=None, request_id="",
               priority=0, timeout=None, headers=None, query_params=None, parameters=None):

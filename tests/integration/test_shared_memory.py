@@ -12,6 +12,7 @@ import subprocess
 import unittest
 
 import harness
+import kserve_client as httpclient
 
 
 class ShmObject:
@@ -173,6 +174,57 @@ class SharedMemoryTest(harness.ServerTestCase):
         ]
         for request, status, text in cases:
             self.assertIn(text, self.assertError(self.server.infer("simple", request), status))
+
+
+class ShmClientExampleTest(harness.ServerTestCase):
+    """Triton's simple_http_shm_client.py, ported to kserve_client (which sends what
+    tritonclient.http sends), with ShmObject standing in for tritonclient.utils.shared_memory."""
+    REPOSITORY = harness.examples_models()
+    SERVER_ARGS = ["--allow-shared-memory"]
+
+    def test_simple_http_shm_client(self):
+        client = httpclient.InferenceServerClient("127.0.0.1:%d" % self.server.port)
+        self.addCleanup(client.close)
+        client.unregister_system_shared_memory()
+        input0_data = list(range(16))
+        input1_data = [1] * 16
+        input_byte_size = 64
+        output_byte_size = 64
+        shm_op = ShmObject(output_byte_size * 2)
+        self.addCleanup(shm_op.close)
+        client.register_system_shared_memory("output_data", shm_op.key, output_byte_size * 2)
+        shm_ip = ShmObject(input_byte_size * 2)
+        self.addCleanup(shm_ip.close)
+        shm_ip.write_int32(0, input0_data)
+        shm_ip.write_int32(input_byte_size, input1_data)
+        client.register_system_shared_memory("input_data", shm_ip.key, input_byte_size * 2)
+
+        inputs = [httpclient.InferInput("INPUT0", [1, 16], "INT32"),
+                  httpclient.InferInput("INPUT1", [1, 16], "INT32")]
+        inputs[0].set_shared_memory("input_data", input_byte_size)
+        inputs[1].set_shared_memory("input_data", input_byte_size, offset=input_byte_size)
+        outputs = [httpclient.InferRequestedOutput("OUTPUT0", binary_data=True),
+                   httpclient.InferRequestedOutput("OUTPUT1", binary_data=True)]
+        outputs[0].set_shared_memory("output_data", output_byte_size)
+        outputs[1].set_shared_memory("output_data", output_byte_size, offset=output_byte_size)
+        results = client.infer(model_name="simple", inputs=inputs, outputs=outputs)
+
+        output0 = results.get_output("OUTPUT0")
+        self.assertEqual((output0["datatype"], output0["shape"]), ("INT32", [1, 16]))
+        self.assertIsNone(output0.get("data"))
+        output0_data = shm_op.read_int32(0, 16)
+        output1_data = shm_op.read_int32(output_byte_size, 16)
+        for i in range(16):
+            self.assertEqual(input0_data[i] + input1_data[i], output0_data[i])
+            self.assertEqual(input0_data[i] - input1_data[i], output1_data[i])
+
+        self.assertEqual(sorted(r["name"] for r in client.get_system_shared_memory_status()),
+                         ["input_data", "output_data"])
+        client.unregister_system_shared_memory()
+        self.assertEqual(client.get_system_shared_memory_status(), [])
+        with self.assertRaises(httpclient.InferenceServerException) as refused:
+            client.infer(model_name="simple", inputs=inputs, outputs=outputs)
+        self.assertEqual(refused.exception.status(), "404")
 
 
 class BenchWithSharedMemoryTest(harness.ServerTestCase):
