@@ -83,7 +83,8 @@ typedef enum SyErrorCode {
   SY_ERROR_UNSUPPORTED = 4,      /* the model or config asks for something not supported */
   /* Only as SyInstanceExecute's return: the instance's device is unusable in this process (a
    * sticky CUDA error such as an illegal address: every later CUDA call of the process fails).
-   * The host calls nothing of the instance any more but Fini; a worker process ends, the batch
+   * The host calls nothing of the instance any more, not even Fini (its state is leaked; the
+   * teardown would touch the lost device); a worker process ends, the batch
    * is retried elsewhere, the instance's GPUs take no work until a new worker on them is ready,
    * and the message says why wherever the GPU's health is shown. Elsewhere it means INTERNAL. */
   SY_ERROR_DEVICE_LOST = 5

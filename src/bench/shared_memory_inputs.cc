@@ -18,12 +18,12 @@ std::string Key(const std::string& region) { return "/" + region; }
 
 // POST `target` with a JSON body; OK for a 200.
 Status Post(const ServerAddress& address, const std::string& target, std::string body) {
-  ASSIGN_OR_RETURN(HttpReply reply,
-                   HttpCall(address, MakePostRequest(address, target, std::move(body), 0),
-                            kControlTimeout));
+  ASSIGN_OR_RETURN(
+      HttpReply reply,
+      HttpCall(address, MakePostRequest(address, target, std::move(body), 0), kControlTimeout));
   if (reply.status != 200) {
-    return Unavailable(fmt::format("POST {} answered {}: {}", target, reply.status,
-                                   reply.body.substr(0, 300)));
+    return Unavailable(
+        fmt::format("POST {} answered {}: {}", target, reply.status, reply.body.substr(0, 300)));
   }
   return Status::Ok();
 }
@@ -55,10 +55,9 @@ StatusOr<std::unique_ptr<SharedMemoryInputs>> SharedMemoryInputs::Create(
   std::unique_ptr<SharedMemoryInputs> inputs(new SharedMemoryInputs(address, std::move(region)));
   const std::string key = Key(inputs->region_);
   RETURN_IF_ERROR(WriteObject(key, bytes));
-  RETURN_IF_ERROR(Post(address,
-                       fmt::format("/v2/systemsharedmemory/region/{}/register", inputs->region_),
-                       fmt::format(R"({{"key":"{}","offset":0,"byte_size":{}}})", key,
-                                   bytes.size())));
+  RETURN_IF_ERROR(
+      Post(address, fmt::format("/v2/systemsharedmemory/region/{}/register", inputs->region_),
+           fmt::format(R"({{"key":"{}","offset":0,"byte_size":{}}})", key, bytes.size())));
   inputs->registered_ = true;
   return inputs;
 }

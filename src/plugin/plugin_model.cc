@@ -106,6 +106,10 @@ StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(const PluginMod
 }
 
 PluginInstance::~PluginInstance() {
+  // After its device was lost the instance's state is left as it is, unfreed: its teardown
+  // would free device memory in a context that is gone, which libtorch answers by ending the
+  // process. Only the process's exit reclaims it.
+  if (device_lost_) return;
   try {
     model_->library().functions().instance_fini(state_);
   } catch (...) {

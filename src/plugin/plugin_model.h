@@ -49,7 +49,7 @@ class PluginInstance {
   static StatusOr<std::unique_ptr<PluginInstance>> Create(const PluginModel* model,
                                                           std::string name, int index,
                                                           int gpu_count);
-  ~PluginInstance();  // SyInstanceFini
+  ~PluginInstance();  // SyInstanceFini, unless the device was lost (then the state is leaked)
 
   PluginInstance(const PluginInstance&) = delete;
   PluginInstance& operator=(const PluginInstance&) = delete;
@@ -63,7 +63,8 @@ class PluginInstance {
   Status Execute(BatchAccess& batch);
 
   // Set when an Execute returned SY_ERROR_DEVICE_LOST, to the plugin's message: the instance's
-  // device is unusable in this process; nothing but the destructor may be called any more.
+  // device is unusable in this process; nothing but the destructor may be called any more, and
+  // it does not call SyInstanceFini.
   const std::optional<std::string>& device_lost() const { return device_lost_; }
 
   // The device memory the instance holds (SyInstanceDeviceMemory), nullopt if the plugin does

@@ -57,6 +57,7 @@ Status WarmUpInstance(Loaded& loaded) {
   return Status::Ok();
 }
 
+// Loads the plugin, the model and the instance (not warmed up yet).
 StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
   auto loaded = std::make_unique<Loaded>();
   ASSIGN_OR_RETURN(RepositoryModel found, ScanModel(options.model_repository, options.model));
@@ -68,8 +69,15 @@ StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
                    plugin::PluginInstance::Create(
                        loaded->model.get(), fmt::format("{}/{}", options.model, options.index),
                        options.index, options.gpu_count));
-  RETURN_IF_ERROR(WarmUpInstance(*loaded));
   return loaded;
+}
+
+// Leaves the process at once, without destructors: after a device loss nothing of the plugin may
+// run any more (its teardown would call into the lost device); the OS and the driver reclaim
+// the rest.
+[[noreturn]] void ExitDeviceLost() {
+  spdlog::default_logger()->flush();
+  _exit(kExitDeviceLost);
 }
 
 // Executes the batches the server sends, on the thread that receives them (one thread wake-up
@@ -188,6 +196,11 @@ int RunWorker(const WorkerOptions& options) {
     (void)Send(channel, ipc::LoadFailed{.message = loaded.status().message()});
     return 2;
   }
+  if (Status warm = WarmUpInstance(**loaded); !warm.ok()) {
+    (void)Send(channel, ipc::LoadFailed{.message = warm.message()});
+    if ((*loaded)->instance->device_lost()) ExitDeviceLost();
+    return 2;
+  }
   uint64_t memory = (*loaded)->instance->DeviceMemoryBytes().value_or(0);
   if (!Send(channel, ipc::Ready{.device_memory_bytes = memory}).ok()) return 1;
   Executor executor(loaded->get(), &channel);
@@ -201,13 +214,7 @@ int RunWorker(const WorkerOptions& options) {
     }
     if (auto* execute = std::get_if<ipc::Execute>(&*message)) {
       Status status = executor.Run(*execute, std::move(received->fd));
-      if (executor.device_lost()) {
-        // Nothing of the plugin may run any more (its fini would call into the lost device),
-        // whether or not DeviceLost reached the server: leave without destructors; the OS and
-        // the driver reclaim the rest.
-        spdlog::default_logger()->flush();
-        _exit(kExitDeviceLost);
-      }
+      if (executor.device_lost()) ExitDeviceLost();  // whether or not DeviceLost was sent
       if (!status.ok()) {
         // The server and this worker disagree about the protocol: end; the server restarts us.
         spdlog::error("worker: {}", status.message());

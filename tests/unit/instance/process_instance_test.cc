@@ -545,6 +545,15 @@ TEST_F(ProcessInstanceTest, CrashDuringWarmupFailsStartNamingTheSignal) {
   EXPECT_TRUE(Contains(message, "killed by signal 11")) << message;
 }
 
+TEST_F(ProcessInstanceTest, DeviceLossDuringWarmupFailsStartWithThePluginsMessage) {
+  // The worker reports the loss and leaves without tearing the plugin down.
+  const std::string message =
+      FailedStartMessage("warmloss", ", device_lost_on_value: 0", /*warmup=*/1);
+  EXPECT_TRUE(Contains(message, "warm-up request 1 of 1 failed")) << message;
+  EXPECT_TRUE(Contains(message, "simulated device loss")) << message;
+  EXPECT_FALSE(Contains(message, "signal")) << message;
+}
+
 TEST_F(ProcessInstanceTest, InvalidParameterFailsStartWithThePluginsMessage) {
   const std::string message = FailedStartMessage("bad", ", bogus: 1");
   EXPECT_TRUE(Contains(message, "bad/0")) << message;

@@ -5,9 +5,12 @@
 // While the host has told it of mapped host memory (SyInstanceHostMemoryMapped), Execute
 // fails any request whose input lies outside every range it was told of, so that tests can see
 // the host's calls. A batch whose first request's first input starts with the INT32 kLoseDevice
-// fails with SY_ERROR_DEVICE_LOST ("test plugin: device lost").
+// fails with SY_ERROR_DEVICE_LOST ("test plugin: device lost"); SyInstanceFini of an instance
+// that lost its device aborts the process, as libtorch does when it frees device memory after a
+// sticky CUDA error: the host must never call it then.
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -55,12 +58,21 @@ SY_EXPORT SyError* SyModelInit(void*, const SyModelDesc* desc, void** model_stat
 
 SY_EXPORT void SyModelFini(void*) {}
 
+// An instance's state: whether it lost its device.
+struct InstanceState {
+  bool lost = false;
+};
+
 SY_EXPORT SyError* SyInstanceInit(void*, const SyInstanceDesc*, void** instance_state) {
-  *instance_state = nullptr;
+  *instance_state = new InstanceState;
   return nullptr;
 }
 
-SY_EXPORT void SyInstanceFini(void*) {}
+SY_EXPORT void SyInstanceFini(void* instance_state) {
+  auto* state = static_cast<InstanceState*>(instance_state);
+  if (state->lost) std::abort();
+  delete state;
+}
 
 bool LosesDevice(SyBatch* batch) {
   SyTensor first;
@@ -75,10 +87,12 @@ bool LosesDevice(SyBatch* batch) {
   return value == kLoseDevice;
 }
 
-SY_EXPORT SyError* SyInstanceExecute(void*, SyBatch* batch) {
+SY_EXPORT SyError* SyInstanceExecute(void* instance_state, SyBatch* batch) {
   if (TEST_PLUGIN_MODE == 2) throw std::runtime_error("the test plugin throws");
-  if (LosesDevice(batch))
+  if (LosesDevice(batch)) {
+    static_cast<InstanceState*>(instance_state)->lost = true;
     return g_host->error_new(SY_ERROR_DEVICE_LOST, "test plugin: device lost");
+  }
   for (uint32_t r = 0; r < g_host->batch_request_count(batch); ++r) {
     for (uint32_t i = 0; i < g_outputs; ++i) {
       SyTensor in;
