@@ -19,7 +19,10 @@ void AddWorkerCommand(CLI::App& app) {
   command->add_option("--gpus", options->gpu_count)->required();
   command->add_option("--plugin", options->plugin_path)->required();
   command->add_option("--parent-pid", options->parent_pid)->required();
-  command->callback([options] {
+  auto poll_us = std::make_shared<int64_t>(0);
+  command->add_option("--poll-us", *poll_us)->check(CLI::Range(int64_t{0}, int64_t{1000000}));
+  command->callback([options, poll_us] {
+    options->poll = std::chrono::microseconds(*poll_us);
     spdlog::set_pattern(
         fmt::format("[%H:%M:%S.%e] [worker {}/{} pid %P] [%l] %v", options->model, options->index));
     int code = worker::RunWorker(*options);

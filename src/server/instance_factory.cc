@@ -138,6 +138,10 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
                     plugin_path,
                     "--parent-pid",
                     std::to_string(getpid())};
+    if (options_.poll > Duration::zero()) {
+      const auto poll_us = std::chrono::duration_cast<std::chrono::microseconds>(options_.poll);
+      command.args.insert(command.args.end(), {"--poll-us", std::to_string(poll_us.count())});
+    }
     // Pinning by environment, before anything in the worker initialises CUDA.
     std::string visible;
     for (int gpu : gpus) {

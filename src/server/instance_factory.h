@@ -38,7 +38,9 @@ class InstanceFactory {
     std::string model_repository;
     std::string backend_directory;  // see ServerOptions
     std::string worker_executable;
-    Duration poll{};  // ProcessInstanceOptions::poll of every worker
+    // ProcessInstanceOptions::poll of every worker's reader, and the worker's own (its
+    // --poll-us: how long it spins for its next batch).
+    Duration poll{};
   };
   // Creates the simulated devices of `devices` (all simulated, or none).
   static StatusOr<std::unique_ptr<InstanceFactory>> Create(Options options,

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "switchyard/clock.h"
+
 namespace switchyard::worker {
 
 struct WorkerOptions {
@@ -19,6 +21,9 @@ struct WorkerOptions {
   std::string plugin_path;       // the backend plugin to load
   int channel_fd = 3;            // the inherited end of the server's channel
   long parent_pid = 0;           // the server; if it is already gone the worker exits at once
+  // How long the worker spins for the server's next message before it sleeps (serve
+  // --poll-us; 0: it sleeps at once).
+  Duration poll{};
 };
 
 // The exit code of a worker whose plugin lost its device: it sends ipc::DeviceLost and leaves at

@@ -1,6 +1,6 @@
-"""`serve --poll-us`: HTTP threads and result readers that poll before they sleep answer like
-threads that sleep at once (concurrent clients, worker processes), and the server still ends
-cleanly on SIGTERM, polling threads included."""
+"""`serve --poll-us`: HTTP threads, result readers and workers that poll before they sleep
+answer like threads that sleep at once (concurrent clients, worker processes), and the server
+still ends cleanly on SIGTERM, polling threads included."""
 
 import json
 import unittest
@@ -26,6 +26,14 @@ class PollModeTest(harness.ServerTestCase):
             return answers
         for answers in harness.run_in_threads(client, [(k,) for k in range(4)]):
             self.assertEqual(answers, [True] * 20)
+
+    def test_workers_are_started_polling_too(self):
+        models = {m["name"]: m for m in self.server.get_json("/v2/status")["models"]}
+        for instance in models["simple"]["instances"]:
+            with open("/proc/%d/cmdline" % instance["pid"], "rb") as f:
+                argv = f.read().split(b"\0")
+            self.assertIn(b"--poll-us", argv)
+            self.assertEqual(argv[argv.index(b"--poll-us") + 1], b"2000")
 
 
 class PollModeStopTest(unittest.TestCase):
