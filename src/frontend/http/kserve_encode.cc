@@ -113,7 +113,9 @@ Status CopyToSharedMemory(const Tensor& output, std::size_t index,
         "'{}'",
         index, output.name, bytes.size(), shared.target.bytes.size(), shared.region));
   }
-  if (!bytes.empty()) std::memcpy(shared.target.bytes.data(), bytes.data(), bytes.size());
+  // memmove: an output may be the very bytes of an input in the same region (an identity model
+  // run in process).
+  if (!bytes.empty()) std::memmove(shared.target.bytes.data(), bytes.data(), bytes.size());
   return Status::Ok();
 }
 
