@@ -1,5 +1,6 @@
 #include "frontend/http/http_types.h"
 
+#include "fmt/format.h"
 #include "frontend/http/kserve_codec.h"
 
 namespace switchyard::http {
@@ -45,6 +46,20 @@ HttpReply ErrorReply(const Status& status) {
     reply.headers.emplace_back("Retry-After", "1");
   }
   if (status.code() == StatusCode::kCancelled) reply.close = true;
+  return reply;
+}
+
+HttpReply JsonReply(std::string body) {
+  HttpReply reply;
+  reply.body = std::move(body);
+  return reply;
+}
+
+HttpReply MethodNotAllowed(std::string_view allowed) {
+  HttpReply reply;
+  reply.status = 405;
+  reply.body = ErrorJson(fmt::format("method not allowed; use {}", allowed));
+  reply.headers.emplace_back("Allow", std::string(allowed));
   return reply;
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,5 +49,11 @@ unsigned HttpStatusOf(StatusCode code);
 
 // {"error": message} with the mapped status; 429 carries Retry-After.
 HttpReply ErrorReply(const Status& status);
+
+// 200 with a JSON body.
+HttpReply JsonReply(std::string body);
+
+// 405 with `Allow: <allowed>` and {"error": "method not allowed; use <allowed>"}.
+HttpReply MethodNotAllowed(std::string_view allowed);
 
 }  // namespace switchyard::http

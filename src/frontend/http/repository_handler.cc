@@ -6,15 +6,6 @@
 #include "spdlog/spdlog.h"
 
 namespace switchyard::http {
-namespace {
-
-HttpReply EmptyJson() {
-  HttpReply reply;
-  reply.body = "{}";
-  return reply;
-}
-
-}  // namespace
 
 RepositoryHandler::RepositoryHandler(Server* server, RepositoryOptions options)
     : server_(server), options_(std::move(options)) {
@@ -50,12 +41,7 @@ void RepositoryHandler::Handle(const HttpRequest& request, std::string_view rest
                              "{{model}}/unload)",
                              rest))));
   }
-  if (request.method != Method::kPost) {
-    HttpReply refused = ErrorReply(InvalidArgument("use POST"));
-    refused.status = 405;
-    refused.headers.emplace_back("Allow", "POST");
-    return reply(std::move(refused));
-  }
+  if (request.method != Method::kPost) return reply(MethodNotAllowed("POST"));
   {
     MutexLock lock(&mu_);
     if (!stopping_) {
@@ -81,7 +67,7 @@ void RepositoryHandler::Run() {
     Status status = call.load ? server_->LoadModel(call.model)
                               : server_->UnloadModel(call.model, options_.unload_drain_timeout);
     if (!status.ok()) spdlog::error("repository: {}", status.message());
-    call.reply(status.ok() ? EmptyJson() : ErrorReply(status));
+    call.reply(status.ok() ? JsonReply("{}") : ErrorReply(status));
   }
 }
 

@@ -13,25 +13,11 @@
 namespace switchyard::http {
 namespace {
 
-HttpReply JsonReply(std::string body) {
-  HttpReply reply;
-  reply.body = std::move(body);
-  return reply;
-}
-
 HttpReply HealthReply(bool ok) {
   HttpReply reply;
   reply.status = ok ? 200 : 503;
   reply.body = ok ? "" : ErrorJson("not ready");
   if (ok) reply.content_type = "text/plain";
-  return reply;
-}
-
-HttpReply MethodNotAllowed(std::string_view allowed) {
-  HttpReply reply;
-  reply.status = 405;
-  reply.body = ErrorJson(fmt::format("method not allowed; use {}", allowed));
-  reply.headers.emplace_back("Allow", std::string(allowed));
   return reply;
 }
 

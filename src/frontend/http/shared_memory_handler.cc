@@ -9,19 +9,6 @@
 namespace switchyard::http {
 namespace {
 
-HttpReply JsonReply(std::string body) {
-  HttpReply reply;
-  reply.body = std::move(body);
-  return reply;
-}
-
-HttpReply WrongMethod(std::string_view allowed) {
-  HttpReply reply = ErrorReply(InvalidArgument(fmt::format("method not allowed; use {}", allowed)));
-  reply.status = 405;
-  reply.headers.emplace_back("Allow", std::string(allowed));
-  return reply;
-}
-
 std::string StatusJson(const std::vector<SharedMemoryRegionInfo>& regions) {
   std::string body;
   JsonWriter writer(&body);
@@ -82,16 +69,16 @@ void SharedMemoryHandler::Handle(const HttpRequest& request, std::string_view re
   }
   const bool get = request.method == Method::kGet || request.method == Method::kHead;
   if (rest == "/status") {
-    if (!get) return reply(WrongMethod("GET"));
+    if (!get) return reply(MethodNotAllowed("GET"));
     auto regions = registry_->List(name);
     return reply(regions.ok() ? JsonReply(StatusJson(*regions)) : ErrorReply(regions.status()));
   }
   if (rest == "/register" && name) {
-    if (request.method != Method::kPost) return reply(WrongMethod("POST"));
+    if (request.method != Method::kPost) return reply(MethodNotAllowed("POST"));
     return Register(request, *name, reply);
   }
   if (rest == "/unregister") {
-    if (request.method != Method::kPost) return reply(WrongMethod("POST"));
+    if (request.method != Method::kPost) return reply(MethodNotAllowed("POST"));
     if (!name) {
       registry_->UnregisterAll();
       return reply(JsonReply("{}"));
