@@ -120,6 +120,9 @@ class SharedMemoryTest(harness.ServerTestCase):
     def test_region_status_and_unregister(self):
         self.assertOk(self.register("a"))
         self.assertOk(self.register("b", offset=1024, byte_size=2048))
+        metrics = self.server.metrics()
+        self.assertEqual(metrics.value("switchyard_shared_memory_regions"), 2)
+        self.assertEqual(metrics.value("switchyard_shared_memory_bytes"), 1024 + 2048)
         self.assertEqual([r["name"] for r in self.server.get_json(
             "/v2/systemsharedmemory/status")], ["a", "b"])
         self.assertEqual(self.server.get_json("/v2/systemsharedmemory/region/b/status"),

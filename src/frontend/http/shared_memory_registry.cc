@@ -154,6 +154,23 @@ StatusOr<std::vector<SharedMemoryRegionInfo>> SharedMemoryRegistry::List(
   return infos;
 }
 
+std::string SharedMemoryRegistry::MetricsText() const {
+  std::size_t count = 0;
+  uint64_t bytes = 0;
+  {
+    MutexLock lock(&mu_);
+    count = regions_.size();
+    for (const auto& [unused, region] : regions_) bytes += region->info.byte_size;
+  }
+  return fmt::format(
+      "# HELP switchyard_shared_memory_regions System shared-memory regions registered by "
+      "clients.\n# TYPE switchyard_shared_memory_regions gauge\n"
+      "switchyard_shared_memory_regions {}\n"
+      "# HELP switchyard_shared_memory_bytes Bytes of the registered shared-memory regions.\n"
+      "# TYPE switchyard_shared_memory_bytes gauge\nswitchyard_shared_memory_bytes {}\n",
+      count, bytes);
+}
+
 StatusOr<SharedMemorySpan> SharedMemoryRegistry::Find(std::string_view name, uint64_t offset,
                                                       uint64_t byte_size,
                                                       std::string_view field) const {

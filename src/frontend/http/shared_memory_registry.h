@@ -65,6 +65,10 @@ class SharedMemoryRegistry {
   // Every region (by name), or the one named. NotFound for an unknown name.
   StatusOr<std::vector<SharedMemoryRegionInfo>> List(std::optional<std::string_view> name) const;
 
+  // The registered regions' count and bytes as Prometheus text (gauges
+  // switchyard_shared_memory_regions and switchyard_shared_memory_bytes), ending in a newline.
+  std::string MetricsText() const;
+
   // `byte_size` bytes at `offset` in region `name`. Errors: NotFound for an unknown region,
   // InvalidArgument for a range past its end. `field` prefixes the messages.
   StatusOr<SharedMemorySpan> Find(std::string_view name, uint64_t offset, uint64_t byte_size,
