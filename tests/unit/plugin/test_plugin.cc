@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -31,6 +32,14 @@ bool InMappedMemory(const SyTensor& tensor) {
   }
   return false;
 }
+
+// An instance's state: whether it lost its device. Owned by g_instances, so that the state of a
+// lost instance, which the host never finishes, is not reported as a leak.
+struct InstanceState {
+  bool lost = false;
+};
+std::vector<std::unique_ptr<InstanceState>> g_instances;
+
 }  // namespace
 
 extern "C" {
@@ -58,20 +67,15 @@ SY_EXPORT SyError* SyModelInit(void*, const SyModelDesc* desc, void** model_stat
 
 SY_EXPORT void SyModelFini(void*) {}
 
-// An instance's state: whether it lost its device.
-struct InstanceState {
-  bool lost = false;
-};
-
 SY_EXPORT SyError* SyInstanceInit(void*, const SyInstanceDesc*, void** instance_state) {
-  *instance_state = new InstanceState;
+  *instance_state = g_instances.emplace_back(std::make_unique<InstanceState>()).get();
   return nullptr;
 }
 
 SY_EXPORT void SyInstanceFini(void* instance_state) {
   auto* state = static_cast<InstanceState*>(instance_state);
   if (state->lost) std::abort();
-  delete state;
+  std::erase_if(g_instances, [&](const auto& owned) { return owned.get() == state; });
 }
 
 bool LosesDevice(SyBatch* batch) {
