@@ -60,7 +60,18 @@ int Serve(const ServeFlags& flags) {
     return 1;
   }
   std::unique_ptr<http::SharedMemoryRegistry> shared_memory;
-  if (flags.allow_shared_memory) shared_memory = std::make_unique<http::SharedMemoryRegistry>();
+  if (flags.allow_shared_memory) {
+    shared_memory = std::make_unique<http::SharedMemoryRegistry>();
+    const bool loopback =
+        flags.host == "127.0.0.1" || flags.host == "::1" || flags.host == "localhost";
+    if (!loopback && flags.admin_token.empty()) {
+      spdlog::warn(
+          "--allow-shared-memory on {} without an admin token: any client that reaches the port "
+          "can make the server map, read and write this machine's shared-memory objects; bind "
+          "to 127.0.0.1 or set --admin-token",
+          flags.host);
+    }
+  }
   http::Router router(server->get(),
                       {.admin_token = flags.admin_token,
                        .unload_drain_timeout = std::chrono::seconds(flags.drain_timeout_s)},
