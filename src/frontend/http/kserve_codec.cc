@@ -261,20 +261,17 @@ struct BodyReader {
   const SharedMemoryRegistry* shared_memory = nullptr;
 };
 
-// The bytes that an input's or output's shared-memory parameters name, nullopt when it has
-// none. `region_out` and `offset_out` (optional) receive the region's name and the offset.
-StatusOr<std::optional<SharedMemorySpan>> FindSharedMemory(dom::object parameters,
-                                                           std::string_view field,
-                                                           const BodyReader& body,
-                                                           std::string* region_out = nullptr,
-                                                           uint64_t* offset_out = nullptr) {
+// What an input's or output's shared-memory parameters name, nullopt when it has none.
+StatusOr<std::optional<SharedMemoryRef>> FindSharedMemory(dom::object parameters,
+                                                          std::string_view field,
+                                                          const BodyReader& body) {
   dom::element region_element;
   dom::element size_element;
   dom::element offset_element;
   const bool has_region = Find(parameters, "shared_memory_region", &region_element);
   const bool has_size = Find(parameters, "shared_memory_byte_size", &size_element);
   const bool has_offset = Find(parameters, "shared_memory_offset", &offset_element);
-  if (!has_region && !has_size && !has_offset) return std::optional<SharedMemorySpan>();
+  if (!has_region && !has_size && !has_offset) return std::optional<SharedMemoryRef>();
   if (!has_region || !has_size) {
     return InvalidArgument(fmt::format(
         "{}: parameters.shared_memory_region and shared_memory_byte_size go together", field));
@@ -295,9 +292,8 @@ StatusOr<std::optional<SharedMemorySpan>> FindSharedMemory(dom::object parameter
   ASSIGN_OR_RETURN(SharedMemorySpan span,
                    body.shared_memory->Find(region, static_cast<uint64_t>(offset),
                                             static_cast<uint64_t>(size), field));
-  if (region_out != nullptr) *region_out = region;
-  if (offset_out != nullptr) *offset_out = static_cast<uint64_t>(offset);
-  return std::optional<SharedMemorySpan>(std::move(span));
+  return std::optional<SharedMemoryRef>(
+      SharedMemoryRef{std::string(region), static_cast<uint64_t>(offset), std::move(span)});
 }
 
 Status DecodeShape(dom::element element, std::string_view field, Shape* shape) {
@@ -337,7 +333,7 @@ Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Te
   }
 
   std::optional<int64_t> binary_size;
-  std::optional<SharedMemorySpan> shared;
+  std::optional<SharedMemoryRef> shared;
   if (Find(input, "parameters", &value)) {
     dom::object parameters;
     RETURN_IF_ERROR(GetObject(value, field + ".parameters", &parameters));
@@ -354,8 +350,8 @@ Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Te
                              ": takes its bytes from shared memory, so it has no data and no "
                              "parameters.binary_data_size");
     }
-    const std::size_t size = shared->bytes.size();
-    tensor->data = TensorData::Shared(shared->bytes, std::move(shared->keeper));
+    const std::size_t size = shared->span.bytes.size();
+    tensor->data = TensorData::Shared(shared->span.bytes, std::move(shared->span.keeper));
     return CheckBinarySize(*tensor, count, size, field);
   }
   if (binary_size) {
@@ -443,13 +439,8 @@ Status DecodeOutputs(dom::element element, const BodyReader& body, InferRequest&
       RETURN_IF_ERROR(GetBool(value, field + ".parameters.binary_data", &binary));
       encoding.binary_by_name[std::string(name)] = binary;
     }
-    OutputEncoding::SharedOutput shared;
-    ASSIGN_OR_RETURN(auto target,
-                     FindSharedMemory(parameters, field, body, &shared.region, &shared.offset));
-    if (target) {
-      shared.target = std::move(*target);
-      encoding.shared_memory[std::string(name)] = std::move(shared);
-    }
+    ASSIGN_OR_RETURN(auto shared, FindSharedMemory(parameters, field, body));
+    if (shared) encoding.shared_memory[std::string(name)] = std::move(*shared);
   }
   return Status::Ok();
 }

@@ -19,18 +19,21 @@
 
 namespace switchyard::http {
 
+// What an input's or output's shared-memory parameters name: `span.bytes` are the bytes at
+// `offset` in registered region `region`, kept mapped by `span.keeper`.
+struct SharedMemoryRef {
+  std::string region;
+  uint64_t offset = 0;
+  SharedMemorySpan span;
+};
+
 // How the client asked for each output to be sent back.
 struct OutputEncoding {
   bool all_binary = false;                     // request `parameters.binary_data_output: true`
   std::map<std::string, bool> binary_by_name;  // output `parameters.binary_data`
   // Outputs to be written into a registered shared-memory region (output `parameters.
   // shared_memory_region`, `shared_memory_byte_size`, `shared_memory_offset`), by name.
-  struct SharedOutput {
-    std::string region;
-    uint64_t offset = 0;
-    SharedMemorySpan target;
-  };
-  std::map<std::string, SharedOutput> shared_memory;
+  std::map<std::string, SharedMemoryRef> shared_memory;
   // The output's own `binary_data` if it was given, else `all_binary`.
   bool IsBinary(const std::string& output_name) const;
 };

@@ -104,18 +104,17 @@ Status WriteData(const Tensor& tensor, std::size_t index, JsonWriter& writer) {
 }
 
 // Writes `output` into the region the client named for it.
-Status CopyToSharedMemory(const Tensor& output, std::size_t index,
-                          const OutputEncoding::SharedOutput& shared) {
+Status CopyToSharedMemory(const Tensor& output, std::size_t index, const SharedMemoryRef& shared) {
   std::span<const std::byte> bytes = output.data.bytes();
-  if (bytes.size() > shared.target.bytes.size()) {
+  if (bytes.size() > shared.span.bytes.size()) {
     return InvalidArgument(fmt::format(
         "outputs[{}] '{}': {} bytes do not fit the {} bytes of shared_memory_byte_size in region "
         "'{}'",
-        index, output.name, bytes.size(), shared.target.bytes.size(), shared.region));
+        index, output.name, bytes.size(), shared.span.bytes.size(), shared.region));
   }
   // memmove: an output may be the very bytes of an input in the same region (an identity model
   // run in process).
-  if (!bytes.empty()) std::memmove(shared.target.bytes.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memmove(shared.span.bytes.data(), bytes.data(), bytes.size());
   return Status::Ok();
 }
 
@@ -129,7 +128,7 @@ bool OutputEncoding::IsBinary(const std::string& output_name) const {
 StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
                                           const OutputEncoding& encoding) {
   std::vector<bool> binary(response.outputs.size());
-  std::vector<const OutputEncoding::SharedOutput*> shared(response.outputs.size());
+  std::vector<const SharedMemoryRef*> shared(response.outputs.size());
   std::size_t json_estimate = 256;  // bytes
   for (std::size_t i = 0; i < response.outputs.size(); ++i) {
     const Tensor& output = response.outputs[i];
