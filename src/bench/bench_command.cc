@@ -25,7 +25,6 @@
 namespace switchyard::bench {
 namespace {
 
-constexpr auto kControlTimeout = std::chrono::seconds(10);
 // Open loop: how long the end of a level waits for outstanding answers.
 constexpr auto kOpenLoopStopGrace = std::chrono::seconds(10);
 // A replayed schedule ends at most this long after its last arrival.

@@ -40,6 +40,9 @@ struct HttpReply {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
+// How long a control call (metadata, statistics, shared-memory registration) may take.
+inline constexpr auto kControlTimeout = std::chrono::seconds(10);
+
 // Sends `request` on a fresh connection and reads the reply, waiting at most `timeout`. A non-OK
 // Status only for a connection failure or timeout; any HTTP status is a reply.
 StatusOr<HttpReply> HttpCall(const ServerAddress& address, HttpRequest request, Duration timeout);

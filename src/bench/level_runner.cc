@@ -112,11 +112,17 @@ StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
   PoolConfig pool_config;
   pool_config.address = config.address;
   pool_config.target = config.target;
-  const bool shared = config.format == BodyFormat::kSharedMemory;
-  for (int i = 0; i < config.concurrency; ++i) {
-    const uint64_t seed = config.seed + (shared ? 0 : static_cast<uint64_t>(i));
-    pool_config.bodies.push_back(
-        BuildInferBody(config.inputs, config.format, seed, config.shared_memory_region));
+  if (config.format == BodyFormat::kSharedMemory) {
+    // Every connection names the same bytes, already in the region: one body, without them.
+    PreparedBody body =
+        BuildInferBody(config.inputs, config.format, config.seed, config.shared_memory_region);
+    body.shared_bytes = {};
+    pool_config.bodies.assign(static_cast<std::size_t>(config.concurrency), body);
+  } else {
+    for (int i = 0; i < config.concurrency; ++i) {
+      pool_config.bodies.push_back(
+          BuildInferBody(config.inputs, config.format, config.seed + static_cast<uint64_t>(i)));
+    }
   }
   pool_config.items_per_request = config.items_per_request;
   pool_config.threads = config.threads;

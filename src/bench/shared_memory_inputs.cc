@@ -12,8 +12,6 @@
 namespace switchyard::bench {
 namespace {
 
-constexpr auto kControlTimeout = std::chrono::seconds(10);
-
 std::string Key(const std::string& region) { return "/" + region; }
 
 // POST `target` with a JSON body; OK for a 200.
