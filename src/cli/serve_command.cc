@@ -169,9 +169,9 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve
       ->add_option("--poll-us", flags->poll_us,
-                   "Low-latency mode: the HTTP threads, and the threads reading workers' "
-                   "results, poll this long after their last event for the next before they "
-                   "sleep, us; 0: they sleep at once. Costs up to a core per polling thread")
+                   "Low-latency mode: the HTTP threads, the threads reading workers' results "
+                   "and the workers poll this long after their last event for the next before "
+                   "they sleep, us; 0: they sleep at once. Costs up to a core per polling thread")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   serve->add_option("--backend-directory", flags->backend_directory,
