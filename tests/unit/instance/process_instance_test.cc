@@ -279,6 +279,25 @@ class ProcessInstanceTest : public ::testing::Test {
     return result.Wait();
   }
 
+  // After a lost worker: the instance went unavailable, was restarted once with a new worker
+  // (not `first_pid`), names `cause` as its last error, and serves an add_sub request.
+  static void ExpectRestartedOnceAndServing(Instance& instance, EventLog& events, long first_pid,
+                                            const std::string& cause) {
+    EXPECT_EQ(events.WaitFor(3),
+              (std::vector<InstanceEvent>{InstanceEvent::kUnavailable, InstanceEvent::kRestarted,
+                                          InstanceEvent::kAvailable}));
+    InstanceHealth health = instance.Health();
+    EXPECT_EQ(health.restarts, 1);
+    EXPECT_NE(health.pid, first_pid);
+    EXPECT_TRUE(Contains(health.last_error, cause)) << health.last_error;
+
+    std::vector<std::unique_ptr<InferRequest>> after;
+    after.push_back(AddSubRequest({5}, {6}));
+    auto served = Run(instance, after);
+    ASSERT_EQ(served.size(), 1u);
+    ExpectAddSub(served[0], {5}, {6});
+  }
+
   std::string root_;
   std::vector<std::unique_ptr<ModelConfig>> configs_;
 };
@@ -588,19 +607,7 @@ TEST_F(ProcessInstanceTest, CrashOnValueKillsTheWorkerAndAbortsTheBatch) {
     EXPECT_TRUE(Contains(out.status().message(), "killed by signal 11")) << out.status().message();
     EXPECT_TRUE(Contains(out.status().message(), "fragile/0")) << out.status().message();
   }
-  EXPECT_EQ(events.WaitFor(3),
-            (std::vector<InstanceEvent>{InstanceEvent::kUnavailable, InstanceEvent::kRestarted,
-                                        InstanceEvent::kAvailable}));
-  InstanceHealth health = instance->Health();
-  EXPECT_EQ(health.restarts, 1);
-  EXPECT_NE(health.pid, first_pid);
-  EXPECT_TRUE(Contains(health.last_error, "killed by signal 11")) << health.last_error;
-
-  std::vector<std::unique_ptr<InferRequest>> after;
-  after.push_back(AddSubRequest({5}, {6}));
-  auto served = Run(*instance, after);
-  ASSERT_EQ(served.size(), 1u);
-  ExpectAddSub(served[0], {5}, {6});
+  ExpectRestartedOnceAndServing(*instance, events, first_pid, "killed by signal 11");
 }
 
 // A backend that returns SY_ERROR_DEVICE_LOST (sim `device_lost_on_value`) ends its worker: the
@@ -642,25 +649,11 @@ TEST_F(ProcessInstanceTest, DeviceLossIsHeardBeforeTheBatchIsAbortedAndRecoveryA
         << out.status().message();
     EXPECT_TRUE(Contains(out.status().message(), "exited with status 4")) << out.status().message();
   }
-  EXPECT_EQ(events.WaitFor(3),
-            (std::vector<InstanceEvent>{InstanceEvent::kUnavailable, InstanceEvent::kRestarted,
-                                        InstanceEvent::kAvailable}));
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    EXPECT_EQ(log, (std::vector<std::string>{
-                       "lost: simulated device loss (parameters.device_lost_on_value)", "answered",
-                       "recovered"}));
-  }
-  InstanceHealth health = instance->Health();
-  EXPECT_EQ(health.restarts, 1);
-  EXPECT_NE(health.pid, first_pid);
-  EXPECT_TRUE(Contains(health.last_error, "simulated device loss")) << health.last_error;
-
-  std::vector<std::unique_ptr<InferRequest>> after;
-  after.push_back(AddSubRequest({5}, {6}));
-  auto served = Run(*instance, after);
-  ASSERT_EQ(served.size(), 1u);
-  ExpectAddSub(served[0], {5}, {6});
+  ExpectRestartedOnceAndServing(*instance, events, first_pid, "simulated device loss");
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "lost: simulated device loss (parameters.device_lost_on_value)", "answered",
+                     "recovered"}));
 }
 
 TEST_F(ProcessInstanceTest, StoppedWorkerMissesHeartbeatsAndIsReplaced) {
