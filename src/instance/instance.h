@@ -7,8 +7,10 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "switchyard/infer.h"
 #include "switchyard/status.h"
 #include "switchyard/tensor.h"
@@ -34,6 +36,29 @@ enum class InstanceEvent {
 // started on them after such a loss is ready (they work again). Called from any thread, never
 // under a lock of the instance, before the batches lost with the device are answered.
 using DeviceFaultListener = std::function<void(bool lost, const std::string& why)>;
+
+// Where an instance keeps its DeviceFaultListener: set from any thread, called outside every
+// lock (its own is a leaf, held only to copy the listener).
+class DeviceFaultNotifier {
+ public:
+  void Set(DeviceFaultListener listener) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    listener_ = std::move(listener);
+  }
+  // Calls the listener, if one is set.
+  void Notify(bool lost, const std::string& why) const EXCLUDES(mu_) {
+    DeviceFaultListener listener;
+    {
+      MutexLock lock(&mu_);
+      listener = listener_;
+    }
+    if (listener) listener(lost, why);
+  }
+
+ private:
+  mutable Mutex mu_;
+  DeviceFaultListener listener_ GUARDED_BY(mu_);
+};
 
 // An instance's health for status pages.
 struct InstanceHealth {

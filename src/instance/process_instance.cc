@@ -204,17 +204,7 @@ void ProcessInstance::SetObserver(std::function<void(InstanceEvent)> observer) {
 }
 
 void ProcessInstance::SetDeviceFaultListener(DeviceFaultListener listener) {
-  MutexLock lock(&mu_);
-  fault_listener_ = std::move(listener);
-}
-
-void ProcessInstance::NotifyDeviceFault(bool lost, const std::string& why) {
-  DeviceFaultListener listener;
-  {
-    MutexLock lock(&mu_);
-    listener = fault_listener_;
-  }
-  if (listener) listener(lost, why);
+  fault_notifier_.Set(std::move(listener));
 }
 
 void ProcessInstance::Notify(InstanceEvent event) {
@@ -481,7 +471,7 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
     supervisor_cv_.SignalAll();
   }
   // The GPU is drained before its batches are retried, so that they go elsewhere.
-  if (device_error) NotifyDeviceFault(/*lost=*/true, *device_error);
+  if (device_error) fault_notifier_.Notify(/*lost=*/true, *device_error);
   Notify(InstanceEvent::kUnavailable);
   for (auto& [id, batch] : lost) {
     ReleaseSlot(batch.slot);
@@ -535,7 +525,7 @@ void ProcessInstance::SuperviseLoop() {
         spdlog::info("{}: worker restarted ({} restart(s) so far)", name_, restarts_);
         const bool recovered = std::exchange(device_lost_, false);
         mu_.Unlock();
-        if (recovered) NotifyDeviceFault(/*lost=*/false, {});
+        if (recovered) fault_notifier_.Notify(/*lost=*/false, {});
         Notify(InstanceEvent::kRestarted);
         Notify(InstanceEvent::kAvailable);
         mu_.Lock();

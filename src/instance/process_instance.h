@@ -150,8 +150,6 @@ class ProcessInstance final : public Instance {
   // said its backend lost the device with this message (the listener hears it first).
   void OnWorkerLost(uint64_t worker_id, const std::string& why,
                     const std::optional<std::string>& device_error = std::nullopt) EXCLUDES(mu_);
-  // Tells the device-fault listener, if any.
-  void NotifyDeviceFault(bool lost, const std::string& why) EXCLUDES(mu_);
   void SuperviseLoop() EXCLUDES(mu_);
   // Prepares the slot's input region and sends the Execute message (after the MapRegion of any
   // body region the worker has not mapped yet).
@@ -199,8 +197,8 @@ class ProcessInstance final : public Instance {
   int restarts_ GUARDED_BY(mu_) = 0;
   std::string last_error_ GUARDED_BY(mu_);
   std::function<void(InstanceEvent)> observer_ GUARDED_BY(mu_);
-  DeviceFaultListener fault_listener_ GUARDED_BY(mu_);
   bool device_lost_ GUARDED_BY(mu_) = false;  // since a DeviceLost, until a new worker is ready
+  DeviceFaultNotifier fault_notifier_;
   std::thread supervisor_;
 };
 

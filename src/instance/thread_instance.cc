@@ -47,21 +47,13 @@ void ThreadInstance::Run() {
       continue;
     }
     Status status = instance_->Execute(batch);
-    if (const auto& lost = instance_->device_lost()) {
-      DeviceFaultListener listener;
-      {
-        MutexLock lock(&mu_);
-        listener = fault_listener_;
-      }
-      if (listener) listener(/*lost=*/true, *lost);
-    }
+    if (const auto& lost = instance_->device_lost()) fault_notifier_.Notify(/*lost=*/true, *lost);
     job.done(batch.Finish(status));
   }
 }
 
 void ThreadInstance::SetDeviceFaultListener(DeviceFaultListener listener) {
-  MutexLock lock(&mu_);
-  fault_listener_ = std::move(listener);
+  fault_notifier_.Set(std::move(listener));
 }
 
 }  // namespace switchyard

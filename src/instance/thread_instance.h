@@ -40,8 +40,8 @@ class ThreadInstance final : public Instance {
   Mutex mu_;
   CondVar cv_;
   std::deque<Job> jobs_ GUARDED_BY(mu_);
-  DeviceFaultListener fault_listener_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
+  DeviceFaultNotifier fault_notifier_;
   std::thread thread_;
 };
 
