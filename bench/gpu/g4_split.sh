@@ -14,6 +14,8 @@
 #   poll: standin-c1-poll, c1-poll  with `serve --poll-us 20000` (HTTP threads and the result
 #                                   reader poll for 20 ms after each event before they sleep)
 #   shmpoll: standin-c1-shm-poll, c1-shm-poll  both
+#   allpoll: standin-c1-all-poll, c1-all-poll  both, and the client polls too (bench --poll-us
+#                                   20000): no thread on the path sleeps
 #   qos: c1-qos, offline-b1-idle300-qos  while a PM QoS request (/dev/cpu_dma_latency = 0) keeps
 #                                   the cores out of deep idle states, if permitted
 #   busy: c1-busy, offline-b1-idle300-busy  while every core runs a `nice 19` spinner, which
@@ -61,6 +63,9 @@ served ""
 if variant shm; then C1_FORMAT=shm served -shm --allow-shared-memory; fi
 if variant poll; then served -poll --poll-us 20000; fi
 if variant shmpoll; then C1_FORMAT=shm served -shm-poll --allow-shared-memory --poll-us 20000; fi
+if variant allpoll; then
+  C1_FORMAT=shm C1_CLIENT_POLL_US=20000 served -all-poll --allow-shared-memory --poll-us 20000
+fi
 
 if variant qos; then
   log "ResNet-50 while a PM QoS request holds every CPU's wake-up latency at 0 us"

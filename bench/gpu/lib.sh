@@ -134,7 +134,8 @@ gpu_bench() {
 }
 
 # gpu_c1_split NAME MODEL: `gpu_bench NAME` of MODEL at concurrency 1 (binary, or C1_FORMAT: shm
-# needs a server started with --allow-shared-memory; 3 windows), and
+# needs a server started with --allow-shared-memory; C1_CLIENT_POLL_US: the client polls, bench
+# --poll-us; 3 windows), and
 # where a lone request's time goes (NAME-split.txt), as means per request, each difference taken
 # over one set of requests: over the whole run (server counters read before and after), the
 # server's compute (/stats compute_infer: the backend, the IPC round trip, the server's side)
@@ -144,13 +145,13 @@ gpu_bench() {
 # the slow first requests fall in neither. MODEL must have one instance.
 gpu_c1_split() {
   local name=$1 model=$2
-  local format=${C1_FORMAT:-binary}
-  "$bin" bench --url "$URL" -m "$model" --concurrency 1 --format "$format" --threads 1 \
+  local client=(--concurrency 1 --threads 1)
+  client+=(--format "${C1_FORMAT:-binary}" --poll-us "${C1_CLIENT_POLL_US:-0}")
+  "$bin" bench --url "$URL" -m "$model" "${client[@]}" \
     --warmup-s 0 --window-ms 3000 --max-windows 1 >"$out/$name-warm.txt" 2>&1
   curl -sf "$URL/v2/status" >"$out/$name-status-before.json"
   curl -sf "$URL/v2/models/$model/stats" >"$out/$name-stats-before.json"
-  gpu_bench "$name" -m "$model" --concurrency 1 --format "$format" --threads 1 --max-windows 3 \
-    --warmup-s 0
+  gpu_bench "$name" -m "$model" "${client[@]}" --max-windows 3 --warmup-s 0
   curl -sf "$URL/v2/status" >"$out/$name-status.json"
   curl -sf "$URL/v2/models/$model/stats" >"$out/$name-stats.json"
   $python - "$out" "$name" "$model" <<'PY' | tee "$out/$name-split.txt"

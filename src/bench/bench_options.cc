@@ -111,6 +111,7 @@ Status ValidateOptions(const BenchOptions& options) {
     return InvalidArgument(fmt::format("--connections must be in [1, {}]", kMaxConcurrency));
   }
   if (options.threads < 0) return InvalidArgument("--threads must be >= 0");
+  if (options.poll < Duration::zero()) return InvalidArgument("--poll-us must be >= 0");
   if (options.batch_size < 1) return InvalidArgument("--batch-size must be >= 1");
   if (options.warmup_s < 0) return InvalidArgument("--warmup-s must be >= 0");
   if (options.window_ms < 100) return InvalidArgument("--window-ms must be >= 100");

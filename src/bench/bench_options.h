@@ -36,6 +36,9 @@ struct BenchOptions {
   std::vector<Duration> schedule;
   int connections = 256;  // kRate, kSchedule: keep-alive connections available to send on
   int threads = 0;        // client threads; 0: number of cores
+  // Client threads keep polling this long after each event before they sleep (0: they sleep at
+  // once), so that a lone client's latency holds no wake-up of its own.
+  Duration poll{};
   BodyFormat format = BodyFormat::kJson;
   int64_t batch_size = 1;  // replaces the -1 batch dimension of every input
   // Concrete dims (without the batch dimension) for inputs with other variable (-1) dims.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/run_polling.h"
 #include "core/thread_name.h"
 
 namespace switchyard::bench {
@@ -170,9 +171,9 @@ StatusOr<std::unique_ptr<ClientPool>> ClientPool::Start(PoolConfig config) {
       t->arrivals->Start(*t->context);
       for (auto& session : t->sessions) t->arrivals->OnIdle(*session);
     });
-    thread->thread = std::thread([t = thread, i] {
+    thread->thread = std::thread([t = thread, i, poll = state.config.poll] {
       NameThisThread("sy-client-" + std::to_string(i));
-      t->io.run();
+      RunPolling(t->io, poll);
     });
   }
   return pool;

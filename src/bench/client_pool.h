@@ -20,7 +20,8 @@ struct PoolConfig {
   std::string target;                // e.g. "/v2/models/simple/infer"
   std::vector<PreparedBody> bodies;  // one per connection; its size is the concurrency
   int64_t items_per_request = 1;
-  int threads = 1;                                      // capped at the number of connections
+  int threads = 1;  // capped at the number of connections
+  Duration poll{};  // each thread polls this long after an event before it sleeps (RunPolling)
   Duration request_timeout = std::chrono::seconds(60);  // a longer request is an error
   Duration stop_grace = std::chrono::seconds(1);        // Stop() waits this long for answers
   ArrivalFactory arrivals;                              // called once per client thread

@@ -126,6 +126,7 @@ StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
   }
   pool_config.items_per_request = config.items_per_request;
   pool_config.threads = config.threads;
+  pool_config.poll = config.poll;
   pool_config.stop_grace = config.stop_grace;
   pool_config.arrivals = config.arrivals;
   // Read before the clients start: a replay has no warm-up to absorb the reads.

@@ -26,6 +26,7 @@ struct LevelConfig {
   int concurrency = 1;     // connections
   double offered_rps = 0;  // open loop: the request rate asked for; 0: closed loop
   int threads = 1;         // client threads
+  Duration poll{};         // client threads poll this long before they sleep
   ServerAddress address;
   std::string target;                  // the infer path
   std::vector<TensorMetadata> inputs;  // concrete shapes

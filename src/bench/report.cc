@@ -38,6 +38,10 @@ std::string_view ArrivalName(const BenchOptions& options) {
 
 double Us(uint64_t ns) { return static_cast<double>(ns) / 1e3; }
 
+int64_t PollUs(const BenchOptions& options) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(options.poll).count();
+}
+
 bool OpenLoop(const LevelResult& level) { return level.offered_rps > 0 || level.replay; }
 
 std::string StabilityText(const LevelResult& level) {
@@ -242,6 +246,7 @@ std::string FormatTable(const RunInfo& info, const std::vector<LevelResult>& lev
   std::string out =
       fmt::format("model {} at {}, {} bodies, batch {}, {} client threads, ", options.model,
                   options.url, FormatName(options.format), info.items_per_request, info.threads);
+  if (options.poll > Duration::zero()) out += fmt::format("polling {} us, ", PollUs(options));
   if (open_loop) {
     out += fmt::format("open loop ({} arrivals, seed {}) on {} connections, ", ArrivalName(options),
                        options.seed, options.connections);
@@ -269,10 +274,10 @@ std::string ResultsJson(const RunInfo& info, const std::vector<LevelResult>& lev
   out += fmt::format(
       ",\"format\":\"{}\",\"batch_size\":{},\"threads\":{},\"seed\":{},\"warmup_s\":{},"
       "\"window_ms\":{},\"stability\":{},\"max_windows\":{},\"items_per_request\":{},"
-      "\"mode\":\"{}\",\"arrival\":\"{}\",\"connections\":{},\"levels\":[",
+      "\"mode\":\"{}\",\"arrival\":\"{}\",\"connections\":{},\"poll_us\":{},\"levels\":[",
       FormatName(options.format), options.batch_size, info.threads, options.seed, options.warmup_s,
       options.window_ms, options.stability, options.max_windows, info.items_per_request,
-      ModeName(options.mode), ArrivalName(options), options.connections);
+      ModeName(options.mode), ArrivalName(options), options.connections, PollUs(options));
   for (std::size_t i = 0; i < levels.size(); ++i) {
     if (i > 0) out += ',';
     AppendLevelJson(out, levels[i]);

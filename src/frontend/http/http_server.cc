@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/run_polling.h"
 #include "core/thread_name.h"
 #include "fmt/format.h"
 #include "frontend/http/kserve_codec.h"
@@ -288,23 +289,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool head_ = false;
   unsigned version_ = 11;
 };
-
-// Runs `context` until it is stopped. With `poll` > 0, after each piece of work it keeps asking
-// for more without blocking for up to `poll`, and only then blocks for the next.
-void RunPolling(asio::io_context& context, Duration poll) {
-  if (poll <= Duration::zero()) {
-    context.run();
-    return;
-  }
-  Clock* clock = SteadyClock::Get();
-  while (!context.stopped()) {
-    TimePoint until = clock->Now() + poll;
-    while (!context.stopped() && clock->Now() < until) {
-      if (context.poll() > 0) until = clock->Now() + poll;
-    }
-    if (!context.stopped()) context.run_one();
-  }
-}
 
 }  // namespace
 

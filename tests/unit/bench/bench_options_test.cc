@@ -102,6 +102,11 @@ TEST(ValidateOptionsTest, DefaultsWithAModelAreValid) {
   options.stability = 0.1;
   options.max_windows = 0;
   EXPECT_FALSE(ValidateOptions(options).ok());
+  options.max_windows = 6;
+  options.poll = -std::chrono::microseconds(1);
+  EXPECT_FALSE(ValidateOptions(options).ok());
+  options.poll = std::chrono::microseconds(20000);
+  EXPECT_TRUE(ValidateOptions(options).ok());
 }
 
 }  // namespace

@@ -134,6 +134,28 @@ TEST(ClientPoolTest, ClosedLoopKeepsConnectionsAliveAndCountsStatuses) {
   EXPECT_EQ(counters.items, 3 * counters.successes);
 }
 
+// Client threads that poll (bench --poll-us) send, count and stop like those that sleep.
+TEST(ClientPoolTest, PollingThreadsCountEveryAnswerAndStop) {
+  AlternatingServer server;
+  PoolConfig config;
+  config.address = {"127.0.0.1", server.port()};
+  config.target = "/v2/models/m/infer";
+  for (int i = 0; i < 2; ++i) config.bodies.push_back({"{}", 2});
+  config.threads = 2;
+  config.poll = std::chrono::milliseconds(50);
+  config.arrivals = ClosedLoop::Factory();
+  auto pool = ClientPool::Start(std::move(config));
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  ASSERT_TRUE(WaitForAnswers(**pool, 200));
+  (*pool)->Stop();  // joins the polling threads
+  WindowCounters counters = (*pool)->TakeWindow();
+
+  EXPECT_EQ(server.accepted(), 2);
+  EXPECT_EQ(counters.connection_errors, 0u);
+  EXPECT_GE(counters.successes + counters.http_errors[429], 200u);
+  EXPECT_LE(counters.successes + counters.http_errors[429], server.answered());
+}
+
 TEST(ClientPoolTest, UnreachableServerCountsConnectionErrors) {
   uint16_t port;
   {

@@ -38,6 +38,7 @@ TEST(ReportTest, JsonIsValidAndComplete) {
   simdjson::dom::element root;
   ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
   EXPECT_EQ(std::string_view(root["model"]), "sim\"ple");
+  EXPECT_EQ(int64_t(root["poll_us"]), 0);
   simdjson::dom::array levels = root["levels"];
   ASSERT_EQ(levels.size(), 2u);
   simdjson::dom::element first = levels.at(0);
@@ -64,6 +65,18 @@ TEST(ReportTest, TableHasARowPerLevelAndErrorDetails) {
   EXPECT_NE(table.find("UNSTABLE"), std::string::npos);
   EXPECT_NE(table.find("errors at concurrency 64: HTTP 429 x 7, connection x 2"),
             std::string::npos);
+  EXPECT_EQ(table.find("polling"), std::string::npos);
+}
+
+TEST(ReportTest, PollingClientsAreNamedInTableAndJson) {
+  RunInfo info = Info();
+  info.options.poll = std::chrono::microseconds(20000);
+  EXPECT_NE(FormatTable(info, {Level(1, true)}).find("polling 20000 us"), std::string::npos);
+  std::string json = ResultsJson(info, {Level(1, true)});
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  EXPECT_EQ(int64_t(root["poll_us"]), 20000);
 }
 
 LevelResult OpenLevel() {
