@@ -105,7 +105,11 @@ bool WaitForAnswers(const ClientPool& pool, uint64_t count) {
   return false;
 }
 
-TEST(ClientPoolTest, ClosedLoopKeepsConnectionsAliveAndCountsStatuses) {
+// Run with client threads that sleep at once and with threads that poll (bench --poll-us): the
+// pool must send, count and stop alike.
+class ClosedLoopTest : public testing::TestWithParam<Duration> {};
+
+TEST_P(ClosedLoopTest, KeepsConnectionsAliveAndCountsStatuses) {
   AlternatingServer server;
   PoolConfig config;
   config.address = {"127.0.0.1", server.port()};
@@ -113,11 +117,12 @@ TEST(ClientPoolTest, ClosedLoopKeepsConnectionsAliveAndCountsStatuses) {
   for (int i = 0; i < 4; ++i) config.bodies.push_back({"{\"x\":1}XYZ", 7});
   config.items_per_request = 3;
   config.threads = 2;
+  config.poll = GetParam();
   config.arrivals = ClosedLoop::Factory();
   auto pool = ClientPool::Start(std::move(config));
   ASSERT_TRUE(pool.ok()) << pool.status().ToString();
   ASSERT_TRUE(WaitForAnswers(**pool, 400));
-  (*pool)->Stop();
+  (*pool)->Stop();  // joins the client threads, polling or not
   WindowCounters counters = (*pool)->TakeWindow();
 
   EXPECT_EQ(server.accepted(), 4);  // one keep-alive connection per client, never reopened
@@ -134,27 +139,9 @@ TEST(ClientPoolTest, ClosedLoopKeepsConnectionsAliveAndCountsStatuses) {
   EXPECT_EQ(counters.items, 3 * counters.successes);
 }
 
-// Client threads that poll (bench --poll-us) send, count and stop like those that sleep.
-TEST(ClientPoolTest, PollingThreadsCountEveryAnswerAndStop) {
-  AlternatingServer server;
-  PoolConfig config;
-  config.address = {"127.0.0.1", server.port()};
-  config.target = "/v2/models/m/infer";
-  for (int i = 0; i < 2; ++i) config.bodies.push_back({"{}", 2});
-  config.threads = 2;
-  config.poll = std::chrono::milliseconds(50);
-  config.arrivals = ClosedLoop::Factory();
-  auto pool = ClientPool::Start(std::move(config));
-  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
-  ASSERT_TRUE(WaitForAnswers(**pool, 200));
-  (*pool)->Stop();  // joins the polling threads
-  WindowCounters counters = (*pool)->TakeWindow();
-
-  EXPECT_EQ(server.accepted(), 2);
-  EXPECT_EQ(counters.connection_errors, 0u);
-  EXPECT_GE(counters.successes + counters.http_errors[429], 200u);
-  EXPECT_LE(counters.successes + counters.http_errors[429], server.answered());
-}
+INSTANTIATE_TEST_SUITE_P(SleepingAndPolling, ClosedLoopTest,
+                         testing::Values(Duration::zero(),
+                                         Duration(std::chrono::milliseconds(50))));
 
 TEST(ClientPoolTest, UnreachableServerCountsConnectionErrors) {
   uint16_t port;
