@@ -338,9 +338,7 @@ void ProcessInstance::Heard() {
 
 void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
   while (true) {
-    if (options_.poll > Duration::zero())
-      worker->process->channel().SpinUntilReadable(options_.poll);
-    auto received = worker->process->channel().Receive();
+    auto received = worker->process->channel().Receive(options_.poll);
     if (!received.ok()) return OnWorkerLost(worker->id, "its channel closed");
     auto message = ipc::Decode(received->bytes);
     if (!message.ok()) {

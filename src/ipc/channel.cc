@@ -149,8 +149,9 @@ void Channel::SpinUntilReadable(Duration spin) const {
   } while (clock->Now() < until);
 }
 
-StatusOr<Channel::Received> Channel::Receive() {
+StatusOr<Channel::Received> Channel::Receive(Duration spin) {
   if (!fd_.valid()) return FailedPrecondition("ipc channel has no socket");
+  if (spin > Duration::zero()) SpinUntilReadable(spin);
 
   // Learn the datagram's length first (MSG_TRUNC makes recv return the full length), so the
   // buffer is exactly as large as the message. A peek without a control buffer installs no fds.

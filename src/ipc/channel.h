@@ -57,7 +57,8 @@ class Channel {
   // ResourceExhausted when the kernel cannot allocate the datagram; Internal otherwise.
   Status Send(std::span<const std::byte> message, int pass_fd = -1);
 
-  // Blocks until the next message arrives. Messages the peer sent before it closed its end are
+  // Blocks until the next message arrives; with `spin` > 0 it first polls for it that long
+  // without sleeping (SpinUntilReadable). Messages the peer sent before it closed its end are
   // delivered, even when it closed with messages of ours unread.
   // Errors: Unavailable("... closed") when the peer closed its end (or sent an empty datagram,
   // which SOCK_SEQPACKET cannot tell apart from that) or Shutdown was called; InvalidArgument for
@@ -65,7 +66,7 @@ class Channel {
   // more than one fd: that datagram is consumed, every fd that came with it is closed, and the
   // next Receive reads the following message; Internal otherwise.
   // REQUIRES: no other thread is in Receive on this channel.
-  StatusOr<Received> Receive();
+  StatusOr<Received> Receive(Duration spin = Duration::zero());
 
   // Returns once a message can be received (or the channel closed), or after `spin`, whichever
   // comes first, without sleeping: it spins on poll(2) with a zero timeout. For a reader that

@@ -205,8 +205,7 @@ int RunWorker(const WorkerOptions& options) {
   if (!Send(channel, ipc::Ready{.device_memory_bytes = memory}).ok()) return 1;
   Executor executor(loaded->get(), &channel);
   while (true) {
-    if (options.poll > Duration::zero()) channel.SpinUntilReadable(options.poll);
-    auto received = channel.Receive();
+    auto received = channel.Receive(options.poll);
     if (!received.ok()) return 0;  // the server closed the channel: it is gone or ending us
     auto message = ipc::Decode(received->bytes);
     if (!message.ok()) {

@@ -95,7 +95,7 @@ TEST(ChannelTest, RoundTripBothWays) {
   EXPECT_EQ(back->bytes, Bytes("back"));
 }
 
-TEST(ChannelTest, SpinUntilReadableReturnsForAMessageAndWithoutOne) {
+TEST(ChannelTest, SpinningReturnsForAMessageAndWithoutOne) {
   auto [a, b] = MakePair();
   b.SpinUntilReadable(std::chrono::milliseconds(1));  // nothing comes: it gives up
   ASSERT_TRUE(a.Send(Bytes("ready")).ok());
@@ -103,9 +103,13 @@ TEST(ChannelTest, SpinUntilReadableReturnsForAMessageAndWithoutOne) {
   auto received = b.Receive();
   ASSERT_TRUE(received.ok()) << received.status().ToString();
   EXPECT_EQ(received->bytes, Bytes("ready"));
+  ASSERT_TRUE(a.Send(Bytes("again")).ok());
+  auto spun = b.Receive(std::chrono::hours(1));  // spins only until the message is there
+  ASSERT_TRUE(spun.ok()) << spun.status().ToString();
+  EXPECT_EQ(spun->bytes, Bytes("again"));
   a.Shutdown();
   b.SpinUntilReadable(std::chrono::hours(1));  // returns: the channel is closed
-  EXPECT_EQ(b.Receive().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(b.Receive(std::chrono::hours(1)).status().code(), StatusCode::kUnavailable);
 }
 
 TEST(ChannelTest, SocketsAreCloseOnExec) {
