@@ -7,32 +7,17 @@ SimDevice::SimDevice(std::string name, double speed) : name_(std::move(name)), s
 }
 
 SimDevice::~SimDevice() {
-  {
-    MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  cv_.SignalAll();
+  jobs_.Close();
   thread_.join();
 }
 
 void SimDevice::Submit(std::function<Duration()> compute, std::function<void()> complete) {
-  {
-    MutexLock lock(&mu_);
-    jobs_.push_back(Job{std::move(compute), std::move(complete)});
-  }
-  cv_.Signal();
+  (void)jobs_.Push(Job{std::move(compute), std::move(complete)});  // closed only when destroyed
 }
 
 void SimDevice::Run() {
-  while (true) {
-    Job job;
-    {
-      MutexLock lock(&mu_);
-      while (jobs_.empty() && !stopping_) cv_.Wait(&mu_);
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
+  while (std::optional<Job> next = jobs_.Pop()) {
+    Job& job = *next;
     // Real time on purpose: this thread stands in for a device doing the work.
     auto start = std::chrono::steady_clock::now();
     Duration service = job.compute();

@@ -4,12 +4,11 @@
 // busy GPU would (a second instance on one device adds no throughput). Each CPU instance gets a
 // device of its own. Thread-safety: Submit from any thread.
 
-#include <deque>
 #include <functional>
 #include <string>
 #include <thread>
 
-#include "core/mutex.h"
+#include "core/work_queue.h"
 #include "switchyard/clock.h"
 
 namespace switchyard::sim {
@@ -39,10 +38,7 @@ class SimDevice {
 
   const std::string name_;
   const double speed_;
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<Job> jobs_ GUARDED_BY(mu_);
-  bool stopping_ GUARDED_BY(mu_) = false;
+  WorkQueue<Job> jobs_;
   std::thread thread_;
 };
 

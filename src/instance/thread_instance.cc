@@ -15,32 +15,17 @@ ThreadInstance::ThreadInstance(const ModelConfig* config,
 }
 
 ThreadInstance::~ThreadInstance() {
-  {
-    MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  cv_.SignalAll();
+  jobs_.Close();
   thread_.join();
 }
 
 void ThreadInstance::Execute(std::span<InferRequest* const> requests, BatchDone done) {
-  {
-    MutexLock lock(&mu_);
-    jobs_.push_back(Job{requests, std::move(done)});
-  }
-  cv_.Signal();
+  (void)jobs_.Push(Job{requests, std::move(done)});  // closed only by the destructor
 }
 
 void ThreadInstance::Run() {
-  while (true) {
-    Job job;
-    {
-      MutexLock lock(&mu_);
-      while (jobs_.empty() && !stopping_) cv_.Wait(&mu_);
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
+  while (std::optional<Job> next = jobs_.Pop()) {
+    Job& job = *next;
     plugin::InferRequestBatch batch(config_, job.requests);
     if (instance_->device_lost()) {
       job.done(batch.Finish(Unavailable(name() + ": its GPU was lost")));

@@ -6,13 +6,12 @@
 // (Unavailable) without reaching the backend.
 // Thread-safety: see Instance.
 
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
-#include "core/mutex.h"
+#include "core/work_queue.h"
 #include "instance/instance.h"
 #include "plugin/plugin_model.h"
 
@@ -37,10 +36,7 @@ class ThreadInstance final : public Instance {
 
   const ModelConfig* const config_;
   const std::unique_ptr<plugin::PluginInstance> instance_;
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<Job> jobs_ GUARDED_BY(mu_);
-  bool stopping_ GUARDED_BY(mu_) = false;
+  WorkQueue<Job> jobs_;
   DeviceFaultNotifier fault_notifier_;
   std::thread thread_;
 };

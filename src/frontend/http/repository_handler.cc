@@ -16,13 +16,7 @@ RepositoryHandler::RepositoryHandler(Server* server, RepositoryOptions options)
 }
 
 RepositoryHandler::~RepositoryHandler() {
-  std::deque<Call> dropped;
-  {
-    MutexLock lock(&mu_);
-    stopping_ = true;
-    dropped.swap(calls_);
-  }
-  cv_.SignalAll();
+  std::deque<Call> dropped = calls_.CloseAndTake();
   thread_.join();
   for (Call& call : dropped) call.reply(ErrorReply(Unavailable("the server is shutting down")));
 }
@@ -42,27 +36,14 @@ void RepositoryHandler::Handle(const HttpRequest& request, std::string_view rest
                              rest))));
   }
   if (request.method != Method::kPost) return reply(MethodNotAllowed("POST"));
-  {
-    MutexLock lock(&mu_);
-    if (!stopping_) {
-      calls_.push_back(Call{.load = action == "load", .model = name, .reply = std::move(reply)});
-      cv_.Signal();
-      return;
-    }
-  }
-  reply(ErrorReply(Unavailable("the server is shutting down")));
+  auto refused =
+      calls_.Push(Call{.load = action == "load", .model = name, .reply = std::move(reply)});
+  if (refused) refused->reply(ErrorReply(Unavailable("the server is shutting down")));
 }
 
 void RepositoryHandler::Run() {
-  while (true) {
-    Call call;
-    {
-      MutexLock lock(&mu_);
-      while (calls_.empty() && !stopping_) cv_.Wait(&mu_);
-      if (stopping_) return;
-      call = std::move(calls_.front());
-      calls_.pop_front();
-    }
+  while (std::optional<Call> next = calls_.Pop()) {
+    Call& call = *next;
     spdlog::info("repository: {} '{}'", call.load ? "load" : "unload", call.model);
     Status status = call.load ? server_->LoadModel(call.model)
                               : server_->UnloadModel(call.model, options_.unload_drain_timeout);

@@ -5,12 +5,11 @@
 // `Authorization: Bearer <token>` (401 otherwise).
 // Thread-safety: Handle from any thread.
 
-#include <deque>
 #include <string>
 #include <string_view>
 #include <thread>
 
-#include "core/mutex.h"
+#include "core/work_queue.h"
 #include "frontend/http/http_types.h"
 #include "switchyard/server.h"
 
@@ -41,10 +40,7 @@ class RepositoryHandler {
 
   Server* const server_;
   const RepositoryOptions options_;
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<Call> calls_ GUARDED_BY(mu_);
-  bool stopping_ GUARDED_BY(mu_) = false;
+  WorkQueue<Call> calls_;
   std::thread thread_;
 };
 
