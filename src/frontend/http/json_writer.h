@@ -43,10 +43,27 @@ class JsonWriter {
   // "0.10000000149011612").
   void Float(float value);
 
-  // Key(key) then String(value).
+  // An object member: Key(key), then the value as String, Int, Uint, Bool or Double would write
+  // it (named apart, so that a string literal never picks the bool overload).
   void Member(std::string_view key, std::string_view value) {
     Key(key);
     String(value);
+  }
+  void IntMember(std::string_view key, int64_t value) {
+    Key(key);
+    Int(value);
+  }
+  void UintMember(std::string_view key, uint64_t value) {
+    Key(key);
+    Uint(value);
+  }
+  void BoolMember(std::string_view key, bool value) {
+    Key(key);
+    Bool(value);
+  }
+  void DoubleMember(std::string_view key, double value) {
+    Key(key);
+    Double(value);
   }
 
   // True if `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing

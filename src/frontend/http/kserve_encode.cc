@@ -166,18 +166,15 @@ StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
       writer.Key("parameters");
       writer.StartObject();
       writer.Member("shared_memory_region", shared[i]->region);
-      writer.Key("shared_memory_byte_size");
-      writer.Uint(output.data.size());
+      writer.UintMember("shared_memory_byte_size", output.data.size());
       if (shared[i]->offset != 0) {
-        writer.Key("shared_memory_offset");
-        writer.Uint(shared[i]->offset);
+        writer.UintMember("shared_memory_offset", shared[i]->offset);
       }
       writer.EndObject();
     } else if (binary[i]) {
       writer.Key("parameters");
       writer.StartObject();
-      writer.Key("binary_data_size");
-      writer.Uint(output.data.size());
+      writer.UintMember("binary_data_size", output.data.size());
       writer.EndObject();
     } else {
       writer.Key("data");

@@ -51,8 +51,7 @@ void WriteInstanceGroup(const InstanceConfig& instances, JsonWriter& writer) {
   const bool cpu = instances.cpu || (!instances.all_devices && instances.device_ids.empty());
   writer.StartArray();
   writer.StartObject();
-  writer.Key("count");
-  writer.Int(instances.per_device > 0 ? instances.per_device : 1);
+  writer.IntMember("count", instances.per_device > 0 ? instances.per_device : 1);
   writer.Member("kind", cpu ? "KIND_CPU" : "KIND_GPU");
   if (!cpu && !instances.device_ids.empty()) {
     writer.Key("gpus");
@@ -67,10 +66,8 @@ void WriteInstanceGroup(const InstanceConfig& instances, JsonWriter& writer) {
 void WriteDuration(std::string_view key, const DurationStat& stat, JsonWriter& writer) {
   writer.Key(key);
   writer.StartObject();
-  writer.Key("count");
-  writer.Uint(stat.count);
-  writer.Key("ns");
-  writer.Uint(stat.ns);
+  writer.UintMember("count", stat.count);
+  writer.UintMember("ns", stat.ns);
   writer.EndObject();
 }
 
@@ -78,12 +75,9 @@ void WriteModelStatistics(const ModelStatistics& stats, JsonWriter& writer) {
   writer.StartObject();
   writer.Member("name", stats.name);
   writer.Member("version", stats.version);
-  writer.Key("last_inference");
-  writer.Uint(stats.last_inference_ms);
-  writer.Key("inference_count");
-  writer.Uint(stats.inference_count);
-  writer.Key("execution_count");
-  writer.Uint(stats.execution_count);
+  writer.UintMember("last_inference", stats.last_inference_ms);
+  writer.UintMember("inference_count", stats.inference_count);
+  writer.UintMember("execution_count", stats.execution_count);
   const InferStatistics& infer = stats.inference_stats;
   writer.Key("inference_stats");
   writer.StartObject();
@@ -100,8 +94,7 @@ void WriteModelStatistics(const ModelStatistics& stats, JsonWriter& writer) {
   writer.StartArray();
   for (const BatchStatistics& batch : stats.batch_stats) {
     writer.StartObject();
-    writer.Key("batch_size");
-    writer.Uint(batch.batch_size);
+    writer.UintMember("batch_size", batch.batch_size);
     WriteDuration("compute_input", batch.compute_input, writer);
     WriteDuration("compute_infer", batch.compute_infer, writer);
     WriteDuration("compute_output", batch.compute_output, writer);
@@ -156,8 +149,7 @@ std::string ModelConfigJson(const ModelInfo& model) {
   writer.Member("name", config.name);
   writer.Member("platform", config.backend);
   writer.Member("backend", config.backend);
-  writer.Key("max_batch_size");
-  writer.Int(config.max_batch_size);
+  writer.IntMember("max_batch_size", config.max_batch_size);
   writer.Key("input");
   WriteConfigTensors(config.inputs, writer);
   writer.Key("output");
@@ -165,8 +157,7 @@ std::string ModelConfigJson(const ModelInfo& model) {
   if (config.max_batch_size > 0) {
     writer.Key("dynamic_batching");
     writer.StartObject();
-    writer.Key("max_queue_delay_microseconds");
-    writer.Int(config.batching.max_queue_delay_us);
+    writer.IntMember("max_queue_delay_microseconds", config.batching.max_queue_delay_us);
     writer.Key("preferred_batch_size");
     writer.StartArray();
     for (int size : config.batching.preferred_batch_sizes) writer.Int(size);

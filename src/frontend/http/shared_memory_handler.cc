@@ -17,10 +17,8 @@ std::string StatusJson(const std::vector<SharedMemoryRegionInfo>& regions) {
     writer.StartObject();
     writer.Member("name", region.name);
     writer.Member("key", region.key);
-    writer.Key("offset");
-    writer.Uint(region.offset);
-    writer.Key("byte_size");
-    writer.Uint(region.byte_size);
+    writer.UintMember("offset", region.offset);
+    writer.UintMember("byte_size", region.byte_size);
     writer.EndObject();
   }
   writer.EndArray();

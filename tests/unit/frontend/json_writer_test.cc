@@ -30,6 +30,19 @@ TEST(JsonWriterTest, NestsAndSeparates) {
   EXPECT_EQ(out, R"({"a":"x","b":[1,{},[],true,null],"c":false})");
 }
 
+TEST(JsonWriterTest, TypedMembersWriteKeyAndValue) {
+  std::string out;
+  JsonWriter w(&out);
+  w.StartObject();
+  w.Member("s", "text");
+  w.IntMember("i", -3);
+  w.UintMember("u", 18446744073709551615u);
+  w.BoolMember("b", true);
+  w.DoubleMember("d", 0.5);
+  w.EndObject();
+  EXPECT_EQ(out, R"({"s":"text","i":-3,"u":18446744073709551615,"b":true,"d":0.5})");
+}
+
 TEST(JsonWriterTest, AppendsToExistingText) {
   std::string out = "prefix";
   JsonWriter w(&out);
