@@ -55,12 +55,17 @@ HttpReply JsonReply(std::string body) {
   return reply;
 }
 
-HttpReply MethodNotAllowed(std::string_view allowed) {
-  HttpReply reply;
-  reply.status = 405;
-  reply.body = ErrorJson(fmt::format("method not allowed; use {}", allowed));
-  reply.headers.emplace_back("Allow", std::string(allowed));
-  return reply;
+bool Expect(Method want, const HttpRequest& request, const ReplyFn& reply) {
+  if (request.method == want || (want == Method::kGet && request.method == Method::kHead)) {
+    return true;
+  }
+  const std::string allowed = want == Method::kGet ? "GET" : "POST";
+  HttpReply refused;
+  refused.status = 405;
+  refused.body = ErrorJson(fmt::format("method not allowed; use {}", allowed));
+  refused.headers.emplace_back("Allow", allowed);
+  reply(std::move(refused));
+  return false;
 }
 
 }  // namespace switchyard::http

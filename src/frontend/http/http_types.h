@@ -53,7 +53,8 @@ HttpReply ErrorReply(const Status& status);
 // 200 with a JSON body.
 HttpReply JsonReply(std::string body);
 
-// 405 with `Allow: <allowed>` and {"error": "method not allowed; use <allowed>"}.
-HttpReply MethodNotAllowed(std::string_view allowed);
+// Whether `request` uses method `want` (HEAD counts as GET). If not, answers it 405 with
+// `Allow: <want>` and {"error": "method not allowed; use <want>"} and returns false.
+bool Expect(Method want, const HttpRequest& request, const ReplyFn& reply);
 
 }  // namespace switchyard::http

@@ -35,7 +35,7 @@ void RepositoryHandler::Handle(const HttpRequest& request, std::string_view rest
                              "{{model}}/unload)",
                              rest))));
   }
-  if (request.method != Method::kPost) return reply(MethodNotAllowed("POST"));
+  if (!Expect(Method::kPost, request, reply)) return;
   auto refused =
       calls_.Push(Call{.load = action == "load", .model = name, .reply = std::move(reply)});
   if (refused) refused->reply(ErrorReply(Unavailable("the server is shutting down")));

@@ -44,14 +44,6 @@ StatusOr<int64_t> ParseVersion(std::string_view text) {
   return version;
 }
 
-bool Expect(Method want, const HttpRequest& request, const ReplyFn& reply) {
-  if (request.method == want || (want == Method::kGet && request.method == Method::kHead)) {
-    return true;
-  }
-  reply(MethodNotAllowed(want == Method::kGet ? "GET" : "POST"));
-  return false;
-}
-
 }  // namespace
 
 Router::Router(Server* server, RepositoryOptions repository, SharedMemoryRegistry* shared_memory)

@@ -65,18 +65,17 @@ void SharedMemoryHandler::Handle(const HttpRequest& request, std::string_view re
     name = rest.substr(0, slash);
     rest.remove_prefix(slash);
   }
-  const bool get = request.method == Method::kGet || request.method == Method::kHead;
   if (rest == "/status") {
-    if (!get) return reply(MethodNotAllowed("GET"));
+    if (!Expect(Method::kGet, request, reply)) return;
     auto regions = registry_->List(name);
     return reply(regions.ok() ? JsonReply(StatusJson(*regions)) : ErrorReply(regions.status()));
   }
   if (rest == "/register" && name) {
-    if (request.method != Method::kPost) return reply(MethodNotAllowed("POST"));
+    if (!Expect(Method::kPost, request, reply)) return;
     return Register(request, *name, reply);
   }
   if (rest == "/unregister") {
-    if (request.method != Method::kPost) return reply(MethodNotAllowed("POST"));
+    if (!Expect(Method::kPost, request, reply)) return;
     if (!name) {
       registry_->UnregisterAll();
       return reply(JsonReply("{}"));

@@ -1,9 +1,8 @@
 #pragma once
-// The system shared-memory extension's REST calls:
-//   GET  /v2/systemsharedmemory[/region/{name}]/status      ->
-//   [{"name","key","offset","byte_size"}] POST /v2/systemsharedmemory/region/{name}/register
-//   {"key","offset"?,"byte_size"} -> {} POST /v2/systemsharedmemory[/region/{name}]/unregister  ->
-//   {}
+// The system shared-memory extension's REST calls, under /v2/systemsharedmemory:
+// - GET [/region/{name}]/status: [{"name", "key", "offset", "byte_size"}, ...]
+// - POST /region/{name}/register with {"key", "offset" (optional), "byte_size"}: {}
+// - POST [/region/{name}]/unregister: {} (without a name: every region)
 // When the extension is off (no registry) every call is refused 403 naming the flag that turns it
 // on. When an admin token is configured every call needs it (401 otherwise).
 // Thread-safety: Handle from any thread (the registry locks).

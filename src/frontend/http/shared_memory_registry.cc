@@ -46,6 +46,16 @@ bool ValidKey(std::string_view key) {
          key != "/." && key != "/..";
 }
 
+Status AlreadyRegistered(std::string_view name) {
+  return Status(StatusCode::kAlreadyExists,
+                fmt::format("shared-memory region '{}' is already registered", name));
+}
+
+std::string NotRegistered(std::string_view name) {
+  return fmt::format("no shared-memory region '{}' is registered",
+                     name.substr(0, SharedMemoryRegistry::kMaxNameLength));
+}
+
 // OK when [offset, offset + size) lies within `limit` bytes (without overflow).
 bool Fits(uint64_t offset, uint64_t size, uint64_t limit) {
   return offset <= limit && size <= limit - offset;
@@ -70,8 +80,7 @@ Status SharedMemoryRegistry::Register(const SharedMemoryRegionInfo& info) {
   {
     MutexLock lock(&mu_);
     if (regions_.contains(info.name)) {
-      return Status(StatusCode::kAlreadyExists,
-                    fmt::format("shared-memory region '{}' is already registered", info.name));
+      return AlreadyRegistered(info.name);
     }
   }
   const int fd = ::shm_open(info.key.c_str(), O_RDWR | O_CLOEXEC, 0);
@@ -111,8 +120,7 @@ Status SharedMemoryRegistry::Register(const SharedMemoryRegionInfo& info) {
         kMaxRegions));
   }
   if (!regions_.emplace(info.name, std::move(region)).second) {  // registered meanwhile
-    return Status(StatusCode::kAlreadyExists,
-                  fmt::format("shared-memory region '{}' is already registered", info.name));
+    return AlreadyRegistered(info.name);
   }
   return Status::Ok();
 }
@@ -122,8 +130,7 @@ Status SharedMemoryRegistry::Unregister(std::string_view name) {
   MutexLock lock(&mu_);
   auto it = regions_.find(name);
   if (it == regions_.end()) {
-    return NotFound(
-        fmt::format("no shared-memory region '{}' is registered", name.substr(0, kMaxNameLength)));
+    return NotFound(NotRegistered(name));
   }
   gone = std::move(it->second);
   regions_.erase(it);
@@ -143,8 +150,7 @@ StatusOr<std::vector<SharedMemoryRegionInfo>> SharedMemoryRegistry::List(
   if (name) {
     auto it = regions_.find(*name);
     if (it == regions_.end()) {
-      return NotFound(fmt::format("no shared-memory region '{}' is registered",
-                                  name->substr(0, kMaxNameLength)));
+      return NotFound(NotRegistered(*name));
     }
     infos.push_back(it->second->info);
     return infos;
@@ -181,8 +187,7 @@ StatusOr<SharedMemorySpan> SharedMemoryRegistry::Find(std::string_view name, uin
     if (it != regions_.end()) region = it->second;
   }
   if (region == nullptr) {
-    return NotFound(fmt::format("{}: no shared-memory region '{}' is registered", field,
-                                name.substr(0, kMaxNameLength)));
+    return NotFound(fmt::format("{}: {}", field, NotRegistered(name)));
   }
   if (!Fits(offset, byte_size, region->info.byte_size)) {
     return InvalidArgument(fmt::format(
