@@ -97,9 +97,11 @@ class Server {
   // are worker processes: a block of the model's shared-memory body pool, placed so that byte
   // `aligned_at` (pass the JSON header's length) is 64-byte aligned, and the workers read the
   // inputs where they were received. Otherwise, or when the pool is full or the model unknown:
-  // an ordinary body of `size` bytes (zeros).
-  virtual RequestBody NewRequestBody(std::string_view name, int64_t version, std::size_t size,
-                                     std::size_t aligned_at) const = 0;
+  // nullopt, and the caller receives the body into ordinary memory (as it arrives: a client's
+  // claimed length alone never makes the server allocate).
+  virtual std::optional<RequestBody> NewRequestBody(std::string_view name, int64_t version,
+                                                    std::size_t size,
+                                                    std::size_t aligned_at) const = 0;
 
   // Submits a request. Checks it against the model's config first (unknown model: NotFound;
   // wrong inputs: InvalidArgument), then queues it: a full queue answers ResourceExhausted at

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/device_flags.h"
+#include "frontend/http/descriptor_limit.h"
 #include "frontend/http/http_server.h"
 #include "frontend/http/router.h"
 #include "spdlog/spdlog.h"
@@ -22,7 +23,10 @@ struct ServeFlags {
   int max_request_body_mb = 64;
   int max_header_kb = 16;
   int idle_timeout_s = 60;
+  int write_timeout_s = 60;
+  int max_buffered_mb = 1024;
   int max_connections = 1024;
+  bool max_connections_chosen = false;  // given on the command line
   std::string port_file;
   std::string backend_directory;
   std::string admin_token;
@@ -46,6 +50,12 @@ sigset_t BlockStopSignals() {
 
 int Serve(const ServeFlags& flags) {
   sigset_t stop_signals = BlockStopSignals();
+  auto max_connections =
+      http::FitConnectionsToDescriptorLimit(flags.max_connections, flags.max_connections_chosen);
+  if (!max_connections.ok()) {
+    spdlog::error("cannot start: {}", max_connections.status().message());
+    return 1;
+  }
   ServerOptions options;
   options.model_repository = flags.model_repository;
   if (flags.devices.simulate) options.simulate_gpus = flags.devices.simulate_gpus;
@@ -83,7 +93,9 @@ int Serve(const ServeFlags& flags) {
   http_options.max_body_bytes = static_cast<std::size_t>(flags.max_request_body_mb) << 20;
   http_options.max_header_bytes = static_cast<std::size_t>(flags.max_header_kb) << 10;
   http_options.idle_timeout_s = flags.idle_timeout_s;
-  http_options.max_connections = flags.max_connections;
+  http_options.write_timeout_s = flags.write_timeout_s;
+  http_options.max_buffered_bytes = static_cast<std::size_t>(flags.max_buffered_mb) << 20;
+  http_options.max_connections = *max_connections;
   http_options.poll = std::chrono::microseconds(flags.poll_us);
   http::HttpServer http_server(http_options, &router);
   if (Status started = http_server.Start(); !started.ok()) {
@@ -139,10 +151,26 @@ void AddServeCommand(CLI::App& app) {
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
   serve
-      ->add_option("--max-connections", flags->max_connections,
-                   "Open connections at most; more are closed at once")
-      ->check(CLI::Range(1, 1000000))
+      ->add_option("--write-timeout-s", flags->write_timeout_s,
+                   "Close a connection whose reply is not written within this long, s")
+      ->check(CLI::Range(1, 86400))
       ->capture_default_str();
+  serve
+      ->add_option("--max-buffered-mb", flags->max_buffered_mb,
+                   "Request bodies being received and replies being written, all connections "
+                   "together, MiB; a body beyond it is answered 503")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  serve
+      ->add_option_function<int>(
+          "--max-connections",
+          [flags](int value) {
+            flags->max_connections = value;
+            flags->max_connections_chosen = true;
+          },
+          "Open connections at most; more are closed at once. Must fit the file-descriptor "
+          "limit with 256 to spare (default 1024, lowered to fit)")
+      ->check(CLI::Range(1, 1000000));
   serve->add_option("--port-file", flags->port_file,
                     "Write 'http=PORT' to this file once listening (for tests and scripts)");
   serve

@@ -332,15 +332,16 @@ StatusOr<ModelInfo> ServerImpl::GetModel(std::string_view name, int64_t version)
   return CurrentInfo(*model);
 }
 
-RequestBody ServerImpl::NewRequestBody(std::string_view name, int64_t version, std::size_t size,
-                                       std::size_t aligned_at) const {
+std::optional<RequestBody> ServerImpl::NewRequestBody(std::string_view name, int64_t version,
+                                                      std::size_t size,
+                                                      std::size_t aligned_at) const {
   auto found = Find(name, version);
   if (found.ok() && (*found)->body_pool != nullptr) {
     if (auto block = (*found)->body_pool->Allocate(size, aligned_at)) {
       return RequestBody(std::move(block));
     }
   }
-  return RequestBody(std::string(size, '\0'));
+  return std::nullopt;
 }
 
 void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done) {

@@ -42,8 +42,9 @@ class ServerImpl final : public Server {
   bool IsReady() const override;
   std::vector<ModelInfo> ListModels() const override;
   StatusOr<ModelInfo> GetModel(std::string_view name, int64_t version) const override;
-  RequestBody NewRequestBody(std::string_view name, int64_t version, std::size_t size,
-                             std::size_t aligned_at) const override;
+  std::optional<RequestBody> NewRequestBody(std::string_view name, int64_t version,
+                                            std::size_t size,
+                                            std::size_t aligned_at) const override;
   void Infer(std::unique_ptr<InferRequest> request, InferCallback done) override;
   StatusOr<std::vector<ModelStatistics>> Statistics(std::string_view name,
                                                     int64_t version) const override;

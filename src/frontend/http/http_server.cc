@@ -1,12 +1,16 @@
 #include "frontend/http/http_server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -15,6 +19,8 @@
 #include "core/thread_name.h"
 #include "fmt/format.h"
 #include "frontend/http/kserve_codec.h"
+#include "frontend/http/memory_budget.h"
+#include "frontend/http/request_parser.h"
 #include "spdlog/spdlog.h"
 #include "switchyard/clock.h"
 
@@ -48,7 +54,8 @@ Method ToMethod(bhttp::verb verb) {
 
 // One client connection. Reads one request at a time and answers it before reading the next, so
 // pipelined requests are answered in order. While a request is pending it watches the socket so
-// a client that goes away cancels its queued work.
+// a client that goes away cancels its queued work. What it holds of request bodies and replies
+// is charged to the server's MemoryBudget until the reply is written.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   static constexpr std::size_t kLargeRead = 256 << 10;   // read size for large bodies
@@ -56,12 +63,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static constexpr std::size_t kDirectBody = 1 << 10;    // smallest body read directly
 
   Connection(tcp::socket socket, const Router* router, const HttpOptions* options,
-             std::atomic<int>* open_connections, std::atomic<int>* unanswered)
+             MemoryBudget* budget, std::atomic<int>* open_connections, std::atomic<int>* unanswered)
       : stream_(std::move(socket)),
+        // The buffer holds at most a header (or a trailer section) and one large read.
+        buffer_(options->max_header_bytes + kLargeRead),
         router_(router),
         options_(options),
+        charge_(budget),
         open_connections_(open_connections),
-        unanswered_(unanswered) {}
+        unanswered_(unanswered) {
+    beast::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec).address();
+    peer_loopback_ = !ec && (peer.is_loopback() || (peer.is_v6() && peer.to_v6().is_v4_mapped() &&
+                                                    peer.to_v6().to_v4().is_loopback()));
+  }
 
   ~Connection() { open_connections_->fetch_sub(1, std::memory_order_relaxed); }
 
@@ -70,9 +85,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void ReadRequest() {
     direct_body_.reset();
-    parser_.emplace();
-    parser_->body_limit(options_->max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(options_->max_header_bytes));
+    parser_.emplace(options_->max_header_bytes, options_->max_body_bytes, &charge_);
     stream_.expires_after(std::chrono::seconds(options_->idle_timeout_s));
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
@@ -84,7 +97,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the 413 comes at once).
   void OnHeader(beast::error_code ec) {
     if (ec) return OnRead(ec);
-    const auto& header = parser_->get();
+    const auto& header = parser_->header();
     auto expect = header[bhttp::field::expect];
     auto length = parser_->content_length();
     if (header.version() >= 11 && beast::iequals(expect, "100-continue")) {
@@ -99,16 +112,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ReadBody();
   }
 
-  // A POST body of known length from kDirectBody bytes up is received straight into the memory
-  // the router gives it (for an infer request of a model with worker processes: the model's
-  // shared-memory body pool, from which its workers read the inputs). Other bodies go through
-  // Beast's parser: it reads at most what the buffer has room for and moves body bytes out of it
-  // as they come, so a buffer that never grew would read a large body ~1 KB per recv. A large
-  // body gets a buffer of kLargeRead for its reading; it is given back once the request is read,
-  // so idle connections stay small.
+  // A POST body of known length from kDirectBody bytes up, for a model whose workers read their
+  // inputs from shared memory, is received straight into a block of the model's body pool. Other
+  // bodies go through the parser, which grows them as their bytes arrive. Beast's parser reads
+  // at most what the buffer has room for, so a buffer that never grew would read a large body
+  // ~1 KB per recv: a large body gets a buffer of kLargeRead for its reading; it is given back
+  // once the request is read, so idle connections stay small.
   void ReadBody() {
     auto length = parser_->content_length();
-    const auto& header = parser_->get();
+    const auto& header = parser_->header();
     if (length && *length >= kDirectBody && *length <= options_->max_body_bytes &&
         header.method() == bhttp::verb::post) {
       std::size_t json_length = 0;
@@ -118,9 +130,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       auto target = header.target();
       direct_body_ =
-          router_->NewBody({target.data(), target.size()}, static_cast<std::size_t>(*length),
-                           std::min<std::size_t>(json_length, *length));
-      return ReadDirectBody();
+          router_->NewSharedBody({target.data(), target.size()}, static_cast<std::size_t>(*length),
+                                 std::min<std::size_t>(json_length, *length));
+      if (direct_body_) return ReadDirectBody(0);
     }
     if (length && *length > buffer_.capacity()) {
       buffer_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, kLargeRead)));
@@ -131,15 +143,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Moves what the buffer already holds of the body into direct_body_, then reads the rest from
-  // the socket into it.
-  void ReadDirectBody() {
+  // the socket into it, at most kLargeRead at a time, charging what arrives to the budget.
+  void ReadDirectBody(std::size_t have) {
     std::span<std::byte> into = direct_body_->mutable_bytes();
-    std::size_t have = asio::buffer_copy(asio::buffer(into.data(), into.size()), buffer_.data());
-    buffer_.consume(have);
+    std::size_t got =
+        asio::buffer_copy(asio::buffer(into.data() + have, into.size() - have), buffer_.data());
+    buffer_.consume(got);
+    if (got > kSmallBuffer && !charge_.TryAdd(got)) return SendOverBudget();
+    have += got;
     if (have == into.size()) return OnRead({});
-    asio::async_read(
-        stream_, asio::buffer(into.data() + have, into.size() - have),
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    std::size_t step = std::min(into.size() - have, kLargeRead);
+    stream_.async_read_some(asio::buffer(into.data() + have, step),
+                            [self = shared_from_this(), have](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->OnRead(ec);
+                              if (!self->charge_.TryAdd(n)) return self->SendOverBudget();
+                              self->ReadDirectBody(have + n);
+                            });
   }
 
   void OnRead(beast::error_code ec) {
@@ -148,36 +167,42 @@ class Connection : public std::enable_shared_from_this<Connection> {
         ec == asio::error::eof) {
       return Close();
     }
+    if (const auto& rejection = parser_->rejection()) {
+      if (rejection->status == 503) return SendOverBudget();
+      return SendError(rejection->status, rejection->message);
+    }
     if (ec == bhttp::error::body_limit) return SendBodyTooLarge();
-    if (ec == bhttp::error::header_limit) {
-      return SendError(431, fmt::format("request header larger than the limit of {} bytes",
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      return SendError(431, fmt::format("request header or trailer too large: the limit is {} "
+                                        "bytes, and 64 KiB for one field",
                                         options_->max_header_bytes));
     }
     if (ec) return SendError(400, fmt::format("malformed HTTP request: {}", ec.message()));
 
-    bhttp::request<bhttp::string_body> message = parser_->release();
+    auto& header = parser_->header();
     if (buffer_.capacity() > kSmallBuffer && buffer_.size() == 0) buffer_.shrink_to_fit();
-    keep_alive_ = message.keep_alive();
-    version_ = message.version();
-    head_ = message.method() == bhttp::verb::head;
+    keep_alive_ = parser_->keep_alive();
+    version_ = header.version();
+    head_ = header.method() == bhttp::verb::head;
     HttpRequest request;
-    request.method = ToMethod(message.method());
-    request.target = std::string(message.target());
-    if (auto it = message.find("Inference-Header-Content-Length"); it != message.end()) {
+    request.method = ToMethod(header.method());
+    request.target = std::string(header.target());
+    if (auto it = header.find("Inference-Header-Content-Length"); it != header.end()) {
       request.inference_header_length = std::string(it->value());
     }
-    if (auto it = message.find(bhttp::field::authorization); it != message.end()) {
+    if (auto it = header.find(bhttp::field::authorization); it != header.end()) {
       request.authorization = std::string(it->value());
     }
+    request.peer_loopback = peer_loopback_;
     if (direct_body_) {
       request.body = std::move(*direct_body_);
       direct_body_.reset();
     } else {
-      request.body = std::move(message.body());
+      request.body = std::move(parser_->body());
     }
     cancel_ = std::make_shared<CancelToken>();
     request.cancel = cancel_;
-    stream_.expires_never();
+    stream_.expires_never();  // a request may run as long as its model takes
     unanswered_->fetch_add(1, std::memory_order_relaxed);
     ++pending_generation_;
     WatchForDisconnect();
@@ -215,6 +240,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                options_->max_body_bytes));
   }
 
+  // The body would pass the server's memory budget: refused before it is held.
+  void SendOverBudget() {
+    HttpReply reply =
+        ErrorReply(Unavailable("the server holds as much request data as its memory budget allows "
+                               "(--max-buffered-mb); retry later"));
+    reply.headers.emplace_back("Retry-After", "1");
+    reply.close = true;
+    keep_alive_ = false;
+    direct_body_.reset();
+    Send(std::move(reply));
+  }
+
   void SendError(unsigned status, std::string message) {
     HttpReply reply;
     reply.status = status;
@@ -236,8 +273,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool keep = keep_alive_ && !reply.close;
     response->keep_alive(keep);
     response->body() = std::move(reply.body);
+    std::size_t reply_bytes = response->body().size();
+    for (const auto& part : reply.body_tail) reply_bytes += part.size();
+    if (reply_bytes > kSmallBuffer) charge_.ForceAdd(reply_bytes);
+    stream_.expires_after(std::chrono::seconds(options_->write_timeout_s));
     auto written = [self = shared_from_this(), keep, routed](beast::error_code ec) {
       if (routed) self->unanswered_->fetch_sub(1, std::memory_order_relaxed);
+      self->charge_.Clear();  // the request's body and this reply are no longer held
       if (ec || !keep) return self->Close();
       self->ReadRequest();
     };
@@ -276,11 +318,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   // The body being received outside the parser (after the header), if it is.
   std::optional<RequestBody> direct_body_;
   const Router* const router_;
   const HttpOptions* const options_;
+  MemoryCharge charge_;  // the current request's body and reply
+  bool peer_loopback_ = false;
   std::atomic<int>* const open_connections_;
   std::atomic<int>* const unanswered_;   // requests routed whose reply is not yet written
   std::shared_ptr<CancelToken> cancel_;  // set while a routed request awaits its reply
@@ -294,13 +338,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 class HttpServer::Impl {
  public:
-  Impl(HttpOptions options, const Router* router) : options_(std::move(options)), router_(router) {
+  Impl(HttpOptions options, const Router* router)
+      : options_(std::move(options)), router_(router), budget_(options_.max_buffered_bytes) {
     int threads = options_.threads > 0 ? options_.threads
                                        : static_cast<int>(std::thread::hardware_concurrency());
     for (int i = 0; i < std::max(1, threads); ++i) {
       contexts_.push_back(std::make_unique<asio::io_context>(1));
     }
     acceptor_.emplace(*contexts_[0]);
+    accept_backoff_timer_.emplace(*contexts_[0]);
   }
 
   Status Start() {
@@ -309,21 +355,27 @@ class HttpServer::Impl {
     if (ec)
       return InvalidArgument(fmt::format("invalid host '{}': {}", options_.host, ec.message()));
     tcp::endpoint endpoint(address, options_.port);
-    acceptor_->open(endpoint.protocol(), ec);
+    protocol_ = endpoint.protocol();
+    // Opened close-on-exec from the start, so no worker spawned meanwhile inherits it.
+    int fd = ::socket(protocol_.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) ec.assign(errno, beast::system_category());
+    if (!ec) acceptor_->assign(protocol_, fd, ec);
     if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_->bind(endpoint, ec);
     if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) acceptor_->non_blocking(true, ec);
     if (ec) {
+      if (fd >= 0 && !acceptor_->is_open()) ::close(fd);
       return Unavailable(
           fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message()));
     }
     port_ = acceptor_->local_endpoint().port();
-    Accept();
+    WaitForConnections();
     for (auto& context : contexts_) {
       guards_.emplace_back(asio::make_work_guard(*context));
       threads_.emplace_back([ctx = context.get(), i = threads_.size(), poll = options_.poll] {
         NameThisThread("sy-http-" + std::to_string(i));
-        RunPolling(*ctx, poll);
+        RunUntilStopped(*ctx, poll);
       });
     }
     return Status::Ok();
@@ -334,6 +386,7 @@ class HttpServer::Impl {
   void StopAccepting() {
     asio::post(*contexts_[0], [this] {
       beast::error_code ignored;
+      accept_backoff_timer_->cancel();
       acceptor_->close(ignored);
     });
   }
@@ -354,37 +407,102 @@ class HttpServer::Impl {
   }
 
  private:
-  void Accept() {
-    asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
-    acceptor_->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        if (open_connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
-          open_connections_.fetch_sub(1, std::memory_order_relaxed);
-          spdlog::warn("connection limit ({}) reached; closing a new connection",
-                       options_.max_connections);
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else {
-          socket.set_option(tcp::no_delay(true), ec);
-          auto executor = socket.get_executor();
-          asio::post(executor, [connection = std::make_shared<Connection>(
-                                    std::move(socket), router_, &options_, &open_connections_,
-                                    &unanswered_)] { connection->Start(); });
-        }
+  // An I/O thread's loop. A handler that throws (none should: a client's bytes are answered with
+  // errors, not exceptions) loses its connection, not the server.
+  static void RunUntilStopped(asio::io_context& context, Duration poll) {
+    while (true) {
+      try {
+        RunPolling(context, poll);
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("HTTP I/O thread: a handler threw ({}); its connection is dropped", e.what());
       }
-      Accept();
+    }
+  }
+
+  void WaitForConnections() {
+    acceptor_->async_wait(tcp::acceptor::wait_read, [this](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+      AcceptReady();
     });
+  }
+
+  // Accepts every connection waiting (accept4: close-on-exec atomically). Out of descriptors
+  // (EMFILE, ENFILE) or memory, it logs and waits with a backoff doubling from 10 ms to 1 s
+  // instead of spinning; the connections wait in the listen backlog meanwhile.
+  void AcceptReady() {
+    while (true) {
+      int fd =
+          ::accept4(acceptor_->native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd >= 0) {
+        accept_backoff_ = std::chrono::milliseconds(0);
+        Admit(fd);
+        continue;
+      }
+      const int error = errno;
+      if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
+      if (error == EAGAIN || error == EWOULDBLOCK) return WaitForConnections();
+      if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+        accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                                     std::chrono::milliseconds(1000));
+        if (!accept_starved_) {
+          spdlog::warn(
+              "cannot accept connections: {} (open connections {}; raise `ulimit -n` or lower "
+              "--max-connections); retrying with backoff",
+              std::strerror(error), open_connections_.load());
+        }
+        accept_starved_ = true;
+        accept_backoff_timer_->expires_after(accept_backoff_);
+        accept_backoff_timer_->async_wait([this](beast::error_code ec) {
+          if (!ec) AcceptReady();
+        });
+        return;
+      }
+      spdlog::warn("accept failed: {}", std::strerror(error));
+      return WaitForConnections();
+    }
+  }
+
+  void Admit(int fd) {
+    if (accept_starved_) {
+      spdlog::info("accepting connections again");
+      accept_starved_ = false;
+    }
+    if (open_connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
+      open_connections_.fetch_sub(1, std::memory_order_relaxed);
+      spdlog::warn("connection limit ({}) reached; closing a new connection",
+                   options_.max_connections);
+      ::close(fd);
+      return;
+    }
+    asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
+    tcp::socket socket(target);
+    beast::error_code ec;
+    socket.assign(protocol_, fd, ec);
+    if (ec) {
+      ::close(fd);
+      open_connections_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::post(target, [connection = std::make_shared<Connection>(
+                            std::move(socket), router_, &options_, &budget_, &open_connections_,
+                            &unanswered_)] { connection->Start(); });
   }
 
   const HttpOptions options_;
   const Router* const router_;
+  MemoryBudget budget_;
   // Declared before the contexts: connections destroyed with a context still update it.
   std::atomic<int> open_connections_{0};
   std::atomic<int> unanswered_{0};
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> accept_backoff_timer_;
+  std::chrono::milliseconds accept_backoff_{0};
+  bool accept_starved_ = false;  // the last accept ran out of descriptors or memory
+  tcp protocol_ = tcp::v4();
   std::vector<std::thread> threads_;
   std::size_t next_context_ = 0;
   uint16_t port_ = 0;

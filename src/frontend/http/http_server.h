@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP/1.1 front end: Boost.Beast over Asio, several I/O threads, keep-alive and pipelining
-// (requests on one connection are answered in order), bounded header and body sizes, an idle
-// timeout and a connection limit. Requests go to a Router.
+// (requests on one connection are answered in order), bounded header, trailer and body sizes, a
+// server-wide memory budget for bodies and replies, idle and write timeouts and a connection
+// limit. Requests go to a Router. Every socket it opens is close-on-exec.
 //
 // Thread-safety: Start and Stop from one controlling thread; port() from any.
 
@@ -23,7 +24,11 @@ struct HttpOptions {
   std::size_t max_body_bytes = 64u << 20;    // larger bodies get 413; default 64 MiB
   std::size_t max_header_bytes = 16u << 10;  // larger headers get 431; default 16 KiB
   int idle_timeout_s = 60;     // a connection with no complete request for this long is closed
+  int write_timeout_s = 60;    // a reply not written within this long: its connection is closed
   int max_connections = 1024;  // connections beyond this are closed at once
+  // Server-wide bytes of request bodies being received and replies being written (see
+  // MemoryBudget); a body that would pass it is answered 503. Default 1 GiB.
+  std::size_t max_buffered_bytes = std::size_t{1} << 30;
   // How long an I/O thread keeps polling for more work after its last before it sleeps. 0 (the
   // default): it sleeps at once. Polling trades a core per busy thread for the time a sleeping
   // thread takes to wake (tens to hundreds of µs on a VM whose idle vCPUs halt), which a lone

@@ -21,10 +21,14 @@ enum class Method { kGet, kHead, kPost, kOther };
 struct HttpRequest {
   Method method = Method::kGet;
   std::string target;  // path and query, as received
-  RequestBody body;    // received into shared memory for a large infer request (Router::NewBody)
+  RequestBody
+      body;  // received into shared memory for a large infer request (Router::NewSharedBody)
   // Inference-Header-Content-Length as received (unparsed), if present.
   std::optional<std::string> inference_header_length;
   std::optional<std::string> authorization;  // the Authorization header, if present
+  // Whether the client connected from this machine (a loopback address). Management calls
+  // without a configured admin token are open only to such clients.
+  bool peer_loopback = true;
   // Cancelled by the connection when the client goes away while the request is pending.
   std::shared_ptr<CancelToken> cancel;
 };

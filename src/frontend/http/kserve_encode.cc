@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fmt/format.h"
+#include "frontend/http/fault_guard.h"
 #include "frontend/http/json_writer.h"
 #include "frontend/http/kserve_codec.h"
 
@@ -115,6 +116,9 @@ Status CopyToSharedMemory(const Tensor& output, std::size_t index, const SharedM
   // memmove: an output may be the very bytes of an input in the same region (an identity model
   // run in process).
   if (!bytes.empty()) std::memmove(shared.span.bytes.data(), bytes.data(), bytes.size());
+  if (shared.span.guard != nullptr && shared.span.guard->faulted()) {
+    return Truncated(fmt::format("outputs[{}] '{}'", index, output.name), shared.region);
+  }
   return Status::Ok();
 }
 

@@ -128,8 +128,8 @@ void Router::HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& re
   reply(JsonReply(RepositoryIndexJson(models)));
 }
 
-RequestBody Router::NewBody(std::string_view target, std::size_t size,
-                            std::size_t aligned_at) const {
+std::optional<RequestBody> Router::NewSharedBody(std::string_view target, std::size_t size,
+                                                 std::size_t aligned_at) const {
   std::string_view path = target.substr(0, target.find('?'));
   constexpr std::string_view kModels = "/v2/models";
   if (path.starts_with(kModels)) {
@@ -138,7 +138,7 @@ RequestBody Router::NewBody(std::string_view target, std::size_t size,
       return server_->NewRequestBody(route->model, route->version, size, aligned_at);
     }
   }
-  return RequestBody(std::string(size, '\0'));
+  return std::nullopt;
 }
 
 StatusOr<Router::ModelRoute> Router::ParseModelRoute(std::string_view rest) {

@@ -3,6 +3,7 @@
 // Thread-safety: Handle may be called concurrently from every I/O thread.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "frontend/http/http_types.h"
@@ -23,10 +24,11 @@ class Router {
   // before Handle returns (everything else).
   void Handle(HttpRequest request, ReplyFn reply) const;
 
-  // Memory to receive the body of a request for `target` into, `size` bytes: for an infer
-  // request, what the server gives its model (Server::NewRequestBody, `aligned_at` passed on);
-  // for anything else an ordinary body.
-  RequestBody NewBody(std::string_view target, std::size_t size, std::size_t aligned_at) const;
+  // Shared memory to receive the body of an infer request for `target` into, `size` bytes, when
+  // its model's workers read their inputs there (Server::NewRequestBody, `aligned_at` passed
+  // on); nullopt otherwise: the body is then received into ordinary memory as it arrives.
+  std::optional<RequestBody> NewSharedBody(std::string_view target, std::size_t size,
+                                           std::size_t aligned_at) const;
 
  private:
   // The parts of "/{model}[/versions/{v}]/{action}" (the path after /v2/models). NotFound when

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "fmt/format.h"
+#include "frontend/http/fault_guard.h"
 
 namespace switchyard::http {
 
@@ -18,12 +19,14 @@ struct SharedMemoryRegistry::Region {
   SharedMemoryRegionInfo info;
   void* mapping = nullptr;
   std::size_t mapping_size = 0;
-  std::byte* bytes = nullptr;  // the region's first byte, inside the mapping
+  std::byte* bytes = nullptr;         // the region's first byte, inside the mapping
+  std::unique_ptr<FaultGuard> guard;  // while mapped: a truncated object cannot end the server
 
   Region() = default;
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
   ~Region() {
+    guard.reset();
     if (mapping != nullptr) ::munmap(mapping, mapping_size);
   }
 };
@@ -62,6 +65,13 @@ bool Fits(uint64_t offset, uint64_t size, uint64_t limit) {
 }
 
 }  // namespace
+
+Status Truncated(std::string_view field, std::string_view region) {
+  return FailedPrecondition(
+      fmt::format("{}: shared-memory region '{}' was truncated by its owner while registered; "
+                  "unregister it and register it again",
+                  field, region));
+}
 
 Status SharedMemoryRegistry::Register(const SharedMemoryRegionInfo& info) {
   if (!ValidName(info.name)) {
@@ -112,6 +122,13 @@ Status SharedMemoryRegistry::Register(const SharedMemoryRegionInfo& info) {
   }
   region->mapping = mapping;
   region->bytes = static_cast<std::byte*>(mapping) + (info.offset - map_start);
+  region->guard = FaultGuard::Guard(mapping, region->mapping_size);
+  if (region->guard == nullptr) {
+    return FailedPrecondition(
+        fmt::format("{} shared-memory regions are mapped (some still used by requests after "
+                    "their unregistration), the most there may be; retry later",
+                    FaultGuard::kMaxGuarded));
+  }
 
   MutexLock lock(&mu_);
   if (regions_.size() >= kMaxRegions) {
@@ -195,8 +212,10 @@ StatusOr<SharedMemorySpan> SharedMemoryRegistry::Find(std::string_view name, uin
         "'{}' ({} bytes)",
         field, offset, byte_size, region->info.name, region->info.byte_size));
   }
+  if (region->guard->faulted()) return Truncated(field, region->info.name);
   std::span<std::byte> bytes(region->bytes + offset, static_cast<std::size_t>(byte_size));
-  return SharedMemorySpan{bytes, std::move(region)};
+  const FaultGuard* guard = region->guard.get();
+  return SharedMemorySpan{bytes, std::move(region), guard};
 }
 
 }  // namespace switchyard::http

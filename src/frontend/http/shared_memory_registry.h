@@ -4,11 +4,12 @@
 // input tensors lie, and where its outputs should go, instead of carrying their bytes.
 //
 // Trust: a registered region is mapped read-write into the server. A client that can register
-// one can make the server read or write any shared-memory object the server's user may open,
-// and one that truncates its object while a request uses it makes the server fault (SIGBUS), as
-// with any reader of memory another process controls. That is why the extension is off unless
-// the operator starts the server with --allow-shared-memory, and why its calls need the admin
-// token when one is configured.
+// one can make the server read or write any shared-memory object the server's user may open.
+// That is why the extension is off unless the operator starts the server with
+// --allow-shared-memory, and why its calls need the admin token when one is configured (or come
+// from this machine when none is). A client that truncates its object while registered does not
+// end the server: the mapping is guarded (FaultGuard), reads past the object's end see zeros, and
+// the region is refused from then on (FailedPrecondition: unregister and register it again).
 //
 // Thread-safety: every method may be called from any thread. A span handed out by Find stays
 // valid (mapped) while its keeper lives, even if the region is unregistered meanwhile.
@@ -35,11 +36,19 @@ struct SharedMemoryRegionInfo {
   uint64_t byte_size = 0;
 };
 
-// Bytes of a registered region, kept mapped by `keeper`.
+class FaultGuard;
+
+// Bytes of a registered region, kept mapped by `keeper`. `guard` (valid while `keeper` lives)
+// tells whether the region's object was truncated under it (then the bytes read as zeros and
+// what is written there is lost).
 struct SharedMemorySpan {
   std::span<std::byte> bytes;
   std::shared_ptr<const void> keeper;
+  const FaultGuard* guard = nullptr;
 };
+
+// The error for a region whose object was truncated while registered; `field` prefixes it.
+Status Truncated(std::string_view field, std::string_view region);
 
 class SharedMemoryRegistry {
  public:
@@ -70,7 +79,8 @@ class SharedMemoryRegistry {
   std::string MetricsText() const;
 
   // `byte_size` bytes at `offset` in region `name`. Errors: NotFound for an unknown region,
-  // InvalidArgument for a range past its end. `field` prefixes the messages.
+  // InvalidArgument for a range past its end, FailedPrecondition for a region whose object was
+  // truncated (Truncated). `field` prefixes the messages.
   StatusOr<SharedMemorySpan> Find(std::string_view name, uint64_t offset, uint64_t byte_size,
                                   std::string_view field) const;
 
