@@ -492,11 +492,21 @@ void ProcessInstance::SuperviseLoop() {
     }
     TimePoint now = Now();
     if (state_ == State::kUp) {
-      if (now - last_heard_ > options_.heartbeat_timeout) {
+      // A worker late with its pong may be stopped: then it is replaced now, not after the
+      // heartbeat timeout (its model would stall that long, still reported ready).
+      bool stopped = false;
+      if (now - last_heard_ > 2 * options_.heartbeat_interval) {
+        std::shared_ptr<Worker> worker = worker_;
+        mu_.Unlock();
+        stopped = worker->process->Stopped();
+        mu_.Lock();
+        if (state_ != State::kUp || worker_ != worker) continue;
+      }
+      if (stopped || now - last_heard_ > options_.heartbeat_timeout) {
         std::shared_ptr<Worker> worker = worker_;
         spdlog::error(
-            "{}: the worker (pid {}) was silent for {} ms (no pong, no result): killing it", name_,
-            worker->process->pid(),
+            "{}: the worker (pid {}) {} for {} ms (no pong, no result): killing it", name_,
+            worker->process->pid(), stopped ? "is stopped and was silent" : "was silent",
             std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heard_).count());
         last_heard_ = now;  // once: its reader reports the loss
         mu_.Unlock();
@@ -532,7 +542,10 @@ void ProcessInstance::SuperviseLoop() {
       if (state_ == State::kStopping) break;
       last_error_ = started.message();
       backoff_ = std::min(backoff_ * 2, options_.max_restart_backoff);
-      if (++failed_restarts_ >= options_.max_failed_restarts) {
+      // Out of descriptors, processes or memory: the system's shortage, not the model's fault;
+      // retried for as long as it lasts.
+      const bool transient = started.code() == StatusCode::kResourceExhausted;
+      if (!transient && ++failed_restarts_ >= options_.max_failed_restarts) {
         SetState(State::kFailed);
         spdlog::error("{}: giving up after {} failed restarts: {}", name_, failed_restarts_,
                       last_error_);

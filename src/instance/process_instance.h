@@ -8,12 +8,13 @@
 // regions, and the worker may reuse that memory once the last of them is gone (ReleaseOutputs).
 //
 // Supervision: a worker that exits, is killed, closes its channel, breaks the protocol, or is
-// silent (no answer and no pong) for heartbeat_timeout is marked down at once
-// (InstanceEvent::kUnavailable); the batches it held are answered kAborted (the scheduler retries
+// silent (no answer and no pong) for heartbeat_timeout, or found stopped (SIGSTOP) once two
+// pings went unanswered, is marked down at once (InstanceEvent::kUnavailable); the batches it held are answered kAborted (the scheduler retries
 // them once elsewhere); it is restarted after a backoff that doubles from restart_backoff up to
 // max_restart_backoff, and announces kRestarted + kAvailable once the new worker is ready (loaded
 // and warmed up). A worker that fails to come up max_failed_restarts times in a row leaves the
-// instance `failed` for good. A worker whose backend lost its device (ipc::DeviceLost) is lost
+// instance `failed` for good; a start that fails for want of system resources (descriptors,
+// processes, memory: ResourceExhausted) does not count, and is retried as long as it lasts. A worker whose backend lost its device (ipc::DeviceLost) is lost
 // the same way, and the DeviceFaultListener hears of it before its batches are answered, and
 // again (recovered) when a restarted worker is ready.
 //

@@ -30,6 +30,8 @@ Status ErrnoStatus(std::string_view call, int error) {
       return Unavailable(fmt::format("ipc channel closed ({}: {})", call, std::strerror(error)));
     case ENOBUFS:
     case ENOMEM:
+    case EMFILE:
+    case ENFILE:
       return ResourceExhausted(fmt::format("{}: {}", call, std::strerror(error)));
     default:
       return Internal(fmt::format("{}: {}", call, std::strerror(error)));

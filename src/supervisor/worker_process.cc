@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -135,8 +136,10 @@ StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::SpawnHere(const WorkerCo
                        envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    return Internal(
-        fmt::format("cannot start worker '{}': {}", command.executable, std::strerror(rc)));
+    std::string message =
+        fmt::format("cannot start worker '{}': {}", command.executable, std::strerror(rc));
+    const bool transient = rc == EAGAIN || rc == ENOMEM || rc == EMFILE || rc == ENFILE;
+    return transient ? ResourceExhausted(std::move(message)) : Internal(std::move(message));
   }
   // pair.second (the worker's end) closes here: the worker holds its copy.
   return std::unique_ptr<WorkerProcess>(new WorkerProcess(pid, std::move(pair.first)));
@@ -192,6 +195,18 @@ void WorkerProcess::Describe(int status) {
   } else {
     exit_description_ = "ended";
   }
+}
+
+bool WorkerProcess::Stopped() const {
+  if (reaped_) return false;
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid_));
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  // "pid (comm) S ...": the state follows the last ')' (comm may hold any character).
+  const std::size_t close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size()) return false;
+  const char state = line[close + 2];
+  return state == 'T' || state == 't';
 }
 
 StatusOr<std::string> SelfExecutable() {

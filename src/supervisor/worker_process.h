@@ -31,7 +31,8 @@ inline constexpr int kWorkerChannelFd = 3;
 
 class WorkerProcess {
  public:
-  // Starts the worker. Fails if the channel cannot be made or posix_spawn fails.
+  // Starts the worker. Fails if the channel cannot be made or posix_spawn fails:
+  // ResourceExhausted when the system is out of descriptors, processes or memory (transient).
   static StatusOr<std::unique_ptr<WorkerProcess>> Spawn(const WorkerCommand& command);
   ~WorkerProcess();  // kills the group and reaps the worker if Wait was not called
 
@@ -43,6 +44,8 @@ class WorkerProcess {
 
   // SIGKILL to the worker's process group (the worker and whatever it started). Idempotent.
   void Kill();
+  // Whether the worker is stopped (SIGSTOP, SIGTSTP, a debugger): alive, but running nothing.
+  bool Stopped() const;
   // Waits until the worker has exited and describes how: "exited with status 2", "was killed by
   // signal 9 (Killed)". Idempotent (later calls return the same text).
   std::string Wait();

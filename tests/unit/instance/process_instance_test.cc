@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -679,6 +680,62 @@ TEST_F(ProcessInstanceTest, StoppedWorkerMissesHeartbeatsAndIsReplaced) {
   auto outputs = Run(*instance, requests);
   ASSERT_EQ(outputs.size(), 1u);
   ExpectAddSub(outputs[0], {1, 2}, {3, 4});
+}
+
+// A stopped worker is found out by its state once two pings go unanswered, long before the
+// heartbeat timeout (an hour here): its model does not stall meanwhile.
+TEST_F(ProcessInstanceTest, StoppedWorkerIsReplacedBeforeTheHeartbeatTimeout) {
+  const ModelConfig* config = WriteModel("adder", AddSubConfig(""));
+  ProcessInstanceOptions options = Options(*config);
+  options.heartbeat_interval = milliseconds(20);
+  options.heartbeat_timeout = std::chrono::hours(1);
+  auto instance = StartOrDie(config, std::move(options));
+  ASSERT_NE(instance, nullptr);
+  EventLog events;
+  instance->SetObserver(events.Observer());
+  long first_pid = instance->Health().pid;
+  ASSERT_EQ(kill(static_cast<pid_t>(first_pid), SIGSTOP), 0);
+  ExpectRestartedOnceAndServing(*instance, events, first_pid, "killed by signal 9");
+  EXPECT_TRUE(Eventually([&] { return ProcessGone(first_pid); })) << "the stopped worker lives";
+}
+
+// A restart that fails for want of descriptors is the system's shortage, not the model's: it is
+// retried until descriptors are back, even with max_failed_restarts 1 (one failure of the
+// model's own leaves it failed).
+TEST_F(ProcessInstanceTest, RestartsThatFailForWantOfDescriptorsAreRetriedUntilTheyReturn) {
+  const ModelConfig* config = WriteModel("adder", AddSubConfig(""));
+  ProcessInstanceOptions options = Options(*config);
+  options.max_failed_restarts = 1;
+  options.restart_backoff = milliseconds(5);
+  options.max_restart_backoff = milliseconds(20);
+  auto instance = StartOrDie(config, std::move(options));
+  ASSERT_NE(instance, nullptr);
+  EventLog events;
+  instance->SetObserver(events.Observer());
+  long first_pid = instance->Health().pid;
+
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // New descriptors must be numbered below the soft limit: with 1, no socketpair can be made
+  // (those open already stay usable).
+  rlimit none_left = saved;
+  none_left.rlim_cur = 1;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &none_left), 0);
+  ASSERT_EQ(kill(static_cast<pid_t>(first_pid), SIGKILL), 0);
+  const bool short_of_descriptors =
+      Eventually([&] { return Contains(instance->Health().last_error, "Too many open files"); });
+  const std::string state_while_short = instance->Health().state;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(short_of_descriptors) << instance->Health().last_error;
+  EXPECT_EQ(state_while_short, "restarting");
+  EXPECT_EQ(events.WaitFor(3),
+            (std::vector<InstanceEvent>{InstanceEvent::kUnavailable, InstanceEvent::kRestarted,
+                                        InstanceEvent::kAvailable}));
+  std::vector<std::unique_ptr<InferRequest>> after;
+  after.push_back(AddSubRequest({5}, {6}));
+  auto served = Run(*instance, after);
+  ASSERT_EQ(served.size(), 1u);
+  ExpectAddSub(served[0], {5}, {6});
 }
 
 // A worker answers pings between batches, so a batch that runs past the heartbeat timeout (a
