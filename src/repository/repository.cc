@@ -35,15 +35,17 @@ std::optional<int64_t> ParseVersion(const std::string& name) {
   return version;
 }
 
-StatusOr<std::string> ReadFile(const fs::path& path) {
+// Messages name files by their path in the repository ("resnet50/config.yaml"), never by where
+// the repository lies: they reach clients of the repository API.
+StatusOr<std::string> ReadFile(const fs::path& path, const fs::path& shown) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(fmt::format("{}: cannot open", path.string()));
+  if (!in) return NotFound(fmt::format("{}: cannot open", shown.string()));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return InvalidArgument(fmt::format("{}: read failed", path.string()));
+  if (in.bad()) return InvalidArgument(fmt::format("{}: read failed", shown.string()));
   return text;
 }
 
-StatusOr<std::vector<int64_t>> ScanVersions(const fs::path& model_dir) {
+StatusOr<std::vector<int64_t>> ScanVersions(const fs::path& model_dir, const fs::path& shown) {
   std::vector<int64_t> versions;
   std::error_code ec;
   for (fs::directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -52,14 +54,13 @@ StatusOr<std::vector<int64_t>> ScanVersions(const fs::path& model_dir) {
     if (auto version = ParseVersion(it->path().filename().string())) versions.push_back(*version);
   }
   if (ec) {
-    return InvalidArgument(
-        fmt::format("{}: cannot list folder: {}", model_dir.string(), ec.message()));
+    return InvalidArgument(fmt::format("{}: cannot list folder: {}", shown.string(), ec.message()));
   }
   if (versions.empty()) {
     return InvalidArgument(
         fmt::format("{}: no version folder (expected a numbered folder such as "
                     "{}/1)",
-                    model_dir.string(), model_dir.string()));
+                    shown.string(), shown.string()));
   }
   std::sort(versions.begin(), versions.end());
   return versions;
@@ -67,15 +68,16 @@ StatusOr<std::vector<int64_t>> ScanVersions(const fs::path& model_dir) {
 
 StatusOr<RepositoryModel> LoadModel(const fs::path& model_dir, const std::string& name) {
   const fs::path config_path = model_dir / kConfigFile;
+  const fs::path shown = fs::path(name) / kConfigFile;
   std::error_code ec;
   if (!fs::is_regular_file(config_path, ec)) {
-    return InvalidArgument(fmt::format("{}: missing (every model folder needs a {})",
-                                       config_path.string(), kConfigFile));
+    return InvalidArgument(
+        fmt::format("{}: missing (every model folder needs a {})", shown.string(), kConfigFile));
   }
-  ASSIGN_OR_RETURN(std::string text, ReadFile(config_path));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(config_path, shown));
   RepositoryModel model;
-  ASSIGN_OR_RETURN(model.config, ParseModelConfig(text, name, config_path.string()));
-  ASSIGN_OR_RETURN(model.versions, ScanVersions(model_dir));
+  ASSIGN_OR_RETURN(model.config, ParseModelConfig(text, name, shown.string()));
+  ASSIGN_OR_RETURN(model.versions, ScanVersions(model_dir, fs::path(name)));
   model.path = model_dir.string();
   return model;
 }
@@ -104,8 +106,12 @@ StatusOr<std::vector<RepositoryModel>> ScanRepository(const std::string& root) {
   std::sort(names.begin(), names.end());
   std::vector<RepositoryModel> models;
   for (const std::string& name : names) {
-    ASSIGN_OR_RETURN(RepositoryModel model, LoadModel(fs::path(root) / name, name));
-    models.push_back(std::move(model));
+    auto model = LoadModel(fs::path(root) / name, name);
+    if (!model.ok()) {  // for the operator: which repository
+      return Status(model.status().code(),
+                    fmt::format("model repository '{}': {}", root, model.status().message()));
+    }
+    models.push_back(std::move(*model));
   }
   return models;
 }
@@ -115,11 +121,11 @@ StatusOr<RepositoryModel> ScanModel(const std::string& root, const std::string& 
       name.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
     return InvalidArgument(fmt::format("invalid model name '{}'", name));
   }
-  RETURN_IF_ERROR(CheckRoot(root));
-  const fs::path model_dir = fs::path(root) / name;
   std::error_code ec;
+  if (!fs::is_directory(root, ec)) return NotFound("the model repository is not a folder");
+  const fs::path model_dir = fs::path(root) / name;
   if (!fs::is_directory(model_dir, ec)) {
-    return NotFound(fmt::format("{}: no such model folder", model_dir.string()));
+    return NotFound(fmt::format("the model repository has no folder '{}'", name));
   }
   return LoadModel(model_dir, name);
 }

@@ -107,8 +107,7 @@ TEST_F(RepositoryTest, ModelWithoutConfigFailsNamingTheFile) {
   auto models = ScanRepository(root());
   ASSERT_FALSE(models.ok());
   EXPECT_EQ(models.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(models.status().message().find((root_ / "bare/config.yaml").string()),
-            std::string::npos)
+  EXPECT_NE(models.status().message().find("': bare/config.yaml: missing"), std::string::npos)
       << models.status().message();
 }
 
@@ -117,7 +116,8 @@ TEST_F(RepositoryTest, ModelWithoutVersionFailsNamingTheFolder) {
   auto models = ScanRepository(root());
   ASSERT_FALSE(models.ok());
   EXPECT_EQ(models.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(models.status().message().starts_with((root_ / "m").string() + ": no version folder"))
+  EXPECT_TRUE(models.status().message().starts_with("model repository '" + root() +
+                                                    "': m: no version folder"))
       << models.status().message();
 }
 
@@ -127,8 +127,8 @@ TEST_F(RepositoryTest, InvalidConfigFailsNamingFileAndField) {
   auto models = ScanRepository(root());
   ASSERT_FALSE(models.ok());
   EXPECT_EQ(models.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(
-      models.status().message().starts_with((root_ / "m/config.yaml").string() + ": routing: "))
+  EXPECT_TRUE(models.status().message().starts_with("model repository '" + root() +
+                                                    "': m/config.yaml: routing: "))
       << models.status().message();
 }
 
@@ -146,6 +146,19 @@ TEST_F(RepositoryTest, ScanModelUnknownIsNotFound) {
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kNotFound);
   EXPECT_NE(model.status().message().find("ghost"), std::string::npos);
+}
+
+// ScanModel's messages reach clients of the repository API: they never say where the
+// repository lies.
+TEST_F(RepositoryTest, ScanModelErrorsNameNoPathOutsideTheRepository) {
+  MakeDir("bare/1");
+  AddModel("unversioned", {"latest"});
+  for (const char* name : {"ghost", "bare", "unversioned"}) {
+    auto model = ScanModel(root(), name);
+    ASSERT_FALSE(model.ok()) << name;
+    EXPECT_EQ(model.status().message().find(root()), std::string::npos) << model.status().message();
+    EXPECT_NE(model.status().message().find(name), std::string::npos) << model.status().message();
+  }
 }
 
 TEST_F(RepositoryTest, ScanModelRejectsNamesOutsideTheRepository) {
