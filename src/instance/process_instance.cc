@@ -61,10 +61,13 @@ StatusOr<ipc::Message> ReceiveBefore(ipc::Channel& channel, TimePoint deadline) 
   int ready = poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
   if (ready == 0) return DeadlineExceeded("timed out");
   ASSIGN_OR_RETURN(auto received, channel.Receive());
-  return ipc::Decode(received.bytes);
+  auto decoded = ipc::Decode(received.bytes);
+  if (!decoded.ok()) return Internal(decoded.status().message());  // the worker broke protocol
+  return decoded;
 }
 
-// Waits for Hello then Ready; returns the device memory Ready reported.
+// Waits for Hello then Ready; returns the device memory Ready reported. InvalidArgument when the
+// backend refused the model's config; FailedPrecondition for the worker's other reasons.
 StatusOr<uint64_t> AwaitReady(ipc::Channel& channel, TimePoint deadline) {
   while (true) {
     ASSIGN_OR_RETURN(ipc::Message message, ReceiveBefore(channel, deadline));
@@ -76,6 +79,9 @@ StatusOr<uint64_t> AwaitReady(ipc::Channel& channel, TimePoint deadline) {
     } else if (auto* ready = std::get_if<ipc::Ready>(&message)) {
       return ready->device_memory_bytes;
     } else if (auto* failed = std::get_if<ipc::LoadFailed>(&message)) {
+      if (failed->code == static_cast<uint32_t>(StatusCode::kInvalidArgument)) {
+        return InvalidArgument(failed->message);
+      }
       return FailedPrecondition(failed->message);  // the worker's own reason
     } else {
       return Internal(fmt::format("unexpected {} while loading", ipc::MessageName(message)));
@@ -170,6 +176,9 @@ Status ProcessInstance::StartWorker() {
   if (!ready.ok()) {
     process->Kill();
     std::string how = process->Wait();
+    if (ready.status().code() == StatusCode::kInvalidArgument) {  // a config error: not retried
+      return InvalidArgument(fmt::format("{}: {}", name_, ready.status().message()));
+    }
     if (ready.status().code() == StatusCode::kFailedPrecondition) {
       return Unavailable(fmt::format("{}: {}", name_, ready.status().message()));
     }

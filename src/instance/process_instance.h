@@ -9,12 +9,13 @@
 //
 // Supervision: a worker that exits, is killed, closes its channel, breaks the protocol, or is
 // silent (no answer and no pong) for heartbeat_timeout, or found stopped (SIGSTOP) once two
-// pings went unanswered, is marked down at once (InstanceEvent::kUnavailable); the batches it held are answered kAborted (the scheduler retries
-// them once elsewhere); it is restarted after a backoff that doubles from restart_backoff up to
-// max_restart_backoff, and announces kRestarted + kAvailable once the new worker is ready (loaded
-// and warmed up). A worker that fails to come up max_failed_restarts times in a row leaves the
-// instance `failed` for good; a start that fails for want of system resources (descriptors,
-// processes, memory: ResourceExhausted) does not count, and is retried as long as it lasts. A worker whose backend lost its device (ipc::DeviceLost) is lost
+// pings went unanswered, is marked down at once (InstanceEvent::kUnavailable); the batches it held
+// are answered kAborted (the scheduler retries them once elsewhere); it is restarted after a
+// backoff that doubles from restart_backoff up to max_restart_backoff, and announces kRestarted +
+// kAvailable once the new worker is ready (loaded and warmed up). A worker that fails to come up
+// max_failed_restarts times in a row leaves the instance `failed` for good; a start that fails for
+// want of system resources (descriptors, processes, memory: ResourceExhausted) does not count, and
+// is retried as long as it lasts. A worker whose backend lost its device (ipc::DeviceLost) is lost
 // the same way, and the DeviceFaultListener hears of it before its batches are answered, and
 // again (recovered) when a restarted worker is ready.
 //
@@ -77,8 +78,10 @@ class WorkerOutputReleaser {
 
 class ProcessInstance final : public Instance {
  public:
-  // Starts the worker and waits until it is ready. Fails with the worker's own load error, or
-  // with how it died while loading, or after load_timeout; the worker is gone then.
+  // Starts the worker and waits until it is ready. Fails with InvalidArgument when the backend
+  // refused the model's config (a restart would fail the same way); otherwise Unavailable with
+  // the worker's own load error, or how it died while loading, or after load_timeout. The
+  // worker is gone then.
   // `config` must outlive the instance.
   static StatusOr<std::unique_ptr<ProcessInstance>> Start(const ModelConfig* config,
                                                           std::string name,

@@ -124,8 +124,15 @@ Status Get(WireReader& r, Ready* m) {
   return Status::Ok();
 }
 
-void Put(WireWriter& w, const LoadFailed& m) { PutBoundedString(w, m.message); }
+void Put(WireWriter& w, const LoadFailed& m) {
+  w.PutU32(m.code);
+  PutBoundedString(w, m.message);
+}
 Status Get(WireReader& r, LoadFailed* m) {
+  ASSIGN_OR_RETURN(m->code, r.ReadU32());
+  if (m->code > kLastStatusCode) {
+    return InvalidArgument(fmt::format("ipc load failure has unknown status code {}", m->code));
+  }
   ASSIGN_OR_RETURN(m->message, r.ReadString(kMaxStringBytes));
   return Status::Ok();
 }

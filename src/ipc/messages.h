@@ -47,6 +47,9 @@ struct Ready {  // worker -> server: model and instance loaded and warmed up
 };
 
 struct LoadFailed {  // worker -> server: load failed; the worker exits after sending it
+  // A StatusCode: InvalidArgument when the backend refused the model's config (the server then
+  // refuses the model), anything else when the model could not come up (it stays unavailable).
+  uint32_t code = 0;
   std::string message;
   friend bool operator==(const LoadFailed&, const LoadFailed&) = default;
 };

@@ -193,11 +193,13 @@ int RunWorker(const WorkerOptions& options) {
   }
   auto loaded = Load(options);
   if (!loaded.ok()) {
-    (void)Send(channel, ipc::LoadFailed{.message = loaded.status().message()});
+    (void)Send(channel, ipc::LoadFailed{.code = static_cast<uint32_t>(loaded.status().code()),
+                                        .message = loaded.status().message()});
     return 2;
   }
   if (Status warm = WarmUpInstance(**loaded); !warm.ok()) {
-    (void)Send(channel, ipc::LoadFailed{.message = warm.message()});
+    (void)Send(channel, ipc::LoadFailed{.code = static_cast<uint32_t>(StatusCode::kUnavailable),
+                                        .message = warm.message()});
     if ((*loaded)->instance->device_lost()) ExitDeviceLost();
     return 2;
   }

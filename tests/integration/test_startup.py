@@ -56,6 +56,14 @@ class BadRepositoryTest(unittest.TestCase):
         err = self.check("bad_missing_version", "model_without_version")
         self.assertIn("version", err.lower())
 
+    def test_exec_command_misspelt(self):
+        self.check("bad_exec_parameters_misspelt_command", "model_with_misspelt_command",
+                   "comand")
+
+    def test_exec_command_missing(self):
+        self.check("bad_exec_parameters_missing_command", "model_with_missing_command",
+                   "command")
+
     def test_yaml_syntax_error(self):
         self.check("bad_yaml", "model_with_bad_yaml", "config.yaml")
 

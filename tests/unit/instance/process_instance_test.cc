@@ -256,8 +256,10 @@ class ProcessInstanceTest : public ::testing::Test {
 
   // Starts instance 0 of model `name` (AddSubConfig with `extra` parameters), which must fail
   // with kUnavailable; returns the failure's message.
-  std::string FailedStartMessage(const std::string& name, const std::string& extra,
-                                 int warmup = 0) {
+  // The message of a start that fails with `code` (a worker that could not come up: Unavailable;
+  // a config the backend refused: InvalidArgument).
+  std::string FailedStartMessage(const std::string& name, const std::string& extra, int warmup = 0,
+                                 StatusCode code = StatusCode::kUnavailable) {
     const ModelConfig* config = WriteModel(name, AddSubConfig(extra, warmup));
     if (config == nullptr) {
       ADD_FAILURE() << "the config of '" << name << "' did not parse";
@@ -266,7 +268,7 @@ class ProcessInstanceTest : public ::testing::Test {
     auto started = ProcessInstance::Start(config, name + "/0", Options(*config));
     EXPECT_FALSE(started.ok());
     if (started.ok()) return "";
-    EXPECT_EQ(started.status().code(), StatusCode::kUnavailable);
+    EXPECT_EQ(started.status().code(), code) << started.status().ToString();
     return started.status().message();
   }
 
@@ -575,7 +577,8 @@ TEST_F(ProcessInstanceTest, DeviceLossDuringWarmupFailsStartWithThePluginsMessag
 }
 
 TEST_F(ProcessInstanceTest, InvalidParameterFailsStartWithThePluginsMessage) {
-  const std::string message = FailedStartMessage("bad", ", bogus: 1");
+  const std::string message =
+      FailedStartMessage("bad", ", bogus: 1", /*warmup=*/0, StatusCode::kInvalidArgument);
   EXPECT_TRUE(Contains(message, "bad/0")) << message;
   EXPECT_TRUE(Contains(message, "parameters.bogus: unknown sim parameter")) << message;
   EXPECT_FALSE(Contains(message, "signal")) << message;

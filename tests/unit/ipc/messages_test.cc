@@ -57,7 +57,7 @@ std::vector<Message> Samples() {
   return {
       Hello{.pid = -12345, .api_version = 3},
       Ready{.device_memory_bytes = uint64_t{1} << 40},
-      LoadFailed{.message = "model.pt: no such file \xE2\x9C\x97"},
+      LoadFailed{.code = 1, .message = "model.pt: no such file \xE2\x9C\x97"},
       Execute{.batch_id = 77,
               .slot = 2,
               .slot_size = 1 << 20,
@@ -226,6 +226,7 @@ TEST(MessagesTest, CountBeyondTheRemainingBytesFailsWithoutAllocating) {
 
   WireWriter text;  // a LoadFailed announcing the longest message, then ending
   PutHeader(text, 3);
+  text.PutU32(0);
   text.PutCount(kMaxStringBytes);
 
   for (const WireWriter* w : {&requests, &tensors, &text}) {
@@ -239,6 +240,7 @@ TEST(MessagesTest, CountBeyondTheRemainingBytesFailsWithoutAllocating) {
 TEST(MessagesTest, StringOverTheCapFails) {
   WireWriter w;
   PutHeader(w, 3);
+  w.PutU32(0);
   w.PutString(std::string(kMaxStringBytes + 1, 'x'));
   EXPECT_EQ(DecodeCode(w.bytes()), StatusCode::kInvalidArgument);
 }
