@@ -1,0 +1,201 @@
+// libFuzzer target for the HTTP front end's connection code: the real HttpServer (parser,
+// limits, memory budget, routing, the KServe codec, a real in-process model) on a loopback port,
+// fed arbitrary bytes over a real TCP connection, split at arbitrary points.
+//
+// Input layout: byte 0 bits 0-2 give the number of split points n (0-7); bytes 1..n place them
+// (each byte b splits at b/256 of the stream); the rest is the byte stream the client sends.
+// After sending it the client half-closes and reads until the server closes: every input must
+// end in a closed connection (a server that stops answering aborts the target), and the server
+// must keep serving. The server lives for the whole process (never destroyed).
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "frontend/http/http_server.h"
+#include "frontend/http/router.h"
+#include "switchyard/server.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace switchyard;  // NOLINT(google-build-using-namespace): a test program
+
+constexpr int kHangTimeoutMs = 10000;
+
+constexpr const char* kAddSub = R"(
+backend: sim
+max_batch_size: 4
+inputs:
+  - {name: INPUT0, datatype: INT32, shape: [4]}
+  - {name: INPUT1, datatype: INT32, shape: [4]}
+outputs:
+  - {name: OUTPUT0, datatype: INT32, shape: [4]}
+  - {name: OUTPUT1, datatype: INT32, shape: [4]}
+instances: {devices: cpu, per_device: 1, isolation: thread}
+batching: {max_queue_delay_us: 0}
+parameters: {function: add_sub}
+)";
+
+struct Target {
+  std::unique_ptr<Server> server;
+  std::unique_ptr<http::Router> router;
+  std::unique_ptr<http::HttpServer> http;
+  uint16_t port = 0;
+};
+
+Target* Start() {
+  const fs::path root =
+      fs::temp_directory_path() / ("switchyard-fuzz-http-" + std::to_string(::getpid()));
+  fs::create_directories(root / "simple" / "1");
+  std::ofstream(root / "simple" / "config.yaml") << kAddSub;
+  auto* target = new Target();
+  ServerOptions options;
+  options.model_repository = root.string();
+  auto server = Server::Create(options);
+  fs::remove_all(root);
+  if (!server.ok()) {
+    std::fprintf(stderr, "cannot start the server: %s\n", server.status().ToString().c_str());
+    std::abort();
+  }
+  target->server = std::move(*server);
+  target->router = std::make_unique<http::Router>(target->server.get());
+  http::HttpOptions http_options;
+  http_options.host = "127.0.0.1";
+  http_options.port = 0;
+  http_options.threads = 2;
+  http_options.max_body_bytes = 64 << 10;
+  http_options.max_header_bytes = 4 << 10;
+  http_options.idle_timeout_s = 2;
+  http_options.write_timeout_s = 2;
+  http_options.max_buffered_bytes = 1 << 20;
+  target->http = std::make_unique<http::HttpServer>(http_options, target->router.get());
+  if (Status started = target->http->Start(); !started.ok()) {
+    std::fprintf(stderr, "cannot listen: %s\n", started.ToString().c_str());
+    std::abort();
+  }
+  target->port = target->http->port();
+  return target;
+}
+
+int Connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    std::perror("connect");
+    std::abort();
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+// Sends what it can of `bytes` (the server may close early, e.g. after a 431), reading meanwhile
+// so that neither side blocks on a full buffer.
+void SendAll(int fd, const uint8_t* bytes, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::send(fd, bytes, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      bytes += n;
+      size -= static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return;  // closed by the server
+    pollfd pfd{.fd = fd, .events = POLLIN | POLLOUT, .revents = 0};
+    if (::poll(&pfd, 1, kHangTimeoutMs) <= 0) {
+      std::fprintf(stderr, "the server neither reads nor answers\n");
+      std::abort();
+    }
+    if ((pfd.revents & POLLIN) != 0) {
+      char sink[65536];
+      if (::recv(fd, sink, sizeof(sink), 0) <= 0) return;
+    }
+  }
+}
+
+// Reads until the server closes the connection. With FUZZ_HTTP_SHOW set, prints the status lines
+// of the answers (to see what a seed does).
+void DrainUntilClosed(int fd) {
+  static const bool show = std::getenv("FUZZ_HTTP_SHOW") != nullptr;
+  char sink[65536];
+  while (true) {
+    pollfd pfd{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&pfd, 1, kHangTimeoutMs) <= 0) {
+      std::fprintf(stderr, "the server did not close a half-closed connection\n");
+      std::abort();
+    }
+    ssize_t n = ::recv(fd, sink, sizeof(sink), 0);
+    if (n <= 0) return;
+    if (show) {
+      std::string text(sink, static_cast<std::size_t>(n));
+      for (std::size_t at = text.find("HTTP/1."); at != std::string::npos;
+           at = text.find("HTTP/1.", at + 1)) {
+        std::printf("  <- %s\n", text.substr(at, text.find('\r', at) - at).c_str());
+      }
+    }
+  }
+}
+
+// A health check on a fresh connection: the server still serves.
+void CheckAlive(uint16_t port) {
+  int fd = Connect(port);
+  static constexpr char kLive[] =
+      "GET /v2/health/live HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n";
+  SendAll(fd, reinterpret_cast<const uint8_t*>(kLive), sizeof(kLive) - 1);
+  char head[12] = {};
+  std::size_t got = 0;
+  while (got < sizeof(head)) {
+    ssize_t n = ::recv(fd, head + got, sizeof(head) - got, 0);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (std::string(head, got) != "HTTP/1.1 200") {
+    std::fprintf(stderr, "the server stopped serving\n");
+    std::abort();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  static Target* target = Start();
+  static uint64_t inputs = 0;
+  if (size == 0) return 0;
+  const std::size_t splits = std::min<std::size_t>(data[0] & 7u, size - 1);
+  const uint8_t* stream = data + 1 + splits;
+  const std::size_t length = size - 1 - splits;
+  std::vector<std::size_t> cuts;
+  for (std::size_t i = 0; i < splits; ++i) cuts.push_back(data[1 + i] * length / 256);
+  cuts.push_back(length);
+  std::sort(cuts.begin(), cuts.end());
+
+  int fd = Connect(target->port);
+  std::size_t sent = 0;
+  for (std::size_t cut : cuts) {
+    SendAll(fd, stream + sent, cut - sent);
+    sent = cut;
+    if (cut < length) ::usleep(200);  // lets the server read this piece on its own
+  }
+  ::shutdown(fd, SHUT_WR);
+  DrainUntilClosed(fd);
+  ::close(fd);
+  if (inputs++ % 64 == 0) CheckAlive(target->port);  // the first input too
+  return 0;
+}
