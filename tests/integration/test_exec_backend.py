@@ -228,15 +228,39 @@ def bad_config(parameters):
                                  "parameters: " + parameters)
 
 
+class ExecConfigErrorTest(ExecEnvironment, unittest.TestCase):
+    """An exec config the backend refuses (an unknown key, a program that does not exist) is the
+    operator's mistake: `serve` exits non-zero naming it instead of serving without the model."""
+
+    CONFIG_ERRORS = {
+        "exec_unknown_key": ('{command: "/bin/true", comand: x}',
+                             ["exec_unknown_key", "unknown key 'comand'", "known: command, mode"]),
+        "exec_missing": ('{command: "./no_such_program --flag"}',
+                         ["exec_missing", "no_such_program does not exist"]),
+    }
+
+    def test_startup_fails_naming_the_model_and_the_mistake(self):
+        for name, (parameters, needles) in self.CONFIG_ERRORS.items():
+            with tempfile.TemporaryDirectory(prefix="switchyard-repo-") as tmp:
+                repo = os.path.join(tmp, "repository")
+                os.makedirs(repo)
+                write_model(repo, name, bad_config(parameters), {"faulty.py": FAULTY_PROGRAM})
+                proc = subprocess.run(
+                    [harness.switchyard_bin(), "serve", "--model-repository", repo, "--host",
+                     "127.0.0.1", "--http-port", "0"],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    timeout=60, preexec_fn=harness._die_with_parent)
+                err = proc.stderr.decode("utf-8", "replace")
+                self.assertGreater(proc.returncode, 0, "%s: startup should fail; %s" % (name, err))
+                for needle in needles:
+                    self.assertIn(needle, err, name)
+
+
 class ExecBadModelTest(ExecEnvironment, harness.ServerTestCase):
-    """Exec models that cannot load: the server keeps serving, the model is not ready (503), and
-    /v2/status gives the plugin's reason."""
+    """Exec models whose program cannot come up: the server keeps serving, the model is not ready
+    (503), and /v2/status gives the plugin's reason."""
 
     BAD_MODELS = {
-        "exec_unknown_key": ('{command: "/bin/true", comand: x}',
-                             ["unknown key 'comand'", "known: command, mode"]),
-        "exec_missing": ('{command: "./no_such_program --flag"}',
-                         ["no_such_program does not exist"]),
         "exec_not_protocol": ('{command: "/bin/sh -c \'echo I am not a model; sleep 3600\'"}',
                               ["failed the exec protocol handshake", "I am not a model"]),
         "exec_dies_at_start": ('{command: "/bin/sh -c \'echo cannot load weights >&2; exit 7\'"}',
