@@ -23,8 +23,13 @@ StatusOr<int> FitConnectionsToDescriptorLimit(int max_connections, bool chosen_b
   }
   const rlim_t needed = static_cast<rlim_t>(max_connections) + kReservedDescriptors;
   if (limit.rlim_cur == RLIM_INFINITY || needed <= limit.rlim_cur) return max_connections;
-  const int fits = static_cast<int>(std::max<rlim_t>(
-      1, limit.rlim_cur > kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors : 1));
+  if (limit.rlim_cur <= kReservedDescriptors) {
+    return InvalidArgument(fmt::format(
+        "the file-descriptor limit is {} (`ulimit -n`): it leaves none for connections once {} "
+        "are kept for workers and files; raise it to at least {}",
+        limit.rlim_cur, kReservedDescriptors, needed));
+  }
+  const int fits = static_cast<int>(limit.rlim_cur - kReservedDescriptors);
   if (chosen_by_user) {
     return InvalidArgument(fmt::format(
         "--max-connections {} needs {} file descriptors ({} kept for workers and files) but the "

@@ -14,7 +14,8 @@ inline constexpr int kReservedDescriptors = 256;
 // Raises the soft RLIMIT_NOFILE to the hard one, then checks that `max_connections` plus
 // kReservedDescriptors fit. Returns the connection limit to use: `max_connections` when it fits;
 // otherwise, when the user chose it, InvalidArgument naming the limit (`ulimit -n`); when it is
-// the default, the largest count that fits (at least 1), with a warning logged.
+// the default, the largest count that fits, with a warning logged. A limit that leaves no
+// descriptor for connections is InvalidArgument either way.
 StatusOr<int> FitConnectionsToDescriptorLimit(int max_connections, bool chosen_by_user);
 
 }  // namespace switchyard::http

@@ -370,7 +370,7 @@ class HttpServer::Impl {
           fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message()));
     }
     port_ = acceptor_->local_endpoint().port();
-    WaitForConnections();
+    asio::post(*contexts_[0], [this] { AcceptReady(); });
     for (auto& context : contexts_) {
       guards_.emplace_back(asio::make_work_guard(*context));
       threads_.emplace_back([ctx = context.get(), i = threads_.size(), poll = options_.poll] {
@@ -420,18 +420,12 @@ class HttpServer::Impl {
     }
   }
 
-  void WaitForConnections() {
-    acceptor_->async_wait(tcp::acceptor::wait_read, [this](beast::error_code ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
-      AcceptReady();
-    });
-  }
-
-  // Accepts every connection waiting (accept4: close-on-exec atomically). Out of descriptors
-  // (EMFILE, ENFILE) or memory, it logs and waits with a backoff doubling from 10 ms to 1 s
-  // instead of spinning; the connections wait in the listen backlog meanwhile.
+  // Accepts every connection waiting (accept4: close-on-exec atomically), then makes sure a wait
+  // for the next is armed. Out of descriptors (EMFILE, ENFILE) or memory, it logs and retries
+  // with a backoff doubling from 10 ms to 1 s instead of spinning; the connections wait in the
+  // listen backlog meanwhile. Runs on the first I/O thread only.
   void AcceptReady() {
-    while (true) {
+    while (acceptor_->is_open()) {
       int fd =
           ::accept4(acceptor_->native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (fd >= 0) {
@@ -441,7 +435,6 @@ class HttpServer::Impl {
       }
       const int error = errno;
       if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
-      if (error == EAGAIN || error == EWOULDBLOCK) return WaitForConnections();
       if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
         accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
                                      std::chrono::milliseconds(1000));
@@ -458,8 +451,20 @@ class HttpServer::Impl {
         });
         return;
       }
-      spdlog::warn("accept failed: {}", std::strerror(error));
-      return WaitForConnections();
+      if (error != EAGAIN && error != EWOULDBLOCK) {
+        spdlog::warn("accept failed: {}", std::strerror(error));
+      }
+      if (!wait_armed_) {
+        wait_armed_ = true;
+        acceptor_->async_wait(tcp::acceptor::wait_read, [this](beast::error_code ec) {
+          wait_armed_ = false;
+          if (ec != asio::error::operation_aborted) AcceptReady();
+        });
+        // asio's epoll is edge-triggered: a connection that arrived after the accept above and
+        // before the wait was armed would not wake it. Look once more.
+        asio::post(*contexts_[0], [this] { AcceptReady(); });
+      }
+      return;
     }
   }
 
@@ -502,6 +507,7 @@ class HttpServer::Impl {
   std::optional<asio::steady_timer> accept_backoff_timer_;
   std::chrono::milliseconds accept_backoff_{0};
   bool accept_starved_ = false;  // the last accept ran out of descriptors or memory
+  bool wait_armed_ = false;      // an async_wait for new connections is pending
   tcp protocol_ = tcp::v4();
   std::vector<std::thread> threads_;
   std::size_t next_context_ = 0;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "fmt/format.h"
+#include "frontend/http/fault_guard.h"
 
 namespace switchyard::http {
 namespace {
@@ -259,6 +260,7 @@ struct BodyReader {
   std::span<const std::byte> binary;
   std::size_t binary_used = 0;
   const SharedMemoryRegistry* shared_memory = nullptr;
+  std::vector<SharedMemoryRef>* input_regions = nullptr;  // where inputs' regions are noted
 };
 
 // What an input's or output's shared-memory parameters name, nullopt when it has none.
@@ -351,6 +353,7 @@ Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Te
                              "parameters.binary_data_size");
     }
     const std::size_t size = shared->span.bytes.size();
+    body.input_regions->push_back(*shared);
     tensor->data = TensorData::Shared(shared->span.bytes, std::move(shared->span.keeper));
     return CheckBinarySize(*tensor, count, size, field);
   }
@@ -540,6 +543,15 @@ Status DecodeRawBody(const ModelConfig& model, InferRequest& request) {
 
 }  // namespace
 
+Status CheckInputRegions(const std::vector<SharedMemoryRef>& regions) {
+  for (const SharedMemoryRef& region : regions) {
+    if (region.span.guard != nullptr && region.span.guard->faulted()) {
+      return Truncated("an input's", region.region);
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<DecodedInferRequest> DecodeInferRequest(RequestBody body,
                                                  std::optional<std::size_t> json_length,
                                                  const ModelConfig& model,
@@ -564,6 +576,7 @@ StatusOr<DecodedInferRequest> DecodeInferRequest(RequestBody body,
   reader.json = payload.substr(0, json_length.value_or(payload.size()));
   reader.binary = request.payload.bytes().subspan(reader.json.size());
   reader.shared_memory = shared_memory;
+  reader.input_regions = &decoded.input_regions;
 
   // simdjson reads up to SIMDJSON_PADDING bytes past the document: parse() with
   // realloc_if_needed copies the JSON header (only) into the parser's padded buffer.

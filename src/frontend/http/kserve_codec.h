@@ -41,7 +41,15 @@ struct OutputEncoding {
 struct DecodedInferRequest {
   std::unique_ptr<InferRequest> request;  // model_name/model_version are left for the caller
   OutputEncoding output_encoding;
+  // The shared-memory regions inputs take their bytes from (kept mapped): if the owner truncates
+  // one while the request uses it, the request read zeros there, and its answer must be refused
+  // (CheckInputRegions) rather than computed from them.
+  std::vector<SharedMemoryRef> input_regions;
 };
+
+// FailedPrecondition (Truncated) when one of `regions` was truncated by its owner since it was
+// registered; OK otherwise. Call it once the request has been executed, before answering.
+Status CheckInputRegions(const std::vector<SharedMemoryRef>& regions);
 
 // Decodes an infer request body.
 // `body`: the whole HTTP body; it is moved into request->payload and binary tensors borrow

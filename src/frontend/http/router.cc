@@ -206,30 +206,36 @@ void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t 
   infer->model_version = version;
   infer->cancel = std::move(request.cancel);
   OutputEncoding encoding = std::move(decoded->output_encoding);
-  server_->Infer(std::move(infer), [encoding = std::move(encoding),
-                                    reply = std::move(reply)](StatusOr<InferResponse> response) {
-    if (!response.ok()) return reply(ErrorReply(response.status()));
-    auto owner = std::make_shared<const InferResponse>(std::move(response).value());
-    auto encoded = EncodeInferResponse(*owner, encoding);
-    if (!encoded.ok()) return reply(ErrorReply(encoded.status()));
-    HttpReply ok;
-    // Binary outputs go to the client from where they lie (a worker's output memory, or the
-    // backend's own buffer), unless one is borrowed from memory the reply cannot keep alive.
-    if (std::all_of(owner->outputs.begin(), owner->outputs.end(),
-                    [](const Tensor& t) { return t.data.owned(); })) {
-      ok.body = std::move(encoded->body);
-      ok.body_tail = std::move(encoded->binary);
-      ok.tail_owner = std::move(owner);
-    } else {
-      ok.body = encoded->Flat();
-    }
-    if (encoded->json_length) {
-      ok.content_type = "application/octet-stream";
-      ok.headers.emplace_back("Inference-Header-Content-Length",
-                              std::to_string(*encoded->json_length));
-    }
-    reply(std::move(ok));
-  });
+  server_->Infer(std::move(infer),
+                 [encoding = std::move(encoding), input_regions = std::move(decoded->input_regions),
+                  reply = std::move(reply)](StatusOr<InferResponse> response) {
+                   if (!response.ok()) return reply(ErrorReply(response.status()));
+                   // Computed from zeros where an input's region was truncated under it: refused.
+                   if (Status intact = CheckInputRegions(input_regions); !intact.ok()) {
+                     return reply(ErrorReply(intact));
+                   }
+                   auto owner = std::make_shared<const InferResponse>(std::move(response).value());
+                   auto encoded = EncodeInferResponse(*owner, encoding);
+                   if (!encoded.ok()) return reply(ErrorReply(encoded.status()));
+                   HttpReply ok;
+                   // Binary outputs go to the client from where they lie (a worker's output memory,
+                   // or the backend's own buffer), unless one is borrowed from memory the reply
+                   // cannot keep alive.
+                   if (std::all_of(owner->outputs.begin(), owner->outputs.end(),
+                                   [](const Tensor& t) { return t.data.owned(); })) {
+                     ok.body = std::move(encoded->body);
+                     ok.body_tail = std::move(encoded->binary);
+                     ok.tail_owner = std::move(owner);
+                   } else {
+                     ok.body = encoded->Flat();
+                   }
+                   if (encoded->json_length) {
+                     ok.content_type = "application/octet-stream";
+                     ok.headers.emplace_back("Inference-Header-Content-Length",
+                                             std::to_string(*encoded->json_length));
+                   }
+                   reply(std::move(ok));
+                 });
 }
 
 }  // namespace switchyard::http

@@ -32,6 +32,15 @@ TEST(DescriptorLimitTest, FitsTheDefaultAndRefusesWhatTheUserChoseBeyondTheLimit
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("ulimit -n"));
   EXPECT_THAT(refused.status().message(), HasSubstr("at most 144"));
+
+  rlimit tiny{.rlim_cur = 200, .rlim_max = 200};  // below what workers and files keep
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tiny), 0);
+  for (bool chosen : {false, true}) {
+    auto none = FitConnectionsToDescriptorLimit(1, chosen);
+    ASSERT_FALSE(none.ok());
+    EXPECT_THAT(none.status().message(), HasSubstr("leaves none for connections"));
+    EXPECT_THAT(none.status().message(), HasSubstr("at least 257"));
+  }
 }
 
 }  // namespace

@@ -164,6 +164,34 @@ TEST(SharedMemoryCodecTest, InputIsReadFromItsRegionAndOutputWrittenIntoIt) {
   EXPECT_EQ(std::memcmp(object.bytes() + 32, out, sizeof out), 0);
 }
 
+// A client that truncates its object under a request cannot end the server, and cannot get an
+// answer computed from the zeros the server then reads: the request's answer is refused, and so
+// is every later request that names the region, until it is registered again.
+TEST(SharedMemoryCodecTest, RegionTruncatedUnderARequestIsRefusedNotCrashedOn) {
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  ShmObject object(2 * page);
+  SharedMemoryRegistry registry;
+  ASSERT_TRUE(registry.Register({"io", object.key(), 0, 2 * page}).ok());
+  const std::string input = R"({"inputs":[{"name":"in","datatype":"FP32","shape":[2],)"
+                            R"("parameters":{"shared_memory_region":"io",)"
+                            R"("shared_memory_byte_size":8,"shared_memory_offset":)" +
+                            std::to_string(page) + "}}]}";
+  auto decoded = DecodeInferRequest(input, std::nullopt, TwoFloats(), &registry);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(CheckInputRegions(decoded->input_regions).ok());
+
+  ASSERT_EQ(::truncate(("/dev/shm" + object.key()).c_str(), 0), 0);
+  const Tensor& tensor = decoded->request->inputs[0];
+  EXPECT_EQ(tensor.data.bytes()[0], std::byte{0});  // what the backend reads: zeros, no SIGBUS
+  Status checked = CheckInputRegions(decoded->input_regions);
+  EXPECT_EQ(checked.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(checked.message(), HasSubstr("'io' was truncated by its owner"));
+
+  auto again = DecodeInferRequest(input, std::nullopt, TwoFloats(), &registry);
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.status().message(), HasSubstr("was truncated by its owner"));
+}
+
 TEST(SharedMemoryCodecTest, ReferencesAreRefusedWithoutARegistry) {
   const std::string body = R"({"inputs":[{"name":"in","datatype":"FP32","shape":[2],"parameters":)"
                            R"({"shared_memory_region":"io","shared_memory_byte_size":8}}]})";
