@@ -8,7 +8,7 @@ namespace switchyard::exec {
 std::vector<std::pair<std::string, std::string>> ProgramEnvironment(const ExecContext& context,
                                                                     const InstanceSpec& instance) {
   const ModelSpec& m = context.model;
-  return {
+  std::vector<std::pair<std::string, std::string>> env = {
       {"SWITCHYARD_EXEC_PROTOCOL", std::to_string(kProtocolVersion)},
       {"SWITCHYARD_EXEC_MODE", std::string(ModeName(context.params.mode))},
       {"SWITCHYARD_MODEL_NAME", m.name},
@@ -19,6 +19,11 @@ std::vector<std::pair<std::string, std::string>> ProgramEnvironment(const ExecCo
       {"SWITCHYARD_INSTANCE_INDEX", std::to_string(instance.index)},
       {"SWITCHYARD_INSTANCE_GPUS", std::to_string(instance.gpu_count)},
   };
+  // The program sees exactly its instance's GPUs, in process as in a worker.
+  if (instance.cuda_visible_devices) {
+    env.emplace_back("CUDA_VISIBLE_DEVICES", *instance.cuda_visible_devices);
+  }
+  return env;
 }
 
 std::function<void(std::string_view)> HostLogLine(const ExecContext& context,

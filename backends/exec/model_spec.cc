@@ -1,5 +1,7 @@
 #include "exec/model_spec.h"
 
+#include <cstddef>
+
 namespace switchyard::exec {
 namespace {
 
@@ -40,6 +42,10 @@ InstanceSpec CopyInstanceDesc(const SyInstanceDesc& desc) {
   s.name = Str(desc.name);
   s.index = desc.index;
   s.gpu_count = desc.gpu_count;
+  if (desc.struct_size >=
+      offsetof(SyInstanceDesc, cuda_visible_devices) + sizeof(desc.cuda_visible_devices)) {
+    s.cuda_visible_devices = Str(desc.cuda_visible_devices);
+  }
   return s;
 }
 

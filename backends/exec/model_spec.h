@@ -3,6 +3,7 @@
 // valid only during the call that passes them).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,8 @@ struct InstanceSpec {
   std::string name;  // e.g. "adder/0"
   int32_t index = 0;
   int32_t gpu_count = 0;
+  // CUDA_VISIBLE_DEVICES for the instance's GPUs; nullopt from a host too old to say.
+  std::optional<std::string> cuda_visible_devices;
 };
 
 // Deep copies. REQUIRES: the descriptor's pointers are valid (NULL strings become "").

@@ -138,6 +138,11 @@ typedef struct SyInstanceDesc {
   /* 0: a CPU instance. n > 0: the instance owns n GPUs, which it sees as CUDA devices 0..n-1
    * (in a worker process the host has set CUDA_VISIBLE_DEVICES to exactly those GPUs). */
   int32_t gpu_count;
+  /* The CUDA_VISIBLE_DEVICES value that shows exactly the instance's GPUs (their UUIDs, comma
+   * separated; "" for a CPU instance), in a worker process and in the server alike. A plugin that
+   * starts programs of its own sets it in their environment, so that each lands on its
+   * instance's GPUs. Present when struct_size covers it (hosts since 2026-12). */
+  const char* cuda_visible_devices;
 } SyInstanceDesc;
 
 /* A view of one input tensor of one request. */

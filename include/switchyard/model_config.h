@@ -41,6 +41,11 @@ struct InstanceConfig {
   // server (trusted backends, tests).
   Isolation isolation = Isolation::kProcess;
   int max_inflight_batches = 2;  // batches in flight per instance; default 2
+  // The longest one batch may execute on a worker-process instance, ms; past it the worker is
+  // killed and the batch's requests are answered 504 naming this limit. 0 (the default): no
+  // limit: a batch runs as long as the model takes (a worker is still replaced when it dies,
+  // stops or falls silent as a whole). In-process instances are never interrupted.
+  int64_t execution_timeout_ms = 0;
 };
 
 struct BatchingConfig {

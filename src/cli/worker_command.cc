@@ -21,8 +21,12 @@ void AddWorkerCommand(CLI::App& app) {
   command->add_option("--parent-pid", options->parent_pid)->required();
   auto poll_us = std::make_shared<int64_t>(0);
   command->add_option("--poll-us", *poll_us)->check(CLI::Range(int64_t{0}, int64_t{1000000}));
-  command->callback([options, poll_us] {
+  auto heartbeat_ms = std::make_shared<int64_t>(1000);
+  command->add_option("--heartbeat-ms", *heartbeat_ms)
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
+  command->callback([options, poll_us, heartbeat_ms] {
     options->poll = std::chrono::microseconds(*poll_us);
+    options->heartbeat_interval = std::chrono::milliseconds(*heartbeat_ms);
     spdlog::set_pattern(
         fmt::format("[%H:%M:%S.%e] [worker {}/{} pid %P] [%l] %v", options->model, options->index));
     int code = worker::RunWorker(*options);

@@ -163,7 +163,12 @@ ProcessInstance::~ProcessInstance() {
 }
 
 Status ProcessInstance::StartWorker() {
-  ASSIGN_OR_RETURN(auto process, WorkerProcess::Spawn(options_.command));
+  WorkerCommand command = options_.command;
+  const auto heartbeat_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.heartbeat_interval).count();
+  command.args.insert(command.args.end(),
+                      {"--heartbeat-ms", std::to_string(std::max<int64_t>(1, heartbeat_ms))});
+  ASSIGN_OR_RETURN(auto process, WorkerProcess::Spawn(command));
   {
     MutexLock lock(&mu_);
     starting_ = process.get();
@@ -269,7 +274,8 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
       free_slots_.pop_back();
       slot_holders_[slot] = 2;  // this sender, and whoever answers the batch
       batch_id = next_batch_id_++;
-      pending_[batch_id] = Pending{slot, requests.size(), std::move(done)};
+      pending_[batch_id] = Pending{slot, requests.size(), std::move(done), std::nullopt};
+      StartExecutionClock();
     }
   }
   if (!worker) {
@@ -337,7 +343,23 @@ std::optional<ProcessInstance::Pending> ProcessInstance::TakePending(uint64_t ba
   MutexLock lock(&mu_);
   auto node = pending_.extract(batch_id);
   if (node.empty()) return std::nullopt;
+  StartExecutionClock();
   return std::move(node.mapped());
+}
+
+uint64_t ProcessInstance::ExecutingBatch() const {
+  uint64_t oldest = 0;  // batch ids start at 1
+  for (const auto& [id, unused] : pending_) {
+    if (oldest == 0 || id < oldest) oldest = id;
+  }
+  return oldest;
+}
+
+void ProcessInstance::StartExecutionClock() {
+  auto executing = pending_.find(ExecutingBatch());
+  if (executing != pending_.end() && !executing->second.executing_since) {
+    executing->second.executing_since = Now();
+  }
 }
 
 void ProcessInstance::Heard() {
@@ -448,6 +470,7 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
                                    const std::optional<std::string>& device_error) {
   std::shared_ptr<Worker> worker;
   std::unordered_map<uint64_t, Pending> lost;
+  uint64_t timed_out = 0;
   {
     MutexLock lock(&mu_);
     if (!worker_ || worker_->id != worker_id || state_ != State::kUp) return;
@@ -456,6 +479,7 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
     lost_in_progress_ = true;
     lost = std::move(pending_);
     pending_.clear();
+    timed_out = std::exchange(timed_out_batch_, 0);
     slot_cv_.SignalAll();  // a sender waiting for a slot gives up: the instance is down
   }
   // A worker that lost its device leaves by itself at once; its exit code says so.
@@ -482,7 +506,16 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
   Notify(InstanceEvent::kUnavailable);
   for (auto& [id, batch] : lost) {
     ReleaseSlot(batch.slot);
-    batch.done(AllFailed(batch.request_count, Aborted(cause)));
+    if (id == timed_out) {
+      batch.done(AllFailed(
+          batch.request_count,
+          DeadlineExceeded(fmt::format("{}: the batch executed longer than the model's execution "
+                                       "timeout of {} ms (instances.execution_timeout_ms); its "
+                                       "worker was killed",
+                                       name_, ExecutionTimeoutMs()))));
+    } else {
+      batch.done(AllFailed(batch.request_count, Aborted(cause)));
+    }
   }
 }
 
@@ -511,6 +544,22 @@ void ProcessInstance::SuperviseLoop() {
         mu_.Lock();
         if (state_ != State::kUp || worker_ != worker) continue;
       }
+      if (options_.execution_timeout > Duration::zero()) {
+        auto executing = pending_.find(ExecutingBatch());
+        if (executing != pending_.end() && executing->second.executing_since &&
+            now - *executing->second.executing_since > options_.execution_timeout) {
+          std::shared_ptr<Worker> worker = worker_;
+          timed_out_batch_ = executing->first;
+          spdlog::error(
+              "{}: a batch has executed longer than the execution timeout ({} ms): "
+              "killing its worker (pid {})",
+              name_, ExecutionTimeoutMs(), worker->process->pid());
+          mu_.Unlock();
+          worker->process->Kill();
+          mu_.Lock();
+          continue;
+        }
+      }
       if (stopped || now - last_heard_ > options_.heartbeat_timeout) {
         std::shared_ptr<Worker> worker = worker_;
         spdlog::error(
@@ -531,7 +580,8 @@ void ProcessInstance::SuperviseLoop() {
       supervisor_cv_.WaitFor(&mu_, options_.heartbeat_interval);
       continue;
     }
-    if (state_ == State::kDown && now >= restart_at_) {
+    // Not while a loss is still being handled: its restart time is not set yet.
+    if (state_ == State::kDown && !lost_in_progress_ && now >= restart_at_) {
       mu_.Unlock();
       Status started = StartWorker();
       mu_.Lock();
@@ -565,7 +615,9 @@ void ProcessInstance::SuperviseLoop() {
       restart_at_ = Now() + backoff_;
       continue;
     }
-    Duration wait = state_ == State::kDown ? restart_at_ - now : std::chrono::hours(1);
+    // A loss being handled signals when it is done.
+    Duration wait =
+        state_ == State::kDown && !lost_in_progress_ ? restart_at_ - now : std::chrono::hours(1);
     supervisor_cv_.WaitFor(&mu_, wait);
   }
 }

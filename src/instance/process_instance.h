@@ -44,12 +44,20 @@
 namespace switchyard {
 
 struct ProcessInstanceOptions {
-  WorkerCommand command;                                  // how to start the worker
+  // How to start the worker: a `switchyard worker` command line (the instance adds
+  // --heartbeat-ms).
+  WorkerCommand command;
   int max_inflight_batches = 2;                           // shared-memory slots
   Duration heartbeat_interval = std::chrono::seconds(1);  // between pings
-  // Silent this long: killed. A worker answers pings between batches, so this also bounds how
-  // long one batch may execute before the worker counts as hung.
+  // Silent this long: killed. A worker answers pings between batches and sends its own pongs
+  // while one executes (worker::BusyHeartbeat), so only a worker that is gone, stopped or wedged
+  // as a whole falls silent; a long batch does not.
   Duration heartbeat_timeout = std::chrono::seconds(10);
+  // The longest one batch may execute (measured from when the worker can start it: its send, or
+  // the answer to the batch before it); past it the worker is killed and the batch's requests
+  // are answered DeadlineExceeded naming the timeout (not retried). Zero: no limit (the
+  // default; the model's instances.execution_timeout_ms).
+  Duration execution_timeout{};
   Duration load_timeout = std::chrono::minutes(10);  // start to ready
   Duration restart_backoff = std::chrono::milliseconds(100);
   Duration max_restart_backoff = std::chrono::seconds(10);
@@ -128,6 +136,8 @@ class ProcessInstance final : public Instance {
     uint32_t slot = 0;
     std::size_t request_count = 0;
     BatchDone done;
+    // Since when the worker has been executing it: set when it is the oldest batch in flight.
+    std::optional<TimePoint> executing_since;
   };
   // A shared-memory slot. Its regions are touched only by whoever holds the slot (between
   // taking it from free_slots_ and releasing it), so they need no lock.
@@ -162,10 +172,19 @@ class ProcessInstance final : public Instance {
   Status AnnounceRegions(Worker& worker, const std::vector<const SharedMemoryBlock*>& regions);
   // The holder of `slot` is done with it; the second of two holders returns it to the pool.
   void ReleaseSlot(uint32_t slot) EXCLUDES(mu_);
-  // Takes `batch_id` out of pending_ (nullopt if someone already answered it).
+  // Takes `batch_id` out of pending_ (nullopt if someone already answered it); the worker then
+  // executes the next one.
   std::optional<Pending> TakePending(uint64_t batch_id) EXCLUDES(mu_);
+  // The id of the batch the worker executes (the oldest in flight), or 0 when none is.
+  uint64_t ExecutingBatch() const REQUIRES(mu_);
+  // Starts the execution clock of the oldest batch in flight, if it has none yet.
+  void StartExecutionClock() REQUIRES(mu_);
   void Notify(InstanceEvent event) EXCLUDES(mu_);
   void SetState(State state) REQUIRES(mu_);
+  int64_t ExecutionTimeoutMs() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(options_.execution_timeout)
+        .count();
+  }
 
   const ModelConfig* const config_;
   const std::string name_;
@@ -195,6 +214,9 @@ class ProcessInstance final : public Instance {
   std::vector<int> slot_holders_ GUARDED_BY(mu_);
   TimePoint last_heard_ GUARDED_BY(mu_);  // the last message from the current worker
   uint64_t ping_sequence_ GUARDED_BY(mu_) = 0;
+  // The batch whose execution timeout killed the current worker (0: none): its requests are
+  // answered DeadlineExceeded when the loss is handled.
+  uint64_t timed_out_batch_ GUARDED_BY(mu_) = 0;
   TimePoint restart_at_ GUARDED_BY(mu_);
   Duration backoff_ GUARDED_BY(mu_);
   int failed_restarts_ GUARDED_BY(mu_) = 0;

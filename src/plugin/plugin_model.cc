@@ -87,11 +87,13 @@ PluginModel::~PluginModel() {
 
 StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(const PluginModel* model,
                                                                  std::string name, int index,
-                                                                 int gpu_count) {
+                                                                 int gpu_count,
+                                                                 const std::string& visible) {
   SyInstanceDesc desc = {.struct_size = sizeof(SyInstanceDesc),
                          .name = name.c_str(),
                          .index = index,
-                         .gpu_count = gpu_count};
+                         .gpu_count = gpu_count,
+                         .cuda_visible_devices = visible.c_str()};
   void* state = nullptr;
   Status status;
   try {

@@ -45,10 +45,12 @@ class PluginModel {
 
 class PluginInstance {
  public:
-  // `model` must outlive the instance. `gpu_count` 0 means a CPU instance.
+  // `model` must outlive the instance. `gpu_count` 0 means a CPU instance; `visible` is the
+  // CUDA_VISIBLE_DEVICES value of its GPUs (SyInstanceDesc::cuda_visible_devices).
   static StatusOr<std::unique_ptr<PluginInstance>> Create(const PluginModel* model,
                                                           std::string name, int index,
-                                                          int gpu_count);
+                                                          int gpu_count,
+                                                          const std::string& visible);
   ~PluginInstance();  // SyInstanceFini, unless the device was lost (then the state is leaked)
 
   PluginInstance(const PluginInstance&) = delete;

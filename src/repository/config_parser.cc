@@ -370,8 +370,12 @@ class ConfigReader {
                            n, p, {{"process", Isolation::kProcess}, {"thread", Isolation::kThread}},
                            &instances->isolation);
                      }},
-                    {"max_inflight_batches", [&](const YAML::Node& n, const std::string& p) {
+                    {"max_inflight_batches",
+                     [&](const YAML::Node& n, const std::string& p) {
                        return ReadInt(n, p, 1, kIntMax, &instances->max_inflight_batches);
+                     }},
+                    {"execution_timeout_ms", [&](const YAML::Node& n, const std::string& p) {
+                       return ReadInt(n, p, 0, kInt64Max, &instances->execution_timeout_ms);
                      }}});
   }
 

@@ -93,14 +93,25 @@ StatusOr<ModelInstances> InstanceFactory::MakeInProcess(
   ASSIGN_OR_RETURN(made.plugin_model,
                    plugin::PluginModel::Create(library, *config, version, model_dir));
   for (std::size_t i = 0; i < placements.size(); ++i) {
-    ASSIGN_OR_RETURN(
-        auto instance,
-        plugin::PluginInstance::Create(
-            made.plugin_model.get(), InstanceName(*config, first_index + i),
-            static_cast<int>(first_index + i), static_cast<int>(placements[i].devices.size())));
+    ASSIGN_OR_RETURN(auto instance,
+                     plugin::PluginInstance::Create(made.plugin_model.get(),
+                                                    InstanceName(*config, first_index + i),
+                                                    static_cast<int>(first_index + i),
+                                                    static_cast<int>(placements[i].devices.size()),
+                                                    VisibleDevices(placements[i].devices)));
     made.instances.push_back(std::make_unique<ThreadInstance>(config, std::move(instance)));
   }
   return made;
+}
+
+std::string InstanceFactory::VisibleDevices(const std::vector<int>& gpus) const {
+  std::string visible;
+  for (int gpu : gpus) {
+    const Device& device = devices_[static_cast<std::size_t>(gpu)];
+    if (device.simulated) continue;
+    visible += (visible.empty() ? "" : ",") + device.uuid;
+  }
+  return visible;
 }
 
 StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
@@ -143,18 +154,14 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
       command.args.insert(command.args.end(), {"--poll-us", std::to_string(poll_us.count())});
     }
     // Pinning by environment, before anything in the worker initialises CUDA.
-    std::string visible;
-    for (int gpu : gpus) {
-      const Device& device = devices_[static_cast<std::size_t>(gpu)];
-      if (device.simulated) continue;
-      visible += (visible.empty() ? "" : ",") + device.uuid;
-    }
-    command.environment.push_back("CUDA_VISIBLE_DEVICES=" + visible);
+    command.environment.push_back("CUDA_VISIBLE_DEVICES=" + VisibleDevices(gpus));
     if (!gpus.empty() && shared_sim_devices_[static_cast<std::size_t>(gpus.front())]) {
       const auto& shared = shared_sim_devices_[static_cast<std::size_t>(gpus.front())];
       command.environment.push_back(std::string(sim::kSimDeviceEnv) + "=" + shared->EnvValue());
     }
     options[i].max_inflight_batches = config->instances.max_inflight_batches;
+    options[i].execution_timeout =
+        std::chrono::milliseconds(config->instances.execution_timeout_ms);
     options[i].poll = options_.poll;
   }
   // Workers load in parallel: startup takes one model load, not one per instance.

@@ -68,6 +68,9 @@ class InstanceFactory {
                                        const std::vector<InstancePlacement>& placements,
                                        std::size_t first_index) const;
   StatusOr<const plugin::PluginLibrary*> LoadPlugin(const std::string& backend);
+  // The CUDA_VISIBLE_DEVICES value that shows exactly `gpus` (their UUIDs; simulated GPUs are
+  // left out, so an instance on them sees none).
+  std::string VisibleDevices(const std::vector<int>& gpus) const;
 
   const Options options_;
   const std::vector<Device> devices_;

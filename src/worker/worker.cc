@@ -20,6 +20,7 @@
 #include "repository/repository.h"
 #include "spdlog/spdlog.h"
 #include "switchyard/clock.h"
+#include "worker/busy_heartbeat.h"
 #include "worker/shm_batch.h"
 
 namespace switchyard::worker {
@@ -57,6 +58,12 @@ Status WarmUpInstance(Loaded& loaded) {
   return Status::Ok();
 }
 
+// The server pinned this worker to its GPUs with CUDA_VISIBLE_DEVICES before it started.
+std::string VisibleDevicesOfThisProcess() {
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  return visible != nullptr ? visible : "";
+}
+
 // Loads the plugin, the model and the instance (not warmed up yet).
 StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
   auto loaded = std::make_unique<Loaded>();
@@ -68,7 +75,7 @@ StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
   ASSIGN_OR_RETURN(loaded->instance,
                    plugin::PluginInstance::Create(
                        loaded->model.get(), fmt::format("{}/{}", options.model, options.index),
-                       options.index, options.gpu_count));
+                       options.index, options.gpu_count, VisibleDevicesOfThisProcess()));
   return loaded;
 }
 
@@ -81,13 +88,14 @@ StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
 }
 
 // Executes the batches the server sends, on the thread that receives them (one thread wake-up
-// per batch, the fewest there can be). Pings wait while a batch executes: a batch that runs
-// longer than the server's heartbeat timeout makes the worker look hung, and the server kills it.
+// per batch, the fewest there can be). Pings wait while a batch executes; `heartbeat` speaks for
+// the worker meanwhile.
 // The plugin hears of every input region mapped and before it is unmapped
 // (SyInstanceHostMemoryMapped), so that it may page-lock it for direct copies to its device.
 class Executor {
  public:
-  Executor(Loaded* loaded, ipc::Channel* channel) : loaded_(loaded), channel_(channel) {}
+  Executor(Loaded* loaded, ipc::Channel* channel, BusyHeartbeat* heartbeat)
+      : loaded_(loaded), channel_(channel), heartbeat_(heartbeat) {}
   ~Executor() {
     for (Slot& slot : slots_) ForgetInputs(slot);
     for (auto& [id, region] : body_regions_) {
@@ -125,7 +133,9 @@ class Executor {
     RETURN_IF_ERROR(ValidateExecute(loaded_->config, execute, inputs));
     ShmBatch batch(&loaded_->config, &execute, &inputs, &slot.outputs, output_pool_.get());
     const TimePoint start = SteadyClock::Get()->Now();
+    heartbeat_->Begin();
     Status status = loaded_->instance->Execute(batch);
+    heartbeat_->End();
     const Duration took = SteadyClock::Get()->Now() - start;
     if (const auto& lost = loaded_->instance->device_lost()) {
       return Send(*channel_, ipc::DeviceLost{.batch_id = execute.batch_id, .message = *lost});
@@ -169,6 +179,7 @@ class Executor {
 
   Loaded* const loaded_;
   ipc::Channel* const channel_;
+  BusyHeartbeat* const heartbeat_;
   std::vector<Slot> slots_;
   std::unordered_map<uint32_t, ipc::ShmRegion> body_regions_;  // by MapRegion id
   // Outputs are allocated here; the server writes them to its clients from this memory.
@@ -205,7 +216,8 @@ int RunWorker(const WorkerOptions& options) {
   }
   uint64_t memory = (*loaded)->instance->DeviceMemoryBytes().value_or(0);
   if (!Send(channel, ipc::Ready{.device_memory_bytes = memory}).ok()) return 1;
-  Executor executor(loaded->get(), &channel);
+  BusyHeartbeat heartbeat(&channel, options.heartbeat_interval);
+  Executor executor(loaded->get(), &channel, &heartbeat);
   while (true) {
     auto received = channel.Receive(options.poll);
     if (!received.ok()) return 0;  // the server closed the channel: it is gone or ending us

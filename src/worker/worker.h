@@ -3,7 +3,9 @@
 // (`switchyard worker`, an internal subcommand). It loads the backend plugin, the model and the
 // instance, runs the warm-up, reports Ready over its channel, then executes the batches the
 // server sends (inputs and outputs in shared memory) one after another on the thread that
-// receives them, answering heartbeats between batches. It ends when the server says Shutdown,
+// receives them, answering pings between batches; while a batch executes, a thread of its own
+// tells the server every heartbeat interval that the worker lives (BusyHeartbeat), so a batch may
+// run as long as the model takes. It ends when the server says Shutdown,
 // closes the channel or dies (a parent-death signal kills it).
 
 #include <string>
@@ -24,6 +26,9 @@ struct WorkerOptions {
   // How long the worker spins for the server's next message before it sleeps (serve
   // --poll-us; 0: it sleeps at once).
   Duration poll{};
+  // How often the worker tells the server it lives while a batch executes (the server's ping
+  // interval). Default 1 s.
+  Duration heartbeat_interval = std::chrono::seconds(1);
 };
 
 // The exit code of a worker whose plugin lost its device: it sends ipc::DeviceLost and leaves at

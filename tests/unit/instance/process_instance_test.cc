@@ -741,13 +741,36 @@ TEST_F(ProcessInstanceTest, RestartsThatFailForWantOfDescriptorsAreRetriedUntilT
   ExpectAddSub(served[0], {5}, {6});
 }
 
-// A worker answers pings between batches, so a batch that runs past the heartbeat timeout (a
-// hung plugin) gets its worker killed and its requests aborted, for the scheduler to retry.
-TEST_F(ProcessInstanceTest, BatchLongerThanTheHeartbeatTimeoutCountsAsHung) {
+// Liveness is not execution: a batch five times longer than the heartbeat timeout succeeds,
+// because the worker's own heartbeat speaks for it while the batch runs.
+TEST_F(ProcessInstanceTest, BatchFiveTimesLongerThanTheHeartbeatTimeoutSucceeds) {
   const ModelConfig* config = WriteModel("slow", AddSubConfig(kSlow));
   ProcessInstanceOptions options = Options(*config);
   options.heartbeat_interval = milliseconds(20);
-  options.heartbeat_timeout = seconds(1);
+  options.heartbeat_timeout = milliseconds(200);
+  auto instance = StartOrDie(config, std::move(options));
+  ASSERT_NE(instance, nullptr);
+  EventLog events;
+  instance->SetObserver(events.Observer());
+  long first_pid = instance->Health().pid;
+
+  std::vector<std::unique_ptr<InferRequest>> requests;
+  requests.push_back(AddSubRequest({1}, {2}, 10));  // 10 items of 100 ms: 1 s
+  auto outputs = Run(*instance, requests);
+  ASSERT_EQ(outputs.size(), 1u);
+  ASSERT_TRUE(outputs[0].ok()) << outputs[0].status().ToString();
+  EXPECT_EQ(instance->Health().pid, first_pid);
+  EXPECT_EQ(instance->Health().restarts, 0);
+  EXPECT_TRUE(events.events().empty());
+}
+
+// A batch past the model's execution timeout gets its worker killed and its requests answered
+// DeadlineExceeded naming the timeout (not Aborted: the scheduler must not retry it).
+TEST_F(ProcessInstanceTest, BatchPastTheExecutionTimeoutIsKilledAndAnsweredNamingIt) {
+  const ModelConfig* config = WriteModel("slow", AddSubConfig(kSlow));
+  ProcessInstanceOptions options = Options(*config);
+  options.heartbeat_interval = milliseconds(20);
+  options.execution_timeout = milliseconds(300);
   auto instance = StartOrDie(config, std::move(options));
   ASSERT_NE(instance, nullptr);
   EventLog events;
@@ -762,11 +785,14 @@ TEST_F(ProcessInstanceTest, BatchLongerThanTheHeartbeatTimeoutCountsAsHung) {
   auto outputs = result.Wait();
   ASSERT_EQ(outputs.size(), 1u);
   ASSERT_FALSE(outputs[0].ok());
-  EXPECT_EQ(outputs[0].status().code(), StatusCode::kAborted) << outputs[0].status().ToString();
+  EXPECT_EQ(outputs[0].status().code(), StatusCode::kDeadlineExceeded)
+      << outputs[0].status().ToString();
+  EXPECT_TRUE(Contains(outputs[0].status().message(), "execution timeout of 300 ms"))
+      << outputs[0].status().message();
   EXPECT_EQ(events.WaitFor(3),
             (std::vector<InstanceEvent>{InstanceEvent::kUnavailable, InstanceEvent::kRestarted,
                                         InstanceEvent::kAvailable}));
-  EXPECT_TRUE(Eventually([&] { return ProcessGone(first_pid); })) << "the hung worker lives";
+  EXPECT_TRUE(Eventually([&] { return ProcessGone(first_pid); })) << "the busy worker lives";
   EXPECT_NE(instance->Health().pid, first_pid);
 }
 

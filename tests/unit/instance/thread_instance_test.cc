@@ -34,7 +34,7 @@ TEST(ThreadInstanceTest, ALostDeviceIsHeardOnceAndLaterBatchesNeverReachThePlugi
   ASSERT_TRUE(library.ok()) << library.status().ToString();
   auto model = plugin::PluginModel::Create(library->get(), config, 1, "/tmp");
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  auto plugin_instance = plugin::PluginInstance::Create(model->get(), "ident/0", 0, 1);
+  auto plugin_instance = plugin::PluginInstance::Create(model->get(), "ident/0", 0, 1, "");
   ASSERT_TRUE(plugin_instance.ok()) << plugin_instance.status().ToString();
   ThreadInstance instance(&config, std::move(plugin_instance).value());
   std::mutex mu;

@@ -32,7 +32,7 @@ void Load(const char* path, const ModelConfig& config, Loaded* loaded) {
   auto model = PluginModel::Create(loaded->library.get(), config, 1, "/tmp");
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   loaded->model = std::move(model.value());
-  auto instance = PluginInstance::Create(loaded->model.get(), "ident/0", 0, 0);
+  auto instance = PluginInstance::Create(loaded->model.get(), "ident/0", 0, 0, "");
   ASSERT_TRUE(instance.ok()) << instance.status().ToString();
   loaded->instance = std::move(instance.value());
 }

@@ -93,7 +93,7 @@ class ExecHostTest : public ::testing::TestWithParam<std::string> {
     auto model = PluginModel::Create(library_, config_, 1, *model_dir_);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
     model_ = std::move(model).value();
-    auto instance = PluginInstance::Create(model_.get(), "add_sub/0", 0, 0);
+    auto instance = PluginInstance::Create(model_.get(), "add_sub/0", 0, 0, "");
     ASSERT_TRUE(instance.ok()) << instance.status().ToString();
     instance_ = std::move(instance).value();
   }
@@ -221,11 +221,26 @@ TEST_F(ExecHostTest, ProgramThatDoesNotSpeakTheProtocolFailsTheInstance) {
   config_ = Config("persistent", {{"command", "/bin/sh -c 'echo I am not a model'"}});
   auto model = PluginModel::Create(library_, config_, 1, *model_dir_);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  auto instance = PluginInstance::Create(model->get(), "add_sub/0", 0, 0);
+  auto instance = PluginInstance::Create(model->get(), "add_sub/0", 0, 0, "");
   ASSERT_FALSE(instance.ok());
   EXPECT_TRUE(Contains(instance.status().message(), "instance 'add_sub/0': the program /bin/sh"))
       << instance.status().ToString();
   EXPECT_TRUE(Contains(instance.status().message(), "\"I am not a model\\x0a...\""))
+      << instance.status().ToString();
+}
+
+// The program sees exactly its instance's GPUs, also when the plugin runs inside the server
+// (isolation: thread), where the host process's own CUDA_VISIBLE_DEVICES says nothing of them.
+TEST_F(ExecHostTest, ProgramSeesItsInstancesGpusInProcessToo) {
+  ASSERT_EQ(setenv("CUDA_VISIBLE_DEVICES", "the-servers-own", 1), 0);
+  config_ = Config("persistent",
+                   {{"command", "/bin/sh -c 'echo visible=[$CUDA_VISIBLE_DEVICES] >&2; exit 7'"}});
+  auto model = PluginModel::Create(library_, config_, 1, *model_dir_);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto instance = PluginInstance::Create(model->get(), "add_sub/1", 1, 2, "GPU-aaa,GPU-bbb");
+  unsetenv("CUDA_VISIBLE_DEVICES");
+  ASSERT_FALSE(instance.ok());
+  EXPECT_TRUE(Contains(instance.status().message(), "visible=[GPU-aaa,GPU-bbb]"))
       << instance.status().ToString();
 }
 

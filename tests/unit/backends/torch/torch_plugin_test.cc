@@ -98,7 +98,7 @@ class TorchPluginTest : public ::testing::Test {
     auto model = PluginModel::Create(shared_library, config_, 1, model_dir);
     if (!model.ok()) return model.status();
     model_ = std::move(model).value();
-    auto instance = PluginInstance::Create(model_.get(), "torch_test/0", 0, /*gpu_count=*/0);
+    auto instance = PluginInstance::Create(model_.get(), "torch_test/0", 0, /*gpu_count=*/0, "");
     if (!instance.ok()) return instance.status();
     instance_ = std::move(instance).value();
     return Status::Ok();
@@ -446,7 +446,8 @@ TEST_F(TorchPluginTest, GpuInstanceOnACpuBuildIsUnsupported) {
   config_ = AddSubConfig(8);
   auto model = PluginModel::Create(shared_library, config_, 1, "/nonexistent");
   ASSERT_TRUE(model.ok()) << model.status().message();
-  auto instance = PluginInstance::Create(model.value().get(), "torch_test/0", 0, /*gpu_count=*/1);
+  auto instance =
+      PluginInstance::Create(model.value().get(), "torch_test/0", 0, /*gpu_count=*/1, "");
   ASSERT_FALSE(instance.ok());
   EXPECT_NE(instance.status().message().find("without CUDA"), std::string::npos)
       << instance.status().message();
