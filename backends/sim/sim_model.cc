@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "fmt/format.h"
 
@@ -92,9 +93,18 @@ void AddSubTyped(std::span<const std::byte> a, std::span<const std::byte> b,
     T x, y;
     std::memcpy(&x, a.data() + i * sizeof(T), sizeof(T));
     std::memcpy(&y, b.data() + i * sizeof(T), sizeof(T));
-    // Wrap-around arithmetic for integers, as the element type would in C.
-    T s = static_cast<T>(x + y);
-    T d = static_cast<T>(x - y);
+    // Wrap-around arithmetic for integers (in unsigned arithmetic: signed overflow is undefined),
+    // as the element type would on the hardware; a client's values never make it undefined.
+    T s;
+    T d;
+    if constexpr (std::is_integral_v<T>) {
+      using U = std::make_unsigned_t<T>;
+      s = static_cast<T>(static_cast<U>(static_cast<U>(x) + static_cast<U>(y)));
+      d = static_cast<T>(static_cast<U>(static_cast<U>(x) - static_cast<U>(y)));
+    } else {
+      s = static_cast<T>(x + y);
+      d = static_cast<T>(x - y);
+    }
     std::memcpy(sum.data() + i * sizeof(T), &s, sizeof(T));
     std::memcpy(diff.data() + i * sizeof(T), &d, sizeof(T));
   }

@@ -23,6 +23,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "frontend/http/http_server.h"
@@ -129,44 +130,67 @@ void SendAll(int fd, const uint8_t* bytes, std::size_t size) {
   }
 }
 
-// Reads until the server closes the connection. With FUZZ_HTTP_SHOW set, prints the status lines
-// of the answers (to see what a seed does).
-void DrainUntilClosed(int fd) {
+// Sends `request` on a fresh connection and returns all the server answered until it closed.
+std::string Fetch(uint16_t port, std::string_view request) {
+  int fd = Connect(port);
+  SendAll(fd, reinterpret_cast<const uint8_t*>(request.data()), request.size());
+  std::string answer;
+  char chunk[65536];
+  while (true) {
+    pollfd pfd{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&pfd, 1, kHangTimeoutMs) <= 0) break;
+    ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) break;
+    answer.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
+
+// Reads until the server closes the connection. A server that keeps it open past
+// kHangTimeoutMs aborts the target, after printing what the connection got and the server's
+// status. With FUZZ_HTTP_SHOW set, prints the status lines of the answers (to see what a seed
+// does).
+void DrainUntilClosed(int fd, uint16_t port) {
   static const bool show = std::getenv("FUZZ_HTTP_SHOW") != nullptr;
-  char sink[65536];
+  std::string received;
+  char chunk[65536];
+  int waited_ms = 0;
   while (true) {
     pollfd pfd{.fd = fd, .events = POLLIN, .revents = 0};
     if (::poll(&pfd, 1, kHangTimeoutMs) <= 0) {
-      std::fprintf(stderr, "the server did not close a half-closed connection\n");
-      std::abort();
+      waited_ms += kHangTimeoutMs;
+      std::fprintf(
+          stderr,
+          "the server did not close a half-closed connection in %d ms; it had "
+          "answered:\n%s\nserver status:\n%s\n",
+          waited_ms, received.substr(0, 4096).c_str(),
+          Fetch(port, "GET /v2/status HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n").c_str());
+      if (waited_ms >= 6 * kHangTimeoutMs) std::abort();
+      continue;
     }
-    ssize_t n = ::recv(fd, sink, sizeof(sink), 0);
-    if (n <= 0) return;
-    if (show) {
-      std::string text(sink, static_cast<std::size_t>(n));
-      for (std::size_t at = text.find("HTTP/1."); at != std::string::npos;
-           at = text.find("HTTP/1.", at + 1)) {
-        std::printf("  <- %s\n", text.substr(at, text.find('\r', at) - at).c_str());
-      }
+    ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) break;
+    if (received.size() < 4096) received.append(chunk, static_cast<std::size_t>(n));
+  }
+  if (waited_ms > 0) {
+    std::fprintf(stderr, "... and then it did: it answered late, not never:\n%s\n",
+                 received.substr(0, 4096).c_str());
+    std::abort();
+  }
+  if (show) {
+    for (std::size_t at = received.find("HTTP/1."); at != std::string::npos;
+         at = received.find("HTTP/1.", at + 1)) {
+      std::printf("  <- %s\n", received.substr(at, received.find('\r', at) - at).c_str());
     }
   }
 }
 
 // A health check on a fresh connection: the server still serves.
 void CheckAlive(uint16_t port) {
-  int fd = Connect(port);
-  static constexpr char kLive[] =
-      "GET /v2/health/live HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n";
-  SendAll(fd, reinterpret_cast<const uint8_t*>(kLive), sizeof(kLive) - 1);
-  char head[12] = {};
-  std::size_t got = 0;
-  while (got < sizeof(head)) {
-    ssize_t n = ::recv(fd, head + got, sizeof(head) - got, 0);
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (std::string(head, got) != "HTTP/1.1 200") {
+  std::string answer =
+      Fetch(port, "GET /v2/health/live HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n");
+  if (!answer.starts_with("HTTP/1.1 200")) {
     std::fprintf(stderr, "the server stopped serving\n");
     std::abort();
   }
@@ -194,7 +218,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     if (cut < length) ::usleep(200);  // lets the server read this piece on its own
   }
   ::shutdown(fd, SHUT_WR);
-  DrainUntilClosed(fd);
+  DrainUntilClosed(fd, target->port);
   ::close(fd);
   if (inputs++ % 64 == 0) CheckAlive(target->port);  // the first input too
   return 0;

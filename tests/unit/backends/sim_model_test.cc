@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 
 namespace switchyard::sim {
 namespace {
@@ -60,6 +61,23 @@ TEST(SimModelTest, AddSubInt32) {
   EXPECT_EQ(Values<int32_t>((*out)[0]), (std::vector<int32_t>{11, 22, 33, -36}));
   EXPECT_EQ(Values<int32_t>((*out)[1]), (std::vector<int32_t>{-9, -18, -27, 44}));
   EXPECT_EQ((*out)[1].shape, (Shape{1, 4}));
+}
+
+// A client's values never make the arithmetic undefined (UBSan in CI would end the server): sums
+// and differences past the type's range wrap around.
+TEST(SimModelTest, AddSubInt32WrapsAround) {
+  ModelConfig config = AddSubConfig(DataType::kInt32);
+  auto params = ParseSimParameters(config);
+  ASSERT_TRUE(params.ok()) << params.status().ToString();
+  constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+  constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+  InferRequest request;
+  request.inputs.push_back(Numbers<int32_t>("INPUT0", DataType::kInt32, {kMax, kMin, kMax, 0}));
+  request.inputs.push_back(Numbers<int32_t>("INPUT1", DataType::kInt32, {1, 1, -1, kMin}));
+  auto out = Compute(*params, config, request);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Values<int32_t>((*out)[0]), (std::vector<int32_t>{kMin, kMin + 1, kMax - 1, kMin}));
+  EXPECT_EQ(Values<int32_t>((*out)[1]), (std::vector<int32_t>{kMax - 1, kMax, kMin, kMin}));
 }
 
 TEST(SimModelTest, AddSubFp64) {
