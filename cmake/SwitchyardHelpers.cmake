@@ -19,3 +19,30 @@ function(switchyard_gtest file)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   add_test(NAME unit.${name} COMMAND ${name})
 endfunction()
+
+# switchyard_python_tests(LABEL TIMEOUT ENV...): one ctest per test_*.py file of the calling
+# folder, named LABEL.<file>, run as `python3 -m unittest -v <file>` in that folder against the
+# real `switchyard` binary (SWITCHYARD_BIN), with the extra ENV entries ("NAME=value").
+function(switchyard_python_tests label timeout)
+  find_package(Python3 COMPONENTS Interpreter)
+  if(NOT Python3_Interpreter_FOUND)
+    message(STATUS "python3 not found: ${label} tests disabled")
+    return()
+  endif()
+  if(TARGET switchyard)
+    set(bin $<TARGET_FILE:switchyard>)
+  else()
+    set(bin ${CMAKE_BINARY_DIR}/bin/switchyard)
+  endif()
+  set(environment "SWITCHYARD_BIN=${bin};SWITCHYARD_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  list(APPEND environment "PYTHONDONTWRITEBYTECODE=1" ${ARGN})
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test_*.py)
+  foreach(test_file ${tests})
+    get_filename_component(name ${test_file} NAME_WE)
+    add_test(NAME ${label}.${name}
+             COMMAND ${Python3_EXECUTABLE} -m unittest -v ${name}
+             WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+    set_tests_properties(${label}.${name} PROPERTIES
+      ENVIRONMENT "${environment}" TIMEOUT ${timeout} LABELS ${label})
+  endforeach()
+endfunction()

@@ -77,9 +77,9 @@ def socket_inodes(pid):
     return out
 
 
-def tcp_sockets(port):
-    """[(state hex, inode)] of the IPv4/IPv6 TCP sockets whose local port is `port`."""
-    out = []
+def _tcp_rows():
+    """The fields of each row of /proc/net/tcp and /proc/net/tcp6 (local address, remote
+    address, state, queues, ..., inode)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table) as f:
@@ -88,31 +88,27 @@ def tcp_sockets(port):
             continue
         for line in lines:
             parts = line.split()
-            if len(parts) < 10:
-                continue
-            local_port = int(parts[1].rsplit(":", 1)[1], 16)
-            if local_port == port:
-                out.append((parts[3], int(parts[9])))
-    return out
+            if len(parts) >= 10:
+                yield parts
+
+
+def _port(address):
+    return int(address.rsplit(":", 1)[1], 16)
+
+
+def tcp_sockets(port):
+    """[(state hex, inode)] of the IPv4/IPv6 TCP sockets whose local port is `port`."""
+    return [(parts[3], int(parts[9])) for parts in _tcp_rows() if _port(parts[1]) == port]
 
 
 def unread_by_server(server_port, client_port):
     """Bytes the kernel holds for the server on its end of the connection from `client_port`
     that the server has not read yet (rx_queue in /proc/net/tcp); None if there is no such
     socket (closed). 0 means the server has read everything sent so far."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                lines = f.read().splitlines()[1:]
-        except FileNotFoundError:
-            continue
-        for line in lines:
-            parts = line.split()
-            if len(parts) < 10:
-                continue
-            if (int(parts[1].rsplit(":", 1)[1], 16) == server_port and
-                    int(parts[2].rsplit(":", 1)[1], 16) == client_port and parts[3] == "01"):
-                return int(parts[4].split(":")[1], 16)
+    for parts in _tcp_rows():
+        if (_port(parts[1]) == server_port and _port(parts[2]) == client_port and
+                parts[3] == "01"):
+            return int(parts[4].split(":")[1], 16)
     return None
 
 
