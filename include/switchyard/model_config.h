@@ -76,6 +76,10 @@ struct ModelConfig {
   WarmupConfig warmup;
   // Passed to the backend untouched; scalar values as text.
   std::map<std::string, std::string> parameters;
+  // Environment variables of the model's worker processes (and so of the programs an exec model
+  // starts), over the server's own. Names [A-Za-z_][A-Za-z0-9_]*; CUDA_VISIBLE_DEVICES and
+  // SWITCHYARD_* are the server's to set. Default none. In-process instances ignore it.
+  std::map<std::string, std::string> environment;
 
   const TensorSpec* FindInput(std::string_view input_name) const;
   const TensorSpec* FindOutput(std::string_view output_name) const;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <exception>
@@ -135,6 +137,10 @@ class ConfigReader {
             {"parameters",
              [&](const YAML::Node& n, const std::string& p) {
                return ReadParameters(n, p, &config->parameters);
+             }},
+            {"environment",
+             [&](const YAML::Node& n, const std::string& p) {
+               return ReadEnvironment(n, p, &config->environment);
              }},
         }));
     const auto& preferred = config->batching.preferred_batch_sizes;
@@ -409,6 +415,25 @@ class ConfigReader {
                     {"priority_levels", [&](const YAML::Node& n, const std::string& p) {
                        return ReadInt(n, p, 1, kIntMax, &queue->priority_levels);
                      }}});
+  }
+
+  Status ReadEnvironment(const YAML::Node& node, const std::string& path,
+                         std::map<std::string, std::string>* environment) {
+    RETURN_IF_ERROR(ReadParameters(node, path, environment));
+    for (const auto& [name, value] : *environment) {
+      const bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front())) &&
+                         std::all_of(name.begin(), name.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                         });
+      if (!valid) return Error(Join(path, name), "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+      if (name == "CUDA_VISIBLE_DEVICES" || name.starts_with("SWITCHYARD_")) {
+        return Error(Join(path, name),
+                     "set by the server (it pins each instance to its GPUs and tells its "
+                     "programs where they run)");
+      }
+      if (value.find('\0') != std::string::npos) return Error(Join(path, name), "holds a NUL");
+    }
+    return Status::Ok();
   }
 
   Status ReadParameters(const YAML::Node& node, const std::string& path,

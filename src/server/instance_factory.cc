@@ -8,6 +8,7 @@
 #include "fmt/format.h"
 #include "instance/process_instance.h"
 #include "instance/thread_instance.h"
+#include "server/cpu_share.h"
 #include "sim_instance.h"
 
 namespace switchyard {
@@ -130,6 +131,7 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
                                      config->name, config->backend, plugin_path));
   }
   std::vector<ProcessInstanceOptions> options(placements.size());
+  const std::vector<int> cores = AllowedCpus();
   for (std::size_t i = 0; i < placements.size(); ++i) {
     const std::vector<int>& gpus = placements[i].devices;
     WorkerCommand& command = options[i].command;
@@ -153,7 +155,17 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
       const auto poll_us = std::chrono::duration_cast<std::chrono::microseconds>(options_.poll);
       command.args.insert(command.args.end(), {"--poll-us", std::to_string(poll_us.count())});
     }
-    // Pinning by environment, before anything in the worker initialises CUDA.
+    // The model's environment, its share of the cores, and pinning by environment before
+    // anything in the worker initialises CUDA.
+    for (const auto& [name, value] : config->environment) {
+      command.environment.push_back(name + "=" + value);
+    }
+    const CpuShare share =
+        ShareOfCores(cores, static_cast<int>(placements.size()), static_cast<int>(i));
+    for (std::string& cap : ThreadCapEnvironment(share.threads, config->environment)) {
+      command.environment.push_back(std::move(cap));
+    }
+    if (gpus.empty()) command.args.insert(command.args.end(), {"--cpus", CpuList(share.cpus)});
     command.environment.push_back("CUDA_VISIBLE_DEVICES=" + VisibleDevices(gpus));
     if (!gpus.empty() && shared_sim_devices_[static_cast<std::size_t>(gpus.front())]) {
       const auto& shared = shared_sim_devices_[static_cast<std::size_t>(gpus.front())];

@@ -1,9 +1,13 @@
 #include "worker/worker.h"
 
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -56,6 +60,19 @@ Status WarmUpInstance(Loaded& loaded) {
     }
   }
   return Status::Ok();
+}
+
+// Pins this process (before the plugin starts threads, which inherit it) to `cpus`. A failure
+// (a core the server may use but this process may not) is logged; the worker runs unpinned.
+void PinTo(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : cpus) {
+    if (cpu >= 0 && cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
+  }
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+    spdlog::warn("worker: cannot pin to cores {}: {}", fmt::join(cpus, ","), std::strerror(errno));
+  }
 }
 
 // The server pinned this worker to its GPUs with CUDA_VISIBLE_DEVICES before it started.
@@ -196,7 +213,8 @@ int RunWorker(const WorkerOptions& options) {
   // Die with the server; if it died before this line, getppid() already shows another parent.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != options.parent_pid) return 1;
-  NameThisThread("sy-worker");   // also the process name ps shows
+  NameThisThread("sy-worker");  // also the process name ps shows
+  if (!options.cpus.empty()) PinTo(options.cpus);
   std::signal(SIGINT, SIG_IGN);  // a terminal's ^C reaches the server, which ends us in order
   ipc::Channel channel{ipc::UniqueFd(options.channel_fd)};
   if (!Send(channel, ipc::Hello{.pid = getpid(), .api_version = SY_BACKEND_API_VERSION}).ok()) {

@@ -9,6 +9,7 @@
 // closes the channel or dies (a parent-death signal kills it).
 
 #include <string>
+#include <vector>
 
 #include "switchyard/clock.h"
 
@@ -29,6 +30,8 @@ struct WorkerOptions {
   // How often the worker tells the server it lives while a batch executes (the server's ping
   // interval). Default 1 s.
   Duration heartbeat_interval = std::chrono::seconds(1);
+  // The cores the worker (and whatever it starts) runs on; empty: wherever the server may.
+  std::vector<int> cpus;
 };
 
 // The exit code of a worker whose plugin lost its device: it sends ipc::DeviceLost and leaves at

@@ -228,6 +228,57 @@ def bad_config(parameters):
                                  "parameters: " + parameters)
 
 
+@unittest.skipUnless(HAVE_NUMPY, "%s with numpy is needed to run exec models" % PYTHON)
+class ExecEnvironmentAndCoresTest(ExecEnvironment, harness.ServerTestCase):
+    """A model's `environment` reaches its programs; two CPU instances split the server's cores
+    (thread caps and disjoint affinity) instead of each taking all of them."""
+
+    @classmethod
+    def repository(cls, tmpdir):
+        cls.set_pythonpath()
+        cls.seen = os.path.join(tmpdir, "seen")
+        os.makedirs(cls.seen)
+        repo = os.path.join(tmpdir, "repository")
+        os.makedirs(repo)
+        start = ('echo "omp=$OMP_NUM_THREADS greeting=$GREETING '
+                 '$(grep Cpus_allowed_list /proc/self/status)" > "$SEEN/$SWITCHYARD_INSTANCE_INDEX"\n'
+                 'exec %s faulty.py\n' % PYTHON)
+        config = FAULTY_CONFIG.replace(
+            "instances: {devices: cpu, per_device: 1}",
+            "instances: {devices: cpu, per_device: 2}\n"
+            "environment: {GREETING: hello, SEEN: %s}" % cls.seen).replace(
+                'parameters: {command: "%s faulty.py"}' % PYTHON,
+                'parameters: {command: "/bin/sh start.sh"}')
+        write_model(repo, "pinned", config, {"faulty.py": FAULTY_PROGRAM, "start.sh": start})
+        return repo
+
+    def test_programs_get_the_environment_and_a_share_of_the_cores(self):
+        cores = sorted(os.sched_getaffinity(0))
+        share = max(1, len(cores) // 2)
+        seen = {}
+        for index in ("0", "1"):
+            with open(os.path.join(self.seen, index)) as f:
+                seen[index] = f.read()
+            self.assertIn("omp=%d " % share, seen[index])
+            self.assertIn("greeting=hello", seen[index])
+        allowed = [set(parse_cpu_list(seen[i].split("Cpus_allowed_list:")[1])) for i in "01"]
+        for cpus in allowed:
+            self.assertEqual(len(cpus), share, seen)
+        if len(cores) >= 2:
+            self.assertFalse(allowed[0] & allowed[1], "the instances share cores: %r" % seen)
+        resp = self.server.infer("pinned", simple_request(IN0, IN1))
+        self.assertOk(resp)
+
+
+def parse_cpu_list(text):
+    """[0, 2, 3] for "0,2-3" (the Cpus_allowed_list format)."""
+    cpus = []
+    for part in text.strip().split(","):
+        lo, _, hi = part.partition("-")
+        cpus.extend(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
 class ExecConfigErrorTest(ExecEnvironment, unittest.TestCase):
     """An exec config the backend refuses (an unknown key, a program that does not exist) is the
     operator's mistake: `serve` exits non-zero naming it instead of serving without the model."""

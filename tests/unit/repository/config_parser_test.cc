@@ -268,7 +268,27 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{With("parameters: {a: [1]}\n"), "parameters.a", "expected a scalar value"},
         Rejection{With("parameters: {a: {b: c}}\n"), "parameters.a", "expected a scalar value"},
         Rejection{With("parameters: {a: 1, a: 2}\n"), "parameters.a", "duplicate key"},
-        Rejection{With("parameters:\n  a:\n"), "parameters.a", "got null"}));
+        Rejection{With("parameters:\n  a:\n"), "parameters.a", "got null"},
+        Rejection{With("environment: {1ST: x}\n"), "environment.1ST", "not a variable name"},
+        Rejection{With("environment: {A-B: x}\n"), "environment.A-B", "not a variable name"},
+        Rejection{With("environment: {CUDA_VISIBLE_DEVICES: \"0\"}\n"),
+                  "environment.CUDA_VISIBLE_DEVICES", "set by the server"},
+        Rejection{With("environment: {SWITCHYARD_MODEL_DIR: /x}\n"),
+                  "environment.SWITCHYARD_MODEL_DIR", "set by the server"},
+        Rejection{With("environment: [A]\n"), "environment", "expected a mapping"},
+        Rejection{With("instances: {execution_timeout_ms: -1}\n"), "instances.execution_timeout_ms",
+                  "expected an integer >= 0"}));
+
+TEST(ConfigParserTest, EnvironmentAndExecutionTimeoutParse) {
+  auto config =
+      Parse(With("environment: {HF_HOME: /models/cache, OMP_NUM_THREADS: 2}\n"
+                 "instances: {execution_timeout_ms: 600000}\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->environment, (std::map<std::string, std::string>{{"HF_HOME", "/models/cache"},
+                                                                     {"OMP_NUM_THREADS", "2"}}));
+  EXPECT_EQ(config->instances.execution_timeout_ms, 600000);
+  EXPECT_EQ(Parse(kMinimal)->instances.execution_timeout_ms, 0);
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Tensors, ConfigRejectionTest,
