@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -147,6 +148,27 @@ std::string Fetch(uint16_t port, std::string_view request) {
   return answer;
 }
 
+// Each thread of this process (the fuzzer and the server) with its name, state, what it waits in
+// (wchan) and its current system call: where a stalled connection's thread is.
+std::string Threads() {
+  std::string out;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    auto read = [&](const char* file) {
+      std::ifstream in(task.path() / file);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      while (!text.empty() && text.back() == '\n') text.pop_back();
+      return text;
+    };
+    std::string stat = read("stat");
+    const std::size_t close = stat.rfind(')');
+    const char state =
+        close != std::string::npos && close + 2 < stat.size() ? stat[close + 2] : '?';
+    out += task.path().filename().string() + " " + read("comm") + " " + state +
+           " wchan=" + read("wchan") + " syscall=" + read("syscall") + "\n";
+  }
+  return out;
+}
+
 // Reads until the server closes the connection. A server that keeps it open past
 // kHangTimeoutMs aborts the target, after printing what the connection got and the server's
 // status. With FUZZ_HTTP_SHOW set, prints the status lines of the answers (to see what a seed
@@ -166,16 +188,27 @@ void DrainUntilClosed(int fd, uint16_t port) {
           "answered:\n%s\nserver status:\n%s\n",
           waited_ms, received.substr(0, 4096).c_str(),
           Fetch(port, "GET /v2/status HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n").c_str());
+      std::fprintf(stderr, "threads:\n%s\n", Threads().c_str());
+      if (waited_ms == kHangTimeoutMs && std::getenv("FUZZ_HTTP_GDB") != nullptr) {
+        // Where each thread is (gdb attaches to this process; it must be installed).
+        const std::string command = "gdb -p " + std::to_string(::getpid()) +
+                                    " -batch -ex 'thread apply all bt 15' 2>&1 | tail -n 250 >&2";
+        (void)std::system(command.c_str());
+        const std::string sockets = "ss -tnoie '( sport = :" + std::to_string(port) +
+                                    " or dport = :" + std::to_string(port) + " )' >&2";
+        (void)std::system(sockets.c_str());
+      }
       if (waited_ms >= 6 * kHangTimeoutMs) std::abort();
       continue;
     }
     ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
     if (n <= 0) break;
-    if (received.size() < 4096) received.append(chunk, static_cast<std::size_t>(n));
+    if (received.size() < (1u << 20)) received.append(chunk, static_cast<std::size_t>(n));
   }
   if (waited_ms > 0) {
-    std::fprintf(stderr, "... and then it did: it answered late, not never:\n%s\n",
-                 received.substr(0, 4096).c_str());
+    std::fprintf(
+        stderr, "... and then it did: it answered late, not never; the end of it:\n%s\n",
+        received.substr(received.size() - std::min<std::size_t>(received.size(), 2048)).c_str());
     std::abort();
   }
   if (show) {
