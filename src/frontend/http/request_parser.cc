@@ -105,16 +105,15 @@ void RequestParser::CheckFraming(beast::error_code& ec) {
   if (codings.empty() || !IsChunked(codings.back())) {
     return Reject(400, "Transfer-Encoding must end in 'chunked'", ec);
   }
-  for (std::size_t i = 0; i + 1 < codings.size(); ++i) {
-    if (IsChunked(codings[i])) {
-      return Reject(400, "Transfer-Encoding names 'chunked' more than once", ec);
-    }
-    return Reject(501,
-                  fmt::format("transfer coding '{}' is not supported; send the body plain or "
-                              "chunked",
-                              codings[i]),
-                  ec);
+  if (codings.size() == 1) return;
+  // More than one coding, the last chunked: the first says which refusal applies.
+  if (IsChunked(codings.front())) {
+    return Reject(400, "Transfer-Encoding names 'chunked' more than once", ec);
   }
+  Reject(501,
+         fmt::format("transfer coding '{}' is not supported; send the body plain or chunked",
+                     codings.front()),
+         ec);
 }
 
 void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
