@@ -19,6 +19,7 @@ class ByteWriter {
   void U8(uint8_t v) { out_->push_back(static_cast<char>(v)); }
   void U32(uint32_t v) { PutLe(v, 4); }
   void U64(uint64_t v) { PutLe(v, 8); }
+  void I32(int32_t v) { PutLe(static_cast<uint32_t>(v), 4); }
   void I64(int64_t v) { PutLe(static_cast<uint64_t>(v), 8); }
   void Bytes(const void* data, size_t size) {
     if (size > 0) out_->append(static_cast<const char*>(data), size);

@@ -1,6 +1,8 @@
 // The exec backend's C ABI entry points (include/switchyard/backend.h). Each catches every
 // exception and turns a Status into an SyError: nothing C++ crosses the boundary.
 
+#include <dlfcn.h>
+
 #include <cstddef>
 #include <cstdlib>
 #include <exception>
@@ -62,6 +64,28 @@ Status CheckModelDesc(const SyModelDesc* desc) {
   return Status();
 }
 
+// The Python runner of `backend: python` models: python/switchyard_runner.py beside this
+// plugin's file (the build and the install put clients/python there).
+std::string RunnerScript() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&RunnerScript), &info) == 0 || info.dli_fname == nullptr) {
+    return "python/switchyard_runner.py";
+  }
+  std::string plugin = info.dli_fname;
+  std::size_t slash = plugin.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : plugin.substr(0, slash);
+  return dir + "/python/switchyard_runner.py";
+}
+
+StatusOr<ExecParameters> ParseParameters(const ModelSpec& model) {
+  const char* path = std::getenv("PATH");
+  std::string_view path_env = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  if (model.python()) {
+    return ParsePythonParameters(model.parameters, model.version_dir, path_env, RunnerScript());
+  }
+  return ParseExecParameters(model.parameters, model.version_dir, path_env);
+}
+
 }  // namespace
 }  // namespace switchyard::exec
 
@@ -105,10 +129,7 @@ SY_EXPORT SyError* SyModelInit(void* backend_state, const SyModelDesc* desc, voi
     model->context.host = backend->host;
     model->context.spawner = &backend->spawner;
     model->context.model = CopyModelDesc(*desc);
-    const char* path = std::getenv("PATH");
-    auto params =
-        ParseExecParameters(model->context.model.parameters, model->context.model.version_dir,
-                            path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
+    auto params = ParseParameters(model->context.model);
     // The host names the model in front of the message.
     if (!params.ok()) return ToError(backend->host, params.status());
     model->context.params = std::move(params).value();

@@ -1,19 +1,25 @@
 #include "exec/exec_parameters.h"
 
+#include <sys/stat.h>
+
 #include <array>
+#include <span>
 
 #include "exec/command_line.h"
 
 namespace switchyard::exec {
 namespace {
 
-constexpr std::array<std::string_view, 5> kKnownKeys = {"command", "mode", "timeout_ms",
-                                                        "startup_timeout_ms", "stderr_tail_lines"};
+constexpr std::array<std::string_view, 7> kCommandKeys = {
+    "command",          "mode",          "timeout_ms", "startup_timeout_ms", "stderr_tail_lines",
+    "recycle_requests", "recycle_rss_mb"};
 constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;
+constexpr int64_t kMaxCount = 1LL << 40;
+constexpr int64_t kPythonStartupTimeoutMs = 300000;
 
-std::string KnownKeys() {
+std::string Listed(std::span<const std::string_view> keys) {
   std::string out;
-  for (std::string_view k : kKnownKeys) {
+  for (std::string_view k : keys) {
     if (!out.empty()) out += ", ";
     out += k;
   }
@@ -38,10 +44,44 @@ StatusOr<int64_t> ParseInt(const std::string& key, const std::string& value, int
   return v;
 }
 
+// Reads one of the keys both kinds of model share into `p`. False when `key` is not one of them.
+// `persistent_only_given` is set when the key applies to mode: persistent only.
+StatusOr<bool> ReadSharedKey(const std::string& key, const std::string& value, ExecParameters* p,
+                             bool* persistent_only_given) {
+  if (key == "timeout_ms") {
+    EXEC_ASSIGN_OR_RETURN(p->timeout_ms, ParseInt(key, value, 0, kMaxTimeoutMs));
+  } else if (key == "startup_timeout_ms") {
+    EXEC_ASSIGN_OR_RETURN(p->startup_timeout_ms, ParseInt(key, value, 1, kMaxTimeoutMs));
+    *persistent_only_given = true;
+  } else if (key == "stderr_tail_lines") {
+    EXEC_ASSIGN_OR_RETURN(int64_t lines, ParseInt(key, value, 0, 1000));
+    p->stderr_tail_lines = static_cast<int>(lines);
+  } else if (key == "recycle_requests") {
+    EXEC_ASSIGN_OR_RETURN(p->recycle_requests, ParseInt(key, value, 0, kMaxCount));
+    *persistent_only_given = true;
+  } else if (key == "recycle_rss_mb") {
+    EXEC_ASSIGN_OR_RETURN(p->recycle_rss_mb, ParseInt(key, value, 0, kMaxCount));
+    *persistent_only_given = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 }  // namespace
 
 std::string_view ModeName(Mode mode) {
   return mode == Mode::kPersistent ? "persistent" : "per_request";
+}
+
+std::chrono::steady_clock::time_point RunDeadline(const ExecParameters& params) {
+  if (params.timeout_ms == 0) return std::chrono::steady_clock::time_point::max();
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(params.timeout_ms);
 }
 
 StatusOr<ExecParameters> ParseExecParameters(
@@ -49,8 +89,10 @@ StatusOr<ExecParameters> ParseExecParameters(
     const std::string& version_dir, std::string_view path_env) {
   ExecParameters p;
   const std::string* command = nullptr;
-  bool startup_timeout_given = false;
+  bool persistent_only_given = false;
   for (const auto& [key, value] : parameters) {
+    EXEC_ASSIGN_OR_RETURN(bool shared, ReadSharedKey(key, value, &p, &persistent_only_given));
+    if (shared) continue;
     if (key == "command") {
       command = &value;
     } else if (key == "mode") {
@@ -62,17 +104,9 @@ StatusOr<ExecParameters> ParseExecParameters(
         return InvalidArgument("parameters.mode: unknown mode '" + value +
                                "' (expected persistent or per_request)");
       }
-    } else if (key == "timeout_ms") {
-      EXEC_ASSIGN_OR_RETURN(p.timeout_ms, ParseInt(key, value, 1, kMaxTimeoutMs));
-    } else if (key == "startup_timeout_ms") {
-      EXEC_ASSIGN_OR_RETURN(p.startup_timeout_ms, ParseInt(key, value, 1, kMaxTimeoutMs));
-      startup_timeout_given = true;
-    } else if (key == "stderr_tail_lines") {
-      EXEC_ASSIGN_OR_RETURN(int64_t lines, ParseInt(key, value, 0, 1000));
-      p.stderr_tail_lines = static_cast<int>(lines);
     } else {
       return InvalidArgument("parameters: unknown key '" + key +
-                             "' for the exec backend (known: " + KnownKeys() + ")");
+                             "' for the exec backend (known: " + Listed(kCommandKeys) + ")");
     }
   }
   if (command == nullptr) {
@@ -80,8 +114,10 @@ StatusOr<ExecParameters> ParseExecParameters(
         "parameters.command is required for the exec backend, e.g. "
         "parameters: {command: \"/usr/bin/python3 model.py\"}");
   }
-  if (startup_timeout_given && p.mode != Mode::kPersistent) {
-    return InvalidArgument("parameters.startup_timeout_ms applies only to mode: persistent");
+  if (persistent_only_given && p.mode != Mode::kPersistent) {
+    return InvalidArgument(
+        "parameters.startup_timeout_ms, recycle_requests and recycle_rss_mb apply only to "
+        "mode: persistent");
   }
   auto argv = SplitCommand(*command);
   if (!argv.ok()) return argv.status().Prefixed("parameters.command: ");
@@ -89,6 +125,52 @@ StatusOr<ExecParameters> ParseExecParameters(
   auto program = ResolveProgram(p.argv[0], version_dir, path_env);
   if (!program.ok()) return program.status().Prefixed("parameters.command: ");
   p.program = std::move(program).value();
+  return p;
+}
+
+StatusOr<ExecParameters> ParsePythonParameters(
+    const std::vector<std::pair<std::string, std::string>>& parameters,
+    const std::string& version_dir, std::string_view path_env, const std::string& runner_script) {
+  ExecParameters p;
+  p.startup_timeout_ms = kPythonStartupTimeoutMs;
+  std::string python = "python3";
+  std::string file = "model.py";
+  std::string class_name;
+  bool persistent_only_given = false;  // a python model is always persistent
+  for (const auto& [key, value] : parameters) {
+    EXEC_ASSIGN_OR_RETURN(bool shared, ReadSharedKey(key, value, &p, &persistent_only_given));
+    if (shared) continue;
+    if (key == "python") {
+      python = value;
+    } else if (key == "python_file") {
+      file = value;
+    } else if (key == "python_class") {
+      class_name = value;
+    } else if (key == "command" || key == "mode") {
+      return InvalidArgument("parameters." + key +
+                             " is not for a python model: its program is the Python runner "
+                             "(use backend: exec to run a command of your own)");
+    } else {
+      p.program_parameters.emplace_back(key, value);
+    }
+  }
+  if (file.empty() || file.find('/') != std::string::npos || file.front() == '.') {
+    return InvalidArgument("parameters.python_file: '" + file +
+                           "' must be the name of a file in the version folder");
+  }
+  if (!IsRegularFile(version_dir + "/" + file)) {
+    return InvalidArgument("parameters.python_file: " + file +
+                           " does not exist in the version folder " + version_dir);
+  }
+  if (!IsRegularFile(runner_script)) {
+    return Status(SY_ERROR_UNAVAILABLE, "the Python runner " + runner_script +
+                                            " is missing (it is installed beside the exec plugin)");
+  }
+  auto program = ResolveProgram(python, version_dir, path_env);
+  if (!program.ok()) return program.status().Prefixed("parameters.python: ");
+  p.program = std::move(program).value();
+  p.argv = {python, runner_script, file};
+  if (!class_name.empty()) p.argv.push_back(class_name);
   return p;
 }
 

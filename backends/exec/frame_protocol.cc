@@ -46,7 +46,8 @@ std::string_view FrameKindName(FrameKind kind) {
   return "?";
 }
 
-OutgoingFrame EncodeHello(const ModelSpec& model) {
+OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
+                          const ExecParameters& params) {
   OutgoingFrame f(static_cast<uint8_t>(FrameKind::kHello));
   ByteWriter w = f.writer();
   w.Bytes(kMagic.data(), kMagic.size());
@@ -58,6 +59,16 @@ OutgoingFrame EncodeHello(const ModelSpec& model) {
   for (const TensorInfo& t : model.inputs) PutSpec(w, t);
   w.U32(static_cast<uint32_t>(model.outputs.size()));
   for (const TensorInfo& t : model.outputs) PutSpec(w, t);
+  w.U32(static_cast<uint32_t>(params.program_parameters.size()));
+  for (const auto& [key, value] : params.program_parameters) {
+    w.Str(key);
+    w.Str(value);
+  }
+  w.I32(instance.index);
+  w.U32(static_cast<uint32_t>(instance.gpu_count < 0 ? 0 : instance.gpu_count));
+  w.Str(instance.cuda_visible_devices.value_or(""));
+  w.Str(model.model_dir);
+  w.Str(model.version_dir);
   (void)f.Finish();  // a HELLO is small
   return f;
 }
@@ -154,6 +165,14 @@ StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body) {
           status <= SY_ERROR_UNSUPPORTED ? static_cast<SyErrorCode>(status) : SY_ERROR_INTERNAL;
       EXEC_RETURN_IF_ERROR(r.Str(&req.error, "an error message"));
     }
+  }
+  if (r.remaining() == 1) {  // the optional flags byte
+    uint8_t flags = 0;
+    EXEC_RETURN_IF_ERROR(r.U8(&flags, "the flags"));
+    if ((flags & ~kResultFlagProgramEnds) != 0) {
+      return InvalidArgument("RESULT flags " + std::to_string(flags) + " name unknown bits");
+    }
+    result.program_ends = (flags & kResultFlagProgramEnds) != 0;
   }
   if (r.remaining() != 0) {
     return InvalidArgument("RESULT frame has " + std::to_string(r.remaining()) +

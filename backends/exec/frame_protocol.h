@@ -10,7 +10,11 @@
 //
 //   HELLO   kind 1, plugin → program, once at start:
 //           "SYEX" | u32 version | str model | i64 model_version | u32 max_batch_size |
-//           u32 ninputs | spec × ninputs | u32 noutputs | spec × noutputs
+//           u32 ninputs | spec × ninputs | u32 noutputs | spec × noutputs |
+//           then, appended in 2026-12 (a program that stops reading here still works):
+//           u32 nparams | (str key | str value) × nparams |     the model's own parameters
+//           i32 instance_index | u32 gpu_count | str cuda_visible_devices |
+//           str model_dir | str version_dir
 //   READY   kind 2, program → plugin, the answer to HELLO: "SYEX" | u32 version
 //   BATCH   kind 3, plugin → program: u64 batch_id | u32 nrequests | per request:
 //           u32 ninputs | tensor × ninputs | u32 nwanted | str output_name × nwanted
@@ -19,6 +23,8 @@
 //             status 0 (ok):  u32 noutputs | tensor × noutputs
 //             status 1..4:    str message  (1 invalid argument → HTTP 400, 2 internal → 500,
 //                                           3 unavailable → 503, 4 unsupported; others → 500)
+//           then, optionally (appended in 2026-12): u8 flags; bit 0: the program ends after
+//           this answer (the plugin starts a new one for the next batch); other bits 0
 //
 // Tensor data uses the KServe binary layout: row-major; BYTES elements are each a u32 length
 // followed by the bytes. Shapes include the batch dimension when max_batch_size > 0.
@@ -29,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exec/exec_parameters.h"
 #include "exec/model_spec.h"
 #include "exec/outgoing_frame.h"
 #include "exec/status.h"
@@ -57,7 +64,9 @@ struct RequestView {
   std::vector<std::string_view> wanted_outputs;
 };
 
-OutgoingFrame EncodeHello(const ModelSpec& model);
+// The HELLO for `instance` of `model`; `params.program_parameters` are the parameters it lists.
+OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
+                          const ExecParameters& params);
 // The frame borrows the inputs' data. InvalidArgument if the batch exceeds 4 GiB.
 StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests);
 
@@ -85,9 +94,12 @@ struct RequestResult {
   std::vector<OutputTensor> outputs;     // when ok
 };
 
+inline constexpr uint8_t kResultFlagProgramEnds = 1;
+
 struct BatchResult {
   uint64_t batch_id = 0;
   std::vector<RequestResult> requests;
+  bool program_ends = false;  // RESULT flag bit 0
 };
 
 // Decodes a RESULT body (after the kind byte). Only the structure is checked here (outputs are

@@ -34,6 +34,9 @@ ModelSpec CopyModelDesc(const SyModelDesc& desc) {
   for (uint32_t i = 0; i < desc.parameter_count; ++i) {
     m.parameters.emplace_back(Str(desc.parameters[i].key), Str(desc.parameters[i].value));
   }
+  if (desc.struct_size >= offsetof(SyModelDesc, backend) + sizeof(desc.backend)) {
+    m.backend = Str(desc.backend);
+  }
   return m;
 }
 

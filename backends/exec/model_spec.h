@@ -20,6 +20,7 @@ struct TensorInfo {
 
 struct ModelSpec {
   std::string name;
+  std::string backend;  // the config's backend name; "" from a host too old to say
   int64_t version = 0;
   std::string model_dir;
   std::string version_dir;
@@ -29,6 +30,8 @@ struct ModelSpec {
   std::vector<std::pair<std::string, std::string>> parameters;  // in the host's order
 
   bool batched() const { return max_batch_size > 0; }
+  // A `backend: python` model: the program is the Python runner (exec_parameters.h).
+  bool python() const { return backend == "python"; }
 };
 
 struct InstanceSpec {

@@ -36,9 +36,7 @@ Status PerRequestInstance::RunOne(HostBatch& batch, const PendingRequest& reques
 
   std::string what = "the program " + CommandText(context_.params) + " (pid " +
                      std::to_string((*child)->pid()) + ")";
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(context_.params.timeout_ms);
-  bool ended = (*child)->WaitExit(deadline);
+  bool ended = (*child)->WaitExit(RunDeadline(context_.params));
   ExitStatus exit = (*child)->Finish();
   std::string tail = (*child)->StderrLines();
   if (!ended) {

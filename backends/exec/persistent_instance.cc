@@ -1,5 +1,8 @@
 #include "exec/persistent_instance.h"
 
+#include <fstream>
+#include <string>
+
 #include "exec/frame_channel.h"
 #include "exec/frame_protocol.h"
 
@@ -8,13 +11,60 @@ namespace {
 
 constexpr uint32_t kMaxReadySize = 1 << 16;
 
+// The resident memory of process `pid` in MiB (VmRSS of /proc/<pid>/status); 0 if unknown.
+int64_t ResidentMiB(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) / 1024;  // kB
+  }
+  return 0;
+}
+
 }  // namespace
 
-PersistentInstance::~PersistentInstance() {
+PersistentInstance::~PersistentInstance() { StopProgram(); }
+
+void PersistentInstance::StopProgram() {
   if (child_ == nullptr) return;
   child_->CloseSocket();
   child_->WaitExit(std::chrono::steady_clock::now() + kShutdownGrace);
   child_->Finish();
+  child_.reset();
+}
+
+void PersistentInstance::Log(SyLogLevel level, const std::string& message) const {
+  context_.host->log(level, ("[exec " + instance_.name + "] " + message).c_str());
+}
+
+void PersistentInstance::ForgetIfEnded() {
+  if (child_ == nullptr || !child_->WaitExit(std::chrono::steady_clock::now())) return;
+  const pid_t pid = child_->pid();
+  ExitStatus exit = child_->Finish();
+  child_.reset();
+  Log(SY_LOG_WARN, "the program (pid " + std::to_string(pid) + ") " + exit.ToString() +
+                       " between batches; starting it again");
+}
+
+void PersistentInstance::RecycleIfDue() {
+  if (child_ == nullptr) return;
+  const ExecParameters& p = context_.params;
+  std::string why;
+  if (p.recycle_requests > 0 &&
+      requests_since_start_ >= static_cast<uint64_t>(p.recycle_requests)) {
+    why = std::to_string(requests_since_start_) +
+          " requests (recycle_requests = " + std::to_string(p.recycle_requests) + ")";
+  } else if (p.recycle_rss_mb > 0) {
+    const int64_t rss = ResidentMiB(child_->pid());
+    if (rss > p.recycle_rss_mb) {
+      why = std::to_string(rss) +
+            " MiB resident (recycle_rss_mb = " + std::to_string(p.recycle_rss_mb) + ")";
+    }
+  }
+  if (why.empty()) return;
+  Log(SY_LOG_INFO, "recycling the program (pid " + std::to_string(child_->pid()) + ") after " +
+                       why + "; the next batch starts a fresh one");
+  StopProgram();
 }
 
 Status PersistentInstance::EndProgram(const std::string& what, bool wait_for_exit) {
@@ -38,8 +88,9 @@ Status PersistentInstance::Start() {
   auto child = ChildProcess::Start(*context_.spawner, spec);
   if (!child.ok()) return child.status();
   child_ = std::move(child).value();
+  requests_since_start_ = 0;
 
-  OutgoingFrame hello = EncodeHello(context_.model);
+  OutgoingFrame hello = EncodeHello(context_.model, instance_, context_.params);
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(context_.params.startup_timeout_ms);
   ExchangeResult r = Exchange(child_->socket_fd(), child_->pid_fd(), &hello, FrameKind::kReady,
@@ -62,6 +113,7 @@ Status PersistentInstance::Start() {
 }
 
 Status PersistentInstance::Execute(HostBatch& batch) {
+  ForgetIfEnded();
   if (child_ == nullptr) {
     Status started = Start();
     if (!started.ok()) return started.Prefixed("restarting the exec program: ");
@@ -81,8 +133,7 @@ Status PersistentInstance::Execute(HostBatch& batch) {
   uint64_t batch_id = next_batch_id_++;
   auto frame = EncodeBatch(batch_id, views);
   if (!frame.ok()) return frame.status();
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(context_.params.timeout_ms);
+  auto deadline = RunDeadline(context_.params);
   ExchangeResult r = Exchange(child_->socket_fd(), child_->pid_fd(), &frame.value(),
                               FrameKind::kResult, UINT32_MAX, deadline);
   std::string prefix = "the program " + CommandText(context_.params) + " (pid " +
@@ -109,6 +160,13 @@ Status PersistentInstance::Execute(HostBatch& batch) {
   for (size_t i = 0; i < pending.size(); ++i) {
     batch.Answer(context_.model, pending[i], result->requests[i]);
   }
+  requests_since_start_ += pending.size();
+  if (result->program_ends) {
+    Log(SY_LOG_INFO, "the program (pid " + std::to_string(child_->pid()) +
+                         ") ends after this batch, as it said; the next batch starts a new one");
+    StopProgram();
+  }
+  RecycleIfDue();
   return Status();
 }
 

@@ -3,7 +3,11 @@
 // protocol of frame_protocol.h over its stdin/stdout. A batch that fails at the protocol level
 // (the program ended, wrote garbage, or did not answer within timeout_ms) fails as a whole with
 // the program's exit status and last stderr lines; the program is killed and started again for
-// the next batch.
+// the next batch. A program that ended between batches (it asked for a restart, as the Python
+// runner does after a CUDA out-of-memory error, or it died idle) is started again before the
+// next batch is sent, so that batch does not fail on it. Recycling: after recycle_requests
+// requests, or once its resident memory passes recycle_rss_mb after a batch, the program is
+// ended gracefully and the next batch starts a fresh one.
 
 #include <cstdint>
 #include <memory>
@@ -32,11 +36,19 @@ class PersistentInstance final : public ExecInstance {
  private:
   // Ends the program after a failed exchange and returns `what` with its exit and stderr tail.
   Status EndProgram(const std::string& what, bool wait_for_exit);
+  // When the program has ended since the last batch: logs how, and forgets it.
+  void ForgetIfEnded();
+  // After a batch: ends the program gracefully if it is due for recycling.
+  void RecycleIfDue();
+  // Closes the program's stdin, gives it kShutdownGrace to exit, then kills its process group.
+  void StopProgram();
+  void Log(SyLogLevel level, const std::string& message) const;
 
   const ExecContext& context_;
   const InstanceSpec instance_;
   std::unique_ptr<ChildProcess> child_;
   uint64_t next_batch_id_ = 1;
+  uint64_t requests_since_start_ = 0;
 };
 
 }  // namespace switchyard::exec

@@ -43,7 +43,8 @@ import numpy as np
 
 __all__ = [
     "serve", "serve_batches", "run_once", "InferError", "InvalidInput", "Unavailable",
-    "ModelInfo", "TensorSpec", "bf16_to_float32", "float32_to_bf16", "PROTOCOL_VERSION",
+    "ModelInfo", "TensorSpec", "bf16_to_float32", "float32_to_bf16", "log_exception",
+    "PROTOCOL_VERSION",
 ]
 
 PROTOCOL_VERSION = 1
@@ -51,6 +52,9 @@ MAGIC = b"SYEX"
 
 # Frame kinds.
 HELLO, READY, BATCH, RESULT = 1, 2, 3, 4
+
+# RESULT flags (an optional byte after the requests): the program ends after this answer.
+RESULT_FLAG_PROGRAM_ENDS = 1
 
 # Request status codes of a RESULT frame (the plugin's SyErrorCode values).
 OK, INVALID_ARGUMENT, INTERNAL, UNAVAILABLE, UNSUPPORTED = 0, 1, 2, 3, 4
@@ -100,11 +104,22 @@ class TensorSpec:
 
 
 class ModelInfo:
-    """What the plugin says about the model in its HELLO frame (or request.json)."""
+    """What the plugin says about the model in its HELLO frame: name, version,
+    max_batch_size, inputs and outputs (TensorSpec lists); and the model's own config
+    parameters (dict str -> str), the instance's index, its GPU count and CUDA_VISIBLE_DEVICES,
+    the model and version folders. A plugin that predates the last six sends none of them: they
+    are then {}, 0, 0, "", and the folders that the working directory implies."""
 
-    def __init__(self, name, version, max_batch_size, inputs, outputs):
+    def __init__(self, name, version, max_batch_size, inputs, outputs, parameters=None,
+                 instance=0, gpu_count=0, cuda_visible_devices="", model_dir=None,
+                 version_dir=None):
         self.name, self.version, self.max_batch_size = name, version, max_batch_size
         self.inputs, self.outputs = inputs, outputs
+        self.parameters = {} if parameters is None else parameters
+        self.instance, self.gpu_count = instance, gpu_count
+        self.cuda_visible_devices = cuda_visible_devices
+        self.version_dir = os.getcwd() if version_dir is None else version_dir
+        self.model_dir = os.path.dirname(self.version_dir) if model_dir is None else model_dir
 
     def output(self, name):
         for spec in self.outputs:
@@ -154,7 +169,8 @@ def decode_tensor(datatype, shape, data):
         out[i] = bytes(view[pos:pos + n])
         pos += n
     if pos != len(data):
-        raise ProtocolError("BYTES tensor of shape %s has %d extra bytes" % (shape, len(data) - pos))
+        raise ProtocolError("BYTES tensor of shape %s has %d extra bytes" %
+                            (shape, len(data) - pos))
     return out.reshape(shape)
 
 
@@ -213,6 +229,9 @@ class _Reader:
 
     def u32(self):
         return struct.unpack("<I", self.take(4))[0]
+
+    def i32(self):
+        return struct.unpack("<i", self.take(4))[0]
 
     def u64(self):
         return struct.unpack("<Q", self.take(8))[0]
@@ -298,7 +317,15 @@ def _parse_hello(body):
     name, model_version, max_batch = r.str(), r.i64(), r.u32()
     inputs = [r.spec() for _ in range(r.u32())]
     outputs = [r.spec() for _ in range(r.u32())]
-    return ModelInfo(name, model_version, max_batch, inputs, outputs)
+    info = ModelInfo(name, model_version, max_batch, inputs, outputs)
+    if r.pos == len(body):
+        return info  # a plugin that sends nothing after the outputs
+    for _ in range(r.u32()):
+        key = r.str()
+        info.parameters[key] = r.str()
+    info.instance, info.gpu_count = r.i32(), r.u32()
+    info.cuda_visible_devices, info.model_dir, info.version_dir = r.str(), r.str(), r.str()
+    return info
 
 
 def _parse_batch(body):
@@ -342,7 +369,9 @@ def _outputs_for(model, result, wanted):
     return out
 
 
-def _log_exception(exc):
+def log_exception(exc):
+    """Prints the traceback of `exc` to stderr (the server's log), unless it is an InferError
+    (an expected error, whose message the client gets)."""
     if not isinstance(exc, InferError):
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
         sys.stderr.flush()
@@ -378,14 +407,18 @@ if os.environ.get("SWITCHYARD_EXEC_MODE") == "persistent":
     _protocol_streams()
 
 
-def serve_batches(infer_batch, setup=None):
-    """Answers batches until the plugin closes the stream (persistent mode).
+def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None):
+    """Answers batches until the plugin closes the stream (persistent mode), or until
+    `keep_serving()`, asked after each batch is computed, returns false: that batch's RESULT
+    then says the program ends (flag bit 0), and it returns once the RESULT is sent (the plugin
+    starts a new program for the next batch).
 
     `infer_batch(requests)` gets a list of input dicts (one per request) and returns a list of
     the same length whose items are output dicts or exception instances (that request's error).
-    An exception raised by `infer_batch` itself fails every request of the batch. `setup(model)`,
-    if given, is called once with the ModelInfo before the handshake is answered (load weights
-    there: the instance is ready only after it returns)."""
+    With `with_wanted=True` each item of `requests` is an (input dict, wanted output names) pair
+    instead. An exception raised by `infer_batch` itself fails every request of the batch.
+    `setup(model)`, if given, is called once with the ModelInfo before the handshake is answered
+    (load weights there: the instance is ready only after it returns)."""
     stream_in, stream_out = _protocol_streams()
     frame = _read_frame(stream_in)
     if frame is None or frame[0] != HELLO:
@@ -407,12 +440,12 @@ def serve_batches(infer_batch, setup=None):
             raise ProtocolError("expected a BATCH frame, got kind %d" % kind)
         batch_id, requests = _parse_batch(body)
         try:
-            results = infer_batch([inputs for inputs, _ in requests])
+            results = infer_batch(requests if with_wanted else [inputs for inputs, _ in requests])
             if len(results) != len(requests):
                 raise InferError("infer_batch returned %d results for %d requests" %
                                  (len(results), len(requests)))
         except Exception as exc:  # noqa: BLE001 - the batch's error, not a crash
-            _log_exception(exc)
+            log_exception(exc)
             results = [exc] * len(requests)
         w = _Writer()
         w.u64(batch_id)
@@ -424,7 +457,7 @@ def serve_batches(infer_batch, setup=None):
                 outputs = _outputs_for(model, result, wanted)
             except Exception as exc:  # noqa: BLE001
                 if exc is not result:
-                    _log_exception(exc)
+                    log_exception(exc)
                 w.u8(getattr(exc, "code", INTERNAL) if isinstance(exc, InferError) else INTERNAL)
                 w.str(_error_text(exc))
                 continue
@@ -432,8 +465,13 @@ def serve_batches(infer_batch, setup=None):
             w.u32(len(outputs))
             for name, datatype, shape, data in outputs:
                 w.tensor(name, datatype, shape, data)
+        ending = keep_serving is not None and not keep_serving()
+        if ending:
+            w.u8(RESULT_FLAG_PROGRAM_ENDS)
         stream_out.write(w.frame(RESULT))
         stream_out.flush()
+        if ending:
+            return
 
 
 def serve(infer, setup=None):
@@ -449,7 +487,7 @@ def serve(infer, setup=None):
             try:
                 results.append(infer(inputs))
             except Exception as exc:  # noqa: BLE001 - this request's error
-                _log_exception(exc)
+                log_exception(exc)
                 results.append(exc)
         return results
 
@@ -492,7 +530,7 @@ def run_once(infer, directory=None):
             json.dump({"outputs": listed}, f)
         return 0
     except Exception as exc:  # noqa: BLE001 - reported through response.json
-        _log_exception(exc)
+        log_exception(exc)
         code = exc.code if isinstance(exc, InferError) else INTERNAL
         with open(response, "w") as f:
             json.dump({"error": _error_text(exc), "code": _CODE_NAMES.get(code, "INTERNAL")}, f)

@@ -129,6 +129,10 @@ typedef struct SyModelDesc {
   uint32_t output_count;
   const SyParameter* parameters;
   uint32_t parameter_count;
+  /* The config's `backend:` name ("exec", "python", ...): one plugin may serve several names
+   * (the exec plugin serves `python` models too). Present when struct_size covers it (hosts
+   * since 2026-12). */
+  const char* backend;
 } SyModelDesc;
 
 typedef struct SyInstanceDesc {

@@ -89,7 +89,8 @@ PluginLibrary::~PluginLibrary() {
 }
 
 std::string PluginPath(std::string_view directory, std::string_view backend) {
-  return fmt::format("{}/libswitchyard_backend_{}.so", directory, backend);
+  std::string_view plugin = backend == "python" ? "exec" : backend;
+  return fmt::format("{}/libswitchyard_backend_{}.so", directory, plugin);
 }
 
 }  // namespace switchyard::plugin

@@ -57,7 +57,8 @@ class PluginLibrary {
 };
 
 // Where the plugin of backend `backend` lives in `directory`:
-// "<directory>/libswitchyard_backend_<backend>.so".
+// "<directory>/libswitchyard_backend_<backend>.so". `python` models are served by the exec
+// plugin (it runs the Python runner: docs/python-models.md).
 std::string PluginPath(std::string_view directory, std::string_view backend);
 
 }  // namespace switchyard::plugin

@@ -15,6 +15,7 @@ class ModelDescription {
  public:
   ModelDescription(const ModelConfig& config, int64_t version, const std::string& model_dir)
       : name_(config.name),
+        backend_(config.backend),
         model_dir_(std::filesystem::absolute(model_dir).lexically_normal().string()),
         version_dir_(fmt::format("{}/{}", model_dir_, version)) {
     for (const auto& spec : config.inputs) inputs_.push_back(Spec(spec));
@@ -33,7 +34,8 @@ class ModelDescription {
              .outputs = outputs_.data(),
              .output_count = static_cast<uint32_t>(outputs_.size()),
              .parameters = parameters_.data(),
-             .parameter_count = static_cast<uint32_t>(parameters_.size())};
+             .parameter_count = static_cast<uint32_t>(parameters_.size()),
+             .backend = backend_.c_str()};
   }
   ModelDescription(const ModelDescription&) = delete;
   ModelDescription& operator=(const ModelDescription&) = delete;
@@ -49,6 +51,7 @@ class ModelDescription {
   }
 
   const std::string name_;
+  const std::string backend_;
   const std::string model_dir_;
   const std::string version_dir_;
   std::vector<SyTensorSpec> inputs_;

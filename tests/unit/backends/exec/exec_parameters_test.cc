@@ -1,6 +1,10 @@
 #include "exec/exec_parameters.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace switchyard::exec {
 namespace {
@@ -17,7 +21,8 @@ TEST(ExecParametersTest, DefaultsWithOnlyACommand) {
   EXPECT_EQ(p->program, "/bin/sh");
   EXPECT_EQ(p->argv, (std::vector<std::string>{"/bin/sh", "-c", "exit 0"}));
   EXPECT_EQ(p->mode, Mode::kPersistent);
-  EXPECT_EQ(p->timeout_ms, 60000);
+  EXPECT_EQ(p->timeout_ms, 0);  // no limit
+  EXPECT_TRUE(p->program_parameters.empty());
   EXPECT_EQ(p->startup_timeout_ms, 30000);
   EXPECT_EQ(p->stderr_tail_lines, 20);
 }
@@ -33,9 +38,15 @@ TEST(ExecParametersTest, AllKeys) {
   EXPECT_EQ(p->mode, Mode::kPerRequest);
   EXPECT_EQ(p->timeout_ms, 250);
   EXPECT_EQ(p->stderr_tail_lines, 0);
-  auto q = Parse({{"command", "sh"}, {"mode", "persistent"}, {"startup_timeout_ms", "7"}});
+  auto q = Parse({{"command", "sh"},
+                  {"mode", "persistent"},
+                  {"startup_timeout_ms", "7"},
+                  {"recycle_requests", "1000"},
+                  {"recycle_rss_mb", "2048"}});
   ASSERT_TRUE(q.ok()) << q.status().message();
   EXPECT_EQ(q->startup_timeout_ms, 7);
+  EXPECT_EQ(q->recycle_requests, 1000);
+  EXPECT_EQ(q->recycle_rss_mb, 2048);
 }
 
 TEST(ExecParametersTest, UnknownKeyNamesItAndListsKnownOnes) {
@@ -43,9 +54,9 @@ TEST(ExecParametersTest, UnknownKeyNamesItAndListsKnownOnes) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), SY_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(p.status().message().find("unknown key 'comand'"), std::string::npos);
-  EXPECT_NE(
-      p.status().message().find("command, mode, timeout_ms, startup_timeout_ms, stderr_tail_lines"),
-      std::string::npos)
+  EXPECT_NE(p.status().message().find("command, mode, timeout_ms, startup_timeout_ms, "
+                                      "stderr_tail_lines, recycle_requests, recycle_rss_mb"),
+            std::string::npos)
       << p.status().message();
 }
 
@@ -62,13 +73,15 @@ TEST(ExecParametersTest, BadValuesNameTheKey) {
   };
   for (const Case& c : std::vector<Case>{
            {{{"command", "sh"}, {"mode", "batch"}}, "parameters.mode: unknown mode 'batch'"},
-           {{{"command", "sh"}, {"timeout_ms", "0"}}, "parameters.timeout_ms"},
            {{{"command", "sh"}, {"timeout_ms", "1.5"}}, "parameters.timeout_ms"},
            {{{"command", "sh"}, {"timeout_ms", "-3"}}, "parameters.timeout_ms"},
            {{{"command", "sh"}, {"timeout_ms", "99999999999999999999"}}, "parameters.timeout_ms"},
            {{{"command", "sh"}, {"stderr_tail_lines", "1001"}}, "parameters.stderr_tail_lines"},
            {{{"command", "sh"}, {"mode", "per_request"}, {"startup_timeout_ms", "5"}},
-            "applies only to mode: persistent"},
+            "apply only to mode: persistent"},
+           {{{"command", "sh"}, {"mode", "per_request"}, {"recycle_requests", "5"}},
+            "apply only to mode: persistent"},
+           {{{"command", "sh"}, {"recycle_rss_mb", "-1"}}, "parameters.recycle_rss_mb"},
            {{{"command", "'unterminated"}}, "parameters.command: command has an unterminated"},
            {{{"command", ""}}, "parameters.command: command is empty"},
            {{{"command", "no-such-program-xyz"}},
@@ -79,6 +92,76 @@ TEST(ExecParametersTest, BadValuesNameTheKey) {
     EXPECT_EQ(p.status().code(), SY_ERROR_INVALID_ARGUMENT);
     EXPECT_NE(p.status().message().find(c.expect), std::string::npos) << p.status().message();
   }
+}
+
+TEST(ExecParametersTest, NoTimeoutMeansNoDeadline) {
+  ExecParameters p;
+  EXPECT_EQ(RunDeadline(p), std::chrono::steady_clock::time_point::max());
+  p.timeout_ms = 5;
+  EXPECT_LT(RunDeadline(p), std::chrono::steady_clock::now() + std::chrono::seconds(1));
+}
+
+// A version folder with model.py and a runner script, removed at the end.
+class PythonParametersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        std::filesystem::temp_directory_path() / ("sy_python_params_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "model.py") << "class Model:\n  def predict(self, x): return x\n";
+    std::ofstream(dir_ / "runner.py") << "\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  StatusOr<ExecParameters> Parse(const Params& params) {
+    return ParsePythonParameters(params, dir_.string(), "/usr/bin:/bin",
+                                 (dir_ / "runner.py").string());
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(PythonParametersTest, RunsTheRunnerOnModelPyAndPassesTheModelsOwnKeys) {
+  auto p = Parse({{"topk", "5"}, {"timeout_ms", "9"}, {"weights", "w.pt"}});
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->program, "/usr/bin/python3");
+  EXPECT_EQ(p->argv,
+            (std::vector<std::string>{"python3", (dir_ / "runner.py").string(), "model.py"}));
+  EXPECT_EQ(p->mode, Mode::kPersistent);
+  EXPECT_EQ(p->timeout_ms, 9);
+  EXPECT_EQ(p->startup_timeout_ms, 300000);
+  EXPECT_EQ(p->program_parameters, (Params{{"topk", "5"}, {"weights", "w.pt"}}));
+}
+
+TEST_F(PythonParametersTest, InterpreterFileAndClassAreChosenByTheConfig) {
+  std::ofstream(dir_ / "other.py") << "\n";
+  auto p = Parse({{"python", "/bin/sh"}, {"python_file", "other.py"}, {"python_class", "Net"}});
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->program, "/bin/sh");
+  EXPECT_EQ(p->argv, (std::vector<std::string>{"/bin/sh", (dir_ / "runner.py").string(), "other.py",
+                                               "Net"}));
+}
+
+TEST_F(PythonParametersTest, MistakesAreNamed) {
+  struct Case {
+    Params params;
+    std::string expect;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{{"command", "sh"}}, "parameters.command is not for a python model"},
+           {{{"mode", "per_request"}}, "parameters.mode is not for a python model"},
+           {{{"python_file", "missing.py"}}, "missing.py does not exist in the version folder"},
+           {{{"python_file", "../model.py"}}, "must be the name of a file in the version folder"},
+           {{{"python", "no-such-python-xyz"}}, "parameters.python: program no-such-python-xyz"},
+       }) {
+    auto p = Parse(c.params);
+    ASSERT_FALSE(p.ok()) << c.expect;
+    EXPECT_EQ(p.status().code(), SY_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(p.status().message().find(c.expect), std::string::npos) << p.status().message();
+  }
+  std::filesystem::remove(dir_ / "runner.py");
+  auto p = Parse({});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), SY_ERROR_UNAVAILABLE);
+  EXPECT_NE(p.status().message().find("the Python runner"), std::string::npos);
 }
 
 }  // namespace

@@ -367,6 +367,70 @@ TEST_P(BothModesTest, TimeoutKillsTheProgram) {
   ExpectAddSub(next.requests[0]);
 }
 
+// Lines logged so far that contain `needle`.
+size_t CountLogged(const std::string& needle) {
+  size_t n = 0;
+  for (const std::string& line : LoggedLines()) n += line.find(needle) != std::string::npos;
+  return n;
+}
+
+TEST_F(ExecPluginTest, AProgramThatSaysItEndsIsReplacedBeforeTheNextBatch) {
+  FakeModel m = AddSubModel("persistent");
+  m.parameters = {{"command", std::string(kPython) + " ends_after_batch.py"}};
+  void* model = InitModel(m);
+  ASSERT_NE(model, nullptr);
+  void* instance = InitInstance(model);
+  ASSERT_NE(instance, nullptr);
+  const size_t ends = CountLogged("ends after this batch, as it said");
+  SyBatch ending;
+  ending.requests.push_back(AddSubRequest({-6, 1, 1, 1}, {1, 1, 1, 1}));
+  ASSERT_FALSE(Execute(instance, ending));
+  ExpectAddSub(ending.requests[0]);  // the batch that ends it is answered
+  // The next batch goes to a new program, and does not fail on the old one.
+  for (int i = 0; i < 2; ++i) {
+    SyBatch next;
+    next.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
+    ErrorPtr e = Execute(instance, next);
+    ASSERT_FALSE(e) << e.message();
+    ExpectAddSub(next.requests[0]);
+  }
+  // (The program's own "starting" lines reach the log from a reader thread, later: the plugin's
+  // line, and the batches that succeeded after it, are what show the restart.)
+  EXPECT_EQ(CountLogged("ends after this batch, as it said"), ends + 1);
+}
+
+TEST_F(ExecPluginTest, RecyclingAfterNRequestsStartsAFreshProgram) {
+  void* instance = AddSubInstance("persistent", {{"recycle_requests", "3"}});
+  ASSERT_NE(instance, nullptr);
+  const size_t recycled = CountLogged("4 requests (recycle_requests = 3)");
+  for (int i = 0; i < 4; ++i) {  // 2 + 2 requests: recycled after the second batch
+    SyBatch batch;
+    batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
+    batch.requests.push_back(AddSubRequest({4, 3, 2, 1}, {0, 0, 0, 0}));
+    ErrorPtr e = Execute(instance, batch);
+    ASSERT_FALSE(e) << e.message();
+    ExpectAddSub(batch.requests[0]);
+    ExpectAddSub(batch.requests[1]);
+  }
+  // Recycled after batches 2 and 4 (4 requests each time): batch 3 went to a fresh program.
+  EXPECT_EQ(CountLogged("4 requests (recycle_requests = 3)"), recycled + 2);
+}
+
+TEST_F(ExecPluginTest, RecyclingPastAResidentMemoryLimit) {
+  // Any Python with numpy holds more than 1 MiB: recycled after every batch.
+  void* instance = AddSubInstance("persistent", {{"recycle_rss_mb", "1"}});
+  ASSERT_NE(instance, nullptr);
+  const size_t recycled = CountLogged("resident (recycle_rss_mb = 1)");
+  for (int i = 0; i < 2; ++i) {
+    SyBatch batch;
+    batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
+    ErrorPtr e = Execute(instance, batch);
+    ASSERT_FALSE(e) << e.message();
+    ExpectAddSub(batch.requests[0]);
+  }
+  EXPECT_EQ(CountLogged("resident (recycle_rss_mb = 1)"), recycled + 2);
+}
+
 TEST_F(ExecPluginTest, PerRequestFoldersAreRemovedWhateverHappens) {
   size_t before = AnnouncedDirs().size();
   void* instance = AddSubInstance("per_request", {{"timeout_ms", "5000"}});

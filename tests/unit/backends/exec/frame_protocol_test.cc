@@ -27,7 +27,15 @@ TEST(FrameProtocolTest, HelloCarriesMagicVersionAndModel) {
   m.max_batch_size = 8;
   m.inputs = {{"IN", SY_TYPE_INT32, {16}}};
   m.outputs = {{"OUT", SY_TYPE_BYTES, {-1, 2}}};
-  std::string body = Body(EncodeHello(m).Flatten(), FrameKind::kHello);
+  m.model_dir = "/models/adder";
+  m.version_dir = "/models/adder/3";
+  InstanceSpec instance;
+  instance.index = 2;
+  instance.gpu_count = 1;
+  instance.cuda_visible_devices = "GPU-abc";
+  ExecParameters params;
+  params.program_parameters = {{"topk", "5"}};
+  std::string body = Body(EncodeHello(m, instance, params).Flatten(), FrameKind::kHello);
   ByteReader r(Bytes(body));
   std::span<const uint8_t> magic;
   ASSERT_TRUE(r.Bytes(4, &magic, "magic").ok());
@@ -65,6 +73,23 @@ TEST(FrameProtocolTest, HelloCarriesMagicVersionAndModel) {
   EXPECT_EQ(i64, -1);
   ASSERT_TRUE(r.I64(&i64, "").ok());
   EXPECT_EQ(i64, 2);
+  // The fields appended in 2026-12: the model's own parameters, then the instance.
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, 1u);
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "topk");
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "5");
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, 2u);  // instance index (i32)
+  ASSERT_TRUE(r.U32(&u32, "").ok());
+  EXPECT_EQ(u32, 1u);  // gpu count
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "GPU-abc");
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "/models/adder");
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "/models/adder/3");
   EXPECT_EQ(r.remaining(), 0u);
 }
 
@@ -191,6 +216,23 @@ TEST(FrameProtocolTest, DecodesOutputsAndErrors) {
   EXPECT_EQ(r->requests[1].code, SY_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(r->requests[1].error, "bad input");
   EXPECT_EQ(r->requests[2].code, SY_ERROR_INTERNAL);
+}
+
+TEST(FrameProtocolTest, TheOptionalFlagsSayWhetherTheProgramEnds) {
+  const std::string body = ResultBuilder(3, 1).Error(2, "x").body();
+  auto plain = DecodeResult(Bytes(body));
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_FALSE(plain->program_ends);
+  auto zero = DecodeResult(Bytes(body + std::string(1, '\0')));
+  ASSERT_TRUE(zero.ok()) << zero.status().message();
+  EXPECT_FALSE(zero->program_ends);
+  auto ends = DecodeResult(Bytes(body + "\x01"));
+  ASSERT_TRUE(ends.ok()) << ends.status().message();
+  EXPECT_TRUE(ends->program_ends);
+  auto unknown = DecodeResult(Bytes(body + "\x02"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown bits"), std::string::npos);
+  EXPECT_FALSE(DecodeResult(Bytes(body + std::string("\x01\x00", 2))).ok());  // bytes after
 }
 
 TEST(FrameProtocolTest, RejectsTruncatedOversizedAndTrailing) {

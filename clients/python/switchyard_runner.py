@@ -1,0 +1,295 @@
+"""Serves a switchyard Python model (a class with `predict`; see switchyard.py) over the exec
+backend's persistent protocol. The exec plugin starts it for a `backend: python` model as::
+
+    python3 switchyard_runner.py <model_file> [<class_name>]
+
+in the version folder, with SWITCHYARD_EXEC_MODE=persistent. It imports <model_file> (its
+folder is on sys.path, so the model can import its siblings), picks the class (<class_name>, or
+the one class defined in the file that has a `predict` method), instantiates it, answers the
+plugin's HELLO after `setup(ctx)` returns, then answers batches until the plugin closes its
+stdin. The model is an *envelope model* when its only input is `request` and its only output
+`response`, both BYTES (each element an HTTP request / answer: switchyard.py's envelopes);
+otherwise its `decode` gets each request's inputs as a dict of name -> numpy array.
+
+Exit status: 0 when the plugin closed the stream, 1 when the model could not be loaded or set
+up (the reason, with its traceback, is on stderr), 2 for a wrong command line.
+"""
+
+# First: in persistent mode this moves the protocol off fds 0 and 1, so that nothing the model
+# prints (from its import on) can corrupt the stream.
+import switchyard_exec as sx
+
+import concurrent.futures
+import importlib.machinery
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+
+import numpy as np
+
+import switchyard
+
+USAGE = "usage: switchyard_runner.py <model_file> [<class_name>]"
+
+
+class ModelError(Exception):
+    """The model's file or class cannot be served (the message says why)."""
+
+
+def import_model(path):
+    """Imports the Python file at `path` as a module named after it (registered in
+    sys.modules, so that the model's siblings can import it back)."""
+    if not os.path.isfile(path):
+        raise ModelError("the model file %s does not exist" % path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    if name in sys.modules:  # model.py named like a module already loaded (json.py, ...)
+        name = "switchyard_user_model"
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+def _has_predict(cls):
+    return callable(getattr(cls, "predict", None))
+
+
+def find_model_class(module, class_name=None):
+    """The class to serve: `class_name` from `module`, or else the one class defined in
+    `module` that has a `predict` method. ModelError, listing the candidates, otherwise."""
+    defined = [obj for obj in vars(module).values()
+               if inspect.isclass(obj) and obj.__module__ == module.__name__]
+    candidates = [cls.__name__ for cls in defined if _has_predict(cls)]
+    where = module.__file__
+    if class_name:
+        cls = getattr(module, class_name, None)
+        if not inspect.isclass(cls):
+            raise ModelError("%s has no class %r (its classes with a predict method: %s)" %
+                             (where, class_name, ", ".join(candidates) or "none"))
+        if not _has_predict(cls):
+            raise ModelError("class %s in %s has no predict method" % (class_name, where))
+        return cls
+    if len(candidates) == 1:
+        return getattr(module, candidates[0])
+    if not candidates:
+        raise ModelError("%s defines no class with a predict method (classes defined there: %s)"
+                         % (where, ", ".join(cls.__name__ for cls in defined) or "none"))
+    raise ModelError("%s defines %d classes with a predict method (%s): name the one to serve "
+                     "with the python_class parameter in config.yaml" %
+                     (where, len(candidates), ", ".join(candidates)))
+
+
+def is_envelope_model(info):
+    """True when the model's only input is `request` and its only output `response`, BYTES."""
+    return ([(s.name, s.datatype) for s in info.inputs] == [("request", "BYTES")] and
+            [(s.name, s.datatype) for s in info.outputs] == [("response", "BYTES")])
+
+
+def pool_size(parameters):
+    """Threads for decode/encode: parameter decode_threads, 0 (default) = min(8, usable CPUs)."""
+    text = parameters.get("decode_threads", "0")
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = -1
+    if threads < 0:
+        raise ValueError("parameter decode_threads must be a whole number >= 0, not %r" % text)
+    return threads or min(8, len(os.sched_getaffinity(0)))
+
+
+class _Failed:
+    """An item's failure: the exception that ends its request."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc):
+        self.exc = exc
+
+
+def _attempt(fn, value):
+    """fn(value), or _Failed with the exception it raised (its traceback logged unless it is
+    an InferError)."""
+    try:
+        return fn(value)
+    except Exception as exc:  # noqa: BLE001 - that item's error, not a crash
+        sx.log_exception(exc)
+        return _Failed(exc)
+
+
+def _out_of_device_memory(exc):
+    """Whether `exc` is a CUDA out-of-memory error (torch.cuda.OutOfMemoryError and the
+    RuntimeError of older torch versions)."""
+    return type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(exc)
+
+
+class Runner:
+    """Runs a model instance's decode -> predict -> encode for the batches of the plugin.
+
+    A CUDA out-of-memory error in predict fails its requests with Unavailable (503) and ends the
+    program once the batch is answered (`restart_requested`): the plugin starts a fresh one, with
+    its device memory back, before the next batch."""
+
+    def __init__(self, model):
+        self.model = model
+        self.decode = getattr(model, "decode", None) or (lambda item: item)
+        self.encode = getattr(model, "encode", None) or (lambda output: output)
+        self.context = None
+        self.envelope = False
+        self.pool = None
+        self.restart_requested = False
+
+    def setup(self, info):
+        """Called with the HELLO's ModelInfo: the model's setup(ctx), then the pool."""
+        self.context = switchyard.Context.from_model_info(info)
+        self.envelope = is_envelope_model(info)
+        threads = pool_size(self.context.parameters)
+        if hasattr(self.model, "setup"):
+            self.model.setup(self.context)
+        self.pool = concurrent.futures.ThreadPoolExecutor(threads, "switchyard-codec")
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def _each(self, fn, values):
+        """[_attempt(fn, v) for v in values], on the pool unless there is only one value."""
+        if len(values) <= 1:
+            return [_attempt(fn, v) for v in values]
+        return list(self.pool.map(lambda v: _attempt(fn, v), values))
+
+    def _decode_item(self, item):
+        """(raw, decoded): `raw` when the answer is a bare body (a non-envelope element)."""
+        if not self.envelope:
+            return False, self.decode(item)
+        request = switchyard.decode_request_envelope(item)
+        return request.raw, self.decode(request)
+
+    def _encode_item(self, item):
+        """A `response` element (envelope model) or an output dict."""
+        raw, output = item
+        result = self.encode(output)
+        if not self.envelope:
+            if not isinstance(result, dict):
+                raise TypeError("encode must return a dict of output name -> array, not %s" %
+                                type(result).__name__)
+            return result
+        response = switchyard.to_response(result)
+        if raw:
+            return response.body
+        return switchyard.encode_response_envelope(response.content_type, response.body)
+
+    def _predict_call(self, batch):
+        """predict(batch) as a list with one output per item of `batch`."""
+        outputs = self.model.predict(batch)
+        if isinstance(outputs, (dict, str, bytes, bytearray)) or not hasattr(outputs, "__len__"):
+            raise TypeError("predict must return a sequence with one output per input (a list, "
+                            "tuple, array or tensor), not %s" % type(outputs).__name__)
+        if len(outputs) != len(batch):
+            raise sx.InferError("predict returned %d outputs for a batch of %d inputs" %
+                                (len(outputs), len(batch)))
+        return list(outputs)
+
+    def _attempt_predict(self, fn, value):
+        """_attempt(fn, value), with a CUDA out-of-memory error turned into Unavailable and a
+        restart of the program."""
+        result = _attempt(fn, value)
+        if isinstance(result, _Failed) and _out_of_device_memory(result.exc):
+            self.restart_requested = True
+            first_line = (str(result.exc).splitlines() or [type(result.exc).__name__])[0]
+            result = _Failed(sx.Unavailable(
+                "CUDA out of memory in predict (the model's program restarts to free its GPU "
+                "memory): %s" % first_line))
+        return result
+
+    def _predict(self, items):
+        """One output (or _Failed) per decoded item: predict on each, or on batches of up to
+        max_batch_size items."""
+        max_batch = self.context.max_batch_size
+        if max_batch == 0:
+            return [self._attempt_predict(self.model.predict, item) for item in items]
+        outputs = []
+        for start in range(0, len(items), max_batch):
+            batch = items[start:start + max_batch]
+            result = self._attempt_predict(self._predict_call, batch)
+            outputs += [result] * len(batch) if isinstance(result, _Failed) else result
+        return outputs
+
+    def infer_batch(self, requests):
+        """The plugin's batch ((inputs, wanted) per request) -> an output dict or an exception
+        per request. Each element of an envelope model's `request` is an item; each request of
+        a tensor model is one."""
+        owners, items = [], []  # the request index of each item, the items
+        for index, (inputs, _) in enumerate(requests):
+            values = list(inputs["request"].reshape(-1)) if self.envelope else [inputs]
+            owners += [index] * len(values)
+            items += values
+        failed = {}  # request index -> the exception that fails it
+        owners, decoded = _survivors(owners, self._each(self._decode_item, items), failed)
+        outputs = self._predict([value for _, value in decoded])
+        outputs = [out if isinstance(out, _Failed) else (raw, out)
+                   for (raw, _), out in zip(decoded, outputs)]
+        owners, outputs = _survivors(owners, outputs, failed)
+        owners, encoded = _survivors(owners, self._each(self._encode_item, outputs), failed)
+        values = {}
+        for index, value in zip(owners, encoded):
+            values.setdefault(index, []).append(value)
+        return [failed[index] if index in failed else self._answer(inputs, wanted, values[index])
+                for index, (inputs, wanted) in enumerate(requests)]
+
+    def _answer(self, inputs, wanted, values):
+        """A request's output dict from its encoded items."""
+        if self.envelope:
+            elements = np.empty(len(values), dtype=object)
+            elements[:] = values
+            return {"response": elements.reshape(inputs["request"].shape)}
+        (result,) = values
+        missing = [name for name in wanted if name not in result]
+        if missing:
+            return sx.InferError("encode did not return the requested output %r (it returned %s)"
+                                 % (missing[0], ", ".join(map(repr, result)) or "none"))
+        return result
+
+
+def _survivors(owners, results, failed):
+    """Records the failures among `results` (one per item; owners[i] is item i's request) in
+    `failed`, then returns (owners, results) of the items whose request has not failed."""
+    for index, result in zip(owners, results):
+        if isinstance(result, _Failed):
+            failed.setdefault(index, result.exc)
+    kept = [(index, result) for index, result in zip(owners, results) if index not in failed]
+    return [index for index, _ in kept], [result for _, result in kept]
+
+
+def main(argv):
+    if len(argv) not in (2, 3):
+        print(USAGE, file=sys.stderr)
+        return 2
+    if os.environ.get("SWITCHYARD_EXEC_MODE") != "persistent":
+        print("switchyard_runner.py speaks the exec backend's persistent protocol only: the "
+              "plugin starts it with SWITCHYARD_EXEC_MODE=persistent", file=sys.stderr)
+        return 2
+    path = os.path.abspath(argv[1])
+    sys.path.insert(1, os.path.dirname(path))  # after this folder (switchyard.py's)
+    runner = None
+    try:
+        cls = find_model_class(import_model(path), argv[2] if len(argv) == 3 else None)
+        runner = Runner(cls())
+        sx.serve_batches(runner.infer_batch, runner.setup, with_wanted=True,
+                         keep_serving=lambda: not runner.restart_requested)
+    except ModelError as exc:
+        print("switchyard_runner.py: %s" % exc, file=sys.stderr)
+        return 1
+    except Exception:  # noqa: BLE001 - the model's import, constructor or setup failed
+        traceback.print_exc(file=sys.stderr)
+        return 1
+    finally:
+        if runner is not None:
+            runner.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
