@@ -59,16 +59,36 @@ struct QueueConfig {
   int priority_levels = 1;     // default 1 (priority 1 is highest)
 };
 
+// A file of <model>/warmup/ (docs/python-models.md): part of the warm-up request of an HTTP
+// envelope model. Read by the repository, not a config key.
+struct WarmupSample {
+  std::string name;          // the form field ("image" for image.png)
+  std::string filename;      // "" for a text field (a .txt file) or a whole body (body.*)
+  std::string content_type;  // from the extension
+  std::string data;
+};
+
 struct WarmupConfig {
-  int requests = 4;  // warm-up requests per instance before it is ready; default 4
+  // Warm-up requests per instance before it is ready; default 4. An HTTP envelope model
+  // defaults to 1 when it has samples and 0 (not warmed) when it has none.
+  int requests = 4;
+  bool requests_given = false;  // whether config.yaml set `requests`
+  // HTTP envelope models: the request the warm-up sends (as one multipart request, or as the
+  // whole body when the only sample is body.*).
+  std::vector<WarmupSample> samples;
 };
 
 struct ModelConfig {
-  std::string name;                 // the folder name
-  std::string backend;              // required: torch | exec | sim | cuda
-  int max_batch_size = 0;           // 0: the model takes no batch dimension. Default 0.
-  std::vector<TensorSpec> inputs;   // required, at least one
-  std::vector<TensorSpec> outputs;  // required, at least one
+  std::string name;        // the folder name
+  std::string backend;     // required: torch | exec | python | sim | cuda
+  int max_batch_size = 0;  // 0: the model takes no batch dimension. Default 0.
+  // Required, at least one each; a python model may leave both out (see http_envelope).
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+  // A `backend: python` model that declares no inputs and outputs takes HTTP as it is: its one
+  // input `request` and one output `response` (BYTES, [1]) hold HTTP envelopes
+  // (src/core/http_envelope.h) that POST .../predict builds and reads. Not a config key.
+  bool http_envelope = false;
   InstanceConfig instances;
   BatchingConfig batching;
   QueueConfig queue;

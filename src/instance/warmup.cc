@@ -3,9 +3,28 @@
 #include <algorithm>
 #include <future>
 
+#include "core/http_envelope.h"
 #include "fmt/format.h"
 
 namespace switchyard {
+namespace {
+
+// The `request` element of an HTTP envelope model's warm-up: its samples as one request.
+std::vector<std::byte> SampleEnvelopeElement(const WarmupConfig& warmup) {
+  RequestEnvelope envelope;
+  const bool whole_body = warmup.samples.size() == 1 && warmup.samples[0].name.empty();
+  envelope.content_type =
+      whole_body ? std::string_view(warmup.samples[0].content_type) : "multipart/form-data";
+  for (const WarmupSample& sample : warmup.samples) {
+    envelope.parts.push_back({sample.name, sample.filename, sample.content_type, sample.data});
+  }
+  std::vector<std::byte> element;
+  // The repository bounds the samples to 64 MiB, far from the envelope's 4 GiB limit.
+  (void)AppendRequestEnvelopeElement(envelope, element);
+  return element;
+}
+
+}  // namespace
 
 InferRequest WarmupRequest(const ModelConfig& config) {
   InferRequest request;
@@ -18,7 +37,11 @@ InferRequest WarmupRequest(const ModelConfig& config) {
     for (int64_t dim : spec.dims) shape.push_back(dim < 0 ? 1 : dim);
     auto count = static_cast<std::size_t>(ElementCount(shape));
     std::vector<std::byte> bytes;
-    if (spec.datatype == DataType::kBytes) {
+    if (config.http_envelope) {
+      const std::vector<std::byte> element = SampleEnvelopeElement(config.warmup);
+      for (std::size_t i = 0; i < count; ++i)
+        bytes.insert(bytes.end(), element.begin(), element.end());
+    } else if (spec.datatype == DataType::kBytes) {
       for (std::size_t i = 0; i < count; ++i) AppendBytesElement("0", bytes);
     } else {
       bytes.resize(count * DataTypeSize(spec.datatype));

@@ -1,6 +1,7 @@
 #pragma once
 // Warm-up: before an instance takes traffic it executes a few synthetic requests (zeros,
-// variable dimensions as 1; BYTES elements "0"). A model is ready only after every instance
+// variable dimensions as 1; BYTES elements "0"; for an HTTP envelope model, its samples from
+// <model>/warmup/: repository/warmup_samples.h). A model is ready only after every instance
 // warmed up without error.
 //
 // Each warm-up request is one request of the model's largest batch: its first dimension is
@@ -17,7 +18,7 @@
 
 namespace switchyard {
 
-// A request of zeros that fits `config`, of max(1, max_batch_size) items.
+// A request of zeros (or of the samples) that fits `config`, of max(1, max_batch_size) items.
 InferRequest WarmupRequest(const ModelConfig& config);
 
 // Executes `config.warmup.requests` warm-up requests on `instance`, one after another, and

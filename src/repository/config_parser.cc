@@ -88,9 +88,13 @@ class ConfigReader {
             {"backend",
              [&](const YAML::Node& n, const std::string& p) {
                std::string_view backend;
-               RETURN_IF_ERROR(ReadEnum(
-                   n, p, {{"torch", "torch"}, {"exec", "exec"}, {"sim", "sim"}, {"cuda", "cuda"}},
-                   &backend));
+               RETURN_IF_ERROR(ReadEnum(n, p,
+                                        {{"torch", "torch"},
+                                         {"exec", "exec"},
+                                         {"python", "python"},
+                                         {"sim", "sim"},
+                                         {"cuda", "cuda"}},
+                                        &backend));
                config->backend = std::string(backend);
                return Status::Ok();
              },
@@ -102,13 +106,11 @@ class ConfigReader {
             {"inputs",
              [&](const YAML::Node& n, const std::string& p) {
                return ReadTensorSpecs(n, p, &config->inputs);
-             },
-             true},
+             }},
             {"outputs",
              [&](const YAML::Node& n, const std::string& p) {
                return ReadTensorSpecs(n, p, &config->outputs);
-             },
-             true},
+             }},
             {"instances",
              [&](const YAML::Node& n, const std::string& p) {
                return ReadInstances(n, p, &config->instances);
@@ -131,6 +133,7 @@ class ConfigReader {
             {"warmup",
              [&](const YAML::Node& n, const std::string& p) {
                return ReadMap(n, p, {{"requests", [&](const YAML::Node& v, const std::string& q) {
+                                        config->warmup.requests_given = true;
                                         return ReadInt(v, q, 0, kIntMax, &config->warmup.requests);
                                       }}});
              }},
@@ -143,6 +146,7 @@ class ConfigReader {
                return ReadEnvironment(n, p, &config->environment);
              }},
         }));
+    RETURN_IF_ERROR(CheckInputsAndOutputs(config));
     const auto& preferred = config->batching.preferred_batch_sizes;
     for (std::size_t i = 0; i < preferred.size(); ++i) {
       if (preferred[i] > config->max_batch_size) {
@@ -150,6 +154,26 @@ class ConfigReader {
             Index("batching.preferred_batch_sizes", i),
             fmt::format("{} exceeds max_batch_size ({})", preferred[i], config->max_batch_size));
       }
+    }
+    return Status::Ok();
+  }
+
+  // Inputs and outputs are required, except that a python model may leave out both: it then
+  // takes HTTP envelopes (ModelConfig::http_envelope).
+  Status CheckInputsAndOutputs(ModelConfig* config) const {
+    const bool python = config->backend == "python";
+    if (python && config->inputs.empty() && config->outputs.empty()) {
+      config->http_envelope = true;
+      config->inputs = {{"request", DataType::kBytes, {1}}};
+      config->outputs = {{"response", DataType::kBytes, {1}}};
+      return Status::Ok();
+    }
+    for (const auto& [specs, key] :
+         {std::pair{&config->inputs, "inputs"}, std::pair{&config->outputs, "outputs"}}) {
+      if (!specs->empty()) continue;
+      return Error(key, python ? "required field missing (a python model declares both inputs "
+                                 "and outputs, or neither)"
+                               : "required field missing");
     }
     return Status::Ok();
   }

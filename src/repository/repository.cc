@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "repository/config_parser.h"
+#include "repository/warmup_samples.h"
 
 namespace switchyard {
 namespace {
@@ -77,6 +78,7 @@ StatusOr<RepositoryModel> LoadModel(const fs::path& model_dir, const std::string
   ASSIGN_OR_RETURN(std::string text, ReadFile(config_path, shown));
   RepositoryModel model;
   ASSIGN_OR_RETURN(model.config, ParseModelConfig(text, name, shown.string()));
+  RETURN_IF_ERROR(LoadWarmupSamples(model_dir.string(), name, &model.config));
   ASSIGN_OR_RETURN(model.versions, ScanVersions(model_dir, fs::path(name)));
   model.path = model_dir.string();
   return model;

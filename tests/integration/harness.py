@@ -18,6 +18,7 @@ Synchronisation is by bounded polling for a condition (`wait_until`), never by s
 time; no assertion depends on how long something took.
 """
 
+import atexit
 import http.client
 import os
 import re
@@ -47,8 +48,33 @@ def switchyard_bin():
     return path
 
 
-def examples_models():
+def examples_dir():
+    """examples/models itself."""
     return os.path.join(SOURCE_DIR, "examples", "models")
+
+
+_TENSOR_EXAMPLES = None
+
+
+def examples_models():
+    """A repository of the example models except the Python ones (`backend: python`: eager
+    PyTorch models that take seconds of CPU to load, tested on their own by
+    test_python_models.py): links to the example folders, made once per test process."""
+    global _TENSOR_EXAMPLES
+    if _TENSOR_EXAMPLES is None:
+        repo = tempfile.mkdtemp(prefix="switchyard-examples-")
+        atexit.register(shutil.rmtree, repo, True)
+        for name in sorted(os.listdir(examples_dir())):
+            folder = os.path.join(examples_dir(), name)
+            config = os.path.join(folder, "config.yaml")
+            if not os.path.isfile(config):
+                continue
+            with open(config) as f:
+                if re.search(r"^backend:\s*python\b", f.read(), re.MULTILINE):
+                    continue
+            os.symlink(folder, os.path.join(repo, name))
+        _TENSOR_EXAMPLES = repo
+    return _TENSOR_EXAMPLES
 
 
 def test_models(*parts):

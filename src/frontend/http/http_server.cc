@@ -193,6 +193,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (auto it = header.find(bhttp::field::authorization); it != header.end()) {
       request.authorization = std::string(it->value());
     }
+    if (auto it = header.find(bhttp::field::content_type); it != header.end()) {
+      request.content_type = std::string(it->value());
+    }
     request.peer_loopback = peer_loopback_;
     if (direct_body_) {
       request.body = std::move(*direct_body_);

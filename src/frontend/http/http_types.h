@@ -26,6 +26,7 @@ struct HttpRequest {
   // Inference-Header-Content-Length as received (unparsed), if present.
   std::optional<std::string> inference_header_length;
   std::optional<std::string> authorization;  // the Authorization header, if present
+  std::string content_type;                  // the Content-Type header ("" if absent)
   // Whether the client connected from this machine (a loopback address). Management calls
   // without a configured admin token are open only to such clients.
   bool peer_loopback = true;

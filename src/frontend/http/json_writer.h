@@ -42,6 +42,12 @@ class JsonWriter {
   // Like Double, shortest text that reads back to the same float ("0.1", not
   // "0.10000000149011612").
   void Float(float value);
+  // A value that is already JSON text (e.g. a minified element of a parsed document), written as
+  // it is. REQUIRES: `json` is one well-formed JSON value.
+  void Raw(std::string_view json) {
+    BeforeValue();
+    out_->append(json);
+  }
 
   // An object member: Key(key), then the value as String, Int, Uint, Bool or Double would write
   // it (named apart, so that a string literal never picks the bool overload).

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/http/json_writer.h"
 #include "frontend/http/shared_memory_registry.h"
 #include "switchyard/infer.h"
 #include "switchyard/model_config.h"
@@ -108,6 +109,13 @@ StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
 // The result points into the response: it must outlive the encoding.
 StatusOr<EncodedBody> EncodeInferResponse(InferResponse&& response,
                                           const OutputEncoding& encoding) = delete;
+
+// Writes `tensor`'s elements as JSON arrays nested by `nesting` (Shape{n}: one flat array),
+// numbers as EncodeInferResponse writes them, BYTES as strings. REQUIRES: tensor.Validate().ok().
+// InvalidArgument for a BYTES element that is not UTF-8; Internal for FP16/BF16 (no JSON form) or
+// a nesting with another element count. `what` names the tensor in messages.
+Status WriteTensorValues(const Tensor& tensor, const Shape& nesting, std::string_view what,
+                         JsonWriter& writer);
 
 // {"error": "<message>"} with the message JSON-escaped.
 std::string ErrorJson(std::string_view message);

@@ -18,17 +18,29 @@ namespace {
 static_assert(std::endian::native == std::endian::little,
               "tensor bytes are little-endian and copied as they lie in memory");
 
-// Writes the elements of a fixed-size `tensor` as a flat JSON array.
+// Writes the elements as arrays nested by `nesting` (from dimension `dim` on), calling
+// element(i) for the flat index i of each, in row-major order.
+template <typename Element>
+void WriteNested(const Shape& nesting, std::size_t dim, std::size_t* next, JsonWriter& writer,
+                 const Element& element) {
+  if (dim == nesting.size()) {
+    element((*next)++);
+    return;
+  }
+  writer.StartArray();
+  for (int64_t i = 0; i < nesting[dim]; ++i) WriteNested(nesting, dim + 1, next, writer, element);
+  writer.EndArray();
+}
+
+// The elements of a fixed-size `tensor`, nested by `nesting`.
 template <typename T>
-void WriteElements(const Tensor& tensor, JsonWriter& writer) {
+void WriteElements(const Tensor& tensor, const Shape& nesting, JsonWriter& writer) {
   const std::byte* data = tensor.data.bytes().data();
-  const std::size_t count = tensor.data.size() / sizeof(T);
-  for (std::size_t i = 0; i < count; ++i) {
+  std::size_t next = 0;
+  WriteNested(nesting, 0, &next, writer, [&](std::size_t i) {
     T value;
     std::memcpy(&value, data + i * sizeof(T), sizeof(T));
-    if constexpr (std::is_same_v<T, bool>) {
-      writer.Bool(value);
-    } else if constexpr (std::is_same_v<T, float>) {
+    if constexpr (std::is_same_v<T, float>) {
       writer.Float(value);
     } else if constexpr (std::is_same_v<T, double>) {
       writer.Double(value);
@@ -37,72 +49,78 @@ void WriteElements(const Tensor& tensor, JsonWriter& writer) {
     } else {
       writer.Uint(value);
     }
-  }
+  });
 }
 
-// REQUIRES: tensor.Validate().ok() and its datatype IsJsonRepresentable.
-Status WriteData(const Tensor& tensor, std::size_t index, JsonWriter& writer) {
-  writer.StartArray();
+}  // namespace
+
+Status WriteTensorValues(const Tensor& tensor, const Shape& nesting, std::string_view what,
+                         JsonWriter& writer) {
+  if (ElementCount(nesting) != ElementCount(tensor.shape)) {
+    return Internal(fmt::format("{}: {} elements cannot be nested as {}", what,
+                                ElementCount(tensor.shape), ShapeToString(nesting)));
+  }
   switch (tensor.datatype) {
     case DataType::kBool: {
       // Any non-zero byte is true; a byte is read as uint8_t because not every value is a bool.
-      for (std::byte b : tensor.data.bytes()) writer.Bool(b != std::byte{0});
+      const std::span<const std::byte> bytes = tensor.data.bytes();
+      std::size_t next = 0;
+      WriteNested(nesting, 0, &next, writer,
+                  [&](std::size_t i) { writer.Bool(bytes[i] != std::byte{0}); });
       break;
     }
     case DataType::kUint8:
-      WriteElements<uint8_t>(tensor, writer);
+      WriteElements<uint8_t>(tensor, nesting, writer);
       break;
     case DataType::kUint16:
-      WriteElements<uint16_t>(tensor, writer);
+      WriteElements<uint16_t>(tensor, nesting, writer);
       break;
     case DataType::kUint32:
-      WriteElements<uint32_t>(tensor, writer);
+      WriteElements<uint32_t>(tensor, nesting, writer);
       break;
     case DataType::kUint64:
-      WriteElements<uint64_t>(tensor, writer);
+      WriteElements<uint64_t>(tensor, nesting, writer);
       break;
     case DataType::kInt8:
-      WriteElements<int8_t>(tensor, writer);
+      WriteElements<int8_t>(tensor, nesting, writer);
       break;
     case DataType::kInt16:
-      WriteElements<int16_t>(tensor, writer);
+      WriteElements<int16_t>(tensor, nesting, writer);
       break;
     case DataType::kInt32:
-      WriteElements<int32_t>(tensor, writer);
+      WriteElements<int32_t>(tensor, nesting, writer);
       break;
     case DataType::kInt64:
-      WriteElements<int64_t>(tensor, writer);
+      WriteElements<int64_t>(tensor, nesting, writer);
       break;
     case DataType::kFp32:
-      WriteElements<float>(tensor, writer);
+      WriteElements<float>(tensor, nesting, writer);
       break;
     case DataType::kFp64:
-      WriteElements<double>(tensor, writer);
+      WriteElements<double>(tensor, nesting, writer);
       break;
     case DataType::kBytes: {
-      int64_t element = 0;
-      int64_t bad_element = -1;
-      RETURN_IF_ERROR(ForEachBytesElement(tensor.data.bytes(), [&](std::string_view value) {
-        if (bad_element < 0 && !JsonWriter::IsValidUtf8(value)) bad_element = element;
-        writer.String(value);
-        ++element;
-      }));
-      if (bad_element >= 0) {
-        return InvalidArgument(fmt::format(
-            "outputs[{}] '{}': BYTES element {} is not valid UTF-8 and cannot be sent as JSON; "
-            "request it with parameters.binary_data: true",
-            index, tensor.name, bad_element));
+      std::vector<std::string_view> elements;
+      RETURN_IF_ERROR(ForEachBytesElement(
+          tensor.data.bytes(), [&](std::string_view value) { elements.push_back(value); }));
+      for (std::size_t i = 0; i < elements.size(); ++i) {
+        if (!JsonWriter::IsValidUtf8(elements[i])) {
+          return InvalidArgument(fmt::format(
+              "{}: BYTES element {} is not valid UTF-8 and cannot be sent as JSON", what, i));
+        }
       }
+      std::size_t next = 0;
+      WriteNested(nesting, 0, &next, writer, [&](std::size_t i) { writer.String(elements[i]); });
       break;
     }
     case DataType::kFp16:
     case DataType::kBf16:
-      return Internal(fmt::format("outputs[{}] '{}': {} has no JSON form", index, tensor.name,
-                                  DataTypeName(tensor.datatype)));
+      return Internal(fmt::format("{}: {} has no JSON form", what, DataTypeName(tensor.datatype)));
   }
-  writer.EndArray();
   return Status::Ok();
 }
+
+namespace {
 
 // Writes `output` into the region the client named for it.
 Status CopyToSharedMemory(const Tensor& output, std::size_t index, const SharedMemoryRef& shared) {
@@ -182,7 +200,14 @@ StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
       writer.EndObject();
     } else {
       writer.Key("data");
-      RETURN_IF_ERROR(WriteData(output, i, writer));
+      const Status written =
+          WriteTensorValues(output, Shape{ElementCount(output.shape)},
+                            fmt::format("outputs[{}] '{}'", i, output.name), writer);
+      if (written.code() == StatusCode::kInvalidArgument) {  // a BYTES element not UTF-8
+        return InvalidArgument(
+            fmt::format("{}; request it with parameters.binary_data: true", written.message()));
+      }
+      RETURN_IF_ERROR(written);
     }
     writer.EndObject();
   }

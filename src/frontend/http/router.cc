@@ -7,6 +7,7 @@
 #include "frontend/http/dashboard.h"
 #include "frontend/http/kserve_codec.h"
 #include "frontend/http/kserve_json.h"
+#include "frontend/http/predict_codec.h"
 #include "frontend/http/status_json.h"
 #include "simdjson.h"
 
@@ -164,11 +165,10 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
   const std::string& model = route->model;
   const int64_t version = route->version;
   std::string_view action = route->action;
-  if (action == "infer") {
-    if (Expect(Method::kPost, request, reply)) {
-      HandleInfer(std::move(request), model, version, std::move(reply));
-    }
-    return;
+  if (action == "infer" || action == "predict") {
+    if (!Expect(Method::kPost, request, reply)) return;
+    if (action == "infer") return HandleInfer(std::move(request), model, version, std::move(reply));
+    return HandlePredict(std::move(request), model, version, std::move(reply));
   }
   if (!Expect(Method::kGet, request, reply)) return;
   if (action == "stats") {
@@ -236,6 +236,24 @@ void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t 
                    }
                    reply(std::move(ok));
                  });
+}
+
+void Router::HandlePredict(HttpRequest request, const std::string& model, int64_t version,
+                           ReplyFn reply) const {
+  auto info = server_->GetModel(model, version);
+  if (!info.ok()) return reply(ErrorReply(info.status()));
+  auto decoded = DecodePredictRequest(request, *info->config);
+  if (!decoded.ok()) return reply(ErrorReply(decoded.status()));
+  std::unique_ptr<InferRequest> infer = std::move(decoded).value();
+  infer->model_name = model;
+  infer->model_version = version;
+  infer->cancel = std::move(request.cancel);
+  server_->Infer(std::move(infer), [config = info->config,
+                                    reply = std::move(reply)](StatusOr<InferResponse> response) {
+    if (!response.ok()) return reply(ErrorReply(response.status()));
+    auto encoded = EncodePredictResponse(*response, *config);
+    reply(encoded.ok() ? std::move(encoded).value() : ErrorReply(encoded.status()));
+  });
 }
 
 }  // namespace switchyard::http

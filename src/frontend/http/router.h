@@ -45,6 +45,9 @@ class Router {
   void HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const;
   void HandleInfer(HttpRequest request, const std::string& model, int64_t version,
                    ReplyFn reply) const;
+  // POST .../predict: plain HTTP in and out (predict_codec.h).
+  void HandlePredict(HttpRequest request, const std::string& model, int64_t version,
+                     ReplyFn reply) const;
 
   Server* const server_;
   const std::unique_ptr<RepositoryHandler> repository_;

@@ -249,7 +249,8 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"inputs: [{name: a, datatype: FP32, shape: [1]}]\n"
                   "outputs: [{name: b, datatype: FP32, shape: [1]}]\n",
                   "backend", "required field missing"},
-        Rejection{"backend: onnx\n", "backend", "'onnx' (expected one of torch, exec, sim, cuda)"},
+        Rejection{"backend: onnx\n", "backend",
+                  "'onnx' (expected one of torch, exec, python, sim, cuda)"},
         Rejection{"backend: Sim\n", "backend", "expected one of"},
         Rejection{"backend: [sim]\n", "backend", "unknown value a list"},
         Rejection{With("max_batch_size: -1\n"), "max_batch_size", "expected an integer >= 0"},
@@ -289,6 +290,33 @@ TEST(ConfigParserTest, EnvironmentAndExecutionTimeoutParse) {
   EXPECT_EQ(config->instances.execution_timeout_ms, 600000);
   EXPECT_EQ(Parse(kMinimal)->instances.execution_timeout_ms, 0);
 }
+
+TEST(ConfigParserTest, PythonModelWithoutTensorsTakesHttpEnvelopes) {
+  auto config = Parse("backend: python\nmax_batch_size: 4\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->http_envelope);
+  ASSERT_EQ(config->inputs.size(), 1u);
+  EXPECT_EQ(config->inputs[0].name, "request");
+  EXPECT_EQ(config->inputs[0].datatype, DataType::kBytes);
+  EXPECT_EQ(config->inputs[0].dims, Shape{1});
+  ASSERT_EQ(config->outputs.size(), 1u);
+  EXPECT_EQ(config->outputs[0].name, "response");
+  EXPECT_FALSE(config->warmup.requests_given);
+
+  auto declared = Parse(
+      "backend: python\ninputs: [{name: a, datatype: INT32, shape: [2]}]\n"
+      "outputs: [{name: b, datatype: INT32, shape: [2]}]\nwarmup: {requests: 2}\n");
+  ASSERT_TRUE(declared.ok()) << declared.status().ToString();
+  EXPECT_FALSE(declared->http_envelope);
+  EXPECT_EQ(declared->inputs[0].name, "a");
+  EXPECT_TRUE(declared->warmup.requests_given);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Python, ConfigRejectionTest,
+    testing::Values(Rejection{"backend: python\ninputs: [{name: a, datatype: FP32, shape: [1]}]\n",
+                              "outputs", "declares both inputs and outputs, or neither"},
+                    Rejection{"backend: exec\n", "inputs", "required field missing"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Tensors, ConfigRejectionTest,
