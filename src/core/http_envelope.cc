@@ -98,7 +98,8 @@ Status AppendRequestEnvelopeElement(const RequestEnvelope& envelope, std::vector
 
 StatusOr<ResponseEnvelope> DecodeResponseEnvelope(std::string_view element) {
   auto bad = [](std::string_view what) {
-    return InvalidArgument(fmt::format("the model's response is not a response envelope: {}", what));
+    return InvalidArgument(
+        fmt::format("the model's response is not a response envelope: {}", what));
   };
   Reader r(element);
   std::string_view magic;
@@ -126,14 +127,28 @@ std::string_view ContentTypeOfFile(std::string_view filename) {
     std::string_view type;
   };
   static constexpr std::array<Known, 22> kKnown = {{
-      {"png", "image/png"},        {"jpg", "image/jpeg"},         {"jpeg", "image/jpeg"},
-      {"gif", "image/gif"},        {"webp", "image/webp"},        {"bmp", "image/bmp"},
-      {"tif", "image/tiff"},       {"tiff", "image/tiff"},        {"pdf", "application/pdf"},
-      {"json", "application/json"}, {"txt", "text/plain; charset=utf-8"},
-      {"csv", "text/csv"},         {"html", "text/html"},         {"xml", "application/xml"},
-      {"wav", "audio/wav"},        {"mp3", "audio/mpeg"},         {"mp4", "video/mp4"},
-      {"glb", "model/gltf-binary"}, {"gltf", "model/gltf+json"},  {"obj", "model/obj"},
-      {"ply", "application/ply"},  {"npy", "application/octet-stream"},
+      {"png", "image/png"},
+      {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"},
+      {"webp", "image/webp"},
+      {"bmp", "image/bmp"},
+      {"tif", "image/tiff"},
+      {"tiff", "image/tiff"},
+      {"pdf", "application/pdf"},
+      {"json", "application/json"},
+      {"txt", "text/plain; charset=utf-8"},
+      {"csv", "text/csv"},
+      {"html", "text/html"},
+      {"xml", "application/xml"},
+      {"wav", "audio/wav"},
+      {"mp3", "audio/mpeg"},
+      {"mp4", "video/mp4"},
+      {"glb", "model/gltf-binary"},
+      {"gltf", "model/gltf+json"},
+      {"obj", "model/obj"},
+      {"ply", "application/ply"},
+      {"npy", "application/octet-stream"},
   }};
   std::size_t dot = filename.rfind('.');
   if (dot == std::string_view::npos) return "application/octet-stream";

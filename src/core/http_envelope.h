@@ -8,7 +8,8 @@
 // Little-endian; str = u32 length | bytes.
 //   request  = "SYRQ" | u32 version 1 | str content_type |
 //              u32 nparams | (str key | str value) × nparams |        query parameters, decoded
-//              u32 nparts  | (str name | str filename | str content_type | u64 size | bytes) × nparts
+//              u32 nparts  | (str name | str filename | str content_type | u64 size | bytes) ×
+//              nparts
 //   response = "SYRS" | u32 version 1 | str content_type | u64 size | bytes
 // A multipart/form-data body becomes one part per form field; any other body one part named ""
 // holding the whole body with the request's content type.

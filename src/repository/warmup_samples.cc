@@ -50,8 +50,8 @@ Status LoadWarmupSamples(const std::string& model_dir, const std::string& shown_
     const std::uintmax_t size = fs::file_size(file, ec);
     if (ec) return InvalidArgument(fmt::format("{}/{}: cannot read", shown, filename));
     if (size > kMaxSampleBytes - total) {  // checked before reading it
-      return InvalidArgument(fmt::format("{}: the samples exceed {} MiB", shown,
-                                         kMaxSampleBytes >> 20));
+      return InvalidArgument(
+          fmt::format("{}: the samples exceed {} MiB", shown, kMaxSampleBytes >> 20));
     }
     std::ifstream in(file, std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -60,8 +60,8 @@ Status LoadWarmupSamples(const std::string& model_dir, const std::string& shown_
     }
     total += data.size();
     if (total > kMaxSampleBytes) {  // the file grew while it was read
-      return InvalidArgument(fmt::format("{}: the samples exceed {} MiB", shown,
-                                         kMaxSampleBytes >> 20));
+      return InvalidArgument(
+          fmt::format("{}: the samples exceed {} MiB", shown, kMaxSampleBytes >> 20));
     }
     WarmupSample sample;
     sample.name = whole_body ? "" : file.stem().string();

@@ -137,9 +137,8 @@ class KServeBuilder {
     Shape shape;
     for (int64_t dim : spec.dims) {
       if (dim > 1) {
-        return InvalidArgument(fmt::format(
-            "input '{}' has shape {}: one value cannot fill it", spec.name,
-            ShapeToString(spec.dims)));
+        return InvalidArgument(fmt::format("input '{}' has shape {}: one value cannot fill it",
+                                           spec.name, ShapeToString(spec.dims)));
       }
       shape.push_back(1);
     }
@@ -236,7 +235,8 @@ StatusOr<dom::element> ParseJson(dom::parser& parser, std::string_view text,
   dom::element element;
   auto error = parser.parse(text.data(), text.size(), true).get(element);
   if (error != simdjson::SUCCESS) {
-    return InvalidArgument(fmt::format("{}: invalid JSON: {}", what, simdjson::error_message(error)));
+    return InvalidArgument(
+        fmt::format("{}: invalid JSON: {}", what, simdjson::error_message(error)));
   }
   return element;
 }
@@ -331,8 +331,7 @@ StatusOr<std::unique_ptr<InferRequest>> DecodePredictRequest(HttpRequest& http,
   return std::move(decoded.request);
 }
 
-StatusOr<HttpReply> EncodePredictResponse(const InferResponse& response,
-                                          const ModelConfig& model) {
+StatusOr<HttpReply> EncodePredictResponse(const InferResponse& response, const ModelConfig& model) {
   if (!model.http_envelope) {
     auto reply = EncodeOutputsAsJson(response, model);
     if (!reply.ok()) {  // the model's answer has no JSON form
@@ -346,9 +345,8 @@ StatusOr<HttpReply> EncodePredictResponse(const InferResponse& response,
   }
   const Tensor& output = response.outputs.front();
   std::vector<std::string_view> elements;
-  RETURN_IF_ERROR(ForEachBytesElement(output.data.bytes(), [&](std::string_view element) {
-    elements.push_back(element);
-  }));
+  RETURN_IF_ERROR(ForEachBytesElement(
+      output.data.bytes(), [&](std::string_view element) { elements.push_back(element); }));
   if (output.datatype != DataType::kBytes || elements.size() != 1) {
     return Internal("the model's response is not one BYTES element");
   }

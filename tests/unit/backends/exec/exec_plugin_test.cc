@@ -169,6 +169,19 @@ class ExecPluginTest : public ::testing::Test {
     }
   }
 
+  // Runs `batches` batches of `requests` add/sub requests each on `instance`; each must succeed.
+  void RunAddSubBatches(void* instance, int batches, int requests) {
+    for (int b = 0; b < batches; ++b) {
+      SyBatch batch;
+      for (int r = 0; r < requests; ++r) {
+        batch.requests.push_back(AddSubRequest({1, 2, 3, r}, {5, 6, 7, 8}));
+      }
+      ErrorPtr e = Execute(instance, batch);
+      ASSERT_FALSE(e) << "batch " << b << ": " << e.message();
+      for (const FakeRequest& request : batch.requests) ExpectAddSub(request);
+    }
+  }
+
   // Folders the per_request runs announced ("exec dir: ..." on stderr) so far.
   static std::vector<std::string> AnnouncedDirs() {
     std::vector<std::string> dirs;
@@ -387,13 +400,7 @@ TEST_F(ExecPluginTest, AProgramThatSaysItEndsIsReplacedBeforeTheNextBatch) {
   ASSERT_FALSE(Execute(instance, ending));
   ExpectAddSub(ending.requests[0]);  // the batch that ends it is answered
   // The next batch goes to a new program, and does not fail on the old one.
-  for (int i = 0; i < 2; ++i) {
-    SyBatch next;
-    next.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
-    ErrorPtr e = Execute(instance, next);
-    ASSERT_FALSE(e) << e.message();
-    ExpectAddSub(next.requests[0]);
-  }
+  RunAddSubBatches(instance, 2, 1);
   // (The program's own "starting" lines reach the log from a reader thread, later: the plugin's
   // line, and the batches that succeeded after it, are what show the restart.)
   EXPECT_EQ(CountLogged("ends after this batch, as it said"), ends + 1);
@@ -403,15 +410,7 @@ TEST_F(ExecPluginTest, RecyclingAfterNRequestsStartsAFreshProgram) {
   void* instance = AddSubInstance("persistent", {{"recycle_requests", "3"}});
   ASSERT_NE(instance, nullptr);
   const size_t recycled = CountLogged("4 requests (recycle_requests = 3)");
-  for (int i = 0; i < 4; ++i) {  // 2 + 2 requests: recycled after the second batch
-    SyBatch batch;
-    batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
-    batch.requests.push_back(AddSubRequest({4, 3, 2, 1}, {0, 0, 0, 0}));
-    ErrorPtr e = Execute(instance, batch);
-    ASSERT_FALSE(e) << e.message();
-    ExpectAddSub(batch.requests[0]);
-    ExpectAddSub(batch.requests[1]);
-  }
+  RunAddSubBatches(instance, 4, 2);
   // Recycled after batches 2 and 4 (4 requests each time): batch 3 went to a fresh program.
   EXPECT_EQ(CountLogged("4 requests (recycle_requests = 3)"), recycled + 2);
 }
@@ -421,13 +420,7 @@ TEST_F(ExecPluginTest, RecyclingPastAResidentMemoryLimit) {
   void* instance = AddSubInstance("persistent", {{"recycle_rss_mb", "1"}});
   ASSERT_NE(instance, nullptr);
   const size_t recycled = CountLogged("resident (recycle_rss_mb = 1)");
-  for (int i = 0; i < 2; ++i) {
-    SyBatch batch;
-    batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
-    ErrorPtr e = Execute(instance, batch);
-    ASSERT_FALSE(e) << e.message();
-    ExpectAddSub(batch.requests[0]);
-  }
+  RunAddSubBatches(instance, 2, 1);
   EXPECT_EQ(CountLogged("resident (recycle_rss_mb = 1)"), recycled + 2);
 }
 
