@@ -297,7 +297,8 @@ void NvmlDeviceManager::PollLoop() {
   }
 }
 
-std::optional<uint64_t> NvmlDeviceManager::ProcessMemoryBytes(int index, long pid) const {
+std::optional<uint64_t> NvmlDeviceManager::ProcessMemoryBytes(int index,
+                                                              const std::vector<long>& pids) const {
   if (api_ == nullptr || api_->device_get_compute_running_processes == nullptr) return std::nullopt;
   auto handle = static_cast<nvmlDevice_t>(gpus_.at(static_cast<std::size_t>(index)).handle);
   std::vector<nvml::nvmlProcessInfo_t> infos(16);
@@ -309,10 +310,13 @@ std::optional<uint64_t> NvmlDeviceManager::ProcessMemoryBytes(int index, long pi
       continue;
     }
     if (r != nvml::NVML_SUCCESS) return std::nullopt;
+    std::optional<uint64_t> total;
     for (unsigned int i = 0; i < count && i < infos.size(); ++i) {
-      if (static_cast<long>(infos[i].pid) == pid) return infos[i].usedGpuMemory;
+      if (std::find(pids.begin(), pids.end(), static_cast<long>(infos[i].pid)) != pids.end()) {
+        total = total.value_or(0) + infos[i].usedGpuMemory;
+      }
     }
-    return std::nullopt;
+    return total;
   }
   return std::nullopt;
 }

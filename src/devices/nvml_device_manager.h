@@ -99,12 +99,12 @@ class NvmlDeviceManager final : public DeviceManager {
   // never overlap (a second caller waits).
   std::shared_ptr<const DeviceTelemetry> PollOnce() EXCLUDES(poll_mu_, mu_);
 
-  // The device memory process `pid` holds on GPU `index` (Devices()[index]) now, as NVML counts
-  // it (its CUDA context and every allocation, the frameworks' caches included), in bytes; nullopt
-  // when NVML cannot tell (no such function, an error, or `pid` not listed: another PID
-  // namespace, or no context there). Queries NVML on the calling thread: not for the request
-  // path. REQUIRES: 0 <= index < Devices().size().
-  std::optional<uint64_t> ProcessMemoryBytes(int index, long pid) const;
+  // The device memory the processes `pids` hold together on GPU `index` (Devices()[index]) now,
+  // as NVML counts it (each one's CUDA context and every allocation, the frameworks' caches
+  // included), in bytes; nullopt when NVML cannot tell (no such function, an error, or none of
+  // `pids` listed: another PID namespace, or no context there). Queries NVML on the calling
+  // thread: not for the request path. REQUIRES: 0 <= index < Devices().size().
+  std::optional<uint64_t> ProcessMemoryBytes(int index, const std::vector<long>& pids) const;
 
   // Starts the background poller: PollOnce at once, then every poll_interval until
   // StopPolling. No effect if it runs already.

@@ -72,7 +72,7 @@ StatusOr<std::vector<std::unique_ptr<ServerImpl::LoadedModel>>> ServerImpl::Plac
             : fmt::format(" and {} warm-up request(s) of batch {}", config.warmup.requests,
                           std::max(1, config.max_batch_size)),
         probes[i]->reported_mb,
-        process_mb ? fmt::format("{} MiB for the worker process", *process_mb)
+        process_mb ? fmt::format("{} MiB for the worker process and its programs", *process_mb)
                    : std::string("cannot tell"));
     candidate.probe = std::move(probes[i]).value();
   }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "fmt/format.h"
+#include "supervisor/process_tree.h"
 
 namespace switchyard {
 
@@ -47,9 +48,11 @@ std::optional<int64_t> ProcessMemoryMb(const NvmlDeviceManager& nvml, const Need
   if (probe.made.instances.size() != 1) return std::nullopt;
   const long pid = probe.made.instances[0]->Health().pid;
   if (pid <= 0) return std::nullopt;
+  // The worker and what it started: an exec model's program holds its own CUDA context.
+  const std::vector<long> processes = ProcessTree(pid);
   std::optional<int64_t> most;
   for (int device : probe.devices) {
-    if (auto bytes = nvml.ProcessMemoryBytes(device, pid)) {
+    if (auto bytes = nvml.ProcessMemoryBytes(device, processes)) {
       most = std::max(most.value_or(0), MebibytesRoundedUp(*bytes));
     }
   }

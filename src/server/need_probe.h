@@ -3,7 +3,8 @@
 // devices/model_need.h) and that runs on GPUs gets one instance first, its probe, on the first
 // device group placement would give it. Its worker loads, warms up at max batch
 // (instance/warmup.h) and reports the device memory its instance then holds; that, or what NVML
-// counts for the worker process if that is more (ProcessMemoryMb), in MiB rounded up, becomes
+// counts for the worker process and the processes it started if that is more (ProcessMemoryMb),
+// in MiB rounded up, becomes
 // the model's need when the server plans the placement of every instance.
 // The server keeps the probe as the model's instance 0 when the plan puts instance 0 on the
 // probe's group (the usual case: fixed counts and `auto` both place on every group where one
@@ -49,9 +50,10 @@ std::vector<StatusOr<NeedProbe>> StartNeedProbes(InstanceFactory& factory,
 // `bytes` in MiB, rounded up.
 int64_t MebibytesRoundedUp(uint64_t bytes);
 
-// What NVML counts for the probe's worker process on the GPUs of its group (the most on any of
-// them), MiB rounded up: its CUDA context, the libraries' workspaces and the framework's caches,
-// which a backend's own report (SyInstanceDeviceMemory) may leave out. nullopt when NVML cannot
+// What NVML counts for the probe's worker process and its descendants (an exec or python
+// model's program) together on the GPUs of its group (the most on any of them), MiB rounded up:
+// their CUDA contexts, the libraries' workspaces and the framework's caches, which a backend's
+// own report (SyInstanceDeviceMemory) may leave out. nullopt when NVML cannot
 // tell (no such function, or the worker's pid is not listed: another PID namespace).
 std::optional<int64_t> ProcessMemoryMb(const NvmlDeviceManager& nvml, const NeedProbe& probe);
 

@@ -73,7 +73,9 @@ class MeasuredWithNvmlTest(unittest.TestCase):
     of 8000 MiB (budget 6976 MiB): the backend's 1000 MiB would place 6 instances, NVML's 2500
     MiB place 2."""
 
-    def test_the_need_is_what_nvml_counts_for_the_worker(self):
+    def serve_on_the_fake_gpu(self, repository):
+        """A server on one fake GPU of 8000 MiB whose NVML counts 2500 MiB for every process the
+        server started (its workers and what they started)."""
         library = fake_nvml_library()
         if library is None:
             self.skipTest("the fake NVML is not built in this build folder")
@@ -88,7 +90,7 @@ class MeasuredWithNvmlTest(unittest.TestCase):
         os.environ.update(SWITCHYARD_NVML_LIBRARY=library, FAKE_NVML_CONFIG=config)
         os.environ.pop("CUDA_VISIBLE_DEVICES", None)
         try:
-            server = harness.Server(harness.test_models("measure_nvml"), ["--http-threads", "2"])
+            server = harness.Server(repository, ["--http-threads", "2"])
             self.addCleanup(server.stop)
             server.start()
         finally:
@@ -97,11 +99,25 @@ class MeasuredWithNvmlTest(unittest.TestCase):
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+        return server
+
+    def test_the_need_is_what_nvml_counts_for_the_worker(self):
+        server = self.serve_on_the_fake_gpu(harness.test_models("measure_nvml"))
         status = server.get_json("/v2/status")
         model = status["models"][0]
         self.assertEqual((model["vram_need_mb"], model["vram_need"]), (2500, "measured"), model)
         self.assertEqual(placement_of(status), {"nvml": {"GPU0": 2}})
-        self.assertIn("the backend reported 1000 MiB, NVML 2500 MiB for the worker process",
+        self.assertIn("the backend reported 1000 MiB, NVML 2500 MiB for the worker process and its programs",
+                      server.log_tail(200))
+
+
+    def test_a_python_models_program_counts_with_its_worker(self):
+        server = self.serve_on_the_fake_gpu(harness.test_models("measure_nvml_python"))
+        status = server.get_json("/v2/status")
+        model = status["models"][0]
+        self.assertEqual((model["vram_need_mb"], model["vram_need"]), (5000, "measured"), model)
+        self.assertEqual(placement_of(status), {"prog": {"GPU0": 1}})
+        self.assertIn("NVML 5000 MiB for the worker process and its programs",
                       server.log_tail(200))
 
 

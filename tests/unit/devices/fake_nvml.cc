@@ -17,8 +17,8 @@
 //   ecc_uncorrected N | retired_pending 0|1
 //   remapped_rows CORRECTED UNCORRECTED PENDING FAILURE
 //   process PID USED_MB             a compute process on the GPU (repeatable; PID "self" is the
-//                                   process that loaded the fake, "children" each of its child
-//                                   processes at the time of the query)
+//                                   process that loaded the fake, "children" each of its
+//                                   descendants at the time of the query: children, theirs...)
 // Without $FAKE_NVML_CONFIG, nvmlInit_v2 fails with "Driver Not Loaded".
 
 #include <unistd.h>
@@ -69,7 +69,7 @@ struct FakeDevice {
   int retired_pending = 0;
   unsigned int remapped[4] = {0, 0, 0, 0};
   std::vector<std::pair<unsigned int, unsigned long long>> processes;  // pid, MiB
-  std::optional<unsigned long long> children_mb;  // every child process holds this much
+  std::optional<unsigned long long> children_mb;  // every descendant process holds this much
   std::map<std::string, nvmlReturn_t> errors;
 };
 
@@ -199,15 +199,20 @@ nvmlReturn_t WithDevice(const char* function, nvmlDevice_t handle, Body body) {
 }
 
 // The child processes of this process (of any of its threads), from /proc.
+// This process's descendants: its children, theirs, and so on (a worker's exec program too).
 [[maybe_unused]] std::vector<unsigned int> ChildProcesses() {
-  std::vector<unsigned int> children;
-  std::error_code ignored;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ignored)) {
-    std::ifstream file(task.path() / "children");
-    unsigned int pid = 0;
-    while (file >> pid) children.push_back(pid);
+  std::vector<unsigned int> tree = {static_cast<unsigned int>(getpid())};
+  for (std::size_t next = 0; next < tree.size(); ++next) {
+    std::error_code ignored;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(tree[next]) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks, ignored)) {
+      std::ifstream file(task.path() / "children");
+      unsigned int pid = 0;
+      while (file >> pid) tree.push_back(pid);
+    }
   }
-  return children;
+  tree.erase(tree.begin());
+  return tree;
 }
 
 nvmlReturn_t CopyString(const std::string& text, char* buffer, unsigned int length) {

@@ -268,14 +268,16 @@ TEST_F(NvmlDeviceManagerTest, ProcessMemoryIsWhatNvmlCountsForThatPid) {
   WriteConfig(config);
   auto manager = Open();
   ASSERT_EQ(manager->Devices().size(), 2u);
-  EXPECT_EQ(manager->ProcessMemoryBytes(0, getpid()), 1234ull << 20);
-  EXPECT_EQ(manager->ProcessMemoryBytes(0, 77), 5ull << 20);
-  EXPECT_EQ(manager->ProcessMemoryBytes(0, 424242), std::nullopt);  // not listed
-  EXPECT_EQ(manager->ProcessMemoryBytes(1, getpid()), 42ull << 20);
+  EXPECT_EQ(manager->ProcessMemoryBytes(0, {getpid()}), 1234ull << 20);
+  EXPECT_EQ(manager->ProcessMemoryBytes(0, {77}), 5ull << 20);
+  EXPECT_EQ(manager->ProcessMemoryBytes(0, {424242}), std::nullopt);  // not listed
+  EXPECT_EQ(manager->ProcessMemoryBytes(1, {getpid()}), 42ull << 20);
+  // Several processes (a worker and the program it started): what they hold together.
+  EXPECT_EQ(manager->ProcessMemoryBytes(0, {getpid(), 424242, 77}), (1234ull + 5) << 20);
 
   // A library without the function cannot tell.
   auto minimal = Open(std::nullopt, {.library_path = testing_nvml::kMinimalLibrary});
-  EXPECT_EQ(minimal->ProcessMemoryBytes(0, getpid()), std::nullopt);
+  EXPECT_EQ(minimal->ProcessMemoryBytes(0, {getpid()}), std::nullopt);
 }
 
 TEST_F(NvmlDeviceManagerTest, PollsExportGaugesByUuid) {

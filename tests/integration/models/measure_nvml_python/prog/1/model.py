@@ -1,0 +1,3 @@
+class Echo:
+    def predict(self, request):
+        return request.body
