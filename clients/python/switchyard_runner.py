@@ -134,8 +134,11 @@ class Runner:
 
     def __init__(self, model):
         self.model = model
-        self.decode = getattr(model, "decode", None) or (lambda item: item)
-        self.encode = getattr(model, "encode", None) or (lambda output: output)
+        # Without the method, the item passes through as it is, without the pool's round trip.
+        self.pool_decode = callable(getattr(model, "decode", None))
+        self.pool_encode = callable(getattr(model, "encode", None))
+        self.decode = model.decode if self.pool_decode else (lambda item: item)
+        self.encode = model.encode if self.pool_encode else (lambda output: output)
         self.context = None
         self.envelope = False
         self.pool = None
@@ -154,9 +157,9 @@ class Runner:
         if self.pool is not None:
             self.pool.shutdown()
 
-    def _each(self, fn, values):
-        """[_attempt(fn, v) for v in values], on the pool unless there is only one value."""
-        if len(values) <= 1:
+    def _each(self, fn, values, pooled):
+        """[_attempt(fn, v) for v in values], on the pool when `pooled` and there are several."""
+        if not pooled or len(values) <= 1:
             return [_attempt(fn, v) for v in values]
         return list(self.pool.map(lambda v: _attempt(fn, v), values))
 
@@ -227,12 +230,14 @@ class Runner:
             owners += [index] * len(values)
             items += values
         failed = {}  # request index -> the exception that fails it
-        owners, decoded = _survivors(owners, self._each(self._decode_item, items), failed)
+        decoded = self._each(self._decode_item, items, self.pool_decode)
+        owners, decoded = _survivors(owners, decoded, failed)
         outputs = self._predict([value for _, value in decoded])
         outputs = [out if isinstance(out, _Failed) else (raw, out)
                    for (raw, _), out in zip(decoded, outputs)]
         owners, outputs = _survivors(owners, outputs, failed)
-        owners, encoded = _survivors(owners, self._each(self._encode_item, outputs), failed)
+        encoded = self._each(self._encode_item, outputs, self.pool_encode)
+        owners, encoded = _survivors(owners, encoded, failed)
         values = {}
         for index, value in zip(owners, encoded):
             values.setdefault(index, []).append(value)
