@@ -73,7 +73,8 @@ OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
   return f;
 }
 
-StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests) {
+StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
+                                    bool with_parameters) {
   OutgoingFrame f(static_cast<uint8_t>(FrameKind::kBatch));
   f.writer().U64(batch_id);
   f.writer().U32(static_cast<uint32_t>(requests.size()));
@@ -91,6 +92,13 @@ StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestVi
     ByteWriter w2 = f.writer();
     w2.U32(static_cast<uint32_t>(req.wanted_outputs.size()));
     for (std::string_view name : req.wanted_outputs) w2.Str(name);
+    if (with_parameters) {
+      w2.U32(static_cast<uint32_t>(req.parameters.size()));
+      for (const auto& [key, value] : req.parameters) {
+        w2.Str(key);
+        w2.Str(value);
+      }
+    }
   }
   EXEC_RETURN_IF_ERROR(f.Finish());
   return f;
@@ -114,7 +122,7 @@ StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind e
   return size;
 }
 
-Status DecodeReady(std::span<const uint8_t> body) {
+StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body) {
   ByteReader r(body);
   std::span<const uint8_t> magic;
   uint32_t version = 0;
@@ -128,11 +136,17 @@ Status DecodeReady(std::span<const uint8_t> body) {
     return Internal("the program speaks exec protocol version " + std::to_string(version) +
                     "; this plugin speaks version " + std::to_string(kProtocolVersion));
   }
+  uint32_t features = 0;
+  if (r.remaining() == 4) (void)r.U32(&features, "features");
   if (r.remaining() != 0) {
     return Internal("the program's READY frame has " + std::to_string(r.remaining()) +
                     " unexpected trailing bytes");
   }
-  return Status();
+  if ((features & ~kFeatureRequestParameters) != 0) {
+    return Internal("the program's READY frame announces unknown features " +
+                    std::to_string(features));
+  }
+  return features;
 }
 
 StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body) {

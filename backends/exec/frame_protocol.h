@@ -15,9 +15,14 @@
 //           u32 nparams | (str key | str value) × nparams |     the model's own parameters
 //           i32 instance_index | u32 gpu_count | str cuda_visible_devices |
 //           str model_dir | str version_dir
-//   READY   kind 2, program → plugin, the answer to HELLO: "SYEX" | u32 version
+//   READY   kind 2, program → plugin, the answer to HELLO: "SYEX" | u32 version, then
+//           optionally (appended in 2026-12) u32 features: bit 0 (kFeatureRequestParameters):
+//           the program takes each request's parameters in BATCH; other bits 0
 //   BATCH   kind 3, plugin → program: u64 batch_id | u32 nrequests | per request:
 //           u32 ninputs | tensor × ninputs | u32 nwanted | str output_name × nwanted
+//           [| u32 nparams | (str key | str value) × nparams   only for a program whose READY
+//                                                               announced
+//                                                               kFeatureRequestParameters]
 //   RESULT  kind 4, program → plugin, one per BATCH, in order: u64 batch_id (echoed) |
 //           u32 nrequests (same as the batch) | per request: u8 status, then
 //             status 0 (ok):  u32 noutputs | tensor × noutputs
@@ -62,13 +67,20 @@ struct InputView {
 struct RequestView {
   std::vector<InputView> inputs;
   std::vector<std::string_view> wanted_outputs;
+  std::vector<std::pair<std::string_view, std::string_view>> parameters;  // the client's
 };
+
+// READY feature bits.
+inline constexpr uint32_t kFeatureRequestParameters = 1;
 
 // The HELLO for `instance` of `model`; `params.program_parameters` are the parameters it lists.
 OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
                           const ExecParameters& params);
-// The frame borrows the inputs' data. InvalidArgument if the batch exceeds 4 GiB.
-StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests);
+// The frame borrows the inputs' data; each request's parameters follow its wanted outputs when
+// `with_parameters` (the program announced kFeatureRequestParameters). InvalidArgument if the
+// batch exceeds 4 GiB.
+StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
+                                    bool with_parameters);
 
 // The size of the frame whose first kFrameHeaderSize bytes begin `header`, after checking that
 // its kind is `expected` and its size is at most `max_size`. The error shows `header` (all of it,
@@ -76,8 +88,9 @@ StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestVi
 StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
                                     uint32_t max_size);
 
-// The READY body (after the kind byte): magic and version kProtocolVersion.
-Status DecodeReady(std::span<const uint8_t> body);
+// The READY body (after the kind byte): magic, version kProtocolVersion and the optional
+// features. Returns the features (0 when absent).
+StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body);
 
 // A tensor the program returned; views into the frame.
 struct OutputTensor {

@@ -1,5 +1,6 @@
 #include "exec/host_batch.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "exec/output_check.h"
@@ -10,6 +11,7 @@ bool HostBatch::Read(const ModelSpec& model, uint32_t r, PendingRequest* out) {
   out->index = r;
   out->view.inputs.clear();
   out->view.wanted_outputs.clear();
+  out->view.parameters.clear();
   out->wanted.assign(model.outputs.size(), false);
   for (uint32_t i = 0; i < model.inputs.size(); ++i) {
     SyTensor t;
@@ -31,6 +33,20 @@ bool HostBatch::Read(const ModelSpec& model, uint32_t r, PendingRequest* out) {
     if (host_->request_output_requested(batch_, r, o) != 0) {
       out->wanted[o] = true;
       out->view.wanted_outputs.push_back(model.outputs[o].name);
+    }
+  }
+  if (host_->struct_size >= offsetof(SyHostApi, request_parameter) + sizeof(void*) &&
+      host_->request_parameter_count != nullptr && host_->request_parameter != nullptr) {
+    const uint32_t count = host_->request_parameter_count(batch_, r);
+    for (uint32_t p = 0; p < count; ++p) {
+      const char* key = nullptr;
+      const char* value = nullptr;
+      SyError* error = host_->request_parameter(batch_, r, p, &key, &value);
+      if (error != nullptr) {
+        host_->request_set_error(batch_, r, error);
+        return false;
+      }
+      out->view.parameters.emplace_back(key, value);
     }
   }
   out->batch_size = 1;

@@ -107,8 +107,9 @@ Status PersistentInstance::Start() {
   if (r.failure != ExchangeFailure::kNone) {
     return EndProgram(prefix + r.message, r.failure == ExchangeFailure::kProgramEnded);
   }
-  Status ready = DecodeReady(r.body);
-  if (!ready.ok()) return EndProgram(prefix + ready.message(), false);
+  auto features = DecodeReady(r.body);
+  if (!features.ok()) return EndProgram(prefix + features.status().message(), false);
+  takes_parameters_ = (*features & kFeatureRequestParameters) != 0;
   return Status();
 }
 
@@ -131,7 +132,7 @@ Status PersistentInstance::Execute(HostBatch& batch) {
   for (const PendingRequest& p : pending) views.push_back(p.view);
 
   uint64_t batch_id = next_batch_id_++;
-  auto frame = EncodeBatch(batch_id, views);
+  auto frame = EncodeBatch(batch_id, views, takes_parameters_);
   if (!frame.ok()) return frame.status();
   auto deadline = RunDeadline(context_.params);
   ExchangeResult r = Exchange(child_->socket_fd(), child_->pid_fd(), &frame.value(),

@@ -49,6 +49,7 @@ class PersistentInstance final : public ExecInstance {
   std::unique_ptr<ChildProcess> child_;
   uint64_t next_batch_id_ = 1;
   uint64_t requests_since_start_ = 0;
+  bool takes_parameters_ = false;  // the program's READY announced kFeatureRequestParameters
 };
 
 }  // namespace switchyard::exec

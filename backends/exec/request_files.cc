@@ -144,7 +144,12 @@ std::string RequestJson(const ModelSpec& model, const RequestView& request,
          std::string(DataTypeName(model.outputs[o].datatype)) + "\", \"file\": \"" +
          OutputFileName(o) + "\"}";
   }
-  j += "]}\n";
+  j += "],\n \"parameters\": {";
+  for (size_t p = 0; p < request.parameters.size(); ++p) {
+    j += (p == 0 ? "" : ", ") + JsonQuote(request.parameters[p].first) + ": " +
+         JsonQuote(request.parameters[p].second);
+  }
+  j += "}}\n";
   return j;
 }
 

@@ -9,7 +9,8 @@
 //                    "inputs":  [{"name": "INPUT0", "datatype": "INT32", "shape": [1, 16],
 //                                 "file": "input0.bin"}, ...],
 //                    "outputs": [{"name": "OUTPUT0", "datatype": "INT32",
-//                                 "file": "output0.bin"}, ...]}     (the requested outputs)
+//                                 "file": "output0.bin"}, ...],     (the requested outputs)
+//                    "parameters": {"key": "value", ...}}           (the client's, as text)
 //   input<i>.bin    config input i's bytes (KServe layout: raw little-endian, row-major; BYTES
 //                   elements each as a u32 length + bytes)
 //   output<j>.bin   written by the program: config output j's bytes, same layout

@@ -11,7 +11,8 @@ stdin/stdout (docs/exec-backend.md). This module speaks that protocol, so a mode
     serve(infer)
 
 `infer` gets one request's inputs as a dict of name -> numpy array (with the batch dimension
-first when the model's max_batch_size > 0) and returns a dict of name -> array-like. An
+first when the model's max_batch_size > 0; its `parameters` attribute holds the client's
+request parameters) and returns a dict of name -> array-like. An
 exception raised by `infer` becomes that request's error (HTTP 500; raise `InvalidInput` for a
 400), never a crash of the program. Outputs the client did not ask for are dropped; a value is
 converted to the output's configured datatype when numpy can do so without changing its kind
@@ -43,7 +44,7 @@ import numpy as np
 
 __all__ = [
     "serve", "serve_batches", "run_once", "InferError", "InvalidInput", "Unavailable",
-    "ModelInfo", "TensorSpec", "bf16_to_float32", "float32_to_bf16", "log_exception",
+    "ModelInfo", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
     "PROTOCOL_VERSION",
 ]
 
@@ -52,6 +53,9 @@ MAGIC = b"SYEX"
 
 # Frame kinds.
 HELLO, READY, BATCH, RESULT = 1, 2, 3, 4
+
+# READY features (an optional u32 after the version): BATCH carries each request's parameters.
+FEATURE_REQUEST_PARAMETERS = 1
 
 # RESULT flags (an optional byte after the requests): the program ends after this answer.
 RESULT_FLAG_PROGRAM_ENDS = 1
@@ -71,6 +75,16 @@ _NUMPY_TYPES = {
     "FP64": np.dtype("<f8"),
     "BYTES": np.dtype(object),
 }
+
+
+class Inputs(dict):
+    """One request's inputs: a dict of input name -> numpy array, and in `parameters` the
+    client's request parameters (name -> text: a KServe request's `parameters` other than those
+    the server reads; a JSON string's contents, another value's JSON text)."""
+
+    def __init__(self, *args, parameters=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parameters = dict(parameters or {})
 
 
 class InferError(Exception):
@@ -329,18 +343,26 @@ def _parse_hello(body):
 
 
 def _parse_batch(body):
-    """(batch_id, [(inputs dict, wanted output names)])."""
+    """(batch_id, [(Inputs, wanted output names)]). This module announces
+    FEATURE_REQUEST_PARAMETERS in READY, so each request's parameters follow its wanted
+    outputs."""
     r = _Reader(body)
     batch_id = r.u64()
     requests = []
     for _ in range(r.u32()):
-        inputs = {}
+        inputs = Inputs()
         for _ in range(r.u32()):
             name, datatype = r.str(), r.str()
             shape = [r.i64() for _ in range(r.u32())]
             inputs[name] = decode_tensor(datatype, shape, r.take(r.u64()))
         wanted = [r.str() for _ in range(r.u32())]
+        for _ in range(r.u32()):
+            key = r.str()
+            inputs.parameters[key] = r.str()
         requests.append((inputs, wanted))
+    if r.pos != len(body):
+        raise ProtocolError("BATCH frame has %d bytes after its last request" %
+                            (len(body) - r.pos))
     return batch_id, requests
 
 
@@ -429,6 +451,7 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None)
     w = _Writer()
     w.parts.append(MAGIC)
     w.u32(PROTOCOL_VERSION)
+    w.u32(FEATURE_REQUEST_PARAMETERS)
     stream_out.write(w.frame(READY))
     stream_out.flush()
     while True:
@@ -508,7 +531,7 @@ def run_once(infer, directory=None):
     try:
         with open(os.path.join(directory, "request.json")) as f:
             request = json.load(f)
-        inputs = {}
+        inputs = Inputs(parameters=request.get("parameters"))
         for spec in request["inputs"]:
             with open(os.path.join(directory, spec["file"]), "rb") as f:
                 data = bytearray(f.read())

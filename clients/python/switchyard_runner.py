@@ -164,10 +164,15 @@ class Runner:
         return list(self.pool.map(lambda v: _attempt(fn, v), values))
 
     def _decode_item(self, item):
-        """(raw, decoded): `raw` when the answer is a bare body (a non-envelope element)."""
+        """(raw, decoded): `raw` when the answer is a bare body (a non-envelope element). An
+        envelope model's item is (element, the request's KServe parameters): they join the
+        request's params (the envelope's own query parameters win)."""
         if not self.envelope:
             return False, self.decode(item)
-        request = switchyard.decode_request_envelope(item)
+        element, parameters = item
+        request = switchyard.decode_request_envelope(element)
+        for key, value in parameters.items():
+            request.params.setdefault(key, value)
         return request.raw, self.decode(request)
 
     def _encode_item(self, item):
@@ -226,7 +231,9 @@ class Runner:
         a tensor model is one."""
         owners, items = [], []  # the request index of each item, the items
         for index, (inputs, _) in enumerate(requests):
-            values = list(inputs["request"].reshape(-1)) if self.envelope else [inputs]
+            parameters = getattr(inputs, "parameters", {})
+            values = ([(element, parameters) for element in inputs["request"].reshape(-1)]
+                      if self.envelope else [inputs])
             owners += [index] * len(values)
             items += values
         failed = {}  # request index -> the exception that fails it

@@ -189,6 +189,16 @@ typedef struct SyHostApi {
   /* Fails one request of the batch with `error` (ownership passes to the host); its outputs, if
    * any were allocated, are dropped. The other requests are answered normally. */
   void (*request_set_error)(SyBatch* batch, uint32_t request, SyError* error);
+
+  /* Present when struct_size covers them (hosts since 2026-12): */
+  /* The number of the client's parameters of `request` (a KServe request's `parameters` other
+   * than those the server reads, or the query parameters of POST .../predict); 0 for an index
+   * out of range. */
+  uint32_t (*request_parameter_count)(const SyBatch* batch, uint32_t request);
+  /* Parameter `index` of `request`: its name and value (a JSON string's contents, or the JSON
+   * text of another value), NUL-terminated, valid until SyInstanceExecute returns. */
+  SyError* (*request_parameter)(const SyBatch* batch, uint32_t request, uint32_t index,
+                                const char** key, const char** value);
 } SyHostApi;
 
 /* ---- Exported by every plugin. ---- */

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "switchyard/request_body.h"
@@ -35,6 +36,11 @@ class CancelToken {
   std::function<void()> notifier_;  // guarded by mu_ (std::mutex: see src/core/mutex.h)
 };
 
+// Caps on InferRequest::parameters, enforced where requests are decoded.
+inline constexpr std::size_t kMaxRequestParameters = 64;
+inline constexpr std::size_t kMaxRequestParameterKeyBytes = 256;
+inline constexpr std::size_t kMaxRequestParameterValueBytes = 16 << 10;
+
 struct InferRequest {
   std::string model_name;
   int64_t model_version = -1;  // -1: the latest loaded version
@@ -42,6 +48,10 @@ struct InferRequest {
   std::vector<Tensor> inputs;
   // Outputs to return, in this order; empty means all of the model's outputs.
   std::vector<std::string> requested_outputs;
+  // The client's request parameters for the model (KServe `parameters` other than the ones the
+  // server reads, /predict query parameters), in order, values as text (a JSON string's
+  // contents; other JSON values as their JSON text). At most kMaxRequestParameters.
+  std::vector<std::pair<std::string, std::string>> parameters;
   int priority = 0;  // 1 is highest; 0 means the model's default (its lowest level)
   // The client's timeout in µs; may only shorten the model's queue timeout. nullopt: none.
   std::optional<int64_t> timeout_us;
@@ -54,6 +64,10 @@ struct InferRequest {
   // batches, else 1.
   int64_t batch_size = 1;
 };
+
+// Appends (key, value) to request.parameters. InvalidArgument naming the key when a cap above
+// would be passed.
+Status AddRequestParameter(InferRequest& request, std::string key, std::string value);
 
 // Where the server's time on a request went, in ns.
 struct RequestTimings {

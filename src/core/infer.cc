@@ -1,5 +1,7 @@
 #include "switchyard/infer.h"
 
+#include "fmt/format.h"
+
 namespace switchyard {
 
 void CancelToken::Cancel() {
@@ -21,6 +23,23 @@ void CancelToken::SetNotifier(std::function<void()> notifier) {
     }
   }
   if (notifier) notifier();
+}
+
+Status AddRequestParameter(InferRequest& request, std::string key, std::string value) {
+  if (request.parameters.size() >= kMaxRequestParameters) {
+    return InvalidArgument(fmt::format("parameter '{}': a request takes at most {} parameters",
+                                       key.substr(0, 64), kMaxRequestParameters));
+  }
+  if (key.size() > kMaxRequestParameterKeyBytes) {
+    return InvalidArgument(fmt::format("parameter '{}...': a name takes at most {} bytes",
+                                       key.substr(0, 64), kMaxRequestParameterKeyBytes));
+  }
+  if (value.size() > kMaxRequestParameterValueBytes) {
+    return InvalidArgument(fmt::format("parameter '{}': a value takes at most {} bytes", key,
+                                       kMaxRequestParameterValueBytes));
+  }
+  request.parameters.emplace_back(std::move(key), std::move(value));
+  return Status::Ok();
 }
 
 }  // namespace switchyard

@@ -112,6 +112,7 @@ WrittenInputs WriteInputs(const ModelConfig& config, std::span<InferRequest* con
   execute->requests.assign(requests.size(), {});
   for (std::size_t r = 0; r < requests.size(); ++r) {
     execute->requests[r].requested_outputs = RequestedMask(config, *requests[r]);
+    execute->requests[r].parameters = requests[r]->parameters;
   }
   for (uint32_t i = 0; i < config.inputs.size(); ++i) {
     for (std::size_t r = 0; r < requests.size(); ++r) {

@@ -31,6 +31,8 @@ void Put(WireWriter& w, const TensorRef& t);
 Status Get(WireReader& r, TensorRef* t);
 void Put(WireWriter& w, const RequestRef& m);
 Status Get(WireReader& r, RequestRef* m);
+void Put(WireWriter& w, const std::pair<std::string, std::string>& p);
+Status Get(WireReader& r, std::pair<std::string, std::string>* p);
 void Put(WireWriter& w, const RequestResult& m);
 Status Get(WireReader& r, RequestResult* m);
 
@@ -87,10 +89,21 @@ Status Get(WireReader& r, TensorRef* t) {
 void Put(WireWriter& w, const RequestRef& m) {
   PutList(w, m.inputs);
   w.PutU64(m.requested_outputs);
+  PutList(w, m.parameters);
 }
 Status Get(WireReader& r, RequestRef* m) {
   RETURN_IF_ERROR(GetList(r, kMaxTensorsPerRequest, &m->inputs));
   ASSIGN_OR_RETURN(m->requested_outputs, r.ReadU64());
+  return GetList(r, kMaxParameters, &m->parameters);
+}
+
+void Put(WireWriter& w, const std::pair<std::string, std::string>& p) {
+  PutBoundedString(w, p.first);
+  PutBoundedString(w, p.second);
+}
+Status Get(WireReader& r, std::pair<std::string, std::string>* p) {
+  ASSIGN_OR_RETURN(p->first, r.ReadString(kMaxStringBytes));
+  ASSIGN_OR_RETURN(p->second, r.ReadString(kMaxStringBytes));
   return Status::Ok();
 }
 

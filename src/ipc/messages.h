@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -34,6 +35,7 @@ inline constexpr std::size_t kMaxRequests = 4096;          // per Execute / Resu
 inline constexpr std::size_t kMaxTensorsPerRequest = 256;  // inputs or outputs of one request
 inline constexpr std::size_t kMaxDims = 16;                // per TensorRef shape
 inline constexpr std::size_t kMaxStringBytes = 64 << 10;   // per string
+inline constexpr std::size_t kMaxParameters = 64;          // per request
 
 struct Hello {  // worker -> server, first message
   int64_t pid = 0;
@@ -77,6 +79,8 @@ struct RequestRef {
   std::vector<TensorRef> inputs;              // one per config input
   uint64_t requested_outputs = ~uint64_t{0};  // bit i: output i was asked for (outputs beyond 64
                                               // are always produced)
+  // The client's parameters for the model (InferRequest::parameters), at most kMaxParameters.
+  std::vector<std::pair<std::string, std::string>> parameters;
   friend bool operator==(const RequestRef&, const RequestRef&) = default;
 };
 

@@ -5,6 +5,9 @@
 // Thread-safety: used by one thread at a time (the one running the plugin's Execute).
 
 #include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
 
 #include "switchyard/backend.h"
 #include "switchyard/status.h"
@@ -21,6 +24,10 @@ class BatchAccess {
   // valid while the batch lives. InvalidArgument for an index out of range.
   virtual Status Input(uint32_t request, uint32_t input, SyTensor* out) const = 0;
   virtual bool OutputRequested(uint32_t request, uint32_t output) const = 0;
+  // The client's parameters of `request` (InferRequest::parameters), valid while the batch
+  // lives. REQUIRES: request < request_count().
+  virtual std::span<const std::pair<std::string, std::string>> Parameters(
+      uint32_t request) const = 0;
   // Memory for output `output` of `request`, `byte_size` bytes, valid while the batch lives.
   // InvalidArgument for a bad index, a second allocation of the same output, or a byte size
   // that does not fit the shape and datatype; Internal when memory runs out.

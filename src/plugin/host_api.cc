@@ -106,6 +106,26 @@ SyError* RequestOutputAlloc(SyBatch* batch, uint32_t request, uint32_t output, c
   }
 }
 
+uint32_t RequestParameterCount(const SyBatch* batch, uint32_t request) {
+  if (request >= batch->access->request_count()) return 0;
+  return static_cast<uint32_t>(batch->access->Parameters(request).size());
+}
+
+SyError* RequestParameter(const SyBatch* batch, uint32_t request, uint32_t index, const char** key,
+                          const char** value) {
+  if (key == nullptr || value == nullptr) {
+    return NewError(SY_ERROR_INVALID_ARGUMENT, "request_parameter: null argument");
+  }
+  if (request >= batch->access->request_count() ||
+      index >= batch->access->Parameters(request).size()) {
+    return NewError(SY_ERROR_INVALID_ARGUMENT, "request_parameter: index out of range");
+  }
+  const auto& [name, text] = batch->access->Parameters(request)[index];
+  *key = name.c_str();
+  *value = text.c_str();
+  return nullptr;
+}
+
 void RequestSetError(SyBatch* batch, uint32_t request, SyError* error) {
   if (error == nullptr) return;
   try {
@@ -124,6 +144,8 @@ const SyHostApi kHostApi = {
     .request_output_requested = RequestOutputRequested,
     .request_output_alloc = RequestOutputAlloc,
     .request_set_error = RequestSetError,
+    .request_parameter_count = RequestParameterCount,
+    .request_parameter = RequestParameter,
 };
 
 }  // namespace

@@ -22,6 +22,9 @@ class InferRequestBatch final : public BatchAccess {
   uint32_t request_count() const override { return static_cast<uint32_t>(requests_.size()); }
   Status Input(uint32_t request, uint32_t input, SyTensor* out) const override;
   bool OutputRequested(uint32_t request, uint32_t output) const override;
+  std::span<const std::pair<std::string, std::string>> Parameters(uint32_t request) const override {
+    return requests_[request]->parameters;
+  }
   StatusOr<void*> AllocateOutput(uint32_t request, uint32_t output, Shape shape,
                                  uint64_t byte_size) override;
   void SetError(uint32_t request, Status status) override;

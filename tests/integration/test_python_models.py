@@ -113,11 +113,11 @@ parameters: {python: /usr/bin/python3, colour: blue}
 # Declares its tensors: /predict maps JSON keys to them, /infer works as for any model.
 TENSOR_MODEL = '''
 class Scale:
-    def decode(self, inputs):
-        return inputs["x"]
+    def decode(self, inputs):  # the request parameter `factor` (default 2)
+        return inputs["x"] * int(inputs.parameters.get("factor", "2"))
 
     def predict(self, batch):
-        return [x * 2 for x in batch]
+        return batch
 
     def encode(self, output):
         return {"y": output}
@@ -225,12 +225,31 @@ class PythonModelTest(harness.ServerTestCase):
         body, content_type = multipart({"x": "[4, 5, 6]"})
         self.assertEqual(self.assertOk(self.predict("scale", body, content_type)).json(),
                          {"y": [8, 10, 12]})
+        # A key that names no input is a parameter: the input is then missing.
         err = self.assertError(self.predict("scale", b'{"z": 1}', "application/json"), 400)
-        self.assertIn("no input 'z'", err)
+        self.assertIn("missing input 'x'", err)
         request = {"inputs": [{"name": "x", "datatype": "INT32", "shape": [1, 3],
                                "data": [7, 8, 9]}]}
         self.assertEqual(self.assertOk(self.server.infer("scale", request)).json()["outputs"][0]
                          ["data"], [14, 16, 18])
+
+    def test_request_parameters_reach_the_model(self):
+        # KServe parameters, a /predict query parameter, a JSON key that names no input.
+        request = {"inputs": [{"name": "x", "datatype": "INT32", "shape": [1, 3],
+                               "data": [1, 2, 3]}], "parameters": {"factor": 5}}
+        self.assertEqual(self.assertOk(self.server.infer("scale", request)).json()["outputs"][0]
+                         ["data"], [5, 10, 15])
+        self.assertEqual(self.assertOk(self.predict("scale", b'{"x": [1, 2, 3]}',
+                                                    "application/json", "?factor=3")).json(),
+                         {"y": [3, 6, 9]})
+        self.assertEqual(self.assertOk(self.predict("scale", b'{"x": [1, 2, 3], "factor": 4}',
+                                                    "application/json")).json(),
+                         {"y": [4, 8, 12]})
+        # An envelope model called over /infer with a raw element finds them in request.params.
+        request = {"inputs": [{"name": "request", "datatype": "BYTES", "shape": [1, 1],
+                               "data": ["x"]}], "parameters": {"answer": "bytes"}}
+        output = self.assertOk(self.server.infer("echo", request)).json()["outputs"][0]
+        self.assertEqual(output["data"], ["\x00\x01binary"])  # what `answer=bytes` asks for
 
     def test_the_warmup_sample_was_the_first_request_the_model_decoded(self):
         got = self.assertOk(self.predict("echo", b"{}", "application/json")).json()

@@ -417,6 +417,14 @@ Status DecodeParameters(dom::element element, InferRequest& request, OutputEncod
   if (Find(parameters, "binary_data_output", &value)) {
     RETURN_IF_ERROR(GetBool(value, "parameters.binary_data_output", &encoding.all_binary));
   }
+  // The rest are the model's: a string as its contents, any other value as its JSON text.
+  for (auto [key, parameter] : parameters) {
+    if (key == "priority" || key == "timeout" || key == "binary_data_output") continue;
+    std::string_view text;
+    std::string owned = parameter.get_string().get(text) == SUCCESS ? std::string(text)
+                                                                    : simdjson::minify(parameter);
+    RETURN_IF_ERROR(AddRequestParameter(request, std::string(key), std::move(owned)));
+  }
   return Status::Ok();
 }
 

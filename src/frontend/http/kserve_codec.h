@@ -66,11 +66,12 @@ Status CheckInputRegions(const std::vector<SharedMemoryRef>& regions);
 // FP32/FP64 take any JSON number that the type can hold (1e39 is not an FP32); BOOL takes
 // true/false; BYTES takes strings. Inputs with `parameters.binary_data_size` take that many
 // bytes of the binary section, in input order, and must use it all. Request parameters read:
-// `priority` (int >= 0), `timeout` (µs, int > 0), `binary_data_output` (bool); others are
-// ignored. json_length 0: the body is the model's single input (shape [1, dims...] when the
-// model batches, else dims; one -1 dim is resolved from the body size) and every output is
-// sent binary. On success every input tensor is well-formed (Tensor::Validate passes).
-// The request must stay where it is allocated (it is): borrowed tensors point into `payload`.
+// `priority` (int >= 0), `timeout` (µs, int > 0), `binary_data_output` (bool); the others are
+// the model's (InferRequest::parameters, within its caps). json_length 0: the body is the model's
+// single input (shape [1, dims...] when the model batches, else dims; one -1 dim is resolved from
+// the body size) and every output is sent binary. On success every input tensor is well-formed
+// (Tensor::Validate passes). The request must stay where it is allocated (it is): borrowed tensors
+// point into `payload`.
 //
 // The system shared-memory extension: an input whose parameters name `shared_memory_region` and
 // `shared_memory_byte_size` (and optionally `shared_memory_offset`, default 0) takes its bytes

@@ -156,15 +156,8 @@ class KServeBuilder {
   }
 
   // The body and the length of its JSON part.
-  std::pair<std::string, std::size_t> Finish(const InferRequest& controls) {
+  std::pair<std::string, std::size_t> Finish() {
     json_.EndArray();
-    if (controls.priority != 0 || controls.timeout_us) {
-      json_.Key("parameters");
-      json_.StartObject();
-      if (controls.priority != 0) json_.IntMember("priority", controls.priority);
-      if (controls.timeout_us) json_.IntMember("timeout", *controls.timeout_us);
-      json_.EndObject();
-    }
     json_.EndObject();
     const std::size_t json_length = text_.size();
     return {text_ + binary_, json_length};
@@ -243,7 +236,7 @@ StatusOr<dom::element> ParseJson(dom::parser& parser, std::string_view text,
 
 StatusOr<std::pair<std::string, std::size_t>> BuildKServeBody(const HttpRequest& http,
                                                               const ModelConfig& model,
-                                                              const InferRequest& controls) {
+                                                              Params* extra) {
   KServeBuilder builder(model);
   const std::string media_type = MediaType(http.content_type);
   const std::string_view body = http.body.view();
@@ -251,6 +244,10 @@ StatusOr<std::pair<std::string, std::size_t>> BuildKServeBody(const HttpRequest&
   if (media_type == "multipart/form-data") {
     ASSIGN_OR_RETURN(std::vector<FormPart> parts, ParseMultipartForm(http.content_type, body));
     for (const FormPart& part : parts) {
+      if (model.FindInput(part.name) == nullptr && part.filename.empty()) {
+        extra->emplace_back(part.name, part.data);  // a text field that names no input
+        continue;
+      }
       ASSIGN_OR_RETURN(const TensorSpec* spec, FindInput(model, part.name));
       if (spec->datatype == DataType::kBytes) {
         RETURN_IF_ERROR(builder.AddElement(*spec, part.data));
@@ -268,7 +265,14 @@ StatusOr<std::pair<std::string, std::size_t>> BuildKServeBody(const HttpRequest&
           "request: expected a JSON object whose keys name the inputs ({})", InputNames(model)));
     }
     for (auto [key, value] : object) {
-      ASSIGN_OR_RETURN(const TensorSpec* spec, FindInput(model, key));
+      const TensorSpec* spec = model.FindInput(key);
+      if (spec == nullptr) {  // a parameter: a string's contents, another value's JSON text
+        std::string_view text;
+        extra->emplace_back(key, value.get_string().get(text) == simdjson::SUCCESS
+                                     ? std::string(text)
+                                     : simdjson::minify(value));
+        continue;
+      }
       RETURN_IF_ERROR(builder.AddJson(*spec, value));
     }
   } else {
@@ -284,7 +288,7 @@ StatusOr<std::pair<std::string, std::size_t>> BuildKServeBody(const HttpRequest&
     }
     RETURN_IF_ERROR(builder.AddElement(model.inputs.front(), body));
   }
-  return builder.Finish(controls);
+  return builder.Finish();
 }
 
 StatusOr<HttpReply> EncodeOutputsAsJson(const InferResponse& response, const ModelConfig& model) {
@@ -318,17 +322,21 @@ StatusOr<std::unique_ptr<InferRequest>> DecodePredictRequest(HttpRequest& http,
     request->timeout_us = controls.timeout_us;
     return request;
   }
-  ASSIGN_OR_RETURN(auto built, BuildKServeBody(http, model, controls));
-  if (built.second == 0) {  // the raw bytes of a single non-BYTES input
-    ASSIGN_OR_RETURN(DecodedInferRequest decoded,
-                     DecodeInferRequest(std::move(http.body), std::size_t{0}, model));
-    decoded.request->priority = controls.priority;
-    decoded.request->timeout_us = controls.timeout_us;
-    return std::move(decoded.request);
-  }
+  Params extra;
+  ASSIGN_OR_RETURN(auto built, BuildKServeBody(http, model, &extra));
+  const bool raw = built.second == 0;  // the raw bytes of a single non-BYTES input
   ASSIGN_OR_RETURN(DecodedInferRequest decoded,
-                   DecodeInferRequest(std::move(built.first), built.second, model));
-  return std::move(decoded.request);
+                   raw ? DecodeInferRequest(std::move(http.body), std::size_t{0}, model)
+                       : DecodeInferRequest(std::move(built.first), built.second, model));
+  std::unique_ptr<InferRequest> request = std::move(decoded.request);
+  request->priority = controls.priority;
+  request->timeout_us = controls.timeout_us;
+  for (Params* source : {&params, &extra}) {
+    for (auto& [key, value] : *source) {
+      RETURN_IF_ERROR(AddRequestParameter(*request, std::move(key), std::move(value)));
+    }
+  }
+  return request;
 }
 
 StatusOr<HttpReply> EncodePredictResponse(const InferResponse& response, const ModelConfig& model) {

@@ -10,16 +10,19 @@
 //    (core/http_envelope.h).
 //  - A model with declared inputs gets one input per field:
 //    * multipart/form-data: each part is the input of its field name; a BYTES input takes the
-//      part's bytes as one element, any other input takes the part's text as a JSON value;
+//      part's bytes as one element, any other input takes the part's text as a JSON value; a
+//      text field that names no input is a request parameter, a file that names none an error;
 //    * application/json (or +json): an object whose keys name inputs, each value a JSON number,
-//      boolean, string or (nested) array; keys that name no input are refused;
+//      boolean, string or (nested) array; a key that names no input is a request parameter
+//      (a string's contents, another value's JSON text);
 //    * any other content type: the body is the model's single BYTES input as one element (or,
 //      for a non-BYTES single input, its raw little-endian tensor bytes).
 //    A value's shape is the input's declared shape when the element counts agree (so `5` and
 //    `[5]` both fill a [1] input), else its own nesting; the batch dimension (1) is added when
 //    the model batches.
 //  Query parameters `priority` (integer >= 0) and `timeout_ms` (integer > 0) set the request's
-//  priority and deadline as KServe's parameters do; the rest reach envelope models only.
+//  priority and deadline as KServe's parameters do; the rest are request parameters
+//  (InferRequest::parameters; an envelope model finds them in its envelope instead).
 //
 // Answers: an envelope model's `response` is the body, with the content type the model gave; a
 // model with declared outputs answers a JSON object {output name: value} of the outputs of its

@@ -120,7 +120,7 @@ TEST(DecodeJsonTest, ScalarAndEmptyShapes) {
 TEST(DecodeJsonTest, RequestFieldsAndParameters) {
   auto decoded = Decode(R"({"id":"req-7",
       "parameters":{"priority":2,"timeout":1500,"binary_data_output":true,"sequence_id":9,
-                    "unknown":"ignored"},
+                    "lang":"en","flag":false,"opts":{"k":[1, 2]}},
       "inputs":[{"name":"a","datatype":"INT8","shape":[1],"data":[1]},
                 {"name":"b","datatype":"INT8","shape":[1],"data":[2],"parameters":{"x":1}}],
       "outputs":[{"name":"o1","parameters":{"binary_data":false}},{"name":"o2"}]})");
@@ -132,10 +132,32 @@ TEST(DecodeJsonTest, RequestFieldsAndParameters) {
   EXPECT_EQ(request.inputs.size(), 2u);
   EXPECT_EQ(request.inputs[1].name, "b");
   EXPECT_EQ(request.requested_outputs, (std::vector<std::string>{"o1", "o2"}));
+  // The parameters the server does not read are the model's: strings as their contents, other
+  // values as their JSON text.
+  EXPECT_EQ(
+      request.parameters,
+      (std::vector<std::pair<std::string, std::string>>{
+          {"sequence_id", "9"}, {"lang", "en"}, {"flag", "false"}, {"opts", R"({"k":[1,2]})"}}));
   const OutputEncoding& encoding = decoded->output_encoding;
   EXPECT_TRUE(encoding.all_binary);
   EXPECT_FALSE(encoding.IsBinary("o1"));  // the output's own parameter wins
   EXPECT_TRUE(encoding.IsBinary("o2"));
+}
+
+TEST(DecodeJsonTest, ModelParametersAreBounded) {
+  std::string many;
+  for (int i = 0; i <= 64; ++i) many += (i ? "," : "") + ("\"p" + std::to_string(i) + "\":1");
+  auto decoded = Decode(R"({"parameters":{)" + many +
+                        R"(},"inputs":[{"name":"a","datatype":"INT8","shape":[1],"data":[1]}]})");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(decoded.status().message().find("at most 64 parameters"), std::string::npos);
+  const std::string long_value(20000, 'x');
+  decoded = Decode(R"({"parameters":{"v":")" + long_value +
+                   R"("},"inputs":[{"name":"a","datatype":"INT8","shape":[1],"data":[1]}]})");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("parameter 'v': a value takes at most"),
+            std::string::npos);
 }
 
 TEST(DecodeJsonTest, DefaultsWithoutParameters) {

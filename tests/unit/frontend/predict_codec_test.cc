@@ -359,13 +359,25 @@ TEST(PredictDeclaredTest, VariableDimensionTakesTheValuesShape) {
   EXPECT_EQ(Data((*request)->inputs[0]), Le<int64_t>({5, 6, 7}));
 }
 
-TEST(PredictDeclaredTest, UnknownKeyListsTheInputs) {
-  auto request = Decode("/v2/models/decl/predict", "application/json", R"({"a": [1, 2], "b": 1})",
-                        DeclaredModel());
+TEST(PredictDeclaredTest, KeysAndQueryParametersThatNameNoInputAreRequestParameters) {
+  auto request =
+      Decode("/v2/models/decl/predict?lang=en&priority=1", "application/json",
+             R"({"a": [1, 2], "text": "t", "b": 1, "s": "x y", "o": {"k": [1]}})", DeclaredModel());
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ((*request)->parameters,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"lang", "en"}, {"b", "1"}, {"s", "x y"}, {"o", R"({"k":[1]})"}}));
+  EXPECT_EQ((*request)->priority, 1);  // the server's, not the model's
+  EXPECT_EQ((*request)->inputs.size(), 2u);
+}
+
+TEST(PredictDeclaredTest, TooManyParametersAreRefused) {
+  std::string target = "/v2/models/decl/predict?";
+  for (int i = 0; i <= 64; ++i) target += "p" + std::to_string(i) + "=1&";
+  auto request =
+      Decode(target, "application/json", R"({"a": [1, 2], "text": "t"})", DeclaredModel());
   ASSERT_FALSE(request.ok());
-  EXPECT_EQ(request.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(request.status().message(), HasSubstr("no input 'b'"));
-  EXPECT_THAT(request.status().message(), HasSubstr("a, text"));
+  EXPECT_THAT(request.status().message(), HasSubstr("at most 64 parameters"));
 }
 
 TEST(PredictDeclaredTest, InputGivenTwiceIsRefused) {
@@ -469,14 +481,25 @@ TEST(PredictDeclaredTest, MultipartFieldThatIsNotJsonIsRefused) {
   EXPECT_THAT(request.status().message(), HasSubstr("form field 'a'"));
 }
 
-TEST(PredictDeclaredTest, MultipartUnknownFieldIsRefused) {
-  const std::string body =
-      "--b\r\nContent-Disposition: form-data; name=\"zz\"\r\n\r\n1\r\n--b--\r\n";
+TEST(PredictDeclaredTest, MultipartUnknownFileIsRefusedAndUnknownTextIsAParameter) {
+  const std::string file =
+      "--b\r\nContent-Disposition: form-data; name=\"zz\"; filename=\"z.bin\"\r\n\r\n1\r\n"
+      "--b--\r\n";
+  auto refused =
+      Decode("/v2/models/decl/predict", "multipart/form-data; boundary=b", file, DeclaredModel());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("no input 'zz'"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("a, text"));
+  const std::string text =
+      "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n[1, 2]\r\n"
+      "--b\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n"
+      "--b\r\nContent-Disposition: form-data; name=\"zz\"\r\n\r\nfast\r\n--b--\r\n";
   auto request =
-      Decode("/v2/models/decl/predict", "multipart/form-data; boundary=b", body, DeclaredModel());
-  ASSERT_FALSE(request.ok());
-  EXPECT_EQ(request.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(request.status().message(), HasSubstr("no input 'zz'"));
+      Decode("/v2/models/decl/predict", "multipart/form-data; boundary=b", text, DeclaredModel());
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ((*request)->parameters,
+            (std::vector<std::pair<std::string, std::string>>{{"zz", "fast"}}));
 }
 
 TEST(PredictDeclaredTest, OneElementCannotFillABytesInputOfSeveral) {

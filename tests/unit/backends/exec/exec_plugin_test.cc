@@ -225,6 +225,21 @@ TEST_P(BothModesTest, AddsAndSubtractsABatch) {
   EXPECT_TRUE(saw_print);
 }
 
+TEST_P(BothModesTest, RequestParametersReachTheProgram) {
+  void* instance = AddSubInstance(GetParam());
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {0, 0, 0, 0}));
+  batch.requests.back().parameters = {{"add", "10"}, {"unused", "x"}};
+  batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {0, 0, 0, 0}));  // none: adds nothing
+  ErrorPtr e = Execute(instance, batch);
+  ASSERT_FALSE(e) << e.message();
+  ASSERT_EQ(batch.requests[0].error, nullptr) << batch.requests[0].error->message;
+  EXPECT_EQ(Int32Values(batch.requests[0].outputs.at(0).data),
+            (std::vector<int32_t>{11, 12, 13, 14}));
+  ExpectAddSub(batch.requests[1]);
+}
+
 TEST_P(BothModesTest, OnlyRequestedOutputsAreAllocated) {
   void* instance = AddSubInstance(GetParam());
   ASSERT_NE(instance, nullptr);

@@ -60,9 +60,32 @@ void SetError(SyBatch* batch, uint32_t r, SyError* error) {
   req.outputs.clear();
 }
 
-const SyHostApi kHost = {sizeof(SyHostApi), SY_BACKEND_API_VERSION, ErrorNew,        Log,
-                         RequestCount,      RequestInput,           OutputRequested, OutputAlloc,
-                         SetError};
+uint32_t ParameterCount(const SyBatch* batch, uint32_t r) {
+  return r < batch->requests.size() ? static_cast<uint32_t>(batch->requests[r].parameters.size())
+                                    : 0;
+}
+
+SyError* Parameter(const SyBatch* batch, uint32_t r, uint32_t i, const char** key,
+                   const char** value) {
+  if (r >= batch->requests.size() || i >= batch->requests[r].parameters.size()) {
+    return ErrorNew(SY_ERROR_INVALID_ARGUMENT, "fake host: no such parameter");
+  }
+  *key = batch->requests[r].parameters[i].first.c_str();
+  *value = batch->requests[r].parameters[i].second.c_str();
+  return nullptr;
+}
+
+const SyHostApi kHost = {.struct_size = sizeof(SyHostApi),
+                         .api_version = SY_BACKEND_API_VERSION,
+                         .error_new = ErrorNew,
+                         .log = Log,
+                         .batch_request_count = RequestCount,
+                         .request_input = RequestInput,
+                         .request_output_requested = OutputRequested,
+                         .request_output_alloc = OutputAlloc,
+                         .request_set_error = SetError,
+                         .request_parameter_count = ParameterCount,
+                         .request_parameter = Parameter};
 
 template <typename F>
 void Resolve(void* handle, const char* name, F* fn) {

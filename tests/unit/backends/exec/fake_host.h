@@ -35,6 +35,7 @@ struct FakeRequest {
   std::vector<bool> requested;             // per config output; empty: all
   std::map<uint32_t, FakeOutput> outputs;  // by config output index
   std::unique_ptr<SyError> error;
+  std::vector<std::pair<std::string, std::string>> parameters;  // the client's
 };
 
 }  // namespace switchyard::exec::testing

@@ -102,7 +102,8 @@ TEST(FrameProtocolTest, BatchLayoutBorrowsTensorData) {
   requests[0].inputs = {{"A", SY_TYPE_INT32, shape_a, a}};
   requests[0].wanted_outputs = {"X", "Y"};
   requests[1].inputs = {{"B", SY_TYPE_UINT8, shape_b, b}};
-  auto frame = EncodeBatch(42, requests);
+  requests[1].parameters = {{"k", "v"}};  // not sent: the program did not ask for them
+  auto frame = EncodeBatch(42, requests, /*with_parameters=*/false);
   ASSERT_TRUE(frame.ok());
   // The tensor bytes are sent from the caller's buffers, not copied.
   bool borrowed_a = false;
@@ -279,15 +280,59 @@ TEST(FrameProtocolTest, FrameHeaderRejectsTextWithAPreview) {
   EXPECT_EQ(*size, 9u);
 }
 
+TEST(FrameProtocolTest, ParametersFollowTheWantedOutputsWhenTheProgramTakesThem) {
+  std::vector<RequestView> requests(2);
+  requests[0].wanted_outputs = {"X"};
+  requests[0].parameters = {{"lang", "en"}, {"n", "3"}};
+  auto frame = EncodeBatch(7, requests, /*with_parameters=*/true);
+  ASSERT_TRUE(frame.ok());
+  std::string body = Body(frame->Flatten(), FrameKind::kBatch);
+  ByteReader r(Bytes(body));
+  uint64_t id = 0;
+  uint32_t n = 0;
+  std::string_view s;
+  ASSERT_TRUE(r.U64(&id, "").ok());
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  ASSERT_EQ(n, 2u);
+  ASSERT_TRUE(r.U32(&n, "").ok());  // no inputs
+  EXPECT_EQ(n, 0u);
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  EXPECT_EQ(n, 1u);
+  ASSERT_TRUE(r.Str(&s, "").ok());
+  EXPECT_EQ(s, "X");
+  ASSERT_TRUE(r.U32(&n, "").ok());
+  EXPECT_EQ(n, 2u);
+  for (std::string_view expected : {"lang", "en", "n", "3"}) {
+    ASSERT_TRUE(r.Str(&s, "").ok());
+    EXPECT_EQ(s, expected);
+  }
+  for (int i = 0; i < 3; ++i) {  // request 1: no inputs, no outputs, no parameters
+    ASSERT_TRUE(r.U32(&n, "").ok());
+    EXPECT_EQ(n, 0u);
+  }
+  EXPECT_EQ(r.remaining(), 0u);
+}
+
 TEST(FrameProtocolTest, ReadyChecksMagicAndVersion) {
   std::string ready = "SYEX";
   ByteWriter(&ready).U32(kProtocolVersion);
-  EXPECT_TRUE(DecodeReady(Bytes(ready)).ok());
+  auto plain = DecodeReady(Bytes(ready));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*plain, 0u);
+  std::string with_features = ready;
+  ByteWriter(&with_features).U32(kFeatureRequestParameters);
+  auto features = DecodeReady(Bytes(with_features));
+  ASSERT_TRUE(features.ok()) << features.status().message();
+  EXPECT_EQ(*features, kFeatureRequestParameters);
+  std::string unknown = ready;
+  ByteWriter(&unknown).U32(6);
+  EXPECT_FALSE(DecodeReady(Bytes(unknown)).ok());
   std::string v2 = "SYEX";
   ByteWriter(&v2).U32(2);
   auto s = DecodeReady(Bytes(v2));
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("version 2; this plugin speaks version 1"), std::string::npos);
+  EXPECT_NE(s.status().message().find("version 2; this plugin speaks version 1"),
+            std::string::npos);
   EXPECT_FALSE(DecodeReady(Bytes(std::string("SYEY\x01\x00\x00\x00", 8))).ok());
   EXPECT_FALSE(DecodeReady(Bytes("SY")).ok());
   EXPECT_FALSE(DecodeReady(Bytes(ready + "!")).ok());

@@ -43,7 +43,8 @@ class RequestFilesTest : public ::testing::Test {
   RequestView request_;
 };
 
-TEST_F(RequestFilesTest, RequestJsonDescribesInputsAndWantedOutputs) {
+TEST_F(RequestFilesTest, RequestJsonDescribesInputsWantedOutputsAndParameters) {
+  request_.parameters = {{"lang", "en"}, {"q\"", "a b"}};
   std::string json = RequestJson(model_, request_, {false, true});
   EXPECT_EQ(json,
             "{\"protocol\": 1, \"model\": \"m\\\"x\", \"model_version\": 2, "
@@ -54,7 +55,8 @@ TEST_F(RequestFilesTest, RequestJsonDescribesInputsAndWantedOutputs) {
             "  {\"name\": \"IN 1\", \"datatype\": \"BYTES\", \"shape\": [1, 1], \"file\": "
             "\"input1.bin\"}],\n"
             " \"outputs\": [\n"
-            "  {\"name\": \"OUT1\", \"datatype\": \"UINT8\", \"file\": \"output1.bin\"}]}\n");
+            "  {\"name\": \"OUT1\", \"datatype\": \"UINT8\", \"file\": \"output1.bin\"}],\n"
+            " \"parameters\": {\"lang\": \"en\", \"q\\\"\": \"a b\"}}\n");
 }
 
 TEST(JsonQuoteTest, EscapesControlCharacters) {

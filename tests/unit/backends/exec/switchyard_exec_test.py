@@ -103,10 +103,14 @@ class FrameTest(unittest.TestCase):
         b.tensor("IN", "INT32", [1, 2], struct.pack("<2i", 5, 6))
         b.u32(1)
         b.str("OUT")
+        b.u32(1)  # the request's parameters (this module asks for them in READY)
+        b.str("lang")
+        b.str("en")
         batch_id, requests = sx._parse_batch(bytearray(b.frame(sx.BATCH)[5:]))
         self.assertEqual(batch_id, 9)
         inputs, wanted = requests[0]
         self.assertEqual(inputs["IN"].tolist(), [[5, 6]])
+        self.assertEqual(inputs.parameters, {"lang": "en"})
         self.assertEqual(wanted, ["OUT"])
 
     def test_version_mismatch(self):

@@ -75,14 +75,18 @@ def bytes_tensor(elements):
 
 
 def batch_body(batch_id, requests):
-    """requests: [([(name, datatype, shape, data)], [wanted names])]."""
+    """requests: [([(name, datatype, shape, data)], [wanted names][, {parameters}])]."""
     body = struct.pack("<QI", batch_id, len(requests))
-    for inputs, wanted in requests:
+    for request in requests:
+        inputs, wanted = request[:2]
+        parameters = request[2] if len(request) > 2 else {}
         body += u32(len(inputs))
         for name, datatype, shape, data in inputs:
             body += wstr(name) + wstr(datatype) + u32(len(shape))
             body += struct.pack("<%dq" % len(shape), *shape) + struct.pack("<Q", len(data)) + data
         body += u32(len(wanted)) + b"".join(wstr(w) for w in wanted)
+        body += u32(len(parameters))
+        body += b"".join(wstr(k) + wstr(v) for k, v in parameters.items())
     return body
 
 
@@ -191,7 +195,8 @@ class RunnerProcess:
         self.send(sx.HELLO, body)
         got = self.read_frame()
         self.test.assertIsNotNone(got, "the runner ended; stderr:\n" + self.stderr_text())
-        self.test.assertEqual(got, (sx.READY, b"SYEX" + u32(1)))
+        # Version 1, and the features: it takes each request's parameters.
+        self.test.assertEqual(got, (sx.READY, b"SYEX" + u32(1) + u32(1)))
 
     def batch(self, batch_id, requests, ends=False):
         """The results of a BATCH; `ends`: whether its RESULT must say that the program ends."""
@@ -669,6 +674,49 @@ class RunnerTest(unittest.TestCase):
         # The answer said so; then the program ends by itself (the plugin starts a new one).
         self.assertIsNone(proc.read_frame())
         self.assertEqual(proc.proc.wait(IO_TIMEOUT_S), 0)
+
+    def test_request_parameters_reach_decode(self):
+        proc = self.start({"model.py": """
+            import numpy as np
+
+            class Params:
+                def decode(self, request):
+                    params = getattr(request, "parameters", None)
+                    if params is None:          # an envelope model's Request
+                        params = request.params
+                    return params
+
+                def predict(self, batch):
+                    return batch
+
+                def encode(self, params):
+                    return {"OUT": np.array([[repr(sorted(params.items()))]], dtype=object)}
+            """})
+        proc.handshake(hello_body([("IN", "INT32", [1])], [("OUT", "BYTES", [1])]))
+        tensor = ([("IN", "INT32", [1, 1], struct.pack("<i", 1))], ["OUT"])
+        results = proc.batch(1, [tensor + ({"lang": "en", "n": "3"},), tensor])
+        self.assertEqual([bytes_elements(r[1]["OUT"][2]) for r in results],
+                         [[b"[('lang', 'en'), ('n', '3')]"], [b"[]"]])
+        self.assertEqual(proc.finish(), 0)
+
+        # An envelope model: a raw element's request gets them as its params; an envelope's
+        # own query parameters win over them.
+        proc = self.start({"model.py": """
+            class Params:
+                def decode(self, request):
+                    return request.params
+
+                def predict(self, batch):
+                    return [repr(sorted(p.items())) for p in batch]
+            """})
+        proc.handshake(hello_body(ENVELOPE_INPUTS, ENVELOPE_OUTPUTS))
+        enveloped = sy.encode_request_envelope("text/plain", {"lang": "de"}, body=b"x")
+        results = proc.batch(2, [envelope_request([b"raw"]) + ({"lang": "en"},),
+                                 envelope_request([enveloped]) + ({"lang": "en", "k": "v"},)])
+        self.assertEqual(self.response(results[0])[1], [b"[('lang', 'en')]"])
+        resp = self.response(results[1])[1][0]
+        self.assertEqual(resp.body, b"[('k', 'v'), ('lang', 'de')]")
+        self.assertEqual(proc.finish(), 0)
 
     def test_setup_failure_exits_with_a_traceback(self):
         proc = self.start({"model.py": """

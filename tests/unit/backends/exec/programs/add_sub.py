@@ -6,7 +6,8 @@ INPUT0's first element selects a misbehaviour:
   -3  write "dying on purpose" to stderr and exit with status 3 in the middle of the batch
   -4  sleep for an hour
   -5  return OUTPUT0 with a wrong shape
-In per_request mode it first prints "exec dir: <folder>" to stderr.
+In per_request mode it first prints "exec dir: <folder>" to stderr. A request parameter `add`
+(an integer) is added to OUTPUT0.
 """
 import os
 import sys
@@ -34,7 +35,7 @@ def infer(inputs):
         time.sleep(3600)
     if marker == -5:
         return {"OUTPUT0": (a + b).reshape(-1)[:3], "OUTPUT1": a - b}
-    return {"OUTPUT0": a + b, "OUTPUT1": a - b}
+    return {"OUTPUT0": a + b + int(inputs.parameters.get("add", "0")), "OUTPUT1": a - b}
 
 
 serve(infer)
