@@ -10,7 +10,8 @@ i.e. while the model function is computed in Python and the model's service time
 
 With --torchscript (bench/baselines/torch_model.py, the G3 reference on GPUs) an instance is one
 copy of a TorchScript model on each of --devices, run on a thread pool, and requests may use
-the binary tensor data extension.
+the binary tensor data extension. --eager does the same with the eager ResNet-50 of
+bench/models/eager_resnet50.py (the P2 reference).
 
 Endpoints (KServe v2 JSON, the ones `switchyard bench` needs): GET /v2/health/live|ready,
 GET /v2/models/{m}, GET /v2/models/{m}/ready, POST /v2/models/{m}/infer. Anything else is 404
@@ -114,7 +115,7 @@ class SimModel:
 
 class Server:
     def __init__(self, args):
-        if args.torchscript:
+        if args.torchscript or args.eager:
             from torch_model import TorchModel  # torch only where it is needed
             self.model = TorchModel(args)
         else:
@@ -201,6 +202,9 @@ def main():
     parser.add_argument("--per-item-us", type=float, default=0, help="service time b per item, us")
     parser.add_argument("--instances", type=int, default=1, help="model copies (round robin)")
     parser.add_argument("--torchscript", help="serve this TorchScript file instead (torch_model.py)")
+    parser.add_argument("--eager", action="store_true",
+                        help="serve bench/models/eager_resnet50.py's eager ResNet-50 instead "
+                             "(torch_model.py; P2), needs bench/models on PYTHONPATH")
     parser.add_argument("--devices", default="cuda:0",
                         help="with --torchscript: one model copy per device, comma-separated")
     parser.add_argument("--input", action="append", default=[],

@@ -71,12 +71,17 @@ class TensorSpec:
 class TorchModel:
     def __init__(self, args):
         self.name = args.model
+        self.eager = bool(args.eager)
         self.inputs = [TensorSpec(t) for t in args.input]
         self.outputs = [TensorSpec(t) for t in args.output]
         if not self.inputs or not self.outputs:
-            raise ValueError("--input and --output are required with --torchscript")
+            raise ValueError("--input and --output are required with --torchscript or --eager")
         self.devices = [torch.device(d) for d in args.devices.split(",") if d]
-        self.copies = [on_device(args.torchscript, d) for d in self.devices]
+        if args.eager:  # bench/models/eager_resnet50.py: the model P2 serves
+            from eager_resnet50 import build
+            self.copies = [build(d) for d in self.devices]
+        else:
+            self.copies = [on_device(args.torchscript, d) for d in self.devices]
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(self.copies))
         for index, device in enumerate(self.devices):  # fail at start, not on every request
             try:
@@ -89,7 +94,8 @@ class TorchModel:
         return len(self.copies)
 
     def metadata(self):
-        return {"name": self.name, "versions": ["1"], "platform": "pytorch_torchscript",
+        platform = "pytorch_eager" if self.eager else "pytorch_torchscript"
+        return {"name": self.name, "versions": ["1"], "platform": platform,
                 "inputs": [t.metadata() for t in self.inputs],
                 "outputs": [t.metadata() for t in self.outputs]}
 
