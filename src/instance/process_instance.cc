@@ -52,11 +52,20 @@ std::shared_ptr<const void> MakeOutputLease(
 }
 
 // Real time: the supervisor waits on a condition variable and on a socket.
-TimePoint Now() { return SteadyClock::Get()->Now(); }
+TimePoint SteadyNow() { return SteadyClock::Get()->Now(); }
+
+SupervisionOptions SupervisionOf(const ProcessInstanceOptions& options) {
+  return {.heartbeat_interval = options.heartbeat_interval,
+          .heartbeat_timeout = options.heartbeat_timeout,
+          .execution_timeout = options.execution_timeout,
+          .restart_backoff = options.restart_backoff,
+          .max_restart_backoff = options.max_restart_backoff,
+          .max_failed_restarts = options.max_failed_restarts};
+}
 
 // Receives the next message, waiting until `deadline` at most.
 StatusOr<ipc::Message> ReceiveBefore(ipc::Channel& channel, TimePoint deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyNow());
   pollfd pfd{.fd = channel.fd(), .events = POLLIN, .revents = 0};
   int ready = poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
   if (ready == 0) return DeadlineExceeded("timed out");
@@ -115,11 +124,12 @@ ProcessInstance::ProcessInstance(const ModelConfig* config, std::string name,
     : config_(config),
       name_(std::move(name)),
       options_(std::move(options)),
-      slots_(static_cast<std::size_t>(std::max(1, options_.max_inflight_batches))) {
+      clock_(options_.clock != nullptr ? options_.clock : SteadyClock::Get()),
+      slots_(static_cast<std::size_t>(std::max(1, options_.max_inflight_batches))),
+      supervision_(SupervisionOf(options_)) {
   MutexLock lock(&mu_);
   for (uint32_t i = 0; i < slots_.size(); ++i) free_slots_.push_back(i);
   slot_holders_.assign(slots_.size(), 0);
-  backoff_ = options_.restart_backoff;
 }
 
 ProcessInstance::~ProcessInstance() {
@@ -173,7 +183,7 @@ Status ProcessInstance::StartWorker() {
     MutexLock lock(&mu_);
     starting_ = process.get();
   }
-  auto ready = AwaitReady(process->channel(), Now() + options_.load_timeout);
+  auto ready = AwaitReady(process->channel(), SteadyNow() + options_.load_timeout);
   {
     MutexLock lock(&mu_);
     starting_ = nullptr;
@@ -202,7 +212,7 @@ Status ProcessInstance::StartWorker() {
     ReadLoop(worker);
   });
   worker_ = std::move(worker);
-  last_heard_ = Now();
+  supervision_.WorkerReady(Now());
   SetState(State::kUp);
   return Status::Ok();
 }
@@ -364,7 +374,7 @@ void ProcessInstance::StartExecutionClock() {
 
 void ProcessInstance::Heard() {
   MutexLock lock(&mu_);
-  last_heard_ = Now();
+  supervision_.Heard(Now());
 }
 
 void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
@@ -492,7 +502,7 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
   {
     MutexLock lock(&mu_);
     last_error_ = cause;
-    restart_at_ = Now() + backoff_;
+    supervision_.WorkerLost(Now());
     lost_in_progress_ = false;
     if (device_error) device_lost_ = true;
     if (worker_ == worker) {
@@ -537,17 +547,17 @@ void ProcessInstance::SuperviseLoop() {
       // A worker late with its pong may be stopped: then it is replaced now, not after the
       // heartbeat timeout (its model would stall that long, still reported ready).
       bool stopped = false;
-      if (now - last_heard_ > 2 * options_.heartbeat_interval) {
+      if (supervision_.ShouldCheckStopped(now)) {
         std::shared_ptr<Worker> worker = worker_;
         mu_.Unlock();
         stopped = worker->process->Stopped();
         mu_.Lock();
         if (state_ != State::kUp || worker_ != worker) continue;
       }
-      if (options_.execution_timeout > Duration::zero()) {
+      {
         auto executing = pending_.find(ExecutingBatch());
         if (executing != pending_.end() && executing->second.executing_since &&
-            now - *executing->second.executing_since > options_.execution_timeout) {
+            supervision_.ExecutionTimedOut(*executing->second.executing_since, now)) {
           std::shared_ptr<Worker> worker = worker_;
           timed_out_batch_ = executing->first;
           spdlog::error(
@@ -560,13 +570,14 @@ void ProcessInstance::SuperviseLoop() {
           continue;
         }
       }
-      if (stopped || now - last_heard_ > options_.heartbeat_timeout) {
+      const Duration silence = supervision_.Silence(now);
+      if (supervision_.Check(now, stopped) != WorkerSupervision::Verdict::kAlive) {
+        // Condemned once: its reader reports the loss.
         std::shared_ptr<Worker> worker = worker_;
-        spdlog::error(
-            "{}: the worker (pid {}) {} for {} ms (no pong, no result): killing it", name_,
-            worker->process->pid(), stopped ? "is stopped and was silent" : "was silent",
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heard_).count());
-        last_heard_ = now;  // once: its reader reports the loss
+        spdlog::error("{}: the worker (pid {}) {} for {} ms (no pong, no result): killing it",
+                      name_, worker->process->pid(),
+                      stopped ? "is stopped and was silent" : "was silent",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(silence).count());
         mu_.Unlock();
         worker->process->Kill();
         mu_.Lock();
@@ -581,14 +592,12 @@ void ProcessInstance::SuperviseLoop() {
       continue;
     }
     // Not while a loss is still being handled: its restart time is not set yet.
-    if (state_ == State::kDown && !lost_in_progress_ && now >= restart_at_) {
+    if (state_ == State::kDown && !lost_in_progress_ && supervision_.RestartDue(now)) {
       mu_.Unlock();
       Status started = StartWorker();
       mu_.Lock();
-      if (started.ok()) {
+      if (started.ok()) {  // StartWorker told supervision_ it is ready
         ++restarts_;
-        failed_restarts_ = 0;
-        backoff_ = options_.restart_backoff;
         spdlog::info("{}: worker restarted ({} restart(s) so far)", name_, restarts_);
         const bool recovered = std::exchange(device_lost_, false);
         mu_.Unlock();
@@ -600,24 +609,24 @@ void ProcessInstance::SuperviseLoop() {
       }
       if (state_ == State::kStopping) break;
       last_error_ = started.message();
-      backoff_ = std::min(backoff_ * 2, options_.max_restart_backoff);
       // Out of descriptors, processes or memory: the system's shortage, not the model's fault;
       // retried for as long as it lasts.
       const bool transient = started.code() == StatusCode::kResourceExhausted;
-      if (!transient && ++failed_restarts_ >= options_.max_failed_restarts) {
+      if (supervision_.StartFailed(Now(), transient) ==
+          WorkerSupervision::AfterFailedStart::kGiveUp) {
         SetState(State::kFailed);
-        spdlog::error("{}: giving up after {} failed restarts: {}", name_, failed_restarts_,
-                      last_error_);
+        spdlog::error("{}: giving up after {} failed restarts: {}", name_,
+                      supervision_.failed_restarts(), last_error_);
         continue;
       }
-      spdlog::error("{}: restart failed ({}); next try in {} ms", name_, last_error_,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(backoff_).count());
-      restart_at_ = Now() + backoff_;
+      spdlog::error(
+          "{}: restart failed ({}); next try in {} ms", name_, last_error_,
+          std::chrono::duration_cast<std::chrono::milliseconds>(supervision_.backoff()).count());
       continue;
     }
     // A loss being handled signals when it is done.
-    Duration wait =
-        state_ == State::kDown && !lost_in_progress_ ? restart_at_ - now : std::chrono::hours(1);
+    Duration wait = state_ == State::kDown && !lost_in_progress_ ? supervision_.restart_at() - now
+                                                                 : Duration(std::chrono::hours(1));
     supervisor_cv_.WaitFor(&mu_, wait);
   }
 }

@@ -19,6 +19,9 @@
 // the same way, and the DeviceFaultListener hears of it before its batches are answered, and
 // again (recovered) when a restarted worker is ready.
 //
+// The decisions (silent, stopped, over time, when to restart) are WorkerSupervision's, on the
+// clock of the options; this class does the I/O around them.
+//
 // Thread-safety: see Instance. Internally: one supervisor thread (heartbeats, restarts) and one
 // reader thread per worker.
 
@@ -37,6 +40,7 @@
 #include "instance/instance.h"
 #include "ipc/messages.h"
 #include "ipc/shm_region.h"
+#include "supervisor/supervision.h"
 #include "supervisor/worker_process.h"
 #include "switchyard/clock.h"
 #include "switchyard/model_config.h"
@@ -66,6 +70,9 @@ struct ProcessInstanceOptions {
   // How long the reader spins for the worker's next message before it sleeps (0: it sleeps at
   // once; ServerOptions::poll).
   Duration poll{};
+  // The time supervision decides by (heartbeats, execution timeouts, restart backoff); null:
+  // SteadyClock. Waiting on sockets and condition variables is in real time regardless.
+  const Clock* clock = nullptr;
 };
 
 // Tells a worker that the server is done with a batch's outputs in its output regions
@@ -153,6 +160,7 @@ class ProcessInstance final : public Instance {
   Status StartWorker() EXCLUDES(mu_);
   // Notes that the worker spoke (a result or a pong): it is alive.
   void Heard() EXCLUDES(mu_);
+  TimePoint Now() const { return clock_->Now(); }
   void ReadLoop(std::shared_ptr<Worker> worker) EXCLUDES(mu_);
   void HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
   // Adds a Result's output bytes to the copied / in-place counters, and its execute time.
@@ -189,6 +197,7 @@ class ProcessInstance final : public Instance {
   const ModelConfig* const config_;
   const std::string name_;
   const ProcessInstanceOptions options_;
+  const Clock* const clock_;
   std::vector<Slot> slots_;  // fixed size: max_inflight_batches
   std::atomic<bool> available_{false};
   std::atomic<uint64_t> device_memory_bytes_{0};
@@ -212,14 +221,11 @@ class ProcessInstance final : public Instance {
   uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
   std::vector<uint32_t> free_slots_ GUARDED_BY(mu_);
   std::vector<int> slot_holders_ GUARDED_BY(mu_);
-  TimePoint last_heard_ GUARDED_BY(mu_);  // the last message from the current worker
+  WorkerSupervision supervision_ GUARDED_BY(mu_);
   uint64_t ping_sequence_ GUARDED_BY(mu_) = 0;
   // The batch whose execution timeout killed the current worker (0: none): its requests are
   // answered DeadlineExceeded when the loss is handled.
   uint64_t timed_out_batch_ GUARDED_BY(mu_) = 0;
-  TimePoint restart_at_ GUARDED_BY(mu_);
-  Duration backoff_ GUARDED_BY(mu_);
-  int failed_restarts_ GUARDED_BY(mu_) = 0;
   int restarts_ GUARDED_BY(mu_) = 0;
   std::string last_error_ GUARDED_BY(mu_);
   std::function<void(InstanceEvent)> observer_ GUARDED_BY(mu_);
