@@ -66,7 +66,8 @@ TEST(RequestEnvelopeTest, LayoutOfSeveralParamsAndParts) {
   RequestEnvelope envelope;
   envelope.content_type = "multipart/form-data; boundary=b";
   envelope.params = {{"lang", "en"}, {"empty", ""}, {"lang", "fr"}};
-  envelope.parts.push_back({"image", "cat.png", "image/png", "\x89PNG\r\n\x1a\n\0"s});
+  const std::string png = "\x89PNG\r\n\x1a\n\0"s;  // parts view their data: it must outlive them
+  envelope.parts.push_back({"image", "cat.png", "image/png", png});
   envelope.parts.push_back({"question", "", "", "what is it?"});
   envelope.parts.push_back({"", "", "", ""});
   std::vector<std::byte> out;
@@ -246,7 +247,8 @@ TEST_F(PythonEnvelopeTest, PythonDecodesTheRequestElement) {
   RequestEnvelope envelope;
   envelope.content_type = "multipart/form-data; boundary=b";
   envelope.params = {{"lang", "en"}, {"q", "a b"}};
-  envelope.parts.push_back({"image", "cat.png", "image/png", "\x89PNG\0\xff"s});
+  const std::string png = "\x89PNG\0\xff"s;  // parts view their data: it must outlive them
+  envelope.parts.push_back({"image", "cat.png", "image/png", png});
   envelope.parts.push_back({"question", "", "", "caf\xc3\xa9"});
   std::vector<std::byte> element;
   ASSERT_TRUE(AppendRequestEnvelopeElement(envelope, element).ok());
