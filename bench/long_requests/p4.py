@@ -114,6 +114,16 @@ def start_server(binary, repo, out):
     proc = subprocess.Popen([binary, "serve", "--model-repository", repo, "--host", "127.0.0.1",
                              "--http-port", "0", "--port-file", port_file],
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        return proc, wait_ready(proc, port_file, out)
+    except BaseException:  # whatever went wrong, the server does not outlive the benchmark
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def wait_ready(proc, port_file, out):
+    """The port of the server `proc` once it answers /v2/health/ready (bounded: 120 s)."""
     deadline = time.monotonic() + 120
     port = None
     while time.monotonic() < deadline:
@@ -127,11 +137,10 @@ def start_server(binary, repo, out):
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/v2/health/ready")
                 if conn.getresponse().status == 200:
-                    return proc, port
+                    return port
             except OSError:
                 pass
         time.sleep(0.2)
-    proc.kill()
     sys.exit("server not ready within 120 s")
 
 
