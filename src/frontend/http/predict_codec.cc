@@ -68,23 +68,25 @@ Status AddEnvelopeInput(const RequestEnvelope& envelope, const ModelConfig& mode
   return Status::Ok();
 }
 
-// InvalidArgument unless every text of `envelope` is UTF-8.
+// InvalidArgument unless every text of `envelope` is UTF-8. Messages are made only for a failure.
 Status CheckEnvelopeTexts(const RequestEnvelope& envelope) {
-  auto check = [](std::string_view text, std::string_view what) {
-    if (JsonWriter::IsValidUtf8(text)) return Status::Ok();
-    return InvalidArgument(fmt::format("{} is not UTF-8", what));
-  };
-  RETURN_IF_ERROR(check(envelope.content_type, "the Content-Type"));
+  const auto utf8 = [](std::string_view text) { return JsonWriter::IsValidUtf8(text); };
+  if (!utf8(envelope.content_type)) return InvalidArgument("the Content-Type is not UTF-8");
   for (const auto& [key, value] : envelope.params) {
-    RETURN_IF_ERROR(check(key, "a query parameter's name"));
-    RETURN_IF_ERROR(check(value, fmt::format("query parameter '{}'", key)));
+    if (!utf8(key)) return InvalidArgument("a query parameter's name is not UTF-8");
+    if (!utf8(value)) {
+      return InvalidArgument(fmt::format("query parameter '{}' is not UTF-8", key));
+    }
   }
   for (std::size_t i = 0; i < envelope.parts.size(); ++i) {
     const EnvelopePart& part = envelope.parts[i];
-    RETURN_IF_ERROR(check(part.name, fmt::format("the name of form part {}", i + 1)));
-    RETURN_IF_ERROR(check(part.filename, fmt::format("the filename of form part {}", i + 1)));
-    RETURN_IF_ERROR(
-        check(part.content_type, fmt::format("the content type of form part {}", i + 1)));
+    for (const auto& [text, field] :
+         {std::pair{part.name, "name"}, std::pair{part.filename, "filename"},
+          std::pair{part.content_type, "content type"}}) {
+      if (!utf8(text)) {
+        return InvalidArgument(fmt::format("the {} of form part {} is not UTF-8", field, i + 1));
+      }
+    }
   }
   return Status::Ok();
 }
