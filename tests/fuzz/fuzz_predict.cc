@@ -19,6 +19,7 @@
 
 #include "frontend/http/form_data.h"
 #include "frontend/http/predict_codec.h"
+#include "repository/config_parser.h"
 
 namespace {
 
@@ -31,15 +32,12 @@ void Check(bool condition) {
   if (!condition) std::abort();
 }
 
+// The python model without declared inputs, as the config parser makes it.
 ModelConfig EnvelopeModel(int max_batch_size) {
-  ModelConfig model;
-  model.name = "env";
-  model.backend = "python";
-  model.max_batch_size = max_batch_size;
-  model.inputs.push_back({"request", DataType::kBytes, {1}});
-  model.outputs.push_back({"response", DataType::kBytes, {1}});
-  model.http_envelope = true;
-  return model;
+  auto model = switchyard::ParseModelConfig(
+      "backend: python\nmax_batch_size: " + std::to_string(max_batch_size) + "\n", "env", "env");
+  Check(model.ok());
+  return *model;
 }
 
 ModelConfig DeclaredModel(int max_batch_size) {

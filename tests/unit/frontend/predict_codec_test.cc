@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "repository/config_parser.h"
 #include "testing/tensor_bytes.h"
 
 namespace switchyard::http {
@@ -21,16 +22,13 @@ using ::switchyard::testing::BytesElements;
 using ::switchyard::testing::Le;
 using ::testing::HasSubstr;
 
-// The python model without declared inputs: one BYTES `request` in, one BYTES `response` out.
+// The python model without declared inputs (one BYTES `request` in, one BYTES `response` out),
+// as the config parser makes it.
 ModelConfig EnvelopeModel(int max_batch_size = 4) {
-  ModelConfig model;
-  model.name = "env";
-  model.backend = "python";
-  model.max_batch_size = max_batch_size;
-  model.inputs.push_back({"request", DataType::kBytes, {1}});
-  model.outputs.push_back({"response", DataType::kBytes, {1}});
-  model.http_envelope = true;
-  return model;
+  auto model = ParseModelConfig(
+      "backend: python\nmax_batch_size: " + std::to_string(max_batch_size) + "\n", "env", "env");
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  return *model;
 }
 
 // A model with declared inputs: INT32 [2] `a`, BYTES [1] `text`; FP32 [2] output `y`.
