@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 namespace switchyard::exec {
 namespace {
@@ -141,10 +142,13 @@ class FrameReader {
 }  // namespace
 
 ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, FrameKind expected,
-                        uint32_t max_size, Deadline deadline) {
+                        uint32_t max_size, Deadline deadline, const WatchWhileWaiting* watch) {
   ExchangeResult result;
   std::vector<std::span<const uint8_t>> pieces;
   if (frame != nullptr) pieces = frame->Pieces();
+  const size_t frame_pieces = pieces.size();  // the watch's frames follow
+  std::deque<OutgoingFrame> extra;            // owns those frames' bytes
+  auto next_watch = std::chrono::steady_clock::now() + kWatchInterval;
   size_t index = 0;
   size_t offset = 0;
   FrameReader reader(expected, max_size);
@@ -155,13 +159,21 @@ ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, F
   };
   bool program_ended = false;
   while (true) {
-    bool write_done = index == pieces.size();
-    if (reader.done()) {
-      if (!write_done) {
-        return fail(ExchangeFailure::kProtocol,
-                    "the program answered before reading the whole " +
-                        std::string(frame != nullptr ? "frame" : "input"));
+    if (reader.done() && index < frame_pieces) {
+      return fail(ExchangeFailure::kProtocol,
+                  "the program answered before reading the whole " +
+                      std::string(frame != nullptr ? "frame" : "input"));
+    }
+    if (watch != nullptr && index == pieces.size() && !reader.done() &&
+        std::chrono::steady_clock::now() >= next_watch) {
+      for (OutgoingFrame& more : (*watch)()) {
+        extra.push_back(std::move(more));
+        for (auto piece : extra.back().Pieces()) pieces.push_back(piece);
       }
+      next_watch = std::chrono::steady_clock::now() + kWatchInterval;
+    }
+    bool write_done = index == pieces.size();
+    if (reader.done() && (write_done || program_ended)) {  // the rest of the CANCELs is moot
       result.body = reader.TakeBody();
       return result;
     }
@@ -180,8 +192,9 @@ ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, F
                                            "reading)"));
     }
     int64_t ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    pollfd fds[2] = {{socket_fd, static_cast<short>(POLLIN | (write_done ? 0 : POLLOUT)), 0},
-                     {pid_fd, POLLIN, 0}};
+    if (watch != nullptr) ms = std::min<int64_t>(ms, kWatchInterval.count());
+    const short events = (reader.done() ? 0 : POLLIN) | (write_done ? 0 : POLLOUT);
+    pollfd fds[2] = {{socket_fd, events, 0}, {pid_fd, POLLIN, 0}};
     int r = poll(fds, 2, static_cast<int>(std::min<int64_t>(ms, 1 << 30)));
     if (r < 0) {
       if (errno == EINTR) continue;
@@ -196,6 +209,10 @@ ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, F
     }
     if (!write_done && (fds[0].revents & (POLLOUT | POLLERR | POLLHUP)) != 0 &&
         !SendSome(socket_fd, pieces, &index, &offset, &error)) {
+      if (reader.done() && index >= frame_pieces) {  // it answered, then left unread CANCELs
+        result.body = reader.TakeBody();
+        return result;
+      }
       return fail(ExchangeFailure::kProgramEnded, error);
     }
     if ((fds[1].revents & POLLIN) != 0) {

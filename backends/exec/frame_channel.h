@@ -3,7 +3,9 @@
 // answer at the same time (poll), so neither side can block the other however large the tensors
 // are, and gives up at a deadline or when the program ends.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "exec/child_process.h"
@@ -23,10 +25,17 @@ struct ExchangeResult {
   std::vector<uint8_t> body;  // the answer's body (after the kind byte) when failure == kNone
 };
 
+// While Exchange waits for the answer (its own frame sent), it calls this about every
+// kWatchInterval; the frames it returns (CANCELs) are sent next, each whole, before Exchange
+// returns.
+using WatchWhileWaiting = std::function<std::vector<OutgoingFrame>()>;
+inline constexpr std::chrono::milliseconds kWatchInterval{50};
+
 // Sends `frame` (if not null) on `socket_fd` (non-blocking) and reads one frame of kind
 // `expected` of at most `max_size` bytes, until `deadline`. `pid_fd` becomes readable when the
-// program ends; the bytes it wrote before are still read.
+// program ends; the bytes it wrote before are still read. `watch` may be null.
 ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, FrameKind expected,
-                        uint32_t max_size, Deadline deadline);
+                        uint32_t max_size, Deadline deadline,
+                        const WatchWhileWaiting* watch = nullptr);
 
 }  // namespace switchyard::exec

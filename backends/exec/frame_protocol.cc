@@ -42,6 +42,8 @@ std::string_view FrameKindName(FrameKind kind) {
       return "BATCH";
     case FrameKind::kResult:
       return "RESULT";
+    case FrameKind::kCancel:
+      return "CANCEL";
   }
   return "?";
 }
@@ -70,6 +72,16 @@ OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
   w.Str(model.model_dir);
   w.Str(model.version_dir);
   (void)f.Finish();  // a HELLO is small
+  return f;
+}
+
+OutgoingFrame EncodeCancel(uint64_t batch_id, uint32_t request, SyCancelState state) {
+  OutgoingFrame f(static_cast<uint8_t>(FrameKind::kCancel));
+  ByteWriter w = f.writer();
+  w.U64(batch_id);
+  w.U32(request);
+  w.U8(static_cast<uint8_t>(state));
+  (void)f.Finish();  // 18 bytes
   return f;
 }
 
@@ -142,7 +154,7 @@ StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body) {
     return Internal("the program's READY frame has " + std::to_string(r.remaining()) +
                     " unexpected trailing bytes");
   }
-  if ((features & ~kFeatureRequestParameters) != 0) {
+  if ((features & ~(kFeatureRequestParameters | kFeatureCancel)) != 0) {
     return Internal("the program's READY frame announces unknown features " +
                     std::to_string(features));
   }

@@ -17,7 +17,8 @@
 //           str model_dir | str version_dir
 //   READY   kind 2, program → plugin, the answer to HELLO: "SYEX" | u32 version, then
 //           optionally (appended in 2026-12) u32 features: bit 0 (kFeatureRequestParameters):
-//           the program takes each request's parameters in BATCH; other bits 0
+//           the program takes each request's parameters in BATCH; bit 1 (kFeatureCancel): it
+//           takes CANCEL frames; other bits 0
 //   BATCH   kind 3, plugin → program: u64 batch_id | u32 nrequests | per request:
 //           u32 ninputs | tensor × ninputs | u32 nwanted | str output_name × nwanted
 //           [| u32 nparams | (str key | str value) × nparams   only for a program whose READY
@@ -30,6 +31,13 @@
 //                                           3 unavailable → 503, 4 unsupported; others → 500)
 //           then, optionally (appended in 2026-12): u8 flags; bit 0: the program ends after
 //           this answer (the plugin starts a new one for the next batch); other bits 0
+//   CANCEL  kind 5, plugin → program, only to a program whose READY announced kFeatureCancel:
+//           u64 batch_id | u32 request (its index in that BATCH) | u8 reason (1: the client
+//           went away, 2: the client's timeout passed). Sent after the BATCH, at most once per
+//           request, while the plugin waits for that batch's RESULT; one may still arrive after
+//           the program wrote that RESULT (ignore a CANCEL whose batch is not the current one).
+//           The program may stop the request and answer it with an error, or finish it; the
+//           RESULT still has an entry for it.
 //
 // Tensor data uses the KServe binary layout: row-major; BYTES elements are each a u32 length
 // followed by the bytes. Shapes include the batch dimension when max_batch_size > 0.
@@ -52,7 +60,7 @@ inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr std::string_view kMagic = "SYEX";
 inline constexpr size_t kFrameHeaderSize = 5;  // u32 size + u8 kind
 
-enum class FrameKind : uint8_t { kHello = 1, kReady = 2, kBatch = 3, kResult = 4 };
+enum class FrameKind : uint8_t { kHello = 1, kReady = 2, kBatch = 3, kResult = 4, kCancel = 5 };
 
 std::string_view FrameKindName(FrameKind kind);
 
@@ -72,6 +80,7 @@ struct RequestView {
 
 // READY feature bits.
 inline constexpr uint32_t kFeatureRequestParameters = 1;
+inline constexpr uint32_t kFeatureCancel = 2;
 
 // The HELLO for `instance` of `model`; `params.program_parameters` are the parameters it lists.
 OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
@@ -81,6 +90,10 @@ OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
 // batch exceeds 4 GiB.
 StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
                                     bool with_parameters);
+
+// The CANCEL of request `request` of batch `batch_id`. REQUIRES: `state` is not
+// SY_NOT_CANCELLED.
+OutgoingFrame EncodeCancel(uint64_t batch_id, uint32_t request, SyCancelState state);
 
 // The size of the frame whose first kFrameHeaderSize bytes begin `header`, after checking that
 // its kind is `expected` and its size is at most `max_size`. The error shows `header` (all of it,

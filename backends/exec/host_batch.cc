@@ -91,4 +91,18 @@ void HostBatch::Fail(uint32_t r, const Status& status) {
   host_->request_set_error(batch_, r, host_->error_new(status.code(), status.message().c_str()));
 }
 
+SyCancelState HostBatch::Cancelled(uint32_t r) const {
+  if (host_->struct_size < offsetof(SyHostApi, request_cancelled) + sizeof(void*) ||
+      host_->request_cancelled == nullptr) {
+    return SY_NOT_CANCELLED;
+  }
+  return static_cast<SyCancelState>(host_->request_cancelled(batch_, r));
+}
+
+void HostBatch::FailCancelled(uint32_t r, SyCancelState state, const std::string& when) {
+  Fail(r, Unavailable(
+              std::string("the request was stopped ") + when + ": " +
+              (state == SY_CANCELLED_DEADLINE ? "its timeout passed" : "its client went away")));
+}
+
 }  // namespace switchyard::exec

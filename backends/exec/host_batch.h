@@ -1,9 +1,10 @@
 #pragma once
 // One batch as the host hands it to SyInstanceExecute: reading a request's inputs, and answering
 // it with outputs (allocated through the host and filled from what the program returned) or an
-// error. Valid only during that SyInstanceExecute call, on its thread.
+// error. Valid only during that SyInstanceExecute call, on its thread (Cancelled: any thread).
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "exec/frame_protocol.h"
@@ -37,6 +38,11 @@ class HostBatch {
   void AnswerOutputs(const PendingRequest& request,
                      const std::vector<const OutputTensor*>& outputs);
   void Fail(uint32_t r, const Status& status);
+  // Whether request `r` is still wanted (SyHostApi::request_cancelled). Any thread.
+  SyCancelState Cancelled(uint32_t r) const;
+  // Fails request `r`, cancelled as `state` says, naming `when` ("before it was sent to the
+  // program").
+  void FailCancelled(uint32_t r, SyCancelState state, const std::string& when);
 
  private:
   const SyHostApi* host_;

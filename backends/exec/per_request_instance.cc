@@ -1,5 +1,7 @@
 #include "exec/per_request_instance.h"
 
+#include <algorithm>
+
 #include "exec/child_process.h"
 #include "exec/output_check.h"
 #include "exec/request_files.h"
@@ -9,6 +11,10 @@ namespace switchyard::exec {
 Status PerRequestInstance::Execute(HostBatch& batch) {
   uint32_t count = batch.request_count();
   for (uint32_t r = 0; r < count; ++r) {
+    if (SyCancelState state = batch.Cancelled(r); state != SY_NOT_CANCELLED) {
+      batch.FailCancelled(r, state, "before its run started");
+      continue;
+    }
     PendingRequest p;
     if (!batch.Read(context_.model, r, &p)) continue;
     EXEC_RETURN_IF_ERROR(RunOne(batch, p));
@@ -36,9 +42,22 @@ Status PerRequestInstance::RunOne(HostBatch& batch, const PendingRequest& reques
 
   std::string what = "the program " + CommandText(context_.params) + " (pid " +
                      std::to_string((*child)->pid()) + ")";
-  bool ended = (*child)->WaitExit(RunDeadline(context_.params));
+  // Waits in slices, so that a request whose client went away or whose timeout passed ends
+  // its run (Finish kills the run's process group).
+  const Deadline deadline = RunDeadline(context_.params);
+  bool ended = false;
+  SyCancelState cancelled = SY_NOT_CANCELLED;
+  while (!ended && cancelled == SY_NOT_CANCELLED && std::chrono::steady_clock::now() < deadline) {
+    ended = (*child)->WaitExit(std::min(deadline, std::chrono::steady_clock::now() + kCancelPoll));
+    if (!ended) cancelled = batch.Cancelled(request.index);
+  }
   ExitStatus exit = (*child)->Finish();
   std::string tail = (*child)->StderrLines();
+  if (cancelled != SY_NOT_CANCELLED) {
+    batch.FailCancelled(request.index, cancelled,
+                        "while it ran: " + what + " " + exit.ToString() + " by the plugin");
+    return Status();
+  }
   if (!ended) {
     batch.Fail(request.index,
                Internal(DescribeProgramEnd(what + " did not finish within timeout_ms = " +

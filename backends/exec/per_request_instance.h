@@ -4,7 +4,10 @@
 // afterwards whatever happened. A run longer than timeout_ms is killed with its process group.
 // An error the program reports in response.json is that request's answer, with its code. Every
 // other failure (exit status ≠ 0, timeout, missing or malformed outputs) fails only that request,
-// with the program's exit status and last stderr lines.
+// with the program's exit status and last stderr lines. A request whose client went away or
+// whose timeout passed is not run, or its run is killed within kCancelPoll.
+
+#include <chrono>
 
 #include "exec/exec_instance.h"
 
@@ -16,6 +19,8 @@ class PerRequestInstance final : public ExecInstance {
       : context_(context), instance_(std::move(instance)) {}
 
   Status Execute(HostBatch& batch) override;
+
+  static constexpr std::chrono::milliseconds kCancelPoll{100};
 
  private:
   // Runs the program for one request; answers it or fails it. A non-OK return (the program

@@ -110,6 +110,7 @@ Status PersistentInstance::Start() {
   auto features = DecodeReady(r.body);
   if (!features.ok()) return EndProgram(prefix + features.status().message(), false);
   takes_parameters_ = (*features & kFeatureRequestParameters) != 0;
+  takes_cancel_ = (*features & kFeatureCancel) != 0;
   return Status();
 }
 
@@ -123,6 +124,10 @@ Status PersistentInstance::Execute(HostBatch& batch) {
   uint32_t count = batch.request_count();
   pending.reserve(count);
   for (uint32_t r = 0; r < count; ++r) {
+    if (SyCancelState state = batch.Cancelled(r); state != SY_NOT_CANCELLED) {
+      batch.FailCancelled(r, state, "before it was sent to the program");
+      continue;
+    }
     PendingRequest p;
     if (batch.Read(context_.model, r, &p)) pending.push_back(std::move(p));
   }
@@ -135,8 +140,23 @@ Status PersistentInstance::Execute(HostBatch& batch) {
   auto frame = EncodeBatch(batch_id, views, takes_parameters_);
   if (!frame.ok()) return frame.status();
   auto deadline = RunDeadline(context_.params);
-  ExchangeResult r = Exchange(child_->socket_fd(), child_->pid_fd(), &frame.value(),
-                              FrameKind::kResult, UINT32_MAX, deadline);
+  // A program that takes CANCEL frames hears of each request whose client goes away or whose
+  // timeout passes while it works on the batch.
+  std::vector<bool> told(pending.size(), false);
+  WatchWhileWaiting tell_cancelled = [&] {
+    std::vector<OutgoingFrame> cancels;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (told[i]) continue;
+      if (SyCancelState state = batch.Cancelled(pending[i].index); state != SY_NOT_CANCELLED) {
+        cancels.push_back(EncodeCancel(batch_id, static_cast<uint32_t>(i), state));
+        told[i] = true;
+      }
+    }
+    return cancels;
+  };
+  ExchangeResult r =
+      Exchange(child_->socket_fd(), child_->pid_fd(), &frame.value(), FrameKind::kResult,
+               UINT32_MAX, deadline, takes_cancel_ ? &tell_cancelled : nullptr);
   std::string prefix = "the program " + CommandText(context_.params) + " (pid " +
                        std::to_string(child_->pid()) + ") failed batch " +
                        std::to_string(batch_id) + ": ";

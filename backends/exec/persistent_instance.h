@@ -7,7 +7,9 @@
 // runner does after a CUDA out-of-memory error, or it died idle) is started again before the
 // next batch is sent, so that batch does not fail on it. Recycling: after recycle_requests
 // requests, or once its resident memory passes recycle_rss_mb after a batch, the program is
-// ended gracefully and the next batch starts a fresh one.
+// ended gracefully and the next batch starts a fresh one. Cancellation: a request already
+// cancelled is not sent; a program that announced kFeatureCancel gets a CANCEL frame for each
+// request cancelled while it works on the batch.
 
 #include <cstdint>
 #include <memory>
@@ -50,6 +52,7 @@ class PersistentInstance final : public ExecInstance {
   uint64_t next_batch_id_ = 1;
   uint64_t requests_since_start_ = 0;
   bool takes_parameters_ = false;  // the program's READY announced kFeatureRequestParameters
+  bool takes_cancel_ = false;      // ... and kFeatureCancel
 };
 
 }  // namespace switchyard::exec

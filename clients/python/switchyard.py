@@ -27,8 +27,11 @@ the server's log. An exception in decode or encode fails that request only; one 
 predict returning the wrong number of outputs, fails the requests of that call.
 
 `ctx` (a `Context`): name, version, instance, gpu_count, cuda_visible_devices, device ("cuda"
-or "cpu"), model_dir, version_dir, parameters (str -> str), max_batch_size, inputs, outputs.
-Parameter `decode_threads` sizes the decode/encode pool (default min(8, usable CPUs)).
+or "cpu"), model_dir, version_dir, parameters (str -> str), max_batch_size, inputs, outputs,
+and `cancelled()`: True once every request of the running predict call was cancelled (clients
+gone, timeouts passed); a long predict may check it and raise `Cancelled`. Requests cancelled
+before decode or predict are not computed. Parameter `decode_threads` sizes the decode/encode
+pool (default min(8, usable CPUs)).
 
 `encode_request_envelope` and `decode_response_envelope` build and read the BYTES elements that
 such a model exchanges, for clients and tests that call it through the tensor API.
@@ -42,10 +45,11 @@ import struct
 import urllib.parse
 from collections import namedtuple
 
-from switchyard_exec import InferError, InvalidInput, TensorSpec, Unavailable
+from switchyard_exec import Cancelled, InferError, InvalidInput, TensorSpec, Unavailable
 
 __all__ = [
     "Context", "Request", "Part", "Response", "InferError", "InvalidInput", "Unavailable",
+    "Cancelled",
     "TensorSpec", "decode_request_envelope", "encode_request_envelope",
     "encode_response_envelope", "decode_response_envelope", "to_response", "to_json",
 ]
@@ -74,6 +78,14 @@ class Context:
         self.parameters = {} if parameters is None else dict(parameters)
         self.max_batch_size = max_batch_size
         self.inputs, self.outputs = list(inputs), list(outputs)
+        self._cancelled = lambda: False  # the runner's, while it serves
+
+    def cancelled(self):
+        """Whether every request of the `predict` call running now was cancelled: their clients
+        went away or their timeouts passed. A long predict may check it now and then and raise
+        `Cancelled` to stop early (its requests are answered with that error; a client that
+        went away gets nothing). False outside predict."""
+        return self._cancelled()
 
     @classmethod
     def from_model_info(cls, info):

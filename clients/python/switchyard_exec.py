@@ -36,15 +36,17 @@ Standard library and numpy only.
 
 import json
 import os
+import queue
 import struct
 import sys
+import threading
 import traceback
 
 import numpy as np
 
 __all__ = [
     "serve", "serve_batches", "run_once", "InferError", "InvalidInput", "Unavailable",
-    "ModelInfo", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
+    "Cancelled", "Cancellation", "CLIENT_GONE", "TIMEOUT_PASSED", "ModelInfo", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
     "PROTOCOL_VERSION",
 ]
 
@@ -52,10 +54,15 @@ PROTOCOL_VERSION = 1
 MAGIC = b"SYEX"
 
 # Frame kinds.
-HELLO, READY, BATCH, RESULT = 1, 2, 3, 4
+HELLO, READY, BATCH, RESULT, CANCEL = 1, 2, 3, 4, 5
 
-# READY features (an optional u32 after the version): BATCH carries each request's parameters.
+# READY features (an optional u32 after the version): BATCH carries each request's parameters;
+# the program takes CANCEL frames.
 FEATURE_REQUEST_PARAMETERS = 1
+FEATURE_CANCEL = 2
+
+# Why a request was cancelled (a CANCEL frame's reason).
+CLIENT_GONE, TIMEOUT_PASSED = 1, 2
 
 # RESULT flags (an optional byte after the requests): the program ends after this answer.
 RESULT_FLAG_PROGRAM_ENDS = 1
@@ -100,6 +107,34 @@ class InvalidInput(InferError):
 class Unavailable(InferError):
     """The model cannot serve this now: the client gets HTTP 503."""
     code = UNAVAILABLE
+
+
+class Cancelled(Unavailable):
+    """Raise it to stop a request that was cancelled (see `Cancellation`): its client went away
+    (nothing is sent) or its timeout passed (the client gets HTTP 504)."""
+
+    def __init__(self, message="the request was cancelled"):
+        super().__init__(message)
+
+
+class Cancellation:
+    """Which requests of one batch were cancelled while it is computed, as the plugin's CANCEL
+    frames say: `reason(i)` is 0 while request i is wanted, else CLIENT_GONE or TIMEOUT_PASSED;
+    `i in cancellation` is whether it was cancelled. Written by the thread that reads the
+    plugin's frames, read from any thread."""
+
+    def __init__(self, batch_id):
+        self.batch_id = batch_id
+        self._reasons = {}
+
+    def reason(self, index):
+        return self._reasons.get(index, 0)
+
+    def __contains__(self, index):
+        return index in self._reasons
+
+    def _set(self, index, reason):
+        self._reasons.setdefault(index, reason)
 
 
 class ProtocolError(Exception):
@@ -366,6 +401,50 @@ def _parse_batch(body):
     return batch_id, requests
 
 
+def _parse_cancel(body):
+    """(batch_id, request index, reason) of a CANCEL frame."""
+    r = _Reader(body)
+    batch_id, index, reason = r.u64(), r.u32(), r.u8()
+    if r.pos != len(body):
+        raise ProtocolError("CANCEL frame of %d bytes, expected 13" % len(body))
+    return batch_id, index, reason
+
+
+class _FrameReader(threading.Thread):
+    """Reads the plugin's frames on a thread of its own, so that a CANCEL is heard while a batch
+    is computed: BATCH frames are queued for the main loop as (batch_id, requests,
+    Cancellation), then None at the end of the stream or the exception that ended reading;
+    each CANCEL marks the Cancellation of the batch it names (one of a batch already answered
+    is ignored)."""
+
+    def __init__(self, stream):
+        super().__init__(name="switchyard-frames", daemon=True)
+        self.stream = stream
+        self.batches = queue.Queue()
+        self.latest = None  # the Cancellation of the last BATCH read
+
+    def run(self):
+        try:
+            while True:
+                frame = _read_frame(self.stream)
+                if frame is None:
+                    self.batches.put(None)
+                    return
+                kind, body = frame
+                if kind == BATCH:
+                    batch_id, requests = _parse_batch(body)
+                    self.latest = Cancellation(batch_id)
+                    self.batches.put((batch_id, requests, self.latest))
+                elif kind == CANCEL:
+                    batch_id, index, reason = _parse_cancel(body)
+                    if self.latest is not None and self.latest.batch_id == batch_id:
+                        self.latest._set(index, reason)
+                else:
+                    raise ProtocolError("expected a BATCH or CANCEL frame, got kind %d" % kind)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main loop
+            self.batches.put(exc)
+
+
 def _error_text(exc):
     """The message of a request's error: an InferError's own text; for other exceptions the
     type too ("ValueError: ...")."""
@@ -429,7 +508,31 @@ if os.environ.get("SWITCHYARD_EXEC_MODE") == "persistent":
     _protocol_streams()
 
 
-def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None):
+def _batches_in_order(stream_in, with_cancellation):
+    """Yields (batch_id, requests, Cancellation or None) for each BATCH until the stream ends.
+    With `with_cancellation` a thread reads the frames (CANCELs arrive during a batch)."""
+    if not with_cancellation:
+        while True:
+            frame = _read_frame(stream_in)
+            if frame is None:
+                return
+            kind, body = frame
+            if kind != BATCH:
+                raise ProtocolError("expected a BATCH frame, got kind %d" % kind)
+            yield _parse_batch(body) + (None,)
+    reader = _FrameReader(stream_in)
+    reader.start()
+    while True:
+        item = reader.batches.get()
+        if item is None:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
+                  with_cancellation=False):
     """Answers batches until the plugin closes the stream (persistent mode), or until
     `keep_serving()`, asked after each batch is computed, returns false: that batch's RESULT
     then says the program ends (flag bit 0), and it returns once the RESULT is sent (the plugin
@@ -440,7 +543,11 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None)
     With `with_wanted=True` each item of `requests` is an (input dict, wanted output names) pair
     instead. An exception raised by `infer_batch` itself fails every request of the batch.
     `setup(model)`, if given, is called once with the ModelInfo before the handshake is answered
-    (load weights there: the instance is ready only after it returns)."""
+    (load weights there: the instance is ready only after it returns).
+
+    With `with_cancellation=True` the program announces FEATURE_CANCEL and `infer_batch` is
+    called as infer_batch(requests, cancellation): a Cancellation that marks the requests whose
+    client goes away or whose timeout passes while the batch is computed."""
     stream_in, stream_out = _protocol_streams()
     frame = _read_frame(stream_in)
     if frame is None or frame[0] != HELLO:
@@ -451,19 +558,15 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None)
     w = _Writer()
     w.parts.append(MAGIC)
     w.u32(PROTOCOL_VERSION)
-    w.u32(FEATURE_REQUEST_PARAMETERS)
+    w.u32(FEATURE_REQUEST_PARAMETERS | (FEATURE_CANCEL if with_cancellation else 0))
     stream_out.write(w.frame(READY))
     stream_out.flush()
-    while True:
-        frame = _read_frame(stream_in)
-        if frame is None:
-            return
-        kind, body = frame
-        if kind != BATCH:
-            raise ProtocolError("expected a BATCH frame, got kind %d" % kind)
-        batch_id, requests = _parse_batch(body)
+    for batch_id, requests, cancellation in _batches_in_order(stream_in, with_cancellation):
         try:
-            results = infer_batch(requests if with_wanted else [inputs for inputs, _ in requests])
+            args = [requests if with_wanted else [inputs for inputs, _ in requests]]
+            if with_cancellation:
+                args.append(cancellation)
+            results = infer_batch(*args)
             if len(results) != len(requests):
                 raise InferError("infer_batch returned %d results for %d requests" %
                                  (len(results), len(requests)))

@@ -143,10 +143,13 @@ class Runner:
         self.envelope = False
         self.pool = None
         self.restart_requested = False
+        self.cancellation = None  # of the batch being computed
+        self.predicting = ()      # the request indexes of the predict call running now
 
     def setup(self, info):
         """Called with the HELLO's ModelInfo: the model's setup(ctx), then the pool."""
         self.context = switchyard.Context.from_model_info(info)
+        self.context._cancelled = self._predict_cancelled
         self.envelope = is_envelope_model(info)
         threads = pool_size(self.context.parameters)
         if hasattr(self.model, "setup"):
@@ -212,23 +215,50 @@ class Runner:
                 "memory): %s" % first_line))
         return result
 
-    def _predict(self, items):
-        """One output (or _Failed) per decoded item: predict on each, or on batches of up to
-        max_batch_size items."""
+    def _predict_cancelled(self):
+        """ctx.cancelled(): whether every request of the running predict call was cancelled."""
+        cancellation = self.cancellation
+        return (cancellation is not None and bool(self.predicting) and
+                all(index in cancellation for index in self.predicting))
+
+    def _predict(self, owners, items):
+        """One output (or _Failed) per decoded item (owners[i] is item i's request): predict on
+        each, or on batches of up to max_batch_size items."""
         max_batch = self.context.max_batch_size
-        if max_batch == 0:
-            return [self._attempt_predict(self.model.predict, item) for item in items]
+        step = max_batch or 1
         outputs = []
-        for start in range(0, len(items), max_batch):
-            batch = items[start:start + max_batch]
-            result = self._attempt_predict(self._predict_call, batch)
-            outputs += [result] * len(batch) if isinstance(result, _Failed) else result
+        try:
+            for start in range(0, len(items), step):
+                self.predicting = frozenset(owners[start:start + step])
+                if max_batch == 0:
+                    outputs.append(self._attempt_predict(self.model.predict, items[start]))
+                    continue
+                batch = items[start:start + max_batch]
+                result = self._attempt_predict(self._predict_call, batch)
+                outputs += [result] * len(batch) if isinstance(result, _Failed) else result
+        finally:
+            self.predicting = ()
         return outputs
 
-    def infer_batch(self, requests):
+    def _drop_cancelled(self, owners, values, failed):
+        """Records the requests cancelled by now in `failed` (switchyard.Cancelled) and returns
+        (owners, values) of the items of the others."""
+        cancellation = self.cancellation
+        if cancellation is None:
+            return owners, values
+        for index in set(owners):
+            if index in cancellation:
+                failed.setdefault(index, sx.Cancelled(
+                    "the request was cancelled before predict: %s" %
+                    _CANCEL_REASONS.get(cancellation.reason(index), "it was cancelled")))
+        return _survivors(owners, values, failed)
+
+    def infer_batch(self, requests, cancellation=None):
         """The plugin's batch ((inputs, wanted) per request) -> an output dict or an exception
         per request. Each element of an envelope model's `request` is an item; each request of
-        a tensor model is one."""
+        a tensor model is one. A request cancelled (`cancellation`) before its items are
+        decoded, or before predict, is answered switchyard.Cancelled without that work."""
+        self.cancellation = cancellation
         owners, items = [], []  # the request index of each item, the items
         for index, (inputs, _) in enumerate(requests):
             parameters = getattr(inputs, "parameters", {})
@@ -237,9 +267,11 @@ class Runner:
             owners += [index] * len(values)
             items += values
         failed = {}  # request index -> the exception that fails it
+        owners, items = self._drop_cancelled(owners, items, failed)
         decoded = self._each(self._decode_item, items, self.pool_decode)
         owners, decoded = _survivors(owners, decoded, failed)
-        outputs = self._predict([value for _, value in decoded])
+        owners, decoded = self._drop_cancelled(owners, decoded, failed)
+        outputs = self._predict(owners, [value for _, value in decoded])
         outputs = [out if isinstance(out, _Failed) else (raw, out)
                    for (raw, _), out in zip(decoded, outputs)]
         owners, outputs = _survivors(owners, outputs, failed)
@@ -263,6 +295,10 @@ class Runner:
             return sx.InferError("encode did not return the requested output %r (it returned %s)"
                                  % (missing[0], ", ".join(map(repr, result)) or "none"))
         return result
+
+
+_CANCEL_REASONS = {sx.CLIENT_GONE: "its client went away",
+                   sx.TIMEOUT_PASSED: "its timeout passed"}
 
 
 def _survivors(owners, results, failed):
@@ -290,7 +326,8 @@ def main(argv):
         cls = find_model_class(import_model(path), argv[2] if len(argv) == 3 else None)
         runner = Runner(cls())
         sx.serve_batches(runner.infer_batch, runner.setup, with_wanted=True,
-                         keep_serving=lambda: not runner.restart_requested)
+                         keep_serving=lambda: not runner.restart_requested,
+                         with_cancellation=True)
     except ModelError as exc:
         print("switchyard_runner.py: %s" % exc, file=sys.stderr)
         return 1

@@ -90,6 +90,13 @@ typedef enum SyErrorCode {
   SY_ERROR_DEVICE_LOST = 5
 } SyErrorCode;
 
+/* Whether the host still wants a request's answer (SyHostApi::request_cancelled). */
+typedef enum SyCancelState {
+  SY_NOT_CANCELLED = 0,
+  SY_CANCELLED_CLIENT_GONE = 1, /* the client went away: the answer is not sent */
+  SY_CANCELLED_DEADLINE = 2     /* the client's timeout passed: an error answers 504 */
+} SyCancelState;
+
 typedef enum SyLogLevel {
   SY_LOG_DEBUG = 0,
   SY_LOG_INFO = 1,
@@ -199,6 +206,13 @@ typedef struct SyHostApi {
    * text of another value), NUL-terminated, valid until SyInstanceExecute returns. */
   SyError* (*request_parameter)(const SyBatch* batch, uint32_t request, uint32_t index,
                                 const char** key, const char** value);
+  /* Whether `request` is still wanted (SyCancelState): once its client went away or its
+   * timeout passed, a plugin may stop working on it and fail it (any error; the host answers
+   * a cancelled request with nothing and one past its timeout with 504), or finish it anyway.
+   * The state only moves away from SY_NOT_CANCELLED. Cheap (a memory read), and callable from
+   * any thread while SyInstanceExecute runs; SY_NOT_CANCELLED for an index out of range.
+   * Present when struct_size covers it (hosts since 2026-12-07). */
+  int (*request_cancelled)(const SyBatch* batch, uint32_t request);
 } SyHostApi;
 
 /* ---- Exported by every plugin. ---- */

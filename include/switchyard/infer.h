@@ -18,20 +18,31 @@
 
 namespace switchyard {
 
-// Lets whoever submitted a request withdraw it (the client went away). A request still queued
-// is dropped and answered Cancelled; one already executing finishes, but its answer is not
-// sent. Thread-safe.
+// Lets whoever submitted a request withdraw it (the client went away), and the scheduler tell
+// an executing request's instance that the client's deadline passed. A request still queued
+// is dropped and answered Cancelled; one already executing is told (its backend may stop it,
+// see SyHostApi::request_cancelled), and its answer is not sent. Thread-safe.
 class CancelToken {
  public:
-  // Idempotent. Runs the notifier (if any) once, on the calling thread.
+  // The client went away. Idempotent. Runs the notifier (if any, and not run yet) once, on the
+  // calling thread.
   void Cancel();
+  // The client's deadline (InferRequest::timeout_us) passed while the request executed: its
+  // instance is told as for Cancel, and its answer is still sent (DeadlineExceeded when the
+  // backend gave the request up). Idempotent; runs the notifier like Cancel.
+  void Expire();
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
-  // Set by the queue that holds the request so it can drop it at once. Replaces any previous
-  // notifier (null clears it); if already cancelled, runs `notifier` immediately.
+  bool expired() const { return expired_.load(std::memory_order_acquire); }
+  // Set by whoever holds the request (its queue, then its instance) to hear of Cancel or Expire
+  // at once. Replaces any previous notifier (null clears it); if the token is already cancelled
+  // or expired, runs `notifier` immediately instead.
   void SetNotifier(std::function<void()> notifier);
 
  private:
+  void Notify();
+
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> expired_{false};
   std::mutex mu_;
   std::function<void()> notifier_;  // guarded by mu_ (std::mutex: see src/core/mutex.h)
 };

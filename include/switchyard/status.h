@@ -18,7 +18,7 @@ enum class StatusCode {
   kAlreadyExists,       // (409)
   kFailedPrecondition,  // valid request, wrong state (400)
   kResourceExhausted,   // a bounded queue is full: retry later (429 + Retry-After)
-  kDeadlineExceeded,    // the request's deadline passed while it waited (504)
+  kDeadlineExceeded,    // the request's deadline passed (504)
   kCancelled,           // the client went away; nothing is sent
   kUnavailable,         // not ready, shutting down (503)
   kUnimplemented,       // (501)

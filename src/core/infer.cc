@@ -5,7 +5,14 @@
 namespace switchyard {
 
 void CancelToken::Cancel() {
-  if (cancelled_.exchange(true, std::memory_order_acq_rel)) return;
+  if (!cancelled_.exchange(true, std::memory_order_acq_rel)) Notify();
+}
+
+void CancelToken::Expire() {
+  if (!expired_.exchange(true, std::memory_order_acq_rel)) Notify();
+}
+
+void CancelToken::Notify() {
   std::function<void()> notifier;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -17,7 +24,7 @@ void CancelToken::Cancel() {
 void CancelToken::SetNotifier(std::function<void()> notifier) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!cancelled()) {
+    if (!cancelled() && !expired()) {
       notifier_ = std::move(notifier);
       return;
     }

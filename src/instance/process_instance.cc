@@ -152,6 +152,7 @@ ProcessInstance::~ProcessInstance() {
   }
   if (supervisor_.joinable()) supervisor_.join();
   for (auto& [id, batch] : pending) {
+    batch.cancel_relay->Stop();
     batch.done(AllFailed(batch.request_count, Unavailable(name_ + " is shutting down")));
   }
   if (worker && lost) {
@@ -273,6 +274,7 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
   std::shared_ptr<Worker> worker;
   uint64_t batch_id = 0;
   uint32_t slot = 0;
+  std::shared_ptr<CancelRelay> cancel_relay = CancelRelay::Create(requests);
   {
     MutexLock lock(&mu_);
     // The scheduler never has more batches in flight than there are slots, but the sender of a
@@ -284,15 +286,19 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
       free_slots_.pop_back();
       slot_holders_[slot] = 2;  // this sender, and whoever answers the batch
       batch_id = next_batch_id_++;
-      pending_[batch_id] = Pending{slot, requests.size(), std::move(done), std::nullopt};
+      pending_[batch_id] = Pending{.slot = slot,
+                                   .request_count = requests.size(),
+                                   .done = std::move(done),
+                                   .cancel_relay = cancel_relay};
       StartExecutionClock();
     }
   }
   if (!worker) {
     // Only a batch racing with the worker's loss gets here.
+    cancel_relay->Stop();
     return done(AllFailed(requests.size(), Aborted(name_ + " is not available")));
   }
-  Status sent = SendBatch(*worker, batch_id, slot, requests);
+  Status sent = SendBatch(*worker, batch_id, slot, requests, *cancel_relay);
   if (!sent.ok() && sent.code() != StatusCode::kUnavailable) {
     // Not a lost worker (its reader will notice that): this batch cannot be sent at all.
     if (auto pending = TakePending(batch_id)) {
@@ -305,7 +311,8 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
 }
 
 Status ProcessInstance::SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
-                                  std::span<InferRequest* const> requests) {
+                                  std::span<InferRequest* const> requests,
+                                  CancelRelay& cancel_relay) {
   Slot& s = slots_[slot];
   uint64_t need = SlotInputBytes(requests);
   if (!s.inputs || s.inputs->size() < need) {
@@ -322,6 +329,7 @@ Status ProcessInstance::SendBatch(Worker& worker, uint64_t batch_id, uint32_t sl
   }
   WrittenInputs written =
       WriteInputs(*config_, requests, {s.inputs->data(), s.inputs->size()}, &execute);
+  cancel_relay.SetFlags(s.inputs->data() + execute.cancel_flags);
   input_bytes_copied_.fetch_add(written.copied_bytes, std::memory_order_relaxed);
   input_bytes_in_place_.fetch_add(written.in_place_bytes, std::memory_order_relaxed);
   RETURN_IF_ERROR(AnnounceRegions(worker, written.regions));
@@ -354,6 +362,7 @@ std::optional<ProcessInstance::Pending> ProcessInstance::TakePending(uint64_t ba
   auto node = pending_.extract(batch_id);
   if (node.empty()) return std::nullopt;
   StartExecutionClock();
+  node.mapped().cancel_relay->Stop();
   return std::move(node.mapped());
 }
 
@@ -515,6 +524,7 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
   if (device_error) fault_notifier_.Notify(/*lost=*/true, *device_error);
   Notify(InstanceEvent::kUnavailable);
   for (auto& [id, batch] : lost) {
+    batch.cancel_relay->Stop();
     ReleaseSlot(batch.slot);
     if (id == timed_out) {
       batch.done(AllFailed(

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "instance/cancel_relay.h"
 #include "instance/instance.h"
 #include "ipc/messages.h"
 #include "ipc/shm_region.h"
@@ -143,6 +144,9 @@ class ProcessInstance final : public Instance {
     uint32_t slot = 0;
     std::size_t request_count = 0;
     BatchDone done;
+    // Writes the cancel flags in the slot: stopped whenever the batch leaves pending_, before
+    // its slot is released.
+    std::shared_ptr<CancelRelay> cancel_relay;
     // Since when the worker has been executing it: set when it is the oldest batch in flight.
     std::optional<TimePoint> executing_since;
   };
@@ -176,12 +180,12 @@ class ProcessInstance final : public Instance {
   // Prepares the slot's input region and sends the Execute message (after the MapRegion of any
   // body region the worker has not mapped yet).
   Status SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
-                   std::span<InferRequest* const> requests);
+                   std::span<InferRequest* const> requests, CancelRelay& cancel_relay);
   Status AnnounceRegions(Worker& worker, const std::vector<const SharedMemoryBlock*>& regions);
   // The holder of `slot` is done with it; the second of two holders returns it to the pool.
   void ReleaseSlot(uint32_t slot) EXCLUDES(mu_);
-  // Takes `batch_id` out of pending_ (nullopt if someone already answered it); the worker then
-  // executes the next one.
+  // Takes `batch_id` out of pending_ (nullopt if someone already answered it) and stops its
+  // cancel relay; the worker then executes the next one.
   std::optional<Pending> TakePending(uint64_t batch_id) EXCLUDES(mu_);
   // The id of the batch the worker executes (the oldest in flight), or 0 when none is.
   uint64_t ExecutingBatch() const REQUIRES(mu_);

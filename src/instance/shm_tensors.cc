@@ -5,6 +5,7 @@
 
 #include "fmt/format.h"
 #include "ipc/slot_arena.h"
+#include "switchyard/backend.h"
 
 namespace switchyard {
 namespace {
@@ -102,7 +103,7 @@ uint64_t SlotInputBytes(std::span<InferRequest* const> requests) {
       if (!FindInBody(*request, input)) total += ipc::SlotArena::AlignUp(input.data.size());
     }
   }
-  return total;
+  return total + ipc::SlotArena::AlignUp(requests.size());  // the cancel flags
 }
 
 WrittenInputs WriteInputs(const ModelConfig& config, std::span<InferRequest* const> requests,
@@ -141,6 +142,8 @@ WrittenInputs WriteInputs(const ModelConfig& config, std::span<InferRequest* con
       ref.inputs.push_back(std::move(tensor));
     }
   }
+  execute->cancel_flags = *arena.Allocate(requests.size());
+  std::memset(region.data() + execute->cancel_flags, SY_NOT_CANCELLED, requests.size());
   return written;
 }
 

@@ -27,7 +27,7 @@ struct BodyPlace {
 std::optional<BodyPlace> FindInBody(const InferRequest& request, const Tensor& tensor);
 
 // Bytes enough for the inputs of `requests` that must be copied into a slot (those FindInBody
-// does not place), each tensor 64-byte aligned.
+// does not place), each tensor 64-byte aligned, and for the batch's cancel flags.
 uint64_t SlotInputBytes(std::span<InferRequest* const> requests);
 
 // What WriteInputs did.
@@ -43,7 +43,8 @@ struct WrittenInputs {
 // are copied into `region`, the slot. The slot holds input 0 of every request in request order,
 // then input 1, ...; each tensor starts 64-byte aligned, so the tensors of one input lie end to
 // end when their sizes are multiples of 64, and a backend can copy them to a device as one
-// batch (SyInstanceHostMemoryMapped).
+// batch (SyInstanceHostMemoryMapped). After them come the batch's cancel flags
+// (Execute::cancel_flags), written SY_NOT_CANCELLED here.
 // REQUIRES: region.size() >= SlotInputBytes(requests).
 WrittenInputs WriteInputs(const ModelConfig& config, std::span<InferRequest* const> requests,
                           std::span<std::byte> region, ipc::Execute* execute);

@@ -155,12 +155,15 @@ void Put(WireWriter& w, const Execute& m) {
   w.PutU32(m.slot);
   w.PutU64(m.slot_size);
   PutList(w, m.requests);
+  w.PutU64(m.cancel_flags);
 }
 Status Get(WireReader& r, Execute* m) {
   ASSIGN_OR_RETURN(m->batch_id, r.ReadU64());
   ASSIGN_OR_RETURN(m->slot, r.ReadU32());
   ASSIGN_OR_RETURN(m->slot_size, r.ReadU64());
-  return GetList(r, kMaxRequests, &m->requests);
+  RETURN_IF_ERROR(GetList(r, kMaxRequests, &m->requests));
+  ASSIGN_OR_RETURN(m->cancel_flags, r.ReadU64());
+  return Status::Ok();
 }
 
 void Put(WireWriter& w, const Result& m) {

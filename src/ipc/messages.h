@@ -90,6 +90,10 @@ struct Execute {  // server -> worker
   // When the message carries an fd: the slot's new memory of this size replaces the old.
   uint64_t slot_size = 0;
   std::vector<RequestRef> requests;
+  // Offset in the slot of one byte per request, in request order: its SyCancelState
+  // (include/switchyard/backend.h), which the server sets while the batch executes (the
+  // client went away, or its timeout passed) and the worker reads.
+  uint64_t cancel_flags = 0;
   friend bool operator==(const Execute&, const Execute&) = default;
 };
 

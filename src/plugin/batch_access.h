@@ -2,7 +2,8 @@
 // The host's side of a batch as a plugin sees it (SyBatch in include/switchyard/backend.h):
 // inputs to read, outputs to allocate, per-request errors. Implemented over in-process requests
 // (InferRequestBatch) and over a worker's shared-memory slot.
-// Thread-safety: used by one thread at a time (the one running the plugin's Execute).
+// Thread-safety: used by one thread at a time (the one running the plugin's Execute), except
+// Cancelled.
 
 #include <cstdint>
 #include <span>
@@ -10,10 +11,19 @@
 #include <utility>
 
 #include "switchyard/backend.h"
+#include "switchyard/infer.h"
 #include "switchyard/status.h"
 #include "switchyard/tensor.h"
 
 namespace switchyard::plugin {
+
+// What a request's token says (null: SY_NOT_CANCELLED); a client that went away wins over a
+// passed deadline (no answer is sent at all).
+inline SyCancelState CancelStateOf(const CancelToken* token) {
+  if (token == nullptr) return SY_NOT_CANCELLED;
+  if (token->cancelled()) return SY_CANCELLED_CLIENT_GONE;
+  return token->expired() ? SY_CANCELLED_DEADLINE : SY_NOT_CANCELLED;
+}
 
 class BatchAccess {
  public:
@@ -33,6 +43,9 @@ class BatchAccess {
   // that does not fit the shape and datatype; Internal when memory runs out.
   virtual StatusOr<void*> AllocateOutput(uint32_t request, uint32_t output, Shape shape,
                                          uint64_t byte_size) = 0;
+  // SyCancelState of `request`: whether its client went away or its timeout passed. Any
+  // thread; SY_NOT_CANCELLED for an index out of range.
+  virtual SyCancelState Cancelled(uint32_t request) const = 0;
   // Fails one request (the first error of a request wins).
   virtual void SetError(uint32_t request, Status status) = 0;
 };

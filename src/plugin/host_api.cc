@@ -126,6 +126,10 @@ SyError* RequestParameter(const SyBatch* batch, uint32_t request, uint32_t index
   return nullptr;
 }
 
+int RequestCancelled(const SyBatch* batch, uint32_t request) {
+  return batch->access->Cancelled(request);
+}
+
 void RequestSetError(SyBatch* batch, uint32_t request, SyError* error) {
   if (error == nullptr) return;
   try {
@@ -146,6 +150,7 @@ const SyHostApi kHostApi = {
     .request_set_error = RequestSetError,
     .request_parameter_count = RequestParameterCount,
     .request_parameter = RequestParameter,
+    .request_cancelled = RequestCancelled,
 };
 
 }  // namespace

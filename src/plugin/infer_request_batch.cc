@@ -82,6 +82,11 @@ StatusOr<void*> InferRequestBatch::AllocateOutput(uint32_t request, uint32_t out
   return static_cast<void*>(slot.bytes.data());
 }
 
+SyCancelState InferRequestBatch::Cancelled(uint32_t request) const {
+  if (request >= requests_.size()) return SY_NOT_CANCELLED;
+  return CancelStateOf(requests_[request]->cancel.get());
+}
+
 void InferRequestBatch::SetError(uint32_t request, Status status) {
   if (request >= pending_.size() || status.ok()) return;
   if (pending_[request].error.ok()) pending_[request].error = std::move(status);

@@ -1,7 +1,7 @@
 #pragma once
 // A BatchAccess over in-process requests (`isolation: thread`, and warm-up): inputs are read
 // where the requests hold them, outputs are allocated as owned tensors.
-// Thread-safety: one thread at a time.
+// Thread-safety: one thread at a time, except Cancelled (any thread).
 
 #include <span>
 #include <vector>
@@ -27,6 +27,7 @@ class InferRequestBatch final : public BatchAccess {
   }
   StatusOr<void*> AllocateOutput(uint32_t request, uint32_t output, Shape shape,
                                  uint64_t byte_size) override;
+  SyCancelState Cancelled(uint32_t request) const override;
   void SetError(uint32_t request, Status status) override;
 
   // The result of each request, in order: its error, else `batch_status` when that is an error,

@@ -66,6 +66,10 @@ ModelScheduler::ModelScheduler(SchedulerOptions options,
 ModelScheduler::~ModelScheduler() { Shutdown(); }
 
 Status ModelScheduler::Submit(QueuedRequest&& entry) {
+  // A client deadline is enforced on an executing request through its token.
+  if (entry.client_deadline != TimePoint::max() && !entry.request->cancel) {
+    entry.request->cancel = std::make_shared<CancelToken>();
+  }
   std::shared_ptr<CancelToken> cancel = entry.request->cancel;
   // A cancellation while queued wakes the dispatcher, which drops the request. Set before the
   // lock: on a token already cancelled it runs at once, and Poke takes the lock.
@@ -177,6 +181,7 @@ void ModelScheduler::DispatchLoop() {
     Answer(std::move(work.expired),
            DeadlineExceeded("the request's deadline passed while it waited in the queue"), now);
     Answer(std::move(work.cancelled), Cancelled("the client cancelled the request"), now);
+    for (const auto& token : work.expire) token->Expire();
     if (work.instance != nullptr) Execute(work.instance, work.batch_id, work.batch);
   }
 }
@@ -190,6 +195,7 @@ ModelScheduler::Work ModelScheduler::NextWork() {
     Work work;
     work.expired = queue_.TakeExpired(now);
     work.cancelled = queue_.TakeCancelled();
+    work.expire = running_deadlines_.TakeDue(now);
     TimePoint wake = TimePoint::max();
     if (!stopping_ && !queue_.empty()) {
       if (uint64_t id = TryCutBatch(now, &wake); id != 0) {
@@ -199,11 +205,13 @@ ModelScheduler::Work ModelScheduler::NextWork() {
         work.batch = batch.views;
       }
     }
-    if (!work.expired.empty() || !work.cancelled.empty() || work.instance != nullptr) {
+    if (!work.expired.empty() || !work.cancelled.empty() || !work.expire.empty() ||
+        work.instance != nullptr) {
       stats_->SetQueueDepth(queue_.size());
       return work;
     }
     if (auto deadline = queue_.EarliestDeadline()) wake = std::min(wake, *deadline);
+    wake = std::min(wake, running_deadlines_.Earliest());
     dispatcher_wake_ = wake;
     if (wake == TimePoint::max()) {
       cv_.Wait(&mu_);
@@ -257,6 +265,10 @@ uint64_t ModelScheduler::TryCutBatch(TimePoint now, TimePoint* wake) {
   for (auto& entry : batch.requests) {
     batch.views.push_back(entry.request.get());
     batch.items += entry.items;
+    if (entry.client_deadline != TimePoint::max()) {
+      running_deadlines_.Add(id, entry.client_deadline, entry.request->cancel);
+      *wake = std::min(*wake, entry.client_deadline);  // the dispatcher watches it
+    }
   }
   InstanceSlot& slot = instances_[index];
   batch.solo = !batch.requests.empty() && batch.requests.front().solo;
@@ -382,6 +394,7 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
     MutexLock lock(&mu_);
     auto node = inflight_.extract(batch_id);
     batch = std::move(node.mapped());
+    running_deadlines_.RemoveBatch(batch_id);
     InstanceSlot& slot = instances_[batch.slot];
     // An instance runs its batches one after another: this one started when it was
     // dispatched or when the previous one finished, whichever was later.
@@ -427,6 +440,10 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
     if (!selected.ok() && selected.status().code() == StatusCode::kAborted) {
       selected = Internal(selected.status().message() +
                           (entry.attempts > 0 ? " (already retried once)" : ""));
+    }
+    if (!selected.ok() && entry.request->cancel && entry.request->cancel->expired()) {
+      selected = DeadlineExceeded("the request's timeout passed while it executed: " +
+                                  selected.status().message());
     }
     if (selected.ok()) selected = SelectOutputs(*entry.request, std::move(selected).value());
     stats_->RecordCompleted(selected.ok(), entry.items, queued, compute);

@@ -22,6 +22,7 @@
 #include "scheduler/instance_picker.h"
 #include "scheduler/model_stats.h"
 #include "scheduler/request_queue.h"
+#include "scheduler/running_deadlines.h"
 #include "switchyard/clock.h"
 #include "switchyard/model_config.h"
 
@@ -130,6 +131,8 @@ class ModelScheduler {
   struct Work {
     std::vector<QueuedRequest> expired;
     std::vector<QueuedRequest> cancelled;
+    // Executing requests whose client deadline passed: their tokens, to expire.
+    std::vector<std::shared_ptr<CancelToken>> expire;
     Instance* instance = nullptr;  // null: no batch to execute
     uint64_t batch_id = 0;
     std::span<InferRequest* const> batch;
@@ -165,6 +168,7 @@ class ModelScheduler {
   RequestQueue queue_ GUARDED_BY(mu_);
   std::vector<InstanceSlot> instances_ GUARDED_BY(mu_);
   std::unordered_map<uint64_t, InflightBatch> inflight_ GUARDED_BY(mu_);
+  RunningDeadlines running_deadlines_ GUARDED_BY(mu_);  // of the requests in inflight_
   uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
   std::unique_ptr<InstancePicker> picker_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;

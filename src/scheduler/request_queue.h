@@ -20,8 +20,11 @@ struct QueuedRequest {
   InferCallback done;
   TimePoint enqueue_time;
   TimePoint deadline = TimePoint::max();  // max: no deadline
-  int64_t items = 1;                      // batch items this request contributes
-  int level = 0;                          // 0 is the highest priority level
+  // The client's own deadline (InferRequest::timeout_us from arrival; max: none). Once the
+  // request executes, the scheduler expires its CancelToken when this passes.
+  TimePoint client_deadline = TimePoint::max();
+  int64_t items = 1;  // batch items this request contributes
+  int level = 0;      // 0 is the highest priority level
   int instance = -1;  // the instance it is bound to (round_robin routing); -1: any instance
   int attempts = 0;   // executions that were lost with their instance (see ModelScheduler)
   // A request being retried forms a batch alone: if it is what killed its instance, it takes

@@ -370,8 +370,8 @@ void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done
     entry.deadline = now + std::chrono::milliseconds(config.queue.timeout_ms);
   }
   if (request->timeout_us) {
-    entry.deadline =
-        std::min(entry.deadline, now + std::chrono::microseconds(*request->timeout_us));
+    entry.client_deadline = now + std::chrono::microseconds(*request->timeout_us);
+    entry.deadline = std::min(entry.deadline, entry.client_deadline);
   }
   entry.items = request->batch_size;
   entry.level = *level;

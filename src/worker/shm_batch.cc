@@ -1,6 +1,7 @@
 #include "worker/shm_batch.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "fmt/format.h"
@@ -26,6 +27,10 @@ std::span<const std::byte> InputMemory::Find(uint32_t region) const {
 Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
                        const InputMemory& inputs) {
   if (execute.requests.empty()) return InvalidArgument("an Execute with no requests");
+  if (execute.cancel_flags > inputs.slot.size() ||
+      execute.requests.size() > inputs.slot.size() - execute.cancel_flags) {
+    return InvalidArgument("an Execute's cancel flags lie outside its slot");
+  }
   for (const ipc::RequestRef& request : execute.requests) {
     if (request.inputs.size() != config.inputs.size()) {
       return InvalidArgument(fmt::format("an Execute request with {} inputs, the model has {}",
@@ -111,6 +116,17 @@ StatusOr<void*> ShmBatch::AllocateOutput(uint32_t request, uint32_t output, Shap
   overflowed_ = true;
   out.overflow.resize(byte_size);
   return static_cast<void*>(out.overflow.data());
+}
+
+SyCancelState ShmBatch::Cancelled(uint32_t request) const {
+  if (request >= execute_->requests.size()) return SY_NOT_CANCELLED;
+  // The server writes the flag while the batch executes (instance/cancel_relay.h).
+  auto* flag = const_cast<std::byte*>(inputs_->slot.data() + execute_->cancel_flags + request);
+  auto state =
+      static_cast<uint8_t>(std::atomic_ref<std::byte>(*flag).load(std::memory_order_acquire));
+  return state == SY_CANCELLED_CLIENT_GONE || state == SY_CANCELLED_DEADLINE
+             ? static_cast<SyCancelState>(state)
+             : SY_NOT_CANCELLED;
 }
 
 void ShmBatch::SetError(uint32_t request, Status status) {

@@ -53,6 +53,7 @@ class ShmBatch final : public plugin::BatchAccess {
   }
   StatusOr<void*> AllocateOutput(uint32_t request, uint32_t output, Shape shape,
                                  uint64_t byte_size) override;
+  SyCancelState Cancelled(uint32_t request) const override;
   void SetError(uint32_t request, Status status) override;
 
   // The batch's Result. If the outputs did not fit the output region, a larger region replaces

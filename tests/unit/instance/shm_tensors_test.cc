@@ -10,6 +10,7 @@
 
 #include "ipc/shm_pool.h"
 #include "ipc/slot_arena.h"
+#include "switchyard/backend.h"
 #include "testing/tensor_bytes.h"
 
 namespace switchyard {
@@ -82,6 +83,9 @@ std::vector<std::byte> Bytes(std::span<const std::byte> span) {
 // two overlap.
 void ExpectDisjointAndInside(const ipc::Execute& execute, uint64_t region_size) {
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  // The cancel flags too: one byte per request.
+  EXPECT_LE(execute.cancel_flags + execute.requests.size(), region_size);
+  ranges.emplace_back(execute.cancel_flags, execute.cancel_flags + execute.requests.size());
   for (const ipc::RequestRef& request : execute.requests) {
     for (const ipc::TensorRef& t : request.inputs) {
       EXPECT_TRUE(ipc::TensorFits(t, region_size))
@@ -131,6 +135,9 @@ TEST(ShmTensorsTest, WriteInputsPutsEveryInputInConfigOrder) {
   EXPECT_EQ(execute.requests[1].requested_outputs, uint64_t{0b101});  // X (0) and Z (2)
   EXPECT_EQ(execute.requests[2].requested_outputs, ~uint64_t{0});
   ExpectDisjointAndInside(execute, region.size());
+  // The flags start cleared (the region was 0xEE): no request is cancelled yet.
+  EXPECT_EQ(Bytes(std::span(region).subspan(execute.cancel_flags, 3)),
+            std::vector<std::byte>(3, std::byte{SY_NOT_CANCELLED}));
 }
 
 // Each input's tensors of a batch lie end to end when their sizes are multiples of the
@@ -196,7 +203,8 @@ TEST(ShmTensorsTest, AlignedInputsInABodyRegionAreNamedWhereTheyLie) {
   requests.back()->inputs.push_back(MakeTensor("A", DataType::kUint8, {256}, Raw(256, 4)));
   auto views = Views(requests);
 
-  EXPECT_EQ(SlotInputBytes(views), 2u * 256);  // only the two copied tensors
+  // Only the two copied tensors, and the four requests' cancel flags (one aligned block).
+  EXPECT_EQ(SlotInputBytes(views), 2u * 256 + 64);
   std::vector<std::byte> slot(SlotInputBytes(views));
   ipc::Execute execute;
   WrittenInputs written = WriteInputs(config, views, slot, &execute);

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 namespace switchyard {
 namespace {
@@ -40,6 +41,24 @@ class FakeInstance final : public Instance {
     std::string ids;
     for (InferRequest* r : batches_[i].requests) ids += (ids.empty() ? "" : ",") + r->id;
     return ids;
+  }
+  // Completes batch `i`, failing each of its requests with `status`.
+  void Fail(std::size_t i, const Status& status) {
+    BatchDone done;
+    std::size_t count = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done = std::move(batches_[i].done);
+      count = batches_[i].requests.size();
+    }
+    std::vector<RequestOutputs> outputs;
+    for (std::size_t r = 0; r < count; ++r) outputs.emplace_back(status);
+    done(std::move(outputs));
+  }
+  // The requests of batch `i`.
+  std::vector<InferRequest*> Requests(std::size_t i) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batches_[i].requests;
   }
   // Completes batch `i`, echoing each request's inputs as outputs.
   void Complete(std::size_t i) {
@@ -86,7 +105,8 @@ class ModelSchedulerTest : public ::testing::Test {
   // Submits a request; its result arrives in the returned future.
   std::future<StatusOr<InferResponse>> Submit(const std::string& id, Status* submit_status,
                                               TimePoint deadline = TimePoint::max(),
-                                              std::shared_ptr<CancelToken> cancel = nullptr) {
+                                              std::shared_ptr<CancelToken> cancel = nullptr,
+                                              TimePoint client_deadline = TimePoint::max()) {
     auto promise = std::make_shared<std::promise<StatusOr<InferResponse>>>();
     QueuedRequest entry;
     entry.request = std::make_unique<InferRequest>();
@@ -96,6 +116,7 @@ class ModelSchedulerTest : public ::testing::Test {
     entry.done = [promise](StatusOr<InferResponse> r) { promise->set_value(std::move(r)); };
     entry.enqueue_time = clock_.Now();
     entry.deadline = deadline;
+    entry.client_deadline = client_deadline;
     *submit_status = scheduler_->Submit(std::move(entry));
     return promise->get_future();
   }
@@ -217,6 +238,55 @@ TEST_F(ModelSchedulerTest, TokenCancelledBeforeSubmitIsDropped) {
   EXPECT_EQ(cancelled.get().status().code(), StatusCode::kCancelled);
   instance_->Complete(0);
   EXPECT_TRUE(busy.get().ok());
+}
+
+// Waits (bounded, real time) until `predicate` holds.
+template <typename Predicate>
+bool Eventually(Predicate predicate) {
+  for (int i = 0; i < 1000 && !predicate(); ++i) std::this_thread::sleep_for(milliseconds(5));
+  return predicate();
+}
+
+TEST_F(ModelSchedulerTest, ClientDeadlinePassingWhileExecutingExpiresTheToken) {
+  Start(Options(0, 8, 2));
+  Status s;
+  TimePoint start = clock_.Now();
+  // One with a client deadline (the scheduler gives it a token), one without.
+  auto timed = Submit("timed", &s, start + seconds(1), nullptr, start + seconds(1));
+  ASSERT_TRUE(s.ok());
+  auto untimed = Submit("untimed", &s);
+  ASSERT_EQ(instance_->WaitForBatches(2).size(), 2u);
+  InferRequest* timed_request = instance_->Requests(0)[0];
+  ASSERT_NE(timed_request->cancel, nullptr);
+  clock_.Advance(milliseconds(999));
+  scheduler_->Poke();
+  EXPECT_FALSE(timed_request->cancel->expired());
+  clock_.Advance(milliseconds(1));
+  scheduler_->Poke();
+  EXPECT_TRUE(Eventually([&] { return timed_request->cancel->expired(); }));
+  EXPECT_FALSE(timed_request->cancel->cancelled());
+  EXPECT_EQ(instance_->Requests(1)[0]->cancel, nullptr);
+  // The instance gave the request up: 504 naming why; the other completes as usual.
+  instance_->Fail(0, Unavailable("stopped early"));
+  auto r = timed.get();
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(r.status().message(), "the request's timeout passed while it executed: stopped early");
+  instance_->Complete(1);
+  EXPECT_TRUE(untimed.get().ok());
+}
+
+TEST_F(ModelSchedulerTest, ARequestFinishedPastItsClientDeadlineIsStillAnswered) {
+  Start(Options(0, 8, 1));
+  Status s;
+  TimePoint start = clock_.Now();
+  auto timed = Submit("timed", &s, start + seconds(1), nullptr, start + seconds(1));
+  instance_->WaitForBatches(1);
+  clock_.Advance(seconds(2));
+  scheduler_->Poke();
+  InferRequest* request = instance_->Requests(0)[0];
+  EXPECT_TRUE(Eventually([&] { return request->cancel->expired(); }));
+  instance_->Complete(0);
+  EXPECT_TRUE(timed.get().ok());  // computed anyway: the answer is sent
 }
 
 TEST_F(ModelSchedulerTest, ShutdownAnswersQueuedUnavailable) {

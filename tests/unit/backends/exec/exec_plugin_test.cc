@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "fake_host.h"
 
@@ -400,6 +401,79 @@ size_t CountLogged(const std::string& needle) {
   size_t n = 0;
   for (const std::string& line : LoggedLines()) n += line.find(needle) != std::string::npos;
   return n;
+}
+
+// Sets request `r`'s cancel state after `delay`, from another thread (as a client that goes
+// away while the batch executes).
+std::thread CancelLater(FakeRequest& r, SyCancelState state, std::chrono::milliseconds delay) {
+  return std::thread([cancelled = r.cancelled, state, delay] {
+    std::this_thread::sleep_for(delay);
+    cancelled->store(state);
+  });
+}
+
+TEST_P(BothModesTest, ARequestCancelledBeforeTheBatchIsNotRun) {
+  void* instance = AddSubInstance(GetParam());
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({-4, 0, 0, 0}, {0, 0, 0, 0}));  // would sleep an hour
+  batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {5, 6, 7, 8}));
+  batch.requests[0].cancelled->store(SY_CANCELLED_CLIENT_GONE);
+  ASSERT_FALSE(Execute(instance, batch));
+  ASSERT_NE(batch.requests[0].error, nullptr);
+  EXPECT_EQ(batch.requests[0].error->code, SY_ERROR_UNAVAILABLE);
+  EXPECT_TRUE(Contains(batch.requests[0].error->message, "its client went away"))
+      << batch.requests[0].error->message;
+  ExpectAddSub(batch.requests[1]);
+}
+
+TEST_F(ExecPluginTest, APerRequestRunIsKilledWhenItsRequestIsCancelled) {
+  void* instance = AddSubInstance("per_request");
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({-4, 0, 0, 0}, {0, 0, 0, 0}));  // sleeps an hour
+  std::thread canceller =
+      CancelLater(batch.requests[0], SY_CANCELLED_DEADLINE, std::chrono::milliseconds(300));
+  ErrorPtr e = Execute(instance, batch);
+  canceller.join();
+  ASSERT_FALSE(e) << e.message();
+  ASSERT_NE(batch.requests[0].error, nullptr);
+  const std::string& message = batch.requests[0].error->message;
+  EXPECT_TRUE(Contains(message, "the request was stopped while it ran")) << message;
+  EXPECT_TRUE(Contains(message, "was killed by signal 9")) << message;
+  EXPECT_TRUE(Contains(message, "its timeout passed")) << message;
+  RunAddSubBatches(instance, 1, 1);
+}
+
+TEST_F(ExecPluginTest, APersistentProgramHearsOfEachCancelledRequest) {
+  FakeModel m = AddSubModel("persistent");
+  m.parameters = {{"command", std::string(kPython) + " waits_for_cancel.py"}};
+  void* model = InitModel(m);
+  ASSERT_NE(model, nullptr);
+  void* instance = InitInstance(model);
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({1, 0, 0, 0}, {0, 0, 0, 0}));
+  batch.requests.push_back(AddSubRequest({1, 0, 0, 0}, {0, 0, 0, 0}));
+  std::thread first =
+      CancelLater(batch.requests[1], SY_CANCELLED_CLIENT_GONE, std::chrono::milliseconds(200));
+  std::thread second =
+      CancelLater(batch.requests[0], SY_CANCELLED_DEADLINE, std::chrono::milliseconds(400));
+  ErrorPtr e = Execute(instance, batch);
+  first.join();
+  second.join();
+  ASSERT_FALSE(e) << e.message();
+  for (const FakeRequest& r : batch.requests) {
+    ASSERT_NE(r.error, nullptr);
+    EXPECT_EQ(r.error->code, SY_ERROR_UNAVAILABLE);
+    EXPECT_EQ(r.error->message, "stopped: request 0 reason 2, request 1 reason 1");
+  }
+  // The program carries on with the next batch.
+  SyBatch next;
+  next.requests.push_back(AddSubRequest({0, 5, 6, 7}, {0, 0, 0, 0}));
+  ASSERT_FALSE(Execute(instance, next));
+  ASSERT_EQ(next.requests[0].error, nullptr) << next.requests[0].error->message;
+  EXPECT_EQ(Int32Values(next.requests[0].outputs.at(0).data), (std::vector<int32_t>{0, 5, 6, 7}));
 }
 
 TEST_F(ExecPluginTest, AProgramThatSaysItEndsIsReplacedBeforeTheNextBatch) {

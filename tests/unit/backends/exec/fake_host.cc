@@ -75,6 +75,10 @@ SyError* Parameter(const SyBatch* batch, uint32_t r, uint32_t i, const char** ke
   return nullptr;
 }
 
+int Cancelled(const SyBatch* batch, uint32_t r) {
+  return r < batch->requests.size() ? batch->requests[r].cancelled->load() : SY_NOT_CANCELLED;
+}
+
 const SyHostApi kHost = {.struct_size = sizeof(SyHostApi),
                          .api_version = SY_BACKEND_API_VERSION,
                          .error_new = ErrorNew,
@@ -85,7 +89,8 @@ const SyHostApi kHost = {.struct_size = sizeof(SyHostApi),
                          .request_output_alloc = OutputAlloc,
                          .request_set_error = SetError,
                          .request_parameter_count = ParameterCount,
-                         .request_parameter = Parameter};
+                         .request_parameter = Parameter,
+                         .request_cancelled = Cancelled};
 
 template <typename F>
 void Resolve(void* handle, const char* name, F* fn) {

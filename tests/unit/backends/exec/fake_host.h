@@ -3,6 +3,7 @@
 // plugin with dlopen, so the plugin is tested through its C ABI exactly as a worker uses it
 // (without the server's own plugin host, src/plugin/).
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,8 @@ struct FakeRequest {
   std::map<uint32_t, FakeOutput> outputs;  // by config output index
   std::unique_ptr<SyError> error;
   std::vector<std::pair<std::string, std::string>> parameters;  // the client's
+  // Its SyCancelState; a test may set it from another thread while the batch executes.
+  std::shared_ptr<std::atomic<int>> cancelled = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace switchyard::exec::testing

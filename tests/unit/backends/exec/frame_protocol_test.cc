@@ -320,10 +320,10 @@ TEST(FrameProtocolTest, ReadyChecksMagicAndVersion) {
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(*plain, 0u);
   std::string with_features = ready;
-  ByteWriter(&with_features).U32(kFeatureRequestParameters);
+  ByteWriter(&with_features).U32(kFeatureRequestParameters | kFeatureCancel);
   auto features = DecodeReady(Bytes(with_features));
   ASSERT_TRUE(features.ok()) << features.status().message();
-  EXPECT_EQ(*features, kFeatureRequestParameters);
+  EXPECT_EQ(*features, kFeatureRequestParameters | kFeatureCancel);
   std::string unknown = ready;
   ByteWriter(&unknown).U32(6);
   EXPECT_FALSE(DecodeReady(Bytes(unknown)).ok());
@@ -336,6 +336,18 @@ TEST(FrameProtocolTest, ReadyChecksMagicAndVersion) {
   EXPECT_FALSE(DecodeReady(Bytes(std::string("SYEY\x01\x00\x00\x00", 8))).ok());
   EXPECT_FALSE(DecodeReady(Bytes("SY")).ok());
   EXPECT_FALSE(DecodeReady(Bytes(ready + "!")).ok());
+}
+
+TEST(FrameProtocolTest, CancelFrameLayout) {
+  OutgoingFrame frame = EncodeCancel(0x0102030405060708, 3, SY_CANCELLED_DEADLINE);
+  std::string expected;
+  ByteWriter w(&expected);
+  w.U32(14);  // kind + body
+  w.U8(static_cast<uint8_t>(FrameKind::kCancel));
+  w.U64(0x0102030405060708);
+  w.U32(3);
+  w.U8(2);
+  EXPECT_EQ(frame.Flatten(), expected);
 }
 
 TEST(FrameProtocolTest, PreviewEscapesNonPrintable) {

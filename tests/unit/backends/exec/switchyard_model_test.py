@@ -195,12 +195,17 @@ class RunnerProcess:
         self.send(sx.HELLO, body)
         got = self.read_frame()
         self.test.assertIsNotNone(got, "the runner ended; stderr:\n" + self.stderr_text())
-        # Version 1, and the features: it takes each request's parameters.
-        self.test.assertEqual(got, (sx.READY, b"SYEX" + u32(1) + u32(1)))
+        # Version 1, and the features: it takes each request's parameters and CANCEL frames.
+        self.test.assertEqual(got, (sx.READY, b"SYEX" + u32(1) + u32(3)))
 
-    def batch(self, batch_id, requests, ends=False):
-        """The results of a BATCH; `ends`: whether its RESULT must say that the program ends."""
+    def batch(self, batch_id, requests, ends=False, cancels=()):
+        """The results of a BATCH; `ends`: whether its RESULT must say that the program ends.
+        `cancels`: (seconds after the BATCH, batch_id, request index, reason) of CANCEL frames
+        to send meanwhile."""
         self.send(sx.BATCH, batch_body(batch_id, requests))
+        for delay, cancel_batch, index, reason in cancels:
+            time.sleep(delay)
+            self.send(sx.CANCEL, struct.pack("<QIB", cancel_batch, index, reason))
         got = self.read_frame()
         self.test.assertIsNotNone(got, "the runner ended; stderr:\n" + self.stderr_text())
         self.test.assertEqual(got[0], sx.RESULT)
@@ -716,6 +721,48 @@ class RunnerTest(unittest.TestCase):
         self.assertEqual(self.response(results[0])[1], [b"[('lang', 'en')]"])
         resp = self.response(results[1])[1][0]
         self.assertEqual(resp.body, b"[('k', 'v'), ('lang', 'de')]")
+        self.assertEqual(proc.finish(), 0)
+
+    def test_predict_stops_when_its_requests_are_cancelled(self):
+        proc = self.start({"model.py": """
+            import sys, time
+            import switchyard
+
+            class Waits:
+                def setup(self, ctx):
+                    self.ctx = ctx
+
+                def decode(self, request):
+                    if request.body == b"slow":
+                        time.sleep(0.5)        # the test cancels the others meanwhile
+                    return request.body
+
+                def predict(self, batch):
+                    give_up = time.monotonic() + 20
+                    while b"wait" in batch and time.monotonic() < give_up:
+                        if self.ctx.cancelled():
+                            print("predict stopped", batch, file=sys.stderr)
+                            raise switchyard.Cancelled("stopped early")
+                        time.sleep(0.01)
+                    return batch
+            """})
+        proc.handshake(hello_body(ENVELOPE_INPUTS, ENVELOPE_OUTPUTS))
+        # Both requests of the predict call cancelled (one of them twice): it stops early. A
+        # CANCEL of another batch changes nothing.
+        results = proc.batch(7, [envelope_request([b"wait"]), envelope_request([b"wait"])],
+                             cancels=[(0.2, 6, 0, sx.CLIENT_GONE), (0.1, 7, 0, sx.CLIENT_GONE),
+                                      (0.2, 7, 0, sx.CLIENT_GONE),
+                                      (0.2, 7, 1, sx.TIMEOUT_PASSED)])
+        self.assertEqual(results, [(sx.UNAVAILABLE, "stopped early")] * 2)
+        self.assertIn("predict stopped [b'wait', b'wait']", proc.stderr_text())
+        # A request cancelled while the batch decodes is not predicted; the others are.
+        results = proc.batch(8, [envelope_request([b"gone"]), envelope_request([b"slow"])],
+                             cancels=[(0.1, 8, 0, sx.TIMEOUT_PASSED)])
+        self.assertEqual(results[0], (sx.UNAVAILABLE, "the request was cancelled before "
+                                                      "predict: its timeout passed"))
+        self.assertEqual(self.response(results[1])[1], [b"slow"])
+        # Nothing cancelled: the loop ends by itself only for inputs without "wait".
+        self.assertEqual(self.response(proc.batch(9, [envelope_request([b"x"])])[0])[1], [b"x"])
         self.assertEqual(proc.finish(), 0)
 
     def test_setup_failure_exits_with_a_traceback(self):
