@@ -37,6 +37,7 @@ struct ChildPlan {
   const char* dir;
   int std_fds[3];  // become 0, 1, 2
   int report_fd;   // becomes 3 until exec closes it
+  int extra_fd;    // becomes SpawnSpec::kExtraFd when >= 0
   pid_t parent;
 };
 
@@ -65,25 +66,28 @@ struct ChildPlan {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  // Move every source above 9 first, so that dup2 onto 0..3 never clobbers a source that
+  // Move every source above 9 first, so that dup2 onto 0..4 never clobbers a source that
   // happens to live there (the host may have closed its own stdin).
-  int high[4];
-  const int sources[4] = {plan.std_fds[0], plan.std_fds[1], plan.std_fds[2], plan.report_fd};
-  for (int i = 0; i < 4; ++i) {
+  int high[5];
+  const int sources[5] = {plan.std_fds[0], plan.std_fds[1], plan.std_fds[2], plan.report_fd,
+                          plan.extra_fd};
+  const int count = plan.extra_fd >= 0 ? 5 : 4;
+  for (int i = 0; i < count; ++i) {
     high[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, 10);
     if (high[i] < 0) ChildFail(plan.report_fd, kStepFds);
   }
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < count; ++i) {  // dup2's copy is not close-on-exec
     if (dup2(high[i], i) < 0) ChildFail(high[3], kStepFds);
   }
+  static_assert(SpawnSpec::kExtraFd == 4);
   fcntl(3, F_SETFD, FD_CLOEXEC);  // the report pipe closes at exec: EOF means success
-  if (close_range(4, ~0U, 0) != 0) {
+  if (close_range(static_cast<unsigned>(count), ~0U, 0) != 0) {
     struct rlimit rl;
     int limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
                         rl.rlim_cur < (1u << 20)
                     ? static_cast<int>(rl.rlim_cur)
                     : 65536;
-    for (int fd = 4; fd < limit; ++fd) close(fd);
+    for (int fd = count; fd < limit; ++fd) close(fd);
   }
   if (chdir(plan.dir) != 0) ChildFail(3, kStepChdir);
   execve(plan.program, plan.argv, plan.envp);
@@ -188,6 +192,7 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Spawner& spawner,
          spec.stdio == SpawnSpec::Stdio::kProtocolSocket ? child_in.get() : child_err.get(),
          child_err.get()},
         report_write.get(),
+        spec.extra_fd,
         getpid()};
     pid_t pid = fork();
     if (pid < 0) {

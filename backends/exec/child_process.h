@@ -1,7 +1,8 @@
 #pragma once
 // One run of a user's program: started with fork + execve (no shell) from the Spawner thread, in
 // its own process group, with PR_SET_PDEATHSIG = SIGKILL (it dies with the worker), signals
-// reset to their defaults, and no file descriptors but its standard three. Its stderr goes
+// reset to their defaults, and no file descriptors but its standard three (and the one
+// SpawnSpec::extra_fd names, if any). Its stderr goes
 // through a pipe to a reader thread that logs each line and keeps a bounded tail for errors.
 //
 //   - Stdio::kProtocolSocket (persistent mode): stdin and stdout are one end of a Unix
@@ -40,6 +41,10 @@ struct SpawnSpec {
   std::string working_dir;                               // chdir before exec
   std::vector<std::pair<std::string, std::string>> env;  // set on top of the host's environment
   Stdio stdio = Stdio::kProtocolSocket;
+  // When >= 0: also given to the program, as its file descriptor kExtraFd (the shared input
+  // region); every other descriptor of ours stays closed to it.
+  int extra_fd = -1;
+  static constexpr int kExtraFd = 4;
   size_t stderr_tail_lines = 20;
   std::function<void(std::string_view)> log_line;  // each output line; any thread
 };

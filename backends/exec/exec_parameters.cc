@@ -10,12 +10,14 @@
 namespace switchyard::exec {
 namespace {
 
-constexpr std::array<std::string_view, 7> kCommandKeys = {
-    "command",          "mode",          "timeout_ms", "startup_timeout_ms", "stderr_tail_lines",
-    "recycle_requests", "recycle_rss_mb"};
+constexpr std::array<std::string_view, 8> kCommandKeys = {"command",           "mode",
+                                                          "timeout_ms",        "startup_timeout_ms",
+                                                          "stderr_tail_lines", "recycle_requests",
+                                                          "recycle_rss_mb",    "shared_memory_mb"};
 constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;
 constexpr int64_t kMaxCount = 1LL << 40;
 constexpr int64_t kPythonStartupTimeoutMs = 300000;
+constexpr int64_t kMaxSharedMemoryMb = 1 << 16;
 
 std::string Listed(std::span<const std::string_view> keys) {
   std::string out;
@@ -61,6 +63,9 @@ StatusOr<bool> ReadSharedKey(const std::string& key, const std::string& value, E
     *persistent_only_given = true;
   } else if (key == "recycle_rss_mb") {
     EXEC_ASSIGN_OR_RETURN(p->recycle_rss_mb, ParseInt(key, value, 0, kMaxCount));
+    *persistent_only_given = true;
+  } else if (key == "shared_memory_mb") {
+    EXEC_ASSIGN_OR_RETURN(p->shared_memory_mb, ParseInt(key, value, 0, kMaxSharedMemoryMb));
     *persistent_only_given = true;
   } else {
     return false;
@@ -116,8 +121,8 @@ StatusOr<ExecParameters> ParseExecParameters(
   }
   if (persistent_only_given && p.mode != Mode::kPersistent) {
     return InvalidArgument(
-        "parameters.startup_timeout_ms, recycle_requests and recycle_rss_mb apply only to "
-        "mode: persistent");
+        "parameters.startup_timeout_ms, recycle_requests, recycle_rss_mb and shared_memory_mb "
+        "apply only to mode: persistent");
   }
   auto argv = SplitCommand(*command);
   if (!argv.ok()) return argv.status().Prefixed("parameters.command: ");

@@ -16,6 +16,9 @@
 //                                  (a fresh one starts for the next batch); 0: never
 //   recycle_rss_mb      0 MiB      persistent only: the same once the program's resident memory
 //                                  exceeds this after a batch; 0: never
+//   shared_memory_mb    256 MiB    persistent only: the shared region a program that asks for it
+//                                  reads its inputs from (shared_inputs.h); a batch whose inputs
+//                                  do not fit travels through stdin. 0: no region
 //
 // Unknown keys are an error that names the key and lists the known ones.
 //
@@ -28,7 +31,7 @@
 //   python_class        (auto)     the class to serve; default: the one class in the file that
 //                                  has a `predict` method
 //   timeout_ms, startup_timeout_ms (default 300000 ms: loading weights counts), stderr_tail_lines,
-//   recycle_requests, recycle_rss_mb  as above
+//   recycle_requests, recycle_rss_mb, shared_memory_mb  as above
 //
 // Every other key is the model's own: it reaches the program in the HELLO frame (the Python
 // model's ctx.parameters). `command` and `mode` are errors there.
@@ -55,8 +58,9 @@ struct ExecParameters {
   int64_t timeout_ms = 0;  // 0: none
   int64_t startup_timeout_ms = 30000;
   int stderr_tail_lines = 20;
-  int64_t recycle_requests = 0;  // 0: never
-  int64_t recycle_rss_mb = 0;    // 0: never
+  int64_t recycle_requests = 0;    // 0: never
+  int64_t recycle_rss_mb = 0;      // 0: never
+  int64_t shared_memory_mb = 256;  // 0: no shared input region
   // Parameters for the program itself, sent in HELLO (a python model's own keys; none for a
   // command model, whose keys are all the plugin's).
   std::vector<std::pair<std::string, std::string>> program_parameters;

@@ -85,8 +85,22 @@ OutgoingFrame EncodeCancel(uint64_t batch_id, uint32_t request, SyCancelState st
   return f;
 }
 
+// Whether every input of `requests` fits `shared` (each aligned as Append places it).
+bool AllFit(std::span<const RequestView> requests, const SharedInputs& shared) {
+  uint64_t total = 0;
+  for (const RequestView& req : requests) {
+    for (const InputView& in : req.inputs) {
+      total += (in.data.size() + SharedInputs::kAlignment - 1) / SharedInputs::kAlignment *
+               SharedInputs::kAlignment;
+    }
+  }
+  return total <= shared.size();
+}
+
 StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
-                                    bool with_parameters) {
+                                    bool with_parameters, SharedInputs* shared) {
+  if (shared != nullptr && !AllFit(requests, *shared)) shared = nullptr;
+  if (shared != nullptr) shared->Reset();
   OutgoingFrame f(static_cast<uint8_t>(FrameKind::kBatch));
   f.writer().U64(batch_id);
   f.writer().U32(static_cast<uint32_t>(requests.size()));
@@ -98,6 +112,11 @@ StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestVi
       w.Str(DataTypeName(in.datatype));
       w.U32(static_cast<uint32_t>(in.shape.size()));
       for (int64_t d : in.shape) w.I64(d);
+      if (shared != nullptr) {
+        w.U64(in.data.size() | kSharedTensorBit);
+        w.U64(static_cast<uint64_t>(shared->Append(in.data)));  // fits: AllFit
+        continue;
+      }
       w.U64(in.data.size());
       f.AppendBorrowed(in.data);
     }
@@ -154,7 +173,7 @@ StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body) {
     return Internal("the program's READY frame has " + std::to_string(r.remaining()) +
                     " unexpected trailing bytes");
   }
-  if ((features & ~(kFeatureRequestParameters | kFeatureCancel)) != 0) {
+  if ((features & ~(kFeatureRequestParameters | kFeatureCancel | kFeatureSharedInputs)) != 0) {
     return Internal("the program's READY frame announces unknown features " +
                     std::to_string(features));
   }

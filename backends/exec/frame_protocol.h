@@ -18,12 +18,16 @@
 //   READY   kind 2, program → plugin, the answer to HELLO: "SYEX" | u32 version, then
 //           optionally (appended in 2026-12) u32 features: bit 0 (kFeatureRequestParameters):
 //           the program takes each request's parameters in BATCH; bit 1 (kFeatureCancel): it
-//           takes CANCEL frames; other bits 0
+//           takes CANCEL frames; bit 2 (kFeatureSharedInputs): it reads inputs from the shared
+//           region (shared_inputs.h) when BATCH puts them there; other bits 0
 //   BATCH   kind 3, plugin → program: u64 batch_id | u32 nrequests | per request:
 //           u32 ninputs | tensor × ninputs | u32 nwanted | str output_name × nwanted
 //           [| u32 nparams | (str key | str value) × nparams   only for a program whose READY
 //                                                               announced
 //                                                               kFeatureRequestParameters]
+//           For a program that announced kFeatureSharedInputs, an input tensor's data may be
+//           `u64 (n | 1 << 63) | u64 offset` instead of `u64 n | n bytes`: its n bytes lie at
+//           that offset of the shared region, valid until the program answers the batch.
 //   RESULT  kind 4, program → plugin, one per BATCH, in order: u64 batch_id (echoed) |
 //           u32 nrequests (same as the batch) | per request: u8 status, then
 //             status 0 (ok):  u32 noutputs | tensor × noutputs
@@ -51,6 +55,7 @@
 #include "exec/exec_parameters.h"
 #include "exec/model_spec.h"
 #include "exec/outgoing_frame.h"
+#include "exec/shared_inputs.h"
 #include "exec/status.h"
 #include "switchyard/backend.h"
 
@@ -81,15 +86,20 @@ struct RequestView {
 // READY feature bits.
 inline constexpr uint32_t kFeatureRequestParameters = 1;
 inline constexpr uint32_t kFeatureCancel = 2;
+inline constexpr uint32_t kFeatureSharedInputs = 4;
+// Set in a BATCH tensor's size when its bytes lie in the shared region.
+inline constexpr uint64_t kSharedTensorBit = uint64_t{1} << 63;
 
 // The HELLO for `instance` of `model`; `params.program_parameters` are the parameters it lists.
 OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
                           const ExecParameters& params);
 // The frame borrows the inputs' data; each request's parameters follow its wanted outputs when
-// `with_parameters` (the program announced kFeatureRequestParameters). InvalidArgument if the
-// batch exceeds 4 GiB.
+// `with_parameters` (the program announced kFeatureRequestParameters). With `shared` (the
+// program announced kFeatureSharedInputs), the inputs are copied into that region instead and
+// named by offset, when all of them fit; otherwise they travel in the frame. InvalidArgument if
+// the frame exceeds 4 GiB.
 StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
-                                    bool with_parameters);
+                                    bool with_parameters, SharedInputs* shared = nullptr);
 
 // The CANCEL of request `request` of batch `batch_id`. REQUIRES: `state` is not
 // SY_NOT_CANCELLED.

@@ -85,6 +85,17 @@ Status PersistentInstance::Start() {
   spec.stdio = SpawnSpec::Stdio::kProtocolSocket;
   spec.stderr_tail_lines = static_cast<size_t>(context_.params.stderr_tail_lines);
   spec.log_line = HostLogLine(context_, instance_);
+  if (context_.params.shared_memory_mb > 0) {
+    if (shared_ == nullptr) {  // one region for the instance, whichever program uses it
+      auto shared =
+          SharedInputs::Create(static_cast<uint64_t>(context_.params.shared_memory_mb) << 20);
+      if (!shared.ok()) return shared.status();
+      shared_ = std::move(shared).value();
+    }
+    spec.extra_fd = shared_->fd();
+    spec.env.emplace_back("SWITCHYARD_EXEC_SHM_FD", std::to_string(SpawnSpec::kExtraFd));
+    spec.env.emplace_back("SWITCHYARD_EXEC_SHM_BYTES", std::to_string(shared_->size()));
+  }
   auto child = ChildProcess::Start(*context_.spawner, spec);
   if (!child.ok()) return child.status();
   child_ = std::move(child).value();
@@ -111,6 +122,7 @@ Status PersistentInstance::Start() {
   if (!features.ok()) return EndProgram(prefix + features.status().message(), false);
   takes_parameters_ = (*features & kFeatureRequestParameters) != 0;
   takes_cancel_ = (*features & kFeatureCancel) != 0;
+  reads_shared_inputs_ = shared_ != nullptr && (*features & kFeatureSharedInputs) != 0;
   return Status();
 }
 
@@ -137,7 +149,8 @@ Status PersistentInstance::Execute(HostBatch& batch) {
   for (const PendingRequest& p : pending) views.push_back(p.view);
 
   uint64_t batch_id = next_batch_id_++;
-  auto frame = EncodeBatch(batch_id, views, takes_parameters_);
+  auto frame = EncodeBatch(batch_id, views, takes_parameters_,
+                           reads_shared_inputs_ ? shared_.get() : nullptr);
   if (!frame.ok()) return frame.status();
   auto deadline = RunDeadline(context_.params);
   // A program that takes CANCEL frames hears of each request whose client goes away or whose

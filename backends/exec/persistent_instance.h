@@ -9,13 +9,16 @@
 // requests, or once its resident memory passes recycle_rss_mb after a batch, the program is
 // ended gracefully and the next batch starts a fresh one. Cancellation: a request already
 // cancelled is not sent; a program that announced kFeatureCancel gets a CANCEL frame for each
-// request cancelled while it works on the batch.
+// request cancelled while it works on the batch. Inputs: through the instance's shared region
+// (shared_inputs.h) to a program that announced kFeatureSharedInputs, when they fit; otherwise
+// in the BATCH frame.
 
 #include <cstdint>
 #include <memory>
 
 #include "exec/child_process.h"
 #include "exec/exec_instance.h"
+#include "exec/shared_inputs.h"
 
 namespace switchyard::exec {
 
@@ -51,8 +54,10 @@ class PersistentInstance final : public ExecInstance {
   std::unique_ptr<ChildProcess> child_;
   uint64_t next_batch_id_ = 1;
   uint64_t requests_since_start_ = 0;
-  bool takes_parameters_ = false;  // the program's READY announced kFeatureRequestParameters
-  bool takes_cancel_ = false;      // ... and kFeatureCancel
+  bool takes_parameters_ = false;         // the program's READY announced kFeatureRequestParameters
+  bool takes_cancel_ = false;             // ... and kFeatureCancel
+  bool reads_shared_inputs_ = false;      // ... and kFeatureSharedInputs (and shared_ exists)
+  std::unique_ptr<SharedInputs> shared_;  // shared_memory_mb > 0: created at the first Start
 };
 
 }  // namespace switchyard::exec

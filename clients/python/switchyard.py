@@ -36,6 +36,9 @@ pool (default min(8, usable CPUs)).
 `encode_request_envelope` and `decode_response_envelope` build and read the BYTES elements that
 such a model exchanges, for clients and tests that call it through the tensor API.
 
+`stack(arrays)` joins a batch's input arrays without a copy where they lie end to end (they do
+in the shared memory the runner receives them in).
+
 Standard library and numpy only.
 """
 
@@ -45,11 +48,13 @@ import struct
 import urllib.parse
 from collections import namedtuple
 
+import numpy as np
+
 from switchyard_exec import Cancelled, InferError, InvalidInput, TensorSpec, Unavailable
 
 __all__ = [
     "Context", "Request", "Part", "Response", "InferError", "InvalidInput", "Unavailable",
-    "Cancelled",
+    "Cancelled", "stack",
     "TensorSpec", "decode_request_envelope", "encode_request_envelope",
     "encode_response_envelope", "decode_response_envelope", "to_response", "to_json",
 ]
@@ -253,6 +258,50 @@ class Response:
 
     def __repr__(self):
         return "Response(%d bytes, %r)" % (len(self.body), self.content_type)
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches
+
+
+def _memory_of(array):
+    """(the buffer object an array views, the address of its first byte), or (None, 0) for an
+    array that owns its memory."""
+    base = array
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    base = getattr(base, "obj", base)  # a memoryview's exporter (the shared region's mmap)
+    if isinstance(base, np.ndarray) or base is None:
+        return None, 0
+    return base, np.frombuffer(base, np.uint8).ctypes.data
+
+
+def stack(arrays):
+    """`arrays` (numpy, one dtype, equal shapes after the first axis) joined along the first
+    axis, as np.concatenate does, but without copying when they lie end to end in one buffer:
+    a batch's inputs do (the runner receives them in shared memory, one after another), so
+    `stack([item["input"] for item in batch])` costs nothing there. The result is then a view
+    of that memory, valid as long as the inputs are (until the batch is answered)."""
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError("stack of no arrays")
+    first = arrays[0]
+    buffer, origin = _memory_of(first)
+    contiguous = buffer is not None and all(
+        a.dtype == first.dtype and a.shape[1:] == first.shape[1:] and a.flags.c_contiguous
+        for a in arrays)
+    if contiguous:
+        address = first.ctypes.data
+        for a in arrays:
+            if a.ctypes.data != address or _memory_of(a)[0] is not buffer:
+                contiguous = False
+                break
+            address += a.nbytes
+    if not contiguous:
+        return np.concatenate(arrays)
+    rows = sum(len(a) for a in arrays)
+    return np.ndarray((rows,) + first.shape[1:], first.dtype, buffer=buffer,
+                      offset=first.ctypes.data - origin)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ stdin/stdout (docs/exec-backend.md). This module speaks that protocol, so a mode
 
 `infer` gets one request's inputs as a dict of name -> numpy array (with the batch dimension
 first when the model's max_batch_size > 0; its `parameters` attribute holds the client's
-request parameters) and returns a dict of name -> array-like. An
+request parameters) and returns a dict of name -> array-like. In persistent mode the input
+arrays are views of a shared-memory region the plugin fills for each batch (no copy): they
+are valid until the request is answered; copy what you keep longer. An
 exception raised by `infer` becomes that request's error (HTTP 500; raise `InvalidInput` for a
 400), never a crash of the program. Outputs the client did not ask for are dropped; a value is
 converted to the output's configured datatype when numpy can do so without changing its kind
@@ -35,6 +37,7 @@ Standard library and numpy only.
 """
 
 import json
+import mmap
 import os
 import queue
 import struct
@@ -60,6 +63,11 @@ HELLO, READY, BATCH, RESULT, CANCEL = 1, 2, 3, 4, 5
 # the program takes CANCEL frames.
 FEATURE_REQUEST_PARAMETERS = 1
 FEATURE_CANCEL = 2
+FEATURE_SHARED_INPUTS = 4
+
+# In a BATCH tensor's size: its bytes lie in the shared input region (at the u64 offset that
+# follows), not in the frame.
+SHARED_TENSOR_BIT = 1 << 63
 
 # Why a request was cancelled (a CANCEL frame's reason).
 CLIENT_GONE, TIMEOUT_PASSED = 1, 2
@@ -377,10 +385,24 @@ def _parse_hello(body):
     return info
 
 
-def _parse_batch(body):
+def _tensor_data(r, shared):
+    """A BATCH tensor's bytes: the next ones of the frame, or a view of the shared region."""
+    n = r.u64()
+    if not n & SHARED_TENSOR_BIT:
+        return r.take(n)
+    n &= ~SHARED_TENSOR_BIT
+    offset = r.u64()
+    if shared is None or offset + n > len(shared):
+        raise ProtocolError("BATCH names %d bytes at %d of a shared region of %d" %
+                            (n, offset, 0 if shared is None else len(shared)))
+    return shared[offset:offset + n]
+
+
+def _parse_batch(body, shared=None):
     """(batch_id, [(Inputs, wanted output names)]). This module announces
     FEATURE_REQUEST_PARAMETERS in READY, so each request's parameters follow its wanted
-    outputs."""
+    outputs; with `shared` (the shared input region, a memoryview) FEATURE_SHARED_INPUTS too,
+    and inputs that lie there are numpy views of it."""
     r = _Reader(body)
     batch_id = r.u64()
     requests = []
@@ -389,7 +411,7 @@ def _parse_batch(body):
         for _ in range(r.u32()):
             name, datatype = r.str(), r.str()
             shape = [r.i64() for _ in range(r.u32())]
-            inputs[name] = decode_tensor(datatype, shape, r.take(r.u64()))
+            inputs[name] = decode_tensor(datatype, shape, _tensor_data(r, shared))
         wanted = [r.str() for _ in range(r.u32())]
         for _ in range(r.u32()):
             key = r.str()
@@ -417,9 +439,9 @@ class _FrameReader(threading.Thread):
     each CANCEL marks the Cancellation of the batch it names (one of a batch already answered
     is ignored)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, shared):
         super().__init__(name="switchyard-frames", daemon=True)
-        self.stream = stream
+        self.stream, self.shared = stream, shared
         self.batches = queue.Queue()
         self.latest = None  # the Cancellation of the last BATCH read
 
@@ -432,7 +454,7 @@ class _FrameReader(threading.Thread):
                     return
                 kind, body = frame
                 if kind == BATCH:
-                    batch_id, requests = _parse_batch(body)
+                    batch_id, requests = _parse_batch(body, self.shared)
                     self.latest = Cancellation(batch_id)
                     self.batches.put((batch_id, requests, self.latest))
                 elif kind == CANCEL:
@@ -508,7 +530,17 @@ if os.environ.get("SWITCHYARD_EXEC_MODE") == "persistent":
     _protocol_streams()
 
 
-def _batches_in_order(stream_in, with_cancellation):
+def _shared_region():
+    """The shared input region the plugin passed (SWITCHYARD_EXEC_SHM_FD and _BYTES), mapped,
+    as a memoryview; None without one."""
+    fd = os.environ.get("SWITCHYARD_EXEC_SHM_FD")
+    size = int(os.environ.get("SWITCHYARD_EXEC_SHM_BYTES", "0"))
+    if fd is None or size <= 0:
+        return None
+    return memoryview(mmap.mmap(int(fd), size, mmap.MAP_SHARED))
+
+
+def _batches_in_order(stream_in, with_cancellation, shared):
     """Yields (batch_id, requests, Cancellation or None) for each BATCH until the stream ends.
     With `with_cancellation` a thread reads the frames (CANCELs arrive during a batch)."""
     if not with_cancellation:
@@ -519,8 +551,8 @@ def _batches_in_order(stream_in, with_cancellation):
             kind, body = frame
             if kind != BATCH:
                 raise ProtocolError("expected a BATCH frame, got kind %d" % kind)
-            yield _parse_batch(body) + (None,)
-    reader = _FrameReader(stream_in)
+            yield _parse_batch(body, shared) + (None,)
+    reader = _FrameReader(stream_in, shared)
     reader.start()
     while True:
         item = reader.batches.get()
@@ -558,10 +590,13 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
     w = _Writer()
     w.parts.append(MAGIC)
     w.u32(PROTOCOL_VERSION)
-    w.u32(FEATURE_REQUEST_PARAMETERS | (FEATURE_CANCEL if with_cancellation else 0))
+    shared = _shared_region()
+    w.u32(FEATURE_REQUEST_PARAMETERS | (FEATURE_CANCEL if with_cancellation else 0) |
+          (FEATURE_SHARED_INPUTS if shared is not None else 0))
     stream_out.write(w.frame(READY))
     stream_out.flush()
-    for batch_id, requests, cancellation in _batches_in_order(stream_in, with_cancellation):
+    for batch_id, requests, cancellation in _batches_in_order(stream_in, with_cancellation,
+                                                              shared):
         try:
             args = [requests if with_wanted else [inputs for inputs, _ in requests]]
             if with_cancellation:

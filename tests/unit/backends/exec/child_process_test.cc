@@ -134,6 +134,25 @@ TEST_F(ChildProcessTest, OnlyStandardDescriptorsAreInherited) {
             (std::set<std::string>{"0", "1", "2", "3"}));
 }
 
+TEST_F(ChildProcessTest, TheExtraDescriptorIsTheOnlyOtherOne) {
+  int leaked = dup(2);
+  ASSERT_GE(leaked, 0);
+  int extra = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(extra, 0);
+  SpawnSpec spec = Spec({"/bin/sh", "-c", "ls /proc/self/fd; readlink /proc/self/fd/4"});
+  spec.extra_fd = extra;
+  auto child = Start(spec);
+  close(leaked);
+  close(extra);
+  ASSERT_NE(child, nullptr);
+  ASSERT_TRUE(child->WaitExit(steady_clock::now() + kLongWait));
+  ASSERT_TRUE(child->Finish().Success());
+  std::vector<std::string> lines = log_.lines();
+  // 0, 1, 2, the extra one as 4, what ls opens (3), and where 4 points.
+  EXPECT_EQ(std::set<std::string>(lines.begin(), lines.end()),
+            (std::set<std::string>{"0", "1", "2", "3", "4", "/dev/null"}));
+}
+
 TEST_F(ChildProcessTest, SignalsAreResetAndEnvironmentAdded) {
   struct sigaction old_action;
   struct sigaction ignore;

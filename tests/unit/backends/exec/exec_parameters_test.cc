@@ -42,11 +42,14 @@ TEST(ExecParametersTest, AllKeys) {
                   {"mode", "persistent"},
                   {"startup_timeout_ms", "7"},
                   {"recycle_requests", "1000"},
-                  {"recycle_rss_mb", "2048"}});
+                  {"recycle_rss_mb", "2048"},
+                  {"shared_memory_mb", "0"}});
   ASSERT_TRUE(q.ok()) << q.status().message();
   EXPECT_EQ(q->startup_timeout_ms, 7);
   EXPECT_EQ(q->recycle_requests, 1000);
   EXPECT_EQ(q->recycle_rss_mb, 2048);
+  EXPECT_EQ(q->shared_memory_mb, 0);
+  EXPECT_EQ(p->shared_memory_mb, 256);  // the default
 }
 
 TEST(ExecParametersTest, UnknownKeyNamesItAndListsKnownOnes) {
@@ -55,7 +58,8 @@ TEST(ExecParametersTest, UnknownKeyNamesItAndListsKnownOnes) {
   EXPECT_EQ(p.status().code(), SY_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(p.status().message().find("unknown key 'comand'"), std::string::npos);
   EXPECT_NE(p.status().message().find("command, mode, timeout_ms, startup_timeout_ms, "
-                                      "stderr_tail_lines, recycle_requests, recycle_rss_mb"),
+                                      "stderr_tail_lines, recycle_requests, recycle_rss_mb, "
+                                      "shared_memory_mb"),
             std::string::npos)
       << p.status().message();
 }
@@ -82,6 +86,9 @@ TEST(ExecParametersTest, BadValuesNameTheKey) {
            {{{"command", "sh"}, {"mode", "per_request"}, {"recycle_requests", "5"}},
             "apply only to mode: persistent"},
            {{{"command", "sh"}, {"recycle_rss_mb", "-1"}}, "parameters.recycle_rss_mb"},
+           {{{"command", "sh"}, {"shared_memory_mb", "65537"}}, "parameters.shared_memory_mb"},
+           {{{"command", "sh"}, {"mode", "per_request"}, {"shared_memory_mb", "64"}},
+            "apply only to mode: persistent"},
            {{{"command", "'unterminated"}}, "parameters.command: command has an unterminated"},
            {{{"command", ""}}, "parameters.command: command is empty"},
            {{{"command", "no-such-program-xyz"}},

@@ -132,6 +132,21 @@ class ExecPluginTest : public ::testing::Test {
     return state;
   }
 
+  // An instance of identity.py for one variable-size FP32 input, BIG, with a shared input
+  // region of `shared_memory_mb`.
+  void* BigIdentity(const std::string& shared_memory_mb) {
+    FakeModel m;
+    m.version_dir = EXEC_TEST_PROGRAMS_DIR;
+    m.model_dir = m.version_dir;
+    m.max_batch_size = 4;
+    m.inputs = {{"BIG", SY_TYPE_FP32, {-1}}};
+    m.outputs = {{"OUT_BIG", SY_TYPE_FP32, {-1}}};
+    m.parameters = {{"command", std::string(kPython) + " identity.py"},
+                    {"shared_memory_mb", shared_memory_mb}};
+    void* model = InitModel(m);
+    return model == nullptr ? nullptr : InitInstance(model);
+  }
+
   void* AddSubInstance(const std::string& mode,
                        std::vector<std::pair<std::string, std::string>> extra = {}) {
     FakeModel m = AddSubModel(mode);
@@ -476,6 +491,15 @@ TEST_F(ExecPluginTest, APersistentProgramHearsOfEachCancelledRequest) {
   EXPECT_EQ(Int32Values(next.requests[0].outputs.at(0).data), (std::vector<int32_t>{0, 5, 6, 7}));
 }
 
+// CountLogged(needle) once it reaches `want` (the program's stderr reaches the log from a reader
+// thread, a little later), or after 10 s.
+size_t CountLoggedEventually(const std::string& needle, size_t want) {
+  for (int i = 0; i < 1000 && CountLogged(needle) < want; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return CountLogged(needle);
+}
+
 TEST_F(ExecPluginTest, AProgramThatSaysItEndsIsReplacedBeforeTheNextBatch) {
   FakeModel m = AddSubModel("persistent");
   m.parameters = {{"command", std::string(kPython) + " ends_after_batch.py"}};
@@ -532,32 +556,54 @@ TEST_F(ExecPluginTest, PerRequestFoldersAreRemovedWhateverHappens) {
   }
 }
 
-TEST_F(ExecPluginTest, LargeTensorsDoNotDeadlock) {
-  FakeModel m;
-  m.version_dir = EXEC_TEST_PROGRAMS_DIR;
-  m.model_dir = m.version_dir;
-  m.max_batch_size = 4;
-  m.inputs = {{"BIG", SY_TYPE_FP32, {-1}}};
-  m.outputs = {{"OUT_BIG", SY_TYPE_FP32, {-1}}};
-  m.parameters = {{"command", std::string(kPython) + " identity.py"}};
-  void* model = InitModel(m);
-  ASSERT_NE(model, nullptr);
-  void* instance = InitInstance(model);
-  ASSERT_NE(instance, nullptr);
+// A batch of `count` requests of `bytes` each, with recognisable contents.
+SyBatch BigBatch(int count, size_t bytes) {
   SyBatch batch;
-  for (int r = 0; r < 2; ++r) {
-    std::string data(24 << 20, '\0');  // 24 MiB per request
+  for (int r = 0; r < count; ++r) {
+    std::string data(bytes, '\0');
     for (size_t i = 0; i < data.size(); i += 4093) data[i] = static_cast<char>(i + r);
     batch.requests.push_back(
         {{{"BIG", SY_TYPE_FP32, {1, static_cast<int64_t>(data.size() / 4)}, data}}, {}, {}, {}});
   }
-  ErrorPtr e = Execute(instance, batch);
-  ASSERT_FALSE(e) << e.message();
+  return batch;
+}
+
+void ExpectEchoed(const SyBatch& batch) {
   for (const FakeRequest& r : batch.requests) {
     ASSERT_EQ(r.error, nullptr) << r.error->message;
     ASSERT_EQ(r.outputs.count(0), 1u);
     EXPECT_TRUE(r.outputs.at(0).data == r.inputs[0].data);
   }
+}
+
+TEST_F(ExecPluginTest, LargeTensorsThroughTheFrameDoNotDeadlock) {
+  void* instance = BigIdentity("0");  // no shared region: 48 MiB through the socket
+  ASSERT_NE(instance, nullptr);
+  const size_t in_frame = CountLogged("inputs in bytearray");
+  SyBatch batch = BigBatch(2, 24 << 20);
+  ErrorPtr e = Execute(instance, batch);
+  ASSERT_FALSE(e) << e.message();
+  ExpectEchoed(batch);
+  EXPECT_EQ(CountLoggedEventually("inputs in bytearray", in_frame + 2), in_frame + 2);
+}
+
+TEST_F(ExecPluginTest, InputsTravelInSharedMemoryWhenTheyFit) {
+  void* instance = BigIdentity("1");  // a region of 1 MiB
+  ASSERT_NE(instance, nullptr);
+  const size_t in_region = CountLogged("inputs in mmap");
+  const size_t in_frame = CountLogged("inputs in bytearray");
+  SyBatch small = BigBatch(3, 256 << 10);  // 768 KiB: fits
+  ASSERT_FALSE(Execute(instance, small));
+  ExpectEchoed(small);
+  EXPECT_EQ(CountLoggedEventually("inputs in mmap", in_region + 3), in_region + 3);
+  SyBatch large = BigBatch(2, 768 << 10);  // 1.5 MiB: does not fit, goes in the frame
+  ASSERT_FALSE(Execute(instance, large));
+  ExpectEchoed(large);
+  EXPECT_EQ(CountLoggedEventually("inputs in bytearray", in_frame + 2), in_frame + 2);
+  SyBatch again = BigBatch(1, 1 << 20);  // exactly the region: fits, after a larger batch
+  ASSERT_FALSE(Execute(instance, again));
+  ExpectEchoed(again);
+  EXPECT_EQ(CountLoggedEventually("inputs in mmap", in_region + 4), in_region + 4);
 }
 
 // --- load failures ---

@@ -1,6 +1,7 @@
 #include "exec/frame_protocol.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "exec/byte_io.h"
 
@@ -313,6 +314,66 @@ TEST(FrameProtocolTest, ParametersFollowTheWantedOutputsWhenTheProgramTakesThem)
   EXPECT_EQ(r.remaining(), 0u);
 }
 
+// The data fields of a BATCH of requests with one input "I" each and nothing else: for each,
+// (size field, the offset when it says shared, else the inline bytes).
+std::vector<std::pair<uint64_t, std::string>> InputFields(const OutgoingFrame& frame) {
+  std::string body = Body(frame.Flatten(), FrameKind::kBatch);
+  ByteReader r(Bytes(body));
+  uint64_t id = 0, size = 0, offset = 0;
+  uint32_t n = 0, count = 0, ndim = 0;
+  std::string_view s;
+  std::span<const uint8_t> bytes;
+  EXPECT_TRUE(r.U64(&id, "").ok() && r.U32(&count, "").ok());
+  std::vector<std::pair<uint64_t, std::string>> fields;
+  for (uint32_t i = 0; i < count; ++i) {
+    EXPECT_TRUE(r.U32(&n, "").ok() && r.Str(&s, "").ok() && r.Str(&s, "").ok() &&
+                r.U32(&ndim, "").ok());
+    int64_t dim = 0;
+    for (uint32_t d = 0; d < ndim; ++d) EXPECT_TRUE(r.I64(&dim, "").ok());
+    EXPECT_TRUE(r.U64(&size, "").ok());
+    if ((size & kSharedTensorBit) != 0) {
+      EXPECT_TRUE(r.U64(&offset, "").ok());
+      fields.emplace_back(size, std::to_string(offset));
+    } else {
+      EXPECT_TRUE(r.Bytes(size, &bytes, "").ok());
+      fields.emplace_back(size, std::string(bytes.begin(), bytes.end()));
+    }
+    EXPECT_TRUE(r.U32(&n, "").ok());  // no outputs wanted
+  }
+  EXPECT_EQ(r.remaining(), 0u);
+  return fields;
+}
+
+TEST(FrameProtocolTest, InputsGoToTheSharedRegionWhenAllFit) {
+  auto region = SharedInputs::Create(256);
+  ASSERT_TRUE(region.ok()) << region.status().message();
+  const std::string a(100, 'a'), b(64, 'b'), big(300, 'c');
+  const int64_t shape[] = {1};
+  auto request = [&](const std::string& data) {
+    RequestView view;
+    view.inputs.push_back(
+        {"I", SY_TYPE_UINT8, shape, {reinterpret_cast<const uint8_t*>(data.data()), data.size()}});
+    return view;
+  };
+  std::vector<RequestView> fits = {request(a), request(b)};
+  auto shared = EncodeBatch(1, fits, false, region->get());
+  ASSERT_TRUE(shared.ok());
+  // 100 bytes at 0, then the next at 128 (64-byte aligned).
+  EXPECT_EQ(InputFields(*shared),
+            (std::vector<std::pair<uint64_t, std::string>>{{100 | kSharedTensorBit, "0"},
+                                                           {64 | kSharedTensorBit, "128"}}));
+  std::string seen(256, '\0');
+  ASSERT_EQ(pread((*region)->fd(), seen.data(), seen.size(), 0), 256);
+  EXPECT_EQ(seen.substr(0, 100), a);
+  EXPECT_EQ(seen.substr(128, 64), b);
+  // 100 -> 128, + 300 > 256: none goes to the region, all travel in the frame.
+  std::vector<RequestView> too_big = {request(a), request(big)};
+  auto inline_frame = EncodeBatch(2, too_big, false, region->get());
+  ASSERT_TRUE(inline_frame.ok());
+  EXPECT_EQ(InputFields(*inline_frame),
+            (std::vector<std::pair<uint64_t, std::string>>{{100, a}, {300, big}}));
+}
+
 TEST(FrameProtocolTest, ReadyChecksMagicAndVersion) {
   std::string ready = "SYEX";
   ByteWriter(&ready).U32(kProtocolVersion);
@@ -325,7 +386,7 @@ TEST(FrameProtocolTest, ReadyChecksMagicAndVersion) {
   ASSERT_TRUE(features.ok()) << features.status().message();
   EXPECT_EQ(*features, kFeatureRequestParameters | kFeatureCancel);
   std::string unknown = ready;
-  ByteWriter(&unknown).U32(6);
+  ByteWriter(&unknown).U32(kFeatureSharedInputs | 8);
   EXPECT_FALSE(DecodeReady(Bytes(unknown)).ok());
   std::string v2 = "SYEX";
   ByteWriter(&v2).U32(2);

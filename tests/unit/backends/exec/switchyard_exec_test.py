@@ -113,6 +113,37 @@ class FrameTest(unittest.TestCase):
         self.assertEqual(inputs.parameters, {"lang": "en"})
         self.assertEqual(wanted, ["OUT"])
 
+    def test_inputs_in_the_shared_region_are_views_of_it(self):
+        region = bytearray(256)
+        region[64:72] = struct.pack("<2i", 7, 8)
+        shared = memoryview(region)
+
+        def batch(size_field, offset):
+            b = sx._Writer()
+            b.u64(4)
+            b.u32(1)
+            b.u32(1)
+            b.str("IN")
+            b.str("INT32")
+            b.u32(2)
+            b.parts.append(struct.pack("<2q", 1, 2))
+            b.u64(size_field)
+            b.u64(offset)
+            b.u32(0)  # no outputs wanted
+            b.u32(0)  # no parameters
+            return bytearray(b.frame(sx.BATCH)[5:])
+
+        _, requests = sx._parse_batch(batch(8 | sx.SHARED_TENSOR_BIT, 64), shared)
+        array = requests[0][0]["IN"]
+        self.assertEqual(array.tolist(), [[7, 8]])
+        region[64:68] = struct.pack("<i", 9)  # a view, not a copy
+        self.assertEqual(array.tolist(), [[9, 8]])
+        with self.assertRaisesRegex(sx.ProtocolError, "names 8 bytes at 252 of a shared region "
+                                    "of 256"):
+            sx._parse_batch(batch(8 | sx.SHARED_TENSOR_BIT, 252), shared)
+        with self.assertRaisesRegex(sx.ProtocolError, "of a shared region of 0"):
+            sx._parse_batch(batch(8 | sx.SHARED_TENSOR_BIT, 64))  # the program has none
+
     def test_version_mismatch(self):
         w = sx._Writer()
         w.parts.append(sx.MAGIC)

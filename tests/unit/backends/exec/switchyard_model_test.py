@@ -425,6 +425,32 @@ class FakeTensor:
         return self.values
 
 
+class StackTest(unittest.TestCase):
+    def test_arrays_end_to_end_in_one_buffer_are_joined_without_a_copy(self):
+        region = memoryview(bytearray(6 * 4 * 2 + 64))
+        values = np.frombuffer(region, np.float32, 12, 64).reshape(6, 2)
+        values[:] = np.arange(12).reshape(6, 2)
+        # As _parse_batch makes them: each request's tensor a view of a slice of the region.
+        parts = [np.frombuffer(region[64 + 8 * start:64 + 8 * stop], np.float32).reshape(-1, 2)
+                 for start, stop in ((0, 1), (1, 3), (3, 6))]
+        joined = sy.stack(parts)
+        self.assertEqual(joined.shape, (6, 2))
+        self.assertEqual(joined.tolist(), np.concatenate(parts).tolist())
+        self.assertTrue(np.shares_memory(joined, parts[1]))
+
+    def test_anything_else_is_concatenated(self):
+        region = memoryview(bytearray(64))
+        a = np.frombuffer(region[0:8], np.float32).reshape(1, 2)
+        gap = np.frombuffer(region[16:24], np.float32).reshape(1, 2)   # not right after a
+        owned = np.ones((1, 2), np.float32)
+        for parts in ([a, gap], [a, owned], [owned, owned], [a, a]):
+            joined = sy.stack(parts)
+            self.assertEqual(joined.tolist(), np.concatenate(parts).tolist())
+            self.assertFalse(any(np.shares_memory(joined, p) for p in parts))
+        with self.assertRaises(ValueError):
+            sy.stack([])
+
+
 class ResponseTest(unittest.TestCase):
     def test_json_conversion(self):
         value = {"a": np.arange(3, dtype=np.int32), "b": np.float32(1.5), "c": np.int64(7),
