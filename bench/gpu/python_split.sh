@@ -50,4 +50,7 @@ for variant in ("model", "transport"):
     print(f"{variant}: {level['throughput_rps']:.0f} img/s, {inst['backend_batches']} batches, "
           f"backend execute {inst['backend_execute_us'] / batches / 1e3:.1f} ms per batch")
 PY
-tar -C "$out" -czf "$out/split.tar.gz" --exclude=backends --exclude='repo-*' --exclude=split.tar.gz .
+# Archived beside OUT_DIR first: tar reading the folder it writes into fails ("file changed as
+# we read it").
+tar -C "$out" -czf "$out.tar.gz" --exclude=backends --exclude='repo-*' .
+mv "$out.tar.gz" "$out/split.tar.gz"

@@ -46,6 +46,11 @@ struct InstanceConfig {
   // limit: a batch runs as long as the model takes (a worker is still replaced when it dies,
   // stops or falls silent as a whole). In-process instances are never interrupted.
   int64_t execution_timeout_ms = 0;
+  // Worker-process instances on GPUs: once the worker and the processes it started hold more
+  // than this on one of its GPUs (NVML, checked once a second), the instance takes no new
+  // batches, and its worker is restarted once those in flight are answered. MiB; 0 (the
+  // default): never. For models that leak device memory.
+  int64_t recycle_vram_mb = 0;
 };
 
 struct BatchingConfig {

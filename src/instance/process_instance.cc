@@ -214,6 +214,7 @@ Status ProcessInstance::StartWorker() {
   });
   worker_ = std::move(worker);
   supervision_.WorkerReady(Now());
+  recycling_ = false;
   SetState(State::kUp);
   return Status::Ok();
 }
@@ -362,6 +363,7 @@ std::optional<ProcessInstance::Pending> ProcessInstance::TakePending(uint64_t ba
   auto node = pending_.extract(batch_id);
   if (node.empty()) return std::nullopt;
   StartExecutionClock();
+  if (recycling_ && pending_.empty()) supervisor_cv_.SignalAll();  // the worker may go now
   node.mapped().cancel_relay->Stop();
   return std::move(node.mapped());
 }
@@ -539,6 +541,49 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
   }
 }
 
+void ProcessInstance::CheckRecycle() {
+  if (recycling_ || state_ != State::kUp || options_.recycle_device_memory_bytes == 0 ||
+      !options_.device_memory_of) {
+    return;
+  }
+  std::shared_ptr<Worker> worker = worker_;
+  mu_.Unlock();
+  const std::optional<uint64_t> held = options_.device_memory_of(worker->process->pid());
+  mu_.Lock();
+  if (state_ != State::kUp || worker_ != worker || !held ||
+      *held <= options_.recycle_device_memory_bytes) {
+    return;
+  }
+  recycling_ = true;
+  available_.store(false, std::memory_order_release);
+  spdlog::info(
+      "{}: recycling the worker (pid {}): its processes hold {} MiB of GPU memory "
+      "(instances.recycle_vram_mb = {}); it takes no new batches and is restarted once those "
+      "in flight are answered",
+      name_, worker->process->pid(), *held >> 20, options_.recycle_device_memory_bytes >> 20);
+  mu_.Unlock();
+  Notify(InstanceEvent::kUnavailable);
+  mu_.Lock();
+}
+
+void ProcessInstance::RetireForRecycle() {
+  std::shared_ptr<Worker> worker = std::move(worker_);
+  worker_.reset();
+  SetState(State::kDown);
+  supervision_.WorkerLost(Now());  // the next start after the base backoff
+  retired_.push_back(worker);      // its reader is joined once it sees the channel close
+  mu_.Unlock();
+  (void)worker->process->channel().Send(ipc::Encode(ipc::Shutdown{}));
+  if (!worker->process->WaitFor(
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.stop_timeout))) {
+    worker->process->Kill();
+  }
+  spdlog::info("{}: the recycled worker (pid {}) {}", name_, worker->process->pid(),
+               worker->process->Wait());
+  worker->process->channel().Shutdown();
+  mu_.Lock();
+}
+
 void ProcessInstance::SuperviseLoop() {
   MutexLock lock(&mu_);
   while (state_ != State::kStopping) {
@@ -593,11 +638,17 @@ void ProcessInstance::SuperviseLoop() {
         mu_.Lock();
         continue;
       }
+      if (recycling_ && pending_.empty()) {
+        RetireForRecycle();
+        continue;
+      }
       std::shared_ptr<Worker> worker = worker_;
       uint64_t sequence = ++ping_sequence_;
       mu_.Unlock();
       (void)worker->process->channel().Send(ipc::Encode(ipc::Ping{.sequence = sequence}));
       mu_.Lock();
+      CheckRecycle();
+      if (state_ != State::kUp || (recycling_ && pending_.empty())) continue;
       supervisor_cv_.WaitFor(&mu_, options_.heartbeat_interval);
       continue;
     }

@@ -74,6 +74,13 @@ struct ProcessInstanceOptions {
   // The time supervision decides by (heartbeats, execution timeouts, restart backoff); null:
   // SteadyClock. Waiting on sockets and condition variables is in real time regardless.
   const Clock* clock = nullptr;
+  // Recycling (instances.recycle_vram_mb): once a heartbeat, what the worker (pid) and the
+  // processes it started hold on its GPUs, bytes (nullopt: cannot tell). Past
+  // recycle_device_memory_bytes the instance takes no new batches, and once those in flight are
+  // answered its worker is ended gracefully and a new one started (a restart; no request
+  // fails). Off when either is unset.
+  std::function<std::optional<uint64_t>(long pid)> device_memory_of;
+  uint64_t recycle_device_memory_bytes = 0;
 };
 
 // Tells a worker that the server is done with a batch's outputs in its output regions
@@ -177,6 +184,12 @@ class ProcessInstance final : public Instance {
   void OnWorkerLost(uint64_t worker_id, const std::string& why,
                     const std::optional<std::string>& device_error = std::nullopt) EXCLUDES(mu_);
   void SuperviseLoop() EXCLUDES(mu_);
+  // Once a heartbeat while up: starts recycling when the worker's processes hold more device
+  // memory than the limit (unlocks mu_ around the measurement and the event).
+  void CheckRecycle() REQUIRES(mu_);
+  // Recycling and nothing in flight: ends the worker gracefully; the supervisor then starts a
+  // new one after the restart backoff (unlocks mu_ while the worker ends).
+  void RetireForRecycle() REQUIRES(mu_);
   // Prepares the slot's input region and sends the Execute message (after the MapRegion of any
   // body region the worker has not mapped yet).
   Status SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
@@ -234,6 +247,7 @@ class ProcessInstance final : public Instance {
   std::string last_error_ GUARDED_BY(mu_);
   std::function<void(InstanceEvent)> observer_ GUARDED_BY(mu_);
   bool device_lost_ GUARDED_BY(mu_) = false;  // since a DeviceLost, until a new worker is ready
+  bool recycling_ GUARDED_BY(mu_) = false;    // over its device memory: retired once idle
   DeviceFaultNotifier fault_notifier_;
   std::thread supervisor_;
 };

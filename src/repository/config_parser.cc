@@ -404,8 +404,12 @@ class ConfigReader {
                      [&](const YAML::Node& n, const std::string& p) {
                        return ReadInt(n, p, 1, kIntMax, &instances->max_inflight_batches);
                      }},
-                    {"execution_timeout_ms", [&](const YAML::Node& n, const std::string& p) {
+                    {"execution_timeout_ms",
+                     [&](const YAML::Node& n, const std::string& p) {
                        return ReadInt(n, p, 0, kInt64Max, &instances->execution_timeout_ms);
+                     }},
+                    {"recycle_vram_mb", [&](const YAML::Node& n, const std::string& p) {
+                       return ReadInt(n, p, 0, kInt64Max >> 20, &instances->recycle_vram_mb);
                      }}});
   }
 

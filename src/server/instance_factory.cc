@@ -10,6 +10,7 @@
 #include "instance/thread_instance.h"
 #include "server/cpu_share.h"
 #include "sim_instance.h"
+#include "spdlog/spdlog.h"
 
 namespace switchyard {
 namespace {
@@ -50,6 +51,10 @@ StatusOr<ModelInstances> InstanceFactory::Make(const ModelConfig* config, int64_
                                                const std::vector<InstancePlacement>& placements,
                                                std::size_t first_index) {
   if (config->instances.isolation == Isolation::kThread) {
+    if (config->instances.recycle_vram_mb > 0) {
+      spdlog::warn("model '{}': instances.recycle_vram_mb has no effect with isolation: thread",
+                   config->name);
+    }
     return MakeInProcess(config, version, model_dir, placements, first_index);
   }
   return MakeWorkers(config, version, placements, first_index);
@@ -132,6 +137,13 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
   }
   std::vector<ProcessInstanceOptions> options(placements.size());
   const std::vector<int> cores = AllowedCpus();
+  const int64_t recycle_mb = config->instances.recycle_vram_mb;
+  if (recycle_mb > 0 && !options_.process_device_memory) {
+    spdlog::warn(
+        "model '{}': instances.recycle_vram_mb has no effect: GPU memory cannot be "
+        "measured here (no NVML)",
+        config->name);
+  }
   for (std::size_t i = 0; i < placements.size(); ++i) {
     const std::vector<int>& gpus = placements[i].devices;
     WorkerCommand& command = options[i].command;
@@ -175,6 +187,12 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
     options[i].execution_timeout =
         std::chrono::milliseconds(config->instances.execution_timeout_ms);
     options[i].poll = options_.poll;
+    if (recycle_mb > 0 && !gpus.empty() && options_.process_device_memory) {
+      options[i].device_memory_of = [measure = options_.process_device_memory, gpus](long pid) {
+        return measure(gpus, pid);
+      };
+      options[i].recycle_device_memory_bytes = static_cast<uint64_t>(recycle_mb) << 20;
+    }
   }
   // Workers load in parallel: startup takes one model load, not one per instance.
   std::vector<StatusOr<std::unique_ptr<ProcessInstance>>> started;

@@ -41,6 +41,10 @@ class InstanceFactory {
     // ProcessInstanceOptions::poll of every worker's reader, and the worker's own (its
     // --poll-us: how long it spins for its next batch).
     Duration poll{};
+    // What a worker (pid) and the processes it started hold on the given GPUs, bytes, the most
+    // on any one (instances.recycle_vram_mb); null: it cannot be measured (no NVML).
+    std::function<std::optional<uint64_t>(const std::vector<int>& gpus, long pid)>
+        process_device_memory;
   };
   // Creates the simulated devices of `devices` (all simulated, or none).
   static StatusOr<std::unique_ptr<InstanceFactory>> Create(Options options,

@@ -48,12 +48,19 @@ std::optional<int64_t> ProcessMemoryMb(const NvmlDeviceManager& nvml, const Need
   if (probe.made.instances.size() != 1) return std::nullopt;
   const long pid = probe.made.instances[0]->Health().pid;
   if (pid <= 0) return std::nullopt;
+  const std::optional<uint64_t> bytes = ProcessTreeDeviceBytes(nvml, probe.devices, pid);
+  if (!bytes) return std::nullopt;
+  return MebibytesRoundedUp(*bytes);
+}
+
+std::optional<uint64_t> ProcessTreeDeviceBytes(const NvmlDeviceManager& nvml,
+                                               const std::vector<int>& devices, long pid) {
   // The worker and what it started: an exec model's program holds its own CUDA context.
   const std::vector<long> processes = ProcessTree(pid);
-  std::optional<int64_t> most;
-  for (int device : probe.devices) {
+  std::optional<uint64_t> most;
+  for (int device : devices) {
     if (auto bytes = nvml.ProcessMemoryBytes(device, processes)) {
-      most = std::max(most.value_or(0), MebibytesRoundedUp(*bytes));
+      most = std::max(most.value_or(0), *bytes);
     }
   }
   return most;

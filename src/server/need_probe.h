@@ -57,4 +57,9 @@ int64_t MebibytesRoundedUp(uint64_t bytes);
 // tell (no such function, or the worker's pid is not listed: another PID namespace).
 std::optional<int64_t> ProcessMemoryMb(const NvmlDeviceManager& nvml, const NeedProbe& probe);
 
+// What NVML counts for process `pid` and its descendants together on each of `devices`, the
+// most on any one, bytes; nullopt when NVML cannot tell (as above).
+std::optional<uint64_t> ProcessTreeDeviceBytes(const NvmlDeviceManager& nvml,
+                                               const std::vector<int>& devices, long pid);
+
 }  // namespace switchyard

@@ -58,6 +58,14 @@ ServerImpl::~ServerImpl() {
   models.clear();
 }
 
+std::function<std::optional<uint64_t>(const std::vector<int>&, long)>
+ServerImpl::ProcessDeviceMemory() const {
+  if (!nvml_ || devices_.empty()) return nullptr;
+  return [nvml = nvml_.get()](const std::vector<int>& gpus, long pid) {
+    return ProcessTreeDeviceBytes(*nvml, gpus, pid);
+  };
+}
+
 Status ServerImpl::Load() {
   if (options_.simulate_gpus) {
     ASSIGN_OR_RETURN(devices_, ParseSimulatedGpus(*options_.simulate_gpus));
@@ -78,7 +86,8 @@ Status ServerImpl::Load() {
                    InstanceFactory::Create({.model_repository = options_.model_repository,
                                             .backend_directory = options_.backend_directory,
                                             .worker_executable = options_.worker_executable,
-                                            .poll = options_.poll},
+                                            .poll = options_.poll,
+                                            .process_device_memory = ProcessDeviceMemory()},
                                            devices_));
   for (const Device& device : devices_) {
     registry_

@@ -83,6 +83,9 @@ class ServerImpl final : public Server {
   };
   using ModelMap = std::map<std::string, std::shared_ptr<const LoadedModel>, std::less<>>;
 
+  // InstanceFactory::Options::process_device_memory over nvml_; null without real GPUs.
+  std::function<std::optional<uint64_t>(const std::vector<int>&, long)> ProcessDeviceMemory() const;
+
   // A model on its way in: its config, what placement is asked for and, when its need is
   // measured, its probe (server/need_probe.h).
   struct Candidate {

@@ -764,6 +764,59 @@ TEST_F(ProcessInstanceTest, BatchFiveTimesLongerThanTheHeartbeatTimeoutSucceeds)
   EXPECT_TRUE(events.events().empty());
 }
 
+// A worker whose processes hold more device memory than the recycling limit takes no new
+// batches, answers the one it is executing, and is replaced by a fresh worker: no request fails.
+TEST_F(ProcessInstanceTest, AWorkerPastItsDeviceMemoryLimitIsRecycledOnceIdle) {
+  const ModelConfig* config = WriteModel("leaky", AddSubConfig(kSlow));
+  ProcessInstanceOptions options = Options(*config);
+  options.heartbeat_interval = milliseconds(20);
+  auto leaked = std::make_shared<std::atomic<bool>>(false);
+  auto first_pid = std::make_shared<std::atomic<long>>(0);
+  auto measured = std::make_shared<std::atomic<int>>(0);  // measurements of the first worker
+  // 50 MiB, or 150 MiB for the first worker once it has "leaked".
+  options.device_memory_of = [=](long pid) -> std::optional<uint64_t> {
+    if (pid != first_pid->load()) return uint64_t{50} << 20;
+    ++*measured;
+    return (leaked->load() ? uint64_t{150} : uint64_t{50}) << 20;
+  };
+  options.recycle_device_memory_bytes = uint64_t{100} << 20;
+  auto instance = StartOrDie(config, std::move(options));
+  ASSERT_NE(instance, nullptr);
+  EventLog events;
+  instance->SetObserver(events.Observer());
+  first_pid->store(instance->Health().pid);
+  ASSERT_TRUE(Eventually([&] { return measured->load() >= 2; }));  // under the limit: kept
+  EXPECT_TRUE(instance->available());
+
+  std::vector<std::unique_ptr<InferRequest>> requests;
+  requests.push_back(AddSubRequest({1}, {2}, 5));  // 5 items of 100 ms: in flight meanwhile
+  std::vector<InferRequest*> views = {requests[0].get()};
+  BatchResult running;
+  instance->Execute(views, running.Done());
+  leaked->store(true);
+  ASSERT_TRUE(Eventually([&] { return !instance->available(); }));
+  std::vector<RequestOutputs> outputs = running.Wait();
+  ASSERT_EQ(outputs.size(), 1u);
+  ASSERT_TRUE(outputs[0].ok()) << outputs[0].status().ToString();  // answered, not aborted
+
+  EXPECT_EQ(events.WaitFor(3),
+            (std::vector<InstanceEvent>{InstanceEvent::kUnavailable, InstanceEvent::kRestarted,
+                                        InstanceEvent::kAvailable}));
+  InstanceHealth health = instance->Health();
+  EXPECT_NE(health.pid, first_pid->load());
+  EXPECT_EQ(health.restarts, 1);
+  EXPECT_EQ(health.state, "ready");
+  EXPECT_EQ(health.last_error, "");  // a recycle is not a failure
+  EXPECT_TRUE(instance->available());
+  EXPECT_TRUE(Eventually([&] { return ProcessGone(first_pid->load()); }));
+  std::vector<std::unique_ptr<InferRequest>> next;
+  next.push_back(AddSubRequest({3}, {4}));
+  outputs = Run(*instance, next);
+  ASSERT_EQ(outputs.size(), 1u);
+  ExpectAddSub(outputs[0], {3}, {4});
+  EXPECT_EQ(instance->Health().restarts, 1);  // the new worker is under the limit: kept
+}
+
 // A batch past the model's execution timeout gets its worker killed and its requests answered
 // DeadlineExceeded naming the timeout (not Aborted: the scheduler must not retry it).
 TEST_F(ProcessInstanceTest, BatchPastTheExecutionTimeoutIsKilledAndAnsweredNamingIt) {

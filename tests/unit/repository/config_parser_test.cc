@@ -278,17 +278,21 @@ INSTANTIATE_TEST_SUITE_P(
                   "environment.SWITCHYARD_MODEL_DIR", "set by the server"},
         Rejection{With("environment: [A]\n"), "environment", "expected a mapping"},
         Rejection{With("instances: {execution_timeout_ms: -1}\n"), "instances.execution_timeout_ms",
+                  "expected an integer >= 0"},
+        Rejection{With("instances: {recycle_vram_mb: -5}\n"), "instances.recycle_vram_mb",
                   "expected an integer >= 0"}));
 
 TEST(ConfigParserTest, EnvironmentAndExecutionTimeoutParse) {
   auto config =
       Parse(With("environment: {HF_HOME: /models/cache, OMP_NUM_THREADS: 2}\n"
-                 "instances: {execution_timeout_ms: 600000}\n"));
+                 "instances: {execution_timeout_ms: 600000, recycle_vram_mb: 6144}\n"));
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->environment, (std::map<std::string, std::string>{{"HF_HOME", "/models/cache"},
                                                                      {"OMP_NUM_THREADS", "2"}}));
   EXPECT_EQ(config->instances.execution_timeout_ms, 600000);
   EXPECT_EQ(Parse(kMinimal)->instances.execution_timeout_ms, 0);
+  EXPECT_EQ(config->instances.recycle_vram_mb, 6144);
+  EXPECT_EQ(Parse(kMinimal)->instances.recycle_vram_mb, 0);
 }
 
 TEST(ConfigParserTest, PythonModelWithoutTensorsTakesHttpEnvelopes) {
