@@ -186,6 +186,12 @@ SY_EXPORT SyError* SyInstanceExecute(void* instance_state, SyBatch* batch) {
   }
 }
 
+// Two for a persistent program that reads its next batch while it works on one (a pipelined
+// program: the Python runner), else one.
+SY_EXPORT uint32_t SyInstanceConcurrency(void* instance_state) {
+  return static_cast<Instance*>(instance_state)->impl->Concurrency();
+}
+
 // SyInstanceDeviceMemory is not exported: the program's device memory is not visible to the
 // plugin, so GPU programs declare `instances.vram_mb`.
 

@@ -1,7 +1,7 @@
 #pragma once
 // An instance of an exec model, as SyInstanceInit creates it: PersistentInstance or
-// PerRequestInstance, chosen by the `mode` parameter. Used by one thread at a time (the ABI's
-// rule for an instance).
+// PerRequestInstance, chosen by the `mode` parameter. Execute is called by up to Concurrency()
+// threads at once (SyInstanceConcurrency).
 
 #include <memory>
 
@@ -18,6 +18,8 @@ class ExecInstance {
   // Runs one batch: answers each request (outputs or a per-request error), or returns an error
   // that fails every request not yet answered.
   virtual Status Execute(HostBatch& batch) = 0;
+  // How many Executes may run at once (fixed after creation).
+  virtual uint32_t Concurrency() const { return 1; }
 };
 
 // Creates the instance; in persistent mode this starts the program and completes the handshake.

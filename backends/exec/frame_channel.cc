@@ -141,6 +141,40 @@ class FrameReader {
 
 }  // namespace
 
+ExchangeResult SendFrame(int socket_fd, int pid_fd, const OutgoingFrame& frame, Deadline deadline) {
+  ExchangeResult result;
+  const std::vector<std::span<const uint8_t>> pieces = frame.Pieces();
+  size_t index = 0;
+  size_t offset = 0;
+  while (index < pieces.size()) {
+    if (!SendSome(socket_fd, pieces, &index, &offset, &result.message)) {
+      result.failure = ExchangeFailure::kProgramEnded;
+      return result;
+    }
+    if (index == pieces.size()) break;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      result.failure = ExchangeFailure::kTimeout;
+      result.message = "timed out writing to the program's stdin (it stopped reading)";
+      return result;
+    }
+    int64_t ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+    pollfd fds[2] = {{socket_fd, POLLOUT, 0}, {pid_fd, POLLIN, 0}};
+    int r = poll(fds, 2, static_cast<int>(std::min<int64_t>(ms, 1 << 30)));
+    if (r < 0 && errno != EINTR) {
+      result.failure = ExchangeFailure::kIo;
+      result.message = std::string("poll: ") + std::strerror(errno);
+      return result;
+    }
+    if (r > 0 && (fds[1].revents & POLLIN) != 0) {
+      result.failure = ExchangeFailure::kProgramEnded;
+      result.message = "the program ended before reading the whole frame";
+      return result;
+    }
+  }
+  return result;
+}
+
 ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, FrameKind expected,
                         uint32_t max_size, Deadline deadline, const WatchWhileWaiting* watch) {
   ExchangeResult result;

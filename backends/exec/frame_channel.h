@@ -38,4 +38,9 @@ ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, F
                         uint32_t max_size, Deadline deadline,
                         const WatchWhileWaiting* watch = nullptr);
 
+// Writes `frame` whole on `socket_fd` (non-blocking) without reading, until `deadline`: for a
+// program that reads its stdin on a thread of its own while it answers (a pipelined program;
+// its answers are read meanwhile by another thread). ExchangeResult::body stays empty.
+ExchangeResult SendFrame(int socket_fd, int pid_fd, const OutgoingFrame& frame, Deadline deadline);
+
 }  // namespace switchyard::exec

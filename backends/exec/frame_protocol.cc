@@ -85,22 +85,21 @@ OutgoingFrame EncodeCancel(uint64_t batch_id, uint32_t request, SyCancelState st
   return f;
 }
 
-// Whether every input of `requests` fits `shared` (each aligned as Append places it).
-bool AllFit(std::span<const RequestView> requests, const SharedInputs& shared) {
+// Whether every input of `requests` fits `lane` (each aligned as Append places it).
+bool AllFit(std::span<const RequestView> requests, const SharedLane& lane) {
   uint64_t total = 0;
   for (const RequestView& req : requests) {
     for (const InputView& in : req.inputs) {
-      total += (in.data.size() + SharedInputs::kAlignment - 1) / SharedInputs::kAlignment *
-               SharedInputs::kAlignment;
+      total += (in.data.size() + SharedLane::kAlignment - 1) / SharedLane::kAlignment *
+               SharedLane::kAlignment;
     }
   }
-  return total <= shared.size();
+  return total <= lane.size();
 }
 
 StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
-                                    bool with_parameters, SharedInputs* shared) {
+                                    bool with_parameters, SharedLane* shared) {
   if (shared != nullptr && !AllFit(requests, *shared)) shared = nullptr;
-  if (shared != nullptr) shared->Reset();
   OutgoingFrame f(static_cast<uint8_t>(FrameKind::kBatch));
   f.writer().U64(batch_id);
   f.writer().U32(static_cast<uint32_t>(requests.size()));
@@ -173,7 +172,8 @@ StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body) {
     return Internal("the program's READY frame has " + std::to_string(r.remaining()) +
                     " unexpected trailing bytes");
   }
-  if ((features & ~(kFeatureRequestParameters | kFeatureCancel | kFeatureSharedInputs)) != 0) {
+  if ((features & ~(kFeatureRequestParameters | kFeatureCancel | kFeatureSharedInputs |
+                    kFeaturePipelined)) != 0) {
     return Internal("the program's READY frame announces unknown features " +
                     std::to_string(features));
   }

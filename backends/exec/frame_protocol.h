@@ -19,7 +19,10 @@
 //           optionally (appended in 2026-12) u32 features: bit 0 (kFeatureRequestParameters):
 //           the program takes each request's parameters in BATCH; bit 1 (kFeatureCancel): it
 //           takes CANCEL frames; bit 2 (kFeatureSharedInputs): it reads inputs from the shared
-//           region (shared_inputs.h) when BATCH puts them there; other bits 0
+//           region (shared_inputs.h) when BATCH puts them there; bit 3 (kFeaturePipelined): it
+//           reads the next BATCH while it works on one (its stdin on a thread of its own), so
+//           the plugin may send a second BATCH before the first's RESULT (RESULTs still come
+//           one per BATCH, in order); other bits 0
 //   BATCH   kind 3, plugin → program: u64 batch_id | u32 nrequests | per request:
 //           u32 ninputs | tensor × ninputs | u32 nwanted | str output_name × nwanted
 //           [| u32 nparams | (str key | str value) × nparams   only for a program whose READY
@@ -87,6 +90,7 @@ struct RequestView {
 inline constexpr uint32_t kFeatureRequestParameters = 1;
 inline constexpr uint32_t kFeatureCancel = 2;
 inline constexpr uint32_t kFeatureSharedInputs = 4;
+inline constexpr uint32_t kFeaturePipelined = 8;
 // Set in a BATCH tensor's size when its bytes lie in the shared region.
 inline constexpr uint64_t kSharedTensorBit = uint64_t{1} << 63;
 
@@ -95,11 +99,11 @@ OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
                           const ExecParameters& params);
 // The frame borrows the inputs' data; each request's parameters follow its wanted outputs when
 // `with_parameters` (the program announced kFeatureRequestParameters). With `shared` (the
-// program announced kFeatureSharedInputs), the inputs are copied into that region instead and
-// named by offset, when all of them fit; otherwise they travel in the frame. InvalidArgument if
-// the frame exceeds 4 GiB.
+// program announced kFeatureSharedInputs), the inputs are copied into that lane of the shared
+// region instead and named by offset, when all of them fit; otherwise they travel in the frame.
+// InvalidArgument if the frame exceeds 4 GiB.
 StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
-                                    bool with_parameters, SharedInputs* shared = nullptr);
+                                    bool with_parameters, SharedLane* shared = nullptr);
 
 // The CANCEL of request `request` of batch `batch_id`. REQUIRES: `state` is not
 // SY_NOT_CANCELLED.

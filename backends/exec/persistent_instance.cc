@@ -3,7 +3,6 @@
 #include <fstream>
 #include <string>
 
-#include "exec/frame_channel.h"
 #include "exec/frame_protocol.h"
 
 namespace switchyard::exec {
@@ -47,7 +46,7 @@ void PersistentInstance::ForgetIfEnded() {
 }
 
 void PersistentInstance::RecycleIfDue() {
-  if (child_ == nullptr) return;
+  if (child_ == nullptr || retire_) return;
   const ExecParameters& p = context_.params;
   std::string why;
   if (p.recycle_requests > 0 &&
@@ -64,15 +63,25 @@ void PersistentInstance::RecycleIfDue() {
   if (why.empty()) return;
   Log(SY_LOG_INFO, "recycling the program (pid " + std::to_string(child_->pid()) + ") after " +
                        why + "; the next batch starts a fresh one");
-  StopProgram();
+  retire_ = true;
 }
 
-Status PersistentInstance::EndProgram(const std::string& what, bool wait_for_exit) {
-  bool ended = child_->WaitExit(std::chrono::steady_clock::now() +
-                                (wait_for_exit ? kExitGrace : std::chrono::milliseconds(0)));
-  ExitStatus exit = child_->Finish();
-  std::string tail = child_->StderrLines();
+Status PersistentInstance::EndProgram(std::unique_lock<std::mutex>& lock, const InFlight& sent,
+                                      const std::string& what, bool wait_for_exit) {
+  if (sent.generation != generation_ || child_ != sent.child) {
+    return Internal(what);  // another batch's failure already ended that program
+  }
+  // The other batch in flight, if any, fails as it waits for its turn.
+  ++generation_;
+  next_send_ = next_result_ = next_batch_id_;
   child_.reset();
+  turn_cv_.notify_all();
+  lock.unlock();
+  bool ended = sent.child->WaitExit(std::chrono::steady_clock::now() +
+                                    (wait_for_exit ? kExitGrace : std::chrono::milliseconds(0)));
+  ExitStatus exit = sent.child->Finish();
+  std::string tail = sent.child->StderrLines();
+  lock.lock();
   return Internal(DescribeProgramEnd(what, exit, !ended, tail));
 }
 
@@ -96,42 +105,112 @@ Status PersistentInstance::Start() {
     spec.env.emplace_back("SWITCHYARD_EXEC_SHM_FD", std::to_string(SpawnSpec::kExtraFd));
     spec.env.emplace_back("SWITCHYARD_EXEC_SHM_BYTES", std::to_string(shared_->size()));
   }
-  auto child = ChildProcess::Start(*context_.spawner, spec);
-  if (!child.ok()) return child.status();
-  child_ = std::move(child).value();
+  auto started = ChildProcess::Start(*context_.spawner, spec);
+  if (!started.ok()) return started.status();
+  std::shared_ptr<ChildProcess> child = std::move(started).value();
+  ++generation_;
   requests_since_start_ = 0;
 
   OutgoingFrame hello = EncodeHello(context_.model, instance_, context_.params);
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(context_.params.startup_timeout_ms);
-  ExchangeResult r = Exchange(child_->socket_fd(), child_->pid_fd(), &hello, FrameKind::kReady,
-                              kMaxReadySize, deadline);
+  ExchangeResult r = switchyard::exec::Exchange(child->socket_fd(), child->pid_fd(), &hello,
+                                                FrameKind::kReady, kMaxReadySize, deadline);
   std::string prefix = "the program " + CommandText(context_.params) + " (pid " +
-                       std::to_string(child_->pid()) + ") failed the exec protocol handshake: ";
+                       std::to_string(child->pid()) + ") failed the exec protocol handshake: ";
+  auto failed = [&](const std::string& what, bool wait_for_exit) {
+    bool ended = child->WaitExit(std::chrono::steady_clock::now() +
+                                 (wait_for_exit ? kExitGrace : std::chrono::milliseconds(0)));
+    ExitStatus exit = child->Finish();
+    return Internal(DescribeProgramEnd(prefix + what, exit, !ended, child->StderrLines()));
+  };
   if (r.failure == ExchangeFailure::kTimeout) {
-    return EndProgram(prefix + "no READY frame within startup_timeout_ms = " +
-                          std::to_string(context_.params.startup_timeout_ms) +
-                          " ms (does it speak the switchyard exec protocol? see "
-                          "docs/exec-backend.md)",
-                      false);
+    return failed("no READY frame within startup_timeout_ms = " +
+                      std::to_string(context_.params.startup_timeout_ms) +
+                      " ms (does it speak the switchyard exec protocol? see "
+                      "docs/exec-backend.md)",
+                  false);
   }
   if (r.failure != ExchangeFailure::kNone) {
-    return EndProgram(prefix + r.message, r.failure == ExchangeFailure::kProgramEnded);
+    return failed(r.message, r.failure == ExchangeFailure::kProgramEnded);
   }
   auto features = DecodeReady(r.body);
-  if (!features.ok()) return EndProgram(prefix + features.status().message(), false);
+  if (!features.ok()) return failed(features.status().message(), false);
   takes_parameters_ = (*features & kFeatureRequestParameters) != 0;
   takes_cancel_ = (*features & kFeatureCancel) != 0;
   reads_shared_inputs_ = shared_ != nullptr && (*features & kFeatureSharedInputs) != 0;
+  if (generation_ == 1) pipelined_ = (*features & kFeaturePipelined) != 0;
+  child_ = std::move(child);
   return Status();
 }
 
-Status PersistentInstance::Execute(HostBatch& batch) {
-  ForgetIfEnded();
-  if (child_ == nullptr) {
-    Status started = Start();
-    if (!started.ok()) return started.Prefixed("restarting the exec program: ");
+StatusOr<PersistentInstance::InFlight> PersistentInstance::Admit(
+    std::unique_lock<std::mutex>& lock) {
+  // A program is started, ended or replaced only while no batch is in flight.
+  turn_cv_.wait(lock, [&] { return in_flight_ == 0 || (child_ != nullptr && !retire_); });
+  if (in_flight_ == 0) {
+    if (retire_) {
+      StopProgram();
+      retire_ = false;
+    }
+    ForgetIfEnded();
+    if (child_ == nullptr) {
+      Status started = Start();
+      if (!started.ok()) return started.Prefixed("restarting the exec program: ");
+    }
   }
+  ++in_flight_;
+  return InFlight{.child = child_, .batch_id = next_batch_id_++, .generation = generation_};
+}
+
+bool PersistentInstance::AwaitTurn(std::unique_lock<std::mutex>& lock, const uint64_t& counter,
+                                   const InFlight& sent) {
+  turn_cv_.wait(lock, [&] { return counter == sent.batch_id || generation_ != sent.generation; });
+  return generation_ == sent.generation;
+}
+
+ExchangeResult PersistentInstance::Write(const InFlight& sent, const OutgoingFrame& frame,
+                                         Deadline deadline) {
+  std::lock_guard<std::mutex> write(write_mu_);
+  return SendFrame(sent.child->socket_fd(), sent.child->pid_fd(), frame, deadline);
+}
+
+ExchangeResult PersistentInstance::Exchange(const InFlight& sent, const OutgoingFrame& frame,
+                                            const WatchWhileWaiting& watch, Deadline deadline) {
+  const WatchWhileWaiting* watching = takes_cancel_ ? &watch : nullptr;
+  if (!pipelined_) {  // one batch at a time: write and read at once, as a single exchange
+    return switchyard::exec::Exchange(sent.child->socket_fd(), sent.child->pid_fd(), &frame,
+                                      FrameKind::kResult, UINT32_MAX, deadline, watching);
+  }
+  ExchangeResult ended{.failure = ExchangeFailure::kProgramEnded,
+                       .message = "the program ended while another batch failed"};
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!AwaitTurn(lock, next_send_, sent)) return ended;
+  lock.unlock();
+  ExchangeResult written = Write(sent, frame, deadline);
+  lock.lock();
+  ++next_send_;
+  turn_cv_.notify_all();
+  if (written.failure != ExchangeFailure::kNone) return written;
+  if (!AwaitTurn(lock, next_result_, sent)) return ended;
+  lock.unlock();
+  // The other thread may write meanwhile: CANCELs go through Write too, not through Exchange.
+  WatchWhileWaiting write_cancels = [&] {
+    for (const OutgoingFrame& cancel : watch()) (void)Write(sent, cancel, deadline);
+    return std::vector<OutgoingFrame>();
+  };
+  ExchangeResult r = switchyard::exec::Exchange(sent.child->socket_fd(), sent.child->pid_fd(),
+                                                nullptr, FrameKind::kResult, UINT32_MAX, deadline,
+                                                takes_cancel_ ? &write_cancels : nullptr);
+  lock.lock();
+  if (r.failure == ExchangeFailure::kNone) {
+    ++next_result_;
+    turn_cv_.notify_all();
+  }
+  return r;
+}
+
+Status PersistentInstance::Execute(HostBatch& batch) {
   std::vector<PendingRequest> pending;
   uint32_t count = batch.request_count();
   pending.reserve(count);
@@ -148,11 +227,28 @@ Status PersistentInstance::Execute(HostBatch& batch) {
   views.reserve(pending.size());
   for (const PendingRequest& p : pending) views.push_back(p.view);
 
-  uint64_t batch_id = next_batch_id_++;
-  auto frame = EncodeBatch(batch_id, views, takes_parameters_,
-                           reads_shared_inputs_ ? shared_.get() : nullptr);
-  if (!frame.ok()) return frame.status();
-  auto deadline = RunDeadline(context_.params);
+  std::unique_lock<std::mutex> lock(mu_);
+  auto admitted = Admit(lock);
+  if (!admitted.ok()) return admitted.status();
+  const InFlight sent = std::move(admitted).value();
+  struct Done {  // whatever happens below, the batch leaves the flight
+    PersistentInstance* self;
+    ~Done() {
+      --self->in_flight_;
+      self->turn_cv_.notify_all();
+    }
+  } done{this};
+  // Each batch in flight has its own lane: ids alternate, and at most kLanes are in flight.
+  std::optional<SharedLane> lane;
+  if (reads_shared_inputs_) {
+    lane.emplace(shared_->Lane(static_cast<int>(sent.batch_id % SharedInputs::kLanes)));
+  }
+  lock.unlock();
+  auto frame = EncodeBatch(sent.batch_id, views, takes_parameters_, lane ? &lane.value() : nullptr);
+  if (!frame.ok()) {
+    lock.lock();
+    return EndProgram(lock, sent, frame.status().message(), false);  // the order is broken
+  }
   // A program that takes CANCEL frames hears of each request whose client goes away or whose
   // timeout passes while it works on the batch.
   std::vector<bool> told(pending.size(), false);
@@ -161,46 +257,55 @@ Status PersistentInstance::Execute(HostBatch& batch) {
     for (size_t i = 0; i < pending.size(); ++i) {
       if (told[i]) continue;
       if (SyCancelState state = batch.Cancelled(pending[i].index); state != SY_NOT_CANCELLED) {
-        cancels.push_back(EncodeCancel(batch_id, static_cast<uint32_t>(i), state));
+        cancels.push_back(EncodeCancel(sent.batch_id, static_cast<uint32_t>(i), state));
         told[i] = true;
       }
     }
     return cancels;
   };
-  ExchangeResult r =
-      Exchange(child_->socket_fd(), child_->pid_fd(), &frame.value(), FrameKind::kResult,
-               UINT32_MAX, deadline, takes_cancel_ ? &tell_cancelled : nullptr);
+  ExchangeResult r = Exchange(sent, *frame, tell_cancelled, RunDeadline(context_.params));
+  lock.lock();
   std::string prefix = "the program " + CommandText(context_.params) + " (pid " +
-                       std::to_string(child_->pid()) + ") failed batch " +
-                       std::to_string(batch_id) + ": ";
+                       std::to_string(sent.child->pid()) + ") failed batch " +
+                       std::to_string(sent.batch_id) + ": ";
   if (r.failure == ExchangeFailure::kTimeout) {
     return EndProgram(
+        lock, sent,
         prefix + r.message + " (timeout_ms = " + std::to_string(context_.params.timeout_ms) + ")",
         false);
   }
   if (r.failure != ExchangeFailure::kNone) {
-    return EndProgram(prefix + r.message, r.failure == ExchangeFailure::kProgramEnded);
+    return EndProgram(lock, sent, prefix + r.message, r.failure == ExchangeFailure::kProgramEnded);
   }
   auto result = DecodeResult(r.body);
   if (!result.ok()) {
-    return EndProgram(prefix + "malformed RESULT frame: " + result.status().message(), false);
-  }
-  if (result->batch_id != batch_id || result->requests.size() != pending.size()) {
-    return EndProgram(prefix + "RESULT for batch " + std::to_string(result->batch_id) + " with " +
-                          std::to_string(result->requests.size()) + " requests, expected batch " +
-                          std::to_string(batch_id) + " with " + std::to_string(pending.size()),
+    return EndProgram(lock, sent, prefix + "malformed RESULT frame: " + result.status().message(),
                       false);
   }
+  if (result->batch_id != sent.batch_id || result->requests.size() != pending.size()) {
+    return EndProgram(lock, sent,
+                      prefix + "RESULT for batch " + std::to_string(result->batch_id) + " with " +
+                          std::to_string(result->requests.size()) + " requests, expected batch " +
+                          std::to_string(sent.batch_id) + " with " + std::to_string(pending.size()),
+                      false);
+  }
+  lock.unlock();
   for (size_t i = 0; i < pending.size(); ++i) {
     batch.Answer(context_.model, pending[i], result->requests[i]);
   }
+  lock.lock();
+  if (sent.generation != generation_) return Status();  // answered; the program is gone since
   requests_since_start_ += pending.size();
-  if (result->program_ends) {
-    Log(SY_LOG_INFO, "the program (pid " + std::to_string(child_->pid()) +
+  if (result->program_ends && !retire_) {
+    Log(SY_LOG_INFO, "the program (pid " + std::to_string(sent.child->pid()) +
                          ") ends after this batch, as it said; the next batch starts a new one");
-    StopProgram();
+    retire_ = true;
   }
   RecycleIfDue();
+  if (retire_ && in_flight_ == 1) {  // nothing else in flight: end it now, not on the next batch
+    StopProgram();
+    retire_ = false;
+  }
   return Status();
 }
 

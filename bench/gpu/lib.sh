@@ -84,6 +84,18 @@ gpu_make_models() {
   for model in ${1//,/ }; do cp -r "$cache/$model" "$out/models/"; done
 }
 
+# gpu_python_resnet50 REPO PER_DEVICE: a fresh repository REPO holding `resnet50_py`, P1's
+# eager ResNet-50 written against the Python API (bench/gpu/python_resnet50 with
+# bench/models/eager_resnet50.py beside its model.py), PER_DEVICE instances on GPU 0 (a count
+# or auto), served by $python.
+gpu_python_resnet50() {
+  rm -rf "$1" && mkdir -p "$1"
+  cp -r bench/gpu/python_resnet50 "$1/resnet50_py"
+  cp bench/models/eager_resnet50.py "$1/resnet50_py/1/"
+  sed -i "s/per_device: 1}/per_device: $2}/" "$1/resnet50_py/config.yaml"
+  printf 'parameters: {python: %s}\n' "$(command -v "$python")" >>"$1/resnet50_py/config.yaml"
+}
+
 # gpu_serve NAME [SERVE_ARGS...]: starts `switchyard serve` on $REPOSITORY (default $out/models;
 # log $out/serve-NAME.log), waits until ready; sets SERVER_PID and URL.
 gpu_serve() {

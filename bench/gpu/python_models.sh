@@ -40,12 +40,8 @@ gpu_bench common -m resnet50_py --concurrency 256 --format binary --threads 16 -
 gpu_stop
 
 log "P1: served through the Python API"
-repo=$out/repository
-rm -rf "$repo" && mkdir -p "$repo"
-cp -r bench/gpu/python_resnet50 "$repo/resnet50_py"
-cp bench/models/eager_resnet50.py "$repo/resnet50_py/1/"
-printf 'parameters: {python: %s}\n' "$(command -v "$python")" >>"$repo/resnet50_py/config.yaml"
-REPOSITORY=$repo gpu_serve python --http-threads 16
+gpu_python_resnet50 "$out/repository" 1
+REPOSITORY=$out/repository gpu_serve python --http-threads 16
 gpu_bench served -m resnet50_py --concurrency 256 --format binary --threads 16
 curl -sf "$URL/v2/models/resnet50_py/stats" >"$out/served-stats.json" || true
 curl -sf "$URL/v2/status" >"$out/served-status.json" || true

@@ -17,10 +17,7 @@ cp -r build/backends/libswitchyard_backend_sim.so build/backends/libswitchyard_b
   build/backends/python "$out/backends/"
 for variant in model transport; do
   repo=$out/repo-$variant
-  rm -rf "$repo" && mkdir -p "$repo"
-  cp -r bench/gpu/python_resnet50 "$repo/resnet50_py"
-  cp bench/models/eager_resnet50.py "$repo/resnet50_py/1/"
-  printf 'parameters: {python: %s}\n' "$(command -v "$python")" >>"$repo/resnet50_py/config.yaml"
+  gpu_python_resnet50 "$repo" 1
   if [ "$variant" = transport ]; then  # predict: zeros of the output's shape, no GPU
     cat >>"$repo/resnet50_py/1/model.py" <<'PY'
 

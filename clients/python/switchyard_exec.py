@@ -64,6 +64,7 @@ HELLO, READY, BATCH, RESULT, CANCEL = 1, 2, 3, 4, 5
 FEATURE_REQUEST_PARAMETERS = 1
 FEATURE_CANCEL = 2
 FEATURE_SHARED_INPUTS = 4
+FEATURE_PIPELINED = 8
 
 # In a BATCH tensor's size: its bytes lie in the shared input region (at the u64 offset that
 # follows), not in the frame.
@@ -434,16 +435,19 @@ def _parse_cancel(body):
 
 class _FrameReader(threading.Thread):
     """Reads the plugin's frames on a thread of its own, so that a CANCEL is heard while a batch
-    is computed: BATCH frames are queued for the main loop as (batch_id, requests,
-    Cancellation), then None at the end of the stream or the exception that ended reading;
-    each CANCEL marks the Cancellation of the batch it names (one of a batch already answered
-    is ignored)."""
+    is computed, and the next batch arrives meanwhile (FEATURE_PIPELINED): BATCH frames are
+    queued for the main loop as (batch_id, requests, Cancellation), then None at the end of the
+    stream or the exception that ended reading; each CANCEL marks the Cancellation of the batch
+    it names (one of a batch already answered is ignored: the main loop calls answered())."""
 
     def __init__(self, stream, shared):
         super().__init__(name="switchyard-frames", daemon=True)
         self.stream, self.shared = stream, shared
         self.batches = queue.Queue()
-        self.latest = None  # the Cancellation of the last BATCH read
+        self.open = {}  # batch_id -> Cancellation, for the batches not answered yet
+
+    def answered(self, batch_id):
+        self.open.pop(batch_id, None)
 
     def run(self):
         try:
@@ -455,12 +459,13 @@ class _FrameReader(threading.Thread):
                 kind, body = frame
                 if kind == BATCH:
                     batch_id, requests = _parse_batch(body, self.shared)
-                    self.latest = Cancellation(batch_id)
-                    self.batches.put((batch_id, requests, self.latest))
+                    cancellation = self.open[batch_id] = Cancellation(batch_id)
+                    self.batches.put((batch_id, requests, cancellation))
                 elif kind == CANCEL:
                     batch_id, index, reason = _parse_cancel(body)
-                    if self.latest is not None and self.latest.batch_id == batch_id:
-                        self.latest._set(index, reason)
+                    cancellation = self.open.get(batch_id)
+                    if cancellation is not None:
+                        cancellation._set(index, reason)
                 else:
                     raise ProtocolError("expected a BATCH or CANCEL frame, got kind %d" % kind)
         except BaseException as exc:  # noqa: BLE001 - handed to the main loop
@@ -561,6 +566,7 @@ def _batches_in_order(stream_in, with_cancellation, shared):
         if isinstance(item, BaseException):
             raise item
         yield item
+        reader.answered(item[0])
 
 
 def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
@@ -579,7 +585,9 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
 
     With `with_cancellation=True` the program announces FEATURE_CANCEL and `infer_batch` is
     called as infer_batch(requests, cancellation): a Cancellation that marks the requests whose
-    client goes away or whose timeout passes while the batch is computed."""
+    client goes away or whose timeout passes while the batch is computed. A thread then reads
+    the plugin's frames, so the program also announces FEATURE_PIPELINED: the next batch is
+    received while this one is computed (batches are still computed one at a time, in order)."""
     stream_in, stream_out = _protocol_streams()
     frame = _read_frame(stream_in)
     if frame is None or frame[0] != HELLO:
@@ -591,7 +599,9 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
     w.parts.append(MAGIC)
     w.u32(PROTOCOL_VERSION)
     shared = _shared_region()
-    w.u32(FEATURE_REQUEST_PARAMETERS | (FEATURE_CANCEL if with_cancellation else 0) |
+    # With its own reader thread it takes CANCELs and reads the next batch while it computes.
+    w.u32(FEATURE_REQUEST_PARAMETERS |
+          (FEATURE_CANCEL | FEATURE_PIPELINED if with_cancellation else 0) |
           (FEATURE_SHARED_INPUTS if shared is not None else 0))
     stream_out.write(w.frame(READY))
     stream_out.flush()

@@ -266,6 +266,16 @@ SY_EXPORT SyError* SyInstanceHostMemoryMapped(void* instance_state, void* base, 
  * done to it and keep no pointer into it. Same thread rule. */
 SY_EXPORT void SyInstanceHostMemoryUnmapping(void* instance_state, void* base);
 
+/* How many SyInstanceExecute calls of this instance, each with its own batch, the host may run
+ * at once (on different threads); asked once after SyInstanceInit; absent or 0 means 1. An
+ * instance that says more takes its next batch while it still works on the one before (e.g.
+ * to receive it while its device computes the last), and must be safe for those concurrent
+ * calls; its batches may finish in any order. For such an instance the rule "never
+ * concurrently" above is lifted for SyInstanceExecute only, and SyInstanceHostMemoryMapped /
+ * Unmapping may then run during an Execute of another batch (never for memory that batch
+ * uses). Hosts since 2026-12-07 ask; older ones run one Execute at a time. */
+SY_EXPORT uint32_t SyInstanceConcurrency(void* instance_state);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

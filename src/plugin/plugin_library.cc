@@ -33,8 +33,9 @@ Status ResolveAll(void* handle, const std::string& path, PluginFunctions* f) {
       Resolve(handle, path, "SyInstanceDeviceMemory", false, &f->instance_device_memory));
   RETURN_IF_ERROR(
       Resolve(handle, path, "SyInstanceHostMemoryMapped", false, &f->instance_host_memory_mapped));
-  return Resolve(handle, path, "SyInstanceHostMemoryUnmapping", false,
-                 &f->instance_host_memory_unmapping);
+  RETURN_IF_ERROR(Resolve(handle, path, "SyInstanceHostMemoryUnmapping", false,
+                          &f->instance_host_memory_unmapping));
+  return Resolve(handle, path, "SyInstanceConcurrency", false, &f->instance_concurrency);
 }
 
 Status CheckVersionAndInit(const std::string& path, const PluginFunctions& f,

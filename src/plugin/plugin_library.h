@@ -12,8 +12,8 @@
 
 namespace switchyard::plugin {
 
-// The plugin's exported functions. `instance_device_memory`, `instance_host_memory_mapped` and
-// `instance_host_memory_unmapping` may be null (optional exports).
+// The plugin's exported functions. `instance_device_memory`, `instance_host_memory_mapped`,
+// `instance_host_memory_unmapping` and `instance_concurrency` may be null (optional exports).
 struct PluginFunctions {
   decltype(&SyBackendApiVersion) api_version = nullptr;
   decltype(&SyBackendInit) backend_init = nullptr;
@@ -26,6 +26,7 @@ struct PluginFunctions {
   decltype(&SyInstanceDeviceMemory) instance_device_memory = nullptr;
   decltype(&SyInstanceHostMemoryMapped) instance_host_memory_mapped = nullptr;
   decltype(&SyInstanceHostMemoryUnmapping) instance_host_memory_unmapping = nullptr;
+  decltype(&SyInstanceConcurrency) instance_concurrency = nullptr;
 };
 
 class PluginLibrary {

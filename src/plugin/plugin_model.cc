@@ -1,5 +1,6 @@
 #include "plugin/plugin_model.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <vector>
 
@@ -107,14 +108,22 @@ StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(const PluginMod
         fmt::format("instance '{}': the backend threw an exception in SyInstanceInit", name));
   }
   if (!status.ok()) return status;
-  return std::unique_ptr<PluginInstance>(new PluginInstance(model, std::move(name), state));
+  uint32_t concurrency = 1;
+  if (auto fn = model->library().functions().instance_concurrency) {
+    try {
+      concurrency = std::max<uint32_t>(1, fn(state));
+    } catch (...) {
+    }
+  }
+  return std::unique_ptr<PluginInstance>(
+      new PluginInstance(model, std::move(name), state, concurrency));
 }
 
 PluginInstance::~PluginInstance() {
   // After its device was lost the instance's state is left as it is, unfreed: its teardown
   // would free device memory in a context that is gone, which libtorch answers by ending the
   // process. Only the process's exit reclaims it.
-  if (device_lost_) return;
+  if (device_lost()) return;
   try {
     model_->library().functions().instance_fini(state_);
   } catch (...) {
@@ -128,7 +137,10 @@ Status PluginInstance::Execute(BatchAccess& batch) {
     const bool lost = IsDeviceLost(error);
     Status status = TakeError(error);
     if (status.ok()) return status;
-    if (lost) device_lost_ = status.message();
+    if (lost) {
+      MutexLock lock(&device_lost_mu_);
+      device_lost_ = status.message();
+    }
     return Status(status.code(), fmt::format("{}: {}", name_, status.message()));
   } catch (const std::exception& e) {
     return Internal(fmt::format("{}: the backend threw an exception: {}", name_, e.what()));

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "core/mutex.h"
 #include "plugin/batch_access.h"
 #include "plugin/plugin_library.h"
 #include "switchyard/model_config.h"
@@ -60,14 +61,20 @@ class PluginInstance {
 
   // Runs SyInstanceExecute over `batch`. An error returned by the plugin (or an exception it let
   // escape, reported as Internal) is for the whole batch: the caller fails every request that
-  // has no error of its own.
+  // has no error of its own. Up to concurrency() calls may run at once.
   // REQUIRES: !device_lost().
   Status Execute(BatchAccess& batch);
 
+  // How many Executes may run at once (SyInstanceConcurrency; 1 when not exported), >= 1.
+  uint32_t concurrency() const { return concurrency_; }
+
   // Set when an Execute returned SY_ERROR_DEVICE_LOST, to the plugin's message: the instance's
   // device is unusable in this process; nothing but the destructor may be called any more, and
-  // it does not call SyInstanceFini.
-  const std::optional<std::string>& device_lost() const { return device_lost_; }
+  // it does not call SyInstanceFini. Any thread.
+  std::optional<std::string> device_lost() const EXCLUDES(device_lost_mu_) {
+    MutexLock lock(&device_lost_mu_);
+    return device_lost_;
+  }
 
   // The device memory the instance holds (SyInstanceDeviceMemory), nullopt if the plugin does
   // not report it or fails to.
@@ -81,13 +88,15 @@ class PluginInstance {
   void HostMemoryUnmapping(std::span<std::byte> memory);
 
  private:
-  PluginInstance(const PluginModel* model, std::string name, void* state)
-      : model_(model), name_(std::move(name)), state_(state) {}
+  PluginInstance(const PluginModel* model, std::string name, void* state, uint32_t concurrency)
+      : model_(model), name_(std::move(name)), state_(state), concurrency_(concurrency) {}
 
   const PluginModel* const model_;
   const std::string name_;
   void* const state_;
-  std::optional<std::string> device_lost_;
+  const uint32_t concurrency_;
+  mutable Mutex device_lost_mu_;
+  std::optional<std::string> device_lost_ GUARDED_BY(device_lost_mu_);
 };
 
 }  // namespace switchyard::plugin

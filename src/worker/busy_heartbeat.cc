@@ -24,7 +24,7 @@ void BusyHeartbeat::Loop() {
   MutexLock lock(&mu_);
   while (!stop_) {
     stop_cv_.WaitFor(&mu_, interval_);
-    if (stop_ || !busy_.load(std::memory_order_acquire)) continue;
+    if (stop_ || busy_.load(std::memory_order_acquire) == 0) continue;
     mu_.Unlock();
     // A failure means the server is gone; the executing thread finds out when it answers.
     (void)channel_->Send(ipc::Encode(ipc::Pong{.sequence = 0}));

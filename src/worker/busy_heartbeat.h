@@ -5,7 +5,8 @@
 // (sequence 0) every `interval` while a batch executes. Liveness is thus told apart from
 // execution: a stopped or dead worker still falls silent, a long batch does not.
 //
-// Thread-safety: Begin and End from the executing thread; the heartbeat runs on its own thread.
+// Thread-safety: Begin and End from the executing threads (batches may overlap); the heartbeat
+// runs on its own thread.
 
 #include <atomic>
 #include <thread>
@@ -24,16 +25,16 @@ class BusyHeartbeat {
   BusyHeartbeat(const BusyHeartbeat&) = delete;
   BusyHeartbeat& operator=(const BusyHeartbeat&) = delete;
 
-  // A batch starts / ends executing. Atomic stores: no system call on the batch's path.
-  void Begin() { busy_.store(true, std::memory_order_release); }
-  void End() { busy_.store(false, std::memory_order_release); }
+  // A batch starts / ends executing. Atomic counts: no system call on the batch's path.
+  void Begin() { busy_.fetch_add(1, std::memory_order_acq_rel); }
+  void End() { busy_.fetch_sub(1, std::memory_order_acq_rel); }
 
  private:
   void Loop() EXCLUDES(mu_);
 
   ipc::Channel* const channel_;
   const Duration interval_;
-  std::atomic<bool> busy_{false};
+  std::atomic<int> busy_{0};  // batches executing
   Mutex mu_;
   CondVar stop_cv_;
   bool stop_ GUARDED_BY(mu_) = false;

@@ -16,12 +16,41 @@ constexpr uint64_t kMinOutputRegion = 1 << 20;
 
 }  // namespace
 
+StatusOr<std::span<std::byte>> BodyRegions::Add(uint32_t id, ipc::UniqueFd fd, uint64_t size) {
+  {
+    MutexLock lock(&mu_);
+    if (regions_.contains(id)) return std::span<std::byte>();
+  }
+  ASSIGN_OR_RETURN(ipc::ShmRegion region, ipc::ShmRegion::Map(std::move(fd), size));
+  std::span<std::byte> memory(region.data(), region.size());
+  MutexLock lock(&mu_);
+  if (!regions_.emplace(id, std::move(region)).second) return std::span<std::byte>();
+  return memory;
+}
+
+std::span<const std::byte> BodyRegions::Find(uint32_t id) const {
+  MutexLock lock(&mu_);
+  auto it = regions_.find(id);
+  if (it == regions_.end()) return {};
+  return {it->second.data(), it->second.size()};
+}
+
+std::size_t BodyRegions::size() const {
+  MutexLock lock(&mu_);
+  return regions_.size();
+}
+
+std::vector<std::span<std::byte>> BodyRegions::All() const {
+  MutexLock lock(&mu_);
+  std::vector<std::span<std::byte>> all;
+  for (const auto& [id, region] : regions_) all.emplace_back(region.data(), region.size());
+  return all;
+}
+
 std::span<const std::byte> InputMemory::Find(uint32_t region) const {
   if (region == 0) return slot;
   if (body_regions == nullptr) return {};
-  auto it = body_regions->find(region);
-  if (it == body_regions->end()) return {};
-  return {it->second.data(), it->second.size()};
+  return body_regions->Find(region);
 }
 
 Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/mutex.h"
 #include "ipc/messages.h"
 #include "ipc/shm_pool.h"
 #include "ipc/shm_region.h"
@@ -23,11 +24,29 @@
 
 namespace switchyard::worker {
 
+// The body regions the server announced with MapRegion, by id: added by the thread that
+// receives the server's messages while batches that read them may execute. Thread-safe.
+class BodyRegions {
+ public:
+  // Maps `fd` as region `id` and returns its memory, unless `id` is known already (then an
+  // empty span, and nothing happens). Errors: mapping failed.
+  StatusOr<std::span<std::byte>> Add(uint32_t id, ipc::UniqueFd fd, uint64_t size) EXCLUDES(mu_);
+  // The memory of region `id`; empty when it is not known. Valid while this object lives.
+  std::span<const std::byte> Find(uint32_t id) const EXCLUDES(mu_);
+  std::size_t size() const EXCLUDES(mu_);
+  // Every region's memory (to tell the plugin before they go).
+  std::vector<std::span<std::byte>> All() const EXCLUDES(mu_);
+
+ private:
+  mutable Mutex mu_;
+  std::unordered_map<uint32_t, ipc::ShmRegion> regions_ GUARDED_BY(mu_);
+};
+
 // The shared memory a batch's inputs lie in: the slot's input region (TensorRef::region 0) and
-// the body regions the server announced with MapRegion (by id).
+// the body regions.
 struct InputMemory {
   std::span<const std::byte> slot;
-  const std::unordered_map<uint32_t, ipc::ShmRegion>* body_regions = nullptr;  // may be null
+  const BodyRegions* body_regions = nullptr;  // may be null
 
   // The memory of `region`; empty when it is not known.
   std::span<const std::byte> Find(uint32_t region) const;

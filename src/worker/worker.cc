@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/thread_name.h"
+#include "core/work_queue.h"
 #include "fmt/format.h"
 #include "instance/warmup.h"
 #include "ipc/channel.h"
@@ -104,31 +105,34 @@ StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
   _exit(kExitDeviceLost);
 }
 
-// Executes the batches the server sends, on the thread that receives them (one thread wake-up
-// per batch, the fewest there can be). Pings wait while a batch executes; `heartbeat` speaks for
-// the worker meanwhile.
+// Executes the batches the server sends: on the thread that receives them (one thread wake-up
+// per batch, the fewest there can be) for an instance that takes one Execute at a time; for one
+// that takes several (SyInstanceConcurrency), on that many threads of a ConcurrentExecutor. Pings
+// are answered by the receiving thread between batches; `heartbeat` speaks for the worker while
+// batches execute.
 // The plugin hears of every input region mapped and before it is unmapped
 // (SyInstanceHostMemoryMapped), so that it may page-lock it for direct copies to its device.
+// Thread-safety: Map and Release from the receiving thread; Run from any thread, concurrently
+// for batches of different slots.
 class Executor {
  public:
   Executor(Loaded* loaded, ipc::Channel* channel, BusyHeartbeat* heartbeat)
-      : loaded_(loaded), channel_(channel), heartbeat_(heartbeat) {}
+      : loaded_(loaded), channel_(channel), heartbeat_(heartbeat), slots_(kMaxSlots) {}
   ~Executor() {
     for (Slot& slot : slots_) ForgetInputs(slot);
-    for (auto& [id, region] : body_regions_) {
-      loaded_->instance->HostMemoryUnmapping({region.data(), region.size()});
+    for (std::span<std::byte> region : body_regions_.All()) {
+      loaded_->instance->HostMemoryUnmapping(region);
     }
   }
 
   // Maps a body region (once: a repeated announcement is ignored). Errors: as for Run.
   Status Map(const ipc::MapRegion& message, ipc::UniqueFd fd) {
-    if (body_regions_.contains(message.region)) return Status::Ok();
-    if (body_regions_.size() >= kMaxBodyRegions) {
+    if (body_regions_.Find(message.region).empty() && body_regions_.size() >= kMaxBodyRegions) {
       return InvalidArgument(fmt::format("more than {} body regions", kMaxBodyRegions));
     }
-    ASSIGN_OR_RETURN(ipc::ShmRegion region, ipc::ShmRegion::Map(std::move(fd), message.size));
-    loaded_->instance->HostMemoryMapped({region.data(), region.size()});
-    body_regions_.emplace(message.region, std::move(region));
+    ASSIGN_OR_RETURN(std::span<std::byte> added,
+                     body_regions_.Add(message.region, std::move(fd), message.size));
+    if (!added.empty()) loaded_->instance->HostMemoryMapped(added);
     return Status::Ok();
   }
 
@@ -136,9 +140,8 @@ class Executor {
   // (then device_lost() is true and the worker must end). Errors: the server and this worker
   // disagree about the protocol (the worker must end).
   Status Run(const ipc::Execute& execute, ipc::UniqueFd fd) {
-    if (execute.slot >= 64) return InvalidArgument("slot index out of range");
-    if (slots_.size() <= execute.slot) slots_.resize(execute.slot + 1);
-    Slot& slot = slots_[execute.slot];
+    if (execute.slot >= kMaxSlots) return InvalidArgument("slot index out of range");
+    Slot& slot = slots_[execute.slot];  // the server sends a slot's next batch once answered
     if (fd.valid()) {
       ForgetInputs(slot);
       ASSIGN_OR_RETURN(slot.inputs, ipc::ShmRegion::Map(std::move(fd), execute.slot_size));
@@ -162,14 +165,19 @@ class Executor {
     result.execute_ns =
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
     std::vector<std::unique_ptr<SharedMemoryBlock>> blocks = batch.TakeOutputBlocks();
-    for (const auto& block : blocks) {
-      if (announced_.insert(block->region_id()).second) {
-        RETURN_IF_ERROR(Send(
-            *channel_, ipc::MapRegion{.region = block->region_id(), .size = block->region_size()},
-            block->region_fd()));
+    {
+      // Held across the check and the send: a Result never overtakes the announcement of a
+      // region it names, whichever thread announced it.
+      MutexLock lock(&outputs_mu_);
+      for (const auto& block : blocks) {
+        if (announced_.insert(block->region_id()).second) {
+          RETURN_IF_ERROR(Send(
+              *channel_, ipc::MapRegion{.region = block->region_id(), .size = block->region_size()},
+              block->region_fd()));
+        }
       }
+      if (!blocks.empty()) held_outputs_[execute.batch_id] = std::move(blocks);
     }
-    if (!blocks.empty()) held_outputs_[execute.batch_id] = std::move(blocks);
     return Send(*channel_, result, grew ? slot.outputs->fd() : -1);
   }
 
@@ -177,7 +185,10 @@ class Executor {
 
   // The server is done with a batch's outputs: their pool blocks are free again. Unknown batches
   // (none of whose outputs were in the pool) are ignored.
-  void Release(const ipc::ReleaseOutputs& message) { held_outputs_.erase(message.batch_id); }
+  void Release(const ipc::ReleaseOutputs& message) EXCLUDES(outputs_mu_) {
+    MutexLock lock(&outputs_mu_);
+    held_outputs_.erase(message.batch_id);
+  }
 
  private:
   struct Slot {
@@ -193,18 +204,68 @@ class Executor {
   }
 
   static constexpr std::size_t kMaxBodyRegions = 1024;
+  static constexpr uint32_t kMaxSlots = 64;
 
   Loaded* const loaded_;
   ipc::Channel* const channel_;
   BusyHeartbeat* const heartbeat_;
-  std::vector<Slot> slots_;
-  std::unordered_map<uint32_t, ipc::ShmRegion> body_regions_;  // by MapRegion id
+  std::vector<Slot> slots_;  // kMaxSlots, each touched only by the batch that holds it
+  BodyRegions body_regions_;
   // Outputs are allocated here; the server writes them to its clients from this memory.
   std::shared_ptr<ipc::ShmPool> output_pool_ = ipc::ShmPool::Create(
       {.name = "switchyard-outputs", .region_bytes = 16u << 20, .max_regions = 8});
-  std::unordered_set<uint32_t> announced_;  // output regions the server was sent
+  Mutex outputs_mu_;
+  std::unordered_set<uint32_t> announced_ GUARDED_BY(outputs_mu_);  // output regions sent
   // Output blocks the server still reads, by batch (until ReleaseOutputs).
-  std::unordered_map<uint64_t, std::vector<std::unique_ptr<SharedMemoryBlock>>> held_outputs_;
+  std::unordered_map<uint64_t, std::vector<std::unique_ptr<SharedMemoryBlock>>> held_outputs_
+      GUARDED_BY(outputs_mu_);
+};
+
+// Leaves the process at once after the server and this worker disagreed about the protocol on
+// an executing thread (the receiving thread returns instead); the server restarts the worker.
+[[noreturn]] void ExitProtocolError(const Status& status) {
+  spdlog::error("worker: {}", status.message());
+  spdlog::default_logger()->flush();
+  _exit(3);
+}
+
+// Runs Execute messages on `threads` threads of its own, for an instance that takes that many
+// Executes at once. Destruction (or Finish) waits for every batch handed over.
+class ConcurrentExecutor {
+ public:
+  ConcurrentExecutor(Executor* executor, uint32_t threads) : executor_(executor) {
+    for (uint32_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        NameThisThread("sy-execute");
+        while (std::optional<Job> job = queue_.Pop()) {
+          Status status = executor_->Run(job->execute, std::move(job->fd));
+          if (executor_->device_lost()) ExitDeviceLost();  // whether or not DeviceLost was sent
+          if (!status.ok()) ExitProtocolError(status);
+        }
+      });
+    }
+  }
+  ~ConcurrentExecutor() { Finish(); }
+
+  void Run(ipc::Execute execute, ipc::UniqueFd fd) {
+    (void)queue_.Push(Job{std::move(execute), std::move(fd)});  // open until Finish
+  }
+  // Waits until every batch handed over was answered.
+  void Finish() {
+    queue_.Close();
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+ private:
+  struct Job {
+    ipc::Execute execute;
+    ipc::UniqueFd fd;
+  };
+  Executor* const executor_;
+  WorkQueue<Job> queue_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace
@@ -236,6 +297,9 @@ int RunWorker(const WorkerOptions& options) {
   if (!Send(channel, ipc::Ready{.device_memory_bytes = memory}).ok()) return 1;
   BusyHeartbeat heartbeat(&channel, options.heartbeat_interval);
   Executor executor(loaded->get(), &channel, &heartbeat);
+  const uint32_t concurrency = (*loaded)->instance->concurrency();
+  std::optional<ConcurrentExecutor> concurrent;
+  if (concurrency > 1) concurrent.emplace(&executor, concurrency);
   while (true) {
     auto received = channel.Receive(options.poll);
     if (!received.ok()) return 0;  // the server closed the channel: it is gone or ending us
@@ -245,6 +309,10 @@ int RunWorker(const WorkerOptions& options) {
       return 3;
     }
     if (auto* execute = std::get_if<ipc::Execute>(&*message)) {
+      if (concurrent) {
+        concurrent->Run(std::move(*execute), std::move(received->fd));
+        continue;
+      }
       Status status = executor.Run(*execute, std::move(received->fd));
       if (executor.device_lost()) ExitDeviceLost();  // whether or not DeviceLost was sent
       if (!status.ok()) {
@@ -262,6 +330,7 @@ int RunWorker(const WorkerOptions& options) {
     } else if (auto* ping = std::get_if<ipc::Ping>(&*message)) {
       if (!Send(channel, ipc::Pong{.sequence = ping->sequence}).ok()) return 0;
     } else if (std::holds_alternative<ipc::Shutdown>(*message)) {
+      if (concurrent) concurrent->Finish();
       return 0;  // every batch sent before it has been answered
     } else {
       spdlog::error("worker: unexpected {} from the server", ipc::MessageName(*message));

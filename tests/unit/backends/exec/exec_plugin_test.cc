@@ -500,6 +500,38 @@ size_t CountLoggedEventually(const std::string& needle, size_t want) {
   return CountLogged(needle);
 }
 
+TEST_F(ExecPluginTest, APipelinedProgramGetsTheNextBatchBeforeItAnswers) {
+  FakeModel m = AddSubModel("persistent");
+  m.parameters = {{"command", std::string(kPython) + " needs_two_batches.py"}};
+  void* model = InitModel(m);
+  ASSERT_NE(model, nullptr);
+  void* instance = InitInstance(model);
+  ASSERT_NE(instance, nullptr);
+  ASSERT_EQ(abi_.instance_concurrency(instance), 2u);
+  // The program answers nothing until it has two batches: each round of two concurrent
+  // Executes completes only if the second BATCH is sent while the first is unanswered.
+  for (int round = 0; round < 3; ++round) {
+    SyBatch first, second;
+    first.requests.push_back(AddSubRequest({1, 2, 3, round}, {5, 6, 7, 8}));
+    second.requests.push_back(AddSubRequest({9, 9, 9, round}, {1, 2, 3, 4}));
+    second.requests.push_back(AddSubRequest({0, 0, 0, 0}, {1, 1, 1, round}));
+    ErrorPtr second_error;
+    std::thread other([&] { second_error = Execute(instance, second); });
+    ErrorPtr first_error = Execute(instance, first);
+    other.join();
+    ASSERT_FALSE(first_error) << first_error.message();
+    ASSERT_FALSE(second_error) << second_error.message();
+    ExpectAddSub(first.requests[0]);
+    for (const FakeRequest& r : second.requests) ExpectAddSub(r);
+  }
+}
+
+TEST_F(ExecPluginTest, AProgramThatTakesOneBatchAtATimeSaysSo) {
+  void* instance = AddSubInstance("persistent");  // add_sub.py: serve(), no reader thread
+  ASSERT_NE(instance, nullptr);
+  EXPECT_EQ(abi_.instance_concurrency(instance), 1u);
+}
+
 TEST_F(ExecPluginTest, AProgramThatSaysItEndsIsReplacedBeforeTheNextBatch) {
   FakeModel m = AddSubModel("persistent");
   m.parameters = {{"command", std::string(kPython) + " ends_after_batch.py"}};

@@ -120,6 +120,7 @@ PluginAbi LoadPlugin(const std::string& path) {
   Resolve(abi.handle, "SyInstanceInit", &abi.instance_init);
   Resolve(abi.handle, "SyInstanceFini", &abi.instance_fini);
   Resolve(abi.handle, "SyInstanceExecute", &abi.instance_execute);
+  Resolve(abi.handle, "SyInstanceConcurrency", &abi.instance_concurrency);
   return abi;
 }
 

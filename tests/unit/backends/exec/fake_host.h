@@ -64,6 +64,7 @@ struct PluginAbi {
   SyError* (*instance_init)(void*, const SyInstanceDesc*, void**);
   void (*instance_fini)(void*);
   SyError* (*instance_execute)(void*, SyBatch*);
+  uint32_t (*instance_concurrency)(void*);
 };
 
 // dlopens `path` and resolves the ABI; aborts the test on failure.

@@ -347,6 +347,7 @@ std::vector<std::pair<uint64_t, std::string>> InputFields(const OutgoingFrame& f
 TEST(FrameProtocolTest, InputsGoToTheSharedRegionWhenAllFit) {
   auto region = SharedInputs::Create(256);
   ASSERT_TRUE(region.ok()) << region.status().message();
+  SharedLane lane = (*region)->Lane(1);  // at 256 of the region's 512
   const std::string a(100, 'a'), b(64, 'b'), big(300, 'c');
   const int64_t shape[] = {1};
   auto request = [&](const std::string& data) {
@@ -356,19 +357,20 @@ TEST(FrameProtocolTest, InputsGoToTheSharedRegionWhenAllFit) {
     return view;
   };
   std::vector<RequestView> fits = {request(a), request(b)};
-  auto shared = EncodeBatch(1, fits, false, region->get());
+  auto shared = EncodeBatch(1, fits, false, &lane);
   ASSERT_TRUE(shared.ok());
-  // 100 bytes at 0, then the next at 128 (64-byte aligned).
+  // 100 bytes at the lane's start, then the next 128 further (64-byte aligned).
   EXPECT_EQ(InputFields(*shared),
-            (std::vector<std::pair<uint64_t, std::string>>{{100 | kSharedTensorBit, "0"},
-                                                           {64 | kSharedTensorBit, "128"}}));
+            (std::vector<std::pair<uint64_t, std::string>>{{100 | kSharedTensorBit, "256"},
+                                                           {64 | kSharedTensorBit, "384"}}));
   std::string seen(256, '\0');
-  ASSERT_EQ(pread((*region)->fd(), seen.data(), seen.size(), 0), 256);
+  ASSERT_EQ(pread((*region)->fd(), seen.data(), seen.size(), 256), 256);
   EXPECT_EQ(seen.substr(0, 100), a);
   EXPECT_EQ(seen.substr(128, 64), b);
   // 100 -> 128, + 300 > 256: none goes to the region, all travel in the frame.
   std::vector<RequestView> too_big = {request(a), request(big)};
-  auto inline_frame = EncodeBatch(2, too_big, false, region->get());
+  SharedLane fresh = (*region)->Lane(1);
+  auto inline_frame = EncodeBatch(2, too_big, false, &fresh);
   ASSERT_TRUE(inline_frame.ok());
   EXPECT_EQ(InputFields(*inline_frame),
             (std::vector<std::pair<uint64_t, std::string>>{{100, a}, {300, big}}));
@@ -386,7 +388,7 @@ TEST(FrameProtocolTest, ReadyChecksMagicAndVersion) {
   ASSERT_TRUE(features.ok()) << features.status().message();
   EXPECT_EQ(*features, kFeatureRequestParameters | kFeatureCancel);
   std::string unknown = ready;
-  ByteWriter(&unknown).U32(kFeatureSharedInputs | 8);
+  ByteWriter(&unknown).U32(kFeaturePipelined | 16);
   EXPECT_FALSE(DecodeReady(Bytes(unknown)).ok());
   std::string v2 = "SYEX";
   ByteWriter(&v2).U32(2);

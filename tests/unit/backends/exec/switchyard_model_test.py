@@ -195,8 +195,9 @@ class RunnerProcess:
         self.send(sx.HELLO, body)
         got = self.read_frame()
         self.test.assertIsNotNone(got, "the runner ended; stderr:\n" + self.stderr_text())
-        # Version 1, and the features: it takes each request's parameters and CANCEL frames.
-        self.test.assertEqual(got, (sx.READY, b"SYEX" + u32(1) + u32(3)))
+        # Version 1, and the features: it takes each request's parameters and CANCEL frames,
+        # and reads the next batch while it computes one.
+        self.test.assertEqual(got, (sx.READY, b"SYEX" + u32(1) + u32(1 | 2 | 8)))
 
     def batch(self, batch_id, requests, ends=False, cancels=()):
         """The results of a BATCH; `ends`: whether its RESULT must say that the program ends.
@@ -789,6 +790,20 @@ class RunnerTest(unittest.TestCase):
         self.assertEqual(self.response(results[1])[1], [b"slow"])
         # Nothing cancelled: the loop ends by itself only for inputs without "wait".
         self.assertEqual(self.response(proc.batch(9, [envelope_request([b"x"])])[0])[1], [b"x"])
+        # Pipelined: the next BATCH arrives while one is computed, and a CANCEL of the batch
+        # being computed still reaches it after that.
+        proc.send(sx.BATCH, batch_body(10, [envelope_request([b"wait"])]))
+        proc.send(sx.BATCH, batch_body(11, [envelope_request([b"next"])]))
+        time.sleep(0.2)
+        proc.send(sx.CANCEL, struct.pack("<QIB", 10, 0, sx.CLIENT_GONE))
+        for batch_id, expected in ((10, (sx.UNAVAILABLE, "stopped early")), (11, None)):
+            kind, body = proc.read_frame()
+            result_id, results, _ = parse_result(body)
+            self.assertEqual((kind, result_id), (sx.RESULT, batch_id))
+            if expected:
+                self.assertEqual(results, [expected])
+            else:
+                self.assertEqual(self.response(results[0])[1], [b"next"])
         self.assertEqual(proc.finish(), 0)
 
     def test_setup_failure_exits_with_a_traceback(self):
