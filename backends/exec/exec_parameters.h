@@ -16,9 +16,10 @@
 //                                  (a fresh one starts for the next batch); 0: never
 //   recycle_rss_mb      0 MiB      persistent only: the same once the program's resident memory
 //                                  exceeds this after a batch; 0: never
-//   shared_memory_mb    256 MiB    persistent only: the shared region a program that asks for it
-//                                  reads its inputs from (shared_inputs.h); a batch whose inputs
-//                                  do not fit travels through stdin. 0: no region
+//   shared_memory_mb    128 MiB    persistent only: per batch in flight, the shared region a
+//                                  program that asks for it reads its inputs from
+//                                  (shared_inputs.h); a batch whose inputs do not fit travels
+//                                  through stdin. 0: no region
 //
 // Unknown keys are an error that names the key and lists the known ones.
 //
@@ -60,7 +61,7 @@ struct ExecParameters {
   int stderr_tail_lines = 20;
   int64_t recycle_requests = 0;    // 0: never
   int64_t recycle_rss_mb = 0;      // 0: never
-  int64_t shared_memory_mb = 256;  // 0: no shared input region
+  int64_t shared_memory_mb = 128;  // per batch in flight; 0: no shared input region
   // Parameters for the program itself, sent in HELLO (a python model's own keys; none for a
   // command model, whose keys are all the plugin's).
   std::vector<std::pair<std::string, std::string>> program_parameters;

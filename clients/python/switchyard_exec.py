@@ -49,7 +49,7 @@ import numpy as np
 
 __all__ = [
     "serve", "serve_batches", "run_once", "InferError", "InvalidInput", "Unavailable",
-    "Cancelled", "Cancellation", "CLIENT_GONE", "TIMEOUT_PASSED", "ModelInfo", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
+    "Cancelled", "Cancellation", "CLIENT_GONE", "TIMEOUT_PASSED", "ModelInfo", "shared_region", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
     "PROTOCOL_VERSION",
 ]
 
@@ -535,14 +535,20 @@ if os.environ.get("SWITCHYARD_EXEC_MODE") == "persistent":
     _protocol_streams()
 
 
-def _shared_region():
-    """The shared input region the plugin passed (SWITCHYARD_EXEC_SHM_FD and _BYTES), mapped,
-    as a memoryview; None without one."""
-    fd = os.environ.get("SWITCHYARD_EXEC_SHM_FD")
-    size = int(os.environ.get("SWITCHYARD_EXEC_SHM_BYTES", "0"))
-    if fd is None or size <= 0:
-        return None
-    return memoryview(mmap.mmap(int(fd), size, mmap.MAP_SHARED))
+_SHARED_REGION = []  # the mapped region (or None), once mapped
+
+
+def shared_region():
+    """The shared input region the plugin passed (SWITCHYARD_EXEC_SHM_FD and _BYTES), mapped
+    once, as a memoryview; None without one (per_request mode, shared_memory_mb: 0)."""
+    if not _SHARED_REGION:
+        fd = os.environ.get("SWITCHYARD_EXEC_SHM_FD")
+        size = int(os.environ.get("SWITCHYARD_EXEC_SHM_BYTES", "0"))
+        mapped = None
+        if fd is not None and size > 0:
+            mapped = memoryview(mmap.mmap(int(fd), size, mmap.MAP_SHARED))
+        _SHARED_REGION.append(mapped)
+    return _SHARED_REGION[0]
 
 
 def _batches_in_order(stream_in, with_cancellation, shared):
@@ -598,7 +604,7 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
     w = _Writer()
     w.parts.append(MAGIC)
     w.u32(PROTOCOL_VERSION)
-    shared = _shared_region()
+    shared = shared_region()
     # With its own reader thread it takes CANCELs and reads the next batch while it computes.
     w.u32(FEATURE_REQUEST_PARAMETERS |
           (FEATURE_CANCEL | FEATURE_PIPELINED if with_cancellation else 0) |

@@ -147,13 +147,19 @@ class Runner:
         self.predicting = ()      # the request indexes of the predict call running now
 
     def setup(self, info):
-        """Called with the HELLO's ModelInfo: the model's setup(ctx), then the pool."""
+        """Called with the HELLO's ModelInfo: the model's setup(ctx), the shared input memory
+        page-locked for CUDA if the model uses it (pin_for_cuda), then the pool."""
         self.context = switchyard.Context.from_model_info(info)
         self.context._cancelled = self._predict_cancelled
         self.envelope = is_envelope_model(info)
         threads = pool_size(self.context.parameters)
+        pin = self.context.parameters.get("pin_shared_memory", "auto")
+        if pin not in ("auto", "false"):
+            raise ValueError("parameter pin_shared_memory must be auto or false, not %r" % pin)
         if hasattr(self.model, "setup"):
             self.model.setup(self.context)
+        if pin == "auto":
+            pin_for_cuda(sx.shared_region(), self.context)
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, "switchyard-codec")
 
     def close(self):
@@ -299,6 +305,24 @@ class Runner:
 
 _CANCEL_REASONS = {sx.CLIENT_GONE: "its client went away",
                    sx.TIMEOUT_PASSED: "its timeout passed"}
+
+
+def pin_for_cuda(region, ctx):
+    """Page-locks the shared input region for CUDA (cudaHostRegister) when the model runs on a
+    GPU with PyTorch (its setup imported torch, and CUDA is available): copies of its inputs
+    to the device then run as direct DMA, and `.to(device, non_blocking=True)` overlaps. True
+    when it did; it logs either way when it tried."""
+    torch = sys.modules.get("torch")
+    if region is None or ctx.device != "cuda" or torch is None or not torch.cuda.is_available():
+        return False
+    array = np.frombuffer(region, np.uint8)
+    error = torch.cuda.cudart().cudaHostRegister(array.ctypes.data, len(array), 0)
+    pinned = error == torch.cuda.cudart().cudaError.success
+    print("switchyard_runner.py: %s %d MiB of shared input memory for CUDA%s" % (
+        "page-locked" if pinned else "could not page-lock", len(array) >> 20,
+        "" if pinned else " (%s); inputs are copied to the GPU from pageable memory" % error),
+        file=sys.stderr, flush=True)
+    return pinned
 
 
 def _survivors(owners, results, failed):

@@ -49,7 +49,7 @@ TEST(ExecParametersTest, AllKeys) {
   EXPECT_EQ(q->recycle_requests, 1000);
   EXPECT_EQ(q->recycle_rss_mb, 2048);
   EXPECT_EQ(q->shared_memory_mb, 0);
-  EXPECT_EQ(p->shared_memory_mb, 256);  // the default
+  EXPECT_EQ(p->shared_memory_mb, 128);  // the default
 }
 
 TEST(ExecParametersTest, UnknownKeyNamesItAndListsKnownOnes) {

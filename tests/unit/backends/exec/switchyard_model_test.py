@@ -452,6 +452,20 @@ class StackTest(unittest.TestCase):
             sy.stack([])
 
 
+class PinTest(unittest.TestCase):
+    def test_nothing_is_pinned_without_a_region_a_gpu_or_torch(self):
+        region = memoryview(bytearray(4096))
+        self.assertFalse(switchyard_runner.pin_for_cuda(None, sy.Context(gpu_count=1,
+                                                                         cuda_visible_devices="GPU-1")))
+        self.assertFalse(switchyard_runner.pin_for_cuda(region, sy.Context()))  # a CPU instance
+
+    def test_pin_shared_memory_takes_auto_or_false(self):
+        runner = switchyard_runner.Runner(type("M", (), {"predict": lambda self, b: b})())
+        info = sx.ModelInfo("m", 1, 0, [], [], {"pin_shared_memory": "yes"})
+        with self.assertRaisesRegex(ValueError, "pin_shared_memory must be auto or false"):
+            runner.setup(info)
+
+
 class ResponseTest(unittest.TestCase):
     def test_json_conversion(self):
         value = {"a": np.arange(3, dtype=np.int32), "b": np.float32(1.5), "c": np.int64(7),
