@@ -11,9 +11,7 @@ cd "$(dirname "$0")/../.."
 out=${1:?usage: bench/gpu/python_instances.sh OUT_DIR}
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
-mkdir -p "$out/backends"
-cp -r build/backends/libswitchyard_backend_sim.so build/backends/libswitchyard_backend_exec.so \
-  build/backends/python "$out/backends/"
+gpu_python_backends
 nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv >"$out/gpu.txt"
 log "offline reference"
 $python bench/gpu/python_offline.py --seconds "${OFFLINE_S:-8}" >"$out/offline.txt"
@@ -25,6 +23,7 @@ for count in ${PER_DEVICE:-1 2 4}; do
     --max-windows 3
   gpu_stop
 done
+# shellcheck disable=SC2086  # the counts, one argument each
 $python - "$out" ${PER_DEVICE:-1 2 4} <<'PY' | tee "$out/summary.txt"
 import json, sys
 out, counts = sys.argv[1], sys.argv[2:]

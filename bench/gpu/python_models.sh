@@ -22,9 +22,7 @@ log "versions"
 nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 $python -c 'import torch, torchvision; print("torch", torch.__version__, "torchvision",
 torchvision.__version__)' | tee -a "$out/gpu.txt"
-mkdir -p "$out/backends"
-cp -r build/backends/libswitchyard_backend_sim.so build/backends/libswitchyard_backend_exec.so \
-  build/backends/python "$out/backends/"
+gpu_python_backends
 
 log "P1 reference: offline, host numpy in and out"
 $python bench/gpu/python_offline.py --seconds "${OFFLINE_S:-8}" | tee "$out/offline.txt"

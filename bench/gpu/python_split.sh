@@ -12,9 +12,7 @@ cd "$(dirname "$0")/../.."
 out=${1:?usage: bench/gpu/python_split.sh OUT_DIR}
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
-mkdir -p "$out/backends"
-cp -r build/backends/libswitchyard_backend_sim.so build/backends/libswitchyard_backend_exec.so \
-  build/backends/python "$out/backends/"
+gpu_python_backends
 for variant in model transport; do
   repo=$out/repo-$variant
   gpu_python_resnet50 "$repo" 1

@@ -11,8 +11,7 @@ cd "$(dirname "$0")/../.."
 out=${1:?usage: bench/gpu/recycle_vram.sh OUT_DIR}
 # shellcheck source=bench/gpu/lib.sh
 source bench/gpu/lib.sh
-mkdir -p "$out/backends"
-cp -r build/backends/libswitchyard_backend_exec.so build/backends/python "$out/backends/"
+gpu_python_backends
 repo=$out/repo
 rm -rf "$repo" && mkdir -p "$repo/leaky/1"
 cat >"$repo/leaky/config.yaml" <<YAML
@@ -35,7 +34,7 @@ class Leaky:
         return {"pid": os.getpid(), "kept_mib": 256 * len(self.kept)}
 PY
 REPOSITORY=$repo gpu_serve leaky
-for i in $(seq 12); do
+for _ in $(seq 12); do
   curl -sf -X POST --data-binary x "$URL/v2/models/leaky/predict" | tee -a "$out/answers.txt"
   echo | tee -a "$out/answers.txt"
   sleep 1.5  # a heartbeat or so: the server reads NVML once a second
