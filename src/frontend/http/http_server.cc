@@ -225,7 +225,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Detects a peer that closes while its request is pending: the socket becomes readable and a
   // peek reads 0 bytes (or fails). Data instead means a pipelined request; then stop watching.
-  // Send cancels the wait (StopWatchingForDisconnect) before the next request is read.
   void WatchForDisconnect() {
     uint64_t generation = pending_generation_;
     stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
@@ -237,17 +236,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
         self->cancel_->Cancel();
       }
     });
-  }
-
-  // Ends the disconnect watch of a request being answered. A wait left queued would hold up the
-  // connection's next read: asio does not try a read at once while another read-side operation
-  // waits on the socket, and under edge-triggered epoll a wait that missed its edge (the next
-  // request's bytes came in before it was armed) waits for more bytes, which a client that
-  // pipelined its requests and waits for the answers never sends. Only the watch can be pending
-  // here: the next read starts once the reply is written.
-  void StopWatchingForDisconnect() {
-    beast::error_code ignored;
-    stream_.socket().cancel(ignored);
   }
 
   void SendBodyTooLarge() {
@@ -279,7 +267,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Send(HttpReply reply) {
     ++pending_generation_;  // the disconnect watch of this request is over
     bool routed = cancel_ != nullptr;
-    if (routed) StopWatchingForDisconnect();
     cancel_.reset();
     auto response = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(reply.status), version_ == 0 ? 11 : version_);
