@@ -20,6 +20,16 @@ int64_t ResidentMiB(pid_t pid) {
   return 0;
 }
 
+// Ends `child` (after giving it kExitGrace to exit by itself when `wait_for_exit`) and returns
+// `what` with how it ended and its last stderr lines.
+Status EndChild(ChildProcess& child, const std::string& what, bool wait_for_exit) {
+  bool ended = child.WaitExit(
+      std::chrono::steady_clock::now() +
+      (wait_for_exit ? PersistentInstance::kExitGrace : std::chrono::milliseconds(0)));
+  ExitStatus exit = child.Finish();
+  return Internal(DescribeProgramEnd(what, exit, !ended, child.StderrLines()));
+}
+
 }  // namespace
 
 PersistentInstance::~PersistentInstance() { StopProgram(); }
@@ -77,12 +87,9 @@ Status PersistentInstance::EndProgram(std::unique_lock<std::mutex>& lock, const 
   child_.reset();
   turn_cv_.notify_all();
   lock.unlock();
-  bool ended = sent.child->WaitExit(std::chrono::steady_clock::now() +
-                                    (wait_for_exit ? kExitGrace : std::chrono::milliseconds(0)));
-  ExitStatus exit = sent.child->Finish();
-  std::string tail = sent.child->StderrLines();
+  Status ended = EndChild(*sent.child, what, wait_for_exit);
   lock.lock();
-  return Internal(DescribeProgramEnd(what, exit, !ended, tail));
+  return ended;
 }
 
 Status PersistentInstance::Start() {
@@ -119,10 +126,7 @@ Status PersistentInstance::Start() {
   std::string prefix = "the program " + CommandText(context_.params) + " (pid " +
                        std::to_string(child->pid()) + ") failed the exec protocol handshake: ";
   auto failed = [&](const std::string& what, bool wait_for_exit) {
-    bool ended = child->WaitExit(std::chrono::steady_clock::now() +
-                                 (wait_for_exit ? kExitGrace : std::chrono::milliseconds(0)));
-    ExitStatus exit = child->Finish();
-    return Internal(DescribeProgramEnd(prefix + what, exit, !ended, child->StderrLines()));
+    return EndChild(*child, prefix + what, wait_for_exit);
   };
   if (r.failure == ExchangeFailure::kTimeout) {
     return failed("no READY frame within startup_timeout_ms = " +
