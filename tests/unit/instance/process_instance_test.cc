@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "ipc/shm_pool.h"
@@ -57,10 +59,14 @@ const std::string kSlow = ", service_time_per_item_us: 100000";
 
 // Appends ":handle_segv=0" to a sanitizer's options so that a sanitized worker dies of the
 // SIGSEGV the sim backend raises, as a plain build does, instead of reporting and exiting 1.
+// TSan also gets ":atexit_sleep_ms=0": by default it sleeps 1 s in the _exit of a process with
+// threads, as long as the instance waits for a worker that lost its device to exit by itself.
 std::string SanitizerOptions(const char* variable) {
   const char* old = getenv(variable);
   std::string value = old != nullptr ? std::string(old) + ":" : std::string();
-  return std::string(variable) + "=" + value + "handle_segv=0";
+  value += "handle_segv=0";
+  if (std::string_view(variable) == "TSAN_OPTIONS") value += ":atexit_sleep_ms=0";
+  return std::string(variable) + "=" + value;
 }
 
 // What the instance told its observer, in order.
