@@ -1,13 +1,13 @@
 #include "switchyard/request_body.h"
 
-#include <cassert>
+#include "core/check.h"
 
 namespace switchyard {
 
 RequestBody::RequestBody(std::string text) : text_(std::move(text)) {}
 
 RequestBody::RequestBody(std::unique_ptr<SharedMemoryBlock> shared) : shared_(std::move(shared)) {
-  assert(shared_ != nullptr);
+  SY_CHECK(shared_ != nullptr, "a shared-memory body needs its block");
 }
 
 std::span<const std::byte> RequestBody::bytes() const {

@@ -1,19 +1,21 @@
 #include "devices/text_table.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
+
+#include "core/check.h"
 
 namespace switchyard {
 
 TextTable::TextTable(std::vector<std::string> header, std::vector<bool> right_aligned)
     : right_aligned_(std::move(right_aligned)) {
-  assert(!header.empty() && header.size() == right_aligned_.size());
+  SY_CHECK(!header.empty() && header.size() == right_aligned_.size(),
+           "a table needs a header cell and an alignment for each column");
   rows_.push_back(std::move(header));
 }
 
 void TextTable::AddRow(std::vector<std::string> cells) {
-  assert(cells.size() == right_aligned_.size());
+  SY_CHECK(cells.size() == right_aligned_.size(), "a row has one cell per column");
   rows_.push_back(std::move(cells));
 }
 

@@ -3,15 +3,17 @@
 #include <fmt/format.h>
 
 #include <bit>
-#include <cstdlib>
 #include <limits>
+
+#include "core/check.h"
 
 namespace switchyard::ipc {
 namespace {
 
 // A length that does not fit the u32 prefix is a bug in the encoder's caller, not bad input.
 uint32_t CheckedLength(std::size_t length) {
-  if (length > std::numeric_limits<uint32_t>::max()) std::abort();
+  SY_CHECK(length <= std::numeric_limits<uint32_t>::max(),
+           "a wire field longer than its u32 length prefix can say");
   return static_cast<uint32_t>(length);
 }
 

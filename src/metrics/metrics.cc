@@ -4,21 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 
+#include "core/check.h"
 #include "core/mutex.h"
 
 namespace switchyard::metrics {
 namespace {
-
-// Misuse of the registry (a bad name, one name with two types) is a programming error.
-void Check(bool condition, std::string_view what) {
-  if (condition) return;
-  std::fprintf(stderr, "metrics: %.*s\n", static_cast<int>(what.size()), what.data());
-  std::abort();
-}
 
 bool IsNameChar(char c, bool first, bool allow_colon) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') return true;
@@ -82,9 +74,9 @@ Labels Canonical(const Labels& labels, bool histogram) {
   std::sort(sorted.begin(), sorted.end());
   for (std::size_t i = 0; i < sorted.size(); ++i) {
     const std::string& name = sorted[i].first;
-    Check(IsValidName(name, false) && !name.starts_with("__"), "invalid label name: " + name);
-    Check(i == 0 || sorted[i - 1].first != name, "duplicate label name: " + name);
-    Check(!histogram || name != "le", "histograms reserve the label name 'le'");
+    SY_CHECK(IsValidName(name, false) && !name.starts_with("__"), "invalid label name: " + name);
+    SY_CHECK(i == 0 || sorted[i - 1].first != name, "duplicate label name: " + name);
+    SY_CHECK(!histogram || name != "le", "histograms reserve the label name 'le'");
   }
   return sorted;
 }
@@ -133,10 +125,10 @@ void Gauge::Add(double delta) { value_.fetch_add(delta, std::memory_order_relaxe
 Histogram::Histogram(std::vector<double> upper_bounds)
     : upper_bounds_(std::move(upper_bounds)),
       bucket_counts_(std::make_unique<std::atomic<uint64_t>[]>(upper_bounds_.size() + 1)) {
-  Check(!upper_bounds_.empty(), "histogram needs at least one bucket bound");
-  Check(std::adjacent_find(upper_bounds_.begin(), upper_bounds_.end(), std::greater_equal<>()) ==
-            upper_bounds_.end(),
-        "histogram bucket bounds must ascend");
+  SY_CHECK(!upper_bounds_.empty(), "histogram needs at least one bucket bound");
+  SY_CHECK(std::adjacent_find(upper_bounds_.begin(), upper_bounds_.end(), std::greater_equal<>()) ==
+               upper_bounds_.end(),
+           "histogram bucket bounds must ascend");
 }
 
 void Histogram::Observe(double value) {
@@ -168,7 +160,7 @@ Histogram::Snapshot Histogram::Read() const {
 }
 
 std::vector<double> ExponentialBuckets(double start, double factor, int count) {
-  Check(start > 0 && factor > 1 && count >= 1, "ExponentialBuckets needs start > 0, factor > 1");
+  SY_CHECK(start > 0 && factor > 1 && count >= 1, "ExponentialBuckets needs start > 0, factor > 1");
   std::vector<double> bounds;
   double bound = start;
   for (int i = 0; i < count; ++i, bound *= factor) bounds.push_back(bound);
@@ -184,12 +176,12 @@ struct Registry::State {
   Family& FamilyFor(std::string_view name, std::string_view help, Type type) REQUIRES(mu) {
     auto it = families.find(name);
     if (it == families.end()) {
-      Check(IsValidName(name, true), fmt::format("invalid metric name: {}", name));
+      SY_CHECK(IsValidName(name, true), fmt::format("invalid metric name: {}", name));
       it = families.emplace(std::string(name), Family{type, std::string(help), {}, {}, {}, {}})
                .first;
     }
-    Check(it->second.type == type, fmt::format("metric {} registered as {} and requested as {}",
-                                               name, TypeName(it->second.type), TypeName(type)));
+    SY_CHECK(it->second.type == type, fmt::format("metric {} registered as {} and requested as {}",
+                                                  name, TypeName(it->second.type), TypeName(type)));
     return it->second;
   }
 };
