@@ -12,6 +12,7 @@
 #include <set>
 
 #include "scheduler/model_scheduler.h"
+#include "testing/fake_instance.h"
 
 namespace switchyard {
 namespace {
@@ -19,101 +20,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// An instance that holds every batch until the test answers it, and whose availability the
-// test switches (telling the scheduler as a real instance would).
-class FakeInstance final : public Instance {
- public:
-  explicit FakeInstance(std::string name) : name_(std::move(name)) {}
-
-  const std::string& name() const override { return name_; }
-  void Execute(std::span<InferRequest* const> requests, BatchDone done) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    batches_.push_back(
-        {std::vector<InferRequest*>(requests.begin(), requests.end()), std::move(done)});
-    cv_.notify_all();
-  }
-  bool available() const override { return available_.load(); }
-  void SetObserver(std::function<void(InstanceEvent)> observer) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    observer_ = std::move(observer);
-  }
-
-  // Switches availability and tells the observer, outside the lock (as instances must).
-  void Announce(bool available, InstanceEvent event) {
-    available_.store(available);
-    std::function<void(InstanceEvent)> observer;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      observer = observer_;
-    }
-    observer(event);
-  }
-  void SetAvailableQuietly(bool available) { available_.store(available); }
-
-  std::size_t batch_count() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return batches_.size();
-  }
-  // Waits (bounded) until `n` batches arrived; returns how many there are.
-  std::size_t WaitForBatches(std::size_t n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, seconds(20), [&] { return batches_.size() >= n; });
-    return batches_.size();
-  }
-  // The request ids of batch `i`.
-  std::vector<std::string> BatchIds(std::size_t i) {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::string> ids;
-    for (InferRequest* r : batches_.at(i).requests) ids.push_back(r->id);
-    return ids;
-  }
-  // Answers batch `i` with one output per request.
-  void Complete(std::size_t i) {
-    Answer(i, [](InferRequest* r) -> RequestOutputs {
-      std::vector<Tensor> out;
-      out.push_back({"OUT_" + r->id, DataType::kInt32, {1}, TensorData::Owned({})});
-      return out;
-    });
-  }
-  // Batches not answered yet.
-  std::vector<std::size_t> Outstanding() {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < batches_.size(); ++i) {
-      if (batches_[i].done) out.push_back(i);
-    }
-    return out;
-  }
-  // Answers batch `i` as a lost worker does: every request kAborted.
-  void Abort(std::size_t i, const std::string& why = "fake/0 was lost: killed by signal 9") {
-    Answer(i, [&](InferRequest*) -> RequestOutputs { return Aborted(why); });
-  }
-
- private:
-  struct Batch {
-    std::vector<InferRequest*> requests;
-    BatchDone done;
-  };
-  template <typename Fn>
-  void Answer(std::size_t i, Fn answer) {
-    BatchDone done;
-    std::vector<RequestOutputs> outputs;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (InferRequest* r : batches_.at(i).requests) outputs.push_back(answer(r));
-      done = std::move(batches_.at(i).done);
-    }
-    ASSERT_TRUE(done) << "batch " << i << " answered twice";
-    done(std::move(outputs));
-  }
-
-  const std::string name_;
-  std::atomic<bool> available_{true};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Batch> batches_;
-  std::function<void(InstanceEvent)> observer_;
-};
+using testing::FakeInstance;
 
 using Result = std::future<StatusOr<InferResponse>>;
 
@@ -183,7 +90,7 @@ TEST_F(ModelSchedulerRetryTest, AbortedRequestsAreRetriedEachAloneThenSucceed) {
   FakeInstance& instance = *fakes_[0];
   std::map<std::string, Result> results;
   for (std::string id : {"a", "b", "c", "d"}) results[id] = Submit(id);
-  ASSERT_EQ(instance.WaitForBatches(1), 1u);
+  ASSERT_EQ(instance.WaitForBatches(1).size(), 1u);
   EXPECT_EQ(instance.BatchIds(0), (std::vector<std::string>{"a", "b", "c", "d"}));
   // Two more wait behind the executing batch (not enough for a batch; their delay not over).
   for (std::string id : {"e", "f"}) results[id] = Submit(id);
@@ -203,7 +110,7 @@ TEST_F(ModelSchedulerRetryTest, AbortedRequestsAreRetriedEachAloneThenSucceed) {
     if (all_answered) break;
     clock_.Advance(seconds(1));
     scheduler_->Poke();
-    ASSERT_EQ(instance.WaitForBatches(next + 1), next + 1) << "no batch " << next;
+    ASSERT_EQ(instance.WaitForBatches(next + 1).size(), next + 1) << "no batch " << next;
     std::vector<std::string> ids = instance.BatchIds(next);
     for (const auto& id : ids) {
       ++executions[id];
@@ -231,9 +138,9 @@ TEST_F(ModelSchedulerRetryTest, AbortedTwiceIsInternalAlreadyRetriedOnce) {
   Start(Options(0));
   FakeInstance& instance = *fakes_[0];
   Result result = Submit("x");
-  ASSERT_EQ(instance.WaitForBatches(1), 1u);
+  ASSERT_EQ(instance.WaitForBatches(1).size(), 1u);
   instance.Abort(0, "fake/0 was lost: first loss");
-  ASSERT_EQ(instance.WaitForBatches(2), 2u) << "the request was not retried";
+  ASSERT_EQ(instance.WaitForBatches(2).size(), 2u) << "the request was not retried";
   EXPECT_EQ(instance.BatchIds(1), (std::vector<std::string>{"x"}));
   instance.Abort(1, "fake/0 was lost: second loss");
   auto r = Get(result);
@@ -254,15 +161,15 @@ TEST_F(ModelSchedulerRetryTest, RetryGoesBeforeRequestsQueuedBehindIt) {
   Start(Options(0));  // no batching: one request per batch, cut at once
   FakeInstance& instance = *fakes_[0];
   Result first = Submit("first");
-  ASSERT_EQ(instance.WaitForBatches(1), 1u);
+  ASSERT_EQ(instance.WaitForBatches(1).size(), 1u);
   Result second = Submit("second");  // waits: the only slot is taken
   EXPECT_EQ(scheduler_->queue_size(), 1u);
   instance.Abort(0);
-  ASSERT_EQ(instance.WaitForBatches(2), 2u);
+  ASSERT_EQ(instance.WaitForBatches(2).size(), 2u);
   EXPECT_EQ(instance.BatchIds(1), (std::vector<std::string>{"first"}))
       << "the freed slot went to a request queued behind the retry";
   instance.Complete(1);
-  ASSERT_EQ(instance.WaitForBatches(3), 3u);
+  ASSERT_EQ(instance.WaitForBatches(3).size(), 3u);
   instance.Complete(2);
   EXPECT_TRUE(Get(first).ok());
   EXPECT_TRUE(Get(second).ok());
@@ -274,13 +181,13 @@ TEST_F(ModelSchedulerRetryTest, RetriesOfOneBatchKeepTheirOrder) {
   FakeInstance& instance = *fakes_[0];
   std::vector<Result> results;
   for (std::string id : {"a", "b", "c"}) results.push_back(Submit(id));
-  ASSERT_EQ(instance.WaitForBatches(1), 1u);
+  ASSERT_EQ(instance.WaitForBatches(1).size(), 1u);
   instance.Abort(0);
   std::vector<std::string> order;
   for (std::size_t i = 1; i <= 3; ++i) {
     clock_.Advance(seconds(1));
     scheduler_->Poke();
-    ASSERT_EQ(instance.WaitForBatches(i + 1), i + 1);
+    ASSERT_EQ(instance.WaitForBatches(i + 1).size(), i + 1);
     auto ids = instance.BatchIds(i);
     ASSERT_EQ(ids.size(), 1u);
     order.push_back(ids[0]);
@@ -296,14 +203,14 @@ TEST_F(ModelSchedulerRetryTest, RetryGoesToAnInstanceThatIsUp) {
   Start(options, 2);
   Result a = Submit("a");
   Result b = Submit("b");
-  ASSERT_EQ(fakes_[0]->WaitForBatches(1), 1u);
-  ASSERT_EQ(fakes_[1]->WaitForBatches(1), 1u);
+  ASSERT_EQ(fakes_[0]->WaitForBatches(1).size(), 1u);
+  ASSERT_EQ(fakes_[1]->WaitForBatches(1).size(), 1u);
   // Instance 0 loses its worker: it goes down first, then answers its batch kAborted.
   std::string lost_id = fakes_[0]->BatchIds(0)[0];
   fakes_[0]->Announce(false, InstanceEvent::kUnavailable);
   fakes_[0]->Abort(0);
   fakes_[1]->Complete(0);
-  ASSERT_EQ(fakes_[1]->WaitForBatches(2), 2u) << "the retry did not reach the live instance";
+  ASSERT_EQ(fakes_[1]->WaitForBatches(2).size(), 2u) << "the retry did not reach the live instance";
   EXPECT_EQ(fakes_[1]->BatchIds(1), (std::vector<std::string>{lost_id}));
   fakes_[1]->Complete(1);
   EXPECT_TRUE(Get(a).ok());
@@ -332,10 +239,10 @@ TEST_F(ModelSchedulerRetryTest, UnavailableInstanceGetsNoBatchesUntilItIsAvailab
 
   // kAvailable makes the scheduler dispatch.
   instance.Announce(true, InstanceEvent::kAvailable);
-  ASSERT_EQ(instance.WaitForBatches(1), 1u);
+  ASSERT_EQ(instance.WaitForBatches(1).size(), 1u);
   EXPECT_TRUE(scheduler_->AnyInstanceAvailable());
   instance.Complete(0);
-  ASSERT_EQ(instance.WaitForBatches(2), 2u);
+  ASSERT_EQ(instance.WaitForBatches(2).size(), 2u);
   instance.Complete(1);
   EXPECT_TRUE(Get(a).ok());
   EXPECT_TRUE(Get(b).ok());
@@ -346,15 +253,15 @@ TEST_F(ModelSchedulerRetryTest, OnlyTheAvailableInstanceGetsWork) {
   fakes_[0]->SetAvailableQuietly(false);
   std::vector<Result> results;
   for (std::string id : {"a", "b", "c"}) results.push_back(Submit(id));
-  ASSERT_EQ(fakes_[1]->WaitForBatches(1), 1u);
+  ASSERT_EQ(fakes_[1]->WaitForBatches(1).size(), 1u);
   EXPECT_EQ(scheduler_->queue_size(), 2u);
   fakes_[1]->Complete(0);
-  ASSERT_EQ(fakes_[1]->WaitForBatches(2), 2u);
+  ASSERT_EQ(fakes_[1]->WaitForBatches(2).size(), 2u);
   EXPECT_EQ(fakes_[0]->batch_count(), 0u);
   // Instance 0 comes back (a restarted worker): it takes the last request at once.
   fakes_[0]->Announce(true, InstanceEvent::kRestarted);
   fakes_[0]->Announce(true, InstanceEvent::kAvailable);
-  ASSERT_EQ(fakes_[0]->WaitForBatches(1), 1u);
+  ASSERT_EQ(fakes_[0]->WaitForBatches(1).size(), 1u);
   fakes_[0]->Complete(0);
   fakes_[1]->Complete(1);
   for (auto& r : results) EXPECT_TRUE(Get(r).ok());
@@ -366,7 +273,7 @@ TEST_F(ModelSchedulerRetryTest, AbortedWhileShuttingDownIsAnsweredNotRetried) {
   Start(Options(0));
   FakeInstance& instance = *fakes_[0];
   Result executing = Submit("executing");
-  ASSERT_EQ(instance.WaitForBatches(1), 1u);
+  ASSERT_EQ(instance.WaitForBatches(1).size(), 1u);
   Result queued = Submit("queued");
   std::thread stopper([&] { scheduler_->Shutdown(); });
   // The queued request is answered once Shutdown has begun.
@@ -390,7 +297,7 @@ TEST_F(ModelSchedulerRetryTest, SoloRetryIsTheOnlyBatchOnItsInstance) {
   FakeInstance& instance = *fakes_[0];
   std::vector<Result> results;
   for (std::string id : {"a", "b", "c", "d", "e", "f", "g", "h"}) results.push_back(Submit(id));
-  ASSERT_EQ(instance.WaitForBatches(2), 2u);  // [a b c d] and [e f g h], both in flight
+  ASSERT_EQ(instance.WaitForBatches(2).size(), 2u);  // [a b c d] and [e f g h], both in flight
   // The worker dies: both batches come back kAborted; all eight requests are retried.
   instance.Abort(0);
   instance.Abort(1);

@@ -1,4 +1,5 @@
 #include "scheduler/model_scheduler.h"
+#include "testing/fake_instance.h"
 
 #include <gtest/gtest.h>
 
@@ -13,80 +14,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// An instance that holds every batch until the test completes it.
-class FakeInstance final : public Instance {
- public:
-  const std::string& name() const override { return name_; }
-  void Execute(std::span<InferRequest* const> requests, BatchDone done) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    batches_.push_back(
-        {std::vector<InferRequest*>(requests.begin(), requests.end()), std::move(done)});
-    cv_.notify_all();
-  }
-  // Waits (bounded) until `n` batches arrived; returns the sizes of all batches so far.
-  std::vector<std::size_t> WaitForBatches(std::size_t n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, seconds(10), [&] { return batches_.size() >= n; });
-    std::vector<std::size_t> sizes;
-    for (const auto& b : batches_) sizes.push_back(b.requests.size());
-    return sizes;
-  }
-  std::size_t BatchCount() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return batches_.size();
-  }
-  // The request ids of batch `i`, e.g. "r0,r2".
-  std::string BatchIds(std::size_t i) {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::string ids;
-    for (InferRequest* r : batches_[i].requests) ids += (ids.empty() ? "" : ",") + r->id;
-    return ids;
-  }
-  // Completes batch `i`, failing each of its requests with `status`.
-  void Fail(std::size_t i, const Status& status) {
-    BatchDone done;
-    std::size_t count = 0;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done = std::move(batches_[i].done);
-      count = batches_[i].requests.size();
-    }
-    std::vector<RequestOutputs> outputs;
-    for (std::size_t r = 0; r < count; ++r) outputs.emplace_back(status);
-    done(std::move(outputs));
-  }
-  // The requests of batch `i`.
-  std::vector<InferRequest*> Requests(std::size_t i) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return batches_[i].requests;
-  }
-  // Completes batch `i`, echoing each request's inputs as outputs.
-  void Complete(std::size_t i) {
-    BatchDone done;
-    std::vector<RequestOutputs> outputs;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (InferRequest* r : batches_[i].requests) {
-        std::vector<Tensor> out;
-        out.push_back({"OUT_" + r->id, DataType::kInt32, {1}, TensorData::Owned({})});
-        out.push_back({"OTHER", DataType::kInt32, {1}, TensorData::Owned({})});
-        outputs.emplace_back(std::move(out));
-      }
-      done = std::move(batches_[i].done);
-    }
-    done(std::move(outputs));
-  }
-
- private:
-  struct Batch {
-    std::vector<InferRequest*> requests;
-    BatchDone done;
-  };
-  std::string name_ = "fake/0";
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Batch> batches_;
-};
+using testing::FakeInstance;
 
 class ModelSchedulerTest : public ::testing::Test {
  protected:
@@ -314,17 +242,17 @@ TEST_F(ModelSchedulerTest, RoundRobinBindsAtArrivalWhateverTheLoad) {
   for (int i = 0; i < 4; ++i) results.push_back(Submit("r" + std::to_string(i), &s));
   fakes_[0]->WaitForBatches(1);
   fakes_[1]->WaitForBatches(1);
-  EXPECT_EQ(fakes_[0]->BatchIds(0), "r0");
-  EXPECT_EQ(fakes_[1]->BatchIds(0), "r1");
+  EXPECT_EQ(fakes_[0]->BatchIdsText(0), "r0");
+  EXPECT_EQ(fakes_[1]->BatchIdsText(0), "r1");
   fakes_[1]->Complete(0);
   // Instance 1 is free, but r2 is bound to the busy instance 0: only r3 comes to instance 1.
   EXPECT_EQ(fakes_[1]->WaitForBatches(2).size(), 2u);
-  EXPECT_EQ(fakes_[1]->BatchIds(1), "r3");
+  EXPECT_EQ(fakes_[1]->BatchIdsText(1), "r3");
   EXPECT_EQ(scheduler_->queue_size(), 1u);
   fakes_[1]->Complete(1);
   fakes_[0]->Complete(0);
   fakes_[0]->WaitForBatches(2);
-  EXPECT_EQ(fakes_[0]->BatchIds(1), "r2");
+  EXPECT_EQ(fakes_[0]->BatchIdsText(1), "r2");
   fakes_[0]->Complete(1);
   for (auto& r : results) EXPECT_TRUE(r.get().ok());
 }
@@ -339,7 +267,7 @@ TEST_F(ModelSchedulerTest, DrainedInstanceTakesNoWork) {
   for (int i = 0; i < 3; ++i) results.push_back(Submit("r" + std::to_string(i), &s));
   for (std::size_t i = 0; i < 3; ++i) {
     ASSERT_EQ(fakes_[0]->WaitForBatches(i + 1).size(), i + 1);
-    EXPECT_EQ(fakes_[0]->BatchIds(i), "r" + std::to_string(i));
+    EXPECT_EQ(fakes_[0]->BatchIdsText(i), "r" + std::to_string(i));
     fakes_[0]->Complete(i);
   }
   for (auto& r : results) EXPECT_TRUE(r.get().ok());
@@ -365,10 +293,10 @@ TEST_F(ModelSchedulerTest, DrainingUnbindsWhatWaitsForTheInstance) {
   fakes_[1]->Complete(0);  // its batch in flight still finishes
   fakes_[0]->Complete(0);
   ASSERT_EQ(fakes_[0]->WaitForBatches(2).size(), 2u);
-  EXPECT_EQ(fakes_[0]->BatchIds(1), "r2");
+  EXPECT_EQ(fakes_[0]->BatchIdsText(1), "r2");
   fakes_[0]->Complete(1);
   ASSERT_EQ(fakes_[0]->WaitForBatches(3).size(), 3u);  // r3 came over from instance 1
-  EXPECT_EQ(fakes_[0]->BatchIds(2), "r3");
+  EXPECT_EQ(fakes_[0]->BatchIdsText(2), "r3");
   fakes_[0]->Complete(2);
   for (auto& r : results) EXPECT_TRUE(r.get().ok());
   EXPECT_EQ(fakes_[1]->BatchCount(), 1u);
@@ -403,15 +331,15 @@ TEST_F(ModelSchedulerTest, LoadAwareRoutingSendsWorkToTheFreeInstance) {
   for (int i = 0; i < 4; ++i) results.push_back(Submit("r" + std::to_string(i), &s));
   fakes_[0]->WaitForBatches(1);
   fakes_[1]->WaitForBatches(1);
-  std::string first = fakes_[0]->BatchIds(0) + "|" + fakes_[1]->BatchIds(0);
+  std::string first = fakes_[0]->BatchIdsText(0) + "|" + fakes_[1]->BatchIdsText(0);
   EXPECT_TRUE(first == "r0|r1" || first == "r1|r0") << first;
   // Instance 1 finishes twice while instance 0 is stuck: it gets both remaining requests.
   fakes_[1]->Complete(0);
   fakes_[1]->WaitForBatches(2);
-  EXPECT_EQ(fakes_[1]->BatchIds(1), "r2");
+  EXPECT_EQ(fakes_[1]->BatchIdsText(1), "r2");
   fakes_[1]->Complete(1);
   fakes_[1]->WaitForBatches(3);
-  EXPECT_EQ(fakes_[1]->BatchIds(2), "r3");
+  EXPECT_EQ(fakes_[1]->BatchIdsText(2), "r3");
   fakes_[1]->Complete(2);
   fakes_[0]->Complete(0);
   for (auto& r : results) EXPECT_TRUE(r.get().ok());
@@ -451,7 +379,7 @@ TEST_F(ModelSchedulerTest, BusyInstanceTakesItsNextBatchNearTheEndOfTheCurrentOn
   clock_.Advance(milliseconds(1));  // the lead is left: b and c go, together
   scheduler_->Poke();
   EXPECT_EQ(instance_->WaitForBatches(3), (std::vector<std::size_t>{1, 1, 2}));
-  EXPECT_EQ(instance_->BatchIds(2), "b,c");
+  EXPECT_EQ(instance_->BatchIdsText(2), "b,c");
   std::size_t batches = instance_->WaitForBatches(0).size();
   for (std::size_t i = 1; i < batches; ++i) instance_->Complete(i);
   EXPECT_TRUE(a.get().ok());
