@@ -4,12 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <future>
 #include <map>
-#include <mutex>
 #include <set>
+#include <thread>
 
 #include "scheduler/model_scheduler.h"
 #include "testing/fake_instance.h"

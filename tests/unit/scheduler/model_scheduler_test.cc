@@ -1,12 +1,11 @@
 #include "scheduler/model_scheduler.h"
-#include "testing/fake_instance.h"
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <future>
-#include <mutex>
 #include <thread>
+
+#include "testing/fake_instance.h"
 
 namespace switchyard {
 namespace {
@@ -271,7 +270,7 @@ TEST_F(ModelSchedulerTest, DrainedInstanceTakesNoWork) {
     fakes_[0]->Complete(i);
   }
   for (auto& r : results) EXPECT_TRUE(r.get().ok());
-  EXPECT_EQ(fakes_[1]->BatchCount(), 0u);
+  EXPECT_EQ(fakes_[1]->batch_count(), 0u);
   EXPECT_TRUE(scheduler_->AnyInstanceAvailable());
   EXPECT_EQ(scheduler_->UnavailableReason(), "");
   SchedulerSnapshot snapshot = scheduler_->Snapshot();
@@ -299,7 +298,7 @@ TEST_F(ModelSchedulerTest, DrainingUnbindsWhatWaitsForTheInstance) {
   EXPECT_EQ(fakes_[0]->BatchIdsText(2), "r3");
   fakes_[0]->Complete(2);
   for (auto& r : results) EXPECT_TRUE(r.get().ok());
-  EXPECT_EQ(fakes_[1]->BatchCount(), 1u);
+  EXPECT_EQ(fakes_[1]->batch_count(), 1u);
 }
 
 TEST_F(ModelSchedulerTest, WithEveryInstanceDrainedWorkWaitsAndTheReasonSaysWhy) {
@@ -313,12 +312,12 @@ TEST_F(ModelSchedulerTest, WithEveryInstanceDrainedWorkWaitsAndTheReasonSaysWhy)
   auto result = Submit("r0", &s);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(scheduler_->queue_size(), 1u);
-  EXPECT_EQ(fakes_[0]->BatchCount() + fakes_[1]->BatchCount(), 0u);
+  EXPECT_EQ(fakes_[0]->batch_count() + fakes_[1]->batch_count(), 0u);
   scheduler_->SetDrained(1, "");  // back in service: it takes the waiting request
   ASSERT_EQ(fakes_[1]->WaitForBatches(1).size(), 1u);
   fakes_[1]->Complete(0);
   EXPECT_TRUE(result.get().ok());
-  EXPECT_EQ(fakes_[0]->BatchCount(), 0u);
+  EXPECT_EQ(fakes_[0]->batch_count(), 0u);
   EXPECT_TRUE(scheduler_->AnyInstanceAvailable());
 }
 
