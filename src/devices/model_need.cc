@@ -54,10 +54,13 @@ bool MeasuredAtLoad(const ModelConfig& config) {
 
 StatusOr<PlacementRequest> PlacementRequestFor(const ModelConfig& config) {
   ASSIGN_OR_RETURN(int64_t need_mb, InstanceNeedMb(config));
+  // A simulated GPU runs the sim backend's batches one at a time, whatever the number of
+  // instances on it: a second instance there adds no throughput.
   return PlacementRequest{.model = config.name,
                           .instances = config.instances,
                           .need_mb = need_mb,
-                          .need_source = InstanceNeedSource(config)};
+                          .need_source = InstanceNeedSource(config),
+                          .overlaps_on_device = config.backend != "sim"};
 }
 
 StatusOr<Plan> PlanRepository(const std::vector<RepositoryModel>& models,

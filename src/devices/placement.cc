@@ -160,11 +160,56 @@ Status PlaceFixed(Budgets* budgets, GpuModel* model) {
   return Status::Ok();
 }
 
-// Places one more instance of `model` on group `g` if it fits and the cap allows.
+// Whether the model needs no device memory as far as anyone can know (a need not yet measured
+// may still be large).
+bool NeedsNoMemory(const PlacementRequest& request) {
+  return request.need_mb == 0 && request.need_source != NeedSource::kUnknown;
+}
+
+// How many instances per group `auto` aims for (see PlanPlacement).
+int AutoTarget(const PlacementRequest& request) {
+  const int wanted =
+      request.overlaps_on_device && !NeedsNoMemory(request) ? kAutoInstancesPerGroup : 1;
+  return std::min({wanted, request.instances.max_per_device, kMaxInstancesPerGroup});
+}
+
+// "GPU3", "GPU2+GPU3".
+std::string GroupName(const std::vector<int>& group) {
+  return fmt::format("GPU{}", fmt::join(group, "+GPU"));
+}
+
+// Why an `auto` model got the instances it got: its target and what set it, then the groups where
+// memory allowed fewer.
+std::string AutoReason(const GpuModel& model) {
+  const PlacementRequest& request = *model.request;
+  const int target = AutoTarget(request);
+  const int k = request.instances.gpus_per_instance;
+  const std::string per = k == 1 ? "per GPU" : fmt::format("per group of {} GPUs", k);
+  std::string why;
+  if (!request.overlaps_on_device) {
+    why = fmt::format("auto: 1 {}, its device runs one batch at a time", per);
+  } else if (NeedsNoMemory(request)) {
+    why = fmt::format("auto: 1 {}, it needs no device memory", per);
+  } else if (target < kAutoInstancesPerGroup) {
+    why = fmt::format("auto: {} {}, max_per_device", target, per);
+  } else {
+    why = fmt::format("auto: {} {}, the second overlaps copies with compute", target, per);
+  }
+  std::vector<std::string> fewer;
+  for (size_t g = 0; g < model.groups.size(); ++g) {
+    if (model.counts[g] < target) {
+      fewer.push_back(fmt::format("{} on {}", model.counts[g], GroupName(model.groups[g])));
+    }
+  }
+  if (!fewer.empty()) why += fmt::format("; memory allows {}", fmt::join(fewer, ", "));
+  return why;
+}
+
+// Places one more instance of `model` on group `g` if it fits and its auto target allows.
 bool PlaceOneAuto(Budgets* budgets, GpuModel* model, size_t g) {
   const PlacementRequest& request = *model->request;
-  const int cap = std::min(request.instances.max_per_device, kMaxInstancesPerGroup);
-  if (model->counts[g] >= cap || !budgets->Fits(model->groups[g], request.need_mb, 1)) {
+  if (model->counts[g] >= AutoTarget(request) ||
+      !budgets->Fits(model->groups[g], request.need_mb, 1)) {
     return false;
   }
   budgets->Take(model->groups[g], request.need_mb);
@@ -208,9 +253,8 @@ std::string Runs(const std::vector<InstancePlacement>& placements) {
   for (size_t i = 0; i < placements.size();) {
     size_t end = i + 1;
     while (end < placements.size() && placements[end].devices == placements[i].devices) ++end;
-    const std::string where = placements[i].devices.empty()
-                                  ? "CPU"
-                                  : fmt::format("GPU{}", fmt::join(placements[i].devices, "+GPU"));
+    const std::string where =
+        placements[i].devices.empty() ? "CPU" : GroupName(placements[i].devices);
     runs.push_back(end - i == 1 ? where : fmt::format("{} x{}", where, end - i));
     i = end;
   }
@@ -260,6 +304,10 @@ StatusOr<Plan> PlanPlacement(const std::vector<PlacementRequest>& requests,
       const int count = std::max(request->instances.per_device, 1);
       plan.models[request->model].resize(count);
       plan.cpu_instances += count;
+      const std::string where = request->instances.cpu ? "devices: cpu" : "no GPUs: on CPU";
+      plan.reasons[request->model] = request->instances.per_device > 0
+                                         ? fmt::format("{}, per_device: {}", where, count)
+                                         : fmt::format("{}, auto: 1", where);
       continue;
     }
     GpuModel model{.request = request};
@@ -279,6 +327,10 @@ StatusOr<Plan> PlanPlacement(const std::vector<PlacementRequest>& requests,
                                       .planned_mb = budget - budgets.free_mb[device.index]});
   }
   for (const GpuModel& model : gpu_models) {
+    plan.reasons[model.request->model] =
+        model.request->instances.per_device > 0
+            ? fmt::format("per_device: {}", model.request->instances.per_device)
+            : AutoReason(model);
     auto& placements = plan.models[model.request->model];
     for (size_t g = 0; g < model.groups.size(); ++g) {
       for (int i = 0; i < model.counts[g]; ++i) {
@@ -300,12 +352,15 @@ std::string FormatPlan(const Plan& plan, const std::vector<Device>& devices) {
   text += devices.empty() ? ", all on CPU (no GPUs)\n"
                           : fmt::format(": {} on {}, {} on CPU\n", total - cpu,
                                         Count(devices.size(), "GPU"), cpu);
-  TextTable model_table({"model", "instances", "need MiB", "on"}, {false, true, true, false});
+  TextTable model_table({"model", "instances", "need MiB", "on", "why"},
+                        {false, true, true, false, false});
   std::vector<std::string> cpu_instances;
   for (const auto& [model, placements] : plan.models) {
     auto need = plan.needs.find(model);
+    auto reason = plan.reasons.find(model);
     model_table.AddRow({model, std::to_string(placements.size()),
-                        need == plan.needs.end() ? "" : NeedText(need->second), Runs(placements)});
+                        need == plan.needs.end() ? "" : NeedText(need->second), Runs(placements),
+                        reason == plan.reasons.end() ? "" : reason->second});
     for (size_t i = 0; i < placements.size(); ++i) {
       if (placements[i].devices.empty()) cpu_instances.push_back(fmt::format("{}/{}", model, i));
     }

@@ -1,8 +1,8 @@
 """`vram_mb: measure` on simulated GPUs: the server loads one instance of a measured model first,
 its worker reports the device memory the instance holds after load and a warm-up at max batch
 (the sim backend: parameters memory_mb + memory_mb_per_item x the largest batch it ran), and
-`auto` placement packs as many further instances as that need allows; a need larger than every
-GPU's budget stops startup with a message naming the model, the measured need and every GPU's
+placement plans with that need (`auto` gives a sim model one instance per GPU: a simulated GPU
+runs one batch at a time); a need larger than every GPU's budget stops startup with a message naming the model, the measured need and every GPU's
 free memory.
 
 Worked out by hand with the default reserve of 1024 MiB: a 5 GB GPU has a budget of 4096 MiB."""
@@ -24,18 +24,17 @@ class MeasuredPlacementTest(harness.ServerTestCase):
     REPOSITORY = harness.test_models("measure")
     SERVER_ARGS = ["--http-threads", "2", "--simulate-gpus", SPEC]
 
-    def test_auto_packs_what_the_measured_need_allows(self):
+    def test_placement_plans_with_the_measured_need(self):
         status = self.server.get_json("/v2/status")
         self.assertTrue(status["ready"], status)
-        # warm: 1800 MiB measured (warm-up at batch 8), 2 fit in 4096 MiB; cold: no warm-up,
-        # 1000 MiB measured, 4 fit.
-        self.assertEqual(placement_of(status), {"warm": {"GPU0": 2}, "cold": {"GPU1": 4}})
+        # warm: 1800 MiB measured (warm-up at batch 8); cold: no warm-up, 1000 MiB measured.
+        self.assertEqual(placement_of(status), {"warm": {"GPU0": 1}, "cold": {"GPU1": 1}})
         models = {m["name"]: m for m in status["models"]}
         self.assertEqual((models["warm"]["vram_need_mb"], models["warm"]["vram_need"]),
                          (1800, "measured"))
         self.assertEqual((models["cold"]["vram_need_mb"], models["cold"]["vram_need"]),
                          (1000, "measured"))
-        self.assertEqual([d["planned_mb"] for d in status["devices"]], [3600, 4000])
+        self.assertEqual([d["planned_mb"] for d in status["devices"]], [1800, 1000])
         # The first instance, which measured, serves as instance 0: nothing was restarted and
         # the names are model/0..n-1.
         for m in status["models"]:
@@ -51,13 +50,14 @@ class MeasuredPlacementTest(harness.ServerTestCase):
 
     def test_plan_estimates_without_loading(self):
         # `plan` starts no worker: for a sim model it estimates what a warm-up at max batch
-        # would report (1800 MiB for both), so it places 2 of cold where serve, having measured
-        # 1000 MiB (cold has no warm-up), places 4.
+        # would report (1800 MiB for both), where serve measured 1000 MiB for cold (it has no
+        # warm-up).
         rc, out, err = run_command(["plan", "--model-repository", self.server.repository,
                                     "--simulate-gpus", SPEC])
         self.assertEqual(rc, 0, out + err)
-        self.assertEqual(parse_plan_models(out), {"cold": 2, "warm": 2}, out)
-        self.assertRegex(out, r"(?m)^warm\s+2\s+1800 estimated\s+GPU0 x2$")
+        self.assertEqual(parse_plan_models(out), {"cold": 1, "warm": 1}, out)
+        self.assertRegex(out, r"(?m)^warm\s+1\s+1800 estimated\s+GPU0\s")
+        self.assertRegex(out, r"(?m)^cold\s+1\s+1800 estimated\s+GPU1\s")
 
 
 def fake_nvml_library():
@@ -70,8 +70,7 @@ def fake_nvml_library():
 class MeasuredWithNvmlTest(unittest.TestCase):
     """A backend may report only its own allocations (the torch plugin: its caching allocator);
     NVML also counts the worker's CUDA context. The server takes the larger figure. One fake GPU
-    of 8000 MiB (budget 6976 MiB): the backend's 1000 MiB would place 6 instances, NVML's 2500
-    MiB place 2."""
+    of 8000 MiB (budget 6976 MiB)."""
 
     def serve_on_the_fake_gpu(self, repository):
         """A server on one fake GPU of 8000 MiB whose NVML counts 2500 MiB for every process the
@@ -106,7 +105,7 @@ class MeasuredWithNvmlTest(unittest.TestCase):
         status = server.get_json("/v2/status")
         model = status["models"][0]
         self.assertEqual((model["vram_need_mb"], model["vram_need"]), (2500, "measured"), model)
-        self.assertEqual(placement_of(status), {"nvml": {"GPU0": 2}})
+        self.assertEqual(placement_of(status), {"nvml": {"GPU0": 1}})
         self.assertIn("the backend reported 1000 MiB, NVML 2500 MiB for the worker process and its programs",
                       server.log_tail(200))
 

@@ -1,7 +1,8 @@
 """Placement on simulated GPUs: /v2/status and /v2/devices report the placement each model's
-`instances` block asks for (fixed per_device counts, auto capped by max_per_device or limited by
-memory_mb, device lists, gpus_per_instance), and the memory planned on every device;
-`switchyard plan` prints the same placement; a repository that cannot be placed is refused
+`instances` block asks for (fixed per_device counts; auto, which gives a sim model one instance
+per GPU because a simulated GPU runs one batch at a time; device lists, gpus_per_instance), and
+the memory planned on every device; `switchyard plan` prints the same placement and why each
+model got its count; a repository that cannot be placed is refused
 (serve and plan) with a message naming the model, its need and the free memory of every GPU;
 `switchyard devices` lists the simulated GPUs; bad --simulate-gpus specs are refused.
 
@@ -20,12 +21,12 @@ import harness
 BUDGET_80GB = 80 * 1024 - 1024
 
 # models/placement on 4x80GB. Fixed counts first (fixed2, listed, pair), then auto models in
-# name order round by round: auto_capped (no memory need) stops at max_per_device 3;
-# auto_memory (25000 MiB) fills GPU2 (2) and GPU3 (1) until memory runs out, sharing GPU3 with
-# auto_share (20000 MiB).
+# name order: each is a sim model, so auto gives it one instance per GPU whatever its
+# max_per_device (auto_capped on every GPU, auto_memory (25000 MiB) on GPU2 and GPU3, auto_share
+# (20000 MiB) on GPU3).
 PLACEMENT_4 = {
-    "auto_capped": {"GPU0": 3, "GPU1": 3, "GPU2": 3, "GPU3": 3},
-    "auto_memory": {"GPU2": 2, "GPU3": 1},
+    "auto_capped": {"GPU0": 1, "GPU1": 1, "GPU2": 1, "GPU3": 1},
+    "auto_memory": {"GPU2": 1, "GPU3": 1},
     "auto_share": {"GPU3": 1},
     "cpu_pair": {"cpu": 2},
     "fixed2": {"GPU0": 2, "GPU1": 2, "GPU2": 2, "GPU3": 2},
@@ -34,7 +35,7 @@ PLACEMENT_4 = {
 }
 PLANNED_4 = [2 * 10000 + 5000,                       # fixed2, pair
              2 * 10000 + 1000 + 5000,                # fixed2, listed, pair
-             2 * 10000 + 5000 + 2 * 25000,           # fixed2, pair, auto_memory x2
+             2 * 10000 + 5000 + 25000,               # fixed2, pair, auto_memory
              2 * 10000 + 5000 + 25000 + 20000]       # fixed2, pair, auto_memory, auto_share
 
 # models/placement8 on 8x80GB: tp3 (fixed, triples: GPU6 and GPU7 left over) and tp_listed
@@ -109,18 +110,22 @@ def parse_plan_devices(text):
     return where
 
 
-def parse_plan_models(text):
-    """{model: instance count} from the model table of `switchyard plan`."""
-    counts = {}
+def plan_model_rows(text):
+    """The rows of the model table of `switchyard plan`, as lists of fields."""
+    rows = []
     in_table = False
     for line in text.splitlines():
-        if re.match(r"^model\s+instances\s+need MiB\s+on\s*$", line):
+        if re.match(r"^model\s+instances\s+need MiB\s+on\s+why\s*$", line):
             in_table = True
             continue
         if in_table and line.strip():
-            fields = re.split(r"\s{2,}", line.strip())
-            counts[fields[0]] = int(fields[1])
-    return counts
+            rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
+
+
+def parse_plan_models(text):
+    """{model: instance count} from the model table of `switchyard plan`."""
+    return {fields[0]: int(fields[1]) for fields in plan_model_rows(text)}
 
 
 class PlacementCase(harness.ServerTestCase):
@@ -207,6 +212,15 @@ class FourGpuPlacementTest(PlacementCase):
     def test_plan_prints_the_served_placement(self):
         self.check_plan_matches("4x80GB")
 
+    def test_plan_says_why_each_model_got_its_count(self):
+        rc, out, err = run_command(["plan", "--model-repository", self.server.repository,
+                                    "--simulate-gpus", "4x80GB"])
+        self.assertEqual(rc, 0, out + err)
+        why = {fields[0]: fields[-1] for fields in plan_model_rows(out)}
+        self.assertEqual(why["auto_capped"], "auto: 1 per GPU, its device runs one batch at a time")
+        self.assertEqual(why["fixed2"], "per_device: 2")
+        self.assertEqual(why["cpu_pair"], "devices: cpu, per_device: 2")
+
     def test_devices_command_with_repository_shows_the_plan(self):
         rc, out, err = run_command(["devices", "--simulate-gpus", "4x80GB",
                                     "--model-repository", self.server.repository])
@@ -255,7 +269,7 @@ class EightGpuPlacementTest(PlacementCase):
 
 class DeviceSpecTest(harness.ServerTestCase):
     """The spec's sizes, speeds, memory used by others and the reserve flag reach /v2/devices;
-    models with no memory need and default `instances` get max_per_device (4) on every GPU."""
+    sim models with default `instances` get one instance on every GPU."""
 
     REPOSITORY = harness.test_models("basic")
     SERVER_ARGS = ["--http-threads", "2", "--simulate-gpus", "80GB,40GB:speed=0.5:used=2048",
@@ -271,7 +285,7 @@ class DeviceSpecTest(harness.ServerTestCase):
         status = self.server.get_json("/v2/status")
         self.assertEqual(status["devices"], devices)
         for model in ("half_identity", "nobatch", "versioned"):
-            self.assertEqual(placement_of(status)[model], {"GPU0": 4, "GPU1": 4}, model)
+            self.assertEqual(placement_of(status)[model], {"GPU0": 1, "GPU1": 1}, model)
 
 
 class UnplaceableTest(unittest.TestCase):

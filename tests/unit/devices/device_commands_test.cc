@@ -110,10 +110,12 @@ TEST_F(DeviceCommandsTest, PlanPrintsThePlacement) {
   Result result = RunSwitchyard("plan --model-repository " + root() + " --simulate-gpus 2x80GB");
   EXPECT_EQ(result.code, 0) << result.err;
   EXPECT_EQ(result.err, "");
-  EXPECT_THAT(result.out, HasSubstr("placement: 6 instances of 2 models: 6 on 2 GPUs, 0 on CPU"));
-  EXPECT_THAT(result.out, HasSubstr("resnet/0, resnet/1\n"));
-  EXPECT_THAT(result.out, HasSubstr("bert/0, bert/1, resnet/2, resnet/3\n"));
-  EXPECT_THAT(result.out, HasSubstr("resnet          4  30000 estimated  GPU0 x2, GPU1 x2\n"));
+  EXPECT_THAT(result.out, HasSubstr("placement: 4 instances of 2 models: 4 on 2 GPUs, 0 on CPU"));
+  EXPECT_THAT(result.out, HasSubstr("  30000     50896  resnet/0\n"));
+  EXPECT_THAT(result.out, HasSubstr("bert/0, bert/1, resnet/1\n"));
+  EXPECT_THAT(result.out,
+              HasSubstr("resnet          2  30000 estimated  GPU0, GPU1  auto: 1 per GPU, "
+                        "its device runs one batch at a time\n"));
 }
 
 TEST_F(DeviceCommandsTest, PlanHonoursTheReserve) {
@@ -134,7 +136,8 @@ TEST_F(DeviceCommandsTest, PlanWithoutGpusRunsEverythingOnCpu) {
   Result result = RunSwitchyard("plan --model-repository " + root());
   EXPECT_EQ(result.code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("placement: 2 instances of 1 model, all on CPU (no GPUs)\n"));
-  EXPECT_THAT(result.out, HasSubstr("m              2         -  CPU x2\n"));
+  EXPECT_THAT(result.out,
+              HasSubstr("m              2         -  CPU x2  no GPUs: on CPU, per_device: 2\n"));
 }
 
 TEST_F(DeviceCommandsTest, PlanReportsBadInput) {
@@ -171,8 +174,8 @@ TEST_F(DeviceCommandsTest, DevicesWithARepositoryShowsThePlan) {
       "devices --simulate-gpus 2x80GB --vram-reserve-mb 0 --model-repository " + root());
   EXPECT_EQ(result.code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("reserve MiB  free MiB  speed  planned MiB  instances\n"));
-  EXPECT_THAT(result.out, HasSubstr("  0     81920      1        60000  a/0, a/1\n"));
-  EXPECT_THAT(result.out, HasSubstr("  0     81920      1        60000  a/2, a/3\n"));
+  EXPECT_THAT(result.out, HasSubstr("  0     81920      1        30000  a/0\n"));
+  EXPECT_THAT(result.out, HasSubstr("  0     81920      1        30000  a/1\n"));
   EXPECT_THAT(result.out, HasSubstr("CPU: 3 instances\n"));
 }
 

@@ -69,6 +69,14 @@ TEST(InstanceNeedMbTest, SourcesAndWhatIsMeasuredAtLoad) {
   EXPECT_EQ(request->need_source, NeedSource::kDeclared);
 }
 
+TEST(PlacementRequestForTest, OnlyASimModelsSecondInstanceAddsNothingOnItsDevice) {
+  auto sim = PlacementRequestFor(Model("m", "sim"));
+  auto torch = PlacementRequestFor(Model("t", "torch"));
+  ASSERT_TRUE(sim.ok() && torch.ok());
+  EXPECT_FALSE(sim->overlaps_on_device);
+  EXPECT_TRUE(torch->overlaps_on_device);
+}
+
 TEST(InstanceNeedMbTest, SimRejectsBadMemoryMb) {
   ModelConfig config = Model("m", "sim");
   for (const char* bad : {"-1", "1.5", "lots", "", "12MB", "99999999999999999999"}) {

@@ -92,38 +92,64 @@ TEST(PlanPlacementTest, FixedCountOnEveryGpu) {
   EXPECT_EQ(plan.cpu_instances, 0);
 }
 
-TEST(PlanPlacementTest, AutoFillsUpToMaxPerDevice) {
-  Plan plan = MustPlan({Auto("a", 10000, 3)}, Gpus("2x80GB"));
-  EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {0}, {0}, {1}, {1}, {1}}));
-  EXPECT_EQ(plan.devices[1].planned_mb, 30000);
+TEST(PlanPlacementTest, AutoPlacesTwoPerGpuWhereTheSecondOverlaps) {
+  Plan plan = MustPlan({Auto("a", 10000, 10)}, Gpus("2x80GB"));
+  EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {0}, {1}, {1}}));
+  EXPECT_EQ(plan.devices[1].planned_mb, 20000);
+  EXPECT_EQ(plan.reasons["a"], "auto: 2 per GPU, the second overlaps copies with compute");
+}
+
+TEST(PlanPlacementTest, AutoIsCappedByMaxPerDevice) {
+  Plan plan = MustPlan({Auto("a", 10000, 1)}, Gpus("2x80GB"));
+  EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {1}}));
+  EXPECT_EQ(plan.reasons["a"], "auto: 1 per GPU, max_per_device");
 }
 
 TEST(PlanPlacementTest, AutoStopsWhenMemoryRunsOut) {
-  Plan plan = MustPlan({Auto("a", 30000, 10)}, Gpus("2x80GB"));
-  EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {0}, {1}, {1}}));
-  EXPECT_EQ(plan.devices[0].planned_mb, 60000);
+  Plan plan = MustPlan({Auto("a", 50000, 10)}, Gpus("80GB,120GB"));
+  EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {1}, {1}}));
+  EXPECT_EQ(plan.devices[0].planned_mb, 50000);
+  EXPECT_EQ(plan.devices[1].planned_mb, 100000);
+  EXPECT_EQ(plan.reasons["a"],
+            "auto: 2 per GPU, the second overlaps copies with compute; memory allows 1 on GPU0");
 }
 
-TEST(PlanPlacementTest, AutoWithZeroNeedGivesMaxPerDevice) {
-  Plan plan = MustPlan({Auto("a", 0, 2)}, Gpus("1GB:used=1000"));  // budget 0
-  EXPECT_EQ(plan.devices[0].budget_mb, 0);
+TEST(PlanPlacementTest, AutoWithZeroNeedGivesOnePerGpu) {
+  Plan plan = MustPlan({Auto("a", 0, 4)}, Gpus("2x80GB"));
+  EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {1}}));
+  EXPECT_EQ(plan.reasons["a"], "auto: 1 per GPU, it needs no device memory");
+  Plan no_budget = MustPlan({Auto("a", 0, 2)}, Gpus("1GB:used=1000"));  // budget 0
+  EXPECT_EQ(no_budget.devices[0].budget_mb, 0);
+  EXPECT_EQ(Placed(no_budget, "a"), (Groups{{0}}));
+}
+
+TEST(PlanPlacementTest, AutoWithANeedNotYetMeasuredPlansTwo) {
+  PlacementRequest unknown = Auto("a", 0);
+  unknown.need_source = NeedSource::kUnknown;
+  Plan plan = MustPlan({unknown}, Gpus("80GB"));
   EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {0}}));
 }
 
-TEST(PlanPlacementTest, AutoIsCappedByTheInstanceLimit) {
-  Plan plan = MustPlan({Auto("a", 0, 100000)}, Gpus("80GB"));
-  EXPECT_EQ(plan.models["a"].size(), static_cast<size_t>(kMaxInstancesPerGroup));
+TEST(PlanPlacementTest, AutoPlacesOneWhereTheDeviceRunsOneBatchAtATime) {
+  PlacementRequest serial = Auto("a", 10000);
+  serial.overlaps_on_device = false;
+  Plan plan = MustPlan({serial}, Gpus("2x80GB"));
+  EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {1}}));
+  EXPECT_EQ(plan.reasons["a"], "auto: 1 per GPU, its device runs one batch at a time");
+}
+
+TEST(PlanPlacementTest, FixedCountsAreCappedByTheInstanceLimit) {
   EXPECT_THAT(PlanError({Fixed("a", kMaxInstancesPerGroup + 1, 0)}, Gpus("80GB")).message(),
               HasSubstr("model 'a': per_device must be auto or 1..256, got 257"));
 }
 
 TEST(PlanPlacementTest, AutoModelsShareRoundByRound) {
-  // Greedy filling would give `a` four instances and leave no room for `b`.
-  Plan plan = MustPlan({Auto("b", 20000), Auto("a", 20000)}, Gpus("80GB"));
+  // Greedy filling would give `a` two instances and leave no room for a second `b`.
+  Plan plan = MustPlan({Auto("b", 30000), Auto("a", 30000)}, Gpus("100GB"));
   EXPECT_EQ(Placed(plan, "a"), (Groups{{0}, {0}}));
-  EXPECT_EQ(Placed(plan, "b"), (Groups{{0}, {0}}));
-  EXPECT_THAT(plan.devices[0].instances, ElementsAre("a/0", "a/1", "b/0", "b/1"));
-  EXPECT_EQ(plan.devices[0].planned_mb, 80000);
+  EXPECT_EQ(Placed(plan, "b"), (Groups{{0}}));
+  EXPECT_THAT(plan.devices[0].instances, ElementsAre("a/0", "a/1", "b/0"));
+  EXPECT_EQ(plan.devices[0].planned_mb, 90000);
 }
 
 TEST(PlanPlacementTest, FixedModelsArePlacedBeforeAutoOnes) {
@@ -158,11 +184,11 @@ TEST(PlanPlacementTest, ErrorShowsMemoryLeftByEarlierModels) {
 TEST(PlanPlacementTest, ReserveAndMemoryUsedByOthersAreRespected) {
   // Budget: 81920 - 10000 - 2048 = 69872 MiB.
   const std::vector<Device> gpus = Gpus("80GB:used=10000");
-  Plan fits = MustPlan({Auto("a", 23290)}, gpus, 2048);
+  Plan fits = MustPlan({Auto("a", 34936)}, gpus, 2048);
   EXPECT_EQ(fits.devices[0].budget_mb, 69872);
-  EXPECT_EQ(fits.models["a"].size(), 3u);
-  Plan tighter = MustPlan({Auto("a", 23291)}, gpus, 2048);
-  EXPECT_EQ(tighter.models["a"].size(), 2u);
+  EXPECT_EQ(fits.models["a"].size(), 2u);
+  Plan tighter = MustPlan({Auto("a", 34937)}, gpus, 2048);
+  EXPECT_EQ(tighter.models["a"].size(), 1u);
   EXPECT_THAT(PlanError({Auto("a", 69873)}, gpus, 2048).message(),
               HasSubstr("free: GPU0 69872 MiB (reserve 2048 MiB each)"));
 }
@@ -203,7 +229,7 @@ TEST(PlanPlacementTest, GpusPerInstanceTwoOverFourGpus) {
   EXPECT_THAT(plan.devices[3].instances, ElementsAre("m/1"));
   for (const DevicePlan& device : plan.devices) EXPECT_EQ(device.planned_mb, 50000);
   EXPECT_THAT(FormatPlan(plan, Gpus("4x80GB")),
-              HasSubstr("\nm              2     50000  GPU0+GPU1, GPU2+GPU3\n"));
+              HasSubstr("\nm              2     50000  GPU0+GPU1, GPU2+GPU3  per_device: 1\n"));
 }
 
 TEST(PlanPlacementTest, GpusPerInstanceTwoOverFiveGpusLeavesTheLastUnused) {
@@ -287,15 +313,14 @@ TEST(PlanPlacementTest, SameInputGivesSamePlanWhateverTheOrder) {
 
 TEST(PlanPlacementTest, FourSimulatedGpus) {
   Plan plan = MustPlan({Auto("resnet", 9000), Fixed("bert", 2, 12000)}, Gpus("4x80GB"));
-  // Per GPU: bert 2 x 12000, then resnet up to 4 x 9000 = 60000 <= 80896.
+  // Per GPU: bert 2 x 12000, then resnet 2 x 9000 (auto's target) = 42000 <= 80896.
   EXPECT_EQ(plan.models["bert"].size(), 8u);
-  EXPECT_EQ(plan.models["resnet"].size(), 16u);
+  EXPECT_EQ(plan.models["resnet"].size(), 8u);
   for (const DevicePlan& device : plan.devices) {
-    EXPECT_EQ(device.planned_mb, 60000);
-    EXPECT_EQ(device.instances.size(), 6u);
+    EXPECT_EQ(device.planned_mb, 42000);
+    EXPECT_EQ(device.instances.size(), 4u);
   }
-  EXPECT_THAT(plan.devices[2].instances,
-              ElementsAre("bert/4", "bert/5", "resnet/8", "resnet/9", "resnet/10", "resnet/11"));
+  EXPECT_THAT(plan.devices[2].instances, ElementsAre("bert/4", "bert/5", "resnet/4", "resnet/5"));
 }
 
 TEST(PlanPlacementTest, EightSimulatedGpusMixedModels) {
@@ -349,10 +374,11 @@ TEST(FormatPlanTest, ShowsDevicesCpuAndModels) {
       "CPU                                                                                    "
       "pre/0, pre/1\n"
       "\n"
-      "model  instances  need MiB  on\n"
-      "big            2     60000  GPU0, GPU1\n"
-      "pre            2         -  CPU x2\n"
-      "small          6      4000  GPU0 x2, GPU1 x2, GPU2 x2\n");
+      "model  instances  need MiB  on                         why\n"
+      "big            2     60000  GPU0, GPU1                 per_device: 1\n"
+      "pre            2         -  CPU x2                     devices: cpu, per_device: 2\n"
+      "small          6      4000  GPU0 x2, GPU1 x2, GPU2 x2  auto: 2 per GPU, the second "
+      "overlaps copies with compute\n");
 }
 
 TEST(FormatPlanTest, WithoutGpusShowsOnlyModels) {
@@ -360,9 +386,9 @@ TEST(FormatPlanTest, WithoutGpusShowsOnlyModels) {
   EXPECT_EQ(FormatPlan(plan, {}),
             "placement: 3 instances of 2 models, all on CPU (no GPUs)\n"
             "\n"
-            "model  instances  need MiB  on\n"
-            "a              1         -  CPU\n"
-            "b              2         -  CPU x2\n");
+            "model  instances  need MiB  on      why\n"
+            "a              1         -  CPU     no GPUs: on CPU, auto: 1\n"
+            "b              2         -  CPU x2  devices: cpu, per_device: 2\n");
 }
 
 TEST(FormatPlanTest, ShowsWhereEachNeedCameFrom) {
@@ -374,11 +400,12 @@ TEST(FormatPlanTest, ShowsWhereEachNeedCameFrom) {
   PlacementRequest unknown = Fixed("unknown", 1, 0);
   unknown.need_source = NeedSource::kUnknown;
   Plan plan = MustPlan({measured, estimated, unknown, Fixed("declared", 1, 700)}, gpus);
-  EXPECT_THAT(FormatPlan(plan, gpus), HasSubstr("model      instances          need MiB  on\n"
-                                                "declared           1               700  GPU0\n"
-                                                "estimated          1     900 estimated  GPU0\n"
-                                                "measured           1     1800 measured  GPU0\n"
-                                                "unknown            1  measured at load  GPU0\n"));
+  EXPECT_THAT(FormatPlan(plan, gpus),
+              HasSubstr("model      instances          need MiB  on    why\n"
+                        "declared           1               700  GPU0  per_device: 1\n"
+                        "estimated          1     900 estimated  GPU0  per_device: 1\n"
+                        "measured           1     1800 measured  GPU0  per_device: 1\n"
+                        "unknown            1  measured at load  GPU0  per_device: 1\n"));
 }
 
 TEST(PlanPlacementTest, NoRoomNamesAMeasuredNeed) {

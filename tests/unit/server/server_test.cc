@@ -182,22 +182,22 @@ parameters: {function: identity, memory_mb: 1000, memory_mb_per_item: 100}
 
 TEST_F(ServerTest, AutoPlacementUsesTheNeedMeasuredAfterWarmupAtMaxBatch) {
   AddModel("measured", std::string(kMeasured) + "warmup: {requests: 1}\n");
-  simulate_gpus_ = "5GB,3GB";  // budgets 4096 and 2048 MiB
+  simulate_gpus_ = "5GB,3GB:used=500";  // budgets 4096 and 1548 MiB
   auto created = Create();
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   server_ = std::move(created).value();
   ServerStatus status = server_->GetStatus();
   ASSERT_EQ(status.models.size(), 1u);
   const ModelStatus& model = status.models[0];
-  // The warm-up ran a batch of 8: 1000 + 8 x 100 = 1800 MiB (a batch-1 warm-up would find
-  // 1100 and place 3 + 1).
+  // The warm-up ran a batch of 8: 1000 + 8 x 100 = 1800 MiB, which does not fit GPU1 (a batch-1
+  // warm-up would find 1100 and place one on each GPU). A sim model: one instance per GPU.
   EXPECT_EQ(model.vram_need_mb, 1800);
   EXPECT_EQ(model.vram_need, "measured");
   std::vector<std::string> devices;
   for (const InstanceStatus& instance : model.instances) devices.push_back(instance.device);
-  EXPECT_EQ(devices, (std::vector<std::string>{"GPU0", "GPU0", "GPU1"}));
-  EXPECT_EQ(status.devices[0].planned_mb, 3600);
-  EXPECT_EQ(status.devices[1].planned_mb, 1800);
+  EXPECT_EQ(devices, (std::vector<std::string>{"GPU0"}));
+  EXPECT_EQ(status.devices[0].planned_mb, 1800);
+  EXPECT_EQ(status.devices[1].planned_mb, 0);
   EXPECT_TRUE(server_->IsReady());
 }
 
