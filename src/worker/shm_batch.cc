@@ -14,6 +14,12 @@ namespace {
 
 constexpr uint64_t kMinOutputRegion = 1 << 20;
 
+// Outputs up to this size go to the slot's output region, from which the server copies them,
+// rather than to the output pool, from which the server would send them and then give them back
+// with a ReleaseOutputs message: for a small output the copy costs less than that message and
+// the wake-up of this worker it causes.
+constexpr uint64_t kCopiedOutputMaxBytes = 4 << 10;
+
 }  // namespace
 
 StatusOr<std::span<std::byte>> BodyRegions::Add(uint32_t id, ipc::UniqueFd fd, uint64_t size) {
@@ -131,7 +137,7 @@ StatusOr<void*> ShmBatch::AllocateOutput(uint32_t request, uint32_t output, Shap
   out.allocated = true;
   out.shape = std::move(shape);
   out.size = byte_size;
-  if (output_pool_ != nullptr) {
+  if (output_pool_ != nullptr && byte_size > kCopiedOutputMaxBytes) {
     if ((out.block = output_pool_->Allocate(byte_size))) {
       return static_cast<void*>(out.block->bytes().data());
     }

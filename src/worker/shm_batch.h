@@ -1,9 +1,10 @@
 #pragma once
 // The worker's side of a batch (a BatchAccess for the plugin): inputs are read in place from the
 // slot's input region the server wrote, or from the body regions where the server received them;
-// outputs are allocated in the worker's output pool, where the server writes them to its clients
-// from (the worker keeps them until the server releases them); when the pool is full, outputs are
-// allocated in the slot's output region, which the server reads. An output region too small for a
+// outputs over 4 KiB are allocated in the worker's output pool, where the server writes them to
+// its clients from (the worker keeps them until the server releases them); small ones, and large
+// ones when the pool is full, are allocated in the slot's output region, which the server copies
+// from. An output region too small for a
 // batch is replaced by a larger one when the batch finishes (the Result then carries its fd), so a
 // slot grows to its largest batch once. Thread-safety: one thread at a time.
 
