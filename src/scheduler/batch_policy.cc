@@ -1,9 +1,12 @@
 #include "scheduler/batch_policy.h"
 
+#include <algorithm>
+
 namespace switchyard {
 
 Duration PipelineLead(Duration inflight_estimate) {
-  return std::chrono::duration_cast<Duration>(inflight_estimate * kPipelineLeadFraction);
+  return std::max(kMinPipelineLead,
+                  std::chrono::duration_cast<Duration>(inflight_estimate * kPipelineLeadFraction));
 }
 
 BatchDecision DecideBatch(const BatchPolicy& policy, int64_t pending_items,

@@ -22,10 +22,13 @@ struct BatchDecision {
 };
 
 // How long before a busy instance's batches in flight are expected to finish it may take its
-// next batch: kPipelineLeadFraction of their estimated time. Early enough for the next batch to
-// reach the instance before it idles; late enough that the batch takes in what arrived
-// meanwhile. Zero (take at once) while the instance has no measured service time.
+// next batch: kPipelineLeadFraction of their estimated time, and at least kMinPipelineLead.
+// Early enough for the next batch to reach the instance before it idles; late enough that the
+// batch takes in what arrived meanwhile. The floor is what waking the dispatcher to send a batch
+// later costs: a batch due sooner than that goes at once, from the thread that cut it. Zero
+// estimate (no measured service time yet): the lead is the floor, so the batch goes at once.
 inline constexpr double kPipelineLeadFraction = 0.5;
+inline constexpr Duration kMinPipelineLead = std::chrono::microseconds(200);
 Duration PipelineLead(Duration inflight_estimate);
 
 // Called when an instance can take a batch and `pending_items` > 0 items wait, the oldest since
