@@ -11,7 +11,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -179,10 +181,35 @@ std::string Threads() {
   return out;
 }
 
+void DoNothing(int) {}
+
+// Tells apart the two ways a connection can hang: work queued on an I/O thread that sleeps
+// (a lost wake-up: interrupting that thread's epoll_wait with a signal lets it run), or an I/O
+// operation that waits for readiness the kernel does not report again (interrupting does not
+// help). Interrupts each server I/O thread in turn and says after which the server wrote again
+// on `fd`.
+std::string KickIoThreads(int fd) {
+  struct sigaction action {};
+  action.sa_handler = DoNothing;
+  ::sigaction(SIGURG, &action, nullptr);
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "comm");
+    std::string name;
+    std::getline(in, name);
+    if (!name.starts_with("sy-http-")) continue;
+    ::syscall(SYS_tgkill, ::getpid(), std::stoi(task.path().filename().string()), SIGURG);
+    pollfd pfd{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&pfd, 1, 1000) > 0)
+      return "the server wrote again after " + name + " was interrupted";
+  }
+  return "interrupting each I/O thread's wait did not make the server write again";
+}
+
 // Reads until the server closes the connection. A server that keeps it open past
-// kHangTimeoutMs aborts the target, after printing what the connection got and the server's
-// status. With FUZZ_HTTP_SHOW set, prints the status lines of the answers (to see what a seed
-// does).
+// kHangTimeoutMs aborts the target, after printing the sockets, the threads, whether
+// interrupting an I/O thread made the server go on (KickIoThreads), what the connection got and
+// the server's status. With FUZZ_HTTP_SHOW set, prints the status lines of the answers (to see what
+// a seed does).
 void DrainUntilClosed(int fd, uint16_t port) {
   static const bool show = std::getenv("FUZZ_HTTP_SHOW") != nullptr;
   std::string received;
@@ -192,21 +219,25 @@ void DrainUntilClosed(int fd, uint16_t port) {
     pollfd pfd{.fd = fd, .events = POLLIN, .revents = 0};
     if (::poll(&pfd, 1, kHangTimeoutMs) <= 0) {
       waited_ms += kHangTimeoutMs;
+      if (waited_ms == kHangTimeoutMs) {
+        // Before anything else touches the server: the sockets' queues, then the interrupts.
+        const std::string sockets = "ss -tnoie '( sport = :" + std::to_string(port) +
+                                    " or dport = :" + std::to_string(port) + " )' >&2";
+        (void)std::system(sockets.c_str());
+        std::fprintf(stderr, "threads:\n%s\n", Threads().c_str());
+        std::fprintf(stderr, "%s\n", KickIoThreads(fd).c_str());
+      }
       std::fprintf(
           stderr,
           "the server did not close a half-closed connection in %d ms; it had "
           "answered:\n%s\nserver status:\n%s\n",
           waited_ms, received.substr(0, 4096).c_str(),
           Fetch(port, "GET /v2/status HTTP/1.1\r\nHost: f\r\nConnection: close\r\n\r\n").c_str());
-      std::fprintf(stderr, "threads:\n%s\n", Threads().c_str());
       if (waited_ms == kHangTimeoutMs && std::getenv("FUZZ_HTTP_GDB") != nullptr) {
         // Where each thread is (gdb attaches to this process; it must be installed).
         const std::string command = "gdb -p " + std::to_string(::getpid()) +
                                     " -batch -ex 'thread apply all bt 15' 2>&1 | tail -n 250 >&2";
         (void)std::system(command.c_str());
-        const std::string sockets = "ss -tnoie '( sport = :" + std::to_string(port) +
-                                    " or dport = :" + std::to_string(port) + " )' >&2";
-        (void)std::system(sockets.c_str());
       }
       if (waited_ms >= 6 * kHangTimeoutMs) std::abort();
       continue;
