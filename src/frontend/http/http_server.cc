@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -11,7 +12,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -20,6 +20,7 @@
 #include "fmt/format.h"
 #include "frontend/http/kserve_codec.h"
 #include "frontend/http/memory_budget.h"
+#include "frontend/http/reply_head.h"
 #include "frontend/http/request_parser.h"
 #include "spdlog/spdlog.h"
 #include "switchyard/clock.h"
@@ -31,13 +32,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-
-// The status line and header fields of `header`, ending in the blank line.
-std::string HeaderText(const bhttp::response_header<>& header) {
-  std::ostringstream text;
-  text << header;
-  return std::move(text).str();
-}
 
 Method ToMethod(bhttp::verb verb) {
   switch (verb) {
@@ -264,53 +258,39 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Send(std::move(reply));
   }
 
+  // Writes `reply` (its head by WriteReplyHead, its body, then its tail buffers from where they
+  // lie, in one gathered write), then reads the next request or closes. The reply is kept in the
+  // connection until it is written; its memory (and the outputs its tail owns) goes then.
   void Send(HttpReply reply) {
     ++pending_generation_;  // the disconnect watch of this request is over
-    bool routed = cancel_ != nullptr;
+    const bool routed = cancel_ != nullptr;
     cancel_.reset();
-    auto response = std::make_shared<bhttp::response<bhttp::string_body>>(
-        static_cast<bhttp::status>(reply.status), version_ == 0 ? 11 : version_);
-    response->set(bhttp::field::server, "switchyard");
-    response->set(bhttp::field::content_type, reply.content_type);
-    for (auto& [name, value] : reply.headers) response->set(name, value);
-    bool keep = keep_alive_ && !reply.close;
-    response->keep_alive(keep);
-    response->body() = std::move(reply.body);
-    std::size_t reply_bytes = response->body().size();
-    for (const auto& part : reply.body_tail) reply_bytes += part.size();
-    if (reply_bytes > kSmallBuffer) charge_.ForceAdd(reply_bytes);
+    const bool keep = keep_alive_ && !reply.close;
+    std::size_t length = reply.body.size();
+    for (const auto& part : reply.body_tail) length += part.size();
+    if (length > kSmallBuffer) charge_.ForceAdd(length);
+    reply_ = std::move(reply);
+    WriteReplyHead(reply_, version_ == 10 ? 0 : 1, keep, length, &reply_head_);
     stream_.expires_after(std::chrono::seconds(options_->write_timeout_s));
-    auto written = [self = shared_from_this(), keep, routed](beast::error_code ec) {
+    auto written = [self = shared_from_this(), keep, routed](beast::error_code ec, std::size_t) {
       if (routed) self->unanswered_->fetch_sub(1, std::memory_order_relaxed);
       self->charge_.Clear();  // the request's body and this reply are no longer held
+      self->reply_.body_tail.clear();
+      self->reply_.tail_owner.reset();
+      if (self->reply_.body.capacity() > kSmallBuffer) self->reply_.body = std::string();
       if (ec || !keep) return self->Close();
       self->ReadRequest();
     };
-    if (!reply.body_tail.empty() && !head_)
-      return SendGathered(response, std::move(reply), written);
-    response->prepare_payload();
-    if (head_) response->body().clear();
-    bhttp::async_write(stream_, *response,
-                       [response, written](beast::error_code ec, std::size_t) { written(ec); });
-  }
-
-  // Writes the header, the body and then the reply's tail buffers with one gathered write, so
-  // that the tail (binary outputs) goes to the socket from where it lies.
-  template <typename Written>
-  void SendGathered(std::shared_ptr<bhttp::response<bhttp::string_body>> response, HttpReply reply,
-                    Written written) {
-    std::size_t length = response->body().size();
-    for (const auto& part : reply.body_tail) length += part.size();
-    response->content_length(length);
-    auto head = std::make_shared<std::string>(HeaderText(response->base()));
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(2 + reply.body_tail.size());
-    buffers.emplace_back(head->data(), head->size());
-    buffers.emplace_back(response->body().data(), response->body().size());
-    for (const auto& part : reply.body_tail) buffers.emplace_back(part.data(), part.size());
-    asio::async_write(stream_, buffers,
-                      [head, response, owner = std::move(reply.tail_owner), written](
-                          beast::error_code ec, std::size_t) { written(ec); });
+    const asio::const_buffer head(reply_head_.data(), reply_head_.size());
+    if (head_) return asio::async_write(stream_, head, std::move(written));
+    const asio::const_buffer body(reply_.body.data(), reply_.body.size());
+    if (reply_.body_tail.empty()) {
+      return asio::async_write(stream_, std::array<asio::const_buffer, 2>{head, body},
+                               std::move(written));
+    }
+    std::vector<asio::const_buffer> buffers{head, body};
+    for (const auto& part : reply_.body_tail) buffers.emplace_back(part.data(), part.size());
+    asio::async_write(stream_, std::move(buffers), std::move(written));
   }
 
   void Close() {
@@ -331,6 +311,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<int>* const open_connections_;
   std::atomic<int>* const unanswered_;   // requests routed whose reply is not yet written
   std::shared_ptr<CancelToken> cancel_;  // set while a routed request awaits its reply
+  HttpReply reply_;                      // the reply being written
+  std::string reply_head_;               // its status line and headers
   uint64_t pending_generation_ = 0;
   bool keep_alive_ = true;
   bool head_ = false;
