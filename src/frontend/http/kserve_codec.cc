@@ -14,6 +14,7 @@
 
 #include "fmt/format.h"
 #include "frontend/http/fault_guard.h"
+#include "frontend/http/json_path.h"
 
 namespace switchyard::http {
 namespace {
@@ -46,32 +47,37 @@ bool Find(dom::object object, std::string_view key, dom::element* out) {
 // `*out` = `element` as a T (dom::object, dom::array, std::string_view or bool), or an error
 // naming `field` and the `expected` JSON type.
 template <typename T>
-Status Get(dom::element element, std::string_view field, std::string_view expected, T* out) {
+Status Get(dom::element element, const JsonPath& field, std::string_view expected, T* out) {
   if (element.get<T>().get(*out) != SUCCESS) {
-    return InvalidArgument(fmt::format("{}: expected {}", field, expected));
+    return InvalidArgument(fmt::format("{}: expected {}", field.Text(), expected));
   }
   return Status::Ok();
 }
-Status GetObject(dom::element e, std::string_view field, dom::object* out) {
+Status GetObject(dom::element e, const JsonPath& field, dom::object* out) {
   return Get(e, field, "an object", out);
 }
-Status GetArray(dom::element e, std::string_view field, dom::array* out) {
+Status GetArray(dom::element e, const JsonPath& field, dom::array* out) {
   return Get(e, field, "an array", out);
 }
-Status GetString(dom::element e, std::string_view field, std::string_view* out) {
+Status GetString(dom::element e, const JsonPath& field, std::string_view* out) {
   return Get(e, field, "a string", out);
 }
-Status GetBool(dom::element e, std::string_view field, bool* out) {
+Status GetBool(dom::element e, const JsonPath& field, bool* out) {
   return Get(e, field, "true or false", out);
 }
 
 // A JSON integer in [min, int64 max].
-Status GetInt(dom::element element, std::string_view field, int64_t min, int64_t* out) {
+Status GetInt(dom::element element, const JsonPath& field, int64_t min, int64_t* out) {
   if (element.get_int64().get(*out) != SUCCESS || *out < min) {
     return InvalidArgument(
-        fmt::format("{}: expected an integer >= {}, got {}", field, min, Minified(element)));
+        fmt::format("{}: expected an integer >= {}, got {}", field.Text(), min, Minified(element)));
   }
   return Status::Ok();
+}
+
+// The error for a member `name` the object at `field` must have.
+Status Required(const JsonPath& field, std::string_view name) {
+  return InvalidArgument(field.Member(name).Text() + ": required");
 }
 
 // Converts a JSON number to the integer type T; false if it is not a number, not integral or
@@ -144,8 +150,14 @@ void AppendValue(T value, std::vector<std::byte>& out) {
 // Recursion depth is bounded by the parser's maximum nesting depth (simdjson's default, 1024).
 class DataReader {
  public:
-  DataReader(const Tensor& tensor, std::string_view field, int64_t expected)
-      : tensor_(tensor), field_(field), expected_(expected) {}
+  // REQUIRES: `expected` elements of the tensor's datatype are few enough to hold (the caller
+  // bounds them by the request's size): their bytes are reserved at once.
+  DataReader(const Tensor& tensor, const JsonPath& field, int64_t expected)
+      : tensor_(tensor), field_(field), expected_(expected) {
+    if (tensor.datatype != DataType::kBytes) {
+      bytes_.reserve(static_cast<std::size_t>(expected) * DataTypeSize(tensor.datatype));
+    }
+  }
 
   Status Read(dom::element data) {
     dom::array children;
@@ -160,11 +172,12 @@ class DataReader {
  private:
   Status ReadLeaf(dom::element leaf) {
     if (count_ == expected_) {
-      return InvalidArgument(fmt::format("{}: more than the {} elements of shape {}", field_,
+      return InvalidArgument(fmt::format("{}: more than the {} elements of shape {}", field_.Text(),
                                          expected_, ShapeToString(tensor_.shape)));
     }
     if (!Append(leaf)) {
-      return InvalidArgument(fmt::format("{}[{}]: {} is not a valid {} value", field_, count_,
+      return InvalidArgument(fmt::format("{}: {} is not a valid {} value",
+                                         field_.Index(static_cast<std::size_t>(count_)).Text(),
                                          Minified(leaf), DataTypeName(tensor_.datatype)));
     }
     ++count_;
@@ -229,7 +242,7 @@ class DataReader {
   }
 
   const Tensor& tensor_;
-  std::string_view field_;
+  const JsonPath& field_;
   int64_t expected_;
   int64_t count_ = 0;
   std::vector<std::byte> bytes_;
@@ -238,16 +251,16 @@ class DataReader {
 // OK when `bytes` hold exactly the elements of `tensor`'s shape. (Tensor::Validate computes
 // count * size without an overflow check, so the fixed-size case is checked here.)
 Status CheckBinarySize(const Tensor& tensor, int64_t count, std::size_t bytes,
-                       std::string_view field) {
+                       const JsonPath& field) {
   if (tensor.datatype == DataType::kBytes) {
     Status valid = tensor.Validate();
-    if (!valid.ok()) return InvalidArgument(fmt::format("{}: {}", field, valid.message()));
+    if (!valid.ok()) return InvalidArgument(fmt::format("{}: {}", field.Text(), valid.message()));
     return Status::Ok();
   }
   const std::size_t element_size = DataTypeSize(tensor.datatype);
   if (static_cast<uint64_t>(count) > bytes / element_size || count * element_size != bytes) {
     return InvalidArgument(fmt::format(
-        "{}: shape {} of {} needs {} elements of {} bytes, got {} bytes", field,
+        "{}: shape {} of {} needs {} elements of {} bytes, got {} bytes", field.Text(),
         ShapeToString(tensor.shape), DataTypeName(tensor.datatype), count, element_size, bytes));
   }
   return Status::Ok();
@@ -265,7 +278,7 @@ struct BodyReader {
 
 // What an input's or output's shared-memory parameters name, nullopt when it has none.
 StatusOr<std::optional<SharedMemoryRef>> FindSharedMemory(dom::object parameters,
-                                                          std::string_view field,
+                                                          const JsonPath& field,
                                                           const BodyReader& body) {
   dom::element region_element;
   dom::element size_element;
@@ -275,80 +288,88 @@ StatusOr<std::optional<SharedMemoryRef>> FindSharedMemory(dom::object parameters
   const bool has_offset = Find(parameters, "shared_memory_offset", &offset_element);
   if (!has_region && !has_size && !has_offset) return std::optional<SharedMemoryRef>();
   if (!has_region || !has_size) {
-    return InvalidArgument(fmt::format(
-        "{}: parameters.shared_memory_region and shared_memory_byte_size go together", field));
+    return InvalidArgument(
+        fmt::format("{}: parameters.shared_memory_region and shared_memory_byte_size go together",
+                    field.Text()));
   }
   if (body.shared_memory == nullptr) {
     return InvalidArgument(fmt::format(
         "{}: names a shared-memory region, but this server does not take them (start it with "
         "--allow-shared-memory)",
-        field));
+        field.Text()));
   }
   std::string_view region;
   int64_t size = 0;
   int64_t offset = 0;
-  const std::string prefix = fmt::format("{}.parameters.shared_memory_", field);
-  RETURN_IF_ERROR(GetString(region_element, prefix + "region", &region));
-  RETURN_IF_ERROR(GetInt(size_element, prefix + "byte_size", 0, &size));
-  if (has_offset) RETURN_IF_ERROR(GetInt(offset_element, prefix + "offset", 0, &offset));
+  const JsonPath parameters_field = field.Member("parameters");
+  RETURN_IF_ERROR(
+      GetString(region_element, parameters_field.Member("shared_memory_region"), &region));
+  RETURN_IF_ERROR(
+      GetInt(size_element, parameters_field.Member("shared_memory_byte_size"), 0, &size));
+  if (has_offset) {
+    RETURN_IF_ERROR(
+        GetInt(offset_element, parameters_field.Member("shared_memory_offset"), 0, &offset));
+  }
   ASSIGN_OR_RETURN(SharedMemorySpan span,
                    body.shared_memory->Find(region, static_cast<uint64_t>(offset),
-                                            static_cast<uint64_t>(size), field));
+                                            static_cast<uint64_t>(size), field.Text()));
   return std::optional<SharedMemoryRef>(
       SharedMemoryRef{std::string(region), static_cast<uint64_t>(offset), std::move(span)});
 }
 
-Status DecodeShape(dom::element element, std::string_view field, Shape* shape) {
+Status DecodeShape(dom::element element, const JsonPath& field, Shape* shape) {
   dom::array dims;
   RETURN_IF_ERROR(GetArray(element, field, &dims));
+  shape->reserve(dims.size());
   std::size_t i = 0;
   for (dom::element dim : dims) {
     int64_t value = 0;
-    RETURN_IF_ERROR(GetInt(dim, fmt::format("{}[{}]", field, i++), 0, &value));
+    RETURN_IF_ERROR(GetInt(dim, field.Index(i++), 0, &value));
     shape->push_back(value);
   }
   return Status::Ok();
 }
 
-Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Tensor* tensor) {
-  const std::string field = fmt::format("inputs[{}]", index);
+Status DecodeInput(dom::element element, const JsonPath& field, BodyReader& body, Tensor* tensor) {
   dom::object input;
   RETURN_IF_ERROR(GetObject(element, field, &input));
   dom::element value;
   std::string_view text;
-  if (!Find(input, "name", &value)) return InvalidArgument(field + ".name: required");
-  RETURN_IF_ERROR(GetString(value, field + ".name", &text));
+  if (!Find(input, "name", &value)) return Required(field, "name");
+  RETURN_IF_ERROR(GetString(value, field.Member("name"), &text));
   tensor->name = text;
-  if (!Find(input, "datatype", &value)) return InvalidArgument(field + ".datatype: required");
-  RETURN_IF_ERROR(GetString(value, field + ".datatype", &text));
+  if (!Find(input, "datatype", &value)) return Required(field, "datatype");
+  RETURN_IF_ERROR(GetString(value, field.Member("datatype"), &text));
   std::optional<DataType> datatype = ParseDataType(text);
   if (!datatype) {
-    return InvalidArgument(fmt::format("{}.datatype: unknown datatype {}", field, Quote(text)));
+    return InvalidArgument(
+        fmt::format("{}.datatype: unknown datatype {}", field.Text(), Quote(text)));
   }
   tensor->datatype = *datatype;
-  if (!Find(input, "shape", &value)) return InvalidArgument(field + ".shape: required");
-  RETURN_IF_ERROR(DecodeShape(value, field + ".shape", &tensor->shape));
+  if (!Find(input, "shape", &value)) return Required(field, "shape");
+  RETURN_IF_ERROR(DecodeShape(value, field.Member("shape"), &tensor->shape));
   const int64_t count = ElementCount(tensor->shape);
   if (count < 0) {
-    return InvalidArgument(
-        fmt::format("{}.shape: {} has too many elements", field, ShapeToString(tensor->shape)));
+    return InvalidArgument(fmt::format("{}.shape: {} has too many elements", field.Text(),
+                                       ShapeToString(tensor->shape)));
   }
 
   std::optional<int64_t> binary_size;
   std::optional<SharedMemoryRef> shared;
   if (Find(input, "parameters", &value)) {
+    const JsonPath parameters_field = field.Member("parameters");
     dom::object parameters;
-    RETURN_IF_ERROR(GetObject(value, field + ".parameters", &parameters));
+    RETURN_IF_ERROR(GetObject(value, parameters_field, &parameters));
     if (Find(parameters, "binary_data_size", &value)) {
       binary_size.emplace();
-      RETURN_IF_ERROR(GetInt(value, field + ".parameters.binary_data_size", 0, &*binary_size));
+      RETURN_IF_ERROR(GetInt(value, parameters_field.Member("binary_data_size"), 0, &*binary_size));
     }
     ASSIGN_OR_RETURN(shared, FindSharedMemory(parameters, field, body));
   }
   const bool has_data = Find(input, "data", &value);
   if (shared) {
     if (has_data || binary_size) {
-      return InvalidArgument(field +
+      return InvalidArgument(field.Text() +
                              ": takes its bytes from shared memory, so it has no data and no "
                              "parameters.binary_data_size");
     }
@@ -359,13 +380,13 @@ Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Te
   }
   if (binary_size) {
     if (has_data) {
-      return InvalidArgument(field + ": has both data and parameters.binary_data_size");
+      return InvalidArgument(field.Text() + ": has both data and parameters.binary_data_size");
     }
     const std::size_t left = body.binary.size() - body.binary_used;
     if (static_cast<uint64_t>(*binary_size) > left) {
       return InvalidArgument(fmt::format(
           "{}.parameters.binary_data_size: {} bytes, but only {} bytes of binary data are left",
-          field, *binary_size, left));
+          field.Text(), *binary_size, left));
     }
     auto bytes = body.binary.subspan(body.binary_used, static_cast<std::size_t>(*binary_size));
     body.binary_used += bytes.size();
@@ -373,25 +394,25 @@ Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Te
     return CheckBinarySize(*tensor, count, bytes.size(), field);
   }
   if (!has_data) {
-    return InvalidArgument(field + ": needs data or parameters.binary_data_size");
+    return InvalidArgument(field.Text() + ": needs data or parameters.binary_data_size");
   }
   if (!IsJsonRepresentable(tensor->datatype)) {
     return InvalidArgument(fmt::format(
         "{}.data: {} cannot be sent as JSON; send it with the binary tensor data extension "
         "(parameters.binary_data_size)",
-        field, DataTypeName(tensor->datatype)));
+        field.Text(), DataTypeName(tensor->datatype)));
   }
   // Every element takes at least one byte of JSON: a larger count cannot match.
-  const std::string data_field = field + ".data";
+  const JsonPath data_field = field.Member("data");
   if (static_cast<uint64_t>(count) > body.json.size()) {
     return InvalidArgument(
-        fmt::format("{}: shape {} needs {} elements, more than the request holds", data_field,
-                    ShapeToString(tensor->shape), count));
+        fmt::format("{}: shape {} needs {} elements, more than the request holds",
+                    data_field.Text(), ShapeToString(tensor->shape), count));
   }
   DataReader reader(*tensor, data_field, count);
   RETURN_IF_ERROR(reader.Read(value));
   if (reader.count() != count) {
-    return InvalidArgument(fmt::format("{}: {} elements, but shape {} needs {}", data_field,
+    return InvalidArgument(fmt::format("{}: {} elements, but shape {} needs {}", data_field.Text(),
                                        reader.count(), ShapeToString(tensor->shape), count));
   }
   tensor->data = TensorData::Owned(reader.TakeBytes());
@@ -400,22 +421,23 @@ Status DecodeInput(dom::element element, std::size_t index, BodyReader& body, Te
 
 Status DecodeParameters(dom::element element, InferRequest& request, OutputEncoding& encoding) {
   dom::object parameters;
-  RETURN_IF_ERROR(GetObject(element, "parameters", &parameters));
+  RETURN_IF_ERROR(GetObject(element, JsonPath("parameters"), &parameters));
   dom::element value;
   int64_t number = 0;
   if (Find(parameters, "priority", &value)) {
-    RETURN_IF_ERROR(GetInt(value, "parameters.priority", 0, &number));
+    RETURN_IF_ERROR(GetInt(value, JsonPath("parameters.priority"), 0, &number));
     if (number > std::numeric_limits<int>::max()) {
       return InvalidArgument(fmt::format("parameters.priority: {} is too large", number));
     }
     request.priority = static_cast<int>(number);
   }
   if (Find(parameters, "timeout", &value)) {
-    RETURN_IF_ERROR(GetInt(value, "parameters.timeout", 1, &number));
+    RETURN_IF_ERROR(GetInt(value, JsonPath("parameters.timeout"), 1, &number));
     request.timeout_us = number;
   }
   if (Find(parameters, "binary_data_output", &value)) {
-    RETURN_IF_ERROR(GetBool(value, "parameters.binary_data_output", &encoding.all_binary));
+    RETURN_IF_ERROR(
+        GetBool(value, JsonPath("parameters.binary_data_output"), &encoding.all_binary));
   }
   // The rest are the model's: a string as its contents, any other value as its JSON text.
   for (auto [key, parameter] : parameters) {
@@ -431,23 +453,25 @@ Status DecodeParameters(dom::element element, InferRequest& request, OutputEncod
 Status DecodeOutputs(dom::element element, const BodyReader& body, InferRequest& request,
                      OutputEncoding& encoding) {
   dom::array outputs;
-  RETURN_IF_ERROR(GetArray(element, "outputs", &outputs));
+  RETURN_IF_ERROR(GetArray(element, JsonPath("outputs"), &outputs));
+  const JsonPath outputs_field("outputs");
   std::size_t index = 0;
   for (dom::element output_element : outputs) {
-    const std::string field = fmt::format("outputs[{}]", index++);
+    const JsonPath field = outputs_field.Index(index++);
     dom::object output;
     RETURN_IF_ERROR(GetObject(output_element, field, &output));
     dom::element value;
     std::string_view name;
-    if (!Find(output, "name", &value)) return InvalidArgument(field + ".name: required");
-    RETURN_IF_ERROR(GetString(value, field + ".name", &name));
+    if (!Find(output, "name", &value)) return Required(field, "name");
+    RETURN_IF_ERROR(GetString(value, field.Member("name"), &name));
     request.requested_outputs.emplace_back(name);
     if (!Find(output, "parameters", &value)) continue;
+    const JsonPath parameters_field = field.Member("parameters");
     dom::object parameters;
-    RETURN_IF_ERROR(GetObject(value, field + ".parameters", &parameters));
+    RETURN_IF_ERROR(GetObject(value, parameters_field, &parameters));
     if (Find(parameters, "binary_data", &value)) {
       bool binary = false;
-      RETURN_IF_ERROR(GetBool(value, field + ".parameters.binary_data", &binary));
+      RETURN_IF_ERROR(GetBool(value, parameters_field.Member("binary_data"), &binary));
       encoding.binary_by_name[std::string(name)] = binary;
     }
     ASSIGN_OR_RETURN(auto shared, FindSharedMemory(parameters, field, body));
@@ -465,7 +489,7 @@ Status DecodeDocument(dom::element root, BodyReader& body, DecodedInferRequest& 
   dom::element value;
   if (Find(document, "id", &value)) {
     std::string_view id;
-    RETURN_IF_ERROR(GetString(value, "id", &id));
+    RETURN_IF_ERROR(GetString(value, JsonPath("id"), &id));
     request.id = id;
   }
   if (Find(document, "parameters", &value)) {
@@ -473,11 +497,13 @@ Status DecodeDocument(dom::element root, BodyReader& body, DecodedInferRequest& 
   }
   if (!Find(document, "inputs", &value)) return InvalidArgument("inputs: required");
   dom::array inputs;
-  RETURN_IF_ERROR(GetArray(value, "inputs", &inputs));
+  RETURN_IF_ERROR(GetArray(value, JsonPath("inputs"), &inputs));
   request.inputs.reserve(inputs.size());
+  const JsonPath inputs_field("inputs");
   for (dom::element input : inputs) {
     Tensor& tensor = request.inputs.emplace_back();
-    RETURN_IF_ERROR(DecodeInput(input, request.inputs.size() - 1, body, &tensor));
+    RETURN_IF_ERROR(
+        DecodeInput(input, inputs_field.Index(request.inputs.size() - 1), body, &tensor));
   }
   if (body.binary_used != body.binary.size()) {
     return InvalidArgument(
@@ -546,7 +572,8 @@ Status DecodeRawBody(const ModelConfig& model, InferRequest& request) {
     return InvalidArgument(fmt::format("input '{}': shape {} has too many elements", spec.name,
                                        ShapeToString(tensor.shape)));
   }
-  return CheckBinarySize(tensor, count, bytes.size(), fmt::format("input '{}'", spec.name));
+  const std::string field = fmt::format("input '{}'", spec.name);
+  return CheckBinarySize(tensor, count, bytes.size(), JsonPath(field));
 }
 
 }  // namespace
