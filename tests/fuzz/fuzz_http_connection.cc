@@ -33,6 +33,7 @@
 #include "frontend/http/http_server.h"
 #include "frontend/http/router.h"
 #include "switchyard/server.h"
+#include "testing/sim_models.h"
 
 namespace {
 
@@ -40,20 +41,6 @@ namespace fs = std::filesystem;
 using namespace switchyard;  // NOLINT(google-build-using-namespace): a test program
 
 constexpr int kHangTimeoutMs = 10000;
-
-constexpr const char* kAddSub = R"(
-backend: sim
-max_batch_size: 4
-inputs:
-  - {name: INPUT0, datatype: INT32, shape: [4]}
-  - {name: INPUT1, datatype: INT32, shape: [4]}
-outputs:
-  - {name: OUTPUT0, datatype: INT32, shape: [4]}
-  - {name: OUTPUT1, datatype: INT32, shape: [4]}
-instances: {devices: cpu, per_device: 1, isolation: thread}
-batching: {max_queue_delay_us: 0}
-parameters: {function: add_sub}
-)";
 
 struct Target {
   std::unique_ptr<Server> server;
@@ -66,7 +53,7 @@ Target* Start() {
   const fs::path root =
       fs::temp_directory_path() / ("switchyard-fuzz-http-" + std::to_string(::getpid()));
   fs::create_directories(root / "simple" / "1");
-  std::ofstream(root / "simple" / "config.yaml") << kAddSub;
+  std::ofstream(root / "simple" / "config.yaml") << testing::kAddSubConfig << testing::kInProcess;
   auto* target = new Target();
   ServerOptions options;
   options.model_repository = root.string();

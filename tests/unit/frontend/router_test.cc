@@ -22,6 +22,7 @@
 
 #include "frontend/http/shared_memory_registry.h"
 #include "switchyard/server.h"
+#include "testing/sim_models.h"
 
 namespace switchyard::http {
 namespace {
@@ -29,20 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr const char* kAddSub = R"(
-backend: sim
-max_batch_size: 4
-inputs:
-  - {name: INPUT0, datatype: INT32, shape: [4]}
-  - {name: INPUT1, datatype: INT32, shape: [4]}
-outputs:
-  - {name: OUTPUT0, datatype: INT32, shape: [4]}
-  - {name: OUTPUT1, datatype: INT32, shape: [4]}
-instances: {devices: cpu, per_device: 1, isolation: thread}
-batching: {max_queue_delay_us: 0}
-parameters: {function: add_sub}
-)";
 
 constexpr const char* kInferBody =
     R"({"inputs":[{"name":"INPUT0","datatype":"INT32","shape":[1,4],"data":[1,2,3,4]},)"
@@ -113,7 +100,8 @@ class RouterTest : public ::testing::Test {
                          ("switchyard_router_test_" + std::to_string(::getpid())));
     fs::remove_all(*root_);
     fs::create_directories(*root_ / "simple" / "1");
-    std::ofstream(*root_ / "simple" / "config.yaml") << kAddSub;
+    std::ofstream(*root_ / "simple" / "config.yaml")
+        << testing::kAddSubConfig << testing::kInProcess;
     ServerOptions options;
     options.model_repository = root_->string();
     options.simulate_gpus = "";  // no GPUs: the model runs on the CPU, whatever the machine has

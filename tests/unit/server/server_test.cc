@@ -7,6 +7,8 @@
 #include <fstream>
 #include <future>
 
+#include "testing/sim_models.h"
+
 namespace switchyard {
 namespace {
 
@@ -59,18 +61,7 @@ class ServerTest : public ::testing::Test {
     return r;
   }
 
-  static constexpr const char* kAddSub = R"(
-backend: sim
-max_batch_size: 4
-inputs:
-  - {name: INPUT0, datatype: INT32, shape: [4]}
-  - {name: INPUT1, datatype: INT32, shape: [4]}
-outputs:
-  - {name: OUTPUT0, datatype: INT32, shape: [4]}
-  - {name: OUTPUT1, datatype: INT32, shape: [4]}
-batching: {max_queue_delay_us: 0}
-parameters: {function: add_sub}
-)";
+  static constexpr const char* kAddSub = testing::kAddSubConfig;
 
   fs::path root_;
   std::string backend_directory_;  // empty: next to the binary
