@@ -30,8 +30,8 @@ struct InstanceConfig {
   bool all_devices = true;
   std::vector<int> device_ids;
   bool cpu = false;
-  // Instances per device; 0 means `auto` (as many as memory allows, capped by max_per_device).
-  // Default: auto.
+  // Instances per device; 0 means `auto`: one per device, and a second where it is expected to
+  // add throughput, as memory allows and max_per_device caps (PlanPlacement). Default: auto.
   int per_device = 0;
   int max_per_device = 4;     // cap for `auto`; default 4
   int gpus_per_instance = 1;  // >1: one instance spans several GPUs; default 1
