@@ -1,12 +1,50 @@
 # switchyard_library(NAME SOURCES ... DEPS ...): a static component library `switchyard_NAME`
-# with the alias `switchyard::NAME`, the public include/ directory and src/ for internal headers.
+# with the alias `switchyard::NAME` and the public include/ directory.
+#
+# Layering: a library sees the internal headers (`core/status.h`, `ipc/channel.h`, ...) of its
+# own component (its top folder under src/) and of the components of the switchyard libraries in
+# DEPS; through those, of what they link in turn; and of no others. Its include path gets a
+# folder of the build tree, layers/NAME, that holds a link to each of those component folders
+# (made at the end of configuring, switchyard_make_layers), not src/ as a whole: an include of a
+# component it does not link fails to compile. docs/architecture.md draws the arrows.
 function(switchyard_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_library(switchyard_${name} STATIC ${ARG_SOURCES})
   add_library(switchyard::${name} ALIAS switchyard_${name})
+  file(RELATIVE_PATH where ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR})
+  set(component "")
+  if(NOT where MATCHES "^\\.\\.")
+    string(REGEX REPLACE "/.*" "" component "${where}")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY SWITCHYARD_LIBRARIES ${name})
+  set_property(GLOBAL PROPERTY SWITCHYARD_COMPONENT_${name} "${component}")
+  set_property(GLOBAL PROPERTY SWITCHYARD_DEPS_${name} "${ARG_DEPS}")
   target_include_directories(switchyard_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
-                                                       ${PROJECT_SOURCE_DIR}/src)
+                                                       ${CMAKE_BINARY_DIR}/layers/${name})
   target_link_libraries(switchyard_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# Makes each library's layers/NAME folder (see switchyard_library). Called once, after every
+# library is defined.
+function(switchyard_make_layers)
+  get_property(libraries GLOBAL PROPERTY SWITCHYARD_LIBRARIES)
+  foreach(name ${libraries})
+    get_property(components GLOBAL PROPERTY SWITCHYARD_COMPONENT_${name})
+    get_property(deps GLOBAL PROPERTY SWITCHYARD_DEPS_${name})
+    foreach(dep ${deps})
+      if(dep MATCHES "^switchyard::(.+)$")
+        get_property(dep_component GLOBAL PROPERTY SWITCHYARD_COMPONENT_${CMAKE_MATCH_1})
+        list(APPEND components ${dep_component})
+      endif()
+    endforeach()
+    list(REMOVE_DUPLICATES components)
+    set(layer ${CMAKE_BINARY_DIR}/layers/${name})
+    file(REMOVE_RECURSE ${layer})
+    file(MAKE_DIRECTORY ${layer})
+    foreach(component ${components})
+      file(CREATE_LINK ${PROJECT_SOURCE_DIR}/src/${component} ${layer}/${component} SYMBOLIC)
+    endforeach()
+  endforeach()
 endfunction()
 
 # switchyard_gtest(FILE DEPS ...): one ctest per unit-test file; the test is named after the file.

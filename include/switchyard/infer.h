@@ -94,6 +94,9 @@ struct InferResponse {
   RequestTimings timings;
 };
 
+// The outputs a backend produced for one request of a batch, or why that request failed.
+using RequestOutputs = StatusOr<std::vector<Tensor>>;
+
 // Called exactly once per submitted request, from any thread, with the response or the reason
 // it failed. Must not block for long: it runs on a scheduler or instance thread.
 using InferCallback = std::function<void(StatusOr<InferResponse>)>;

@@ -17,11 +17,9 @@
 
 namespace switchyard {
 
-// The outputs an instance produced for one request of a batch, or why that request failed.
-// kAborted means the instance was lost while executing it (its worker died): the request itself
-// may be fine and is worth one retry elsewhere.
-using RequestOutputs = StatusOr<std::vector<Tensor>>;
-// One entry per request, in the order of the batch.
+// One RequestOutputs (switchyard/infer.h) per request, in the order of the batch. A request
+// answered kAborted was lost with its instance (its worker died): the request itself may be fine
+// and is worth one retry elsewhere.
 using BatchDone = std::function<void(std::vector<RequestOutputs>)>;
 
 // What an instance tells its scheduler about itself.

@@ -6,7 +6,6 @@
 #include <span>
 #include <vector>
 
-#include "instance/instance.h"
 #include "plugin/batch_access.h"
 #include "switchyard/infer.h"
 #include "switchyard/model_config.h"
