@@ -8,6 +8,8 @@
 #include "ipc/slot_arena.h"
 #include "plugin/host_api.h"
 #include "plugin/infer_request_batch.h"
+#include "switchyard/datatype.h"
+#include "switchyard/tensor.h"
 
 namespace switchyard::worker {
 namespace {
@@ -81,6 +83,17 @@ Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
             fmt::format("an Execute input {} does not match the model or lies outside the "
                         "memory it names (region {})",
                         i, t.region));
+      }
+      // A plugin may trust the shape over the byte size: they must agree (BYTES elements carry
+      // their own lengths, which the plugin reads within the byte size).
+      const DataType datatype = config.inputs[i].datatype;
+      const int64_t count = ElementCount(t.shape);
+      if (datatype != DataType::kBytes &&
+          (count < 0 || static_cast<uint64_t>(count) > t.size / DataTypeSize(datatype) ||
+           static_cast<uint64_t>(count) * DataTypeSize(datatype) != t.size)) {
+        return InvalidArgument(fmt::format(
+            "an Execute input {} has {} bytes, but its shape {} of {} needs {} elements", i, t.size,
+            ShapeToString(t.shape), DataTypeName(datatype), count));
       }
     }
   }

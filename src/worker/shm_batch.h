@@ -54,7 +54,8 @@ struct InputMemory {
 };
 
 // Checks an Execute message against the config and the input memory: one input per config
-// input with the config's datatype, every tensor inside a known region.
+// input with the config's datatype, every tensor inside a known region, and (but for BYTES) a
+// byte size that its shape needs.
 Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
                        const InputMemory& inputs);
 

@@ -230,6 +230,25 @@ TEST_F(ShmBatchTest, RejectsATensorThatStartsPastTheEndOfTheSlot) {
   EXPECT_THAT(status.message(), HasSubstr("(region 0)"));
 }
 
+TEST_F(ShmBatchTest, RejectsATensorWhoseSizeIsNotWhatItsShapeNeeds) {
+  ipc::Execute execute = MakeExecute(1);
+  execute.requests[0].inputs[0].shape = {3};  // 3 INT32 need 12 bytes; the tensor has 8
+  Status status = Validate(execute);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("input 0 has 8 bytes, but its shape [3] of INT32 needs 3 elements"));
+  execute.requests[0].inputs[0].shape = {-1};
+  EXPECT_THAT(Validate(execute).message(), HasSubstr("input 0 has 8 bytes"));
+}
+
+TEST_F(ShmBatchTest, ABytesTensorsSizeIsNotCheckedAgainstItsShape) {
+  config_.inputs[1].datatype = DataType::kBytes;
+  ipc::Execute execute = MakeExecute(1);
+  execute.requests[0].inputs[1].datatype = static_cast<uint32_t>(DataType::kBytes);
+  execute.requests[0].inputs[1].shape = {1};  // one element of 3 bytes: its length is inside
+  EXPECT_TRUE(Validate(execute).ok()) << Validate(execute).ToString();
+}
+
 TEST_F(ShmBatchTest, RejectsATensorInARegionTheServerNeverMapped) {
   // Empty too: an unknown region is refused for what it is, not for the tensor's size.
   for (uint64_t size : {3u, 0u}) {
