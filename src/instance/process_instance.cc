@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/check.h"
 #include "core/thread_name.h"
 #include "fmt/format.h"
 #include "instance/shm_tensors.h"
@@ -130,6 +131,7 @@ ProcessInstance::ProcessInstance(const ModelConfig* config, std::string name,
   MutexLock lock(&mu_);
   for (uint32_t i = 0; i < slots_.size(); ++i) free_slots_.push_back(i);
   slot_holders_.assign(slots_.size(), 0);
+  deferred_answers_.resize(slots_.size());
 }
 
 ProcessInstance::~ProcessInstance() {
@@ -148,7 +150,6 @@ ProcessInstance::~ProcessInstance() {
     retired = std::move(retired_);
     pending = std::move(pending_);
     supervisor_cv_.SignalAll();
-    slot_cv_.SignalAll();
   }
   if (supervisor_.joinable()) supervisor_.join();
   for (auto& [id, batch] : pending) {
@@ -278,9 +279,11 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
   std::shared_ptr<CancelRelay> cancel_relay = CancelRelay::Create(requests);
   {
     MutexLock lock(&mu_);
-    // The scheduler never has more batches in flight than there are slots, but the sender of a
-    // batch already answered may not have let go of its slot yet: wait for it (briefly).
-    while (state_ == State::kUp && free_slots_.empty()) slot_cv_.Wait(&mu_);
+    // A batch is answered only once its slot is free (AnswerBatch), and the scheduler sends no
+    // more batches than it has had answered plus max_inflight_batches.
+    SY_CHECK(state_ != State::kUp || !free_slots_.empty(),
+             "a batch sent with every slot in use: the scheduler and the instance disagree on "
+             "the batches in flight");
     if (state_ == State::kUp) worker = worker_;
     if (worker) {
       slot = free_slots_.back();
@@ -303,8 +306,8 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
   if (!sent.ok() && sent.code() != StatusCode::kUnavailable) {
     // Not a lost worker (its reader will notice that): this batch cannot be sent at all.
     if (auto pending = TakePending(batch_id)) {
-      ReleaseSlot(slot);
-      pending->done(
+      AnswerBatch(
+          slot, std::move(pending->done),
           AllFailed(requests.size(), Internal(fmt::format("{}: {}", name_, sent.message()))));
     }
   }
@@ -351,11 +354,27 @@ Status ProcessInstance::AnnounceRegions(Worker& worker,
 }
 
 void ProcessInstance::ReleaseSlot(uint32_t slot) {
-  MutexLock lock(&mu_);
-  if (--slot_holders_[slot] == 0) {
+  std::optional<DeferredAnswer> answer;
+  {
+    MutexLock lock(&mu_);
+    if (--slot_holders_[slot] > 0) return;
     free_slots_.push_back(slot);
-    slot_cv_.SignalAll();
+    answer = std::exchange(deferred_answers_[slot], std::nullopt);
   }
+  if (answer) answer->done(std::move(answer->outputs));
+}
+
+void ProcessInstance::AnswerBatch(uint32_t slot, BatchDone done,
+                                  std::vector<RequestOutputs> outputs) {
+  {
+    MutexLock lock(&mu_);
+    if (--slot_holders_[slot] > 0) {
+      deferred_answers_[slot] = DeferredAnswer{std::move(done), std::move(outputs)};
+      return;
+    }
+    free_slots_.push_back(slot);
+  }
+  done(std::move(outputs));
 }
 
 std::optional<ProcessInstance::Pending> ProcessInstance::TakePending(uint64_t batch_id) {
@@ -458,8 +477,7 @@ void ProcessInstance::HandleResult(Worker& worker, const ipc::Result& result, ip
   } else if (shared_outputs) {
     worker.releaser->Release(result.batch_id);
   }
-  ReleaseSlot(pending->slot);
-  pending->done(std::move(outputs));
+  AnswerBatch(pending->slot, std::move(pending->done), std::move(outputs));
 }
 
 void ProcessInstance::CountResult(const ipc::Result& result) {
@@ -501,7 +519,6 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
     lost = std::move(pending_);
     pending_.clear();
     timed_out = std::exchange(timed_out_batch_, 0);
-    slot_cv_.SignalAll();  // a sender waiting for a slot gives up: the instance is down
   }
   // A worker that lost its device leaves by itself at once; its exit code says so.
   if (device_error) worker->process->WaitFor(kDeviceLostExitWait);
@@ -527,17 +544,15 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
   Notify(InstanceEvent::kUnavailable);
   for (auto& [id, batch] : lost) {
     batch.cancel_relay->Stop();
-    ReleaseSlot(batch.slot);
-    if (id == timed_out) {
-      batch.done(AllFailed(
-          batch.request_count,
-          DeadlineExceeded(fmt::format("{}: the batch executed longer than the model's execution "
-                                       "timeout of {} ms (instances.execution_timeout_ms); its "
-                                       "worker was killed",
-                                       name_, ExecutionTimeoutMs()))));
-    } else {
-      batch.done(AllFailed(batch.request_count, Aborted(cause)));
-    }
+    Status failed =
+        id == timed_out
+            ? DeadlineExceeded(fmt::format("{}: the batch executed longer than the model's "
+                                           "execution timeout of {} ms "
+                                           "(instances.execution_timeout_ms); its worker was "
+                                           "killed",
+                                           name_, ExecutionTimeoutMs()))
+            : Aborted(cause);
+    AnswerBatch(batch.slot, std::move(batch.done), AllFailed(batch.request_count, failed));
   }
 }
 

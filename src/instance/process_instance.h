@@ -195,8 +195,17 @@ class ProcessInstance final : public Instance {
   Status SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
                    std::span<InferRequest* const> requests, CancelRelay& cancel_relay);
   Status AnnounceRegions(Worker& worker, const std::vector<const SharedMemoryBlock*>& regions);
-  // The holder of `slot` is done with it; the second of two holders returns it to the pool.
+  // A slot has two holders while its batch is in flight: the batch's sender (until SendBatch
+  // returns) and whoever answers the batch. The batch is answered (`done` called) only once both
+  // have let go, after the slot is back in free_slots_: the scheduler, which counts batches in
+  // flight by their answers, then never sends a batch while no slot is free, and Execute never
+  // waits for one.
+  // The sender lets go; if the batch was answered meanwhile, runs that answer (on this thread).
   void ReleaseSlot(uint32_t slot) EXCLUDES(mu_);
+  // The answerer lets go and answers the batch: at once if the sender has let go already, else
+  // when it does (ReleaseSlot).
+  void AnswerBatch(uint32_t slot, BatchDone done, std::vector<RequestOutputs> outputs)
+      EXCLUDES(mu_);
   // Takes `batch_id` out of pending_ (nullopt if someone already answered it) and stops its
   // cancel relay; the worker then executes the next one.
   std::optional<Pending> TakePending(uint64_t batch_id) EXCLUDES(mu_);
@@ -227,7 +236,6 @@ class ProcessInstance final : public Instance {
 
   mutable Mutex mu_;
   CondVar supervisor_cv_;
-  CondVar slot_cv_;  // a slot was released, or the instance went down
   State state_ GUARDED_BY(mu_) = State::kDown;
   std::shared_ptr<Worker> worker_ GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Worker>> retired_ GUARDED_BY(mu_);  // lost, reader to be joined
@@ -238,6 +246,12 @@ class ProcessInstance final : public Instance {
   uint64_t next_batch_id_ GUARDED_BY(mu_) = 1;
   std::vector<uint32_t> free_slots_ GUARDED_BY(mu_);
   std::vector<int> slot_holders_ GUARDED_BY(mu_);
+  // Per slot: the answer to its batch, when it came while the sender still held the slot.
+  struct DeferredAnswer {
+    BatchDone done;
+    std::vector<RequestOutputs> outputs;
+  };
+  std::vector<std::optional<DeferredAnswer>> deferred_answers_ GUARDED_BY(mu_);
   WorkerSupervision supervision_ GUARDED_BY(mu_);
   uint64_t ping_sequence_ GUARDED_BY(mu_) = 0;
   // The batch whose execution timeout killed the current worker (0: none): its requests are
