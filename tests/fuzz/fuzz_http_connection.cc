@@ -8,10 +8,12 @@
 // end in a closed connection (a server that stops answering aborts the target), and the server
 // must keep serving. The server lives for the whole process (never destroyed).
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -170,12 +172,34 @@ std::string Threads() {
 
 void DoNothing(int) {}
 
-// Tells apart the two ways a connection can hang: work queued on an I/O thread that sleeps
-// (a lost wake-up: interrupting that thread's epoll_wait with a signal lets it run), or an I/O
-// operation that waits for readiness the kernel does not report again (interrupting does not
-// help). Interrupts each server I/O thread in turn and says after which the server wrote again
-// on `fd`.
+// What this client's own socket still holds: request bytes the kernel has not sent yet, bytes
+// not acknowledged, when it last sent data, and reply bytes waiting to be read. A "stall" with
+// unsent request bytes, or with a reply waiting, is not the server's.
+std::string ClientSocketState(int fd) {
+  int unsent = -1;
+  int unacknowledged = -1;
+  int readable = -1;
+  ::ioctl(fd, SIOCOUTQNSD, &unsent);
+  ::ioctl(fd, SIOCOUTQ, &unacknowledged);
+  ::ioctl(fd, FIONREAD, &readable);
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  const bool known = ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0;
+  return "client socket: " + std::to_string(unsent) + " request bytes not sent yet, " +
+         std::to_string(unacknowledged) + " not acknowledged, last data sent " +
+         (known ? std::to_string(info.tcpi_last_data_sent) : std::string("?")) + " ms ago; " +
+         std::to_string(readable) + " reply bytes waiting to be read";
+}
+
+// Tells apart the two ways the server can hang a connection: work queued on an I/O thread that
+// sleeps (a lost wake-up: interrupting that thread's epoll_wait with a signal lets it run), or
+// an I/O operation that waits for readiness the kernel does not report again (interrupting does
+// not help). Interrupts each server I/O thread in turn and says after which the server wrote
+// again on `fd`. Only meaningful when nothing was waiting to be read before.
 std::string KickIoThreads(int fd) {
+  int readable = 0;
+  ::ioctl(fd, FIONREAD, &readable);
+  if (readable > 0) return "reply bytes were already waiting: no interrupt tried";
   struct sigaction action {};
   action.sa_handler = DoNothing;
   ::sigaction(SIGURG, &action, nullptr);
@@ -207,7 +231,9 @@ void DrainUntilClosed(int fd, uint16_t port) {
     if (::poll(&pfd, 1, kHangTimeoutMs) <= 0) {
       waited_ms += kHangTimeoutMs;
       if (waited_ms == kHangTimeoutMs) {
-        // Before anything else touches the server: the sockets' queues, then the interrupts.
+        // Before anything else touches the server: this client's socket, the sockets' queues
+        // (`ss`: lastsnd and lastrcv say when the request crossed), then the interrupts.
+        std::fprintf(stderr, "%s\n", ClientSocketState(fd).c_str());
         const std::string sockets = "ss -tnoie '( sport = :" + std::to_string(port) +
                                     " or dport = :" + std::to_string(port) + " )' >&2";
         (void)std::system(sockets.c_str());
