@@ -27,6 +27,10 @@ int64_t ElementCount(const Shape& shape);
 // "[2,16]"
 std::string ShapeToString(const Shape& shape);
 
+// Whether `bytes` are exactly `count` elements of the fixed-size `datatype`: false for a negative
+// count and for one whose bytes would not fit in 64 bits. REQUIRES: datatype is not kBytes.
+bool HoldsElements(DataType datatype, int64_t count, uint64_t bytes);
+
 // The bytes of a tensor: owned; shared (memory kept alive by `keeper`, e.g. a worker's output
 // block, which several tensors may hold); or borrowed from memory whose owner guarantees it
 // outlives this object (e.g. the HTTP body kept by the InferRequest). Move-only; moving keeps

@@ -19,6 +19,12 @@ int64_t ElementCount(const Shape& shape) {
 
 std::string ShapeToString(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }
 
+bool HoldsElements(DataType datatype, int64_t count, uint64_t bytes) {
+  const uint64_t element_size = DataTypeSize(datatype);
+  return count >= 0 && static_cast<uint64_t>(count) <= bytes / element_size &&
+         static_cast<uint64_t>(count) * element_size == bytes;
+}
+
 TensorData TensorData::Owned(std::vector<std::byte> bytes) {
   TensorData data;
   data.owned_ = std::move(bytes);

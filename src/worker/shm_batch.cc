@@ -88,9 +88,7 @@ Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
       // their own lengths, which the plugin reads within the byte size).
       const DataType datatype = config.inputs[i].datatype;
       const int64_t count = ElementCount(t.shape);
-      if (datatype != DataType::kBytes &&
-          (count < 0 || static_cast<uint64_t>(count) > t.size / DataTypeSize(datatype) ||
-           static_cast<uint64_t>(count) * DataTypeSize(datatype) != t.size)) {
+      if (datatype != DataType::kBytes && !HoldsElements(datatype, count, t.size)) {
         return InvalidArgument(fmt::format(
             "an Execute input {} has {} bytes, but its shape {} of {} needs {} elements", i, t.size,
             ShapeToString(t.shape), DataTypeName(datatype), count));

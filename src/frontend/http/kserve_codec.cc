@@ -248,8 +248,7 @@ class DataReader {
   std::vector<std::byte> bytes_;
 };
 
-// OK when `bytes` hold exactly the elements of `tensor`'s shape. (Tensor::Validate computes
-// count * size without an overflow check, so the fixed-size case is checked here.)
+// OK when `bytes` hold exactly the `count` elements of `tensor`'s shape.
 Status CheckBinarySize(const Tensor& tensor, int64_t count, std::size_t bytes,
                        const JsonPath& field) {
   if (tensor.datatype == DataType::kBytes) {
@@ -257,8 +256,8 @@ Status CheckBinarySize(const Tensor& tensor, int64_t count, std::size_t bytes,
     if (!valid.ok()) return InvalidArgument(fmt::format("{}: {}", field.Text(), valid.message()));
     return Status::Ok();
   }
-  const std::size_t element_size = DataTypeSize(tensor.datatype);
-  if (static_cast<uint64_t>(count) > bytes / element_size || count * element_size != bytes) {
+  if (!HoldsElements(tensor.datatype, count, bytes)) {
+    const std::size_t element_size = DataTypeSize(tensor.datatype);
     return InvalidArgument(fmt::format(
         "{}: shape {} of {} needs {} elements of {} bytes, got {} bytes", field.Text(),
         ShapeToString(tensor.shape), DataTypeName(tensor.datatype), count, element_size, bytes));

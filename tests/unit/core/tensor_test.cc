@@ -13,6 +13,16 @@ TEST(TensorTest, ElementCount) {
   EXPECT_EQ(ElementCount({1LL << 40, 1LL << 40}), -1);
 }
 
+TEST(TensorTest, HoldsElementsOnlyForTheExactByteCount) {
+  EXPECT_TRUE(HoldsElements(DataType::kInt32, 3, 12));
+  EXPECT_TRUE(HoldsElements(DataType::kUint8, 0, 0));
+  EXPECT_FALSE(HoldsElements(DataType::kInt32, 3, 8));
+  EXPECT_FALSE(HoldsElements(DataType::kInt32, 3, 16));
+  EXPECT_FALSE(HoldsElements(DataType::kInt32, -1, 8));
+  // 2^62 INT32 elements would be 2^64 bytes: it must not wrap around to 0.
+  EXPECT_FALSE(HoldsElements(DataType::kInt32, int64_t{1} << 62, 0));
+}
+
 TEST(TensorTest, ValidateFixedSize) {
   Tensor t{"x", DataType::kInt32, {2, 2}, TensorData::Owned(std::vector<std::byte>(16))};
   EXPECT_TRUE(t.Validate().ok());
