@@ -279,7 +279,7 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
   std::shared_ptr<CancelRelay> cancel_relay = CancelRelay::Create(requests);
   {
     MutexLock lock(&mu_);
-    // A batch is answered only once its slot is free (AnswerBatch), and the scheduler sends no
+    // A batch is answered only once its slot is free (ReleaseSlot), and the scheduler sends no
     // more batches than it has had answered plus max_inflight_batches.
     SY_CHECK(state_ != State::kUp || !free_slots_.empty(),
              "a batch sent with every slot in use: the scheduler and the instance disagree on "
@@ -306,12 +306,13 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
   if (!sent.ok() && sent.code() != StatusCode::kUnavailable) {
     // Not a lost worker (its reader will notice that): this batch cannot be sent at all.
     if (auto pending = TakePending(batch_id)) {
-      AnswerBatch(
-          slot, std::move(pending->done),
-          AllFailed(requests.size(), Internal(fmt::format("{}: {}", name_, sent.message()))));
+      ReleaseSlot(slot,
+                  BatchAnswer{std::move(pending->done),
+                              AllFailed(requests.size(),
+                                        Internal(fmt::format("{}: {}", name_, sent.message())))});
     }
   }
-  ReleaseSlot(slot);
+  ReleaseSlot(slot, std::nullopt);
 }
 
 Status ProcessInstance::SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
@@ -353,28 +354,17 @@ Status ProcessInstance::AnnounceRegions(Worker& worker,
   return Status::Ok();
 }
 
-void ProcessInstance::ReleaseSlot(uint32_t slot) {
-  std::optional<DeferredAnswer> answer;
-  {
-    MutexLock lock(&mu_);
-    if (--slot_holders_[slot] > 0) return;
-    free_slots_.push_back(slot);
-    answer = std::exchange(deferred_answers_[slot], std::nullopt);
-  }
-  if (answer) answer->done(std::move(answer->outputs));
-}
-
-void ProcessInstance::AnswerBatch(uint32_t slot, BatchDone done,
-                                  std::vector<RequestOutputs> outputs) {
+void ProcessInstance::ReleaseSlot(uint32_t slot, std::optional<BatchAnswer> answer) {
   {
     MutexLock lock(&mu_);
     if (--slot_holders_[slot] > 0) {
-      deferred_answers_[slot] = DeferredAnswer{std::move(done), std::move(outputs)};
+      if (answer) deferred_answers_[slot] = std::move(answer);
       return;
     }
     free_slots_.push_back(slot);
+    if (!answer) answer = std::exchange(deferred_answers_[slot], std::nullopt);
   }
-  done(std::move(outputs));
+  if (answer) answer->done(std::move(answer->outputs));
 }
 
 std::optional<ProcessInstance::Pending> ProcessInstance::TakePending(uint64_t batch_id) {
@@ -477,7 +467,7 @@ void ProcessInstance::HandleResult(Worker& worker, const ipc::Result& result, ip
   } else if (shared_outputs) {
     worker.releaser->Release(result.batch_id);
   }
-  AnswerBatch(pending->slot, std::move(pending->done), std::move(outputs));
+  ReleaseSlot(pending->slot, BatchAnswer{std::move(pending->done), std::move(outputs)});
 }
 
 void ProcessInstance::CountResult(const ipc::Result& result) {
@@ -552,7 +542,8 @@ void ProcessInstance::OnWorkerLost(uint64_t worker_id, const std::string& why,
                                            "killed",
                                            name_, ExecutionTimeoutMs()))
             : Aborted(cause);
-    AnswerBatch(batch.slot, std::move(batch.done), AllFailed(batch.request_count, failed));
+    ReleaseSlot(batch.slot,
+                BatchAnswer{std::move(batch.done), AllFailed(batch.request_count, failed)});
   }
 }
 

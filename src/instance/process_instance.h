@@ -195,17 +195,18 @@ class ProcessInstance final : public Instance {
   Status SendBatch(Worker& worker, uint64_t batch_id, uint32_t slot,
                    std::span<InferRequest* const> requests, CancelRelay& cancel_relay);
   Status AnnounceRegions(Worker& worker, const std::vector<const SharedMemoryBlock*>& regions);
+  // A batch's `done` and what it is to be called with.
+  struct BatchAnswer {
+    BatchDone done;
+    std::vector<RequestOutputs> outputs;
+  };
   // A slot has two holders while its batch is in flight: the batch's sender (until SendBatch
-  // returns) and whoever answers the batch. The batch is answered (`done` called) only once both
-  // have let go, after the slot is back in free_slots_: the scheduler, which counts batches in
-  // flight by their answers, then never sends a batch while no slot is free, and Execute never
-  // waits for one.
-  // The sender lets go; if the batch was answered meanwhile, runs that answer (on this thread).
-  void ReleaseSlot(uint32_t slot) EXCLUDES(mu_);
-  // The answerer lets go and answers the batch: at once if the sender has let go already, else
-  // when it does (ReleaseSlot).
-  void AnswerBatch(uint32_t slot, BatchDone done, std::vector<RequestOutputs> outputs)
-      EXCLUDES(mu_);
+  // returns) and whoever answers the batch. Each lets go here, the answerer with the `answer`.
+  // The batch is answered (`done` called, on the thread that lets go last) only once both have
+  // let go, after the slot is back in free_slots_: the scheduler, which counts batches in flight
+  // by their answers, then never sends a batch while no slot is free, and Execute never waits
+  // for one.
+  void ReleaseSlot(uint32_t slot, std::optional<BatchAnswer> answer) EXCLUDES(mu_);
   // Takes `batch_id` out of pending_ (nullopt if someone already answered it) and stops its
   // cancel relay; the worker then executes the next one.
   std::optional<Pending> TakePending(uint64_t batch_id) EXCLUDES(mu_);
@@ -247,11 +248,7 @@ class ProcessInstance final : public Instance {
   std::vector<uint32_t> free_slots_ GUARDED_BY(mu_);
   std::vector<int> slot_holders_ GUARDED_BY(mu_);
   // Per slot: the answer to its batch, when it came while the sender still held the slot.
-  struct DeferredAnswer {
-    BatchDone done;
-    std::vector<RequestOutputs> outputs;
-  };
-  std::vector<std::optional<DeferredAnswer>> deferred_answers_ GUARDED_BY(mu_);
+  std::vector<std::optional<BatchAnswer>> deferred_answers_ GUARDED_BY(mu_);
   WorkerSupervision supervision_ GUARDED_BY(mu_);
   uint64_t ping_sequence_ GUARDED_BY(mu_) = 0;
   // The batch whose execution timeout killed the current worker (0: none): its requests are
