@@ -7,8 +7,6 @@
 namespace switchyard::http {
 namespace {
 
-void Append(std::string* out, std::string_view text) { out->append(text); }
-
 // Appends `value` without its control characters (HTAB stays: it is legal in a field value).
 void AppendValue(std::string* out, std::string_view value) {
   for (char c : value) {
@@ -19,10 +17,10 @@ void AppendValue(std::string* out, std::string_view value) {
 }
 
 void AppendField(std::string* out, std::string_view name, std::string_view value) {
-  Append(out, name);
-  Append(out, ": ");
+  out->append(name);
+  out->append(": ");
   AppendValue(out, value);
-  Append(out, "\r\n");
+  out->append("\r\n");
 }
 
 void AppendNumber(std::string* out, std::size_t value) {
@@ -36,21 +34,21 @@ void AppendNumber(std::string* out, std::size_t value) {
 void WriteReplyHead(const HttpReply& reply, unsigned minor_version, bool keep_alive,
                     std::size_t content_length, std::string* out) {
   out->clear();
-  Append(out, minor_version == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out->append(minor_version == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
   AppendNumber(out, reply.status);
   out->push_back(' ');
   const auto reason =
       boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(reply.status));
   out->append(reason.data(), reason.size());
-  Append(out, "\r\n");
+  out->append("\r\n");
   AppendField(out, "Server", "switchyard");
   AppendField(out, "Content-Type", reply.content_type);
   for (const auto& [name, value] : reply.headers) AppendField(out, name, value);
   if (minor_version != 0 && !keep_alive) AppendField(out, "Connection", "close");
   if (minor_version == 0 && keep_alive) AppendField(out, "Connection", "keep-alive");
-  Append(out, "Content-Length: ");
+  out->append("Content-Length: ");
   AppendNumber(out, content_length);
-  Append(out, "\r\n\r\n");
+  out->append("\r\n\r\n");
 }
 
 }  // namespace switchyard::http
