@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 import uuid
 
@@ -354,6 +355,41 @@ class ExampleModelsTest(harness.ServerTestCase):
                            "the CLI's progress lines in the server log")
         self.assertError(self.server.request("POST", "/v2/models/to3d/predict?seconds=-1",
                                              body, {"Content-Type": content_type}), 400)
+
+    def test_to3d_stops_its_cli_when_the_request_is_cancelled(self):
+        body, content_type = multipart({"image": ("image.png", "image/png", image_bytes())})
+        start = time.monotonic()
+        err = self.assertError(self.server.request(
+            "POST", "/v2/models/to3d/predict?seconds=600&timeout_ms=1500", body,
+            {"Content-Type": content_type}), 504)
+        self.assertIn("to3d_cli.py stopped", err)
+        self.assertLess(time.monotonic() - start, 60)  # far below the 600 s of the run
+        harness.wait_until(lambda: not cli_runs("600.0"), 10, "the timed-out CLI run to end")
+
+        conn = self.server.raw()
+        conn.send(b"POST /v2/models/to3d/predict?seconds=599 HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: %s\r\nContent-Length: %d\r\n\r\n" %
+                  (content_type.encode(), len(body)) + body)
+        harness.wait_until(lambda: cli_runs("599.0"), 30, "the CLI to start")
+        conn.close()
+        harness.wait_until(lambda: not cli_runs("599.0"), 30,
+                           "the CLI run of a client that went away to be stopped")
+        quick = self.server.request("POST", "/v2/models/to3d/predict?seconds=0", body,
+                                    {"Content-Type": content_type})
+        self.assertEqual(self.assertOk(quick).header("Content-Type"), "model/obj")
+
+
+def cli_runs(seconds):
+    """Whether a to3d_cli.py process asked to work `seconds` runs on this machine."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"to3d_cli.py") for a in argv) and seconds.encode() in argv:
+            return True
+    return False
 
 
 if __name__ == "__main__":

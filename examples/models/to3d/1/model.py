@@ -1,5 +1,7 @@
 """Runs the image-to-3D command-line tool (to3d_cli.py) once per request and answers its output
-file. The tool's progress lines go to the server's log, tagged with this instance."""
+file. The tool's progress lines go to the server's log, tagged with this instance. When the
+request is cancelled (its client went away, or its `?timeout_ms` passed) the tool is stopped, so
+the instance is free for the next request instead of finishing work nobody waits for."""
 
 import os
 import subprocess
@@ -9,10 +11,13 @@ import tempfile
 import switchyard
 
 MAX_SECONDS = 600
+POLL_S = 0.2  # how often a running tool is checked for cancellation
+STOP_GRACE_S = 5  # how long a cancelled tool has to exit after SIGTERM before SIGKILL
 
 
 class ImageTo3D:
     def setup(self, ctx):
+        self.ctx = ctx
         self.cli = os.path.join(ctx.version_dir, "to3d_cli.py")
 
     def decode(self, request):
@@ -34,17 +39,37 @@ class ImageTo3D:
             mesh = os.path.join(work, "mesh.obj")
             with open(image, "wb") as f:
                 f.write(data)
-            run = subprocess.run(
-                [sys.executable, self.cli, "--image", image, "--out", mesh,
-                 "--seconds", str(seconds)],
-                stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
-            if run.returncode == 2:  # the tool's own verdict on its input
-                raise switchyard.InvalidInput(run.stderr.strip().splitlines()[-1])
-            if run.returncode != 0:
+            with open(os.path.join(work, "stderr"), "w+") as errors:
+                status = self.run_tool(["--image", image, "--out", mesh,
+                                        "--seconds", str(seconds)], errors)
+                errors.seek(0)
+                message = errors.read().strip()
+            if status == 2:  # the tool's own verdict on its input
+                raise switchyard.InvalidInput((message.splitlines() or ["not an image"])[-1])
+            if status != 0:
                 raise switchyard.InferError("to3d_cli.py failed (status %d): %s" %
-                                            (run.returncode, run.stderr.strip()[-500:]))
+                                            (status, message[-500:]))
             with open(mesh, "rb") as f:
                 return f.read()
+
+    def run_tool(self, arguments, errors):
+        """Runs the tool to its end and returns its exit status, or stops it and raises
+        switchyard.Cancelled once the request is cancelled."""
+        tool = subprocess.Popen([sys.executable, self.cli] + arguments, stdin=subprocess.DEVNULL,
+                                stdout=sys.stderr, stderr=errors)
+        while True:
+            try:
+                return tool.wait(timeout=POLL_S)
+            except subprocess.TimeoutExpired:
+                pass
+            if self.ctx.cancelled():
+                tool.terminate()
+                try:
+                    tool.wait(timeout=STOP_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    tool.kill()
+                    tool.wait()
+                raise switchyard.Cancelled("to3d_cli.py stopped: the request was cancelled")
 
     def encode(self, mesh):
         return switchyard.Response(mesh, "model/obj")
