@@ -57,8 +57,12 @@ struct InferRequest {
   int64_t model_version = -1;  // -1: the latest loaded version
   std::string id;              // echoed in the response
   std::vector<Tensor> inputs;
-  // Outputs to return, in this order; empty means all of the model's outputs.
+  // Outputs to return, by name, in this order; empty means all of the model's outputs.
   std::vector<std::string> requested_outputs;
+  // The same outputs as indices into the model config's `outputs`, in the same order (empty:
+  // all). Set by the server when it checks the request (ValidateRequest): instances and
+  // backends read which outputs are wanted here, never from the names.
+  std::vector<uint32_t> output_indices;
   // The client's request parameters for the model (KServe `parameters` other than the ones the
   // server reads, /predict query parameters), in order, values as text (a JSON string's
   // contents; other JSON values as their JSON text). At most kMaxRequestParameters.

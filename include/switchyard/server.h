@@ -69,6 +69,26 @@ struct ModelInfo {
   std::string reason;  // why it is not ready, if it is not
 };
 
+// A model resolved once for a request (Server::Resolve): the config the request is decoded and
+// validated against, and the queue it is submitted to. It keeps what it resolved alive; after a
+// reload or unload a request submitted to it starts over on the model's successor or is refused
+// (Server::Infer). Only the server that made a handle takes it. Thread-safe.
+class ModelHandle {
+ public:
+  virtual ~ModelHandle() = default;
+
+  virtual const std::shared_ptr<const ModelConfig>& config() const = 0;
+
+  // Memory to receive an infer request body of `size` bytes into, before the request is decoded
+  // and submitted. When the model's instances are worker processes: a block of the model's
+  // shared-memory body pool, placed so that byte `aligned_at` (pass the JSON header's length)
+  // is 64-byte aligned, and the workers read the inputs where they were received. Otherwise, or
+  // when the pool is full: nullopt, and the caller receives the body into ordinary memory (as it
+  // arrives: a client's claimed length alone never makes the server allocate).
+  virtual std::optional<RequestBody> NewRequestBody(std::size_t size,
+                                                    std::size_t aligned_at) const = 0;
+};
+
 // Thread-safety: every method may be called from any thread at any time after Create returns.
 class Server {
  public:
@@ -92,21 +112,26 @@ class Server {
   // `version` -1 means the served one. NotFound names the model or version.
   virtual StatusOr<ModelInfo> GetModel(std::string_view name, int64_t version) const = 0;
 
-  // Memory to receive an infer request body of `size` bytes for model `name` (`version` -1: the
-  // served one) into, before the request is decoded and submitted. When the model's instances
-  // are worker processes: a block of the model's shared-memory body pool, placed so that byte
-  // `aligned_at` (pass the JSON header's length) is 64-byte aligned, and the workers read the
-  // inputs where they were received. Otherwise, or when the pool is full or the model unknown:
-  // nullopt, and the caller receives the body into ordinary memory (as it arrives: a client's
-  // claimed length alone never makes the server allocate).
-  virtual std::optional<RequestBody> NewRequestBody(std::string_view name, int64_t version,
-                                                    std::size_t size,
-                                                    std::size_t aligned_at) const = 0;
+  // Resolves model `name` (`version` -1: the served one) for one request; NotFound names the
+  // model or version. A front end resolves a request's model once, when it parses the route.
+  virtual StatusOr<std::shared_ptr<const ModelHandle>> Resolve(std::string_view name,
+                                                               int64_t version) const = 0;
 
-  // Submits a request. Checks it against the model's config first (unknown model: NotFound;
-  // wrong inputs: InvalidArgument), then queues it: a full queue answers ResourceExhausted at
-  // once. `done` is called exactly once, possibly before Infer returns.
-  virtual void Infer(std::unique_ptr<InferRequest> request, InferCallback done) = 0;
+  // Submits a request to `model` (from this server's Resolve; `request->model_name` and
+  // `model_version` name it too). Checks it against the model's config first (wrong inputs:
+  // InvalidArgument; a model that is not ready: Unavailable), then queues it: a full queue
+  // answers ResourceExhausted at once. A model reloaded since it was resolved passes the
+  // request to its successor, checked against the new config (one unloaded meanwhile refuses
+  // it: Unavailable).
+  // `done` is called exactly once, possibly before Infer returns.
+  virtual void Infer(const ModelHandle& model, std::unique_ptr<InferRequest> request,
+                     InferCallback done) = 0;
+  // Resolves `request->model_name` / `model_version`, then submits as above.
+  void Infer(std::unique_ptr<InferRequest> request, InferCallback done) {
+    auto model = Resolve(request->model_name, request->model_version);
+    if (!model.ok()) return done(model.status());
+    Infer(**model, std::move(request), std::move(done));
+  }
 
   // Statistics of one model (`name` non-empty) or of all models.
   virtual StatusOr<std::vector<ModelStatistics>> Statistics(std::string_view name,

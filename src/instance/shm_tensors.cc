@@ -16,14 +16,11 @@ const Tensor* FindInput(const InferRequest& request, const std::string& name) {
   return it == request.inputs.end() ? nullptr : &*it;
 }
 
-uint64_t RequestedMask(const ModelConfig& config, const InferRequest& request) {
-  if (request.requested_outputs.empty()) return ~uint64_t{0};
+uint64_t RequestedMask(const InferRequest& request) {
+  if (request.output_indices.empty()) return ~uint64_t{0};
   uint64_t mask = 0;
-  for (std::size_t i = 0; i < config.outputs.size() && i < 64; ++i) {
-    const auto& wanted = request.requested_outputs;
-    if (std::find(wanted.begin(), wanted.end(), config.outputs[i].name) != wanted.end()) {
-      mask |= uint64_t{1} << i;
-    }
+  for (uint32_t index : request.output_indices) {
+    if (index < 64) mask |= uint64_t{1} << index;
   }
   return mask;
 }
@@ -112,7 +109,7 @@ WrittenInputs WriteInputs(const ModelConfig& config, std::span<InferRequest* con
   ipc::SlotArena arena(region);
   execute->requests.assign(requests.size(), {});
   for (std::size_t r = 0; r < requests.size(); ++r) {
-    execute->requests[r].requested_outputs = RequestedMask(config, *requests[r]);
+    execute->requests[r].requested_outputs = RequestedMask(*requests[r]);
     execute->requests[r].parameters = requests[r]->parameters;
   }
   for (uint32_t i = 0; i < config.inputs.size(); ++i) {

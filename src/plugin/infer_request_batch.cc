@@ -59,9 +59,9 @@ Status InferRequestBatch::Input(uint32_t request, uint32_t input, SyTensor* out)
 
 bool InferRequestBatch::OutputRequested(uint32_t request, uint32_t output) const {
   if (request >= requests_.size() || output >= config_->outputs.size()) return false;
-  const auto& requested = requests_[request]->requested_outputs;
-  return requested.empty() || std::find(requested.begin(), requested.end(),
-                                        config_->outputs[output].name) != requested.end();
+  const auto& requested = requests_[request]->output_indices;
+  return requested.empty() ||
+         std::find(requested.begin(), requested.end(), output) != requested.end();
 }
 
 StatusOr<void*> InferRequestBatch::AllocateOutput(uint32_t request, uint32_t output, Shape shape,

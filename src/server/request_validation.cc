@@ -1,5 +1,6 @@
 #include "server/request_validation.h"
 
+#include <algorithm>
 #include <set>
 
 #include "fmt/format.h"
@@ -69,15 +70,19 @@ Status ValidateRequest(const ModelConfig& config, InferRequest* request) {
           fmt::format("missing input '{}' for model '{}'", spec.name, config.name));
     }
   }
-  std::set<std::string_view> outputs;
+  request->output_indices.clear();
   for (const std::string& name : request->requested_outputs) {
-    if (config.FindOutput(name) == nullptr) {
+    const TensorSpec* spec = config.FindOutput(name);
+    if (spec == nullptr) {
       return InvalidArgument(
           fmt::format("unknown output '{}' requested from model '{}'", name, config.name));
     }
-    if (!outputs.insert(name).second) {
+    auto index = static_cast<uint32_t>(spec - config.outputs.data());
+    if (std::find(request->output_indices.begin(), request->output_indices.end(), index) !=
+        request->output_indices.end()) {
       return InvalidArgument(fmt::format("output '{}' is requested twice", name));
     }
+    request->output_indices.push_back(index);
   }
   request->batch_size = batch > 0 ? batch : 1;
   return Status::Ok();

@@ -12,7 +12,7 @@ namespace switchyard {
 // exactly once and no other; datatypes match; shapes match the config (with a leading batch
 // dimension in [1, max_batch_size], the same for every input, when the model batches; -1 dims
 // match any size); data sizes match shapes; every requested output exists and none twice.
-// On success sets request->batch_size.
+// On success sets request->batch_size and request->output_indices.
 Status ValidateRequest(const ModelConfig& config, InferRequest* request);
 
 }  // namespace switchyard

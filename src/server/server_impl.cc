@@ -341,23 +341,23 @@ StatusOr<ModelInfo> ServerImpl::GetModel(std::string_view name, int64_t version)
   return CurrentInfo(*model);
 }
 
-std::optional<RequestBody> ServerImpl::NewRequestBody(std::string_view name, int64_t version,
-                                                      std::size_t size,
-                                                      std::size_t aligned_at) const {
-  auto found = Find(name, version);
-  if (found.ok() && (*found)->body_pool != nullptr) {
-    if (auto block = (*found)->body_pool->Allocate(size, aligned_at)) {
-      return RequestBody(std::move(block));
-    }
-  }
+std::optional<RequestBody> ServerImpl::LoadedModel::NewRequestBody(std::size_t size,
+                                                                   std::size_t aligned_at) const {
+  if (body_pool == nullptr) return std::nullopt;
+  if (auto block = body_pool->Allocate(size, aligned_at)) return RequestBody(std::move(block));
   return std::nullopt;
 }
 
-void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done) {
+StatusOr<std::shared_ptr<const ModelHandle>> ServerImpl::Resolve(std::string_view name,
+                                                                 int64_t version) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<const ModelHandle> model, Find(name, version));
+  return model;
+}
+
+void ServerImpl::Infer(const ModelHandle& handle, std::unique_ptr<InferRequest> request,
+                       InferCallback done) {
   if (shutting_down_.load()) return done(Unavailable("the server is shutting down"));
-  auto found = Find(request->model_name, request->model_version);
-  if (!found.ok()) return done(found.status());
-  const LoadedModel* model = found->get();
+  const auto* model = static_cast<const LoadedModel*>(&handle);  // only ServerImpl makes them
   const ModelConfig& config = *model->info.config;
   if (model->info.state != ModelState::kReady) {
     return done(
@@ -392,7 +392,7 @@ void ServerImpl::Infer(std::unique_ptr<InferRequest> request, InferCallback done
     // request starts over with the new one, validated against its config.
     auto current = Find(entry.request->model_name, entry.request->model_version);
     if (current.ok() && current->get() != model) {
-      return Infer(std::move(entry.request), std::move(entry.done));
+      return Infer(**current, std::move(entry.request), std::move(entry.done));
     }
   }
   if (!queued.ok()) {

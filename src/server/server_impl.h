@@ -42,10 +42,11 @@ class ServerImpl final : public Server {
   bool IsReady() const override;
   std::vector<ModelInfo> ListModels() const override;
   StatusOr<ModelInfo> GetModel(std::string_view name, int64_t version) const override;
-  std::optional<RequestBody> NewRequestBody(std::string_view name, int64_t version,
-                                            std::size_t size,
-                                            std::size_t aligned_at) const override;
-  void Infer(std::unique_ptr<InferRequest> request, InferCallback done) override;
+  StatusOr<std::shared_ptr<const ModelHandle>> Resolve(std::string_view name,
+                                                       int64_t version) const override;
+  using Server::Infer;
+  void Infer(const ModelHandle& model, std::unique_ptr<InferRequest> request,
+             InferCallback done) override;
   StatusOr<std::vector<ModelStatistics>> Statistics(std::string_view name,
                                                     int64_t version) const override;
   ServerStatus GetStatus() const override;
@@ -65,8 +66,13 @@ class ServerImpl final : public Server {
       EXCLUDES(apply_mu_, models_mu_, health_mu_);
 
  private:
-  // Immutable after construction (its scheduler and stats are thread-safe).
-  struct LoadedModel {
+  // Immutable after construction (its scheduler and stats are thread-safe). The handles that
+  // Resolve gives out.
+  struct LoadedModel final : ModelHandle {
+    const std::shared_ptr<const ModelConfig>& config() const override { return info.config; }
+    std::optional<RequestBody> NewRequestBody(std::size_t size,
+                                              std::size_t aligned_at) const override;
+
     ModelInfo info;
     uint64_t generation = 0;  // unique per load: device faults are kept per load
     std::vector<InstancePlacement> placements;

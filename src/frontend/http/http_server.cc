@@ -139,7 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Moves what the buffer already holds of the body into direct_body_, then reads the rest from
   // the socket into it, at most kLargeRead at a time, charging what arrives to the budget.
   void ReadDirectBody(std::size_t have) {
-    std::span<std::byte> into = direct_body_->mutable_bytes();
+    std::span<std::byte> into = direct_body_->body.mutable_bytes();
     std::size_t got =
         asio::buffer_copy(asio::buffer(into.data() + have, into.size() - have), buffer_.data());
     buffer_.consume(got);
@@ -192,7 +192,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     request.peer_loopback = peer_loopback_;
     if (direct_body_) {
-      request.body = std::move(*direct_body_);
+      request.body = std::move(direct_body_->body);
+      request.model = std::move(direct_body_->model);
       direct_body_.reset();
     } else {
       request.body = std::move(parser_->body());
@@ -303,7 +304,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
   // The body being received outside the parser (after the header), if it is.
-  std::optional<RequestBody> direct_body_;
+  std::optional<Router::SharedBody> direct_body_;
   const Router* const router_;
   const HttpOptions* const options_;
   MemoryCharge charge_;  // the current request's body and reply

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "switchyard/infer.h"
+#include "switchyard/server.h"
 #include "switchyard/status.h"
 
 namespace switchyard::http {
@@ -32,6 +33,9 @@ struct HttpRequest {
   bool peer_loopback = true;
   // Cancelled by the connection when the client goes away while the request is pending.
   std::shared_ptr<CancelToken> cancel;
+  // The model an infer request's body was received for (Router::NewSharedBody), resolved then;
+  // null otherwise, and the router resolves the route's model itself.
+  std::shared_ptr<const ModelHandle> model;
 };
 
 struct HttpReply {

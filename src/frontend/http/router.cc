@@ -129,17 +129,18 @@ void Router::HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& re
   reply(JsonReply(RepositoryIndexJson(models)));
 }
 
-std::optional<RequestBody> Router::NewSharedBody(std::string_view target, std::size_t size,
-                                                 std::size_t aligned_at) const {
+std::optional<Router::SharedBody> Router::NewSharedBody(std::string_view target, std::size_t size,
+                                                        std::size_t aligned_at) const {
   std::string_view path = target.substr(0, target.find('?'));
   constexpr std::string_view kModels = "/v2/models";
-  if (path.starts_with(kModels)) {
-    auto route = ParseModelRoute(path.substr(kModels.size()));
-    if (route.ok() && route->action == "infer") {
-      return server_->NewRequestBody(route->model, route->version, size, aligned_at);
-    }
-  }
-  return std::nullopt;
+  if (!path.starts_with(kModels)) return std::nullopt;
+  auto route = ParseModelRoute(path.substr(kModels.size()));
+  if (!route.ok() || route->action != "infer") return std::nullopt;
+  auto model = server_->Resolve(route->model, route->version);
+  if (!model.ok()) return std::nullopt;
+  auto body = (*model)->NewRequestBody(size, aligned_at);
+  if (!body) return std::nullopt;
+  return SharedBody{std::move(*body), std::move(model).value()};
 }
 
 StatusOr<Router::ModelRoute> Router::ParseModelRoute(std::string_view rest) {
@@ -167,8 +168,13 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
   std::string_view action = route->action;
   if (action == "infer" || action == "predict") {
     if (!Expect(Method::kPost, request, reply)) return;
-    if (action == "infer") return HandleInfer(std::move(request), model, version, std::move(reply));
-    return HandlePredict(std::move(request), model, version, std::move(reply));
+    if (request.model == nullptr) {
+      auto resolved = server_->Resolve(model, version);
+      if (!resolved.ok()) return reply(ErrorReply(resolved.status()));
+      request.model = std::move(resolved).value();
+    }
+    if (action == "infer") return HandleInfer(std::move(request), *route, std::move(reply));
+    return HandlePredict(std::move(request), *route, std::move(reply));
   }
   if (!Expect(Method::kGet, request, reply)) return;
   if (action == "stats") {
@@ -183,10 +189,8 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
   reply(NotFoundReply(request.target));
 }
 
-void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t version,
-                         ReplyFn reply) const {
-  auto info = server_->GetModel(model, version);
-  if (!info.ok()) return reply(ErrorReply(info.status()));
+void Router::HandleInfer(HttpRequest request, const ModelRoute& route, ReplyFn reply) const {
+  std::shared_ptr<const ModelHandle> model = std::move(request.model);
   std::optional<std::size_t> json_length;
   if (request.inference_header_length) {
     const std::string& text = *request.inference_header_length;
@@ -199,14 +203,14 @@ void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t 
     json_length = value;
   }
   auto decoded =
-      DecodeInferRequest(std::move(request.body), json_length, *info->config, shared_memory_);
+      DecodeInferRequest(std::move(request.body), json_length, *model->config(), shared_memory_);
   if (!decoded.ok()) return reply(ErrorReply(decoded.status()));
   std::unique_ptr<InferRequest> infer = std::move(decoded->request);
-  infer->model_name = model;
-  infer->model_version = version;
+  infer->model_name = route.model;
+  infer->model_version = route.version;
   infer->cancel = std::move(request.cancel);
   OutputEncoding encoding = std::move(decoded->output_encoding);
-  server_->Infer(std::move(infer),
+  server_->Infer(*model, std::move(infer),
                  [encoding = std::move(encoding), input_regions = std::move(decoded->input_regions),
                   reply = std::move(reply)](StatusOr<InferResponse> response) {
                    if (!response.ok()) return reply(ErrorReply(response.status()));
@@ -238,22 +242,21 @@ void Router::HandleInfer(HttpRequest request, const std::string& model, int64_t 
                  });
 }
 
-void Router::HandlePredict(HttpRequest request, const std::string& model, int64_t version,
-                           ReplyFn reply) const {
-  auto info = server_->GetModel(model, version);
-  if (!info.ok()) return reply(ErrorReply(info.status()));
-  auto decoded = DecodePredictRequest(request, *info->config);
+void Router::HandlePredict(HttpRequest request, const ModelRoute& route, ReplyFn reply) const {
+  const ModelHandle& model = *request.model;
+  auto decoded = DecodePredictRequest(request, *model.config());
   if (!decoded.ok()) return reply(ErrorReply(decoded.status()));
   std::unique_ptr<InferRequest> infer = std::move(decoded).value();
-  infer->model_name = model;
-  infer->model_version = version;
+  infer->model_name = route.model;
+  infer->model_version = route.version;
   infer->cancel = std::move(request.cancel);
-  server_->Infer(std::move(infer), [config = info->config,
-                                    reply = std::move(reply)](StatusOr<InferResponse> response) {
-    if (!response.ok()) return reply(ErrorReply(response.status()));
-    auto encoded = EncodePredictResponse(*response, *config);
-    reply(encoded.ok() ? std::move(encoded).value() : ErrorReply(encoded.status()));
-  });
+  server_->Infer(
+      model, std::move(infer),
+      [config = model.config(), reply = std::move(reply)](StatusOr<InferResponse> response) {
+        if (!response.ok()) return reply(ErrorReply(response.status()));
+        auto encoded = EncodePredictResponse(*response, *config);
+        reply(encoded.ok() ? std::move(encoded).value() : ErrorReply(encoded.status()));
+      });
 }
 
 }  // namespace switchyard::http

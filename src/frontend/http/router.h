@@ -25,10 +25,15 @@ class Router {
   void Handle(HttpRequest request, ReplyFn reply) const;
 
   // Shared memory to receive the body of an infer request for `target` into, `size` bytes, when
-  // its model's workers read their inputs there (Server::NewRequestBody, `aligned_at` passed
-  // on); nullopt otherwise: the body is then received into ordinary memory as it arrives.
-  std::optional<RequestBody> NewSharedBody(std::string_view target, std::size_t size,
-                                           std::size_t aligned_at) const;
+  // its model's workers read their inputs there (ModelHandle::NewRequestBody, `aligned_at`
+  // passed on), with the model it resolved (to pass on as HttpRequest::model); nullopt
+  // otherwise: the body is then received into ordinary memory as it arrives.
+  struct SharedBody {
+    RequestBody body;
+    std::shared_ptr<const ModelHandle> model;
+  };
+  std::optional<SharedBody> NewSharedBody(std::string_view target, std::size_t size,
+                                          std::size_t aligned_at) const;
 
  private:
   // The parts of "/{model}[/versions/{v}]/{action}" (the path after /v2/models). NotFound when
@@ -43,11 +48,10 @@ class Router {
   void HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& reply) const;
   // Routes under /v2/models/{name}[/versions/{v}]/...
   void HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const;
-  void HandleInfer(HttpRequest request, const std::string& model, int64_t version,
-                   ReplyFn reply) const;
-  // POST .../predict: plain HTTP in and out (predict_codec.h).
-  void HandlePredict(HttpRequest request, const std::string& model, int64_t version,
-                     ReplyFn reply) const;
+  // POST .../infer and .../predict (plain HTTP in and out: predict_codec.h) for the request's
+  // model, resolved (`request.model` set) before they are called.
+  void HandleInfer(HttpRequest request, const ModelRoute& route, ReplyFn reply) const;
+  void HandlePredict(HttpRequest request, const ModelRoute& route, ReplyFn reply) const;
 
   Server* const server_;
   const std::unique_ptr<RepositoryHandler> repository_;

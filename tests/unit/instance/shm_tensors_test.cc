@@ -107,6 +107,7 @@ TEST(ShmTensorsTest, WriteInputsPutsEveryInputInConfigOrder) {
   requests.push_back(MirrorRequest(-9, {}, 0));
   requests.push_back(MirrorRequest(1000, {"x"}, 130));
   requests[1]->requested_outputs = {"Z", "X"};
+  requests[1]->output_indices = {2, 0};  // as ValidateRequest resolves them
   auto views = Views(requests);
 
   std::vector<std::byte> region(SlotInputBytes(views), std::byte{0xEE});

@@ -38,6 +38,15 @@ TEST(RequestValidationTest, AcceptsAndSetsBatchSize) {
   InferRequest r = Request(3);
   ASSERT_TRUE(ValidateRequest(Config(8), &r).ok());
   EXPECT_EQ(r.batch_size, 3);
+  EXPECT_TRUE(r.output_indices.empty());  // none named: all
+}
+
+TEST(RequestValidationTest, ResolvesRequestedOutputsToConfigIndicesInOrder) {
+  InferRequest r = Request(1);
+  r.requested_outputs = {"Y", "X"};
+  r.output_indices = {7};  // whatever was there is replaced
+  ASSERT_TRUE(ValidateRequest(Config(8), &r).ok());
+  EXPECT_EQ(r.output_indices, (std::vector<uint32_t>{1, 0}));
 }
 
 TEST(RequestValidationTest, NonBatchingModelTakesShapesAsIs) {

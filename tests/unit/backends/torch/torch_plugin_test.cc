@@ -287,6 +287,7 @@ TEST_F(TorchPluginTest, OnlyRequestedOutputsAreProduced) {
   requests.push_back(Request(Make<float>("INPUT0", DataType::kFp32, {1, 4}, {1, 2, 3, 4}),
                              Make<float>("INPUT1", DataType::kFp32, {1, 4}, {1, 1, 1, 1})));
   requests.back().requested_outputs = {"OUTPUT1"};
+  requests.back().output_indices = {1};  // as ValidateRequest resolves it
   auto results = Run(requests);
   ASSERT_TRUE(results[0].ok()) << results[0].status().message();
   ASSERT_EQ(results[0].value().size(), 1u);
