@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plugin/batch_access.h"
+#include "plugin/output_ledger.h"
 #include "switchyard/infer.h"
 #include "switchyard/model_config.h"
 
@@ -34,24 +35,10 @@ class InferRequestBatch final : public BatchAccess {
   std::vector<RequestOutputs> Finish(const Status& batch_status);
 
  private:
-  struct PendingOutput {
-    bool allocated = false;
-    Shape shape;
-    std::vector<std::byte> bytes;
-  };
-  struct PendingRequest {
-    std::vector<const Tensor*> inputs;  // by config position
-    std::vector<PendingOutput> outputs;
-    Status error;
-  };
-
   const ModelConfig* const config_;
   std::span<InferRequest* const> requests_;
-  std::vector<PendingRequest> pending_;
+  std::vector<std::vector<const Tensor*>> inputs_;  // per request, by config position
+  OutputLedger<std::vector<std::byte>> ledger_;     // each output's bytes owned
 };
-
-// Checks that `byte_size` fits an output of `shape` and `datatype` (exact for fixed-size types;
-// at least 4 bytes per element for BYTES, whose elements are checked once written).
-Status CheckOutputSize(const TensorSpec& spec, const Shape& shape, uint64_t byte_size);
 
 }  // namespace switchyard::plugin

@@ -7,7 +7,6 @@
 #include "fmt/format.h"
 #include "ipc/slot_arena.h"
 #include "plugin/host_api.h"
-#include "plugin/infer_request_batch.h"
 #include "switchyard/datatype.h"
 #include "switchyard/tensor.h"
 
@@ -106,9 +105,8 @@ ShmBatch::ShmBatch(const ModelConfig* config, const ipc::Execute* execute,
       inputs_(inputs),
       outputs_(outputs),
       output_pool_(output_pool),
-      pending_(execute->requests.size()) {
+      ledger_(config, execute->requests.size()) {
   if (outputs->has_value()) arena_.emplace(std::span((*outputs)->data(), (*outputs)->size()));
-  for (PendingRequest& request : pending_) request.outputs.resize(config->outputs.size());
 }
 
 uint32_t ShmBatch::request_count() const {
@@ -136,32 +134,22 @@ bool ShmBatch::OutputRequested(uint32_t request, uint32_t output) const {
 
 StatusOr<void*> ShmBatch::AllocateOutput(uint32_t request, uint32_t output, Shape shape,
                                          uint64_t byte_size) {
-  if (request >= pending_.size() || output >= config_->outputs.size()) {
-    return InvalidArgument(fmt::format("no output {} of request {}", output, request));
-  }
-  PendingOutput& out = pending_[request].outputs[output];
-  if (out.allocated) {
-    return InvalidArgument(fmt::format("output '{}' of request {} allocated twice",
-                                       config_->outputs[output].name, request));
-  }
-  RETURN_IF_ERROR(plugin::CheckOutputSize(config_->outputs[output], shape, byte_size));
-  out.allocated = true;
-  out.shape = std::move(shape);
-  out.size = byte_size;
+  ASSIGN_OR_RETURN(auto* out, ledger_.Allocate(request, output, std::move(shape), byte_size));
+  OutputMemory& memory = out->memory;
   if (output_pool_ != nullptr && byte_size > kCopiedOutputMaxBytes) {
-    if ((out.block = output_pool_->Allocate(byte_size))) {
-      return static_cast<void*>(out.block->bytes().data());
+    if ((memory.block = output_pool_->Allocate(byte_size))) {
+      return static_cast<void*>(memory.block->bytes().data());
     }
   }
   if (arena_) {
     if (std::optional<uint64_t> offset = arena_->Allocate(byte_size)) {
-      out.offset = *offset;
+      memory.offset = *offset;
       return static_cast<void*>(arena_->data() + *offset);
     }
   }
   overflowed_ = true;
-  out.overflow.resize(byte_size);
-  return static_cast<void*>(out.overflow.data());
+  memory.overflow.resize(byte_size);
+  return static_cast<void*>(memory.overflow.data());
 }
 
 SyCancelState ShmBatch::Cancelled(uint32_t request) const {
@@ -176,29 +164,29 @@ SyCancelState ShmBatch::Cancelled(uint32_t request) const {
 }
 
 void ShmBatch::SetError(uint32_t request, Status status) {
-  if (request >= pending_.size() || status.ok()) return;
-  if (pending_[request].error.ok()) pending_[request].error = std::move(status);
+  ledger_.SetError(request, std::move(status));
 }
 
 Status ShmBatch::GrowOutputs() {
   uint64_t needed = 0;
-  for (const PendingRequest& request : pending_) {
-    for (const PendingOutput& out : request.outputs) {
-      if (out.allocated && !out.block) needed = ipc::SlotArena::AlignUp(needed) + out.size;
+  for (uint32_t r = 0; r < ledger_.request_count(); ++r) {
+    for (const auto& out : ledger_.outputs(r)) {
+      if (out.allocated && !out.memory.block) needed = ipc::SlotArena::AlignUp(needed) + out.size;
     }
   }
   std::optional<ipc::ShmRegion>& old = *outputs_;
   uint64_t size = std::max({needed, kMinOutputRegion, old ? 2 * old->size() : 0});
   ASSIGN_OR_RETURN(ipc::ShmRegion grown, ipc::ShmRegion::Create("switchyard-outputs", size));
   uint64_t offset = 0;
-  for (PendingRequest& request : pending_) {
-    for (PendingOutput& out : request.outputs) {
-      if (!out.allocated || out.block) continue;
+  for (uint32_t r = 0; r < ledger_.request_count(); ++r) {
+    for (auto& out : ledger_.outputs(r)) {
+      OutputMemory& memory = out.memory;
+      if (!out.allocated || memory.block) continue;
       offset = ipc::SlotArena::AlignUp(offset);
-      const std::byte* from = out.offset ? old->data() + *out.offset : out.overflow.data();
+      const std::byte* from = memory.offset ? old->data() + *memory.offset : memory.overflow.data();
       if (out.size > 0) std::memcpy(grown.data() + offset, from, out.size);
-      out.offset = offset;
-      out.overflow = {};
+      memory.offset = offset;
+      memory.overflow = {};
       offset += out.size;
     }
   }
@@ -217,28 +205,28 @@ StatusOr<ipc::Result> ShmBatch::Finish(const Status& batch_status, bool* grew) {
   result.batch_id = execute_->batch_id;
   result.slot = execute_->slot;
   if (*grew) result.slot_size = (*outputs_)->size();
-  for (PendingRequest& request : pending_) {
+  for (uint32_t r = 0; r < ledger_.request_count(); ++r) {
     ipc::RequestResult& answer = result.requests.emplace_back();
-    Status status = !request.error.ok() ? request.error : batch_status;
-    if (!status.ok()) {
+    auto outputs = ledger_.outputs(r);
+    if (const Status& status = ledger_.Outcome(r, batch_status); !status.ok()) {
       answer.code = static_cast<uint32_t>(status.code());
       answer.message = status.message();
-      for (PendingOutput& out : request.outputs) out.block.reset();
+      for (auto& out : outputs) out.memory.block.reset();
       continue;
     }
-    for (std::size_t i = 0; i < request.outputs.size(); ++i) {
-      const PendingOutput& out = request.outputs[i];
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      const auto& out = outputs[i];
       if (!out.allocated) continue;
       ipc::TensorRef& ref = answer.outputs.emplace_back(
           ipc::TensorRef{.index = static_cast<uint32_t>(i),
                          .datatype = static_cast<uint32_t>(config_->outputs[i].datatype),
                          .shape = out.shape,
                          .size = out.size});
-      if (out.block) {
-        ref.region = out.block->region_id();
-        ref.offset = out.block->offset_in_region();
+      if (out.memory.block) {
+        ref.region = out.memory.block->region_id();
+        ref.offset = out.memory.block->offset_in_region();
       } else {
-        ref.offset = *out.offset;
+        ref.offset = *out.memory.offset;
       }
     }
   }
@@ -247,9 +235,9 @@ StatusOr<ipc::Result> ShmBatch::Finish(const Status& batch_status, bool* grew) {
 
 std::vector<std::unique_ptr<SharedMemoryBlock>> ShmBatch::TakeOutputBlocks() {
   std::vector<std::unique_ptr<SharedMemoryBlock>> blocks;
-  for (PendingRequest& request : pending_) {
-    for (PendingOutput& out : request.outputs) {
-      if (out.block) blocks.push_back(std::move(out.block));
+  for (uint32_t r = 0; r < ledger_.request_count(); ++r) {
+    for (auto& out : ledger_.outputs(r)) {
+      if (out.memory.block) blocks.push_back(std::move(out.memory.block));
     }
   }
   return blocks;

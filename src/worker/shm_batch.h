@@ -21,6 +21,7 @@
 #include "ipc/shm_region.h"
 #include "ipc/slot_arena.h"
 #include "plugin/batch_access.h"
+#include "plugin/output_ledger.h"
 #include "switchyard/model_config.h"
 
 namespace switchyard::worker {
@@ -85,17 +86,11 @@ class ShmBatch final : public plugin::BatchAccess {
   std::vector<std::unique_ptr<SharedMemoryBlock>> TakeOutputBlocks();
 
  private:
-  struct PendingOutput {
-    bool allocated = false;
-    Shape shape;
-    uint64_t size = 0;
+  // Where an output's bytes are.
+  struct OutputMemory {
     std::unique_ptr<SharedMemoryBlock> block;  // in the output pool, if there was room
     std::optional<uint64_t> offset;  // else in the slot's output region; nullopt: in `overflow`
     std::vector<std::byte> overflow;
-  };
-  struct PendingRequest {
-    std::vector<PendingOutput> outputs;
-    Status error;
   };
   // Moves every output into a new region large enough for all of them.
   Status GrowOutputs();
@@ -107,7 +102,7 @@ class ShmBatch final : public plugin::BatchAccess {
   ipc::ShmPool* const output_pool_;
   std::optional<ipc::SlotArena> arena_;  // over the output region, if there is one
   bool overflowed_ = false;
-  std::vector<PendingRequest> pending_;
+  plugin::OutputLedger<OutputMemory> ledger_;
 };
 
 }  // namespace switchyard::worker
