@@ -62,8 +62,11 @@ class [[nodiscard]] StatusOr {
   StatusOr(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
-  // OK when a value is held.
-  Status status() const { return ok() ? Status() : std::get<Status>(v_); }
+  // OK when a value is held. The reference is valid as long as this StatusOr (unchanged).
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
 
   // REQUIRES: ok().
   T& value() & { return std::get<T>(v_); }
