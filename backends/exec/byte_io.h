@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "exec/status.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 
@@ -46,17 +46,17 @@ class ByteReader {
 
   // Each reads at the current offset and advances; on a short read it returns InvalidArgument
   // "truncated ... while reading <what>" and leaves the offset unchanged.
-  Status U8(uint8_t* v, const char* what);
-  Status U32(uint32_t* v, const char* what);
-  Status U64(uint64_t* v, const char* what);
-  Status I64(int64_t* v, const char* what);
+  sdk::Status U8(uint8_t* v, const char* what);
+  sdk::Status U32(uint32_t* v, const char* what);
+  sdk::Status U64(uint64_t* v, const char* what);
+  sdk::Status I64(int64_t* v, const char* what);
   // A view of the next `size` bytes (valid as long as the underlying data).
-  Status Bytes(uint64_t size, std::span<const uint8_t>* v, const char* what);
+  sdk::Status Bytes(uint64_t size, std::span<const uint8_t>* v, const char* what);
   // u32 length + bytes.
-  Status Str(std::string_view* v, const char* what);
+  sdk::Status Str(std::string_view* v, const char* what);
 
  private:
-  Status Truncated(size_t need, const char* what) const;
+  sdk::Status Truncated(size_t need, const char* what) const;
   uint64_t Le(int bytes);
   std::span<const uint8_t> data_;
   size_t pos_ = 0;

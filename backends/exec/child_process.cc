@@ -96,23 +96,25 @@ struct ChildPlan {
 
 std::string Errno(int err) { return std::strerror(err); }
 
-Status Failure(const SpawnSpec& spec, ChildReport r) {
+sdk::Status Failure(const SpawnSpec& spec, ChildReport r) {
   std::string program = QuoteForDisplay(spec.program);
   switch (r.step) {
     case kStepChdir:
-      return InvalidArgument("cannot start " + program + ": cannot enter the working directory " +
-                             spec.working_dir + ": " + Errno(r.err));
+      return sdk::InvalidArgument("cannot start " + program +
+                                  ": cannot enter the working directory " + spec.working_dir +
+                                  ": " + Errno(r.err));
     case kStepExec: {
       std::string hint;
       if (r.err == ENOENT) hint = " (if it is a script, check the interpreter on its #! line)";
       if (r.err == ENOEXEC) hint = " (not a binary, and it has no #! line)";
-      return InvalidArgument("cannot execute " + program + ": " + Errno(r.err) + hint);
+      return sdk::InvalidArgument("cannot execute " + program + ": " + Errno(r.err) + hint);
     }
     case kStepPrctl:
-      return Internal("cannot start " + program + ": prctl(PR_SET_PDEATHSIG): " + Errno(r.err));
+      return sdk::Internal("cannot start " + program +
+                           ": prctl(PR_SET_PDEATHSIG): " + Errno(r.err));
     default:
-      return Internal("cannot start " + program +
-                      ": setting up its file descriptors: " + Errno(r.err));
+      return sdk::Internal("cannot start " + program +
+                           ": setting up its file descriptors: " + Errno(r.err));
   }
 }
 
@@ -126,8 +128,8 @@ std::string ExitStatus::ToString() const {
          (abbrev != nullptr ? std::string(" (SIG") + abbrev + ")" : std::string());
 }
 
-StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Spawner& spawner,
-                                                            const SpawnSpec& spec) {
+sdk::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Spawner& spawner,
+                                                                 const SpawnSpec& spec) {
   // Prepare argv and envp (allocation is not allowed after fork).
   std::vector<std::string> env_strings;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -147,13 +149,13 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Spawner& spawner,
   argv.push_back(nullptr);
 
   std::unique_ptr<ChildProcess> child(new ChildProcess());
-  Status status;
+  sdk::Status status;
   spawner.Run([&] {
-    UniqueFd child_in, child_out, child_err, report_read, report_write;
+    sdk::UniqueFd child_in, child_out, child_err, report_read, report_write;
     int fds[2];
     if (spec.stdio == SpawnSpec::Stdio::kProtocolSocket) {
       if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-        status = Internal("socketpair: " + Errno(errno));
+        status = sdk::Internal("socketpair: " + Errno(errno));
         return;
       }
       child->socket_.Reset(fds[0]);
@@ -161,26 +163,26 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Spawner& spawner,
     } else {
       int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (null_fd < 0) {
-        status = Internal("open /dev/null: " + Errno(errno));
+        status = sdk::Internal("open /dev/null: " + Errno(errno));
         return;
       }
       child_in.Reset(null_fd);
     }
     if (pipe2(fds, O_CLOEXEC) != 0) {
-      status = Internal("pipe: " + Errno(errno));
+      status = sdk::Internal("pipe: " + Errno(errno));
       return;
     }
     child->stderr_.Reset(fds[0]);
     child_err.Reset(fds[1]);
     if (pipe2(fds, O_CLOEXEC) != 0) {
-      status = Internal("pipe: " + Errno(errno));
+      status = sdk::Internal("pipe: " + Errno(errno));
       return;
     }
     report_read.Reset(fds[0]);
     report_write.Reset(fds[1]);
     child->stop_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!child->stop_.valid()) {
-      status = Internal("eventfd: " + Errno(errno));
+      status = sdk::Internal("eventfd: " + Errno(errno));
       return;
     }
     ChildPlan plan{
@@ -196,7 +198,7 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Spawner& spawner,
         getpid()};
     pid_t pid = fork();
     if (pid < 0) {
-      status = Internal("fork: " + Errno(errno));
+      status = sdk::Internal("fork: " + Errno(errno));
       return;
     }
     if (pid == 0) ChildMain(plan);
@@ -215,7 +217,8 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(Spawner& spawner,
     if (n == static_cast<ssize_t>(sizeof(report))) {
       status = Failure(spec, report);
     } else if (!child->pid_fd_.valid()) {
-      status = Internal("pidfd_open: " + Errno(pidfd_errno) + " (Linux 5.3 or later is needed)");
+      status =
+          sdk::Internal("pidfd_open: " + Errno(pidfd_errno) + " (Linux 5.3 or later is needed)");
     }
   });
   child->tail_ = std::make_unique<exec::StderrTail>(spec.stderr_tail_lines, spec.log_line);

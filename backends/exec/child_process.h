@@ -26,9 +26,9 @@
 #include <vector>
 
 #include "exec/spawner.h"
-#include "exec/status.h"
 #include "exec/stderr_tail.h"
-#include "exec/unique_fd.h"
+#include "switchyard/backend_sdk/status.h"
+#include "switchyard/backend_sdk/unique_fd.h"
 
 namespace switchyard::exec {
 
@@ -64,7 +64,8 @@ class ChildProcess {
  public:
   // Starts the program. Errors (InvalidArgument or Internal) name the program and the failing
   // step: cannot execute (with errno text), cannot enter the working directory, out of fds.
-  static StatusOr<std::unique_ptr<ChildProcess>> Start(Spawner& spawner, const SpawnSpec& spec);
+  static sdk::StatusOr<std::unique_ptr<ChildProcess>> Start(Spawner& spawner,
+                                                            const SpawnSpec& spec);
   // Finish()es the program if that has not happened.
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
@@ -89,10 +90,10 @@ class ChildProcess {
   void ReadStderr();
 
   pid_t pid_ = -1;
-  UniqueFd pid_fd_;
-  UniqueFd socket_;
-  UniqueFd stderr_;
-  UniqueFd stop_;                           // eventfd: tells the reader to drain and stop
+  sdk::UniqueFd pid_fd_;
+  sdk::UniqueFd socket_;
+  sdk::UniqueFd stderr_;
+  sdk::UniqueFd stop_;                      // eventfd: tells the reader to drain and stop
   std::unique_ptr<exec::StderrTail> tail_;  // written by the reader thread until it is joined
   std::thread reader_;
   bool finished_ = false;

@@ -34,14 +34,14 @@ bool Exists(const std::string& path) {
 
 }  // namespace
 
-StatusOr<std::vector<std::string>> SplitCommand(std::string_view command) {
+sdk::StatusOr<std::vector<std::string>> SplitCommand(std::string_view command) {
   std::vector<std::string> words;
   std::string word;
   bool in_word = false;  // a word has started (possibly empty, as with "")
   size_t i = 0;
   while (i < command.size()) {
     char c = command[i];
-    if (c == '\0') return InvalidArgument("command contains a NUL character");
+    if (c == '\0') return sdk::InvalidArgument("command contains a NUL character");
     if (IsSpace(c)) {
       if (in_word) words.push_back(std::move(word));
       word.clear();
@@ -53,12 +53,12 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view command) {
     if (c == '\'') {
       size_t end = command.find('\'', i + 1);
       if (end == std::string_view::npos) {
-        return InvalidArgument("command has an unterminated ' quote at offset " +
-                               std::to_string(i));
+        return sdk::InvalidArgument("command has an unterminated ' quote at offset " +
+                                    std::to_string(i));
       }
       std::string_view part = command.substr(i + 1, end - i - 1);
       if (part.find('\0') != std::string_view::npos) {
-        return InvalidArgument("command contains a NUL character");
+        return sdk::InvalidArgument("command contains a NUL character");
       }
       word.append(part);
       i = end + 1;
@@ -68,7 +68,7 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view command) {
       bool closed = false;
       while (i < command.size()) {
         char d = command[i];
-        if (d == '\0') return InvalidArgument("command contains a NUL character");
+        if (d == '\0') return sdk::InvalidArgument("command contains a NUL character");
         if (d == '"') {
           closed = true;
           ++i;
@@ -84,12 +84,12 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view command) {
         ++i;
       }
       if (!closed) {
-        return InvalidArgument("command has an unterminated \" quote at offset " +
-                               std::to_string(start));
+        return sdk::InvalidArgument("command has an unterminated \" quote at offset " +
+                                    std::to_string(start));
       }
     } else if (c == '\\') {
-      if (i + 1 >= command.size()) return InvalidArgument("command ends with a backslash");
-      if (command[i + 1] == '\0') return InvalidArgument("command contains a NUL character");
+      if (i + 1 >= command.size()) return sdk::InvalidArgument("command ends with a backslash");
+      if (command[i + 1] == '\0') return sdk::InvalidArgument("command contains a NUL character");
       word.push_back(command[i + 1]);
       i += 2;
     } else {
@@ -98,13 +98,13 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view command) {
     }
   }
   if (in_word) words.push_back(std::move(word));
-  if (words.empty()) return InvalidArgument("command is empty");
+  if (words.empty()) return sdk::InvalidArgument("command is empty");
   return words;
 }
 
-StatusOr<std::string> ResolveProgram(const std::string& argv0, const std::string& version_dir,
-                                     std::string_view path_env) {
-  if (argv0.empty()) return InvalidArgument("the program name is empty");
+sdk::StatusOr<std::string> ResolveProgram(const std::string& argv0, const std::string& version_dir,
+                                          std::string_view path_env) {
+  if (argv0.empty()) return sdk::InvalidArgument("the program name is empty");
   std::string path;
   if (argv0[0] == '/') {
     path = argv0;
@@ -130,15 +130,15 @@ StatusOr<std::string> ResolveProgram(const std::string& argv0, const std::string
         }
       }
       if (path.empty()) {
-        return InvalidArgument("program " + QuoteForDisplay(argv0) +
-                               " not found: not in the version folder " + version_dir +
-                               " and not an executable on PATH (" + std::string(path_env) + ")");
+        return sdk::InvalidArgument(
+            "program " + QuoteForDisplay(argv0) + " not found: not in the version folder " +
+            version_dir + " and not an executable on PATH (" + std::string(path_env) + ")");
       }
     }
   }
   std::string problem = ExecutableProblem(path);
   if (!problem.empty()) {
-    return InvalidArgument("program " + QuoteForDisplay(path) + " " + problem);
+    return sdk::InvalidArgument("program " + QuoteForDisplay(path) + " " + problem);
   }
   return path;
 }

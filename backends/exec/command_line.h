@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "exec/status.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 
@@ -17,7 +17,7 @@ namespace switchyard::exec {
 // makes the next character literal. Quoted parts join the unquoted text around them (a"b c" is
 // one word `ab c`; "" is an empty word). $, *, |, ;, ~ and the like have no special meaning.
 // InvalidArgument for an empty command, an unterminated quote, a trailing backslash or a NUL.
-StatusOr<std::vector<std::string>> SplitCommand(std::string_view command);
+sdk::StatusOr<std::vector<std::string>> SplitCommand(std::string_view command);
 
 // The absolute path of the program `argv0` names:
 //   - an absolute path is taken as is;
@@ -26,8 +26,8 @@ StatusOr<std::vector<std::string>> SplitCommand(std::string_view command);
 //     exists, otherwise the first match in the absolute directories of `path_env` (the PATH).
 // Then it must be a regular file the process may execute. InvalidArgument naming the program and
 // where it was looked for otherwise. REQUIRES: `version_dir` is absolute.
-StatusOr<std::string> ResolveProgram(const std::string& argv0, const std::string& version_dir,
-                                     std::string_view path_env);
+sdk::StatusOr<std::string> ResolveProgram(const std::string& argv0, const std::string& version_dir,
+                                          std::string_view path_env);
 
 // `arg` quoted for display in messages and logs when it holds anything but [A-Za-z0-9_./=:+-].
 std::string QuoteForDisplay(std::string_view arg);

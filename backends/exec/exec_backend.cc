@@ -1,11 +1,11 @@
 // The exec backend's C ABI entry points (include/switchyard/backend.h). Each catches every
-// exception and turns a Status into an SyError: nothing C++ crosses the boundary.
+// exception and turns a Status into an SyError (switchyard/backend_sdk/entry.h): nothing C++
+// crosses the boundary.
 
 #include <dlfcn.h>
 
 #include <cstddef>
 #include <cstdlib>
-#include <exception>
 #include <memory>
 #include <string>
 
@@ -15,8 +15,9 @@
 #include "exec/host_batch.h"
 #include "exec/model_spec.h"
 #include "exec/spawner.h"
-#include "exec/status.h"
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/entry.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 namespace {
@@ -36,32 +37,27 @@ struct Instance {
   std::unique_ptr<ExecInstance> impl;
 };
 
-SyError* ToError(const SyHostApi* host, const Status& status) {
-  if (status.ok()) return nullptr;
-  return host->error_new(status.code(), status.message().c_str());
+// The message of an exception that escapes entry point `where` (sdk::GuardedCall's `describe`).
+auto Unexpected(const char* where) {
+  return [where](const char* what) {
+    std::string message = std::string("exec backend: unexpected failure in ") + where;
+    if (what != nullptr) {
+      message += ": ";
+      message += what;
+    }
+    return message;
+  };
 }
 
-SyError* Unexpected(const SyHostApi* host, const char* where) {
-  std::string message = std::string("exec backend: unexpected failure in ") + where;
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    message += ": ";
-    message += e.what();
-  } catch (...) {
-  }
-  return host->error_new(SY_ERROR_INTERNAL, message.c_str());
-}
-
-Status CheckModelDesc(const SyModelDesc* desc) {
+sdk::Status CheckModelDesc(const SyModelDesc* desc) {
   if (desc == nullptr ||
       desc->struct_size < offsetof(SyModelDesc, parameter_count) + sizeof(desc->parameter_count)) {
-    return Status(SY_ERROR_UNSUPPORTED, "exec backend: the host's SyModelDesc is too old");
+    return sdk::Status(SY_ERROR_UNSUPPORTED, "exec backend: the host's SyModelDesc is too old");
   }
   if (desc->version_dir == nullptr || desc->version_dir[0] != '/') {
-    return InvalidArgument("exec backend: the model's version folder is not an absolute path");
+    return sdk::InvalidArgument("exec backend: the model's version folder is not an absolute path");
   }
-  return Status();
+  return sdk::Status();
 }
 
 // The Python runner of `backend: python` models: python/switchyard_runner.py beside this
@@ -77,7 +73,7 @@ std::string RunnerScript() {
   return dir + "/python/switchyard_runner.py";
 }
 
-StatusOr<ExecParameters> ParseParameters(const ModelSpec& model) {
+sdk::StatusOr<ExecParameters> ParseParameters(const ModelSpec& model) {
   const char* path = std::getenv("PATH");
   std::string_view path_env = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
   if (model.python()) {
@@ -89,9 +85,18 @@ StatusOr<ExecParameters> ParseParameters(const ModelSpec& model) {
 }  // namespace
 }  // namespace switchyard::exec
 
+namespace sdk = switchyard::sdk;
 using switchyard::exec::Backend;
+using switchyard::exec::CheckModelDesc;
+using switchyard::exec::CopyInstanceDesc;
+using switchyard::exec::CopyModelDesc;
+using switchyard::exec::CreateExecInstance;
+using switchyard::exec::ExecInstance;
+using switchyard::exec::HostBatch;
 using switchyard::exec::Instance;
 using switchyard::exec::Model;
+using switchyard::exec::ParseParameters;
+using switchyard::exec::Unexpected;
 
 extern "C" {
 
@@ -104,12 +109,13 @@ SY_EXPORT SyError* SyBackendInit(const SyHostApi* host, void** backend_state) {
     return host->error_new(SY_ERROR_UNSUPPORTED,
                            "exec backend: the host's API version or table size does not match");
   }
-  try {
-    *backend_state = new Backend(host);
-    return nullptr;
-  } catch (...) {
-    return switchyard::exec::Unexpected(host, "SyBackendInit");
-  }
+  return sdk::GuardedCall(
+      host,
+      [&] {
+        *backend_state = new Backend(host);
+        return sdk::Status();
+      },
+      Unexpected("SyBackendInit"));
 }
 
 SY_EXPORT void SyBackendFini(void* backend_state) {
@@ -121,23 +127,20 @@ SY_EXPORT void SyBackendFini(void* backend_state) {
 
 SY_EXPORT SyError* SyModelInit(void* backend_state, const SyModelDesc* desc, void** model_state) {
   auto* backend = static_cast<Backend*>(backend_state);
-  try {
-    using namespace switchyard::exec;
-    Status desc_ok = CheckModelDesc(desc);
-    if (!desc_ok.ok()) return ToError(backend->host, desc_ok);
-    auto model = std::make_unique<Model>();
-    model->context.host = backend->host;
-    model->context.spawner = &backend->spawner;
-    model->context.model = CopyModelDesc(*desc);
-    auto params = ParseParameters(model->context.model);
-    // The host names the model in front of the message.
-    if (!params.ok()) return ToError(backend->host, params.status());
-    model->context.params = std::move(params).value();
-    *model_state = model.release();
-    return nullptr;
-  } catch (...) {
-    return switchyard::exec::Unexpected(backend->host, "SyModelInit");
-  }
+  return sdk::GuardedCall(
+      backend->host,
+      [&] {
+        SY_RETURN_IF_ERROR(CheckModelDesc(desc));
+        auto model = std::make_unique<Model>();
+        model->context.host = backend->host;
+        model->context.spawner = &backend->spawner;
+        model->context.model = CopyModelDesc(*desc);
+        // The host names the model in front of the message.
+        SY_ASSIGN_OR_RETURN(model->context.params, ParseParameters(model->context.model));
+        *model_state = model.release();
+        return sdk::Status();
+      },
+      Unexpected("SyModelInit"));
 }
 
 SY_EXPORT void SyModelFini(void* model_state) {
@@ -151,21 +154,20 @@ SY_EXPORT SyError* SyInstanceInit(void* model_state, const SyInstanceDesc* desc,
                                   void** instance_state) {
   auto* model = static_cast<Model*>(model_state);
   const SyHostApi* host = model->context.host;
-  try {
-    using namespace switchyard::exec;
-    if (desc == nullptr ||
-        desc->struct_size < offsetof(SyInstanceDesc, gpu_count) + sizeof(desc->gpu_count)) {
-      return host->error_new(SY_ERROR_UNSUPPORTED,
-                             "exec backend: the host's SyInstanceDesc is too old");
-    }
-    auto created = CreateExecInstance(model->context, CopyInstanceDesc(*desc));
-    // The host names the instance in front of the message.
-    if (!created.ok()) return ToError(host, created.status());
-    *instance_state = new Instance{host, std::move(created).value()};
-    return nullptr;
-  } catch (...) {
-    return switchyard::exec::Unexpected(host, "SyInstanceInit");
-  }
+  return sdk::GuardedCall(
+      host,
+      [&] {
+        if (desc == nullptr ||
+            desc->struct_size < offsetof(SyInstanceDesc, gpu_count) + sizeof(desc->gpu_count)) {
+          return sdk::Unsupported("exec backend: the host's SyInstanceDesc is too old");
+        }
+        // The host names the instance in front of the message.
+        SY_ASSIGN_OR_RETURN(std::unique_ptr<ExecInstance> created,
+                            CreateExecInstance(model->context, CopyInstanceDesc(*desc)));
+        *instance_state = new Instance{host, std::move(created)};
+        return sdk::Status();
+      },
+      Unexpected("SyInstanceInit"));
 }
 
 SY_EXPORT void SyInstanceFini(void* instance_state) {
@@ -178,12 +180,13 @@ SY_EXPORT void SyInstanceFini(void* instance_state) {
 SY_EXPORT SyError* SyInstanceExecute(void* instance_state, SyBatch* batch) {
   auto* instance = static_cast<Instance*>(instance_state);
   const SyHostApi* host = instance->host;
-  try {
-    switchyard::exec::HostBatch host_batch(host, batch);
-    return switchyard::exec::ToError(host, instance->impl->Execute(host_batch));
-  } catch (...) {
-    return switchyard::exec::Unexpected(host, "SyInstanceExecute");
-  }
+  return sdk::GuardedCall(
+      host,
+      [&] {
+        HostBatch host_batch(host, batch);
+        return instance->impl->Execute(host_batch);
+      },
+      Unexpected("SyInstanceExecute"));
 }
 
 // Two for a persistent program that reads its next batch while it works on one (a pipelined

@@ -5,13 +5,13 @@
 
 namespace switchyard::exec {
 
-StatusOr<std::unique_ptr<ExecInstance>> CreateExecInstance(const ExecContext& context,
-                                                           const InstanceSpec& instance) {
+sdk::StatusOr<std::unique_ptr<ExecInstance>> CreateExecInstance(const ExecContext& context,
+                                                                const InstanceSpec& instance) {
   if (context.params.mode == Mode::kPerRequest) {
     return std::unique_ptr<ExecInstance>(new PerRequestInstance(context, instance));
   }
   auto persistent = std::make_unique<PersistentInstance>(context, instance);
-  EXEC_RETURN_IF_ERROR(persistent->Start());
+  SY_RETURN_IF_ERROR(persistent->Start());
   return std::unique_ptr<ExecInstance>(std::move(persistent));
 }
 

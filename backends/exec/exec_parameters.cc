@@ -29,12 +29,12 @@ std::string Listed(std::span<const std::string_view> keys) {
 }
 
 // A plain decimal integer in [lo, hi].
-StatusOr<int64_t> ParseInt(const std::string& key, const std::string& value, int64_t lo,
-                           int64_t hi) {
+sdk::StatusOr<int64_t> ParseInt(const std::string& key, const std::string& value, int64_t lo,
+                                int64_t hi) {
   auto bad = [&] {
-    return InvalidArgument("parameters." + key + ": expected an integer from " +
-                           std::to_string(lo) + " to " + std::to_string(hi) + ", got '" + value +
-                           "'");
+    return sdk::InvalidArgument("parameters." + key + ": expected an integer from " +
+                                std::to_string(lo) + " to " + std::to_string(hi) + ", got '" +
+                                value + "'");
   };
   if (value.empty() || value.size() > 18) return bad();
   int64_t v = 0;
@@ -48,24 +48,24 @@ StatusOr<int64_t> ParseInt(const std::string& key, const std::string& value, int
 
 // Reads one of the keys both kinds of model share into `p`. False when `key` is not one of them.
 // `persistent_only_given` is set when the key applies to mode: persistent only.
-StatusOr<bool> ReadSharedKey(const std::string& key, const std::string& value, ExecParameters* p,
-                             bool* persistent_only_given) {
+sdk::StatusOr<bool> ReadSharedKey(const std::string& key, const std::string& value,
+                                  ExecParameters* p, bool* persistent_only_given) {
   if (key == "timeout_ms") {
-    EXEC_ASSIGN_OR_RETURN(p->timeout_ms, ParseInt(key, value, 0, kMaxTimeoutMs));
+    SY_ASSIGN_OR_RETURN(p->timeout_ms, ParseInt(key, value, 0, kMaxTimeoutMs));
   } else if (key == "startup_timeout_ms") {
-    EXEC_ASSIGN_OR_RETURN(p->startup_timeout_ms, ParseInt(key, value, 1, kMaxTimeoutMs));
+    SY_ASSIGN_OR_RETURN(p->startup_timeout_ms, ParseInt(key, value, 1, kMaxTimeoutMs));
     *persistent_only_given = true;
   } else if (key == "stderr_tail_lines") {
-    EXEC_ASSIGN_OR_RETURN(int64_t lines, ParseInt(key, value, 0, 1000));
+    SY_ASSIGN_OR_RETURN(int64_t lines, ParseInt(key, value, 0, 1000));
     p->stderr_tail_lines = static_cast<int>(lines);
   } else if (key == "recycle_requests") {
-    EXEC_ASSIGN_OR_RETURN(p->recycle_requests, ParseInt(key, value, 0, kMaxCount));
+    SY_ASSIGN_OR_RETURN(p->recycle_requests, ParseInt(key, value, 0, kMaxCount));
     *persistent_only_given = true;
   } else if (key == "recycle_rss_mb") {
-    EXEC_ASSIGN_OR_RETURN(p->recycle_rss_mb, ParseInt(key, value, 0, kMaxCount));
+    SY_ASSIGN_OR_RETURN(p->recycle_rss_mb, ParseInt(key, value, 0, kMaxCount));
     *persistent_only_given = true;
   } else if (key == "shared_memory_mb") {
-    EXEC_ASSIGN_OR_RETURN(p->shared_memory_mb, ParseInt(key, value, 0, kMaxSharedMemoryMb));
+    SY_ASSIGN_OR_RETURN(p->shared_memory_mb, ParseInt(key, value, 0, kMaxSharedMemoryMb));
     *persistent_only_given = true;
   } else {
     return false;
@@ -89,14 +89,14 @@ std::chrono::steady_clock::time_point RunDeadline(const ExecParameters& params) 
   return std::chrono::steady_clock::now() + std::chrono::milliseconds(params.timeout_ms);
 }
 
-StatusOr<ExecParameters> ParseExecParameters(
+sdk::StatusOr<ExecParameters> ParseExecParameters(
     const std::vector<std::pair<std::string, std::string>>& parameters,
     const std::string& version_dir, std::string_view path_env) {
   ExecParameters p;
   const std::string* command = nullptr;
   bool persistent_only_given = false;
   for (const auto& [key, value] : parameters) {
-    EXEC_ASSIGN_OR_RETURN(bool shared, ReadSharedKey(key, value, &p, &persistent_only_given));
+    SY_ASSIGN_OR_RETURN(bool shared, ReadSharedKey(key, value, &p, &persistent_only_given));
     if (shared) continue;
     if (key == "command") {
       command = &value;
@@ -106,21 +106,21 @@ StatusOr<ExecParameters> ParseExecParameters(
       } else if (value == "per_request") {
         p.mode = Mode::kPerRequest;
       } else {
-        return InvalidArgument("parameters.mode: unknown mode '" + value +
-                               "' (expected persistent or per_request)");
+        return sdk::InvalidArgument("parameters.mode: unknown mode '" + value +
+                                    "' (expected persistent or per_request)");
       }
     } else {
-      return InvalidArgument("parameters: unknown key '" + key +
-                             "' for the exec backend (known: " + Listed(kCommandKeys) + ")");
+      return sdk::InvalidArgument("parameters: unknown key '" + key +
+                                  "' for the exec backend (known: " + Listed(kCommandKeys) + ")");
     }
   }
   if (command == nullptr) {
-    return InvalidArgument(
+    return sdk::InvalidArgument(
         "parameters.command is required for the exec backend, e.g. "
         "parameters: {command: \"/usr/bin/python3 model.py\"}");
   }
   if (persistent_only_given && p.mode != Mode::kPersistent) {
-    return InvalidArgument(
+    return sdk::InvalidArgument(
         "parameters.startup_timeout_ms, recycle_requests, recycle_rss_mb and shared_memory_mb "
         "apply only to mode: persistent");
   }
@@ -133,7 +133,7 @@ StatusOr<ExecParameters> ParseExecParameters(
   return p;
 }
 
-StatusOr<ExecParameters> ParsePythonParameters(
+sdk::StatusOr<ExecParameters> ParsePythonParameters(
     const std::vector<std::pair<std::string, std::string>>& parameters,
     const std::string& version_dir, std::string_view path_env, const std::string& runner_script) {
   ExecParameters p;
@@ -143,7 +143,7 @@ StatusOr<ExecParameters> ParsePythonParameters(
   std::string class_name;
   bool persistent_only_given = false;  // a python model is always persistent
   for (const auto& [key, value] : parameters) {
-    EXEC_ASSIGN_OR_RETURN(bool shared, ReadSharedKey(key, value, &p, &persistent_only_given));
+    SY_ASSIGN_OR_RETURN(bool shared, ReadSharedKey(key, value, &p, &persistent_only_given));
     if (shared) continue;
     if (key == "python") {
       python = value;
@@ -152,24 +152,25 @@ StatusOr<ExecParameters> ParsePythonParameters(
     } else if (key == "python_class") {
       class_name = value;
     } else if (key == "command" || key == "mode") {
-      return InvalidArgument("parameters." + key +
-                             " is not for a python model: its program is the Python runner "
-                             "(use backend: exec to run a command of your own)");
+      return sdk::InvalidArgument("parameters." + key +
+                                  " is not for a python model: its program is the Python runner "
+                                  "(use backend: exec to run a command of your own)");
     } else {
       p.program_parameters.emplace_back(key, value);
     }
   }
   if (file.empty() || file.find('/') != std::string::npos || file.front() == '.') {
-    return InvalidArgument("parameters.python_file: '" + file +
-                           "' must be the name of a file in the version folder");
+    return sdk::InvalidArgument("parameters.python_file: '" + file +
+                                "' must be the name of a file in the version folder");
   }
   if (!IsRegularFile(version_dir + "/" + file)) {
-    return InvalidArgument("parameters.python_file: " + file +
-                           " does not exist in the version folder " + version_dir);
+    return sdk::InvalidArgument("parameters.python_file: " + file +
+                                " does not exist in the version folder " + version_dir);
   }
   if (!IsRegularFile(runner_script)) {
-    return Status(SY_ERROR_UNAVAILABLE, "the Python runner " + runner_script +
-                                            " is missing (it is installed beside the exec plugin)");
+    return sdk::Status(SY_ERROR_UNAVAILABLE,
+                       "the Python runner " + runner_script +
+                           " is missing (it is installed beside the exec plugin)");
   }
   auto program = ResolveProgram(python, version_dir, path_env);
   if (!program.ok()) return program.status().Prefixed("parameters.python: ");

@@ -44,7 +44,7 @@
 #include <utility>
 #include <vector>
 
-#include "exec/status.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 
@@ -73,13 +73,13 @@ std::chrono::steady_clock::time_point RunDeadline(const ExecParameters& params);
 
 // Validates `parameters` of a command model and resolves the program against `version_dir` and
 // `path_env` (see ResolveProgram). InvalidArgument naming the key for any problem.
-StatusOr<ExecParameters> ParseExecParameters(
+sdk::StatusOr<ExecParameters> ParseExecParameters(
     const std::vector<std::pair<std::string, std::string>>& parameters,
     const std::string& version_dir, std::string_view path_env);
 
 // The same for a python model whose runner is `runner_script` (an absolute path). Also checks
 // that the runner and the model's file exist.
-StatusOr<ExecParameters> ParsePythonParameters(
+sdk::StatusOr<ExecParameters> ParsePythonParameters(
     const std::vector<std::pair<std::string, std::string>>& parameters,
     const std::string& version_dir, std::string_view path_env, const std::string& runner_script);
 

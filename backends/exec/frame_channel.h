@@ -11,7 +11,7 @@
 #include "exec/child_process.h"
 #include "exec/frame_protocol.h"
 #include "exec/outgoing_frame.h"
-#include "exec/status.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 

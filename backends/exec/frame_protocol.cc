@@ -2,31 +2,31 @@
 
 #include <cstdio>
 
-#include "exec/datatypes.h"
+#include "switchyard/backend_sdk/datatype.h"
 
 namespace switchyard::exec {
 namespace {
 
 void PutSpec(ByteWriter w, const TensorInfo& t) {
   w.Str(t.name);
-  w.Str(DataTypeName(t.datatype));
+  w.Str(sdk::DataTypeName(t.datatype));
   w.U32(static_cast<uint32_t>(t.dims.size()));
   for (int64_t d : t.dims) w.I64(d);
 }
 
-Status DecodeTensor(ByteReader& r, OutputTensor* t) {
-  EXEC_RETURN_IF_ERROR(r.Str(&t->name, "a tensor name"));
-  EXEC_RETURN_IF_ERROR(r.Str(&t->datatype, "a tensor datatype"));
+sdk::Status DecodeTensor(ByteReader& r, OutputTensor* t) {
+  SY_RETURN_IF_ERROR(r.Str(&t->name, "a tensor name"));
+  SY_RETURN_IF_ERROR(r.Str(&t->datatype, "a tensor datatype"));
   uint32_t ndim = 0;
-  EXEC_RETURN_IF_ERROR(r.U32(&ndim, "a tensor's dimension count"));
+  SY_RETURN_IF_ERROR(r.U32(&ndim, "a tensor's dimension count"));
   if (ndim > r.remaining() / 8) {
-    return InvalidArgument("tensor '" + std::string(t->name) + "' claims " + std::to_string(ndim) +
-                           " dimensions, more than the frame holds");
+    return sdk::InvalidArgument("tensor '" + std::string(t->name) + "' claims " +
+                                std::to_string(ndim) + " dimensions, more than the frame holds");
   }
   t->shape.resize(ndim);
-  for (uint32_t i = 0; i < ndim; ++i) EXEC_RETURN_IF_ERROR(r.I64(&t->shape[i], "a dimension"));
+  for (uint32_t i = 0; i < ndim; ++i) SY_RETURN_IF_ERROR(r.I64(&t->shape[i], "a dimension"));
   uint64_t size = 0;
-  EXEC_RETURN_IF_ERROR(r.U64(&size, "a tensor's byte size"));
+  SY_RETURN_IF_ERROR(r.U64(&size, "a tensor's byte size"));
   return r.Bytes(size, &t->data, "tensor data");
 }
 
@@ -97,8 +97,8 @@ bool AllFit(std::span<const RequestView> requests, const SharedLane& lane) {
   return total <= lane.size();
 }
 
-StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
-                                    bool with_parameters, SharedLane* shared) {
+sdk::StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
+                                         bool with_parameters, SharedLane* shared) {
   if (shared != nullptr && !AllFit(requests, *shared)) shared = nullptr;
   OutgoingFrame f(static_cast<uint8_t>(FrameKind::kBatch));
   f.writer().U64(batch_id);
@@ -108,7 +108,7 @@ StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestVi
     w.U32(static_cast<uint32_t>(req.inputs.size()));
     for (const InputView& in : req.inputs) {
       w.Str(in.name);
-      w.Str(DataTypeName(in.datatype));
+      w.Str(sdk::DataTypeName(in.datatype));
       w.U32(static_cast<uint32_t>(in.shape.size()));
       for (int64_t d : in.shape) w.I64(d);
       if (shared != nullptr) {
@@ -130,98 +130,99 @@ StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestVi
       }
     }
   }
-  EXEC_RETURN_IF_ERROR(f.Finish());
+  SY_RETURN_IF_ERROR(f.Finish());
   return f;
 }
 
-StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
-                                    uint32_t max_size) {
-  if (header.size() < kFrameHeaderSize) return Internal("frame header incomplete");
+sdk::StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
+                                         uint32_t max_size) {
+  if (header.size() < kFrameHeaderSize) return sdk::Internal("frame header incomplete");
   uint32_t size = static_cast<uint32_t>(header[0]) | static_cast<uint32_t>(header[1]) << 8 |
                   static_cast<uint32_t>(header[2]) << 16 | static_cast<uint32_t>(header[3]) << 24;
   uint8_t kind = header[4];
   if (kind != static_cast<uint8_t>(expected) || size == 0 || size > max_size) {
-    return Internal("expected a " + std::string(FrameKindName(expected)) +
-                    " frame on the program's stdout but read bytes that are not one (" +
-                    (kind != static_cast<uint8_t>(expected) ? "kind " + std::to_string(kind)
-                                                            : "size " + std::to_string(size)) +
-                    "): \"" + PreviewBytes(header) +
-                    "...\"; the program must write nothing but protocol frames to stdout "
-                    "(log to stderr)");
+    return sdk::Internal("expected a " + std::string(FrameKindName(expected)) +
+                         " frame on the program's stdout but read bytes that are not one (" +
+                         (kind != static_cast<uint8_t>(expected) ? "kind " + std::to_string(kind)
+                                                                 : "size " + std::to_string(size)) +
+                         "): \"" + PreviewBytes(header) +
+                         "...\"; the program must write nothing but protocol frames to stdout "
+                         "(log to stderr)");
   }
   return size;
 }
 
-StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body) {
+sdk::StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body) {
   ByteReader r(body);
   std::span<const uint8_t> magic;
   uint32_t version = 0;
   if (!r.Bytes(kMagic.size(), &magic, "magic").ok() ||
       std::string_view(reinterpret_cast<const char*>(magic.data()), magic.size()) != kMagic ||
       !r.U32(&version, "version").ok()) {
-    return Internal("the program's READY frame does not start with \"SYEX\" and a version: \"" +
-                    PreviewBytes(body) + "\"");
+    return sdk::Internal(
+        "the program's READY frame does not start with \"SYEX\" and a version: \"" +
+        PreviewBytes(body) + "\"");
   }
   if (version != kProtocolVersion) {
-    return Internal("the program speaks exec protocol version " + std::to_string(version) +
-                    "; this plugin speaks version " + std::to_string(kProtocolVersion));
+    return sdk::Internal("the program speaks exec protocol version " + std::to_string(version) +
+                         "; this plugin speaks version " + std::to_string(kProtocolVersion));
   }
   uint32_t features = 0;
   if (r.remaining() == 4) (void)r.U32(&features, "features");
   if (r.remaining() != 0) {
-    return Internal("the program's READY frame has " + std::to_string(r.remaining()) +
-                    " unexpected trailing bytes");
+    return sdk::Internal("the program's READY frame has " + std::to_string(r.remaining()) +
+                         " unexpected trailing bytes");
   }
   if ((features & ~(kFeatureRequestParameters | kFeatureCancel | kFeatureSharedInputs |
                     kFeaturePipelined)) != 0) {
-    return Internal("the program's READY frame announces unknown features " +
-                    std::to_string(features));
+    return sdk::Internal("the program's READY frame announces unknown features " +
+                         std::to_string(features));
   }
   return features;
 }
 
-StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body) {
+sdk::StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body) {
   ByteReader r(body);
   BatchResult result;
   uint32_t count = 0;
-  EXEC_RETURN_IF_ERROR(r.U64(&result.batch_id, "the batch id"));
-  EXEC_RETURN_IF_ERROR(r.U32(&count, "the request count"));
+  SY_RETURN_IF_ERROR(r.U64(&result.batch_id, "the batch id"));
+  SY_RETURN_IF_ERROR(r.U32(&count, "the request count"));
   if (count > r.remaining()) {
-    return InvalidArgument("RESULT claims " + std::to_string(count) +
-                           " requests, more than the frame holds");
+    return sdk::InvalidArgument("RESULT claims " + std::to_string(count) +
+                                " requests, more than the frame holds");
   }
   result.requests.resize(count);
   for (uint32_t i = 0; i < count; ++i) {
     RequestResult& req = result.requests[i];
     uint8_t status = 0;
-    EXEC_RETURN_IF_ERROR(r.U8(&status, "a request status"));
+    SY_RETURN_IF_ERROR(r.U8(&status, "a request status"));
     if (status == 0) {
       uint32_t n = 0;
-      EXEC_RETURN_IF_ERROR(r.U32(&n, "an output count"));
+      SY_RETURN_IF_ERROR(r.U32(&n, "an output count"));
       if (n > r.remaining() / 24) {  // a tensor takes at least 24 bytes
-        return InvalidArgument("request " + std::to_string(i) + " claims " + std::to_string(n) +
-                               " outputs, more than the frame holds");
+        return sdk::InvalidArgument("request " + std::to_string(i) + " claims " +
+                                    std::to_string(n) + " outputs, more than the frame holds");
       }
       req.outputs.resize(n);
-      for (uint32_t j = 0; j < n; ++j) EXEC_RETURN_IF_ERROR(DecodeTensor(r, &req.outputs[j]));
+      for (uint32_t j = 0; j < n; ++j) SY_RETURN_IF_ERROR(DecodeTensor(r, &req.outputs[j]));
     } else {
       req.ok = false;
       req.code =
           status <= SY_ERROR_UNSUPPORTED ? static_cast<SyErrorCode>(status) : SY_ERROR_INTERNAL;
-      EXEC_RETURN_IF_ERROR(r.Str(&req.error, "an error message"));
+      SY_RETURN_IF_ERROR(r.Str(&req.error, "an error message"));
     }
   }
   if (r.remaining() == 1) {  // the optional flags byte
     uint8_t flags = 0;
-    EXEC_RETURN_IF_ERROR(r.U8(&flags, "the flags"));
+    SY_RETURN_IF_ERROR(r.U8(&flags, "the flags"));
     if ((flags & ~kResultFlagProgramEnds) != 0) {
-      return InvalidArgument("RESULT flags " + std::to_string(flags) + " name unknown bits");
+      return sdk::InvalidArgument("RESULT flags " + std::to_string(flags) + " name unknown bits");
     }
     result.program_ends = (flags & kResultFlagProgramEnds) != 0;
   }
   if (r.remaining() != 0) {
-    return InvalidArgument("RESULT frame has " + std::to_string(r.remaining()) +
-                           " bytes after its last request");
+    return sdk::InvalidArgument("RESULT frame has " + std::to_string(r.remaining()) +
+                                " bytes after its last request");
   }
   return result;
 }

@@ -59,8 +59,8 @@
 #include "exec/model_spec.h"
 #include "exec/outgoing_frame.h"
 #include "exec/shared_inputs.h"
-#include "exec/status.h"
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 
@@ -102,8 +102,8 @@ OutgoingFrame EncodeHello(const ModelSpec& model, const InstanceSpec& instance,
 // program announced kFeatureSharedInputs), the inputs are copied into that lane of the shared
 // region instead and named by offset, when all of them fit; otherwise they travel in the frame.
 // InvalidArgument if the frame exceeds 4 GiB.
-StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
-                                    bool with_parameters, SharedLane* shared = nullptr);
+sdk::StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const RequestView> requests,
+                                         bool with_parameters, SharedLane* shared = nullptr);
 
 // The CANCEL of request `request` of batch `batch_id`. REQUIRES: `state` is not
 // SY_NOT_CANCELLED.
@@ -112,12 +112,12 @@ OutgoingFrame EncodeCancel(uint64_t batch_id, uint32_t request, SyCancelState st
 // The size of the frame whose first kFrameHeaderSize bytes begin `header`, after checking that
 // its kind is `expected` and its size is at most `max_size`. The error shows `header` (all of it,
 // up to 48 bytes) as text, so a program that prints to stdout is easy to recognise.
-StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
-                                    uint32_t max_size);
+sdk::StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
+                                         uint32_t max_size);
 
 // The READY body (after the kind byte): magic, version kProtocolVersion and the optional
 // features. Returns the features (0 when absent).
-StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body);
+sdk::StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body);
 
 // A tensor the program returned; views into the frame.
 struct OutputTensor {
@@ -145,7 +145,7 @@ struct BatchResult {
 // Decodes a RESULT body (after the kind byte). Only the structure is checked here (outputs are
 // checked against the config by CheckOutput); trailing bytes are an error. The result views
 // `body`.
-StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body);
+sdk::StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body);
 
 // The first bytes of `data` as printable text (non-printable bytes as \xNN), at most `max` bytes.
 std::string PreviewBytes(std::span<const uint8_t> data, size_t max = 48);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "exec/output_check.h"
+#include "switchyard/backend_sdk/entry.h"
 
 namespace switchyard::exec {
 
@@ -59,7 +60,7 @@ bool HostBatch::Read(const ModelSpec& model, uint32_t r, PendingRequest* out) {
 void HostBatch::Answer(const ModelSpec& model, const PendingRequest& request,
                        const RequestResult& result) {
   if (!result.ok) {
-    Fail(request.index, Status(result.code, std::string(result.error)));
+    Fail(request.index, sdk::Status(result.code, std::string(result.error)));
     return;
   }
   auto matched = MatchOutputs(model, request.wanted, request.batch_size, result.outputs);
@@ -87,8 +88,8 @@ void HostBatch::AnswerOutputs(const PendingRequest& request,
   }
 }
 
-void HostBatch::Fail(uint32_t r, const Status& status) {
-  host_->request_set_error(batch_, r, host_->error_new(status.code(), status.message().c_str()));
+void HostBatch::Fail(uint32_t r, const sdk::Status& status) {
+  sdk::FailRequest(*host_, batch_, r, status);
 }
 
 SyCancelState HostBatch::Cancelled(uint32_t r) const {
@@ -100,7 +101,7 @@ SyCancelState HostBatch::Cancelled(uint32_t r) const {
 }
 
 void HostBatch::FailCancelled(uint32_t r, SyCancelState state, const std::string& when) {
-  Fail(r, Unavailable(
+  Fail(r, sdk::Unavailable(
               std::string("the request was stopped ") + when + ": " +
               (state == SY_CANCELLED_DEADLINE ? "its timeout passed" : "its client went away")));
 }

@@ -9,8 +9,8 @@
 
 #include "exec/frame_protocol.h"
 #include "exec/model_spec.h"
-#include "exec/status.h"
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 
@@ -37,7 +37,7 @@ class HostBatch {
   // Answers `request` from checked outputs (MatchOutputs' result).
   void AnswerOutputs(const PendingRequest& request,
                      const std::vector<const OutputTensor*>& outputs);
-  void Fail(uint32_t r, const Status& status);
+  void Fail(uint32_t r, const sdk::Status& status);
   // Whether request `r` is still wanted (SyHostApi::request_cancelled). Any thread.
   SyCancelState Cancelled(uint32_t r) const;
   // Fails request `r`, cancelled as `state` says, naming `when` ("before it was sent to the

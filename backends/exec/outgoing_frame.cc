@@ -27,14 +27,14 @@ uint64_t OutgoingFrame::size() const {
   return total;
 }
 
-Status OutgoingFrame::Finish() {
+sdk::Status OutgoingFrame::Finish() {
   uint64_t body = size() - 4;
   if (body > UINT32_MAX) {
-    return InvalidArgument("a frame of " + std::to_string(body) +
-                           " bytes exceeds the exec protocol's limit of 4 GiB per batch");
+    return sdk::InvalidArgument("a frame of " + std::to_string(body) +
+                                " bytes exceeds the exec protocol's limit of 4 GiB per batch");
   }
   for (int i = 0; i < 4; ++i) owned_[i] = static_cast<char>((body >> (8 * i)) & 0xff);
-  return Status();
+  return sdk::Status();
 }
 
 std::vector<std::span<const uint8_t>> OutgoingFrame::Pieces() const {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "exec/byte_io.h"
-#include "exec/status.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 
@@ -25,7 +25,7 @@ class OutgoingFrame {
   // Appends `data` by reference. REQUIRES: it stays valid until the frame is sent.
   void AppendBorrowed(std::span<const uint8_t> data);
   // Writes the size prefix. InvalidArgument when the frame exceeds the protocol's 4 GiB limit.
-  Status Finish();
+  sdk::Status Finish();
 
   uint64_t size() const;
   // The frame's bytes in order. Valid until the frame is modified or destroyed.

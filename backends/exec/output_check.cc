@@ -1,6 +1,7 @@
 #include "exec/output_check.h"
 
 #include "exec/datatypes.h"
+#include "switchyard/backend_sdk/datatype.h"
 
 namespace switchyard::exec {
 namespace {
@@ -16,16 +17,17 @@ std::string ShapeText(std::span<const int64_t> shape) {
 
 }  // namespace
 
-Status CheckOutput(const TensorInfo& spec, bool batched, int64_t batch_size,
-                   const OutputTensor& tensor) {
+sdk::Status CheckOutput(const TensorInfo& spec, bool batched, int64_t batch_size,
+                        const OutputTensor& tensor) {
   std::string what = "output '" + spec.name + "'";
-  auto datatype = ParseDataTypeName(tensor.datatype);
+  auto datatype = sdk::ParseDataTypeName(tensor.datatype);
   if (!datatype.has_value()) {
-    return Internal(what + ": unknown datatype '" + std::string(tensor.datatype) + "'");
+    return sdk::Internal(what + ": unknown datatype '" + std::string(tensor.datatype) + "'");
   }
   if (*datatype != spec.datatype) {
-    return Internal(what + ": the program returned " + std::string(tensor.datatype) +
-                    " but the config declares " + std::string(DataTypeName(spec.datatype)));
+    return sdk::Internal(what + ": the program returned " + std::string(tensor.datatype) +
+                         " but the config declares " +
+                         std::string(sdk::DataTypeName(spec.datatype)));
   }
   std::vector<int64_t> expected;
   if (batched) expected.push_back(batch_size);
@@ -37,19 +39,18 @@ Status CheckOutput(const TensorInfo& spec, bool batched, int64_t batch_size,
     }
   }
   if (!shape_ok) {
-    return Internal(what + ": the program returned shape " + ShapeText(tensor.shape) +
-                    " but the config expects " + ShapeText(expected) +
-                    (batched ? " (batch dimension first)" : ""));
+    return sdk::Internal(what + ": the program returned shape " + ShapeText(tensor.shape) +
+                         " but the config expects " + ShapeText(expected) +
+                         (batched ? " (batch dimension first)" : ""));
   }
-  Status bytes = CheckTensorBytes(*datatype, tensor.shape, tensor.data);
-  if (!bytes.ok()) return Internal(what + ": " + bytes.message());
-  return Status();
+  sdk::Status bytes = CheckTensorBytes(*datatype, tensor.shape, tensor.data);
+  if (!bytes.ok()) return sdk::Internal(what + ": " + bytes.message());
+  return sdk::Status();
 }
 
-StatusOr<std::vector<const OutputTensor*>> MatchOutputs(const ModelSpec& model,
-                                                        const std::vector<bool>& wanted,
-                                                        int64_t batch_size,
-                                                        const std::vector<OutputTensor>& outputs) {
+sdk::StatusOr<std::vector<const OutputTensor*>> MatchOutputs(
+    const ModelSpec& model, const std::vector<bool>& wanted, int64_t batch_size,
+    const std::vector<OutputTensor>& outputs) {
   std::vector<const OutputTensor*> matched(model.outputs.size(), nullptr);
   std::vector<bool> seen(model.outputs.size(), false);
   for (const OutputTensor& t : outputs) {
@@ -61,21 +62,21 @@ StatusOr<std::vector<const OutputTensor*>> MatchOutputs(const ModelSpec& model,
       }
     }
     if (index == model.outputs.size()) {
-      return Internal("the program returned output '" + std::string(t.name) +
-                      "', which the config does not declare");
+      return sdk::Internal("the program returned output '" + std::string(t.name) +
+                           "', which the config does not declare");
     }
     if (seen[index]) {
-      return Internal("the program returned output '" + std::string(t.name) + "' twice");
+      return sdk::Internal("the program returned output '" + std::string(t.name) + "' twice");
     }
     seen[index] = true;
     if (!wanted[index]) continue;
-    EXEC_RETURN_IF_ERROR(CheckOutput(model.outputs[index], model.batched(), batch_size, t));
+    SY_RETURN_IF_ERROR(CheckOutput(model.outputs[index], model.batched(), batch_size, t));
     matched[index] = &t;
   }
   for (size_t i = 0; i < model.outputs.size(); ++i) {
     if (wanted[i] && matched[i] == nullptr) {
-      return Internal("the program did not return the requested output '" + model.outputs[i].name +
-                      "'");
+      return sdk::Internal("the program did not return the requested output '" +
+                           model.outputs[i].name + "'");
     }
   }
   return matched;

@@ -8,7 +8,7 @@
 
 namespace switchyard::exec {
 
-Status PerRequestInstance::Execute(HostBatch& batch) {
+sdk::Status PerRequestInstance::Execute(HostBatch& batch) {
   uint32_t count = batch.request_count();
   for (uint32_t r = 0; r < count; ++r) {
     if (SyCancelState state = batch.Cancelled(r); state != SY_NOT_CANCELLED) {
@@ -17,15 +17,16 @@ Status PerRequestInstance::Execute(HostBatch& batch) {
     }
     PendingRequest p;
     if (!batch.Read(context_.model, r, &p)) continue;
-    EXEC_RETURN_IF_ERROR(RunOne(batch, p));
+    SY_RETURN_IF_ERROR(RunOne(batch, p));
   }
-  return Status();
+  return sdk::Status();
 }
 
-Status PerRequestInstance::RunOne(HostBatch& batch, const PendingRequest& request) {
+sdk::Status PerRequestInstance::RunOne(HostBatch& batch, const PendingRequest& request) {
   auto dir = TempDir::Create();
   if (!dir.ok()) return dir.status();
-  Status written = WriteRequestFiles((*dir)->path(), context_.model, request.view, request.wanted);
+  sdk::Status written =
+      WriteRequestFiles((*dir)->path(), context_.model, request.view, request.wanted);
   if (!written.ok()) return written;
 
   SpawnSpec spec;
@@ -56,39 +57,40 @@ Status PerRequestInstance::RunOne(HostBatch& batch, const PendingRequest& reques
   if (cancelled != SY_NOT_CANCELLED) {
     batch.FailCancelled(request.index, cancelled,
                         "while it ran: " + what + " " + exit.ToString() + " by the plugin");
-    return Status();
+    return sdk::Status();
   }
   if (!ended) {
-    batch.Fail(request.index,
-               Internal(DescribeProgramEnd(what + " did not finish within timeout_ms = " +
-                                               std::to_string(context_.params.timeout_ms) + " ms",
-                                           exit, true, tail)));
-    return Status();
+    batch.Fail(request.index, sdk::Internal(DescribeProgramEnd(
+                                  what + " did not finish within timeout_ms = " +
+                                      std::to_string(context_.params.timeout_ms) + " ms",
+                                  exit, true, tail)));
+    return sdk::Status();
   }
   auto files = ReadResponseFiles((*dir)->path(), context_.model);
   if (files.ok() && (*files)->response.failed) {
     // The program reported the request's error itself (whatever its exit status): that is the
     // answer, as in persistent mode.
     batch.Fail(request.index, (*files)->response.error);
-    return Status();
+    return sdk::Status();
   }
   if (!exit.Success()) {
-    batch.Fail(request.index, Internal(DescribeProgramEnd(what + " failed", exit, false, tail)));
-    return Status();
+    batch.Fail(request.index,
+               sdk::Internal(DescribeProgramEnd(what + " failed", exit, false, tail)));
+    return sdk::Status();
   }
   if (!files.ok()) {
-    batch.Fail(request.index, Internal(DescribeProgramEnd(what + ": " + files.status().message(),
-                                                          exit, false, tail)));
-    return Status();
+    batch.Fail(request.index, sdk::Internal(DescribeProgramEnd(
+                                  what + ": " + files.status().message(), exit, false, tail)));
+    return sdk::Status();
   }
   auto matched =
       MatchOutputs(context_.model, request.wanted, request.batch_size, (*files)->outputs);
   if (!matched.ok()) {
     batch.Fail(request.index, matched.status());
-    return Status();
+    return sdk::Status();
   }
   batch.AnswerOutputs(request, *matched);
-  return Status();
+  return sdk::Status();
 }
 
 }  // namespace switchyard::exec

@@ -18,14 +18,14 @@ class PerRequestInstance final : public ExecInstance {
   PerRequestInstance(const ExecContext& context, InstanceSpec instance)
       : context_(context), instance_(std::move(instance)) {}
 
-  Status Execute(HostBatch& batch) override;
+  sdk::Status Execute(HostBatch& batch) override;
 
   static constexpr std::chrono::milliseconds kCancelPoll{100};
 
  private:
   // Runs the program for one request; answers it or fails it. A non-OK return (the program
   // cannot be started at all) fails the rest of the batch.
-  Status RunOne(HostBatch& batch, const PendingRequest& request);
+  sdk::Status RunOne(HostBatch& batch, const PendingRequest& request);
 
   const ExecContext& context_;
   const InstanceSpec instance_;

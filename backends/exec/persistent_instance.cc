@@ -22,12 +22,12 @@ int64_t ResidentMiB(pid_t pid) {
 
 // Ends `child` (after giving it kExitGrace to exit by itself when `wait_for_exit`) and returns
 // `what` with how it ended and its last stderr lines.
-Status EndChild(ChildProcess& child, const std::string& what, bool wait_for_exit) {
+sdk::Status EndChild(ChildProcess& child, const std::string& what, bool wait_for_exit) {
   bool ended = child.WaitExit(
       std::chrono::steady_clock::now() +
       (wait_for_exit ? PersistentInstance::kExitGrace : std::chrono::milliseconds(0)));
   ExitStatus exit = child.Finish();
-  return Internal(DescribeProgramEnd(what, exit, !ended, child.StderrLines()));
+  return sdk::Internal(DescribeProgramEnd(what, exit, !ended, child.StderrLines()));
 }
 
 }  // namespace
@@ -76,10 +76,10 @@ void PersistentInstance::RecycleIfDue() {
   retire_ = true;
 }
 
-Status PersistentInstance::EndProgram(std::unique_lock<std::mutex>& lock, const InFlight& sent,
-                                      const std::string& what, bool wait_for_exit) {
+sdk::Status PersistentInstance::EndProgram(std::unique_lock<std::mutex>& lock, const InFlight& sent,
+                                           const std::string& what, bool wait_for_exit) {
   if (sent.generation != generation_ || child_ != sent.child) {
-    return Internal(what);  // another batch's failure already ended that program
+    return sdk::Internal(what);  // another batch's failure already ended that program
   }
   // The other batch in flight, if any, fails as it waits for its turn.
   ++generation_;
@@ -87,12 +87,12 @@ Status PersistentInstance::EndProgram(std::unique_lock<std::mutex>& lock, const 
   child_.reset();
   turn_cv_.notify_all();
   lock.unlock();
-  Status ended = EndChild(*sent.child, what, wait_for_exit);
+  sdk::Status ended = EndChild(*sent.child, what, wait_for_exit);
   lock.lock();
   return ended;
 }
 
-Status PersistentInstance::Start() {
+sdk::Status PersistentInstance::Start() {
   SpawnSpec spec;
   spec.program = context_.params.program;
   spec.argv = context_.params.argv;
@@ -145,10 +145,10 @@ Status PersistentInstance::Start() {
   reads_shared_inputs_ = shared_ != nullptr && (*features & kFeatureSharedInputs) != 0;
   if (generation_ == 1) pipelined_ = (*features & kFeaturePipelined) != 0;
   child_ = std::move(child);
-  return Status();
+  return sdk::Status();
 }
 
-StatusOr<PersistentInstance::InFlight> PersistentInstance::Admit(
+sdk::StatusOr<PersistentInstance::InFlight> PersistentInstance::Admit(
     std::unique_lock<std::mutex>& lock) {
   // A program is started, ended or replaced only while no batch is in flight.
   turn_cv_.wait(lock, [&] { return in_flight_ == 0 || (child_ != nullptr && !retire_); });
@@ -159,7 +159,7 @@ StatusOr<PersistentInstance::InFlight> PersistentInstance::Admit(
     }
     ForgetIfEnded();
     if (child_ == nullptr) {
-      Status started = Start();
+      sdk::Status started = Start();
       if (!started.ok()) return started.Prefixed("restarting the exec program: ");
     }
   }
@@ -214,7 +214,7 @@ ExchangeResult PersistentInstance::Exchange(const InFlight& sent, const Outgoing
   return r;
 }
 
-Status PersistentInstance::Execute(HostBatch& batch) {
+sdk::Status PersistentInstance::Execute(HostBatch& batch) {
   std::vector<PendingRequest> pending;
   uint32_t count = batch.request_count();
   pending.reserve(count);
@@ -226,7 +226,7 @@ Status PersistentInstance::Execute(HostBatch& batch) {
     PendingRequest p;
     if (batch.Read(context_.model, r, &p)) pending.push_back(std::move(p));
   }
-  if (pending.empty()) return Status();
+  if (pending.empty()) return sdk::Status();
   std::vector<RequestView> views;
   views.reserve(pending.size());
   for (const PendingRequest& p : pending) views.push_back(p.view);
@@ -298,7 +298,7 @@ Status PersistentInstance::Execute(HostBatch& batch) {
     batch.Answer(context_.model, pending[i], result->requests[i]);
   }
   lock.lock();
-  if (sent.generation != generation_) return Status();  // answered; the program is gone since
+  if (sent.generation != generation_) return sdk::Status();  // answered; the program is gone since
   requests_since_start_ += pending.size();
   if (result->program_ends && !retire_) {
     Log(SY_LOG_INFO, "the program (pid " + std::to_string(sent.child->pid()) +
@@ -310,7 +310,7 @@ Status PersistentInstance::Execute(HostBatch& batch) {
     StopProgram();
     retire_ = false;
   }
-  return Status();
+  return sdk::Status();
 }
 
 }  // namespace switchyard::exec

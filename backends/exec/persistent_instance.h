@@ -42,8 +42,8 @@ class PersistentInstance final : public ExecInstance {
   ~PersistentInstance() override;
 
   // Starts the program and completes the handshake within startup_timeout_ms.
-  Status Start();
-  Status Execute(HostBatch& batch) override;
+  sdk::Status Start();
+  sdk::Status Execute(HostBatch& batch) override;
   uint32_t Concurrency() const override { return pipelined_ ? SharedInputs::kLanes : 1; }
 
   static constexpr std::chrono::milliseconds kShutdownGrace{5000};
@@ -60,7 +60,7 @@ class PersistentInstance final : public ExecInstance {
   };
 
   // Starts the program if none runs, once nothing is in flight, and takes the next batch id.
-  StatusOr<InFlight> Admit(std::unique_lock<std::mutex>& lock);
+  sdk::StatusOr<InFlight> Admit(std::unique_lock<std::mutex>& lock);
   // The BATCH sent and its RESULT read, in order with the other batch in flight (pipelined) or
   // as one exchange.
   ExchangeResult Exchange(const InFlight& sent, const OutgoingFrame& frame,
@@ -71,8 +71,8 @@ class PersistentInstance final : public ExecInstance {
   ExchangeResult Write(const InFlight& sent, const OutgoingFrame& frame, Deadline deadline);
   // Ends the program after a failed exchange of `sent` and returns `what` with its exit and
   // stderr tail (the program was already replaced: `what` only).
-  Status EndProgram(std::unique_lock<std::mutex>& lock, const InFlight& sent,
-                    const std::string& what, bool wait_for_exit);
+  sdk::Status EndProgram(std::unique_lock<std::mutex>& lock, const InFlight& sent,
+                         const std::string& what, bool wait_for_exit);
   // When the program has ended since the last batch: logs how, and forgets it.
   void ForgetIfEnded();
   // After a batch: marks the program for a graceful end if it is due for recycling.

@@ -6,13 +6,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 
-#include "exec/datatypes.h"
+#include "switchyard/backend_sdk/datatype.h"
+#include "switchyard/backend_sdk/json.h"
 
 namespace switchyard::exec {
 namespace {
@@ -28,9 +28,9 @@ std::string ShapeJson(std::span<const int64_t> shape) {
   return s + "]";
 }
 
-Status WriteFile(const std::string& path, std::span<const uint8_t> data) {
+sdk::Status WriteFile(const std::string& path, std::span<const uint8_t> data) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Internal("cannot create " + path + ": " + std::strerror(errno));
+  if (fd < 0) return sdk::Internal("cannot create " + path + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = write(fd, data.data() + done, data.size() - done);
@@ -38,29 +38,29 @@ Status WriteFile(const std::string& path, std::span<const uint8_t> data) {
       if (errno == EINTR) continue;
       int err = errno;
       close(fd);
-      return Internal("cannot write " + path + ": " + std::strerror(err));
+      return sdk::Internal("cannot write " + path + ": " + std::strerror(err));
     }
     done += static_cast<size_t>(n);
   }
-  if (close(fd) != 0) return Internal("cannot write " + path + ": " + std::strerror(errno));
-  return Status();
+  if (close(fd) != 0) return sdk::Internal("cannot write " + path + ": " + std::strerror(errno));
+  return sdk::Status();
 }
 
 // The whole file (at most `max_bytes`); NotFound-like InvalidArgument when missing.
-Status ReadFile(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* out) {
+sdk::Status ReadFile(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* out) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    return Internal(errno == ENOENT ? "the program did not write " + path
-                                    : "cannot open " + path + ": " + std::strerror(errno));
+    return sdk::Internal(errno == ENOENT ? "the program did not write " + path
+                                         : "cannot open " + path + ": " + std::strerror(errno));
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    return Internal(path + " is not a regular file");
+    return sdk::Internal(path + " is not a regular file");
   }
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     close(fd);
-    return Internal(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    return sdk::Internal(path + " is larger than " + std::to_string(max_bytes) + " bytes");
   }
   out->resize(static_cast<size_t>(st.st_size));
   size_t done = 0;
@@ -69,15 +69,15 @@ Status ReadFile(const std::string& path, uint64_t max_bytes, std::vector<uint8_t
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       close(fd);
-      return Internal("cannot read " + path);
+      return sdk::Internal("cannot read " + path);
     }
     done += static_cast<size_t>(n);
   }
   close(fd);
-  return Status();
+  return sdk::Status();
 }
 
-Status JsonError(const std::string& what) { return Internal("response.json: " + what); }
+sdk::Status JsonError(const std::string& what) { return sdk::Internal("response.json: " + what); }
 
 }  // namespace
 
@@ -89,49 +89,17 @@ std::string OutputFileName(size_t output_index) {
   return "output" + std::to_string(output_index) + ".bin";
 }
 
-std::string JsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string RequestJson(const ModelSpec& model, const RequestView& request,
                         const std::vector<bool>& wanted) {
-  std::string j = "{\"protocol\": 1, \"model\": " + JsonQuote(model.name) +
+  std::string j = "{\"protocol\": 1, \"model\": " + sdk::JsonQuote(model.name) +
                   ", \"model_version\": " + std::to_string(model.version) +
                   ", \"max_batch_size\": " + std::to_string(model.max_batch_size) +
                   ",\n \"inputs\": [";
   for (size_t i = 0; i < request.inputs.size(); ++i) {
     const InputView& in = request.inputs[i];
     j += i == 0 ? "\n  " : ",\n  ";
-    j += "{\"name\": " + JsonQuote(in.name) + ", \"datatype\": \"" +
-         std::string(DataTypeName(in.datatype)) + "\", \"shape\": " + ShapeJson(in.shape) +
+    j += "{\"name\": " + sdk::JsonQuote(in.name) + ", \"datatype\": \"" +
+         std::string(sdk::DataTypeName(in.datatype)) + "\", \"shape\": " + ShapeJson(in.shape) +
          ", \"file\": \"" + InputFileName(i) + "\"}";
   }
   j += "],\n \"outputs\": [";
@@ -140,20 +108,20 @@ std::string RequestJson(const ModelSpec& model, const RequestView& request,
     if (!wanted[o]) continue;
     j += first ? "\n  " : ",\n  ";
     first = false;
-    j += "{\"name\": " + JsonQuote(model.outputs[o].name) + ", \"datatype\": \"" +
-         std::string(DataTypeName(model.outputs[o].datatype)) + "\", \"file\": \"" +
+    j += "{\"name\": " + sdk::JsonQuote(model.outputs[o].name) + ", \"datatype\": \"" +
+         std::string(sdk::DataTypeName(model.outputs[o].datatype)) + "\", \"file\": \"" +
          OutputFileName(o) + "\"}";
   }
   j += "],\n \"parameters\": {";
   for (size_t p = 0; p < request.parameters.size(); ++p) {
-    j += (p == 0 ? "" : ", ") + JsonQuote(request.parameters[p].first) + ": " +
-         JsonQuote(request.parameters[p].second);
+    j += (p == 0 ? "" : ", ") + sdk::JsonQuote(request.parameters[p].first) + ": " +
+         sdk::JsonQuote(request.parameters[p].second);
   }
   j += "}}\n";
   return j;
 }
 
-StatusOr<ParsedResponse> ParseResponseJson(std::string_view json) {
+sdk::StatusOr<ParsedResponse> ParseResponseJson(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
   simdjson::dom::element doc;
@@ -173,7 +141,7 @@ StatusOr<ParsedResponse> ParseResponseJson(std::string_view json) {
       if (field.value.get_string().get(msg)) return JsonError("\"error\" must be a string");
       r.failed = true;
       has_error = true;
-      r.error = Status(SY_ERROR_INTERNAL, std::string(msg));
+      r.error = sdk::Status(SY_ERROR_INTERNAL, std::string(msg));
     } else if (key == "code") {
       std::string_view c;
       if (field.value.get_string().get(c)) return JsonError("\"code\" must be a string");
@@ -244,15 +212,15 @@ StatusOr<ParsedResponse> ParseResponseJson(std::string_view json) {
   }
   if (code.has_value()) {
     if (!has_error) return JsonError("\"code\" goes with \"error\"");
-    r.error = Status(*code, r.error.message());
+    r.error = sdk::Status(*code, r.error.message());
   }
   return r;
 }
 
-Status WriteRequestFiles(const std::string& dir, const ModelSpec& model, const RequestView& request,
-                         const std::vector<bool>& wanted) {
+sdk::Status WriteRequestFiles(const std::string& dir, const ModelSpec& model,
+                              const RequestView& request, const std::vector<bool>& wanted) {
   for (size_t i = 0; i < request.inputs.size(); ++i) {
-    EXEC_RETURN_IF_ERROR(WriteFile(dir + "/" + InputFileName(i), request.inputs[i].data));
+    SY_RETURN_IF_ERROR(WriteFile(dir + "/" + InputFileName(i), request.inputs[i].data));
   }
   std::string json = RequestJson(model, request, wanted);
   return WriteFile(
@@ -260,10 +228,10 @@ Status WriteRequestFiles(const std::string& dir, const ModelSpec& model, const R
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(json.data()), json.size()));
 }
 
-StatusOr<std::unique_ptr<FileOutputs>> ReadResponseFiles(const std::string& dir,
-                                                         const ModelSpec& model) {
+sdk::StatusOr<std::unique_ptr<FileOutputs>> ReadResponseFiles(const std::string& dir,
+                                                              const ModelSpec& model) {
   std::vector<uint8_t> json;
-  EXEC_RETURN_IF_ERROR(
+  SY_RETURN_IF_ERROR(
       ReadFile(dir + "/" + std::string(kResponseJson), kMaxResponseJsonBytes, &json));
   auto parsed =
       ParseResponseJson(std::string_view(reinterpret_cast<const char*>(json.data()), json.size()));
@@ -277,11 +245,11 @@ StatusOr<std::unique_ptr<FileOutputs>> ReadResponseFiles(const std::string& dir,
       if (model.outputs[o].name == out.name) index = o;
     }
     if (index == model.outputs.size()) {
-      return Internal("response.json lists output '" + out.name +
-                      "', which the config does not declare");
+      return sdk::Internal("response.json lists output '" + out.name +
+                           "', which the config does not declare");
     }
     files->data.emplace_back();
-    EXEC_RETURN_IF_ERROR(
+    SY_RETURN_IF_ERROR(
         ReadFile(dir + "/" + OutputFileName(index), UINT64_MAX >> 1, &files->data.back()));
   }
   for (size_t k = 0; k < files->response.outputs.size(); ++k) {
@@ -294,7 +262,7 @@ StatusOr<std::unique_ptr<FileOutputs>> ReadResponseFiles(const std::string& dir,
       t.datatype = *out.datatype;
     } else {
       for (const TensorInfo& spec : model.outputs) {
-        if (spec.name == out.name) t.datatype = DataTypeName(spec.datatype);
+        if (spec.name == out.name) t.datatype = sdk::DataTypeName(spec.datatype);
       }
     }
     files->outputs.push_back(std::move(t));
@@ -302,12 +270,12 @@ StatusOr<std::unique_ptr<FileOutputs>> ReadResponseFiles(const std::string& dir,
   return files;
 }
 
-StatusOr<std::unique_ptr<TempDir>> TempDir::Create() {
+sdk::StatusOr<std::unique_ptr<TempDir>> TempDir::Create() {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl =
       std::string(base != nullptr && base[0] == '/' ? base : "/tmp") + "/switchyard-exec-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) {
-    return Internal("cannot create a temporary folder " + tmpl + ": " + std::strerror(errno));
+    return sdk::Internal("cannot create a temporary folder " + tmpl + ": " + std::strerror(errno));
   }
   return std::unique_ptr<TempDir>(new TempDir(std::move(tmpl)));
 }

@@ -28,7 +28,7 @@
 
 #include "exec/frame_protocol.h"
 #include "exec/model_spec.h"
-#include "exec/status.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 
@@ -37,9 +37,6 @@ inline constexpr std::string_view kResponseJson = "response.json";
 
 std::string InputFileName(size_t input_index);    // "input<i>.bin"
 std::string OutputFileName(size_t output_index);  // "output<j>.bin"
-
-// `s` as a JSON string literal (with quotes); invalid UTF-8 passes through unchanged.
-std::string JsonQuote(std::string_view s);
 
 // The request.json text for `request` (its inputs in config order). REQUIRES:
 // wanted.size() == model.outputs.size().
@@ -54,16 +51,16 @@ struct ResponseOutput {
 };
 struct ParsedResponse {
   bool failed = false;
-  Status error;  // when failed: the program's message and code
+  sdk::Status error;  // when failed: the program's message and code
   std::vector<ResponseOutput> outputs;
 };
 
 // Parses response.json strictly (unknown keys, wrong types and malformed JSON are errors).
-StatusOr<ParsedResponse> ParseResponseJson(std::string_view json);
+sdk::StatusOr<ParsedResponse> ParseResponseJson(std::string_view json);
 
 // Writes request.json and the input files into `dir`.
-Status WriteRequestFiles(const std::string& dir, const ModelSpec& model, const RequestView& request,
-                         const std::vector<bool>& wanted);
+sdk::Status WriteRequestFiles(const std::string& dir, const ModelSpec& model,
+                              const RequestView& request, const std::vector<bool>& wanted);
 
 // The outputs the program left in `dir`: each listed output's file read into `data` and viewed by
 // `outputs` (name, datatype, shape, data; checked by MatchOutputs afterwards).
@@ -72,14 +69,14 @@ struct FileOutputs {
   std::vector<std::vector<uint8_t>> data;
   std::vector<OutputTensor> outputs;
 };
-StatusOr<std::unique_ptr<FileOutputs>> ReadResponseFiles(const std::string& dir,
-                                                         const ModelSpec& model);
+sdk::StatusOr<std::unique_ptr<FileOutputs>> ReadResponseFiles(const std::string& dir,
+                                                              const ModelSpec& model);
 
 // A private temporary folder (mkdtemp under $TMPDIR or /tmp, mode 0700), removed with all its
 // contents on destruction.
 class TempDir {
  public:
-  static StatusOr<std::unique_ptr<TempDir>> Create();
+  static sdk::StatusOr<std::unique_ptr<TempDir>> Create();
   ~TempDir();
   const std::string& path() const { return path_; }
 

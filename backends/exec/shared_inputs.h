@@ -14,8 +14,8 @@
 #include <memory>
 #include <span>
 
-#include "exec/status.h"
-#include "exec/unique_fd.h"
+#include "switchyard/backend_sdk/status.h"
+#include "switchyard/backend_sdk/unique_fd.h"
 
 namespace switchyard::exec {
 
@@ -44,7 +44,7 @@ class SharedInputs {
 
   // A region of kLanes lanes of `lane_bytes` (> 0) each. Internal with errno text when
   // memfd_create, ftruncate or mmap fail.
-  static StatusOr<std::unique_ptr<SharedInputs>> Create(uint64_t lane_bytes);
+  static sdk::StatusOr<std::unique_ptr<SharedInputs>> Create(uint64_t lane_bytes);
   ~SharedInputs();
   SharedInputs(const SharedInputs&) = delete;
   SharedInputs& operator=(const SharedInputs&) = delete;
@@ -57,10 +57,10 @@ class SharedInputs {
   }
 
  private:
-  SharedInputs(UniqueFd fd, uint8_t* base, uint64_t lane_bytes)
+  SharedInputs(sdk::UniqueFd fd, uint8_t* base, uint64_t lane_bytes)
       : fd_(std::move(fd)), base_(base), lane_bytes_(lane_bytes) {}
 
-  UniqueFd fd_;
+  sdk::UniqueFd fd_;
   uint8_t* base_;
   uint64_t lane_bytes_;
 };

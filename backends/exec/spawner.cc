@@ -6,7 +6,7 @@ Spawner::Spawner() : thread_([this] { Loop(); }) {}
 
 Spawner::~Spawner() {
   {
-    MutexLock lock(&mu_);
+    sdk::MutexLock lock(&mu_);
     stopping_ = true;
   }
   cv_.SignalAll();
@@ -16,7 +16,7 @@ Spawner::~Spawner() {
 void Spawner::Run(const std::function<void()>& fn) {
   Job job{&fn};
   {
-    MutexLock lock(&mu_);
+    sdk::MutexLock lock(&mu_);
     jobs_.push_back(&job);
     cv_.SignalAll();
     while (!job.done) cv_.Wait(&mu_);
@@ -28,7 +28,7 @@ void Spawner::Loop() {
   while (true) {
     Job* job = nullptr;
     {
-      MutexLock lock(&mu_);
+      sdk::MutexLock lock(&mu_);
       while (jobs_.empty() && !stopping_) cv_.Wait(&mu_);
       if (jobs_.empty()) return;  // stopping
       job = jobs_.front();
@@ -40,7 +40,7 @@ void Spawner::Loop() {
       job->error = std::current_exception();
     }
     {
-      MutexLock lock(&mu_);
+      sdk::MutexLock lock(&mu_);
       job->done = true;  // after this the caller may return and destroy *job
     }
     cv_.SignalAll();

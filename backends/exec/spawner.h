@@ -9,7 +9,7 @@
 #include <functional>
 #include <thread>
 
-#include "exec/sync.h"
+#include "switchyard/backend_sdk/mutex.h"
 
 namespace switchyard::exec {
 
@@ -23,7 +23,7 @@ class Spawner {
 
   // Runs `fn` on the spawner thread and returns when it has; an exception it throws is rethrown
   // here. Calls from several threads run one after another.
-  void Run(const std::function<void()>& fn) EXEC_EXCLUDES(mu_);
+  void Run(const std::function<void()>& fn) SY_EXCLUDES(mu_);
 
  private:
   struct Job {
@@ -31,12 +31,12 @@ class Spawner {
     bool done = false;
     std::exception_ptr error;
   };
-  void Loop() EXEC_EXCLUDES(mu_);
+  void Loop() SY_EXCLUDES(mu_);
 
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<Job*> jobs_ EXEC_GUARDED_BY(mu_);
-  bool stopping_ EXEC_GUARDED_BY(mu_) = false;
+  sdk::Mutex mu_;
+  sdk::CondVar cv_;
+  std::deque<Job*> jobs_ SY_GUARDED_BY(mu_);
+  bool stopping_ SY_GUARDED_BY(mu_) = false;
   std::thread thread_;  // last: starts after the fields above exist
 };
 

@@ -11,7 +11,7 @@ namespace {
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
-StatusOr<ExecParameters> Parse(const Params& params) {
+sdk::StatusOr<ExecParameters> Parse(const Params& params) {
   return ParseExecParameters(params, "/tmp", "/usr/bin:/bin");
 }
 
@@ -119,7 +119,7 @@ class PythonParametersTest : public ::testing::Test {
     std::ofstream(dir_ / "runner.py") << "\n";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  StatusOr<ExecParameters> Parse(const Params& params) {
+  sdk::StatusOr<ExecParameters> Parse(const Params& params) {
     return ParsePythonParameters(params, dir_.string(), "/usr/bin:/bin",
                                  (dir_ / "runner.py").string());
   }

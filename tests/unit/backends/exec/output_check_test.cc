@@ -3,9 +3,16 @@
 #include <gtest/gtest.h>
 
 #include "exec/datatypes.h"
+#include "switchyard/backend_sdk/datatype.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::exec {
 namespace {
+
+using sdk::DataTypeName;
+using sdk::ElementSize;
+using sdk::ParseDataTypeName;
+using sdk::Status;
 
 std::span<const uint8_t> Bytes(const std::string& s) {
   return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());

@@ -7,8 +7,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "switchyard/backend_sdk/json.h"
+
 namespace switchyard::exec {
 namespace {
+
+using sdk::JsonQuote;  // moved from exec/request_files.h to the backend SDK
 
 std::string ReadAll(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
