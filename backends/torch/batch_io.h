@@ -9,8 +9,8 @@
 
 #include "batch_plan.h"
 #include "device_context.h"
-#include "status.h"
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/status.h"
 #include "torch_model.h"
 
 namespace switchyard::torch_backend {

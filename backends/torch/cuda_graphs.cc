@@ -47,10 +47,10 @@ void AbortCapture() {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<CudaGraphs>> CudaGraphs::Capture(const TorchModel& model,
-                                                          const DeviceContext& device,
-                                                          torch::jit::Module& module,
-                                                          const ForwardBinding& binding) {
+sdk::StatusOr<std::unique_ptr<CudaGraphs>> CudaGraphs::Capture(const TorchModel& model,
+                                                               const DeviceContext& device,
+                                                               torch::jit::Module& module,
+                                                               const ForwardBinding& binding) {
   const std::vector<int64_t>& sizes = model.parameters().cuda_graph_batch_sizes;
   if (!device.is_cuda()) {
     model.Log(SY_LOG_INFO, "parameters.cuda_graph_batch_sizes is not used on a CPU instance");
@@ -58,8 +58,8 @@ StatusOr<std::unique_ptr<CudaGraphs>> CudaGraphs::Capture(const TorchModel& mode
   }
   for (const TensorSpec& spec : model.inputs()) {
     if (std::find(spec.dims.begin(), spec.dims.end(), -1) != spec.dims.end()) {
-      return Status::Unsupported("parameters.cuda_graph_batch_sizes: input '" + spec.name +
-                                 "' has a variable dimension; CUDA graphs need fixed shapes");
+      return sdk::Unsupported("parameters.cuda_graph_batch_sizes: input '" + spec.name +
+                              "' has a variable dimension; CUDA graphs need fixed shapes");
     }
   }
   std::unique_ptr<CudaGraphs> graphs(new CudaGraphs());
@@ -88,15 +88,15 @@ StatusOr<std::unique_ptr<CudaGraphs>> CudaGraphs::Capture(const TorchModel& mode
       graph->graph.capture_end();
     } catch (const std::exception& e) {
       AbortCapture();
-      return Status::Internal("parameters.cuda_graph_batch_sizes: capturing batch size " +
-                              std::to_string(rows) + " failed: " + TorchErrorMessage(e));
+      return sdk::Internal("parameters.cuda_graph_batch_sizes: capturing batch size " +
+                           std::to_string(rows) + " failed: " + TorchErrorMessage(e));
     }
     auto outputs = ExtractOutputs(result, model.outputs());
     if (!outputs.ok()) return outputs.status();
     graph->outputs = std::move(outputs).value();
     for (size_t o = 0; o < graph->outputs.size(); ++o) {
-      SY_TORCH_RETURN_IF_ERROR(ValidateModelOutput(
-          model.outputs()[o], graph->outputs[o].sizes().vec(), /*batched=*/true, rows));
+      SY_RETURN_IF_ERROR(ValidateModelOutput(model.outputs()[o], graph->outputs[o].sizes().vec(),
+                                             /*batched=*/true, rows));
     }
     graphs->sizes_.insert(graphs->sizes_.begin(), rows);
     graphs->graphs_.insert(graphs->graphs_.begin(), std::move(graph));
@@ -107,11 +107,11 @@ StatusOr<std::unique_ptr<CudaGraphs>> CudaGraphs::Capture(const TorchModel& mode
   return graphs;
 }
 
-StatusOr<std::vector<torch::Tensor>> CudaGraphs::Replay(int64_t rows,
-                                                        const std::vector<torch::Tensor>& inputs) {
+sdk::StatusOr<std::vector<torch::Tensor>> CudaGraphs::Replay(
+    int64_t rows, const std::vector<torch::Tensor>& inputs) {
   const auto it = std::find(sizes_.begin(), sizes_.end(), rows);
   if (it == sizes_.end()) {
-    return Status::Internal("no CUDA graph for batch size " + std::to_string(rows));
+    return sdk::Internal("no CUDA graph for batch size " + std::to_string(rows));
   }
   Graph& graph = *graphs_[static_cast<size_t>(it - sizes_.begin())];
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -122,19 +122,19 @@ StatusOr<std::vector<torch::Tensor>> CudaGraphs::Replay(int64_t rows,
 
 #else  // !SWITCHYARD_TORCH_CUDA
 
-StatusOr<std::unique_ptr<CudaGraphs>> CudaGraphs::Capture(const TorchModel& model,
-                                                          const DeviceContext& /*device*/,
-                                                          torch::jit::Module& /*module*/,
-                                                          const ForwardBinding& /*binding*/) {
+sdk::StatusOr<std::unique_ptr<CudaGraphs>> CudaGraphs::Capture(const TorchModel& model,
+                                                               const DeviceContext& /*device*/,
+                                                               torch::jit::Module& /*module*/,
+                                                               const ForwardBinding& /*binding*/) {
   model.Log(SY_LOG_WARN,
             "parameters.cuda_graph_batch_sizes is not supported by this build of the torch "
             "plugin (libtorch without CUDA); batches run without CUDA graphs");
   return std::unique_ptr<CudaGraphs>();
 }
 
-StatusOr<std::vector<torch::Tensor>> CudaGraphs::Replay(
+sdk::StatusOr<std::vector<torch::Tensor>> CudaGraphs::Replay(
     int64_t rows, const std::vector<torch::Tensor>& /*inputs*/) {
-  return Status::Internal("no CUDA graph for batch size " + std::to_string(rows) + " (CPU build)");
+  return sdk::Internal("no CUDA graph for batch size " + std::to_string(rows) + " (CPU build)");
 }
 
 #endif

@@ -12,7 +12,7 @@
 
 #include "device_context.h"
 #include "forward_binding.h"
-#include "status.h"
+#include "switchyard/backend_sdk/status.h"
 #include "torch_model.h"
 
 namespace switchyard::torch_backend {
@@ -28,10 +28,10 @@ class CudaGraphs {
   // here; fails with SY_ERROR_UNSUPPORTED for variable input dimensions and SY_ERROR_INTERNAL
   // when capture fails (e.g. the model synchronises with the host).
   // REQUIRES: the device's stream is current and grad mode is off.
-  static StatusOr<std::unique_ptr<CudaGraphs>> Capture(const TorchModel& model,
-                                                       const DeviceContext& device,
-                                                       torch::jit::Module& module,
-                                                       const ForwardBinding& binding);
+  static sdk::StatusOr<std::unique_ptr<CudaGraphs>> Capture(const TorchModel& model,
+                                                            const DeviceContext& device,
+                                                            torch::jit::Module& module,
+                                                            const ForwardBinding& binding);
 
   // The smallest captured batch size >= rows, or 0 when none holds `rows`.
   int64_t PaddedRows(int64_t rows) const;
@@ -39,8 +39,8 @@ class CudaGraphs {
   // Copies `inputs` (device tensors of `rows` rows, config order) into the graph's static inputs,
   // replays it and returns its static outputs (config order), valid until the next Replay.
   // REQUIRES: rows is a captured size (PaddedRows returned it).
-  StatusOr<std::vector<torch::Tensor>> Replay(int64_t rows,
-                                              const std::vector<torch::Tensor>& inputs);
+  sdk::StatusOr<std::vector<torch::Tensor>> Replay(int64_t rows,
+                                                   const std::vector<torch::Tensor>& inputs);
 
  private:
   struct Graph;

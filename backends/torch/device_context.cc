@@ -46,15 +46,15 @@ const HostRegisterApi& DriverApi() {
 
 bool BuiltWithCuda() { return SWITCHYARD_TORCH_CUDA != 0; }
 
-StatusOr<std::unique_ptr<DeviceContext>> DeviceContext::Create(const TorchModel& model,
-                                                               int32_t gpu_count) {
+sdk::StatusOr<std::unique_ptr<DeviceContext>> DeviceContext::Create(const TorchModel& model,
+                                                                    int32_t gpu_count) {
   if (gpu_count <= 0) {
     return std::unique_ptr<DeviceContext>(new DeviceContext(c10::Device(c10::DeviceType::CPU)));
   }
 #if SWITCHYARD_TORCH_CUDA
   if (!torch::cuda::is_available()) {
-    return Status::Unavailable("the instance asks for " + std::to_string(gpu_count) +
-                               " GPU(s) but libtorch sees no CUDA device");
+    return sdk::Unavailable("the instance asks for " + std::to_string(gpu_count) +
+                            " GPU(s) but libtorch sees no CUDA device");
   }
   if (gpu_count > 1) {
     model.Log(SY_LOG_WARN, "an instance spans " + std::to_string(gpu_count) +
@@ -66,9 +66,9 @@ StatusOr<std::unique_ptr<DeviceContext>> DeviceContext::Create(const TorchModel&
   return context;
 #else
   (void)model;
-  return Status::Unsupported("the instance asks for " + std::to_string(gpu_count) +
-                             " GPU(s) but this torch plugin was built against a libtorch "
-                             "without CUDA");
+  return sdk::Unsupported("the instance asks for " + std::to_string(gpu_count) +
+                          " GPU(s) but this torch plugin was built against a libtorch "
+                          "without CUDA");
 #endif
 }
 
@@ -80,25 +80,25 @@ void DeviceContext::Synchronize() const {
   if (stream_.has_value()) stream_->synchronize();
 }
 
-Status DeviceContext::RegisterHostMemory(void* base, uint64_t size) {
-  if (!is_cuda() || size == 0) return Status::Ok();
+sdk::Status DeviceContext::RegisterHostMemory(void* base, uint64_t size) {
+  if (!is_cuda() || size == 0) return sdk::Status::Ok();
 #if SWITCHYARD_TORCH_CUDA
   const HostRegisterApi& api = DriverApi();
   if (api.register_memory == nullptr || api.unregister_memory == nullptr) {
-    return Status::Internal(
+    return sdk::Internal(
         "cannot page-lock host memory: libcuda.so.1 or cuMemHostRegister_v2 "
         "not found");
   }
   // The instance's thread has run the model, so the device's primary context is current here.
   if (const int result = api.register_memory(base, size, kCuMemHostRegisterPortable); result != 0) {
-    return Status::Internal("cuMemHostRegister of " + std::to_string(size) +
-                            " bytes failed (CUresult " + std::to_string(result) + ")");
+    return sdk::Internal("cuMemHostRegister of " + std::to_string(size) +
+                         " bytes failed (CUresult " + std::to_string(result) + ")");
   }
   registered_.push_back({static_cast<const char*>(base), size});
 #else
   (void)base;
 #endif
-  return Status::Ok();
+  return sdk::Status::Ok();
 }
 
 void DeviceContext::UnregisterHostMemory(void* base) {

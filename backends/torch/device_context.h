@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-#include "status.h"
+#include "switchyard/backend_sdk/status.h"
 #include "torch_model.h"
 
 namespace switchyard::torch_backend {
@@ -26,8 +26,8 @@ class DeviceContext {
   // instance's GPUs the only visible ones; with n > 1 only the first is used, and this is
   // logged). Fails with SY_ERROR_UNSUPPORTED when the plugin was built without CUDA and with
   // SY_ERROR_UNAVAILABLE when no CUDA device is visible.
-  static StatusOr<std::unique_ptr<DeviceContext>> Create(const TorchModel& model,
-                                                         int32_t gpu_count);
+  static sdk::StatusOr<std::unique_ptr<DeviceContext>> Create(const TorchModel& model,
+                                                              int32_t gpu_count);
 
   c10::Device device() const { return device_; }
   bool is_cuda() const { return device_.is_cuda(); }
@@ -54,7 +54,7 @@ class DeviceContext {
   // libcuda.so.1 at first use: the plugin links no CUDA library of its own) so that copies from
   // it to the device run as DMA without staging, until UnregisterHostMemory(base). CPU: does
   // nothing. Errors: Internal naming the driver's error (the memory is then used unpinned).
-  Status RegisterHostMemory(void* base, uint64_t size);
+  sdk::Status RegisterHostMemory(void* base, uint64_t size);
   void UnregisterHostMemory(void* base);
   // Whether [data, data + size) lies inside one range RegisterHostMemory registered.
   bool IsRegistered(const void* data, uint64_t size) const;

@@ -16,29 +16,29 @@ std::string ArgumentsText(const std::vector<c10::Argument>& arguments) {
   return "forward(" + text + ")";
 }
 
-StatusOr<torch::Tensor> CheckedTensor(const c10::IValue& value, const TensorSpec& spec) {
+sdk::StatusOr<torch::Tensor> CheckedTensor(const c10::IValue& value, const TensorSpec& spec) {
   if (!value.isTensor()) {
-    return Status::Internal("output '" + spec.name + "': the model returned a " + value.tagKind() +
-                            " where a tensor was expected");
+    return sdk::Internal("output '" + spec.name + "': the model returned a " + value.tagKind() +
+                         " where a tensor was expected");
   }
   torch::Tensor tensor = value.toTensor();
   const auto datatype = FromScalarType(tensor.scalar_type());
   if (!datatype.has_value() || *datatype != spec.datatype) {
-    return Status::Internal("output '" + spec.name + "': the model returned " +
-                            std::string(c10::toString(tensor.scalar_type())) +
-                            " where the config declares " + DataTypeName(spec.datatype));
+    return sdk::Internal("output '" + spec.name + "': the model returned " +
+                         std::string(c10::toString(tensor.scalar_type())) +
+                         " where the config declares " + DataTypeName(spec.datatype));
   }
   return tensor;
 }
 
-StatusOr<std::vector<torch::Tensor>> FromSequence(const std::vector<c10::IValue>& elements,
-                                                  const std::vector<TensorSpec>& outputs,
-                                                  const char* kind) {
+sdk::StatusOr<std::vector<torch::Tensor>> FromSequence(const std::vector<c10::IValue>& elements,
+                                                       const std::vector<TensorSpec>& outputs,
+                                                       const char* kind) {
   if (elements.size() < outputs.size()) {
-    return Status::Internal("output '" + outputs[elements.size()].name +
-                            "': the model returned a " + kind + " of " +
-                            std::to_string(elements.size()) + " elements and the config declares " +
-                            std::to_string(outputs.size()) + " outputs");
+    return sdk::Internal("output '" + outputs[elements.size()].name + "': the model returned a " +
+                         kind + " of " + std::to_string(elements.size()) +
+                         " elements and the config declares " + std::to_string(outputs.size()) +
+                         " outputs");
   }
   std::vector<torch::Tensor> tensors;
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -51,12 +51,12 @@ StatusOr<std::vector<torch::Tensor>> FromSequence(const std::vector<c10::IValue>
 
 }  // namespace
 
-StatusOr<ForwardBinding> ForwardBinding::Create(const torch::jit::Module& module,
-                                                const std::vector<TensorSpec>& inputs,
-                                                InputBinding binding) {
+sdk::StatusOr<ForwardBinding> ForwardBinding::Create(const torch::jit::Module& module,
+                                                     const std::vector<TensorSpec>& inputs,
+                                                     InputBinding binding) {
   const auto method = module.find_method("forward");
   if (!method.has_value()) {
-    return Status::InvalidArgument("the TorchScript module has no forward() method");
+    return sdk::InvalidArgument("the TorchScript module has no forward() method");
   }
   std::vector<c10::Argument> arguments = method->function().getSchema().arguments();
   if (!arguments.empty() && arguments.front().name() == "self") arguments.erase(arguments.begin());
@@ -66,17 +66,17 @@ StatusOr<ForwardBinding> ForwardBinding::Create(const torch::jit::Module& module
 
   if (binding == InputBinding::kPosition) {
     if (arguments.size() < inputs.size()) {
-      return Status::InvalidArgument("the config declares " + std::to_string(inputs.size()) +
-                                     " inputs but " + ArgumentsText(arguments) + " takes " +
-                                     std::to_string(arguments.size()) +
-                                     " arguments (input_binding: position)");
+      return sdk::InvalidArgument("the config declares " + std::to_string(inputs.size()) +
+                                  " inputs but " + ArgumentsText(arguments) + " takes " +
+                                  std::to_string(arguments.size()) +
+                                  " arguments (input_binding: position)");
     }
     for (size_t i = inputs.size(); i < arguments.size(); ++i) {
       if (!arguments[i].default_value().has_value()) {
-        return Status::InvalidArgument("argument '" + arguments[i].name() + "' of " +
-                                       ArgumentsText(arguments) +
-                                       " has no default and no config input (input_binding: "
-                                       "position)");
+        return sdk::InvalidArgument("argument '" + arguments[i].name() + "' of " +
+                                    ArgumentsText(arguments) +
+                                    " has no default and no config input (input_binding: "
+                                    "position)");
       }
     }
   } else {
@@ -84,17 +84,17 @@ StatusOr<ForwardBinding> ForwardBinding::Create(const torch::jit::Module& module
     for (const c10::Argument& argument : arguments) argument_names.insert(argument.name());
     for (const std::string& name : names) {
       if (argument_names.count(name) == 0) {
-        return Status::InvalidArgument("input '" + name + "' names no argument of " +
-                                       ArgumentsText(arguments) + " (input_binding: name)");
+        return sdk::InvalidArgument("input '" + name + "' names no argument of " +
+                                    ArgumentsText(arguments) + " (input_binding: name)");
       }
     }
     const std::set<std::string> input_names(names.begin(), names.end());
     for (const c10::Argument& argument : arguments) {
       if (input_names.count(argument.name()) == 0 && !argument.default_value().has_value()) {
-        return Status::InvalidArgument("argument '" + argument.name() + "' of " +
-                                       ArgumentsText(arguments) +
-                                       " has no default and no config input of that name "
-                                       "(input_binding: name)");
+        return sdk::InvalidArgument("argument '" + argument.name() + "' of " +
+                                    ArgumentsText(arguments) +
+                                    " has no default and no config input of that name "
+                                    "(input_binding: name)");
       }
     }
   }
@@ -114,13 +114,13 @@ c10::IValue ForwardBinding::Call(torch::jit::Module& module,
   return forward(std::vector<c10::IValue>(), kwargs);
 }
 
-StatusOr<std::vector<torch::Tensor>> ExtractOutputs(const c10::IValue& result,
-                                                    const std::vector<TensorSpec>& outputs) {
+sdk::StatusOr<std::vector<torch::Tensor>> ExtractOutputs(const c10::IValue& result,
+                                                         const std::vector<TensorSpec>& outputs) {
   if (result.isTensor()) {
     if (outputs.size() != 1) {
-      return Status::Internal("output '" + outputs[1].name +
-                              "': the model returned one tensor and the config declares " +
-                              std::to_string(outputs.size()) + " outputs");
+      return sdk::Internal("output '" + outputs[1].name +
+                           "': the model returned one tensor and the config declares " +
+                           std::to_string(outputs.size()) + " outputs");
     }
     return FromSequence({result}, outputs, "tensor");
   }
@@ -134,8 +134,8 @@ StatusOr<std::vector<torch::Tensor>> ExtractOutputs(const c10::IValue& result,
     for (const TensorSpec& spec : outputs) {
       auto it = dict.find(c10::IValue(spec.name));
       if (it == dict.end()) {
-        return Status::Internal("output '" + spec.name +
-                                "': the model returned a dict without that key");
+        return sdk::Internal("output '" + spec.name +
+                             "': the model returned a dict without that key");
       }
       auto tensor = CheckedTensor(it->value(), spec);
       if (!tensor.ok()) return tensor.status();
@@ -143,9 +143,9 @@ StatusOr<std::vector<torch::Tensor>> ExtractOutputs(const c10::IValue& result,
     }
     return tensors;
   }
-  return Status::Internal(std::string("the model returned a ") + result.tagKind() +
-                          " (expected a tensor, a tuple or list of tensors, or a dict of "
-                          "str to tensor)");
+  return sdk::Internal(std::string("the model returned a ") + result.tagKind() +
+                       " (expected a tensor, a tuple or list of tensors, or a dict of "
+                       "str to tensor)");
 }
 
 std::string TorchErrorMessage(const std::exception& error) {

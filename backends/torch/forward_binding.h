@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "parameters.h"
-#include "status.h"
+#include "switchyard/backend_sdk/status.h"
 #include "tensor_spec.h"
 
 namespace switchyard::torch_backend {
@@ -21,9 +21,9 @@ class ForwardBinding {
   //     and the arguments beyond them have defaults;
   //   kName: every input names an argument, and every argument not named has a default.
   // SY_ERROR_INVALID_ARGUMENT naming the mismatch and forward()'s arguments.
-  static StatusOr<ForwardBinding> Create(const torch::jit::Module& module,
-                                         const std::vector<TensorSpec>& inputs,
-                                         InputBinding binding);
+  static sdk::StatusOr<ForwardBinding> Create(const torch::jit::Module& module,
+                                              const std::vector<TensorSpec>& inputs,
+                                              InputBinding binding);
 
   // forward(inputs...), `inputs` in config order. Throws what forward() throws.
   c10::IValue Call(torch::jit::Module& module, std::vector<torch::Tensor> inputs) const;
@@ -40,8 +40,8 @@ class ForwardBinding {
 // tuple or list of tensors (matched by position; extra elements are ignored), or a dict from
 // string to tensor (matched by name). Checks each tensor's dtype against the config.
 // SY_ERROR_INTERNAL naming the output that is missing or does not fit.
-StatusOr<std::vector<torch::Tensor>> ExtractOutputs(const c10::IValue& result,
-                                                    const std::vector<TensorSpec>& outputs);
+sdk::StatusOr<std::vector<torch::Tensor>> ExtractOutputs(const c10::IValue& result,
+                                                         const std::vector<TensorSpec>& outputs);
 
 // The concise message of a libtorch exception (without its C++ backtrace).
 std::string TorchErrorMessage(const std::exception& error);

@@ -48,11 +48,11 @@ std::string KnownKeysText() {
   return text;
 }
 
-Status ParseOne(const std::string& key, const std::string& value, int32_t max_batch_size,
-                TorchParameters* params) {
+sdk::Status ParseOne(const std::string& key, const std::string& value, int32_t max_batch_size,
+                     TorchParameters* params) {
   auto invalid = [&](const std::string& expected) {
-    return Status::InvalidArgument("parameters." + key + ": invalid value '" + value +
-                                   "' (expected " + expected + ")");
+    return sdk::InvalidArgument("parameters." + key + ": invalid value '" + value + "' (expected " +
+                                expected + ")");
   };
   if (key == kModelFile) {
     if (value.empty()) return invalid("a file name");
@@ -90,24 +90,23 @@ Status ParseOne(const std::string& key, const std::string& value, int32_t max_ba
     params->intra_op_threads = static_cast<int>(threads);
   } else if (key == kCudaGraphBatchSizes) {
     auto sizes = ParseBatchSizeList(value);
-    if (!sizes.ok()) return sizes.status().WithContext("parameters." + key);
+    if (!sizes.ok()) return sizes.status().Prefixed("parameters." + key + ": ");
     if (!sizes.value().empty() && max_batch_size <= 0) {
-      return Status::InvalidArgument("parameters." + key +
-                                     ": needs max_batch_size > 0 (the model does not batch)");
+      return sdk::InvalidArgument("parameters." + key +
+                                  ": needs max_batch_size > 0 (the model does not batch)");
     }
     for (int64_t size : sizes.value()) {
       if (size > max_batch_size) {
-        return Status::InvalidArgument("parameters." + key + ": batch size " +
-                                       std::to_string(size) + " exceeds max_batch_size " +
-                                       std::to_string(max_batch_size));
+        return sdk::InvalidArgument("parameters." + key + ": batch size " + std::to_string(size) +
+                                    " exceeds max_batch_size " + std::to_string(max_batch_size));
       }
     }
     params->cuda_graph_batch_sizes = std::move(sizes).value();
   } else {
-    return Status::InvalidArgument("parameters: unknown key '" + key +
-                                   "' for the torch backend (known: " + KnownKeysText() + ")");
+    return sdk::InvalidArgument("parameters: unknown key '" + key +
+                                "' for the torch backend (known: " + KnownKeysText() + ")");
   }
-  return Status::Ok();
+  return sdk::Status::Ok();
 }
 
 }  // namespace
@@ -119,7 +118,7 @@ const std::vector<std::string>& KnownParameterKeys() {
   return keys;
 }
 
-StatusOr<std::vector<int64_t>> ParseBatchSizeList(const std::string& text) {
+sdk::StatusOr<std::vector<int64_t>> ParseBatchSizeList(const std::string& text) {
   std::vector<int64_t> sizes;
   if (Trim(text).empty()) return sizes;
   size_t start = 0;
@@ -129,8 +128,8 @@ StatusOr<std::vector<int64_t>> ParseBatchSizeList(const std::string& text) {
         Trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     int64_t size = 0;
     if (!ParseInt(item, 1, 1 << 20, &size)) {
-      return Status::InvalidArgument("invalid batch size '" + item + "' in '" + text +
-                                     "' (expected positive integers separated by commas)");
+      return sdk::InvalidArgument("invalid batch size '" + item + "' in '" + text +
+                                  "' (expected positive integers separated by commas)");
     }
     sizes.push_back(size);
     if (comma == std::string::npos) break;
@@ -141,17 +140,17 @@ StatusOr<std::vector<int64_t>> ParseBatchSizeList(const std::string& text) {
   return sizes;
 }
 
-StatusOr<TorchParameters> ParseTorchParameters(const SyParameter* parameters, uint32_t count,
-                                               int32_t max_batch_size) {
+sdk::StatusOr<TorchParameters> ParseTorchParameters(const SyParameter* parameters, uint32_t count,
+                                                    int32_t max_batch_size) {
   TorchParameters params;
   std::set<std::string> seen;
   for (uint32_t i = 0; i < count; ++i) {
     const std::string key = parameters[i].key != nullptr ? parameters[i].key : "";
     const std::string value = parameters[i].value != nullptr ? parameters[i].value : "";
     if (!seen.insert(key).second) {
-      return Status::InvalidArgument("parameters: duplicate key '" + key + "'");
+      return sdk::InvalidArgument("parameters: duplicate key '" + key + "'");
     }
-    SY_TORCH_RETURN_IF_ERROR(ParseOne(key, value, max_batch_size, &params));
+    SY_RETURN_IF_ERROR(ParseOne(key, value, max_batch_size, &params));
   }
   return params;
 }

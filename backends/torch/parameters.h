@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "status.h"
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::torch_backend {
 
@@ -53,11 +53,11 @@ const std::vector<std::string>& KnownParameterKeys();
 // Parses `parameters` (as SyModelDesc passes them). Unknown keys, duplicates and invalid values
 // are SY_ERROR_INVALID_ARGUMENT errors naming the key; an unknown key's error lists the known
 // ones. `max_batch_size` bounds cuda_graph_batch_sizes (which requires max_batch_size > 0).
-StatusOr<TorchParameters> ParseTorchParameters(const SyParameter* parameters, uint32_t count,
-                                               int32_t max_batch_size);
+sdk::StatusOr<TorchParameters> ParseTorchParameters(const SyParameter* parameters, uint32_t count,
+                                                    int32_t max_batch_size);
 
 // "1,8,32" -> {1, 8, 32}: positive decimal integers separated by commas (spaces allowed around
 // them), sorted and without duplicates on return. An empty or all-space text is no sizes.
-StatusOr<std::vector<int64_t>> ParseBatchSizeList(const std::string& text);
+sdk::StatusOr<std::vector<int64_t>> ParseBatchSizeList(const std::string& text);
 
 }  // namespace switchyard::torch_backend

@@ -1,5 +1,9 @@
 #include "tensor_spec.h"
 
+#include <string_view>
+
+#include "switchyard/backend_sdk/datatype.h"
+
 namespace switchyard::torch_backend {
 
 TensorSpec CopySpec(const SyTensorSpec& spec) {
@@ -11,62 +15,9 @@ TensorSpec CopySpec(const SyTensorSpec& spec) {
 }
 
 std::string DataTypeName(SyDataType datatype) {
-  switch (datatype) {
-    case SY_TYPE_BOOL:
-      return "BOOL";
-    case SY_TYPE_UINT8:
-      return "UINT8";
-    case SY_TYPE_UINT16:
-      return "UINT16";
-    case SY_TYPE_UINT32:
-      return "UINT32";
-    case SY_TYPE_UINT64:
-      return "UINT64";
-    case SY_TYPE_INT8:
-      return "INT8";
-    case SY_TYPE_INT16:
-      return "INT16";
-    case SY_TYPE_INT32:
-      return "INT32";
-    case SY_TYPE_INT64:
-      return "INT64";
-    case SY_TYPE_FP16:
-      return "FP16";
-    case SY_TYPE_BF16:
-      return "BF16";
-    case SY_TYPE_FP32:
-      return "FP32";
-    case SY_TYPE_FP64:
-      return "FP64";
-    case SY_TYPE_BYTES:
-      return "BYTES";
-  }
-  return "UNKNOWN(" + std::to_string(static_cast<int>(datatype)) + ")";
-}
-
-uint64_t ElementSize(SyDataType datatype) {
-  switch (datatype) {
-    case SY_TYPE_BOOL:
-    case SY_TYPE_UINT8:
-    case SY_TYPE_INT8:
-      return 1;
-    case SY_TYPE_UINT16:
-    case SY_TYPE_INT16:
-    case SY_TYPE_FP16:
-    case SY_TYPE_BF16:
-      return 2;
-    case SY_TYPE_UINT32:
-    case SY_TYPE_INT32:
-    case SY_TYPE_FP32:
-      return 4;
-    case SY_TYPE_UINT64:
-    case SY_TYPE_INT64:
-    case SY_TYPE_FP64:
-      return 8;
-    case SY_TYPE_BYTES:
-      return 0;
-  }
-  return 0;
+  const std::string_view name = sdk::DataTypeName(datatype, "");
+  if (name.empty()) return "UNKNOWN(" + std::to_string(static_cast<int>(datatype)) + ")";
+  return std::string(name);
 }
 
 std::string DimsText(const Dims& dims) {
@@ -103,47 +54,47 @@ bool ElementCount(const Dims& shape, uint64_t* count) {
   return true;
 }
 
-Status ValidateRequestTensor(const TensorSpec& spec, SyDataType datatype, const Dims& shape,
-                             uint64_t byte_size, bool batched) {
+sdk::Status ValidateRequestTensor(const TensorSpec& spec, SyDataType datatype, const Dims& shape,
+                                  uint64_t byte_size, bool batched) {
   const std::string what = "input '" + spec.name + "'";
   if (datatype != spec.datatype) {
-    return Status::InvalidArgument(what + ": datatype " + DataTypeName(datatype) +
-                                   " where the model expects " + DataTypeName(spec.datatype));
+    return sdk::InvalidArgument(what + ": datatype " + DataTypeName(datatype) +
+                                " where the model expects " + DataTypeName(spec.datatype));
   }
   if (!ShapeMatches(spec.dims, shape, batched)) {
-    return Status::InvalidArgument(what + ": shape " + DimsText(shape) + " does not match " +
-                                   (batched ? "[batch]+" : "") + DimsText(spec.dims));
+    return sdk::InvalidArgument(what + ": shape " + DimsText(shape) + " does not match " +
+                                (batched ? "[batch]+" : "") + DimsText(spec.dims));
   }
   if (batched && shape[0] < 1) {
-    return Status::InvalidArgument(what + ": batch dimension " + std::to_string(shape[0]) +
-                                   " (expected >= 1)");
+    return sdk::InvalidArgument(what + ": batch dimension " + std::to_string(shape[0]) +
+                                " (expected >= 1)");
   }
   uint64_t elements = 0;
   if (!ElementCount(shape, &elements)) {
-    return Status::InvalidArgument(what + ": shape " + DimsText(shape) + " is too large");
+    return sdk::InvalidArgument(what + ": shape " + DimsText(shape) + " is too large");
   }
-  const uint64_t expected = elements * ElementSize(datatype);
+  const uint64_t expected = elements * sdk::ElementSize(datatype);
   if (byte_size != expected) {
-    return Status::InvalidArgument(what + ": " + std::to_string(byte_size) + " bytes where shape " +
-                                   DimsText(shape) + " of " + DataTypeName(datatype) + " needs " +
-                                   std::to_string(expected));
+    return sdk::InvalidArgument(what + ": " + std::to_string(byte_size) + " bytes where shape " +
+                                DimsText(shape) + " of " + DataTypeName(datatype) + " needs " +
+                                std::to_string(expected));
   }
-  return Status::Ok();
+  return sdk::Status::Ok();
 }
 
-Status ValidateModelOutput(const TensorSpec& spec, const Dims& shape, bool batched,
-                           int64_t expected_rows) {
+sdk::Status ValidateModelOutput(const TensorSpec& spec, const Dims& shape, bool batched,
+                                int64_t expected_rows) {
   const std::string what = "output '" + spec.name + "'";
   if (!ShapeMatches(spec.dims, shape, batched)) {
-    return Status::Internal(what + ": the model produced shape " + DimsText(shape) +
-                            ", which does not match the config's " + (batched ? "[batch]+" : "") +
-                            DimsText(spec.dims));
+    return sdk::Internal(what + ": the model produced shape " + DimsText(shape) +
+                         ", which does not match the config's " + (batched ? "[batch]+" : "") +
+                         DimsText(spec.dims));
   }
   if (batched && shape[0] != expected_rows) {
-    return Status::Internal(what + ": the model produced " + std::to_string(shape[0]) +
-                            " rows for a batch of " + std::to_string(expected_rows));
+    return sdk::Internal(what + ": the model produced " + std::to_string(shape[0]) +
+                         " rows for a batch of " + std::to_string(expected_rows));
   }
-  return Status::Ok();
+  return sdk::Status::Ok();
 }
 
 }  // namespace switchyard::torch_backend

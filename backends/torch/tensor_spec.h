@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "status.h"
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::torch_backend {
 
@@ -22,11 +22,9 @@ struct TensorSpec {
 
 TensorSpec CopySpec(const SyTensorSpec& spec);
 
-// The KServe v2 name of a datatype ("FP32"); "UNKNOWN(<n>)" for a value outside the enum.
+// The KServe v2 name of a datatype ("FP32", sdk::DataTypeName), for messages; "UNKNOWN(<n>)" for
+// a value outside the enum.
 std::string DataTypeName(SyDataType datatype);
-
-// Bytes per element; 0 for BYTES and values outside the enum.
-uint64_t ElementSize(SyDataType datatype);
 
 // "[2,3,-1]".
 std::string DimsText(const Dims& dims);
@@ -41,12 +39,12 @@ bool ElementCount(const Dims& shape, uint64_t* count);
 // Checks one request's tensor against its spec: datatype, rank, fixed dimensions, a batch
 // dimension >= 1 when `batched`, and that `byte_size` is the shape's size.
 // SY_ERROR_INVALID_ARGUMENT naming the tensor.
-Status ValidateRequestTensor(const TensorSpec& spec, SyDataType datatype, const Dims& shape,
-                             uint64_t byte_size, bool batched);
+sdk::Status ValidateRequestTensor(const TensorSpec& spec, SyDataType datatype, const Dims& shape,
+                                  uint64_t byte_size, bool batched);
 
 // Checks an output the model produced against its spec: `shape` must match the config dims and,
 // when batched, have `expected_rows` rows. SY_ERROR_INTERNAL naming the output.
-Status ValidateModelOutput(const TensorSpec& spec, const Dims& shape, bool batched,
-                           int64_t expected_rows);
+sdk::Status ValidateModelOutput(const TensorSpec& spec, const Dims& shape, bool batched,
+                                int64_t expected_rows);
 
 }  // namespace switchyard::torch_backend

@@ -14,6 +14,7 @@
 #include "cuda_graphs.h"
 #include "device_context.h"
 #include "forward_binding.h"
+#include "switchyard/backend_sdk/entry.h"
 
 namespace switchyard::torch_backend {
 namespace {
@@ -35,27 +36,23 @@ class InferenceScope {
   std::optional<torch::NoGradGuard> no_grad_;
 };
 
-void FailRequest(const SyHostApi& host, SyBatch* batch, uint32_t request, const Status& status) {
-  host.request_set_error(batch, request, host.error_new(status.code(), status.message().c_str()));
-}
-
 class TorchInstanceImpl final : public TorchInstance {
  public:
   TorchInstanceImpl(const TorchModel& model, std::unique_ptr<DeviceContext> device,
                     const torch::jit::Module& module, ForwardBinding binding)
       : model_(model), device_(std::move(device)), module_(module), binding_(std::move(binding)) {}
 
-  Status CaptureGraphs() {
+  sdk::Status CaptureGraphs() {
     std::optional<c10::StreamGuard> stream_guard;
     if (device_->stream().has_value()) stream_guard.emplace(*device_->stream());
     InferenceScope inference(model_.parameters().inference_mode);
     auto graphs = CudaGraphs::Capture(model_, *device_, module_, binding_);
     if (!graphs.ok()) return graphs.status();
     graphs_ = std::move(graphs).value();
-    return Status::Ok();
+    return sdk::Status::Ok();
   }
 
-  Status Execute(const SyHostApi& host, SyBatch* batch) override {
+  sdk::Status Execute(const SyHostApi& host, SyBatch* batch) override {
     const uint32_t count = host.batch_request_count(batch);
     const auto input_count = static_cast<uint32_t>(model_.inputs().size());
     std::vector<RequestInputs> inputs(count);
@@ -71,8 +68,8 @@ class TorchInstanceImpl final : public TorchInstance {
         }
       }
       if (failed[r]) continue;
-      if (Status status = model_.ValidateRequest(inputs[r]); !status.ok()) {
-        FailRequest(host, batch, r, status);
+      if (sdk::Status status = model_.ValidateRequest(inputs[r]); !status.ok()) {
+        sdk::FailRequest(host, batch, r, status);
         failed[r] = 1;
         continue;
       }
@@ -87,26 +84,26 @@ class TorchInstanceImpl final : public TorchInstance {
     if (device_->stream().has_value()) stream_guard.emplace(*device_->stream());
     InferenceScope inference(model_.parameters().inference_mode);
     for (const BatchGroup& group : PlanGroups(ready, shapes, model_.batched())) {
-      Status status = RunGroup(host, batch, group, inputs, &failed);
+      sdk::Status status = RunGroup(host, batch, group, inputs, &failed);
       if (status.ok()) continue;
       if (status.code() == SY_ERROR_DEVICE_LOST) return status;
       for (uint32_t request : group.requests) {
-        if (!failed[request]) FailRequest(host, batch, request, status);
+        if (!failed[request]) sdk::FailRequest(host, batch, request, status);
         failed[request] = 1;
       }
     }
-    return Status::Ok();
+    return sdk::Status::Ok();
   }
 
   uint64_t DeviceMemory() const override { return device_->ReservedBytes(); }
 
-  Status HostMemoryMapped(void* base, uint64_t size) override {
-    SY_TORCH_RETURN_IF_ERROR(device_->RegisterHostMemory(base, size));
+  sdk::Status HostMemoryMapped(void* base, uint64_t size) override {
+    SY_RETURN_IF_ERROR(device_->RegisterHostMemory(base, size));
     if (device_->is_cuda()) {
       model_.Log(SY_LOG_INFO, "page-locked " + std::to_string(size >> 10) +
                                   " KiB of shared memory: inputs there go straight to the GPU");
     }
-    return Status::Ok();
+    return sdk::Status::Ok();
   }
   void HostMemoryUnmapping(void* base) override { device_->UnregisterHostMemory(base); }
 
@@ -124,23 +121,23 @@ class TorchInstanceImpl final : public TorchInstance {
 
   // Runs one group. Errors: the group's (its requests fail), or SY_ERROR_DEVICE_LOST when the
   // device is unusable since (DeviceContext::Lost; the instance must not run again).
-  Status RunGroup(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
-                  const std::vector<RequestInputs>& inputs, std::vector<char>* failed) {
+  sdk::Status RunGroup(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
+                       const std::vector<RequestInputs>& inputs, std::vector<char>* failed) {
     GroupTensors tensors;
-    Status status = RunGroupHolding(host, batch, group, inputs, failed, tensors);
+    sdk::Status status = RunGroupHolding(host, batch, group, inputs, failed, tensors);
     if (!status.ok() && device_->Lost()) {
       (void)new GroupTensors(std::move(tensors));  // leaked on purpose: see GroupTensors
       // The first line: libtorch appends lines of debugging hints to CUDA errors.
       const std::string& message = status.message();
-      return Status(SY_ERROR_DEVICE_LOST,
-                    "the CUDA context is unusable: " + message.substr(0, message.find('\n')));
+      return sdk::Status(SY_ERROR_DEVICE_LOST,
+                         "the CUDA context is unusable: " + message.substr(0, message.find('\n')));
     }
     return status;
   }
 
-  Status RunGroupHolding(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
-                         const std::vector<RequestInputs>& inputs, std::vector<char>* failed,
-                         GroupTensors& t) {
+  sdk::Status RunGroupHolding(const SyHostApi& host, SyBatch* batch, const BatchGroup& group,
+                              const std::vector<RequestInputs>& inputs, std::vector<char>* failed,
+                              GroupTensors& t) {
     try {
       const int64_t padded = graphs_ != nullptr ? graphs_->PaddedRows(group.total_rows) : 0;
       t.inputs = GatherInputs(model_, group, inputs, *device_, padded);
@@ -155,15 +152,15 @@ class TorchInstanceImpl final : public TorchInstance {
       }
       const int64_t rows = padded > 0 ? padded : group.total_rows;
       for (size_t o = 0; o < t.outputs.size(); ++o) {
-        SY_TORCH_RETURN_IF_ERROR(ValidateModelOutput(
-            model_.outputs()[o], t.outputs[o].sizes().vec(), model_.batched(), rows));
+        SY_RETURN_IF_ERROR(ValidateModelOutput(model_.outputs()[o], t.outputs[o].sizes().vec(),
+                                               model_.batched(), rows));
         if (padded > 0) t.outputs[o] = t.outputs[o].narrow(0, 0, group.total_rows);
       }
       OutputsToHost(t.outputs, *device_, &t.host_outputs);
       ScatterOutputs(host, batch, model_, group, t.host_outputs, failed);
-      return Status::Ok();
+      return sdk::Status::Ok();
     } catch (const std::exception& e) {
-      return Status::Internal("torch: " + TorchErrorMessage(e));
+      return sdk::Internal("torch: " + TorchErrorMessage(e));
     }
   }
 
@@ -183,8 +180,8 @@ void SelectJitExecutor(JitExecutor executor) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<TorchInstance>> TorchInstance::Create(const TorchModel& model,
-                                                               const SyInstanceDesc& desc) {
+sdk::StatusOr<std::unique_ptr<TorchInstance>> TorchInstance::Create(const TorchModel& model,
+                                                                    const SyInstanceDesc& desc) {
   auto device = DeviceContext::Create(model, desc.gpu_count);
   if (!device.ok()) return device.status();
   if (model.parameters().intra_op_threads > 0) {
@@ -197,8 +194,8 @@ StatusOr<std::unique_ptr<TorchInstance>> TorchInstance::Create(const TorchModel&
     module = torch::jit::load(model.model_path(), device.value()->device());
     module.eval();
   } catch (const std::exception& e) {
-    return Status::Internal("cannot load TorchScript model '" + model.model_path() +
-                            "': " + TorchErrorMessage(e));
+    return sdk::Internal("cannot load TorchScript model '" + model.model_path() +
+                         "': " + TorchErrorMessage(e));
   }
   auto binding = ForwardBinding::Create(module, model.inputs(), model.parameters().input_binding);
   if (!binding.ok()) return binding.status();
@@ -207,9 +204,9 @@ StatusOr<std::unique_ptr<TorchInstance>> TorchInstance::Create(const TorchModel&
                                                       std::move(binding).value());
   if (!model.parameters().cuda_graph_batch_sizes.empty()) {
     try {
-      SY_TORCH_RETURN_IF_ERROR(instance->CaptureGraphs());
+      SY_RETURN_IF_ERROR(instance->CaptureGraphs());
     } catch (const std::exception& e) {
-      return Status::Internal("CUDA graph capture failed: " + TorchErrorMessage(e));
+      return sdk::Internal("CUDA graph capture failed: " + TorchErrorMessage(e));
     }
   }
   model.Log(SY_LOG_INFO, std::string("instance '") + (desc.name != nullptr ? desc.name : "") +

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "parameters.h"
-#include "status.h"
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/status.h"
 #include "tensor_spec.h"
 
 namespace switchyard::torch_backend {
@@ -21,8 +21,8 @@ class TorchModel {
   // rejects datatypes the backend cannot serve (SY_ERROR_UNSUPPORTED naming the tensor) and a
   // model file that does not exist (SY_ERROR_INVALID_ARGUMENT naming the path). `host` is kept for
   // logging and must outlive the model.
-  static StatusOr<std::unique_ptr<TorchModel>> Create(const SyHostApi* host,
-                                                      const SyModelDesc& desc);
+  static sdk::StatusOr<std::unique_ptr<TorchModel>> Create(const SyHostApi* host,
+                                                           const SyModelDesc& desc);
 
   const std::string& name() const { return name_; }
   int64_t version() const { return version_; }
@@ -36,7 +36,7 @@ class TorchModel {
 
   // Checks one request's inputs (in config order) against the config; with a batch dimension,
   // every input must have the same first dimension. SY_ERROR_INVALID_ARGUMENT naming the input.
-  Status ValidateRequest(const std::vector<SyTensor>& inputs) const;
+  sdk::Status ValidateRequest(const std::vector<SyTensor>& inputs) const;
 
   // Writes a line to the host's log, prefixed with the model's name. Any thread.
   void Log(SyLogLevel level, const std::string& message) const;

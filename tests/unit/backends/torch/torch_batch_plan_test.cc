@@ -10,11 +10,16 @@
 #include <vector>
 
 #include "batch_plan.h"
+#include "switchyard/backend_sdk/datatype.h"
+#include "switchyard/backend_sdk/status.h"
 #include "tensor_spec.h"
 #include "torch_model.h"
 
 namespace switchyard::torch_backend {
 namespace {
+
+using sdk::ElementSize;
+using sdk::Status;
 
 TEST(TorchBatchPlanTest, BatchedRequestsWithEqualItemShapesShareOneGroup) {
   // Three requests of batch sizes 2, 1 and 3, two inputs each of [4].

@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
 
 #include "dtype_map.h"
+#include "switchyard/backend_sdk/datatype.h"
 #include "tensor_spec.h"
 #include "torch_model.h"
 
 namespace switchyard::torch_backend {
 namespace {
+
+using sdk::ElementSize;
 
 constexpr SyDataType kAllTypes[] = {SY_TYPE_BOOL,   SY_TYPE_UINT8, SY_TYPE_UINT16, SY_TYPE_UINT32,
                                     SY_TYPE_UINT64, SY_TYPE_INT8,  SY_TYPE_INT16,  SY_TYPE_INT32,

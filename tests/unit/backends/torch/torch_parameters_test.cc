@@ -5,9 +5,12 @@
 #include <vector>
 
 #include "parameters.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::torch_backend {
 namespace {
+
+using sdk::StatusOr;
 
 StatusOr<TorchParameters> Parse(const std::vector<std::pair<std::string, std::string>>& entries,
                                 int32_t max_batch_size = 8) {
