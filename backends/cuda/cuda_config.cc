@@ -6,6 +6,8 @@
 #include <set>
 #include <string_view>
 
+#include "switchyard/backend_sdk/datatype.h"
+
 namespace switchyard::cuda_backend {
 namespace {
 
@@ -40,14 +42,6 @@ std::string FormatLimit(double value) {
   return text;
 }
 
-const char* DataTypeName(SyDataType datatype) {
-  static constexpr const char* kNames[] = {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64",
-                                           "INT8", "INT16", "INT32",  "INT64",  "FP16",
-                                           "BF16", "FP32",  "FP64",   "BYTES"};
-  const int index = static_cast<int>(datatype);
-  return index >= 0 && index < 14 ? kNames[index] : "unknown";
-}
-
 std::string DimsText(const int64_t* dims, uint32_t count) {
   std::string text = "[";
   for (uint32_t i = 0; i < count; ++i) {
@@ -71,36 +65,11 @@ int64_t CudaParams::GemmBytes() const {
   return (gemm_m * gemm_k + gemm_k * gemm_n + gemm_m * gemm_n) * GemmElementBytes();
 }
 
-int64_t ElementBytes(SyDataType datatype) {
-  switch (datatype) {
-    case SY_TYPE_BOOL:
-    case SY_TYPE_UINT8:
-    case SY_TYPE_INT8:
-      return 1;
-    case SY_TYPE_UINT16:
-    case SY_TYPE_INT16:
-    case SY_TYPE_FP16:
-    case SY_TYPE_BF16:
-      return 2;
-    case SY_TYPE_UINT32:
-    case SY_TYPE_INT32:
-    case SY_TYPE_FP32:
-      return 4;
-    case SY_TYPE_UINT64:
-    case SY_TYPE_INT64:
-    case SY_TYPE_FP64:
-      return 8;
-    case SY_TYPE_BYTES:
-      return 0;
-  }
-  return 0;
-}
-
 int64_t ModelInfo::MaxBatchInputBytes() const {
   const int64_t items = std::max<int64_t>(1, max_batch_size);
   int64_t total = 0;
   for (const IoTensor& input : inputs) {
-    int64_t bytes = ElementBytes(input.datatype);
+    auto bytes = static_cast<int64_t>(sdk::ElementSize(input.datatype));
     if (bytes == 0) return -1;
     for (int64_t dim : input.dims) {
       if (dim < 0) return -1;
@@ -201,9 +170,10 @@ std::string DescribeModel(const SyModelDesc& desc, ModelInfo* info) {
         in.dim_count == out.dim_count && std::equal(in.dims, in.dims + in.dim_count, out.dims);
     if (in.datatype != out.datatype || !same_dims) {
       return model + "output " + Quote(out.name != nullptr ? out.name : "") + " (" +
-             DataTypeName(out.datatype) + " " + DimsText(out.dims, out.dim_count) +
-             ") must have the datatype and shape of input " +
-             Quote(in.name != nullptr ? in.name : "") + " (" + DataTypeName(in.datatype) + " " +
+             std::string(sdk::DataTypeName(out.datatype, "unknown")) + " " +
+             DimsText(out.dims, out.dim_count) + ") must have the datatype and shape of input " +
+             Quote(in.name != nullptr ? in.name : "") + " (" +
+             std::string(sdk::DataTypeName(in.datatype, "unknown")) + " " +
              DimsText(in.dims, in.dim_count) + ")";
     }
     info->inputs.push_back({.name = in.name != nullptr ? in.name : "",

@@ -74,9 +74,6 @@ struct ModelInfo {
   int64_t MaxBatchInputBytes() const;
 };
 
-// Bytes of one element of `datatype`; 0 for BYTES (variable) or an unknown value.
-int64_t ElementBytes(SyDataType datatype);
-
 // Parses `parameters` into `*params`. Returns "" on success, else the error, e.g.
 // "parameter 'workload': expected spin or gemm, got 'sleep'".
 std::string ParseCudaParams(const SyParameter* parameters, uint32_t count, CudaParams* params);

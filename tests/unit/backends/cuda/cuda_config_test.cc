@@ -217,14 +217,5 @@ TEST(DescribeModelTest, MaxBatchInputBytesOfFixedShapes) {
   EXPECT_EQ(info.MaxBatchInputBytes(), 3 * 224 * 224 * 2 + 8);
 }
 
-TEST(ElementBytesTest, EveryDatatype) {
-  EXPECT_EQ(ElementBytes(SY_TYPE_BOOL), 1);
-  EXPECT_EQ(ElementBytes(SY_TYPE_UINT16), 2);
-  EXPECT_EQ(ElementBytes(SY_TYPE_BF16), 2);
-  EXPECT_EQ(ElementBytes(SY_TYPE_INT32), 4);
-  EXPECT_EQ(ElementBytes(SY_TYPE_FP64), 8);
-  EXPECT_EQ(ElementBytes(SY_TYPE_BYTES), 0);
-}
-
 }  // namespace
 }  // namespace switchyard::cuda_backend
