@@ -15,6 +15,7 @@
 #include "shared_sim_device.h"
 #include "sim_model.h"
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/entry.h"
 
 namespace switchyard::sim {
 namespace {
@@ -140,21 +141,15 @@ SyError* Execute(Instance& instance, SyBatch* batch) {
   return nullptr;
 }
 
-// Runs `fn`, turning an escaping exception into an error.
-template <typename Fn>
-SyError* Guard(Fn fn) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    return g_host->error_new(SY_ERROR_INTERNAL, e.what());
-  } catch (...) {
-    return g_host->error_new(SY_ERROR_INTERNAL, "unknown exception in the sim backend");
-  }
+// The message of an exception that escapes an entry point (sdk::GuardedCall's `describe`).
+std::string Failure(const char* what) {
+  return what != nullptr ? what : "unknown exception in the sim backend";
 }
 
 }  // namespace
 }  // namespace switchyard::sim
 
+namespace sdk = switchyard::sdk;
 using switchyard::sim::g_host;
 
 extern "C" {
@@ -171,16 +166,19 @@ SY_EXPORT void SyBackendFini(void*) {}
 
 SY_EXPORT SyError* SyModelInit(void*, const SyModelDesc* desc, void** model_state) {
   using namespace switchyard::sim;
-  return Guard([&]() -> SyError* {
-    auto model = std::make_unique<Model>();
-    model->config = ConfigOf(*desc);
-    auto params = ParseSimParameters(model->config);
-    if (!params.ok()) return ToError(params.status());
-    model->params = *params;
-    if (model->params.crash_at_load) std::raise(SIGSEGV);  // fault injection
-    *model_state = model.release();
-    return nullptr;
-  });
+  return sdk::GuardedCall(
+      g_host,
+      [&]() -> SyError* {
+        auto model = std::make_unique<Model>();
+        model->config = ConfigOf(*desc);
+        auto params = ParseSimParameters(model->config);
+        if (!params.ok()) return ToError(params.status());
+        model->params = *params;
+        if (model->params.crash_at_load) std::raise(SIGSEGV);  // fault injection
+        *model_state = model.release();
+        return nullptr;
+      },
+      Failure);
 }
 
 SY_EXPORT void SyModelFini(void* model_state) {
@@ -190,20 +188,23 @@ SY_EXPORT void SyModelFini(void* model_state) {
 SY_EXPORT SyError* SyInstanceInit(void* model_state, const SyInstanceDesc* desc,
                                   void** instance_state) {
   using namespace switchyard::sim;
-  return Guard([&]() -> SyError* {
-    const auto* model = static_cast<const Model*>(model_state);
-    auto instance = std::make_unique<Instance>();
-    instance->model = model;
-    instance->name = desc->name;
-    instance->rng.seed(model->params.seed + static_cast<uint64_t>(desc->index));
-    if (const char* env = std::getenv(kSimDeviceEnv); env != nullptr && desc->gpu_count > 0) {
-      auto device = SharedSimDevice::Open(env);
-      if (!device.ok()) return ToError(device.status());
-      instance->device = std::move(device).value();
-    }
-    *instance_state = instance.release();
-    return nullptr;
-  });
+  return sdk::GuardedCall(
+      g_host,
+      [&]() -> SyError* {
+        const auto* model = static_cast<const Model*>(model_state);
+        auto instance = std::make_unique<Instance>();
+        instance->model = model;
+        instance->name = desc->name;
+        instance->rng.seed(model->params.seed + static_cast<uint64_t>(desc->index));
+        if (const char* env = std::getenv(kSimDeviceEnv); env != nullptr && desc->gpu_count > 0) {
+          auto device = SharedSimDevice::Open(env);
+          if (!device.ok()) return ToError(device.status());
+          instance->device = std::move(device).value();
+        }
+        *instance_state = instance.release();
+        return nullptr;
+      },
+      Failure);
 }
 
 SY_EXPORT void SyInstanceFini(void* instance_state) {
@@ -212,7 +213,8 @@ SY_EXPORT void SyInstanceFini(void* instance_state) {
 
 SY_EXPORT SyError* SyInstanceExecute(void* instance_state, SyBatch* batch) {
   using namespace switchyard::sim;
-  return Guard([&] { return Execute(*static_cast<Instance*>(instance_state), batch); });
+  return sdk::GuardedCall(
+      g_host, [&] { return Execute(*static_cast<Instance*>(instance_state), batch); }, Failure);
 }
 
 // What the instance would hold on a GPU: memory_mb, plus memory_mb_per_item for each item of
