@@ -1,9 +1,9 @@
 # switchyard_backend_plugin(NAME SOURCES ... [DEPS ...]): a backend plugin, the shared library
 # `libswitchyard_backend_NAME.so` in ${CMAKE_BINARY_DIR}/backends (where the server looks for it,
-# next to bin/). It builds against include/switchyard/backend.h alone and exports only the ABI
-# symbols (cmake/backend_plugin.map), so it can be built outside this project (for example the
-# torch plugin on a GPU machine): include this file and set SWITCHYARD_INCLUDE_DIR first if the
-# switchyard source tree is elsewhere.
+# next to bin/). It builds against include/switchyard/ alone (backend.h and the header-only
+# backend_sdk/) and exports only the ABI symbols (cmake/backend_plugin.map), so it can be built
+# outside this project (for example the torch plugin on a GPU machine): include this file and set
+# SWITCHYARD_INCLUDE_DIR first if the switchyard source tree is elsewhere.
 if(NOT DEFINED SWITCHYARD_INCLUDE_DIR)
   set(SWITCHYARD_INCLUDE_DIR ${CMAKE_CURRENT_LIST_DIR}/../include)
 endif()
