@@ -1,6 +1,7 @@
-// A stand-alone driver of a backend plugin through the C ABI alone (include/switchyard/backend.h
-// and libdl: no switchyard library, no gtest, no torch headers), for machines where only the
-// plugin is built, such as a GPU machine with pip's CUDA libtorch:
+// A stand-alone driver of a backend plugin through the C ABI alone (include/switchyard/: backend.h
+// and the header-only backend_sdk/datatype.h; and libdl: no switchyard library, no gtest, no torch
+// headers), for machines where only the plugin is built, such as a GPU machine with pip's CUDA
+// libtorch:
 //
 //   g++ -std=c++17 -O2 -I include tests/unit/backends/torch/torch_plugin_driver.cc -ldl
 //       -o torch_plugin_driver
@@ -31,13 +32,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/datatype.h"
 
 struct SyError {
   SyErrorCode code;
@@ -108,29 +110,29 @@ const SyHostApi kHost = {sizeof(SyHostApi), SY_BACKEND_API_VERSION, ErrorNew,   
                          RequestCount,      RequestInput,           OutputRequested, OutputAlloc,
                          SetError};
 
-const std::map<std::string, std::pair<SyDataType, size_t>> kTypes = {
-    {"BOOL", {SY_TYPE_BOOL, 1}},   {"UINT8", {SY_TYPE_UINT8, 1}}, {"INT8", {SY_TYPE_INT8, 1}},
-    {"INT16", {SY_TYPE_INT16, 2}}, {"INT32", {SY_TYPE_INT32, 4}}, {"INT64", {SY_TYPE_INT64, 8}},
-    {"FP16", {SY_TYPE_FP16, 2}},   {"BF16", {SY_TYPE_BF16, 2}},   {"FP32", {SY_TYPE_FP32, 4}},
-    {"FP64", {SY_TYPE_FP64, 8}}};
-
-size_t SizeOf(SyDataType type) {
-  for (const auto& entry : kTypes) {
-    if (entry.second.first == type) return entry.second.second;
+// The datatype named `name` if the torch plugin takes it (not BYTES, no unsigned type wider than 8
+// bits), else nullopt.
+std::optional<SyDataType> TorchDataType(const std::string& name) {
+  const std::optional<SyDataType> type = switchyard::sdk::ParseDataTypeName(name);
+  if (!type || *type == SY_TYPE_BYTES || *type == SY_TYPE_UINT16 || *type == SY_TYPE_UINT32 ||
+      *type == SY_TYPE_UINT64) {
+    return std::nullopt;
   }
-  return 0;
+  return type;
 }
 
 // "name:FP32:3,224,224" (dims may be empty: "name:FP32:").
 Spec ParseSpec(const std::string& text) {
   const size_t a = text.find(':');
   const size_t b = text.find(':', a + 1);
-  if (a == std::string::npos || b == std::string::npos ||
-      !kTypes.count(text.substr(a + 1, b - a - 1))) {
+  const std::optional<SyDataType> type = a == std::string::npos || b == std::string::npos
+                                             ? std::nullopt
+                                             : TorchDataType(text.substr(a + 1, b - a - 1));
+  if (!type) {
     std::fprintf(stderr, "bad tensor spec '%s' (name:TYPE:d0,d1,...)\n", text.c_str());
     std::exit(1);
   }
-  Spec spec{text.substr(0, a), kTypes.at(text.substr(a + 1, b - a - 1)).first, {}};
+  Spec spec{text.substr(0, a), *type, {}};
   std::string dims = text.substr(b + 1);
   size_t start = 0;
   while (start < dims.size()) {
@@ -145,7 +147,7 @@ Spec ParseSpec(const std::string& text) {
 // (i % 7) as `type`, little-endian.
 void Fill(SyDataType type, std::vector<uint8_t>& bytes) {
   static const uint16_t half_bits[] = {0x0000, 0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600};
-  const size_t size = SizeOf(type);
+  const size_t size = switchyard::sdk::ElementSize(type);
   for (size_t i = 0; i * size < bytes.size(); ++i) {
     const int v = static_cast<int>(i % 7);
     uint8_t* p = bytes.data() + i * size;
@@ -280,7 +282,7 @@ std::vector<Request> MakeRequests(const std::vector<Spec>& inputs, int max_batch
       size_t elements = 1;
       for (int64_t d : shape) elements *= static_cast<size_t>(d);
       r.input_shapes.push_back(shape);
-      r.input_data.emplace_back(elements * SizeOf(s.datatype));
+      r.input_data.emplace_back(elements * switchyard::sdk::ElementSize(s.datatype));
       Fill(s.datatype, r.input_data.back());
       r.input_at.push_back(r.input_data.back().data());
     }
@@ -479,7 +481,7 @@ int main(int argc, char** argv) {
   for (size_t o = 0; o < outputs.size(); ++o) {
     const Request& r = batch_requests[0];
     double sum = 0;
-    const size_t size = SizeOf(outputs[o].datatype);
+    const size_t size = switchyard::sdk::ElementSize(outputs[o].datatype);
     for (size_t i = 0; i * size < r.output_data[o].size(); ++i)
       sum += Element(outputs[o].datatype, &r.output_data[o][i * size]);
     std::string shape;
