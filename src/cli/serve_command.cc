@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -34,8 +35,19 @@ struct ServeFlags {
   int body_pool_mb = 256;
   int poll_us = 0;
   bool allow_shared_memory = false;
+  std::string state_dir;  // "": the repository's folder name + "-state", beside it
+  int max_jobs = 10000;
+  int job_concurrency = 4;
   DeviceFlags devices;
 };
+
+// The job store's folder when --state-dir is not given: "<repository>-state" beside the
+// repository ("examples/models" -> "examples/models-state").
+std::string DefaultStateDir(const std::string& repository) {
+  std::filesystem::path path = std::filesystem::path(repository).lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();  // a trailing '/'
+  return path.string() + "-state";
+}
 
 // Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that only
 // WaitForSignal receives them.
@@ -86,6 +98,21 @@ int Serve(const ServeFlags& flags) {
                       {.admin_token = flags.admin_token,
                        .unload_drain_timeout = std::chrono::seconds(flags.drain_timeout_s)},
                       shared_memory.get());
+  const std::string state_dir =
+      flags.state_dir.empty() ? DefaultStateDir(flags.model_repository) : flags.state_dir;
+  auto jobs = http::JobService::Create({.state_dir = state_dir,
+                                        .max_unfinished = static_cast<std::size_t>(flags.max_jobs),
+                                        .per_model = flags.job_concurrency,
+                                        .admin_token = flags.admin_token},
+                                       [&router](http::HttpRequest request, http::ReplyFn reply) {
+                                         router.Handle(std::move(request), std::move(reply));
+                                       });
+  if (!jobs.ok()) {
+    spdlog::error("cannot start: {}", jobs.status().message());
+    return 1;
+  }
+  router.SetJobs(jobs->get());
+  spdlog::info("jobs are kept in {}", state_dir);
   http::HttpOptions http_options;
   http_options.host = flags.host;
   http_options.port = static_cast<uint16_t>(flags.http_port);
@@ -113,8 +140,10 @@ int Serve(const ServeFlags& flags) {
   // Not ready and no new connections; queued and executing requests finish (up to the drain
   // timeout) and their replies are written; what is left is answered 503; workers end.
   http_server.StopAccepting();
+  (*jobs)->StopStarting();  // queued jobs stay queued for the next start
   (*server)->Drain(std::chrono::seconds(flags.drain_timeout_s));
   (*server)->Shutdown();
+  jobs->reset();  // the running jobs were answered: their results are recorded
   http_server.Stop(std::chrono::seconds(5));
   return 0;
 }
@@ -182,6 +211,19 @@ void AddServeCommand(CLI::App& app) {
                   "Let clients on this machine register POSIX shared memory (the system "
                   "shared-memory extension) and pass tensors through it; the server maps what "
                   "they name: enable only for clients you trust");
+  serve->add_option("--state-dir", flags->state_dir,
+                    "Folder of the job store (jobs and their results, kept across restarts); "
+                    "default: the repository's folder name + '-state', beside it");
+  serve
+      ->add_option("--max-jobs", flags->max_jobs,
+                   "Jobs queued or running at most; a submit beyond is answered 429")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  serve
+      ->add_option("--job-concurrency", flags->job_concurrency,
+                   "Jobs of one model that run at once (the others wait in the job queue)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   serve
       ->add_option("--drain-timeout-s", flags->drain_timeout_s,
                    "On SIGTERM/SIGINT, unload and reload: how long queued and executing "

@@ -142,9 +142,13 @@ class Server:
         self.port_file = os.path.join(self.tmpdir, "port")
 
     def command(self):
+        # Jobs go to this server's own folder unless the test names one (beside the
+        # repository, the default, would be inside the source tree for its models).
+        state = [] if "--state-dir" in self.args else [
+            "--state-dir", os.path.join(self.tmpdir, "state")]
         return [switchyard_bin(), "serve", "--model-repository", self.repository,
                 "--host", "127.0.0.1", "--http-port", "0", "--port-file", self.port_file
-                ] + self.args
+                ] + state + self.args
 
     def start(self):
         with open(self.log_path, "wb") as log:

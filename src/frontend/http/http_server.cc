@@ -41,6 +41,8 @@ Method ToMethod(bhttp::verb verb) {
       return Method::kHead;
     case bhttp::verb::post:
       return Method::kPost;
+    case bhttp::verb::delete_:
+      return Method::kDelete;
     default:
       return Method::kOther;
   }
@@ -189,6 +191,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (auto it = header.find(bhttp::field::content_type); it != header.end()) {
       request.content_type = std::string(it->value());
+    }
+    if (request.method == Method::kPost) {  // the headers only a submit reads
+      if (auto it = header.find("Prefer"); it != header.end()) {
+        request.prefer = std::string(it->value());
+      }
+      if (auto it = header.find("Idempotency-Key"); it != header.end()) {
+        request.idempotency_key = std::string(it->value());
+      }
     }
     request.peer_loopback = peer_loopback_;
     if (direct_body_) {

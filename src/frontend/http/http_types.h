@@ -17,7 +17,7 @@
 
 namespace switchyard::http {
 
-enum class Method { kGet, kHead, kPost, kOther };
+enum class Method { kGet, kHead, kPost, kDelete, kOther };
 
 struct HttpRequest {
   Method method = Method::kGet;
@@ -26,8 +26,10 @@ struct HttpRequest {
       body;  // received into shared memory for a large infer request (Router::NewSharedBody)
   // Inference-Header-Content-Length as received (unparsed), if present.
   std::optional<std::string> inference_header_length;
-  std::optional<std::string> authorization;  // the Authorization header, if present
-  std::string content_type;                  // the Content-Type header ("" if absent)
+  std::optional<std::string> authorization;    // the Authorization header, if present
+  std::string content_type;                    // the Content-Type header ("" if absent)
+  std::optional<std::string> prefer;           // the Prefer header (RFC 7240), if present
+  std::optional<std::string> idempotency_key;  // the Idempotency-Key header, if present
   // Whether the client connected from this machine (a loopback address). Management calls
   // without a configured admin token are open only to such clients.
   bool peer_loopback = true;

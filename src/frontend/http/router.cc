@@ -74,6 +74,9 @@ void Router::Handle(HttpRequest request, ReplyFn reply) const {
   } else if (path.starts_with("/v2/models/")) {
     HandleModel(std::move(request), path.substr(std::string_view("/v2/models").size()),
                 std::move(reply));
+  } else if (path == "/v2/jobs" || path.starts_with("/v2/jobs/")) {
+    if (jobs_ == nullptr) return reply(NotFoundReply(request.target));
+    jobs_->Handle(request, path.substr(std::string_view("/v2/jobs").size()), reply);
   } else if (path == "/v2/repository/index") {
     if (Expect(Method::kPost, request, reply)) HandleRepositoryIndex(request, reply);
   } else if (path.starts_with("/v2/repository/models/")) {
@@ -166,12 +169,16 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
   const std::string& model = route->model;
   const int64_t version = route->version;
   std::string_view action = route->action;
-  if (action == "infer" || action == "predict") {
+  if (action == "infer" || action == "predict" || action == "jobs") {
     if (!Expect(Method::kPost, request, reply)) return;
     if (request.model == nullptr) {
       auto resolved = server_->Resolve(model, version);
       if (!resolved.ok()) return reply(ErrorReply(resolved.status()));
       request.model = std::move(resolved).value();
+    }
+    if (action == "jobs" ||
+        (request.prefer && request.prefer->find("respond-async") != std::string::npos)) {
+      return SubmitJob(std::move(request), *route, std::move(reply));
     }
     if (action == "infer") return HandleInfer(std::move(request), *route, std::move(reply));
     return HandlePredict(std::move(request), *route, std::move(reply));
@@ -187,6 +194,18 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
   if (action == "ready") return reply(HealthReply(info->state == ModelState::kReady));
   if (action == "config") return reply(JsonReply(ModelConfigJson(*info)));
   reply(NotFoundReply(request.target));
+}
+
+void Router::SubmitJob(HttpRequest request, const ModelRoute& route, ReplyFn reply) const {
+  if (jobs_ == nullptr) return reply(NotFoundReply(request.target));
+  std::string target = request.target;
+  if (route.action == "jobs") {  // runs as /predict, or /infer for a KServe binary body
+    const std::string_view run = request.inference_header_length ? "infer" : "predict";
+    const std::size_t query = target.find('?');
+    const std::size_t action_at = target.rfind("/jobs", query);
+    target.replace(action_at + 1, 4, run);
+  }
+  jobs_->Submit(std::move(request), route.model, route.version, std::move(target), reply);
 }
 
 void Router::HandleInfer(HttpRequest request, const ModelRoute& route, ReplyFn reply) const {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "frontend/http/http_types.h"
+#include "frontend/http/job_service.h"
 #include "frontend/http/repository_handler.h"
 #include "frontend/http/shared_memory_handler.h"
 #include "switchyard/server.h"
@@ -19,6 +20,10 @@ class Router {
   // shared-memory extension is off).
   explicit Router(Server* server, RepositoryOptions repository = {},
                   SharedMemoryRegistry* shared_memory = nullptr);
+
+  // Serves the job routes (job_service.h) through `jobs`, which must outlive the router; null
+  // (the default): they answer 404. Call before the router serves.
+  void SetJobs(JobService* jobs) { jobs_ = jobs; }
 
   // Answers `request` through `reply`, exactly once, possibly on another thread (inference) or
   // before Handle returns (everything else).
@@ -48,6 +53,8 @@ class Router {
   void HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& reply) const;
   // Routes under /v2/models/{name}[/versions/{v}]/...
   void HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const;
+  // POST .../jobs, or .../infer and .../predict with `Prefer: respond-async`.
+  void SubmitJob(HttpRequest request, const ModelRoute& route, ReplyFn reply) const;
   // POST .../infer and .../predict (plain HTTP in and out: predict_codec.h) for the request's
   // model, resolved (`request.model` set) before they are called.
   void HandleInfer(HttpRequest request, const ModelRoute& route, ReplyFn reply) const;
@@ -58,6 +65,7 @@ class Router {
   const SharedMemoryRegistry* const shared_memory_;
   const SharedMemoryHandler shared_memory_handler_;
   const std::string metadata_;  // GET /v2
+  JobService* jobs_ = nullptr;
 };
 
 }  // namespace switchyard::http

@@ -1,0 +1,428 @@
+#include "frontend/http/job_service.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+
+#include "fmt/format.h"
+#include "frontend/http/admin_token.h"
+#include "frontend/http/json_writer.h"
+#include "frontend/http/kserve_codec.h"
+#include "frontend/http/query_string.h"
+#include "simdjson.h"
+#include "spdlog/spdlog.h"
+
+namespace switchyard::http {
+namespace {
+
+constexpr int kDefaultListLimit = 100;
+constexpr int kMaxListLimit = 1000;
+constexpr std::size_t kMaxIdempotencyKeyBytes = 256;
+// How long the service waits at its end for the answers of jobs still running.
+constexpr auto kStopWait = std::chrono::seconds(10);
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// 128 random bits as 32 hex digits: a job id nobody can guess.
+StatusOr<std::string> NewJobId() {
+  unsigned char bytes[16];
+  if (getrandom(bytes, sizeof(bytes), 0) != static_cast<ssize_t>(sizeof(bytes))) {
+    return Internal("cannot draw a job id: getrandom failed");
+  }
+  std::string id;
+  for (unsigned char b : bytes) id += fmt::format("{:02x}", b);
+  return id;
+}
+
+std::string ModelKey(const std::string& model, int64_t version) {
+  return fmt::format("{}/{}", model, version);
+}
+
+// The message of an error answer ({"error": "..."}), else the start of its body.
+std::string ErrorMessageOf(const HttpReply& reply) {
+  simdjson::dom::parser parser;
+  std::string_view message;
+  if (parser.parse(reply.body)["error"].get(message) == simdjson::SUCCESS) {
+    return std::string(message);
+  }
+  return reply.body.substr(0, 1000);
+}
+
+HttpReply Conflict(std::string_view message) {
+  HttpReply reply;
+  reply.status = 409;
+  reply.body = ErrorJson(message);
+  return reply;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<JobService>> JobService::Create(JobOptions options, RunFn run) {
+  const bool exists = std::filesystem::is_directory(options.state_dir);
+  std::unique_ptr<JobService> service(new JobService(std::move(options), std::move(run)));
+  if (exists) {
+    ASSIGN_OR_RETURN(jobs::JobStore * store, service->OpenStore());
+    ASSIGN_OR_RETURN(std::vector<jobs::JobRecord> unfinished, store->Unfinished());
+    MutexLock lock(&service->mu_);
+    for (const jobs::JobRecord& job : unfinished) {
+      if (job.state == jobs::JobState::kRunning) {
+        RETURN_IF_ERROR(store->MarkQueued(job.id, /*undo_attempt=*/false));
+      }
+      service->models_[ModelKey(job.model, job.version)].queued.push_back(job.id);
+    }
+    service->unfinished_ = unfinished.size();
+    if (!unfinished.empty()) {
+      spdlog::info("jobs: {} unfinished job(s) from the last run queued again", unfinished.size());
+    }
+  }
+  service->dispatcher_ = std::thread([s = service.get()] { s->DispatchLoop(); });
+  return service;
+}
+
+StatusOr<jobs::JobStore*> JobService::OpenStore() {
+  MutexLock lock(&open_mu_);
+  if (store_ == nullptr) {
+    ASSIGN_OR_RETURN(store_, jobs::JobStore::Open(options_.state_dir));
+    store_ptr_.store(store_.get(), std::memory_order_release);
+  }
+  return store_.get();
+}
+
+JobService::~JobService() {
+  StopStarting();
+  MutexLock lock(&mu_);
+  const TimePoint until = clock_.Now() + kStopWait;
+  while (!running_.empty() && clock_.Now() < until) wake_.WaitFor(&mu_, until - clock_.Now());
+  if (!running_.empty()) {
+    spdlog::warn("jobs: {} job(s) still running at exit run again at the next start",
+                 running_.size());
+  }
+}
+
+void JobService::StopStarting() {
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    wake_.SignalAll();
+  }
+  dispatcher_.join();
+}
+
+void JobService::Submit(HttpRequest request, const std::string& model, int64_t version,
+                        std::string run_target, const ReplyFn& reply) {
+  std::string key = request.idempotency_key.value_or("");
+  if (key.size() > kMaxIdempotencyKeyBytes) {
+    return reply(ErrorReply(InvalidArgument(
+        fmt::format("Idempotency-Key: at most {} bytes", kMaxIdempotencyKeyBytes))));
+  }
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return reply(ErrorReply(Unavailable("the server is shutting down")));
+    if (unfinished_ >= options_.max_unfinished) {
+      return reply(ErrorReply(ResourceExhausted(fmt::format(
+          "the job queue is full: {} jobs are queued or running (--max-jobs)", unfinished_))));
+    }
+  }
+  auto id = NewJobId();
+  if (!id.ok()) return reply(ErrorReply(id.status()));
+  auto bytes = request.body.bytes();
+  jobs::JobRequest job{
+      .target = std::move(run_target),
+      .content_type = std::move(request.content_type),
+      .inference_header_length = std::move(request.inference_header_length),
+      .body = std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size())};
+  auto store = OpenStore();
+  if (!store.ok()) return reply(ErrorReply(store.status()));
+  bool created = false;
+  auto record = (*store)->Add(*id, model, version, job, key, NowMs(), &created);
+  if (!record.ok()) return reply(ErrorReply(record.status()));
+  if (created) {
+    MutexLock lock(&mu_);
+    models_[ModelKey(model, version)].queued.push_back(record->id);
+    ++unfinished_;
+    wake_.Signal();
+  }
+  HttpReply accepted = JsonReply(JobJson(*record));
+  accepted.status = 202;
+  accepted.headers.emplace_back("Location", "/v2/jobs/" + record->id);
+  reply(std::move(accepted));
+}
+
+void JobService::Handle(const HttpRequest& request, std::string_view rest, const ReplyFn& reply) {
+  if (rest.empty() || rest == "/") {
+    if (Expect(Method::kGet, request, reply)) HandleList(request, reply);
+    return;
+  }
+  rest.remove_prefix(1);
+  std::size_t slash = rest.find('/');
+  std::string_view id = rest.substr(0, slash);
+  std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  if (action != "" && action != "result") {
+    return reply(ErrorReply(NotFound(fmt::format("no route for '/v2/jobs/{}'", rest))));
+  }
+  HandleJob(request, id, action, reply);
+}
+
+void JobService::HandleJob(const HttpRequest& request, std::string_view id, std::string_view action,
+                           const ReplyFn& reply) {
+  jobs::JobStore* store = this->store();
+  if (store == nullptr) return reply(ErrorReply(NotFound(fmt::format("no job '{}'", id))));
+  auto found = store->Get(id);
+  if (!found.ok()) return reply(ErrorReply(found.status()));
+  if (!found->has_value()) return reply(ErrorReply(NotFound(fmt::format("no job '{}'", id))));
+  const jobs::JobRecord& job = **found;
+  if (action == "result") {
+    if (!Expect(Method::kGet, request, reply)) return;
+    if (!jobs::Finished(job.state)) {
+      return reply(Conflict(fmt::format("job '{}' is {}: it has no result yet", job.id,
+                                        jobs::JobStateName(job.state))));
+    }
+    auto result = store->Result(job.id);
+    if (!result.ok()) {
+      return reply(Conflict(fmt::format("job '{}' was cancelled: it has no result", job.id)));
+    }
+    HttpReply stored;
+    stored.status = result->status;
+    stored.content_type = std::move(result->content_type);
+    stored.headers = std::move(result->headers);
+    stored.body = std::move(result->body);
+    return reply(std::move(stored));
+  }
+  if (request.method != Method::kDelete) {
+    if (Expect(Method::kGet, request, reply)) reply(JsonReply(JobJson(job)));
+    return;
+  }
+  // DELETE: a queued job leaves its queue; a running one is told, and its answer records it
+  // cancelled.
+  std::shared_ptr<CancelToken> tell;
+  bool dequeued = false;
+  {
+    MutexLock lock(&mu_);
+    if (auto it = running_.find(job.id); it != running_.end()) {
+      it->second.cancel_requested = true;
+      tell = it->second.cancel;
+    } else if (auto model = models_.find(ModelKey(job.model, job.version));
+               model != models_.end()) {
+      auto& queued = model->second.queued;
+      if (auto at = std::find(queued.begin(), queued.end(), job.id); at != queued.end()) {
+        queued.erase(at);
+        --unfinished_;
+        dequeued = true;
+      }
+    }
+  }
+  if (tell) tell->Cancel();  // outside the lock: it runs the holder's notifier
+  if (dequeued) {
+    if (Status cancelled = store->Cancel(job.id, NowMs()); !cancelled.ok()) {
+      return reply(ErrorReply(cancelled));
+    }
+  }
+  if (!tell && !dequeued) {
+    return reply(Conflict(fmt::format("job '{}' has ended ({}): nothing to cancel", job.id,
+                                      jobs::JobStateName(job.state))));
+  }
+  auto now = store->Get(job.id);
+  if (!now.ok() || !now->has_value()) return reply(ErrorReply(now.status()));
+  HttpReply accepted = JsonReply(JobJson(**now));
+  accepted.status = 202;
+  reply(std::move(accepted));
+}
+
+void JobService::HandleList(const HttpRequest& request, const ReplyFn& reply) {
+  if (auto refused = RefuseWithoutToken(request, options_.admin_token, "job list")) {
+    return reply(std::move(*refused));
+  }
+  auto query = ParseQuery(request.target);
+  if (!query.ok()) return reply(ErrorReply(query.status()));
+  std::string model;
+  std::string after;
+  std::optional<jobs::JobState> state;
+  int limit = kDefaultListLimit;
+  for (const auto& [name, value] : *query) {
+    if (name == "model") {
+      model = value;
+    } else if (name == "after") {
+      after = value;
+    } else if (name == "state") {
+      state = jobs::ParseJobState(value);
+      if (!state) {
+        return reply(ErrorReply(InvalidArgument(fmt::format(
+            "state: '{}' is none of queued, running, succeeded, failed, cancelled", value))));
+      }
+    } else if (name == "limit") {
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+      if (ec != std::errc() || end != value.data() + value.size() || limit < 1 ||
+          limit > kMaxListLimit) {
+        return reply(ErrorReply(InvalidArgument(
+            fmt::format("limit: expected 1 to {}, got '{}'", kMaxListLimit, value))));
+      }
+    } else {
+      return reply(ErrorReply(InvalidArgument(
+          fmt::format("unknown query parameter '{}' (model, state, limit, after)", name))));
+    }
+  }
+  jobs::JobStore* store = this->store();
+  if (store == nullptr) return reply(JsonReply(R"({"jobs":[]})"));
+  auto page = store->List(model, state, after, limit);
+  if (!page.ok()) return reply(ErrorReply(page.status()));
+  std::string body;
+  JsonWriter w(&body);
+  w.StartObject();
+  w.Key("jobs");
+  w.StartArray();
+  for (const jobs::JobRecord& job : *page) w.Raw(JobJson(job));
+  w.EndArray();
+  if (static_cast<int>(page->size()) == limit) w.Member("next", page->back().id);
+  w.EndObject();
+  reply(JsonReply(std::move(body)));
+}
+
+std::string JobService::JobJson(const jobs::JobRecord& job) {
+  std::optional<std::size_t> position;
+  bool cancel_requested = false;
+  {
+    MutexLock lock(&mu_);
+    if (job.state == jobs::JobState::kQueued) {
+      if (auto model = models_.find(ModelKey(job.model, job.version)); model != models_.end()) {
+        const auto& queued = model->second.queued;
+        auto at = std::find(queued.begin(), queued.end(), job.id);
+        if (at != queued.end()) position = static_cast<std::size_t>(at - queued.begin());
+      }
+    }
+    if (auto it = running_.find(job.id); it != running_.end()) {
+      cancel_requested = it->second.cancel_requested;
+    }
+  }
+  std::string body;
+  JsonWriter w(&body);
+  w.StartObject();
+  w.Member("id", job.id);
+  w.Member("url", "/v2/jobs/" + job.id);
+  w.Member("model", job.model);
+  if (job.version > 0) w.IntMember("version", job.version);
+  w.Member("state", jobs::JobStateName(job.state));
+  if (position) w.UintMember("position", *position);
+  if (cancel_requested) w.BoolMember("cancel_requested", true);
+  w.IntMember("attempts", job.attempts);
+  w.IntMember("created_ms", job.created_ms);
+  if (job.started_ms) w.IntMember("started_ms", *job.started_ms);
+  if (job.finished_ms) w.IntMember("finished_ms", *job.finished_ms);
+  if (job.result_status) w.UintMember("status", *job.result_status);
+  if (!job.error.empty()) w.Member("error", job.error);
+  w.EndObject();
+  return body;
+}
+
+TimePoint JobService::TakeReady(std::vector<std::pair<std::string, std::string>>* ready) {
+  const TimePoint now = clock_.Now();
+  TimePoint next = TimePoint::max();
+  for (auto& [key, model] : models_) {
+    if (model.queued.empty() || model.running >= options_.per_model) continue;
+    if (model.retry_at > now) {
+      next = std::min(next, model.retry_at);
+      continue;
+    }
+    while (!model.queued.empty() && model.running < options_.per_model) {
+      ready->emplace_back(key, std::move(model.queued.front()));
+      model.queued.pop_front();
+      ++model.running;
+      running_[ready->back().second].cancel = std::make_shared<CancelToken>();
+    }
+  }
+  return next;
+}
+
+void JobService::DispatchLoop() {
+  while (true) {
+    std::vector<std::pair<std::string, std::string>> ready;
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+      const TimePoint next = TakeReady(&ready);
+      if (ready.empty()) {
+        if (next == TimePoint::max()) {
+          wake_.Wait(&mu_);
+        } else {
+          wake_.WaitFor(&mu_, next - clock_.Now());
+        }
+        continue;
+      }
+    }
+    for (const auto& [key, id] : ready) Start(key, id);
+  }
+}
+
+void JobService::Start(const std::string& model_key, const std::string& id) {
+  std::shared_ptr<CancelToken> cancel;
+  {
+    MutexLock lock(&mu_);
+    cancel = running_[id].cancel;
+  }
+  jobs::JobStore* store = this->store();  // open: the job was submitted or found in it
+  auto request = store->Request(id);
+  Status marked = request.ok() ? store->MarkRunning(id, NowMs()) : request.status();
+  if (!marked.ok()) {
+    spdlog::error("jobs: cannot start job {}: {}", id, marked.message());
+    return OnAnswer(model_key, id, ErrorReply(marked));
+  }
+  HttpRequest run;
+  run.method = Method::kPost;
+  run.target = std::move(request->target);
+  run.content_type = std::move(request->content_type);
+  run.inference_header_length = std::move(request->inference_header_length);
+  run.body = RequestBody(std::move(request->body));
+  run.cancel = std::move(cancel);
+  run_(std::move(run),
+       [this, model_key, id](HttpReply reply) { OnAnswer(model_key, id, std::move(reply)); });
+}
+
+void JobService::OnAnswer(const std::string& model_key, const std::string& id, HttpReply reply) {
+  bool cancel_requested = false;
+  bool again = false;  // refused by a full queue, or by a server that is stopping
+  {
+    MutexLock lock(&mu_);
+    if (auto it = running_.find(id); it != running_.end()) {
+      cancel_requested = it->second.cancel_requested;
+      running_.erase(it);
+    }
+    ModelQueue& model = models_[model_key];
+    --model.running;
+    again = !cancel_requested && (reply.status == 429 || (reply.status == 503 && stopping_));
+    if (again) {
+      if (!stopping_) model.queued.push_front(id);
+      if (reply.status == 429) model.retry_at = clock_.Now() + options_.retry_after;
+    } else {
+      --unfinished_;
+    }
+    wake_.SignalAll();
+  }
+  jobs::JobStore* store = this->store();
+  Status recorded;
+  if (again) {
+    recorded = store->MarkQueued(id, /*undo_attempt=*/true);
+  } else if (cancel_requested) {
+    recorded = store->Cancel(id, NowMs());
+  } else {
+    const bool ok = reply.status < 400;
+    const std::string error = ok ? "" : ErrorMessageOf(reply);
+    jobs::JobResult result{.status = reply.status, .content_type = reply.content_type};
+    result.headers = std::move(reply.headers);
+    result.body = std::move(reply.body);
+    for (std::span<const std::byte> part : reply.body_tail) {
+      result.body.append(reinterpret_cast<const char*>(part.data()), part.size());
+    }
+    recorded = store->Finish(id, ok ? jobs::JobState::kSucceeded : jobs::JobState::kFailed, result,
+                             error, NowMs());
+  }
+  if (!recorded.ok()) spdlog::error("jobs: cannot record job {}: {}", id, recorded.message());
+}
+
+}  // namespace switchyard::http

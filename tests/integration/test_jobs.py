@@ -1,0 +1,276 @@
+"""Jobs end to end: submit (POST .../jobs, or Prefer: respond-async), follow, fetch the result,
+cancel, list, the bound on unfinished jobs, and a server killed with kill -9 that runs every
+accepted job after its restart. Real binary; the long jobs run a Python model
+(/usr/bin/python3 with numpy)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+import harness
+from test_python_models import write_model
+from wire import encode_infer
+
+PYTHON = "/usr/bin/python3"
+HAS_NUMPY = subprocess.run([PYTHON, "-c", "import numpy"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL).returncode == 0
+
+# Works ?seconds=N (stopping early when its request is cancelled), then answers what it did.
+SLEEPS_MODEL = '''
+import time
+import switchyard
+
+class Sleeps:
+    def setup(self, ctx):
+        self.ctx = ctx
+
+    def decode(self, request):
+        return float(request.params.get("seconds", "0"))
+
+    def predict(self, seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.ctx.cancelled():
+                raise switchyard.Cancelled("stopped early")
+            time.sleep(0.01)
+        return {"slept": seconds}
+'''
+
+SLEEPS_CONFIG = '''
+backend: python
+instances: {devices: cpu, per_device: 1}
+warmup: {requests: 0}
+parameters: {python: /usr/bin/python3}
+'''
+
+SIMPLE_JSON = {"INPUT0": list(range(16)), "INPUT1": [1] * 16}
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+def make_repository(tmpdir):
+    repo = harness.make_repository(tmpdir, os.path.join(harness.examples_dir(), "simple"))
+    write_model(repo, "sleeps", SLEEPS_CONFIG, {"1/model.py": SLEEPS_MODEL})
+    return repo
+
+
+class JobClient:
+    """What a job client does, against one server."""
+
+    def __init__(self, test, server):
+        self.test = test
+        self.server = server
+
+    def submit(self, path, body, headers=None, expect=202):
+        resp = self.server.request("POST", path, body, headers)
+        self.test.assertEqual(resp.status, expect, repr(resp))
+        if expect != 202:
+            return resp
+        job = resp.json()
+        self.test.assertEqual(resp.header("Location"), "/v2/jobs/" + job["id"])
+        self.test.assertEqual(job["url"], "/v2/jobs/" + job["id"])
+        self.test.assertRegex(job["id"], "^[0-9a-f]{32}$")
+        return job
+
+    def get(self, job_id):
+        return self.server.get_json("/v2/jobs/" + job_id)
+
+    def wait(self, job_id, states=FINISHED, timeout=60):
+        return harness.wait_until(lambda: (lambda j: j if j["state"] in states else None)(
+            self.get(job_id)), timeout, "job %s to be %s" % (job_id, "/".join(states)))
+
+    def result(self, job_id):
+        return self.server.request("GET", "/v2/jobs/%s/result" % job_id)
+
+
+@unittest.skipUnless(HAS_NUMPY, "/usr/bin/python3 lacks numpy")
+class JobsTest(harness.ServerTestCase):
+    SERVER_ARGS = ["--job-concurrency", "1", "--max-jobs", "6"]
+
+    @classmethod
+    def repository(cls, tmpdir):
+        return make_repository(tmpdir)
+
+    def setUp(self):
+        self.jobs = JobClient(self, self.server)
+
+    def assertSameAnswer(self, job_result, direct):
+        self.assertEqual(job_result.status, direct.status)
+        self.assertEqual(job_result.header("Content-Type"), direct.header("Content-Type"))
+        self.assertEqual(job_result.body, direct.body)
+
+    def test_a_job_answers_what_predict_answers(self):
+        body = json.dumps(SIMPLE_JSON)
+        headers = {"Content-Type": "application/json"}
+        job = self.jobs.submit("/v2/models/simple/jobs", body, headers)
+        self.assertIn(job["state"], ("queued", "running", "succeeded"))
+        self.assertEqual(job["model"], "simple")
+        done = self.jobs.wait(job["id"])
+        self.assertEqual(done["state"], "succeeded")
+        self.assertEqual(done["attempts"], 1)
+        self.assertEqual(done["status"], 200)
+        self.assertLessEqual(done["created_ms"], done["started_ms"])
+        self.assertLessEqual(done["started_ms"], done["finished_ms"])
+        direct = self.server.request("POST", "/v2/models/simple/predict", body, headers)
+        self.assertSameAnswer(self.jobs.result(job["id"]), direct)
+        self.assertEqual(direct.json()["OUTPUT0"], [i + 1 for i in range(16)])
+
+    def test_prefer_respond_async_makes_an_infer_request_a_job(self):
+        request = harness.simple_request(list(range(16)), [2] * 16)
+        headers = {"Content-Type": "application/json"}
+        job = self.jobs.submit("/v2/models/simple/infer", json.dumps(request),
+                               dict(headers, Prefer="respond-async"))
+        self.assertEqual(self.jobs.wait(job["id"])["state"], "succeeded")
+        direct = self.server.request("POST", "/v2/models/simple/infer", json.dumps(request),
+                                     headers)
+        self.assertSameAnswer(self.jobs.result(job["id"]), direct)
+
+    def test_a_binary_kserve_body_runs_as_infer_and_keeps_its_header(self):
+        request = {"inputs": [
+            {"name": n, "datatype": "INT32", "shape": [1, 16],
+             "parameters": {"binary_data_size": 64}} for n in ("INPUT0", "INPUT1")],
+            "outputs": [{"name": "OUTPUT0", "parameters": {"binary_data": True}}]}
+        raw = b"".join(int.to_bytes(i, 4, "little") for i in range(16))
+        body, json_length = encode_infer(request, [raw, raw])
+        headers = {"Inference-Header-Content-Length": str(json_length)}
+        job = self.jobs.submit("/v2/models/simple/jobs", body, headers)
+        self.assertEqual(self.jobs.wait(job["id"])["state"], "succeeded")
+        stored = self.jobs.result(job["id"])
+        direct = self.server.request("POST", "/v2/models/simple/infer", body, headers)
+        self.assertSameAnswer(stored, direct)
+        self.assertEqual(stored.header("Inference-Header-Content-Length"),
+                         direct.header("Inference-Header-Content-Length"))
+
+    def test_a_job_the_model_refuses_fails_with_the_error_it_would_have_got(self):
+        job = self.jobs.submit("/v2/models/simple/jobs", '{"INPUT0": [1]}',
+                               {"Content-Type": "application/json"})
+        done = self.jobs.wait(job["id"])
+        self.assertEqual(done["state"], "failed")
+        self.assertEqual(done["status"], 400)
+        self.assertIn("INPUT", done["error"])
+        err = self.assertError(self.jobs.result(job["id"]), 400)
+        self.assertEqual(err, done["error"])
+
+    def test_an_idempotency_key_returns_the_first_job(self):
+        headers = {"Content-Type": "application/json", "Idempotency-Key": "retry-%f" % time.time()}
+        first = self.jobs.submit("/v2/models/simple/jobs", json.dumps(SIMPLE_JSON), headers)
+        again = self.jobs.submit("/v2/models/simple/jobs", json.dumps(SIMPLE_JSON), headers)
+        self.assertEqual(again["id"], first["id"])
+        listed = self.server.get_json("/v2/jobs?model=simple&limit=1000")["jobs"]
+        self.assertEqual(sum(1 for j in listed if j["id"] == first["id"]), 1)
+
+    def test_cancel_takes_a_queued_job_out_and_stops_a_running_one(self):
+        running = self.jobs.submit("/v2/models/sleeps/jobs?seconds=60", b"")
+        self.jobs.wait(running["id"], ("running",))
+        queued = self.jobs.submit("/v2/models/sleeps/jobs?seconds=60", b"")
+        seen = self.jobs.get(queued["id"])
+        self.assertEqual((seen["state"], seen["position"]), ("queued", 0))
+        err = self.assertError(self.jobs.result(queued["id"]), 409)
+        self.assertIn("no result yet", err)
+
+        resp = self.server.request("DELETE", "/v2/jobs/" + queued["id"])
+        self.assertEqual(resp.status, 202, repr(resp))
+        self.assertEqual(resp.json()["state"], "cancelled")  # at once
+
+        start = time.monotonic()
+        resp = self.server.request("DELETE", "/v2/jobs/" + running["id"])
+        self.assertEqual(resp.status, 202, repr(resp))
+        self.assertTrue(resp.json().get("cancel_requested") or
+                        resp.json()["state"] == "cancelled")
+        self.assertEqual(self.jobs.wait(running["id"], timeout=15)["state"], "cancelled")
+        self.assertLess(time.monotonic() - start, 15)  # far from the 60 s it would have run
+        self.assertError(self.jobs.result(running["id"]), 409)
+        self.assertError(self.server.request("DELETE", "/v2/jobs/" + running["id"]), 409)
+        quick = self.jobs.submit("/v2/models/sleeps/jobs?seconds=0", b"")  # the instance is free
+        self.assertEqual(self.jobs.wait(quick["id"], timeout=15)["state"], "succeeded")
+        self.assertEqual(self.jobs.result(quick["id"]).json(), {"slept": 0.0})
+
+    def test_jobs_beyond_the_bound_are_refused_429(self):
+        ids = [self.jobs.submit("/v2/models/sleeps/jobs?seconds=60", b"")["id"]
+               for _ in range(6)]
+        resp = self.jobs.submit("/v2/models/sleeps/jobs?seconds=0", b"", expect=429)
+        self.assertIn("the job queue is full", resp.error_message())
+        self.assertEqual(resp.header("Retry-After"), "1")
+        for job_id in ids:
+            self.assertEqual(self.server.request("DELETE", "/v2/jobs/" + job_id).status, 202)
+        for job_id in ids:
+            self.jobs.wait(job_id, timeout=15)
+        self.jobs.submit("/v2/models/sleeps/jobs?seconds=0", b"")  # room again
+
+    def test_lists_pages_and_errors(self):
+        first = self.jobs.submit("/v2/models/simple/jobs", json.dumps(SIMPLE_JSON),
+                                 {"Content-Type": "application/json"})
+        second = self.jobs.submit("/v2/models/simple/jobs", json.dumps(SIMPLE_JSON),
+                                  {"Content-Type": "application/json"})
+        self.jobs.wait(second["id"])
+        page = self.server.get_json("/v2/jobs?model=simple&after=%s&limit=1" % first["id"])
+        self.assertEqual([j["id"] for j in page["jobs"]], [second["id"]])
+        self.assertEqual(page["next"], second["id"])
+        cancelled = self.server.get_json("/v2/jobs?state=cancelled&model=simple")["jobs"]
+        self.assertEqual(cancelled, [])
+        self.assertError(self.server.request("GET", "/v2/jobs?state=done"), 400)
+        self.assertError(self.server.request("GET", "/v2/jobs?limit=0"), 400)
+        self.assertError(self.server.request("GET", "/v2/jobs?colour=red"), 400)
+        self.assertError(self.server.request("GET", "/v2/jobs/" + "0" * 32), 404)
+        self.assertError(self.server.request("GET", "/v2/jobs/%s/events" % first["id"]), 404)
+        self.assertError(self.server.request("POST", "/v2/jobs/" + first["id"], b""), 405)
+        self.assertError(self.server.request("POST", "/v2/models/nope/jobs", b""), 404)
+        self.assertError(self.server.request("GET", "/v2/models/simple/jobs"), 405)
+
+
+class JobListNeedsTheAdminTokenTest(harness.ServerTestCase):
+    SERVER_ARGS = ["--admin-token", "s3cret"]
+
+    @classmethod
+    def repository(cls, tmpdir):
+        return harness.make_repository(tmpdir, os.path.join(harness.examples_dir(), "simple"))
+
+    def test_the_list_needs_the_token_and_a_job_its_id(self):
+        job = JobClient(self, self.server).submit(
+            "/v2/models/simple/jobs", json.dumps(SIMPLE_JSON), {"Content-Type": "application/json"})
+        self.assertError(self.server.request("GET", "/v2/jobs"), 401)
+        listed = self.server.request("GET", "/v2/jobs", headers={"Authorization": "Bearer s3cret"})
+        self.assertEqual([j["id"] for j in listed.json()["jobs"]], [job["id"]])
+        self.assertEqual(self.server.request("GET", "/v2/jobs/" + job["id"]).status, 200)
+
+
+@unittest.skipUnless(HAS_NUMPY, "/usr/bin/python3 lacks numpy")
+class JobsSurviveAKilledServerTest(unittest.TestCase):
+    def test_every_accepted_job_runs_after_kill_9_and_a_restart(self):
+        tmp = tempfile.mkdtemp(prefix="switchyard-jobs-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        repo = make_repository(tmp)
+        args = ["--state-dir", os.path.join(tmp, "state"), "--job-concurrency", "1"]
+        first = harness.Server(repo, args).start()
+        self.addCleanup(first.stop)
+        jobs = JobClient(self, first)
+        running = jobs.submit("/v2/models/sleeps/jobs?seconds=10", b"")
+        jobs.wait(running["id"], ("running",))
+        queued = [jobs.submit("/v2/models/sleeps/jobs?seconds=0.%d" % i, b"")["id"]
+                  for i in range(1, 4)]
+        quick = jobs.submit("/v2/models/simple/jobs", json.dumps(SIMPLE_JSON),
+                            {"Content-Type": "application/json"})
+        jobs.wait(quick["id"])
+        first.proc.kill()  # kill -9: no drain, nothing written at exit
+        first.proc.wait()
+
+        second = harness.Server(repo, args).start()
+        self.addCleanup(second.stop)
+        jobs = JobClient(self, second)
+        for job_id, seconds in zip(queued, (0.1, 0.2, 0.3)):
+            done = jobs.wait(job_id, timeout=60)
+            self.assertEqual((done["state"], done["attempts"]), ("succeeded", 1))
+            self.assertEqual(jobs.result(job_id).json(), {"slept": seconds})
+        done = jobs.get(quick["id"])  # finished before the kill: not run again
+        self.assertEqual((done["state"], done["attempts"]), ("succeeded", 1))
+        again = jobs.wait(running["id"], timeout=90)
+        self.assertEqual((again["state"], again["attempts"]), ("succeeded", 2))
+        self.assertEqual(jobs.result(running["id"]).json(), {"slept": 10.0})
+        self.assertIn("unfinished job(s) from the last run queued again", second.log_tail(400))
+
+
+if __name__ == "__main__":
+    unittest.main()
