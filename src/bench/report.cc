@@ -1,7 +1,7 @@
 #include "bench/report.h"
 
-#include "bench/json_text.h"
 #include "fmt/format.h"
+#include "switchyard/backend_sdk/json.h"
 
 namespace switchyard::bench {
 namespace {
@@ -178,7 +178,7 @@ void AppendLevelJson(std::string& out, const LevelResult& level) {
       Us(lag.max()));
   out += fmt::format("\"errors\":{{\"total\":{},\"connection\":{},\"first_connection_error\":",
                      counters.errors(), counters.connection_errors);
-  AppendJsonString(out, counters.first_connection_error);
+  out += sdk::JsonQuote(counters.first_connection_error);
   out += ",\"by_status\":{";
   bool first = true;
   for (const auto& [status, count] : counters.http_errors) {
@@ -220,9 +220,9 @@ void AppendLevelJson(std::string& out, const LevelResult& level) {
     for (std::size_t i = 0; i < level.instances->size(); ++i) {
       const InstanceCounters& instance = (*level.instances)[i];
       out += i > 0 ? ",{\"name\":" : "{\"name\":";
-      AppendJsonString(out, instance.name);
+      out += sdk::JsonQuote(instance.name);
       out += ",\"device\":";
-      AppendJsonString(out, instance.device);
+      out += sdk::JsonQuote(instance.device);
       out += fmt::format(",\"batches\":{},\"items\":{}}}", instance.batches, instance.items);
     }
     out += ']';
@@ -270,7 +270,7 @@ std::string FormatTable(const RunInfo& info, const std::vector<LevelResult>& lev
 std::string ResultsJson(const RunInfo& info, const std::vector<LevelResult>& levels) {
   const BenchOptions& options = info.options;
   std::string out =
-      "{\"url\":" + JsonString(options.url) + ",\"model\":" + JsonString(options.model);
+      "{\"url\":" + sdk::JsonQuote(options.url) + ",\"model\":" + sdk::JsonQuote(options.model);
   out += fmt::format(
       ",\"format\":\"{}\",\"batch_size\":{},\"threads\":{},\"seed\":{},\"warmup_s\":{},"
       "\"window_ms\":{},\"stability\":{},\"max_windows\":{},\"items_per_request\":{},"

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <random>
 
-#include "bench/json_text.h"
 #include "fmt/format.h"
+#include "switchyard/backend_sdk/json.h"
 
 namespace switchyard::bench {
 namespace {
@@ -36,7 +36,7 @@ void AppendElement(DataType type, std::mt19937_64& rng, bool first, std::string*
     case DataType::kBytes: {
       std::string text = std::to_string(integer);
       if (json != nullptr) {
-        AppendJsonString(*json, text);
+        *json += sdk::JsonQuote(text);
       } else {
         AppendRaw<uint32_t>(binary, static_cast<uint32_t>(text.size()));
         binary += text;
@@ -109,7 +109,7 @@ void AppendElement(DataType type, std::mt19937_64& rng, bool first, std::string*
 
 void AppendTensorHeader(std::string& json, const TensorMetadata& input) {
   json += "{\"name\":";
-  AppendJsonString(json, input.name);
+  json += sdk::JsonQuote(input.name);
   json += fmt::format(",\"datatype\":\"{}\",\"shape\":[{}]", DataTypeName(input.datatype),
                       fmt::join(input.shape, ","));
 }
@@ -136,7 +136,7 @@ PreparedBody BuildInferBody(const std::vector<TensorMetadata>& inputs, BodyForma
         AppendElement(input.datatype, rng, e == 0, nullptr, binary);
       if (format == BodyFormat::kSharedMemory) {
         json += ",\"parameters\":{\"shared_memory_region\":";
-        AppendJsonString(json, region);
+        json += sdk::JsonQuote(region);
         json += fmt::format(",\"shared_memory_byte_size\":{},\"shared_memory_offset\":{}}}}}",
                             binary.size() - before, before);
       } else {

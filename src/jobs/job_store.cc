@@ -138,6 +138,16 @@ JobRecord ReadRecord(const Statement& row) {
   return record;
 }
 
+// Every row `select` gives.
+StatusOr<std::vector<JobRecord>> ReadRecords(Statement& select) {
+  std::vector<JobRecord> records;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return records;
+    records.push_back(ReadRecord(select));
+  }
+}
+
 // Headers as "name: value" lines.
 std::string JoinHeaders(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string text;
@@ -332,13 +342,7 @@ StatusOr<std::vector<JobRecord>> JobStore::List(const std::string& model,
                                     kRecordColumns));
   select.Bind(1, model).Bind(2, state ? JobStateName(*state) : std::string_view());
   select.Bind(3, after).Bind(4, static_cast<int64_t>(limit));
-  std::vector<JobRecord> records;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) break;
-    records.push_back(ReadRecord(select));
-  }
-  return records;
+  return ReadRecords(select);
 }
 
 StatusOr<std::vector<JobRecord>> JobStore::Unfinished() const {
@@ -346,13 +350,7 @@ StatusOr<std::vector<JobRecord>> JobStore::Unfinished() const {
   Statement select(db_, fmt::format("SELECT {} FROM jobs WHERE state IN ('queued', 'running') "
                                     "ORDER BY seq",
                                     kRecordColumns));
-  std::vector<JobRecord> records;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) break;
-    records.push_back(ReadRecord(select));
-  }
-  return records;
+  return ReadRecords(select);
 }
 
 }  // namespace switchyard::jobs
