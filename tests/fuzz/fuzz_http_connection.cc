@@ -1,5 +1,6 @@
 // libFuzzer target for the HTTP front end's connection code: the real HttpServer (parser,
-// limits, memory budget, routing, the KServe codec, a real in-process model) on a loopback port,
+// limits, memory budget, routing, the KServe codec, the job routes with a real job store, a real
+// in-process model) on a loopback port,
 // fed arbitrary bytes over a real TCP connection, split at arbitrary points.
 //
 // Input layout: byte 0 bits 0-2 give the number of split points n (0-7); bytes 1..n place them
@@ -47,6 +48,7 @@ constexpr int kHangTimeoutMs = 10000;
 struct Target {
   std::unique_ptr<Server> server;
   std::unique_ptr<http::Router> router;
+  std::unique_ptr<http::JobService> jobs;
   std::unique_ptr<http::HttpServer> http;
   uint16_t port = 0;
 };
@@ -67,6 +69,21 @@ Target* Start() {
   }
   target->server = std::move(*server);
   target->router = std::make_unique<http::Router>(target->server.get());
+  // The job store lives as long as the process; its folder goes at exit.
+  static const fs::path state =
+      fs::temp_directory_path() / ("switchyard-fuzz-jobs-" + std::to_string(::getpid()));
+  std::atexit([] { fs::remove_all(state); });
+  auto jobs = http::JobService::Create(
+      {.state_dir = state.string(), .max_unfinished = 64},
+      [router = target->router.get()](http::HttpRequest request, http::ReplyFn reply) {
+        router->Handle(std::move(request), std::move(reply));
+      });
+  if (!jobs.ok()) {
+    std::fprintf(stderr, "cannot start the jobs: %s\n", jobs.status().ToString().c_str());
+    std::abort();
+  }
+  target->jobs = std::move(*jobs);
+  target->router->SetJobs(target->jobs.get());
   http::HttpOptions http_options;
   http_options.host = "127.0.0.1";
   http_options.port = 0;
