@@ -38,6 +38,8 @@ struct ServeFlags {
   std::string state_dir;  // "": the repository's folder name + "-state", beside it
   int max_jobs = 10000;
   int job_concurrency = 4;
+  int job_ttl_s = 86400;
+  int job_storage_mb = 1024;
   DeviceFlags devices;
 };
 
@@ -100,13 +102,16 @@ int Serve(const ServeFlags& flags) {
                       shared_memory.get());
   const std::string state_dir =
       flags.state_dir.empty() ? DefaultStateDir(flags.model_repository) : flags.state_dir;
-  auto jobs = http::JobService::Create({.state_dir = state_dir,
-                                        .max_unfinished = static_cast<std::size_t>(flags.max_jobs),
-                                        .per_model = flags.job_concurrency,
-                                        .admin_token = flags.admin_token},
-                                       [&router](http::HttpRequest request, http::ReplyFn reply) {
-                                         router.Handle(std::move(request), std::move(reply));
-                                       });
+  auto jobs = http::JobService::Create(
+      {.state_dir = state_dir,
+       .max_unfinished = static_cast<std::size_t>(flags.max_jobs),
+       .per_model = flags.job_concurrency,
+       .result_ttl = std::chrono::seconds(flags.job_ttl_s),
+       .max_stored_bytes = static_cast<uint64_t>(flags.job_storage_mb) << 20,
+       .admin_token = flags.admin_token},
+      [&router](http::HttpRequest request, http::ReplyFn reply) {
+        router.Handle(std::move(request), std::move(reply));
+      });
   if (!jobs.ok()) {
     spdlog::error("cannot start: {}", jobs.status().message());
     return 1;
@@ -223,6 +228,17 @@ void AddServeCommand(CLI::App& app) {
       ->add_option("--job-concurrency", flags->job_concurrency,
                    "Jobs of one model that run at once (the others wait in the job queue)")
       ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  serve
+      ->add_option("--job-ttl-s", flags->job_ttl_s,
+                   "A finished job and its result are removed this long after it ended, s")
+      ->check(CLI::Range(1, 365 * 86400))
+      ->capture_default_str();
+  serve
+      ->add_option("--job-storage-mb", flags->job_storage_mb,
+                   "Request and result bodies the job store may hold, MiB; a submit beyond is "
+                   "answered 507")
+      ->check(CLI::Range(1, 1 << 24))
       ->capture_default_str();
   serve
       ->add_option("--drain-timeout-s", flags->drain_timeout_s,

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <system_error>
@@ -211,6 +212,14 @@ StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& directory)
       return Internal(fmt::format("{} ({})", done.message(), path));
     }
   }
+  {
+    MutexLock lock(&store->mu_);
+    Statement total(db,
+                    "SELECT COALESCE(SUM(LENGTH(request)), 0) + "
+                    "COALESCE(SUM(LENGTH(result)), 0) FROM jobs");
+    ASSIGN_OR_RETURN(bool row, total.Step());
+    if (row) store->stored_bytes_ = static_cast<uint64_t>(total.Int(0));
+  }
   return store;
 }
 
@@ -245,6 +254,7 @@ StatusOr<JobRecord> JobStore::Add(const std::string& id, const std::string& mode
     insert.BindNull(8);
   }
   RETURN_IF_ERROR(insert.Run());
+  stored_bytes_ += request.body.size();
   *created = true;
   return JobRecord{.id = id,
                    .seq = sqlite3_last_insert_rowid(db_),
@@ -318,8 +328,11 @@ Status JobStore::Finish(std::string_view id, JobState state, const JobResult& re
   update.Bind(1, id).Bind(2, JobStateName(state)).Bind(3, now_ms);
   update.Bind(4, static_cast<int64_t>(result.status)).Bind(5, result.content_type);
   update.Bind(6, JoinHeaders(result.headers)).BindBlob(7, result.body).Bind(8, error);
+  ASSIGN_OR_RETURN(uint64_t before, BodyBytes(id));
   RETURN_IF_ERROR(update.Run());
-  return Touched(db_, id);
+  RETURN_IF_ERROR(Touched(db_, id));
+  stored_bytes_ = stored_bytes_ - before + result.body.size();
+  return Status::Ok();
 }
 
 Status JobStore::Cancel(std::string_view id, int64_t now_ms) {
@@ -327,8 +340,11 @@ Status JobStore::Cancel(std::string_view id, int64_t now_ms) {
   Statement update(db_,
                    "UPDATE jobs SET state = 'cancelled', finished_ms = ?2, request = NULL "
                    "WHERE id = ?1 AND state IN ('queued', 'running')");
+  ASSIGN_OR_RETURN(uint64_t before, BodyBytes(id));
   RETURN_IF_ERROR(update.Bind(1, id).Bind(2, now_ms).Run());
-  return Touched(db_, id);
+  RETURN_IF_ERROR(Touched(db_, id));
+  stored_bytes_ -= before;
+  return Status::Ok();
 }
 
 StatusOr<std::vector<JobRecord>> JobStore::List(const std::string& model,
@@ -351,6 +367,36 @@ StatusOr<std::vector<JobRecord>> JobStore::Unfinished() const {
                                     "ORDER BY seq",
                                     kRecordColumns));
   return ReadRecords(select);
+}
+
+StatusOr<int64_t> JobStore::DeleteFinishedBefore(int64_t cutoff_ms) {
+  MutexLock lock(&mu_);
+  constexpr const char* kExpired =
+      "FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_ms < ?1";
+  Statement sizes(db_, fmt::format("SELECT COALESCE(SUM(LENGTH(request)), 0) + "
+                                   "COALESCE(SUM(LENGTH(result)), 0) {}",
+                                   kExpired));
+  sizes.Bind(1, cutoff_ms);
+  ASSIGN_OR_RETURN(bool row, sizes.Step());
+  const uint64_t freed = row ? static_cast<uint64_t>(sizes.Int(0)) : 0;
+  Statement remove(db_, fmt::format("DELETE {}", kExpired));
+  RETURN_IF_ERROR(remove.Bind(1, cutoff_ms).Run());
+  stored_bytes_ -= std::min(freed, stored_bytes_);
+  return static_cast<int64_t>(sqlite3_changes(db_));
+}
+
+uint64_t JobStore::stored_bytes() const {
+  MutexLock lock(&mu_);
+  return stored_bytes_;
+}
+
+StatusOr<uint64_t> JobStore::BodyBytes(std::string_view id) const {
+  Statement select(db_,
+                   "SELECT COALESCE(LENGTH(request), 0) + COALESCE(LENGTH(result), 0) "
+                   "FROM jobs WHERE id = ?1");
+  select.Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  return row ? static_cast<uint64_t>(select.Int(0)) : uint64_t{0};
 }
 
 }  // namespace switchyard::jobs

@@ -98,11 +98,19 @@ class JobStore {
   // Every queued or running job, in submission order (what a restart runs again).
   StatusOr<std::vector<JobRecord>> Unfinished() const EXCLUDES(mu_);
 
+  // Removes the jobs that finished before `cutoff_ms`, with their results; returns how many.
+  StatusOr<int64_t> DeleteFinishedBefore(int64_t cutoff_ms) EXCLUDES(mu_);
+  // Bytes of the request and result bodies the store holds.
+  uint64_t stored_bytes() const EXCLUDES(mu_);
+
  private:
   explicit JobStore(sqlite3* db) : db_(db) {}
+  // The bytes of job `id`'s request and result bodies (0 for an unknown job).
+  StatusOr<uint64_t> BodyBytes(std::string_view id) const REQUIRES(mu_);
 
   mutable Mutex mu_;
   sqlite3* const db_;  // guarded by mu_
+  uint64_t stored_bytes_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace switchyard::jobs

@@ -221,6 +221,44 @@ class JobsTest(harness.ServerTestCase):
         self.assertError(self.server.request("GET", "/v2/models/simple/jobs"), 405)
 
 
+@unittest.skipUnless(HAS_NUMPY, "/usr/bin/python3 lacks numpy")
+class JobRetentionTest(harness.ServerTestCase):
+    SERVER_ARGS = ["--job-concurrency", "1", "--job-ttl-s", "1", "--job-storage-mb", "1"]
+
+    @classmethod
+    def repository(cls, tmpdir):
+        return make_repository(tmpdir)
+
+    def test_the_store_budget_refuses_507_until_bytes_are_freed(self):
+        jobs = JobClient(self, self.server)
+        big = b"x" * (700 << 10)
+        first = jobs.submit("/v2/models/sleeps/jobs?seconds=60", big)
+        resp = jobs.submit("/v2/models/sleeps/jobs?seconds=60", big, expect=507)
+        self.assertIn("the job store is full", resp.error_message())
+        self.assertIn("--job-storage-mb", resp.error_message())
+        metrics = self.server.metrics()
+        self.assertEqual(metrics.value("switchyard_jobs_refused_total", reason="storage"), 1)
+        self.assertGreaterEqual(metrics.value("switchyard_job_storage_bytes"), 700 << 10)
+        self.assertEqual(self.server.request("DELETE", "/v2/jobs/" + first["id"]).status, 202)
+        jobs.wait(first["id"], timeout=15)
+        second = jobs.submit("/v2/models/sleeps/jobs?seconds=0", big)  # its bytes were freed
+        jobs.wait(second["id"], timeout=15)
+
+    def test_a_finished_job_is_removed_after_its_time_to_live(self):
+        jobs = JobClient(self, self.server)
+        job = jobs.submit("/v2/models/simple/jobs", json.dumps(SIMPLE_JSON),
+                          {"Content-Type": "application/json"})
+        self.assertEqual(jobs.wait(job["id"])["state"], "succeeded")
+        harness.wait_until(
+            lambda: self.server.request("GET", "/v2/jobs/" + job["id"]).status == 404, 10,
+            "the finished job to be removed (--job-ttl-s 1)")
+        self.assertError(jobs.result(job["id"]), 404)
+        metrics = self.server.metrics()
+        self.assertGreaterEqual(metrics.value("switchyard_jobs_finished_total", state="succeeded"),
+                                1)
+        self.assertEqual(metrics.value("switchyard_jobs", state="running"), 0)
+
+
 class JobListNeedsTheAdminTokenTest(harness.ServerTestCase):
     SERVER_ARGS = ["--admin-token", "s3cret"]
 

@@ -18,11 +18,19 @@
 namespace switchyard::http {
 namespace {
 
+constexpr const char* kRefused = "switchyard_jobs_refused_total";
+constexpr const char* kRefusedHelp =
+    "Job submits refused: the job queue was full (429) or the job store was (507).";
+constexpr const char* kFinished = "switchyard_jobs_finished_total";
+constexpr const char* kFinishedHelp = "Jobs ended, by how they ended.";
 constexpr int kDefaultListLimit = 100;
 constexpr int kMaxListLimit = 1000;
 constexpr std::size_t kMaxIdempotencyKeyBytes = 256;
 // How long the service waits at its end for the answers of jobs still running.
 constexpr auto kStopWait = std::chrono::seconds(10);
+// How often expired results are looked for: half their time to live, within these.
+constexpr Duration kMinExpiryInterval = std::chrono::milliseconds(100);
+constexpr Duration kMaxExpiryInterval = std::chrono::seconds(10);
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -86,6 +94,23 @@ StatusOr<std::unique_ptr<JobService>> JobService::Create(JobOptions options, Run
   return service;
 }
 
+JobService::JobService(JobOptions options, RunFn run)
+    : options_(std::move(options)),
+      run_(std::move(run)),
+      duration_(metrics_.GetHistogram(
+          "switchyard_job_duration_seconds",
+          "Time from a job's submit to its end (succeeded, failed or cancelled).", {},
+          metrics::ExponentialBuckets(0.01, 4, 12))) {
+  for (const char* reason : {"full", "storage"}) {  // every series from the start, at 0
+    metrics_.GetCounter(kRefused, kRefusedHelp, {{"reason", reason}});
+  }
+  for (jobs::JobState state :
+       {jobs::JobState::kSucceeded, jobs::JobState::kFailed, jobs::JobState::kCancelled}) {
+    metrics_.GetCounter(kFinished, kFinishedHelp,
+                        {{"state", std::string(jobs::JobStateName(state))}});
+  }
+}
+
 StatusOr<jobs::JobStore*> JobService::OpenStore() {
   MutexLock lock(&open_mu_);
   if (store_ == nullptr) {
@@ -127,6 +152,7 @@ void JobService::Submit(HttpRequest request, const std::string& model, int64_t v
     MutexLock lock(&mu_);
     if (stopping_) return reply(ErrorReply(Unavailable("the server is shutting down")));
     if (unfinished_ >= options_.max_unfinished) {
+      metrics_.GetCounter(kRefused, kRefusedHelp, {{"reason", "full"}})->Increment();
       return reply(ErrorReply(ResourceExhausted(fmt::format(
           "the job queue is full: {} jobs are queued or running (--max-jobs)", unfinished_))));
     }
@@ -141,6 +167,18 @@ void JobService::Submit(HttpRequest request, const std::string& model, int64_t v
       .body = std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size())};
   auto store = OpenStore();
   if (!store.ok()) return reply(ErrorReply(store.status()));
+  if (const uint64_t stored = (*store)->stored_bytes();
+      stored + bytes.size() > options_.max_stored_bytes) {
+    metrics_.GetCounter(kRefused, kRefusedHelp, {{"reason", "storage"}})->Increment();
+    HttpReply full;
+    full.status = 507;
+    full.body = ErrorJson(fmt::format(
+        "the job store is full: it holds {} of {} MiB (--job-storage-mb); results are removed "
+        "{} s after their job ends (--job-ttl-s)",
+        stored >> 20, options_.max_stored_bytes >> 20,
+        std::chrono::duration_cast<std::chrono::seconds>(options_.result_ttl).count()));
+    return reply(std::move(full));
+  }
   bool created = false;
   auto record = (*store)->Add(*id, model, version, job, key, NowMs(), &created);
   if (!record.ok()) return reply(ErrorReply(record.status()));
@@ -224,6 +262,7 @@ void JobService::HandleJob(const HttpRequest& request, std::string_view id, std:
     if (Status cancelled = store->Cancel(job.id, NowMs()); !cancelled.ok()) {
       return reply(ErrorReply(cancelled));
     }
+    RecordFinished(jobs::JobState::kCancelled, job.created_ms);
   }
   if (!tell && !dequeued) {
     return reply(Conflict(fmt::format("job '{}' has ended ({}): nothing to cancel", job.id,
@@ -343,21 +382,67 @@ TimePoint JobService::TakeReady(std::vector<std::pair<std::string, std::string>>
 void JobService::DispatchLoop() {
   while (true) {
     std::vector<std::pair<std::string, std::string>> ready;
+    bool expire = false;
     {
       MutexLock lock(&mu_);
       if (stopping_) return;
-      const TimePoint next = TakeReady(&ready);
-      if (ready.empty()) {
-        if (next == TimePoint::max()) {
-          wake_.Wait(&mu_);
-        } else {
-          wake_.WaitFor(&mu_, next - clock_.Now());
-        }
+      const TimePoint now = clock_.Now();
+      if (now >= next_expiry_) {
+        expire = true;
+        next_expiry_ = now + ExpiryInterval();
+      }
+      const TimePoint next = std::min(TakeReady(&ready), next_expiry_);
+      if (ready.empty() && !expire) {
+        wake_.WaitFor(&mu_, next - now);
         continue;
       }
     }
+    if (expire) Expire();
     for (const auto& [key, id] : ready) Start(key, id);
   }
+}
+
+Duration JobService::ExpiryInterval() const {
+  return std::clamp<Duration>(options_.result_ttl / 2, kMinExpiryInterval, kMaxExpiryInterval);
+}
+
+void JobService::Expire() {
+  jobs::JobStore* store = this->store();
+  if (store == nullptr) return;
+  const auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.result_ttl);
+  auto removed = store->DeleteFinishedBefore(NowMs() - ttl_ms.count());
+  if (!removed.ok()) {
+    spdlog::error("jobs: cannot remove expired results: {}", removed.status().message());
+  } else if (*removed > 0) {
+    spdlog::info("jobs: {} finished job(s) older than --job-ttl-s removed", *removed);
+  }
+}
+
+void JobService::RecordFinished(jobs::JobState state, int64_t created_ms) {
+  metrics_
+      .GetCounter(kFinished, kFinishedHelp, {{"state", std::string(jobs::JobStateName(state))}})
+      ->Increment();
+  duration_->Observe(static_cast<double>(std::max<int64_t>(0, NowMs() - created_ms)) / 1000);
+}
+
+std::string JobService::MetricsText() {
+  std::size_t queued = 0;
+  std::size_t running = 0;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [key, model] : models_) queued += model.queued.size();
+    running = running_.size();
+  }
+  constexpr const char* kJobs = "switchyard_jobs";
+  constexpr const char* kJobsHelp = "Jobs not yet ended, by state.";
+  metrics_.GetGauge(kJobs, kJobsHelp, {{"state", "queued"}})->Set(static_cast<double>(queued));
+  metrics_.GetGauge(kJobs, kJobsHelp, {{"state", "running"}})->Set(static_cast<double>(running));
+  jobs::JobStore* store = this->store();
+  metrics_
+      .GetGauge("switchyard_job_storage_bytes",
+                "Bytes of job request and result bodies the job store holds.")
+      ->Set(store == nullptr ? 0.0 : static_cast<double>(store->stored_bytes()));
+  return metrics_.ExpositionText();
 }
 
 void JobService::Start(const std::string& model_key, const std::string& id) {
@@ -422,7 +507,13 @@ void JobService::OnAnswer(const std::string& model_key, const std::string& id, H
     recorded = store->Finish(id, ok ? jobs::JobState::kSucceeded : jobs::JobState::kFailed, result,
                              error, NowMs());
   }
-  if (!recorded.ok()) spdlog::error("jobs: cannot record job {}: {}", id, recorded.message());
+  if (!recorded.ok()) {
+    spdlog::error("jobs: cannot record job {}: {}", id, recorded.message());
+  } else if (!again) {
+    if (auto job = store->Get(id); job.ok() && job->has_value()) {
+      RecordFinished((*job)->state, (*job)->created_ms);
+    }
+  }
 }
 
 }  // namespace switchyard::http

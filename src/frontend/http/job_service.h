@@ -34,6 +34,7 @@
 #include "core/mutex.h"
 #include "frontend/http/http_types.h"
 #include "jobs/job_store.h"
+#include "metrics/metrics.h"
 #include "switchyard/clock.h"
 
 namespace switchyard::http {
@@ -43,6 +44,10 @@ struct JobOptions {
   std::size_t max_unfinished = 10000;  // queued + running jobs; a submit beyond is answered 429
   int per_model = 4;                   // jobs of one model run at once
   Duration retry_after = std::chrono::milliseconds(50);  // after the model's queue said 429
+  // A finished job (its result) is removed this long after it finished.
+  Duration result_ttl = std::chrono::hours(24);
+  // Request and result bodies the store may hold; a submit beyond is answered 507.
+  uint64_t max_stored_bytes = uint64_t{1} << 30;
   // The list of jobs names every job, so it is a management call (admin_token.h): it needs this
   // token when one is set, and a client on this machine when none is. A job itself is reached
   // by its id, which only its submitter knows.
@@ -74,6 +79,10 @@ class JobService {
   // the stopping server answers 503 or 429 is queued there again too. Idempotent.
   void StopStarting() EXCLUDES(mu_);
 
+  // The job metrics in the Prometheus text format: jobs queued and running, jobs finished by
+  // state, job durations, refused submits, bytes stored.
+  std::string MetricsText() EXCLUDES(mu_);
+
   // The routes under /v2/jobs: `rest` is the path after "/v2/jobs" ("" or "/{id}[/result]").
   void Handle(const HttpRequest& request, std::string_view rest, const ReplyFn& reply)
       EXCLUDES(mu_);
@@ -89,7 +98,7 @@ class JobService {
     TimePoint retry_at{};  // its queue refused a run: none start before this
   };
 
-  JobService(JobOptions options, RunFn run) : options_(std::move(options)), run_(std::move(run)) {}
+  JobService(JobOptions options, RunFn run);
 
   // The store, once open (null before the first submit when its folder did not exist).
   jobs::JobStore* store() const { return store_ptr_.load(std::memory_order_acquire); }
@@ -107,6 +116,11 @@ class JobService {
   void Start(const std::string& model_key, const std::string& id) EXCLUDES(mu_);
   void OnAnswer(const std::string& model_key, const std::string& id, HttpReply reply) EXCLUDES(mu_);
   void DispatchLoop() EXCLUDES(mu_);
+  // Removes the jobs whose results expired (JobOptions::result_ttl).
+  void Expire();
+  // How often Expire runs: half the time to live, from 100 ms to 10 s.
+  Duration ExpiryInterval() const;
+  void RecordFinished(jobs::JobState state, int64_t created_ms);
 
   const JobOptions options_;
   const RunFn run_;
@@ -121,6 +135,9 @@ class JobService {
   std::map<std::string, Running> running_ GUARDED_BY(mu_);    // by job id
   std::size_t unfinished_ GUARDED_BY(mu_) = 0;
   bool stopping_ GUARDED_BY(mu_) = false;
+  TimePoint next_expiry_ GUARDED_BY(mu_){};
+  metrics::Registry metrics_;
+  metrics::Histogram* const duration_;
   std::thread dispatcher_;  // started last
 };
 

@@ -96,6 +96,7 @@ void Router::Handle(HttpRequest request, ReplyFn reply) const {
       metrics.content_type = "text/plain; version=0.0.4";
       metrics.body = server_->MetricsText();
       if (shared_memory_ != nullptr) metrics.body += shared_memory_->MetricsText();
+      if (jobs_ != nullptr) metrics.body += jobs_->MetricsText();
       reply(std::move(metrics));
     }
   } else if (path == "/" || path == "/index.html") {

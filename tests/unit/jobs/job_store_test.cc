@@ -157,6 +157,33 @@ TEST_F(JobStoreTest, EverythingCommittedIsThereAfterAReopen) {
   EXPECT_GT(d.seq, Get("c").seq);  // submission order continues
 }
 
+TEST_F(JobStoreTest, CountsTheBodiesItHoldsAndRemovesExpiredJobs) {
+  Add("a");  // bodies "body\0of " + id: 9 bytes each
+  Add("b");
+  Add("c");
+  EXPECT_EQ(store_->stored_bytes(), 27u);
+  ASSERT_TRUE(store_->MarkRunning("a", 10).ok());
+  ASSERT_TRUE(
+      store_->Finish("a", JobState::kSucceeded, {.status = 200, .body = "12345"}, "", 100).ok());
+  EXPECT_EQ(store_->stored_bytes(), 18u + 5u);  // a's request gone, its result kept
+  ASSERT_TRUE(store_->Cancel("b", 200).ok());
+  EXPECT_EQ(store_->stored_bytes(), 9u + 5u);
+  Reopen();
+  EXPECT_EQ(store_->stored_bytes(), 14u);  // counted again from the database
+
+  auto removed = store_->DeleteFinishedBefore(150);  // a finished at 100, b at 200
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1);
+  EXPECT_FALSE(store_->Get("a")->has_value());
+  EXPECT_TRUE(store_->Get("b")->has_value());
+  EXPECT_EQ(store_->stored_bytes(), 9u);
+  removed = store_->DeleteFinishedBefore(1000000);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1);  // b; c is queued and stays
+  EXPECT_TRUE(store_->Get("c")->has_value());
+  EXPECT_EQ(store_->stored_bytes(), 9u);
+}
+
 TEST(JobStateTest, NamesRoundTrip) {
   for (JobState state : {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
                          JobState::kFailed, JobState::kCancelled}) {
