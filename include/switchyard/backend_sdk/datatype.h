@@ -38,7 +38,7 @@ inline constexpr std::array<Info, 14> kInfos = {{
     {SY_TYPE_BYTES, "BYTES", 0},
 }};
 
-constexpr const Info* Find(SyDataType datatype) {
+constexpr const Info* Find(int datatype) {
   for (const Info& info : kInfos) {
     if (info.datatype == datatype) return &info;
   }
@@ -47,9 +47,11 @@ constexpr const Info* Find(SyDataType datatype) {
 
 }  // namespace datatype_internal
 
-// The KServe v2 name: "BOOL", "UINT8", ..., "FP32", "BYTES"; `if_unknown` for a value outside
-// the enum (a host passes only enum values; a plugin chooses what its messages say otherwise).
-constexpr std::string_view DataTypeName(SyDataType datatype, std::string_view if_unknown = "?") {
+// The KServe v2 name of a SyDataType value: "BOOL", "UINT8", ..., "FP32", "BYTES"; `if_unknown`
+// for a value outside the enum (a host passes only enum values; a plugin chooses what its
+// messages say otherwise). The value is taken as an int: converting one outside the enum's range
+// to SyDataType would itself be undefined.
+constexpr std::string_view DataTypeName(int datatype, std::string_view if_unknown = "?") {
   const datatype_internal::Info* info = datatype_internal::Find(datatype);
   return info == nullptr ? if_unknown : info->name;
 }
@@ -62,8 +64,9 @@ constexpr std::optional<SyDataType> ParseDataTypeName(std::string_view name) {
   return std::nullopt;
 }
 
-// Bytes per element; 0 for BYTES (variable-length elements) and for a value outside the enum.
-constexpr size_t ElementSize(SyDataType datatype) {
+// Bytes per element of a SyDataType value (an int, as for DataTypeName); 0 for BYTES
+// (variable-length elements) and for a value outside the enum.
+constexpr size_t ElementSize(int datatype) {
   const datatype_internal::Info* info = datatype_internal::Find(datatype);
   return info == nullptr ? 0 : info->size;
 }
