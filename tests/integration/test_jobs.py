@@ -188,6 +188,50 @@ class JobsTest(harness.ServerTestCase):
         self.assertEqual(self.jobs.wait(quick["id"], timeout=15)["state"], "succeeded")
         self.assertEqual(self.jobs.result(quick["id"]).json(), {"slept": 0.0})
 
+    def events(self, job_id, timeout=30):
+        """The Server-Sent Events of GET /v2/jobs/{id}/events until the server closes the stream:
+        (response head, [parsed job of each `state` event])."""
+        conn = self.server.raw(timeout=timeout)
+        conn.send(b"GET /v2/jobs/%s/events HTTP/1.1\r\nHost: x\r\n\r\n" % job_id.encode())
+        data = b""
+        while True:
+            chunk = conn.sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        conn.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        states = []
+        for event in body.decode().split("\n\n"):
+            lines = dict(line.split(": ", 1) for line in event.splitlines() if ": " in line)
+            if lines.get("event") == "state":
+                states.append(json.loads(lines["data"]))
+        return head.decode(), states
+
+    def test_events_follow_a_job_until_it_ends(self):
+        job = self.jobs.submit("/v2/models/sleeps/jobs?seconds=1", b"")
+        head, states = self.events(job["id"])
+        self.assertIn("200 OK", head.splitlines()[0])
+        self.assertIn("Content-Type: text/event-stream", head)
+        self.assertNotIn("Content-Length", head)
+        self.assertEqual(states[-1]["state"], "succeeded")
+        self.assertEqual(states[-1]["status"], 200)
+        self.assertIn(states[0]["state"], ("queued", "running"))
+        self.assertIn("running", [s["state"] for s in states[:-1]])
+        self.assertTrue(all(s["id"] == job["id"] for s in states))
+        # A job that has ended: its state once, then the stream ends.
+        head, states = self.events(job["id"])
+        self.assertEqual([s["state"] for s in states], ["succeeded"])
+        self.assertError(self.server.request("GET", "/v2/jobs/%s/events" % ("0" * 32)), 404)
+
+    def test_a_client_that_leaves_an_event_stream_harms_nothing(self):
+        job = self.jobs.submit("/v2/models/sleeps/jobs?seconds=1", b"")
+        for _ in range(3):
+            conn = self.server.raw()
+            conn.send(b"GET /v2/jobs/%s/events HTTP/1.1\r\nHost: x\r\n\r\n" % job["id"].encode())
+            conn.close()
+        self.assertEqual(self.jobs.wait(job["id"])["state"], "succeeded")
+
     def test_jobs_beyond_the_bound_are_refused_429(self):
         ids = [self.jobs.submit("/v2/models/sleeps/jobs?seconds=60", b"")["id"]
                for _ in range(6)]
@@ -215,7 +259,7 @@ class JobsTest(harness.ServerTestCase):
         self.assertError(self.server.request("GET", "/v2/jobs?limit=0"), 400)
         self.assertError(self.server.request("GET", "/v2/jobs?colour=red"), 400)
         self.assertError(self.server.request("GET", "/v2/jobs/" + "0" * 32), 404)
-        self.assertError(self.server.request("GET", "/v2/jobs/%s/events" % first["id"]), 404)
+        self.assertError(self.server.request("GET", "/v2/jobs/%s/other" % first["id"]), 404)
         self.assertError(self.server.request("POST", "/v2/jobs/" + first["id"], b""), 405)
         self.assertError(self.server.request("POST", "/v2/models/nope/jobs", b""), 404)
         self.assertError(self.server.request("GET", "/v2/models/simple/jobs"), 405)

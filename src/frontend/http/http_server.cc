@@ -276,19 +276,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++pending_generation_;  // the disconnect watch of this request is over
     const bool routed = cancel_ != nullptr;
     cancel_.reset();
-    const bool keep = keep_alive_ && !reply.close;
+    if (reply.stream != nullptr && head_) {  // HEAD: the head only; nothing is produced
+      reply.stream->ClientGone();
+      reply.stream.reset();
+    }
+    const bool streaming = reply.stream != nullptr;
+    const bool keep = keep_alive_ && !reply.close && !streaming;
     std::size_t length = reply.body.size();
     for (const auto& part : reply.body_tail) length += part.size();
     if (length > kSmallBuffer) charge_.ForceAdd(length);
     reply_ = std::move(reply);
-    WriteReplyHead(reply_, version_ == 10 ? 0 : 1, keep, length, &reply_head_);
+    WriteReplyHead(reply_, version_ == 10 ? 0 : 1, keep,
+                   streaming ? std::nullopt : std::optional<std::size_t>(length), &reply_head_);
     stream_.expires_after(std::chrono::seconds(options_->write_timeout_s));
-    auto written = [self = shared_from_this(), keep, routed](beast::error_code ec, std::size_t) {
+    auto written = [self = shared_from_this(), keep, routed, streaming](beast::error_code ec,
+                                                                        std::size_t) {
       if (routed) self->unanswered_->fetch_sub(1, std::memory_order_relaxed);
       self->charge_.Clear();  // the request's body and this reply are no longer held
       self->reply_.body_tail.clear();
       self->reply_.tail_owner.reset();
       if (self->reply_.body.capacity() > kSmallBuffer) self->reply_.body = std::string();
+      if (streaming && !ec) return self->StreamBody();
+      if (streaming) self->reply_.stream->ClientGone();
       if (ec || !keep) return self->Close();
       self->ReadRequest();
     };
@@ -302,6 +311,54 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::vector<asio::const_buffer> buffers{head, body};
     for (const auto& part : reply_.body_tail) buffers.emplace_back(part.data(), part.size());
     asio::async_write(stream_, std::move(buffers), std::move(written));
+  }
+
+  // After the head: sends what the reply's stream produces as it comes, and closes once the
+  // stream has ended and all of it is sent, or the client went away.
+  void StreamBody() {
+    stream_.expires_never();  // between chunks the connection waits as long as the producer
+    stream_.socket().async_wait(
+        tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+          char byte;
+          ssize_t n =
+              ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (self->reply_.stream == nullptr || (!ec && n != 0 && (n > 0 || errno == EAGAIN)))
+            return;
+          self->reply_.stream->ClientGone();  // it closed (or the socket failed)
+          self->Close();
+        });
+    reply_.stream->Attach([weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        asio::post(self->stream_.get_executor(), [self] { self->WriteStreamed(); });
+      }
+    });
+  }
+
+  void WriteStreamed() {
+    if (reply_.stream == nullptr || writing_stream_) return;  // a write's end looks again
+    bool ended = false;
+    stream_chunk_ = reply_.stream->Take(&ended);
+    if (stream_chunk_.empty()) {
+      if (ended) {
+        reply_.stream.reset();
+        Close();
+      }
+      return;
+    }
+    writing_stream_ = true;
+    stream_.expires_after(std::chrono::seconds(options_->write_timeout_s));
+    asio::async_write(stream_, asio::buffer(stream_chunk_),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->writing_stream_ = false;
+                        if (self->reply_.stream == nullptr) return;
+                        if (ec) {
+                          self->reply_.stream->ClientGone();
+                          self->reply_.stream.reset();
+                          return self->Close();
+                        }
+                        self->stream_.expires_never();
+                        self->WriteStreamed();
+                      });
   }
 
   void Close() {
@@ -323,7 +380,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<int>* const unanswered_;   // requests routed whose reply is not yet written
   std::shared_ptr<CancelToken> cancel_;  // set while a routed request awaits its reply
   HttpReply reply_;                      // the reply being written
-  std::string reply_head_;               // its status line and headers
+  std::string stream_chunk_;             // the part of a streamed body being written
+  bool writing_stream_ = false;
+  std::string reply_head_;  // its status line and headers
   uint64_t pending_generation_ = 0;
   bool keep_alive_ = true;
   bool head_ = false;

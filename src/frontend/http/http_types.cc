@@ -1,5 +1,7 @@
 #include "frontend/http/http_types.h"
 
+#include <utility>
+
 #include "fmt/format.h"
 #include "frontend/http/kserve_codec.h"
 
@@ -47,6 +49,61 @@ HttpReply ErrorReply(const Status& status) {
   }
   if (status.code() == StatusCode::kCancelled) reply.close = true;
   return reply;
+}
+
+void ReplyStream::Write(std::string chunk) {
+  {
+    std::lock_guard lock(mu_);
+    if (ended_ || gone_) return;
+    pending_ += chunk;
+  }
+  Wake();
+}
+
+void ReplyStream::End() {
+  {
+    std::lock_guard lock(mu_);
+    if (ended_) return;
+    ended_ = true;
+  }
+  Wake();
+}
+
+bool ReplyStream::client_gone() const {
+  std::lock_guard lock(mu_);
+  return gone_;
+}
+
+void ReplyStream::Attach(std::function<void()> wake) {
+  bool now = false;
+  {
+    std::lock_guard lock(mu_);
+    wake_ = std::move(wake);
+    now = ended_ || !pending_.empty();
+  }
+  if (now) Wake();
+}
+
+std::string ReplyStream::Take(bool* ended) {
+  std::lock_guard lock(mu_);
+  *ended = ended_;
+  return std::exchange(pending_, std::string());
+}
+
+void ReplyStream::ClientGone() {
+  std::lock_guard lock(mu_);
+  gone_ = true;
+  pending_.clear();
+  wake_ = nullptr;
+}
+
+void ReplyStream::Wake() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    wake = wake_;
+  }
+  if (wake) wake();
 }
 
 HttpReply JsonReply(std::string body) {

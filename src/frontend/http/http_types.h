@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +41,34 @@ struct HttpRequest {
   std::shared_ptr<const ModelHandle> model;
 };
 
+// The body of a reply sent as it is produced (Server-Sent Events): the connection writes the
+// head with no Content-Length and `Connection: close`, then each chunk as it is written, and
+// closes the connection once the stream has ended and everything is sent. Thread-safe.
+class ReplyStream {
+ public:
+  // The producer's side. Write after End, or after the client went away, does nothing.
+  void Write(std::string chunk);
+  void End();
+  // Whether the client went away (the producer may stop producing).
+  bool client_gone() const;
+
+  // The connection's side. `wake` runs (on the producer's thread) whenever chunks wait or the
+  // stream ends after it was attached; at once if that is so already.
+  void Attach(std::function<void()> wake);
+  // What waits to be sent, and whether the stream ended (nothing follows `*ended` chunks).
+  std::string Take(bool* ended);
+  void ClientGone();
+
+ private:
+  void Wake();
+
+  mutable std::mutex mu_;  // std::mutex: a leaf taken by both sides (see src/core/mutex.h)
+  std::string pending_;
+  bool ended_ = false;
+  bool gone_ = false;
+  std::function<void()> wake_;
+};
+
 struct HttpReply {
   unsigned status = 200;
   std::string content_type = "application/json";
@@ -50,6 +79,9 @@ struct HttpReply {
   std::shared_ptr<const void> tail_owner;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   bool close = false;  // close the connection after this reply
+  // When set, the body is sent as it is produced (`body` first, then the stream), and the
+  // connection closes after it.
+  std::shared_ptr<ReplyStream> stream;
 };
 
 // Called exactly once per request, from any thread.

@@ -63,6 +63,11 @@ std::string ErrorMessageOf(const HttpReply& reply) {
   return reply.body.substr(0, 1000);
 }
 
+// One Server-Sent Event: `event: state`, the job's JSON as its data.
+std::string StateEvent(const std::string& job_json) {
+  return "event: state\ndata: " + job_json + "\n\n";
+}
+
 HttpReply Conflict(std::string_view message) {
   HttpReply reply;
   reply.status = 409;
@@ -203,7 +208,7 @@ void JobService::Handle(const HttpRequest& request, std::string_view rest, const
   std::size_t slash = rest.find('/');
   std::string_view id = rest.substr(0, slash);
   std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  if (action != "" && action != "result") {
+  if (action != "" && action != "result" && action != "events") {
     return reply(ErrorReply(NotFound(fmt::format("no route for '/v2/jobs/{}'", rest))));
   }
   HandleJob(request, id, action, reply);
@@ -234,6 +239,10 @@ void JobService::HandleJob(const HttpRequest& request, std::string_view id, std:
     stored.body = std::move(result->body);
     return reply(std::move(stored));
   }
+  if (action == "events") {
+    if (Expect(Method::kGet, request, reply)) HandleEvents(job, reply);
+    return;
+  }
   if (request.method != Method::kDelete) {
     if (Expect(Method::kGet, request, reply)) reply(JsonReply(JobJson(job)));
     return;
@@ -263,6 +272,7 @@ void JobService::HandleJob(const HttpRequest& request, std::string_view id, std:
       return reply(ErrorReply(cancelled));
     }
     RecordFinished(jobs::JobState::kCancelled, job.created_ms);
+    Notify(job.id);
   }
   if (!tell && !dequeued) {
     return reply(Conflict(fmt::format("job '{}' has ended ({}): nothing to cancel", job.id,
@@ -273,6 +283,48 @@ void JobService::HandleJob(const HttpRequest& request, std::string_view id, std:
   HttpReply accepted = JsonReply(JobJson(**now));
   accepted.status = 202;
   reply(std::move(accepted));
+}
+
+void JobService::HandleEvents(const jobs::JobRecord& job, const ReplyFn& reply) {
+  HttpReply events;
+  events.content_type = "text/event-stream";
+  events.headers.emplace_back("Cache-Control", "no-store");
+  events.body = StateEvent(JobJson(job));
+  events.stream = std::make_shared<ReplyStream>();
+  if (jobs::Finished(job.state)) {
+    events.stream->End();
+  } else {
+    MutexLock lock(&mu_);
+    auto& watchers = watchers_[job.id];
+    std::erase_if(watchers, [](const auto& w) { return w->client_gone(); });
+    watchers.push_back(events.stream);
+  }
+  reply(std::move(events));
+  // A change between the read of `job` and the registration is sent now, not lost.
+  if (!jobs::Finished(job.state)) Notify(job.id);
+}
+
+void JobService::Notify(const std::string& id) {
+  std::vector<std::shared_ptr<ReplyStream>> watchers;
+  {
+    MutexLock lock(&mu_);
+    auto it = watchers_.find(id);
+    if (it == watchers_.end()) return;
+    watchers = it->second;
+  }
+  jobs::JobStore* store = this->store();
+  auto job = store->Get(id);
+  if (!job.ok() || !job->has_value()) return;
+  const std::string event = StateEvent(JobJson(**job));
+  const bool ended = jobs::Finished((*job)->state);
+  for (const auto& watcher : watchers) {
+    watcher->Write(event);
+    if (ended) watcher->End();
+  }
+  if (ended) {
+    MutexLock lock(&mu_);
+    watchers_.erase(id);
+  }
 }
 
 void JobService::HandleList(const HttpRequest& request, const ReplyFn& reply) {
@@ -458,6 +510,7 @@ void JobService::Start(const std::string& model_key, const std::string& id) {
     spdlog::error("jobs: cannot start job {}: {}", id, marked.message());
     return OnAnswer(model_key, id, ErrorReply(marked));
   }
+  Notify(id);
   HttpRequest run;
   run.method = Method::kPost;
   run.target = std::move(request->target);
@@ -514,6 +567,7 @@ void JobService::OnAnswer(const std::string& model_key, const std::string& id, H
       RecordFinished((*job)->state, (*job)->created_ms);
     }
   }
+  Notify(id);
 }
 
 }  // namespace switchyard::http

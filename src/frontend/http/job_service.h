@@ -9,6 +9,8 @@
 //   POST .../predict or .../infer with `Prefer: respond-async`: submit as that route
 //   GET /v2/jobs/{id}            state, position in the queue, attempts, timestamps
 //   GET /v2/jobs/{id}/result     the stored response; 409 until the job has one
+//   GET /v2/jobs/{id}/events     Server-Sent Events: the job now, then each change of its state,
+//                                until it ends
 //   DELETE /v2/jobs/{id}         cancel (a queued job leaves the queue; a running one is told)
 //   GET /v2/jobs?model=&state=&limit=&after=   a page of jobs in submission order (a
 //                                              management call: JobOptions::admin_token)
@@ -108,6 +110,11 @@ class JobService {
   void HandleJob(const HttpRequest& request, std::string_view id, std::string_view action,
                  const ReplyFn& reply) EXCLUDES(mu_);
   void HandleList(const HttpRequest& request, const ReplyFn& reply);
+  // GET /v2/jobs/{id}/events for `job`, as it is now.
+  void HandleEvents(const jobs::JobRecord& job, const ReplyFn& reply) EXCLUDES(mu_);
+  // Sends job `id`'s state, as the store has it now, to its event streams, and ends them when
+  // the job has ended.
+  void Notify(const std::string& id) EXCLUDES(mu_);
   // The job's JSON (with its queue position while queued).
   std::string JobJson(const jobs::JobRecord& record) EXCLUDES(mu_);
   // Moves the jobs that may start now into `ready` (model key, job id) and running_; returns
@@ -133,6 +140,8 @@ class JobService {
   CondVar wake_;
   std::map<std::string, ModelQueue> models_ GUARDED_BY(mu_);  // by "model/version"
   std::map<std::string, Running> running_ GUARDED_BY(mu_);    // by job id
+  // The event streams following each job (GET .../events), by job id.
+  std::map<std::string, std::vector<std::shared_ptr<ReplyStream>>> watchers_ GUARDED_BY(mu_);
   std::size_t unfinished_ GUARDED_BY(mu_) = 0;
   bool stopping_ GUARDED_BY(mu_) = false;
   TimePoint next_expiry_ GUARDED_BY(mu_){};

@@ -32,7 +32,7 @@ void AppendNumber(std::string* out, std::size_t value) {
 }  // namespace
 
 void WriteReplyHead(const HttpReply& reply, unsigned minor_version, bool keep_alive,
-                    std::size_t content_length, std::string* out) {
+                    std::optional<std::size_t> content_length, std::string* out) {
   out->clear();
   out->append(minor_version == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
   AppendNumber(out, reply.status);
@@ -46,9 +46,12 @@ void WriteReplyHead(const HttpReply& reply, unsigned minor_version, bool keep_al
   for (const auto& [name, value] : reply.headers) AppendField(out, name, value);
   if (minor_version != 0 && !keep_alive) AppendField(out, "Connection", "close");
   if (minor_version == 0 && keep_alive) AppendField(out, "Connection", "keep-alive");
-  out->append("Content-Length: ");
-  AppendNumber(out, content_length);
-  out->append("\r\n\r\n");
+  if (content_length) {
+    out->append("Content-Length: ");
+    AppendNumber(out, *content_length);
+    out->append("\r\n");
+  }
+  out->append("\r\n");
 }
 
 }  // namespace switchyard::http
