@@ -1,13 +1,14 @@
 #pragma once
 // Mutex, scoped lock and condition variable that clang's thread-safety analysis understands
-// (libstdc++'s std::mutex carries no annotations), with the annotation macros, for plugins
-// (which cannot use the server's src/core/mutex.h). Compile with clang and -Wthread-safety to
+// (libstdc++'s std::mutex carries no annotations), with the annotation macros, for plugins; the
+// server's own code uses the same classes (src/core/mutex.h). Compile with clang and -Wthread-safety to
 // have every SY_GUARDED_BY field and SY_REQUIRES helper checked; other compilers ignore the
 // annotations.
 //
 // Part of the backend SDK (include/switchyard/backend_sdk/): header-only, C++17 and later, no
 // dependency beyond the standard library; optional for plugins (docs/plugin-abi.md).
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -62,6 +63,14 @@ class CondVar {
     cv_.wait(lock);
     lock.release();
   }
+  // As Wait, for at most `timeout` of real time.
+  template <typename Rep, typename Period>
+  void WaitFor(Mutex* mu, std::chrono::duration<Rep, Period> timeout) SY_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    cv_.wait_for(lock, timeout);
+    lock.release();
+  }
+  void Signal() { cv_.notify_one(); }
   void SignalAll() { cv_.notify_all(); }
 
  private:
