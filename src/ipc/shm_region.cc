@@ -81,7 +81,7 @@ void ShmRegion::Release() {
   if (data_ != nullptr) ::munmap(data_, size_);
   data_ = nullptr;
   size_ = 0;
-  fd_.reset();
+  fd_.Reset();
 }
 
 }  // namespace switchyard::ipc

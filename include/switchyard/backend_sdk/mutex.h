@@ -1,9 +1,9 @@
 #pragma once
 // Mutex, scoped lock and condition variable that clang's thread-safety analysis understands
 // (libstdc++'s std::mutex carries no annotations), with the annotation macros, for plugins; the
-// server's own code uses the same classes (src/core/mutex.h). Compile with clang and -Wthread-safety to
-// have every SY_GUARDED_BY field and SY_REQUIRES helper checked; other compilers ignore the
-// annotations.
+// server's own code uses the same classes (src/core/mutex.h). Compile with clang and
+// -Wthread-safety to have every SY_GUARDED_BY field and SY_REQUIRES helper checked; other compilers
+// ignore the annotations.
 //
 // Part of the backend SDK (include/switchyard/backend_sdk/): header-only, C++17 and later, no
 // dependency beyond the standard library; optional for plugins (docs/plugin-abi.md).

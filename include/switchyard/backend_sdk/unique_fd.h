@@ -28,9 +28,11 @@ class UniqueFd {
   bool valid() const { return fd_ >= 0; }
   // Gives up ownership: returns the descriptor (or -1) without closing it.
   int Release() { return std::exchange(fd_, -1); }
-  // Closes the descriptor held, if any, and takes `fd`.
+  // Closes the descriptor held, if any (unless it is `fd`), and takes `fd`. close() is not
+  // retried on EINTR: Linux releases the descriptor even then, and a retry could close someone
+  // else's.
   void Reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0 && fd_ != fd) ::close(fd_);
     fd_ = fd;
   }
 

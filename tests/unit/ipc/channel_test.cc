@@ -211,7 +211,7 @@ class RawPeerTest : public ::testing::Test {
   void SetUp() override {
     int fds[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0);
-    raw_.reset(fds[0]);
+    raw_.Reset(fds[0]);
     channel_.emplace(UniqueFd(fds[1]));
   }
 
