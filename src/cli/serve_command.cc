@@ -147,9 +147,10 @@ int Serve(const ServeFlags& flags) {
   http_server.StopAccepting();
   (*jobs)->StopStarting();  // queued jobs stay queued for the next start
   (*server)->Drain(std::chrono::seconds(flags.drain_timeout_s));
-  (*server)->Shutdown();
-  jobs->reset();  // the running jobs were answered: their results are recorded
+  (*server)->Shutdown();  // the running jobs were answered: their results are recorded
   http_server.Stop(std::chrono::seconds(5));
+  // The job service goes after the HTTP server (declared before it): no connection can reach
+  // it once it is gone.
   return 0;
 }
 
