@@ -161,7 +161,22 @@ void JobService::Submit(HttpRequest request, const std::string& model, int64_t v
       return reply(ErrorReply(ResourceExhausted(fmt::format(
           "the job queue is full: {} jobs are queued or running (--max-jobs)", unfinished_))));
     }
+    ++unfinished_;  // its place, held while it is stored, so concurrent submits cannot pass
   }
+  bool queued = false;
+  ReplyFn answer = [this, &queued, &reply](HttpReply out) {
+    if (!queued) {
+      MutexLock lock(&mu_);
+      --unfinished_;  // the place held above is given back
+    }
+    reply(std::move(out));
+  };
+  SubmitHeld(std::move(request), model, version, std::move(run_target), key, &queued, answer);
+}
+
+void JobService::SubmitHeld(HttpRequest request, const std::string& model, int64_t version,
+                            std::string run_target, const std::string& key, bool* queued,
+                            const ReplyFn& reply) {
   auto id = NewJobId();
   if (!id.ok()) return reply(ErrorReply(id.status()));
   auto bytes = request.body.bytes();
@@ -190,7 +205,7 @@ void JobService::Submit(HttpRequest request, const std::string& model, int64_t v
   if (created) {
     MutexLock lock(&mu_);
     models_[ModelKey(model, version)].queued.push_back(record->id);
-    ++unfinished_;
+    *queued = true;
     wake_.Signal();
   }
   HttpReply accepted = JsonReply(JobJson(*record));

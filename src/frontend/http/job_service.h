@@ -107,6 +107,11 @@ class JobService {
   // Opens the store, making its folder, if it is not open yet.
   StatusOr<jobs::JobStore*> OpenStore() EXCLUDES(open_mu_);
 
+  // Submit once the job's place among the unfinished ones is held: stores and queues it
+  // (`*queued`), or answers why not.
+  void SubmitHeld(HttpRequest request, const std::string& model, int64_t version,
+                  std::string run_target, const std::string& key, bool* queued,
+                  const ReplyFn& reply) EXCLUDES(mu_);
   void HandleJob(const HttpRequest& request, std::string_view id, std::string_view action,
                  const ReplyFn& reply) EXCLUDES(mu_);
   void HandleList(const HttpRequest& request, const ReplyFn& reply);
