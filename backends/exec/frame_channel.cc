@@ -59,7 +59,9 @@ bool SendSome(int fd, const std::vector<std::span<const uint8_t>>& pieces, size_
 
 class FrameReader {
  public:
-  FrameReader(FrameKind expected, uint32_t max_size) : expected_(expected), max_size_(max_size) {}
+  // PROGRESS frames read before the `expected` one go to `progress` when it is not null.
+  FrameReader(FrameKind expected, uint32_t max_size, const ProgressSink* progress)
+      : expected_(expected), max_size_(max_size), progress_(progress) {}
 
   bool done() const { return header_filled_ == kFrameHeaderSize && filled_ == body_size_; }
   bool started() const { return header_filled_ > 0; }
@@ -107,7 +109,7 @@ class FrameReader {
         header_filled_ += static_cast<size_t>(n);
         if (header_filled_ == kFrameHeaderSize) {
           auto size = CheckFrameHeader(std::span<const uint8_t>(header_, kFrameHeaderSize),
-                                       expected_, max_size_);
+                                       expected_, max_size_, progress_ != nullptr);
           if (!size.ok()) {
             // Show a little more of what the program wrote than the 5 header bytes.
             uint8_t more[kFrameHeaderSize + 43];
@@ -115,7 +117,8 @@ class FrameReader {
             ssize_t extra =
                 recv(fd, more + kFrameHeaderSize, sizeof(more) - kFrameHeaderSize, MSG_DONTWAIT);
             size_t shown = kFrameHeaderSize + static_cast<size_t>(extra > 0 ? extra : 0);
-            size = CheckFrameHeader(std::span<const uint8_t>(more, shown), expected_, max_size_);
+            size = CheckFrameHeader(std::span<const uint8_t>(more, shown), expected_, max_size_,
+                                    progress_ != nullptr);
             *failure = ExchangeFailure::kProtocol;
             *error = size.status().message();
             return false;
@@ -125,13 +128,31 @@ class FrameReader {
       } else {
         filled_ += static_cast<size_t>(n);
       }
+      if (done() && header_[4] == static_cast<uint8_t>(FrameKind::kProgress) &&
+          !TakeProgress(failure, error)) {
+        return false;
+      }
     }
     return true;
   }
 
  private:
+  // Hands a whole PROGRESS frame to progress_ and starts on the next frame.
+  bool TakeProgress(ExchangeFailure* failure, std::string* error) {
+    sdk::Status taken = (*progress_)(std::span<const uint8_t>(body_.data(), filled_));
+    header_filled_ = 0;
+    body_size_ = 0;
+    filled_ = 0;
+    body_.clear();
+    if (taken.ok()) return true;
+    *failure = ExchangeFailure::kProtocol;
+    *error = "malformed PROGRESS frame: " + taken.message();
+    return false;
+  }
+
   FrameKind expected_;
   uint32_t max_size_;
+  const ProgressSink* progress_;
   uint8_t header_[kFrameHeaderSize] = {};
   size_t header_filled_ = 0;
   size_t body_size_ = 0;
@@ -176,7 +197,8 @@ ExchangeResult SendFrame(int socket_fd, int pid_fd, const OutgoingFrame& frame, 
 }
 
 ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, FrameKind expected,
-                        uint32_t max_size, Deadline deadline, const WatchWhileWaiting* watch) {
+                        uint32_t max_size, Deadline deadline, const WatchWhileWaiting* watch,
+                        const ProgressSink* progress) {
   ExchangeResult result;
   std::vector<std::span<const uint8_t>> pieces;
   if (frame != nullptr) pieces = frame->Pieces();
@@ -185,7 +207,7 @@ ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, F
   auto next_watch = std::chrono::steady_clock::now() + kWatchInterval;
   size_t index = 0;
   size_t offset = 0;
-  FrameReader reader(expected, max_size);
+  FrameReader reader(expected, max_size, progress);
   auto fail = [&](ExchangeFailure f, std::string message) {
     result.failure = f;
     result.message = std::move(message);

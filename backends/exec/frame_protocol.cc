@@ -1,5 +1,6 @@
 #include "exec/frame_protocol.h"
 
+#include <bit>
 #include <cstdio>
 
 #include "switchyard/backend_sdk/datatype.h"
@@ -44,6 +45,8 @@ std::string_view FrameKindName(FrameKind kind) {
       return "RESULT";
     case FrameKind::kCancel:
       return "CANCEL";
+    case FrameKind::kProgress:
+      return "PROGRESS";
   }
   return "?";
 }
@@ -135,11 +138,18 @@ sdk::StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const Requ
 }
 
 sdk::StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
-                                         uint32_t max_size) {
+                                         uint32_t max_size, bool progress_too) {
   if (header.size() < kFrameHeaderSize) return sdk::Internal("frame header incomplete");
   uint32_t size = static_cast<uint32_t>(header[0]) | static_cast<uint32_t>(header[1]) << 8 |
                   static_cast<uint32_t>(header[2]) << 16 | static_cast<uint32_t>(header[3]) << 24;
   uint8_t kind = header[4];
+  if (progress_too && kind == static_cast<uint8_t>(FrameKind::kProgress)) {
+    if (size == 0 || size > kMaxProgressBytes) {
+      return sdk::Internal("the program's PROGRESS frame has size " + std::to_string(size) +
+                           " (at most " + std::to_string(kMaxProgressBytes) + ")");
+    }
+    return size;
+  }
   if (kind != static_cast<uint8_t>(expected) || size == 0 || size > max_size) {
     return sdk::Internal("expected a " + std::string(FrameKindName(expected)) +
                          " frame on the program's stdout but read bytes that are not one (" +
@@ -179,6 +189,26 @@ sdk::StatusOr<uint32_t> DecodeReady(std::span<const uint8_t> body) {
                          std::to_string(features));
   }
   return features;
+}
+
+sdk::StatusOr<ProgressReport> DecodeProgress(std::span<const uint8_t> body) {
+  ByteReader r(body);
+  ProgressReport report;
+  uint64_t bits = 0;
+  SY_RETURN_IF_ERROR(r.U64(&report.batch_id, "the batch id"));
+  SY_RETURN_IF_ERROR(r.U32(&report.request, "the request index"));
+  SY_RETURN_IF_ERROR(r.U64(&bits, "the fraction"));
+  SY_RETURN_IF_ERROR(r.Str(&report.message, "the message"));
+  report.fraction = std::bit_cast<double>(bits);
+  if (!(report.fraction >= 0 && report.fraction <= 1)) {  // NaN fails both
+    return sdk::InvalidArgument("PROGRESS fraction " + std::to_string(report.fraction) +
+                                " is outside 0 to 1");
+  }
+  if (r.remaining() != 0) {
+    return sdk::InvalidArgument("PROGRESS frame has " + std::to_string(r.remaining()) +
+                                " bytes after its message");
+  }
+  return report;
 }
 
 sdk::StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body) {

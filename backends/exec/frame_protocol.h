@@ -45,6 +45,11 @@
 //           the program wrote that RESULT (ignore a CANCEL whose batch is not the current one).
 //           The program may stop the request and answer it with an error, or finish it; the
 //           RESULT still has an entry for it.
+//   PROGRESS kind 6, program → plugin, any number while the program works on a batch, before
+//           its RESULT: u64 batch_id | u32 request (its index in that BATCH) | f64 fraction
+//           (IEEE-754, 0 to 1) | str message (at most kMaxProgressBytes in all). The plugin
+//           passes it to the host (SyHostApi::request_progress); one naming another batch or
+//           a request out of range is ignored.
 //
 // Tensor data uses the KServe binary layout: row-major; BYTES elements are each a u32 length
 // followed by the bytes. Shapes include the batch dimension when max_batch_size > 0.
@@ -68,7 +73,16 @@ inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr std::string_view kMagic = "SYEX";
 inline constexpr size_t kFrameHeaderSize = 5;  // u32 size + u8 kind
 
-enum class FrameKind : uint8_t { kHello = 1, kReady = 2, kBatch = 3, kResult = 4, kCancel = 5 };
+enum class FrameKind : uint8_t {
+  kHello = 1,
+  kReady = 2,
+  kBatch = 3,
+  kResult = 4,
+  kCancel = 5,
+  kProgress = 6
+};
+// The largest PROGRESS frame (kind byte and body) the plugin accepts.
+inline constexpr uint32_t kMaxProgressBytes = 64 << 10;
 
 std::string_view FrameKindName(FrameKind kind);
 
@@ -110,10 +124,11 @@ sdk::StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const Requ
 OutgoingFrame EncodeCancel(uint64_t batch_id, uint32_t request, SyCancelState state);
 
 // The size of the frame whose first kFrameHeaderSize bytes begin `header`, after checking that
-// its kind is `expected` and its size is at most `max_size`. The error shows `header` (all of it,
+// its kind is `expected` (or PROGRESS, of at most kMaxProgressBytes, when `progress_too`) and its
+// size is at most `max_size`. The error shows `header` (all of it,
 // up to 48 bytes) as text, so a program that prints to stdout is easy to recognise.
 sdk::StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
-                                         uint32_t max_size);
+                                         uint32_t max_size, bool progress_too = false);
 
 // The READY body (after the kind byte): magic, version kProtocolVersion and the optional
 // features. Returns the features (0 when absent).
@@ -141,6 +156,18 @@ struct BatchResult {
   std::vector<RequestResult> requests;
   bool program_ends = false;  // RESULT flag bit 0
 };
+
+// A PROGRESS body: views into the frame.
+struct ProgressReport {
+  uint64_t batch_id = 0;
+  uint32_t request = 0;
+  double fraction = 0;  // 0 to 1
+  std::string_view message;
+};
+
+// Decodes a PROGRESS body (after the kind byte). InvalidArgument when it is malformed, has
+// trailing bytes or a fraction outside [0, 1] (NaN included).
+sdk::StatusOr<ProgressReport> DecodeProgress(std::span<const uint8_t> body);
 
 // Decodes a RESULT body (after the kind byte). Only the structure is checked here (outputs are
 // checked against the config by CheckOutput); trailing bytes are an error. The result views

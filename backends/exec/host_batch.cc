@@ -100,6 +100,14 @@ SyCancelState HostBatch::Cancelled(uint32_t r) const {
   return static_cast<SyCancelState>(host_->request_cancelled(batch_, r));
 }
 
+void HostBatch::Progress(uint32_t r, double fraction, std::string_view message) const {
+  if (host_->struct_size < offsetof(SyHostApi, request_progress) + sizeof(void*) ||
+      host_->request_progress == nullptr) {
+    return;
+  }
+  host_->request_progress(batch_, r, fraction, std::string(message).c_str());
+}
+
 void HostBatch::FailCancelled(uint32_t r, SyCancelState state, const std::string& when) {
   Fail(r, sdk::Unavailable(
               std::string("the request was stopped ") + when + ": " +

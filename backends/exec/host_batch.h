@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exec/frame_protocol.h"
@@ -40,6 +41,9 @@ class HostBatch {
   void Fail(uint32_t r, const sdk::Status& status);
   // Whether request `r` is still wanted (SyHostApi::request_cancelled). Any thread.
   SyCancelState Cancelled(uint32_t r) const;
+  // Passes on the program's progress report for request `r` (SyHostApi::request_progress; a
+  // host without it drops it). Any thread.
+  void Progress(uint32_t r, double fraction, std::string_view message) const;
   // Fails request `r`, cancelled as `state` says, naming `when` ("before it was sent to the
   // program").
   void FailCancelled(uint32_t r, SyCancelState state, const std::string& when);

@@ -28,10 +28,11 @@ predict returning the wrong number of outputs, fails the requests of that call.
 
 `ctx` (a `Context`): name, version, instance, gpu_count, cuda_visible_devices, device ("cuda"
 or "cpu"), model_dir, version_dir, parameters (str -> str), max_batch_size, inputs, outputs,
-and `cancelled()`: True once every request of the running predict call was cancelled (clients
-gone, timeouts passed); a long predict may check it and raise `Cancelled`. Requests cancelled
-before decode or predict are not computed. Parameter `decode_threads` sizes the decode/encode
-pool (default min(8, usable CPUs)).
+`cancelled()`: True once every request of the running predict call was cancelled (clients
+gone, timeouts passed); a long predict may check it and raise `Cancelled`; and
+`progress(fraction, message="")`: how far the running predict call has come (a job's status
+shows it). Requests cancelled before decode or predict are not computed. Parameter
+`decode_threads` sizes the decode/encode pool (default min(8, usable CPUs)).
 
 `encode_request_envelope` and `decode_response_envelope` build and read the BYTES elements that
 such a model exchanges, for clients and tests that call it through the tensor API.
@@ -84,6 +85,7 @@ class Context:
         self.max_batch_size = max_batch_size
         self.inputs, self.outputs = list(inputs), list(outputs)
         self._cancelled = lambda: False  # the runner's, while it serves
+        self._progress = lambda fraction, message: None  # likewise
 
     def cancelled(self):
         """Whether every request of the `predict` call running now was cancelled: their clients
@@ -91,6 +93,13 @@ class Context:
         `Cancelled` to stop early (its requests are answered with that error; a client that
         went away gets nothing). False outside predict."""
         return self._cancelled()
+
+    def progress(self, fraction, message=""):
+        """Reports how far the `predict` call running now has come: `fraction` from 0 to 1 and
+        a short message ("page 3 of 12"). A job's status and its event stream show the latest
+        report of each of its requests. Cheap: reports closer together than 50 ms are dropped
+        (except fraction 1). Ignored outside predict."""
+        self._progress(fraction, message)
 
     @classmethod
     def from_model_info(cls, info):

@@ -43,13 +43,14 @@ import queue
 import struct
 import sys
 import threading
+import time
 import traceback
 
 import numpy as np
 
 __all__ = [
     "serve", "serve_batches", "run_once", "InferError", "InvalidInput", "Unavailable",
-    "Cancelled", "Cancellation", "CLIENT_GONE", "TIMEOUT_PASSED", "ModelInfo", "shared_region", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
+    "Cancelled", "Cancellation", "Progress", "CLIENT_GONE", "TIMEOUT_PASSED", "ModelInfo", "shared_region", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
     "PROTOCOL_VERSION",
 ]
 
@@ -57,7 +58,11 @@ PROTOCOL_VERSION = 1
 MAGIC = b"SYEX"
 
 # Frame kinds.
-HELLO, READY, BATCH, RESULT, CANCEL = 1, 2, 3, 4, 5
+HELLO, READY, BATCH, RESULT, CANCEL, PROGRESS = 1, 2, 3, 4, 5, 6
+
+# Progress reports of one request closer together than this (seconds) are dropped, except the
+# one that says it is done (fraction 1).
+PROGRESS_INTERVAL = 0.05
 
 # READY features (an optional u32 after the version): BATCH carries each request's parameters;
 # the program takes CANCEL frames.
@@ -144,6 +149,40 @@ class Cancellation:
 
     def _set(self, index, reason):
         self._reasons.setdefault(index, reason)
+
+
+class Progress:
+    """Reports how far the requests of one batch have come, as PROGRESS frames: `report(index,
+    fraction, message="")` for request `index` of the batch, `fraction` from 0 to 1 (clamped)
+    and a short message (cut at 1 KiB). The server shows the latest report of a request to
+    whoever follows it (a job's status and events). Reports of one request closer together than
+    PROGRESS_INTERVAL are dropped, except one with fraction 1. Any thread, while the batch is
+    computed."""
+
+    def __init__(self, batch_id, write):
+        self.batch_id = batch_id
+        self._write = write  # writes one whole frame to the plugin
+        self._last = {}  # request index -> when its last report was sent (time.monotonic)
+        self._lock = threading.Lock()
+
+    def report(self, index, fraction, message=""):
+        fraction = float(fraction)
+        if fraction != fraction:  # NaN
+            return
+        fraction = min(1.0, max(0.0, fraction))
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(index)
+            if last is not None and fraction < 1 and now - last < PROGRESS_INTERVAL:
+                return
+            self._last[index] = now
+        text = str(message).encode("utf-8", "replace")[:1024].decode("utf-8", "ignore")
+        w = _Writer()
+        w.u64(self.batch_id)
+        w.u32(index)
+        w.f64(fraction)
+        w.str(text)
+        self._write(w.frame(PROGRESS))
 
 
 class ProtocolError(Exception):
@@ -330,6 +369,9 @@ class _Writer:
         self.parts.append(struct.pack("<%dq" % len(shape), *shape))
         self.u64(len(data))
         self.parts.append(data)
+
+    def f64(self, v):
+        self.parts.append(struct.pack("<d", v))
 
     def frame(self, kind):
         body = b"".join(self.parts)
@@ -576,7 +618,7 @@ def _batches_in_order(stream_in, with_cancellation, shared):
 
 
 def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
-                  with_cancellation=False):
+                  with_cancellation=False, with_progress=False):
     """Answers batches until the plugin closes the stream (persistent mode), or until
     `keep_serving()`, asked after each batch is computed, returns false: that batch's RESULT
     then says the program ends (flag bit 0), and it returns once the RESULT is sent (the plugin
@@ -593,7 +635,10 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
     called as infer_batch(requests, cancellation): a Cancellation that marks the requests whose
     client goes away or whose timeout passes while the batch is computed. A thread then reads
     the plugin's frames, so the program also announces FEATURE_PIPELINED: the next batch is
-    received while this one is computed (batches are still computed one at a time, in order)."""
+    received while this one is computed (batches are still computed one at a time, in order).
+
+    With `with_progress=True`, `infer_batch` also gets the batch's `Progress` as its last
+    argument, to report how far each request has come."""
     stream_in, stream_out = _protocol_streams()
     frame = _read_frame(stream_in)
     if frame is None or frame[0] != HELLO:
@@ -609,14 +654,22 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
     w.u32(FEATURE_REQUEST_PARAMETERS |
           (FEATURE_CANCEL | FEATURE_PIPELINED if with_cancellation else 0) |
           (FEATURE_SHARED_INPUTS if shared is not None else 0))
-    stream_out.write(w.frame(READY))
-    stream_out.flush()
+    write_lock = threading.Lock()  # a PROGRESS may come from any thread of the model
+
+    def write(frame):
+        with write_lock:
+            stream_out.write(frame)
+            stream_out.flush()
+
+    write(w.frame(READY))
     for batch_id, requests, cancellation in _batches_in_order(stream_in, with_cancellation,
                                                               shared):
         try:
             args = [requests if with_wanted else [inputs for inputs, _ in requests]]
             if with_cancellation:
                 args.append(cancellation)
+            if with_progress:
+                args.append(Progress(batch_id, write))
             results = infer_batch(*args)
             if len(results) != len(requests):
                 raise InferError("infer_batch returned %d results for %d requests" %
@@ -645,8 +698,7 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
         ending = keep_serving is not None and not keep_serving()
         if ending:
             w.u8(RESULT_FLAG_PROGRAM_ENDS)
-        stream_out.write(w.frame(RESULT))
-        stream_out.flush()
+        write(w.frame(RESULT))
         if ending:
             return
 

@@ -144,6 +144,7 @@ class Runner:
         self.pool = None
         self.restart_requested = False
         self.cancellation = None  # of the batch being computed
+        self.progress = None      # of the batch being computed (sx.Progress)
         self.predicting = ()      # the request indexes of the predict call running now
 
     def setup(self, info):
@@ -151,6 +152,7 @@ class Runner:
         page-locked for CUDA if the model uses it (pin_for_cuda), then the pool."""
         self.context = switchyard.Context.from_model_info(info)
         self.context._cancelled = self._predict_cancelled
+        self.context._progress = self._predict_progress
         self.envelope = is_envelope_model(info)
         threads = pool_size(self.context.parameters)
         pin = self.context.parameters.get("pin_shared_memory", "auto")
@@ -227,6 +229,15 @@ class Runner:
         return (cancellation is not None and bool(self.predicting) and
                 all(index in cancellation for index in self.predicting))
 
+    def _predict_progress(self, fraction, message):
+        """ctx.progress(): reports `fraction` and `message` for each request of the running
+        predict call."""
+        progress = self.progress
+        if progress is None:
+            return
+        for index in self.predicting:
+            progress.report(index, fraction, message)
+
     def _predict(self, owners, items):
         """One output (or _Failed) per decoded item (owners[i] is item i's request): predict on
         each, or on batches of up to max_batch_size items."""
@@ -259,12 +270,14 @@ class Runner:
                     _CANCEL_REASONS.get(cancellation.reason(index), "it was cancelled")))
         return _survivors(owners, values, failed)
 
-    def infer_batch(self, requests, cancellation=None):
+    def infer_batch(self, requests, cancellation=None, progress=None):
         """The plugin's batch ((inputs, wanted) per request) -> an output dict or an exception
         per request. Each element of an envelope model's `request` is an item; each request of
         a tensor model is one. A request cancelled (`cancellation`) before its items are
-        decoded, or before predict, is answered switchyard.Cancelled without that work."""
+        decoded, or before predict, is answered switchyard.Cancelled without that work.
+        ctx.progress() reports through `progress` (an sx.Progress) while predict runs."""
         self.cancellation = cancellation
+        self.progress = progress
         owners, items = [], []  # the request index of each item, the items
         for index, (inputs, _) in enumerate(requests):
             parameters = getattr(inputs, "parameters", {})
@@ -351,7 +364,7 @@ def main(argv):
         runner = Runner(cls())
         sx.serve_batches(runner.infer_batch, runner.setup, with_wanted=True,
                          keep_serving=lambda: not runner.restart_requested,
-                         with_cancellation=True)
+                         with_cancellation=True, with_progress=True)
     except ModelError as exc:
         print("switchyard_runner.py: %s" % exc, file=sys.stderr)
         return 1

@@ -213,6 +213,15 @@ typedef struct SyHostApi {
    * any thread while SyInstanceExecute runs; SY_NOT_CANCELLED for an index out of range.
    * Present when struct_size covers it (hosts since 2026-12-07). */
   int (*request_cancelled)(const SyBatch* batch, uint32_t request);
+  /* Reports how far `request` has come: `fraction` from 0 to 1 (clamped; NaN is ignored) and a
+   * short message (NULL or "" for none; UTF-8, cut at 1 KiB; copied). Whoever follows the
+   * request (a job's status and events, a streaming client) sees the latest report. Reports
+   * closer together than 50 ms may be dropped, except one with fraction 1. Callable from any
+   * thread while SyInstanceExecute runs; ignored for an index out of range. Optional for a
+   * plugin: a request without reports simply has none. Present when struct_size covers it
+   * (hosts since 2026-12-08). */
+  void (*request_progress)(const SyBatch* batch, uint32_t request, double fraction,
+                           const char* message);
 } SyHostApi;
 
 /* ---- Exported by every plugin. ---- */

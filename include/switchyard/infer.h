@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,12 @@ class CancelToken {
   std::function<void()> notifier_;  // guarded by mu_ (std::mutex: see src/core/mutex.h)
 };
 
+// Hears a request's progress while its backend computes it (SyHostApi::request_progress):
+// `fraction` from 0 to 1 and the backend's message (may be empty). Called from an instance's
+// threads, any number of times, possibly concurrently with the answer and even just after it
+// (a report racing with the result): it must be cheap and tolerate that.
+using ProgressFn = std::function<void(double fraction, std::string_view message)>;
+
 // Caps on InferRequest::parameters, enforced where requests are decoded.
 inline constexpr std::size_t kMaxRequestParameters = 64;
 inline constexpr std::size_t kMaxRequestParameterKeyBytes = 256;
@@ -73,7 +80,8 @@ struct InferRequest {
   // Memory that borrowed tensor data points into (for example the HTTP body). Owned by the
   // request so it lives exactly as long as the tensors that borrow from it.
   RequestBody payload;
-  std::shared_ptr<CancelToken> cancel;  // may be null
+  std::shared_ptr<CancelToken> cancel;         // may be null
+  std::shared_ptr<const ProgressFn> progress;  // may be null: nobody follows its progress
 
   // Batch items this request contributes: its first input's first dimension when the model
   // batches, else 1.

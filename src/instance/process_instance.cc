@@ -105,6 +105,18 @@ std::vector<RequestOutputs> AllFailed(std::size_t count, const Status& status) {
   return outputs;
 }
 
+// Each request's progress follower, by position; empty when none of them has one.
+std::vector<std::shared_ptr<const ProgressFn>> ProgressFollowers(
+    std::span<InferRequest* const> requests) {
+  std::vector<std::shared_ptr<const ProgressFn>> followers;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!requests[i]->progress) continue;
+    followers.resize(requests.size());
+    followers[i] = requests[i]->progress;
+  }
+  return followers;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ProcessInstance>> ProcessInstance::Start(const ModelConfig* config,
@@ -293,7 +305,8 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
       pending_[batch_id] = Pending{.slot = slot,
                                    .request_count = requests.size(),
                                    .done = std::move(done),
-                                   .cancel_relay = cancel_relay};
+                                   .cancel_relay = cancel_relay,
+                                   .progress = ProgressFollowers(requests)};
       StartExecutionClock();
     }
   }
@@ -415,6 +428,9 @@ void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
       }
     } else if (std::holds_alternative<ipc::Pong>(*message)) {
       Heard();
+    } else if (auto* progress = std::get_if<ipc::Progress>(&*message)) {
+      Heard();
+      HandleProgress(*progress);
     } else if (auto* lost = std::get_if<ipc::DeviceLost>(&*message)) {
       return OnWorkerLost(worker->id, "its backend lost the GPU: " + lost->message, lost->message);
     } else {
@@ -436,6 +452,17 @@ Status ProcessInstance::MapOutputRegion(Worker& worker, const ipc::MapRegion& ma
   worker.output_regions[map.region] =
       std::make_shared<const ipc::ShmRegion>(std::move(mapped).value());
   return Status::Ok();
+}
+
+void ProcessInstance::HandleProgress(const ipc::Progress& progress) {
+  std::shared_ptr<const ProgressFn> follower;
+  {
+    MutexLock lock(&mu_);
+    auto it = pending_.find(progress.batch_id);
+    if (it == pending_.end() || progress.request >= it->second.progress.size()) return;
+    follower = it->second.progress[progress.request];
+  }
+  if (follower) (*follower)(progress.fraction, progress.message);
 }
 
 void ProcessInstance::HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) {

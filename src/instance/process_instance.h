@@ -156,6 +156,8 @@ class ProcessInstance final : public Instance {
     std::shared_ptr<CancelRelay> cancel_relay;
     // Since when the worker has been executing it: set when it is the oldest batch in flight.
     std::optional<TimePoint> executing_since;
+    // Each request's InferRequest::progress, by position; empty when none has one.
+    std::vector<std::shared_ptr<const ProgressFn>> progress;
   };
   // A shared-memory slot. Its regions are touched only by whoever holds the slot (between
   // taking it from free_slots_ and releasing it), so they need no lock.
@@ -174,6 +176,8 @@ class ProcessInstance final : public Instance {
   TimePoint Now() const { return clock_->Now(); }
   void ReadLoop(std::shared_ptr<Worker> worker) EXCLUDES(mu_);
   void HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
+  // Passes a progress report to its request's follower (none for a batch already answered).
+  void HandleProgress(const ipc::Progress& progress) EXCLUDES(mu_);
   // Adds a Result's output bytes to the copied / in-place counters, and its execute time.
   void CountResult(const ipc::Result& result);
   // Maps an output region the worker announced. Errors: the worker broke the protocol.

@@ -224,6 +224,23 @@ Status Get(WireReader& r, DeviceLost* m) {
   return Status::Ok();
 }
 
+void Put(WireWriter& w, const Progress& m) {
+  w.PutU64(m.batch_id);
+  w.PutU32(m.request);
+  w.PutF64(m.fraction);
+  PutBoundedString(w, m.message);
+}
+Status Get(WireReader& r, Progress* m) {
+  ASSIGN_OR_RETURN(m->batch_id, r.ReadU64());
+  ASSIGN_OR_RETURN(m->request, r.ReadU32());
+  ASSIGN_OR_RETURN(m->fraction, r.ReadF64());
+  if (!(m->fraction >= 0 && m->fraction <= 1)) {  // NaN fails both
+    return InvalidArgument(fmt::format("ipc Progress fraction {} is outside [0, 1]", m->fraction));
+  }
+  ASSIGN_OR_RETURN(m->message, r.ReadString(kMaxStringBytes));
+  return Status::Ok();
+}
+
 // The body of the alternative whose tag is `tag` (its index in Message plus one).
 template <std::size_t... I>
 StatusOr<Message> GetBody(uint32_t tag, WireReader& r, std::index_sequence<I...>) {
@@ -247,8 +264,8 @@ StatusOr<Message> GetBody(uint32_t tag, WireReader& r, std::index_sequence<I...>
 
 std::string_view MessageName(const Message& message) {
   static constexpr std::string_view kNames[] = {
-      "Hello", "Ready",    "LoadFailed", "Execute",        "Result",    "Ping",
-      "Pong",  "Shutdown", "MapRegion",  "ReleaseOutputs", "DeviceLost"};
+      "Hello", "Ready",    "LoadFailed", "Execute",        "Result",     "Ping",
+      "Pong",  "Shutdown", "MapRegion",  "ReleaseOutputs", "DeviceLost", "Progress"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

@@ -159,8 +159,19 @@ struct DeviceLost {
   friend bool operator==(const DeviceLost&, const DeviceLost&) = default;
 };
 
+// worker -> server, while `batch_id` executes: its backend reported the progress of request
+// `request` (SyHostApi::request_progress). The server passes it to whoever follows that request
+// and ignores one for a batch or request it does not know (the batch may have been answered).
+struct Progress {
+  uint64_t batch_id = 0;
+  uint32_t request = 0;  // its index in the Execute
+  double fraction = 0;   // 0 to 1 (Decode refuses anything else, NaN included)
+  std::string message;   // the backend's last word on it; may be empty
+  friend bool operator==(const Progress&, const Progress&) = default;
+};
+
 using Message = std::variant<Hello, Ready, LoadFailed, Execute, Result, Ping, Pong, Shutdown,
-                             MapRegion, ReleaseOutputs, DeviceLost>;
+                             MapRegion, ReleaseOutputs, DeviceLost, Progress>;
 
 // The alternative's name ("Hello", "Execute", ...), for logs and errors.
 std::string_view MessageName(const Message& message);
@@ -172,7 +183,8 @@ std::vector<std::byte> Encode(const Message& message);
 
 // Parses one encoded message. InvalidArgument for anything malformed: bad magic or type tag, too
 // few bytes, counts or strings over the caps, a datatype outside DataType, a code outside
-// StatusCode, a negative dim, offset + size overflowing, trailing bytes.
+// StatusCode, a negative dim, offset + size overflowing, a progress fraction outside [0, 1],
+// trailing bytes.
 StatusOr<Message> Decode(std::span<const std::byte> bytes);
 
 }  // namespace switchyard::ipc

@@ -43,6 +43,7 @@ CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq);
 constexpr const char* kRecordColumns =
     "id, seq, model, version, state, attempts, created_ms, started_ms, finished_ms, "
     "result_status, error";
+constexpr int kRecordColumnCount = 11;  // ReadRecord reads columns 0 to 10
 
 // One prepared statement, finalised when it goes. Column and parameter indices as SQLite's
 // (parameters from 1, columns from 0).
@@ -82,6 +83,13 @@ class Statement {
     if (rc == SQLITE_DONE) return false;
     rc_ = rc;
     return Error();
+  }
+  // Steps past the rows left (a RETURNING statement's change is complete only then).
+  Status Finish() {
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, Step());
+      if (!row) return Status::Ok();
+    }
   }
   // Runs a statement that returns no rows.
   Status Run() {
@@ -169,10 +177,14 @@ std::vector<std::pair<std::string, std::string>> SplitHeaders(std::string_view t
   return headers;
 }
 
-// NotFound naming the job when a change touched no row.
-Status Touched(sqlite3* db, std::string_view id) {
-  if (sqlite3_changes(db) > 0) return Status::Ok();
-  return NotFound(fmt::format("no job '{}' in that state", id));
+// Runs an UPDATE ... RETURNING kRecordColumns of one job: the job as changed, or NotFound
+// naming it when no row was in the state the change needs.
+StatusOr<JobRecord> ReadChanged(Statement& update, std::string_view id) {
+  ASSIGN_OR_RETURN(bool found, update.Step());
+  if (!found) return NotFound(fmt::format("no job '{}' in that state", id));
+  JobRecord record = ReadRecord(update);
+  RETURN_IF_ERROR(update.Finish());
+  return record;
 }
 
 }  // namespace
@@ -273,19 +285,6 @@ StatusOr<std::optional<JobRecord>> JobStore::Get(std::string_view id) const {
   return std::optional<JobRecord>(ReadRecord(select));
 }
 
-StatusOr<JobRequest> JobStore::Request(std::string_view id) const {
-  MutexLock lock(&mu_);
-  Statement select(db_,
-                   "SELECT target, content_type, header_length, request FROM jobs WHERE id = ?1");
-  select.Bind(1, id);
-  ASSIGN_OR_RETURN(bool found, select.Step());
-  if (!found) return NotFound(fmt::format("no job '{}'", id));
-  JobRequest request{.target = select.Text(0), .content_type = select.Text(1)};
-  if (!select.IsNull(2)) request.inference_header_length = select.Text(2);
-  request.body = select.Text(3);
-  return request;
-}
-
 StatusOr<JobResult> JobStore::Result(std::string_view id) const {
   MutexLock lock(&mu_);
   Statement select(db_,
@@ -300,51 +299,64 @@ StatusOr<JobResult> JobStore::Result(std::string_view id) const {
                    .body = select.Text(3)};
 }
 
-Status JobStore::MarkRunning(std::string_view id, int64_t now_ms) {
+StatusOr<RunningJob> JobStore::MarkRunning(std::string_view id, int64_t now_ms) {
   MutexLock lock(&mu_);
-  Statement update(db_,
-                   "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_ms = ?2 "
-                   "WHERE id = ?1 AND state = 'queued'");
-  RETURN_IF_ERROR(update.Bind(1, id).Bind(2, now_ms).Run());
-  return Touched(db_, id);
+  Statement update(
+      db_,
+      fmt::format("UPDATE jobs SET state = 'running', attempts = attempts + 1, started_ms = ?2 "
+                  "WHERE id = ?1 AND state = 'queued' "
+                  "RETURNING {}, target, content_type, header_length, request",
+                  kRecordColumns));
+  update.Bind(1, id).Bind(2, now_ms);
+  ASSIGN_OR_RETURN(bool found, update.Step());
+  if (!found) return NotFound(fmt::format("no job '{}' in that state", id));
+  constexpr int kFirst = kRecordColumnCount;
+  RunningJob running{.record = ReadRecord(update),
+                     .request = {.target = update.Text(kFirst),
+                                 .content_type = update.Text(kFirst + 1),
+                                 .body = update.Text(kFirst + 3)}};
+  if (!update.IsNull(kFirst + 2)) running.request.inference_header_length = update.Text(kFirst + 2);
+  RETURN_IF_ERROR(update.Finish());
+  return running;
 }
 
-Status JobStore::MarkQueued(std::string_view id, bool undo_attempt) {
+StatusOr<JobRecord> JobStore::MarkQueued(std::string_view id, bool undo_attempt) {
   MutexLock lock(&mu_);
-  Statement update(db_,
-                   "UPDATE jobs SET state = 'queued', attempts = attempts - ?2 "
-                   "WHERE id = ?1 AND state = 'running'");
-  RETURN_IF_ERROR(update.Bind(1, id).Bind(2, int64_t{undo_attempt ? 1 : 0}).Run());
-  return Touched(db_, id);
+  Statement update(db_, fmt::format("UPDATE jobs SET state = 'queued', attempts = attempts - ?2 "
+                                    "WHERE id = ?1 AND state = 'running' RETURNING {}",
+                                    kRecordColumns));
+  update.Bind(1, id).Bind(2, int64_t{undo_attempt ? 1 : 0});
+  return ReadChanged(update, id);
 }
 
-Status JobStore::Finish(std::string_view id, JobState state, const JobResult& result,
-                        const std::string& error, int64_t now_ms) {
+StatusOr<JobRecord> JobStore::Finish(std::string_view id, JobState state, const JobResult& result,
+                                     const std::string& error, int64_t now_ms) {
   MutexLock lock(&mu_);
-  Statement update(db_,
-                   "UPDATE jobs SET state = ?2, finished_ms = ?3, result_status = ?4, "
-                   "result_type = ?5, result_headers = ?6, result = ?7, error = ?8, "
-                   "request = NULL WHERE id = ?1 AND state = 'running'");
+  Statement update(db_, fmt::format("UPDATE jobs SET state = ?2, finished_ms = ?3, "
+                                    "result_status = ?4, result_type = ?5, result_headers = ?6, "
+                                    "result = ?7, error = ?8, request = NULL "
+                                    "WHERE id = ?1 AND state = 'running' RETURNING {}",
+                                    kRecordColumns));
   update.Bind(1, id).Bind(2, JobStateName(state)).Bind(3, now_ms);
   update.Bind(4, static_cast<int64_t>(result.status)).Bind(5, result.content_type);
   update.Bind(6, JoinHeaders(result.headers)).BindBlob(7, result.body).Bind(8, error);
   ASSIGN_OR_RETURN(uint64_t before, BodyBytes(id));
-  RETURN_IF_ERROR(update.Run());
-  RETURN_IF_ERROR(Touched(db_, id));
+  ASSIGN_OR_RETURN(JobRecord record, ReadChanged(update, id));
   stored_bytes_ = stored_bytes_ - before + result.body.size();
-  return Status::Ok();
+  return record;
 }
 
-Status JobStore::Cancel(std::string_view id, int64_t now_ms) {
+StatusOr<JobRecord> JobStore::Cancel(std::string_view id, int64_t now_ms) {
   MutexLock lock(&mu_);
-  Statement update(db_,
-                   "UPDATE jobs SET state = 'cancelled', finished_ms = ?2, request = NULL "
-                   "WHERE id = ?1 AND state IN ('queued', 'running')");
+  Statement update(db_, fmt::format("UPDATE jobs SET state = 'cancelled', finished_ms = ?2, "
+                                    "request = NULL WHERE id = ?1 AND state IN ('queued', "
+                                    "'running') RETURNING {}",
+                                    kRecordColumns));
+  update.Bind(1, id).Bind(2, now_ms);
   ASSIGN_OR_RETURN(uint64_t before, BodyBytes(id));
-  RETURN_IF_ERROR(update.Bind(1, id).Bind(2, now_ms).Run());
-  RETURN_IF_ERROR(Touched(db_, id));
+  ASSIGN_OR_RETURN(JobRecord record, ReadChanged(update, id));
   stored_bytes_ -= before;
-  return Status::Ok();
+  return record;
 }
 
 StatusOr<std::vector<JobRecord>> JobStore::List(const std::string& model,

@@ -60,6 +60,12 @@ struct JobRecord {
   std::string error;  // a failed job's error message
 };
 
+// A job that starts running, with the request it runs.
+struct RunningJob {
+  JobRecord record;
+  JobRequest request;
+};
+
 class JobStore {
  public:
   // Opens the database in `directory` (created if missing, with the database file), and sets
@@ -76,20 +82,22 @@ class JobStore {
                           int64_t now_ms, bool* created) EXCLUDES(mu_);
 
   StatusOr<std::optional<JobRecord>> Get(std::string_view id) const EXCLUDES(mu_);
-  StatusOr<JobRequest> Request(std::string_view id) const EXCLUDES(mu_);
   // NotFound unless the job finished with a response (succeeded or failed).
   StatusOr<JobResult> Result(std::string_view id) const EXCLUDES(mu_);
 
-  // Queued → running: attempts + 1, started_ms = now.
-  Status MarkRunning(std::string_view id, int64_t now_ms) EXCLUDES(mu_);
+  // The changes of state below each return the job as changed, or NotFound when it was not in
+  // the state the change starts from. One statement each.
+  //
+  // Queued → running: attempts + 1, started_ms = now; with the request to run.
+  StatusOr<RunningJob> MarkRunning(std::string_view id, int64_t now_ms) EXCLUDES(mu_);
   // Running → queued: a run its model refused before it started (`undo_attempt`: attempts - 1),
   // or one a restart found running (it counts).
-  Status MarkQueued(std::string_view id, bool undo_attempt) EXCLUDES(mu_);
+  StatusOr<JobRecord> MarkQueued(std::string_view id, bool undo_attempt) EXCLUDES(mu_);
   // Running → succeeded or failed with the response; the request body is dropped.
-  Status Finish(std::string_view id, JobState state, const JobResult& result,
-                const std::string& error, int64_t now_ms) EXCLUDES(mu_);
-  // → cancelled; the request body is dropped.
-  Status Cancel(std::string_view id, int64_t now_ms) EXCLUDES(mu_);
+  StatusOr<JobRecord> Finish(std::string_view id, JobState state, const JobResult& result,
+                             const std::string& error, int64_t now_ms) EXCLUDES(mu_);
+  // Queued or running → cancelled; the request body is dropped.
+  StatusOr<JobRecord> Cancel(std::string_view id, int64_t now_ms) EXCLUDES(mu_);
 
   // Jobs in submission order: those after job `after` (empty: from the first), of `model` and
   // in `state` when given, at most `limit`.

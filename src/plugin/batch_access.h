@@ -3,13 +3,15 @@
 // inputs to read, outputs to allocate, per-request errors. Implemented over in-process requests
 // (InferRequestBatch) and over a worker's shared-memory slot.
 // Thread-safety: used by one thread at a time (the one running the plugin's Execute), except
-// Cancelled.
+// Cancelled and Progress.
 
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
+#include "plugin/progress_gate.h"
 #include "switchyard/backend.h"
 #include "switchyard/infer.h"
 #include "switchyard/status.h"
@@ -24,6 +26,9 @@ inline SyCancelState CancelStateOf(const CancelToken* token) {
   if (token->cancelled()) return SY_CANCELLED_CLIENT_GONE;
   return token->expired() ? SY_CANCELLED_DEADLINE : SY_NOT_CANCELLED;
 }
+
+// The longest progress message passed on (a longer one is cut at a character boundary).
+inline constexpr std::size_t kMaxProgressMessageBytes = 1024;
 
 class BatchAccess {
  public:
@@ -48,6 +53,12 @@ class BatchAccess {
   virtual SyCancelState Cancelled(uint32_t request) const = 0;
   // Fails one request (the first error of a request wins).
   virtual void SetError(uint32_t request, Status status) = 0;
+  // Passes `request`'s progress to whoever follows it. Any thread. REQUIRES: 0 <= fraction <= 1,
+  // the report was admitted by the batch's ProgressGate, and `message` has at most
+  // kMaxProgressMessageBytes (host_api.cc sees to all three).
+  virtual void Progress(uint32_t request, double fraction, std::string_view message) = 0;
+  // The gate that thins out this batch's progress reports.
+  virtual ProgressGate& progress_gate() = 0;
 };
 
 }  // namespace switchyard::plugin

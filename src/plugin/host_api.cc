@@ -1,7 +1,10 @@
 #include "plugin/host_api.h"
 
+#include <algorithm>
+#include <cmath>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "spdlog/spdlog.h"
 
@@ -130,6 +133,22 @@ int RequestCancelled(const SyBatch* batch, uint32_t request) {
   return batch->access->Cancelled(request);
 }
 
+void RequestProgress(const SyBatch* batch, uint32_t request, double fraction, const char* message) {
+  if (std::isnan(fraction) || request >= batch->access->request_count()) return;
+  fraction = std::clamp(fraction, 0.0, 1.0);
+  if (!batch->access->progress_gate().Admit(request, fraction)) return;
+  std::string_view text = message == nullptr ? "" : std::string_view(message);
+  if (text.size() > kMaxProgressMessageBytes) {  // cut at the start of a UTF-8 character
+    std::size_t cut = kMaxProgressMessageBytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut);
+  }
+  try {
+    batch->access->Progress(request, fraction, text);
+  } catch (...) {  // out of memory: the report is lost, not the batch
+  }
+}
+
 void RequestSetError(SyBatch* batch, uint32_t request, SyError* error) {
   if (error == nullptr) return;
   try {
@@ -151,6 +170,7 @@ const SyHostApi kHostApi = {
     .request_parameter_count = RequestParameterCount,
     .request_parameter = RequestParameter,
     .request_cancelled = RequestCancelled,
+    .request_progress = RequestProgress,
 };
 
 }  // namespace

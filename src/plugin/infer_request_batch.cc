@@ -12,7 +12,8 @@ InferRequestBatch::InferRequestBatch(const ModelConfig* config,
     : config_(config),
       requests_(requests),
       inputs_(requests.size()),
-      ledger_(config, requests.size()) {
+      ledger_(config, requests.size()),
+      progress_gate_(requests.size(), SteadyClock::Get()) {
   for (std::size_t r = 0; r < requests.size(); ++r) {
     for (const TensorSpec& spec : config->inputs) {
       const auto& inputs = requests[r]->inputs;
@@ -53,6 +54,11 @@ StatusOr<void*> InferRequestBatch::AllocateOutput(uint32_t request, uint32_t out
   ASSIGN_OR_RETURN(auto* out, ledger_.Allocate(request, output, std::move(shape), byte_size));
   out->memory.resize(byte_size);
   return static_cast<void*>(out->memory.data());
+}
+
+void InferRequestBatch::Progress(uint32_t request, double fraction, std::string_view message) {
+  if (request >= requests_.size()) return;
+  if (const auto& progress = requests_[request]->progress) (*progress)(fraction, message);
 }
 
 SyCancelState InferRequestBatch::Cancelled(uint32_t request) const {

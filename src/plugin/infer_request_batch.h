@@ -1,7 +1,7 @@
 #pragma once
 // A BatchAccess over in-process requests (`isolation: thread`, and warm-up): inputs are read
 // where the requests hold them, outputs are allocated as owned tensors.
-// Thread-safety: one thread at a time, except Cancelled (any thread).
+// Thread-safety: one thread at a time, except Cancelled and Progress (any thread).
 
 #include <span>
 #include <vector>
@@ -29,6 +29,9 @@ class InferRequestBatch final : public BatchAccess {
                                  uint64_t byte_size) override;
   SyCancelState Cancelled(uint32_t request) const override;
   void SetError(uint32_t request, Status status) override;
+  // Calls the request's InferRequest::progress, if it has one.
+  void Progress(uint32_t request, double fraction, std::string_view message) override;
+  ProgressGate& progress_gate() override { return progress_gate_; }
 
   // The result of each request, in order: its error, else `batch_status` when that is an error,
   // else its outputs (config order, those the plugin allocated). Call once, after Execute.
@@ -39,6 +42,7 @@ class InferRequestBatch final : public BatchAccess {
   std::span<InferRequest* const> requests_;
   std::vector<std::vector<const Tensor*>> inputs_;  // per request, by config position
   OutputLedger<std::vector<std::byte>> ledger_;     // each output's bytes owned
+  ProgressGate progress_gate_;
 };
 
 }  // namespace switchyard::plugin

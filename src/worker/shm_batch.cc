@@ -99,13 +99,15 @@ Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
 
 ShmBatch::ShmBatch(const ModelConfig* config, const ipc::Execute* execute,
                    const InputMemory* inputs, std::optional<ipc::ShmRegion>* outputs,
-                   ipc::ShmPool* output_pool)
+                   ipc::ShmPool* output_pool, ProgressSender send_progress)
     : config_(config),
       execute_(execute),
       inputs_(inputs),
       outputs_(outputs),
       output_pool_(output_pool),
-      ledger_(config, execute->requests.size()) {
+      ledger_(config, execute->requests.size()),
+      send_progress_(std::move(send_progress)),
+      progress_gate_(execute->requests.size(), SteadyClock::Get()) {
   if (outputs->has_value()) arena_.emplace(std::span((*outputs)->data(), (*outputs)->size()));
 }
 
@@ -150,6 +152,14 @@ StatusOr<void*> ShmBatch::AllocateOutput(uint32_t request, uint32_t output, Shap
   overflowed_ = true;
   memory.overflow.resize(byte_size);
   return static_cast<void*>(memory.overflow.data());
+}
+
+void ShmBatch::Progress(uint32_t request, double fraction, std::string_view message) {
+  if (!send_progress_ || request >= execute_->requests.size()) return;
+  send_progress_(ipc::Progress{.batch_id = execute_->batch_id,
+                               .request = request,
+                               .fraction = fraction,
+                               .message = std::string(message)});
 }
 
 SyCancelState ShmBatch::Cancelled(uint32_t request) const {

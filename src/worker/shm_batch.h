@@ -6,9 +6,11 @@
 // ones when the pool is full, are allocated in the slot's output region, which the server copies
 // from. An output region too small for a
 // batch is replaced by a larger one when the batch finishes (the Result then carries its fd), so a
-// slot grows to its largest batch once. Thread-safety: one thread at a time.
+// slot grows to its largest batch once. Progress reports go to the server as ipc::Progress
+// messages. Thread-safety: one thread at a time, except Cancelled and Progress.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -62,10 +64,15 @@ Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
 
 class ShmBatch final : public plugin::BatchAccess {
  public:
+  // Sends a progress report to the server; any thread.
+  using ProgressSender = std::function<void(const ipc::Progress&)>;
+
   // REQUIRES: ValidateExecute(*config, *execute, *inputs) is OK. Everything pointed to must
   // outlive the batch. `outputs` may be empty (no region yet). `output_pool` may be null.
+  // `send_progress` may be null (reports are dropped).
   ShmBatch(const ModelConfig* config, const ipc::Execute* execute, const InputMemory* inputs,
-           std::optional<ipc::ShmRegion>* outputs, ipc::ShmPool* output_pool);
+           std::optional<ipc::ShmRegion>* outputs, ipc::ShmPool* output_pool,
+           ProgressSender send_progress = nullptr);
 
   uint32_t request_count() const override;
   Status Input(uint32_t request, uint32_t input, SyTensor* out) const override;
@@ -77,6 +84,8 @@ class ShmBatch final : public plugin::BatchAccess {
                                  uint64_t byte_size) override;
   SyCancelState Cancelled(uint32_t request) const override;
   void SetError(uint32_t request, Status status) override;
+  void Progress(uint32_t request, double fraction, std::string_view message) override;
+  plugin::ProgressGate& progress_gate() override { return progress_gate_; }
 
   // The batch's Result. If the outputs did not fit the output region, a larger region replaces
   // `*outputs` (the outputs copied into it) and `*grew` is set: send its fd with the Result.
@@ -103,6 +112,8 @@ class ShmBatch final : public plugin::BatchAccess {
   std::optional<ipc::SlotArena> arena_;  // over the output region, if there is one
   bool overflowed_ = false;
   plugin::OutputLedger<OutputMemory> ledger_;
+  const ProgressSender send_progress_;
+  plugin::ProgressGate progress_gate_;
 };
 
 }  // namespace switchyard::worker

@@ -1,10 +1,11 @@
 // libFuzzer target for what an exec model's program sends back to the exec backend: the frames
 // of the persistent protocol (frame header, READY, RESULT, and each returned output checked
-// against a config) and a per_request program's response.json. A program is the user's code:
-// whatever it writes must become an error for its request, never a crash.
+// against a config, PROGRESS) and a per_request program's response.json. A program is the user's
+// code: whatever it writes must become an error for its request, never a crash.
 //
 // Input layout: byte 0 picks the decoder (0: frame header + READY, 1: RESULT + output checks,
-// 2: response.json); the rest is what the program wrote.
+// 2: response.json, 3: a frame header where PROGRESS may come + PROGRESS); the rest is what the
+// program wrote.
 
 #include <cstddef>
 #include <cstdint>
@@ -51,7 +52,7 @@ void CheckResult(std::span<const uint8_t> body) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> rest(data + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       if (rest.size() >= kFrameHeaderSize) {
         (void)CheckFrameHeader(rest.first(kFrameHeaderSize), FrameKind::kReady, 1 << 20);
@@ -68,6 +69,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       (void)ParseResponseJson(json);
       break;
     }
+    case 3:
+      if (rest.size() >= kFrameHeaderSize) {
+        (void)CheckFrameHeader(rest.first(kFrameHeaderSize), FrameKind::kResult, 1 << 20, true);
+      }
+      (void)DecodeProgress(rest);
+      break;
   }
   return 0;
 }

@@ -47,6 +47,31 @@ warmup: {requests: 0}
 parameters: {python: /usr/bin/python3}
 '''
 
+# Reports half its work done, waits until the file named by ?gate= exists (60 s at most),
+# reports it all done, then answers.
+STEPS_MODEL = '''
+import os
+import time
+import switchyard
+
+class Steps:
+    def setup(self, ctx):
+        self.ctx = ctx
+
+    def decode(self, request):
+        return request.params.get("gate", "")
+
+    def predict(self, gate):
+        self.ctx.progress(0.5, "halfway: waiting for the gate")
+        end = time.monotonic() + 60
+        while gate and not os.path.exists(gate) and time.monotonic() < end:
+            if self.ctx.cancelled():
+                raise switchyard.Cancelled("stopped early")
+            time.sleep(0.01)
+        self.ctx.progress(1.0, "done")
+        return {"done": True}
+'''
+
 SIMPLE_JSON = {"INPUT0": list(range(16)), "INPUT1": [1] * 16}
 FINISHED = ("succeeded", "failed", "cancelled")
 
@@ -54,6 +79,10 @@ FINISHED = ("succeeded", "failed", "cancelled")
 def make_repository(tmpdir):
     repo = harness.make_repository(tmpdir, os.path.join(harness.examples_dir(), "simple"))
     write_model(repo, "sleeps", SLEEPS_CONFIG, {"1/model.py": SLEEPS_MODEL})
+    write_model(repo, "steps", SLEEPS_CONFIG, {"1/model.py": STEPS_MODEL})
+    write_model(repo, "steps_in_server",
+                SLEEPS_CONFIG.replace("per_device: 1", "per_device: 1, isolation: thread"),
+                {"1/model.py": STEPS_MODEL})
     return repo
 
 
@@ -188,29 +217,55 @@ class JobsTest(harness.ServerTestCase):
         self.assertEqual(self.jobs.wait(quick["id"], timeout=15)["state"], "succeeded")
         self.assertEqual(self.jobs.result(quick["id"]).json(), {"slept": 0.0})
 
-    def events(self, job_id, timeout=30):
+    def events(self, job_id, timeout=30, after_first=None):
         """The Server-Sent Events of GET /v2/jobs/{id}/events until the server closes the stream:
-        (response head, [parsed job of each `state` event])."""
+        (response head, [parsed job of each `state` event], [parsed `progress` events]).
+        `after_first` runs once the first event has arrived."""
         conn = self.server.raw(timeout=timeout)
         conn.send(b"GET /v2/jobs/%s/events HTTP/1.1\r\nHost: x\r\n\r\n" % job_id.encode())
         data = b""
         while True:
+            if after_first is not None and b"\n\n" in data.partition(b"\r\n\r\n")[2]:
+                after_first()
+                after_first = None
             chunk = conn.sock.recv(65536)
             if not chunk:
                 break
             data += chunk
         conn.close()
         head, _, body = data.partition(b"\r\n\r\n")
-        states = []
+        states, progress = [], []
         for event in body.decode().split("\n\n"):
             lines = dict(line.split(": ", 1) for line in event.splitlines() if ": " in line)
             if lines.get("event") == "state":
                 states.append(json.loads(lines["data"]))
-        return head.decode(), states
+            elif lines.get("event") == "progress":
+                progress.append(json.loads(lines["data"]))
+        return head.decode(), states, progress
+
+    def test_a_running_job_shows_its_models_progress(self):
+        for model in ("steps", "steps_in_server"):  # a worker process, and in the server
+            with self.subTest(model=model):
+                gate = os.path.join(self._tmp, model + "-gate")
+                job = self.jobs.submit("/v2/models/%s/jobs?gate=%s" % (model, gate), b"")
+                seen = harness.wait_until(
+                    lambda: (lambda j: j if "progress" in j else None)(self.jobs.get(job["id"])),
+                    30, "job %s to report progress" % job["id"])
+                self.assertEqual(seen["state"], "running")
+                self.assertEqual(seen["progress"], 0.5)
+                self.assertEqual(seen["message"], "halfway: waiting for the gate")
+                _, states, progress = self.events(
+                    job["id"], after_first=lambda: open(gate, "w").close())
+                self.assertEqual((states[0]["state"], states[0]["progress"]), ("running", 0.5))
+                self.assertEqual(progress[-1], {"id": job["id"], "progress": 1,
+                                                "message": "done"})
+                self.assertEqual(states[-1]["state"], "succeeded")
+                self.assertNotIn("progress", states[-1])  # a finished job shows no progress
+                self.assertEqual(self.jobs.result(job["id"]).json(), {"done": True})
 
     def test_events_follow_a_job_until_it_ends(self):
         job = self.jobs.submit("/v2/models/sleeps/jobs?seconds=1", b"")
-        head, states = self.events(job["id"])
+        head, states, _ = self.events(job["id"])
         self.assertIn("200 OK", head.splitlines()[0])
         self.assertIn("Content-Type: text/event-stream", head)
         self.assertNotIn("Content-Length", head)
@@ -220,7 +275,7 @@ class JobsTest(harness.ServerTestCase):
         self.assertIn("running", [s["state"] for s in states[:-1]])
         self.assertTrue(all(s["id"] == job["id"] for s in states))
         # A job that has ended: its state once, then the stream ends.
-        head, states = self.events(job["id"])
+        head, states, _ = self.events(job["id"])
         self.assertEqual([s["state"] for s in states], ["succeeded"])
         self.assertError(self.server.request("GET", "/v2/jobs/%s/events" % ("0" * 32)), 404)
 

@@ -36,6 +36,8 @@ struct HttpRequest {
   bool peer_loopback = true;
   // Cancelled by the connection when the client goes away while the request is pending.
   std::shared_ptr<CancelToken> cancel;
+  // Hears the progress of the inference this request runs (InferRequest::progress); may be null.
+  std::shared_ptr<const ProgressFn> progress;
   // The model an infer request's body was received for (Router::NewSharedBody), resolved then;
   // null otherwise, and the router resolves the route's model itself.
   std::shared_ptr<const ModelHandle> model;

@@ -68,6 +68,18 @@ std::string StateEvent(const std::string& job_json) {
   return "event: state\ndata: " + job_json + "\n\n";
 }
 
+// One Server-Sent Event: `event: progress`, the job's id, progress and message as its data.
+std::string ProgressEvent(const std::string& id, double fraction, std::string_view message) {
+  std::string data;
+  JsonWriter w(&data);
+  w.StartObject();
+  w.Member("id", id);
+  w.DoubleMember("progress", fraction);
+  w.Member("message", message);
+  w.EndObject();
+  return "event: progress\ndata: " + data + "\n\n";
+}
+
 HttpReply Conflict(std::string_view message) {
   HttpReply reply;
   reply.status = 409;
@@ -86,7 +98,7 @@ StatusOr<std::unique_ptr<JobService>> JobService::Create(JobOptions options, Run
     MutexLock lock(&service->mu_);
     for (const jobs::JobRecord& job : unfinished) {
       if (job.state == jobs::JobState::kRunning) {
-        RETURN_IF_ERROR(store->MarkQueued(job.id, /*undo_attempt=*/false));
+        RETURN_IF_ERROR(store->MarkQueued(job.id, /*undo_attempt=*/false).status());
       }
       service->models_[ModelKey(job.model, job.version)].queued.push_back(job.id);
     }
@@ -282,20 +294,19 @@ void JobService::HandleJob(const HttpRequest& request, std::string_view id, std:
     }
   }
   if (tell) tell->Cancel();  // outside the lock: it runs the holder's notifier
-  if (dequeued) {
-    if (Status cancelled = store->Cancel(job.id, NowMs()); !cancelled.ok()) {
-      return reply(ErrorReply(cancelled));
-    }
-    RecordFinished(jobs::JobState::kCancelled, job.created_ms);
-    Notify(job.id);
-  }
   if (!tell && !dequeued) {
     return reply(Conflict(fmt::format("job '{}' has ended ({}): nothing to cancel", job.id,
                                       jobs::JobStateName(job.state))));
   }
-  auto now = store->Get(job.id);
-  if (!now.ok() || !now->has_value()) return reply(ErrorReply(now.status()));
-  HttpReply accepted = JsonReply(JobJson(**now));
+  jobs::JobRecord now = job;  // running: its answer will record it cancelled
+  if (dequeued) {
+    auto cancelled = store->Cancel(job.id, NowMs());
+    if (!cancelled.ok()) return reply(ErrorReply(cancelled.status()));
+    now = std::move(cancelled).value();
+    RecordFinished(jobs::JobState::kCancelled, now.created_ms);
+    Notify(now);
+  }
+  HttpReply accepted = JsonReply(JobJson(now));
   accepted.status = 202;
   reply(std::move(accepted));
 }
@@ -316,29 +327,28 @@ void JobService::HandleEvents(const jobs::JobRecord& job, const ReplyFn& reply) 
   }
   reply(std::move(events));
   // A change between the read of `job` and the registration is sent now, not lost.
-  if (!jobs::Finished(job.state)) Notify(job.id);
+  if (!jobs::Finished(job.state)) {
+    if (auto now = store()->Get(job.id); now.ok() && now->has_value()) Notify(**now);
+  }
 }
 
-void JobService::Notify(const std::string& id) {
+void JobService::Notify(const jobs::JobRecord& job) {
   std::vector<std::shared_ptr<ReplyStream>> watchers;
   {
     MutexLock lock(&mu_);
-    auto it = watchers_.find(id);
+    auto it = watchers_.find(job.id);
     if (it == watchers_.end()) return;
     watchers = it->second;
   }
-  jobs::JobStore* store = this->store();
-  auto job = store->Get(id);
-  if (!job.ok() || !job->has_value()) return;
-  const std::string event = StateEvent(JobJson(**job));
-  const bool ended = jobs::Finished((*job)->state);
+  const std::string event = StateEvent(JobJson(job));
+  const bool ended = jobs::Finished(job.state);
   for (const auto& watcher : watchers) {
     watcher->Write(event);
     if (ended) watcher->End();
   }
   if (ended) {
     MutexLock lock(&mu_);
-    watchers_.erase(id);
+    watchers_.erase(job.id);
   }
 }
 
@@ -394,6 +404,8 @@ void JobService::HandleList(const HttpRequest& request, const ReplyFn& reply) {
 std::string JobService::JobJson(const jobs::JobRecord& job) {
   std::optional<std::size_t> position;
   bool cancel_requested = false;
+  std::optional<double> progress;
+  std::string message;
   {
     MutexLock lock(&mu_);
     if (job.state == jobs::JobState::kQueued) {
@@ -403,8 +415,10 @@ std::string JobService::JobJson(const jobs::JobRecord& job) {
         if (at != queued.end()) position = static_cast<std::size_t>(at - queued.begin());
       }
     }
-    if (auto it = running_.find(job.id); it != running_.end()) {
+    if (auto it = running_.find(job.id); it != running_.end() && !jobs::Finished(job.state)) {
       cancel_requested = it->second.cancel_requested;
+      progress = it->second.progress;
+      message = it->second.message;
     }
   }
   std::string body;
@@ -416,6 +430,10 @@ std::string JobService::JobJson(const jobs::JobRecord& job) {
   if (job.version > 0) w.IntMember("version", job.version);
   w.Member("state", jobs::JobStateName(job.state));
   if (position) w.UintMember("position", *position);
+  if (progress) {
+    w.DoubleMember("progress", *progress);
+    w.Member("message", message);
+  }
   if (cancel_requested) w.BoolMember("cancel_requested", true);
   w.IntMember("attempts", job.attempts);
   w.IntMember("created_ms", job.created_ms);
@@ -519,20 +537,22 @@ void JobService::Start(const std::string& model_key, const std::string& id) {
     cancel = running_[id].cancel;
   }
   jobs::JobStore* store = this->store();  // open: the job was submitted or found in it
-  auto request = store->Request(id);
-  Status marked = request.ok() ? store->MarkRunning(id, NowMs()) : request.status();
-  if (!marked.ok()) {
-    spdlog::error("jobs: cannot start job {}: {}", id, marked.message());
-    return OnAnswer(model_key, id, ErrorReply(marked));
+  auto started = store->MarkRunning(id, NowMs());
+  if (!started.ok()) {
+    spdlog::error("jobs: cannot start job {}: {}", id, started.status().message());
+    return OnAnswer(model_key, id, ErrorReply(started.status()));
   }
-  Notify(id);
+  Notify(started->record);
+  jobs::JobRequest& request = started->request;
   HttpRequest run;
   run.method = Method::kPost;
-  run.target = std::move(request->target);
-  run.content_type = std::move(request->content_type);
-  run.inference_header_length = std::move(request->inference_header_length);
-  run.body = RequestBody(std::move(request->body));
+  run.target = std::move(request.target);
+  run.content_type = std::move(request.content_type);
+  run.inference_header_length = std::move(request.inference_header_length);
+  run.body = RequestBody(std::move(request.body));
   run.cancel = std::move(cancel);
+  run.progress = std::make_shared<const ProgressFn>(
+      [this, id](double fraction, std::string_view message) { OnProgress(id, fraction, message); });
   run_(std::move(run),
        [this, model_key, id](HttpReply reply) { OnAnswer(model_key, id, std::move(reply)); });
 }
@@ -558,7 +578,7 @@ void JobService::OnAnswer(const std::string& model_key, const std::string& id, H
     wake_.SignalAll();
   }
   jobs::JobStore* store = this->store();
-  Status recorded;
+  StatusOr<jobs::JobRecord> recorded = Internal("not recorded");
   if (again) {
     recorded = store->MarkQueued(id, /*undo_attempt=*/true);
   } else if (cancel_requested) {
@@ -576,13 +596,24 @@ void JobService::OnAnswer(const std::string& model_key, const std::string& id, H
                              error, NowMs());
   }
   if (!recorded.ok()) {
-    spdlog::error("jobs: cannot record job {}: {}", id, recorded.message());
-  } else if (!again) {
-    if (auto job = store->Get(id); job.ok() && job->has_value()) {
-      RecordFinished((*job)->state, (*job)->created_ms);
-    }
+    spdlog::error("jobs: cannot record job {}: {}", id, recorded.status().message());
+    return;
   }
-  Notify(id);
+  if (!again) RecordFinished(recorded->state, recorded->created_ms);
+  Notify(*recorded);
+}
+
+void JobService::OnProgress(const std::string& id, double fraction, std::string_view message) {
+  const std::string event = ProgressEvent(id, fraction, message);
+  MutexLock lock(&mu_);
+  auto it = running_.find(id);
+  if (it == running_.end()) return;  // a report racing with the job's end
+  it->second.progress = fraction;
+  it->second.message = message;
+  // Under the lock (ReplyStream's own is a leaf): a report never overtakes the job's end.
+  if (auto w = watchers_.find(id); w != watchers_.end()) {
+    for (const auto& watcher : w->second) watcher->Write(event);
+  }
 }
 
 }  // namespace switchyard::http

@@ -7,10 +7,10 @@
 //   POST /v2/models/{m}[/versions/{v}]/jobs   submit (what /predict takes; a KServe binary body
 //                                             with Inference-Header-Content-Length: /infer)
 //   POST .../predict or .../infer with `Prefer: respond-async`: submit as that route
-//   GET /v2/jobs/{id}            state, position in the queue, attempts, timestamps
+//   GET /v2/jobs/{id}            state, position in the queue, progress, attempts, timestamps
 //   GET /v2/jobs/{id}/result     the stored response; 409 until the job has one
-//   GET /v2/jobs/{id}/events     Server-Sent Events: the job now, then each change of its state,
-//                                until it ends
+//   GET /v2/jobs/{id}/events     Server-Sent Events: the job now, then each change of its state
+//                                and each progress report of its model, until it ends
 //   DELETE /v2/jobs/{id}         cancel (a queued job leaves the queue; a running one is told)
 //   GET /v2/jobs?model=&state=&limit=&after=   a page of jobs in submission order (a
 //                                              management call: JobOptions::admin_token)
@@ -28,7 +28,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -93,6 +95,8 @@ class JobService {
   struct Running {
     std::shared_ptr<CancelToken> cancel;
     bool cancel_requested = false;
+    std::optional<double> progress;  // the model's last report, 0 to 1
+    std::string message;             // with it
   };
   struct ModelQueue {
     std::deque<std::string> queued;  // job ids, submission order
@@ -117,9 +121,9 @@ class JobService {
   void HandleList(const HttpRequest& request, const ReplyFn& reply);
   // GET /v2/jobs/{id}/events for `job`, as it is now.
   void HandleEvents(const jobs::JobRecord& job, const ReplyFn& reply) EXCLUDES(mu_);
-  // Sends job `id`'s state, as the store has it now, to its event streams, and ends them when
-  // the job has ended.
-  void Notify(const std::string& id) EXCLUDES(mu_);
+  // Sends `job`'s state (as the store has it after a change) to its event streams, and ends
+  // them when the job has ended.
+  void Notify(const jobs::JobRecord& job) EXCLUDES(mu_);
   // The job's JSON (with its queue position while queued).
   std::string JobJson(const jobs::JobRecord& record) EXCLUDES(mu_);
   // Moves the jobs that may start now into `ready` (model key, job id) and running_; returns
@@ -127,6 +131,9 @@ class JobService {
   TimePoint TakeReady(std::vector<std::pair<std::string, std::string>>* ready) REQUIRES(mu_);
   void Start(const std::string& model_key, const std::string& id) EXCLUDES(mu_);
   void OnAnswer(const std::string& model_key, const std::string& id, HttpReply reply) EXCLUDES(mu_);
+  // The running job `id`'s model reported its progress: kept for its status, and sent to its
+  // event streams. Ignored once the job has ended.
+  void OnProgress(const std::string& id, double fraction, std::string_view message) EXCLUDES(mu_);
   void DispatchLoop() EXCLUDES(mu_);
   // Removes the jobs whose results expired (JobOptions::result_ttl).
   void Expire();

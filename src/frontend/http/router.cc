@@ -229,6 +229,7 @@ void Router::HandleInfer(HttpRequest request, const ModelRoute& route, ReplyFn r
   infer->model_name = route.model;
   infer->model_version = route.version;
   infer->cancel = std::move(request.cancel);
+  infer->progress = std::move(request.progress);
   OutputEncoding encoding = std::move(decoded->output_encoding);
   server_->Infer(*model, std::move(infer),
                  [encoding = std::move(encoding), input_regions = std::move(decoded->input_regions),
@@ -270,6 +271,7 @@ void Router::HandlePredict(HttpRequest request, const ModelRoute& route, ReplyFn
   infer->model_name = route.model;
   infer->model_version = route.version;
   infer->cancel = std::move(request.cancel);
+  infer->progress = std::move(request.progress);
   server_->Infer(
       model, std::move(infer),
       [config = model.config(), reply = std::move(reply)](StatusOr<InferResponse> response) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -78,6 +79,7 @@ std::vector<Message> Samples() {
       MapRegion{.region = 4, .size = uint64_t{32} << 20},
       ReleaseOutputs{.batch_id = 81},
       DeviceLost{.batch_id = 82, .message = "CUDA error: an illegal memory access"},
+      Progress{.batch_id = 83, .request = 2, .fraction = 0.25, .message = "page 3 of 12"},
   };
 }
 
@@ -101,8 +103,9 @@ TEST(MessagesTest, EveryTypeRoundTripsToTheSameBytes) {
 
 TEST(MessagesTest, HeaderIsMagicThenTypeTag) {
   const std::vector<Message> samples = Samples();
-  const char* names[] = {"Hello", "Ready",    "LoadFailed", "Execute",        "Result",    "Ping",
-                         "Pong",  "Shutdown", "MapRegion",  "ReleaseOutputs", "DeviceLost"};
+  const char* names[] = {"Hello",     "Ready",          "LoadFailed", "Execute",
+                         "Result",    "Ping",           "Pong",       "Shutdown",
+                         "MapRegion", "ReleaseOutputs", "DeviceLost", "Progress"};
   ASSERT_EQ(samples.size(), std::size(names));
   for (std::size_t i = 0; i < samples.size(); ++i) {
     EXPECT_EQ(MessageName(samples[i]), names[i]);
@@ -135,6 +138,17 @@ TEST(MessagesTest, TrailingBytesFail) {
 
 TEST(MessagesTest, MapRegionOfRegionZeroFails) {
   EXPECT_EQ(DecodeCode(Encode(MapRegion{.region = 0, .size = 4096})), StatusCode::kInvalidArgument);
+}
+
+TEST(MessagesTest, ProgressOutsideZeroToOneFails) {
+  for (double fraction : {-0.01, 1.01, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    EXPECT_EQ(DecodeCode(Encode(Progress{.batch_id = 1, .fraction = fraction})),
+              StatusCode::kInvalidArgument)
+        << fraction;
+  }
+  for (double fraction : {0.0, 1.0}) {
+    EXPECT_TRUE(Decode(Encode(Progress{.batch_id = 1, .fraction = fraction})).ok()) << fraction;
+  }
 }
 
 TEST(MessagesTest, BadMagicFails) {

@@ -59,21 +59,26 @@ TEST_F(JobStoreTest, AJobKeepsItsRequestUntilItFinishesWithItsResponse) {
   JobRecord added = Add("a");
   EXPECT_EQ(added.state, JobState::kQueued);
   EXPECT_EQ(added.attempts, 0);
-  auto request = store_->Request("a");
-  ASSERT_TRUE(request.ok());
-  EXPECT_EQ(request->target, "/v2/models/m/predict?x=1");
-  EXPECT_EQ(request->content_type, "text/plain");
-  EXPECT_FALSE(request->inference_header_length.has_value());
-  EXPECT_EQ(request->body, std::string("body\0of a", 9));  // bytes as sent, NUL included
-  EXPECT_FALSE(store_->Result("a").ok());                  // no result before it ran
+  EXPECT_FALSE(store_->Result("a").ok());  // no result before it ran
 
-  ASSERT_TRUE(store_->MarkRunning("a", 2000).ok());
-  EXPECT_EQ(store_->MarkRunning("a", 2001).code(), StatusCode::kNotFound);  // not queued now
+  auto running = store_->MarkRunning("a", 2000);
+  ASSERT_TRUE(running.ok());
+  const JobRequest& request = running->request;
+  EXPECT_EQ(request.target, "/v2/models/m/predict?x=1");
+  EXPECT_EQ(request.content_type, "text/plain");
+  EXPECT_FALSE(request.inference_header_length.has_value());
+  EXPECT_EQ(request.body, std::string("body\0of a", 9));  // bytes as sent, NUL included
+  EXPECT_EQ(running->record.state, JobState::kRunning);
+  EXPECT_EQ(running->record.attempts, 1);
+  EXPECT_EQ(running->record.started_ms, 2000);
+  EXPECT_EQ(store_->MarkRunning("a", 2001).status().code(),
+            StatusCode::kNotFound);  // not queued now
   JobResult result{.status = 200,
                    .content_type = "application/octet-stream",
                    .headers = {{"Inference-Header-Content-Length", "12"}},
                    .body = std::string("\0\1\2", 3)};
-  ASSERT_TRUE(store_->Finish("a", JobState::kSucceeded, result, "", 3000).ok());
+  auto finished = store_->Finish("a", JobState::kSucceeded, result, "", 3000);
+  ASSERT_TRUE(finished.ok());
   JobRecord done = Get("a");
   EXPECT_EQ(done.state, JobState::kSucceeded);
   EXPECT_EQ(done.attempts, 1);
@@ -81,20 +86,23 @@ TEST_F(JobStoreTest, AJobKeepsItsRequestUntilItFinishesWithItsResponse) {
   EXPECT_EQ(done.started_ms, 2000);
   EXPECT_EQ(done.finished_ms, 3000);
   EXPECT_EQ(done.result_status, 200u);
+  EXPECT_EQ(finished->state, done.state);  // the change returns the job as the store has it
+  EXPECT_EQ(finished->finished_ms, done.finished_ms);
+  EXPECT_EQ(finished->result_status, done.result_status);
   auto stored = store_->Result("a");
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->status, 200u);
   EXPECT_EQ(stored->content_type, "application/octet-stream");
   EXPECT_EQ(stored->headers, result.headers);
   EXPECT_EQ(stored->body, result.body);
-  EXPECT_TRUE(store_->Request("a")->body.empty());                     // dropped once it ran
-  EXPECT_EQ(store_->Cancel("a", 4000).code(), StatusCode::kNotFound);  // it has ended
+  EXPECT_EQ(store_->stored_bytes(), result.body.size());  // the request dropped once it ran
+  EXPECT_EQ(store_->Cancel("a", 4000).status().code(), StatusCode::kNotFound);  // it has ended
 }
 
 TEST_F(JobStoreTest, StateChangesHappenOnlyFromTheStatesThatAllowThem) {
   Add("q");
-  EXPECT_EQ(store_->MarkQueued("q", false).code(), StatusCode::kNotFound);  // not running
-  EXPECT_EQ(store_->Finish("q", JobState::kFailed, {.status = 500}, "x", 1).code(),
+  EXPECT_EQ(store_->MarkQueued("q", false).status().code(), StatusCode::kNotFound);  // not running
+  EXPECT_EQ(store_->Finish("q", JobState::kFailed, {.status = 500}, "x", 1).status().code(),
             StatusCode::kNotFound);  // never ran
   ASSERT_TRUE(store_->MarkRunning("q", 1).ok());
   ASSERT_TRUE(store_->MarkQueued("q", /*undo_attempt=*/true).ok());  // its model said 429
@@ -106,7 +114,7 @@ TEST_F(JobStoreTest, StateChangesHappenOnlyFromTheStatesThatAllowThem) {
   EXPECT_EQ(Get("q").state, JobState::kCancelled);
   EXPECT_EQ(Get("q").finished_ms, 3);
   EXPECT_FALSE(store_->Result("q").ok());  // a cancelled job has no result
-  EXPECT_EQ(store_->Cancel("nope", 4).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Cancel("nope", 4).status().code(), StatusCode::kNotFound);
   auto missing = store_->Get("nope");
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());

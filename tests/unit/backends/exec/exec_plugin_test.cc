@@ -491,6 +491,26 @@ TEST_F(ExecPluginTest, APersistentProgramHearsOfEachCancelledRequest) {
   EXPECT_EQ(Int32Values(next.requests[0].outputs.at(0).data), (std::vector<int32_t>{0, 5, 6, 7}));
 }
 
+TEST_F(ExecPluginTest, AProgramsProgressReportsReachTheHostBeforeItsAnswer) {
+  FakeModel m = AddSubModel("persistent");
+  m.parameters = {{"command", std::string(kPython) + " reports_progress.py"}};
+  void* model = InitModel(m);
+  ASSERT_NE(model, nullptr);
+  void* instance = InitInstance(model);
+  ASSERT_NE(instance, nullptr);
+  SyBatch batch;
+  batch.requests.push_back(AddSubRequest({1, 2, 3, 4}, {10, 20, 30, 40}));
+  batch.requests.push_back(AddSubRequest({5, 6, 7, 8}, {1, 1, 1, 1}));
+  ErrorPtr e = Execute(instance, batch);
+  ASSERT_FALSE(e) << e.message();
+  const std::vector<std::pair<double, std::string>> want = {{0.25, "a quarter"}, {1.0, "done"}};
+  for (const FakeRequest& r : batch.requests) {
+    ExpectAddSub(r);
+    std::lock_guard<std::mutex> lock(ProgressMutex());
+    EXPECT_EQ(r.progress, want);  // in order; the report too soon after the first dropped
+  }
+}
+
 // CountLogged(needle) once it reaches `want` (the program's stderr reaches the log from a reader
 // thread, a little later), or after 10 s.
 size_t CountLoggedEventually(const std::string& needle, size_t want) {

@@ -79,6 +79,12 @@ int Cancelled(const SyBatch* batch, uint32_t r) {
   return r < batch->requests.size() ? batch->requests[r].cancelled->load() : SY_NOT_CANCELLED;
 }
 
+void Progress(const SyBatch* batch, uint32_t r, double fraction, const char* message) {
+  if (r >= batch->requests.size()) return;
+  std::lock_guard<std::mutex> lock(ProgressMutex());
+  const_cast<SyBatch*>(batch)->requests[r].progress.emplace_back(fraction, message);
+}
+
 const SyHostApi kHost = {.struct_size = sizeof(SyHostApi),
                          .api_version = SY_BACKEND_API_VERSION,
                          .error_new = ErrorNew,
@@ -90,7 +96,8 @@ const SyHostApi kHost = {.struct_size = sizeof(SyHostApi),
                          .request_set_error = SetError,
                          .request_parameter_count = ParameterCount,
                          .request_parameter = Parameter,
-                         .request_cancelled = Cancelled};
+                         .request_cancelled = Cancelled,
+                         .request_progress = Progress};
 
 template <typename F>
 void Resolve(void* handle, const char* name, F* fn) {
@@ -101,6 +108,11 @@ void Resolve(void* handle, const char* name, F* fn) {
 }  // namespace
 
 const SyHostApi* FakeHostApi() { return &kHost; }
+
+std::mutex& ProgressMutex() {
+  static std::mutex mu;
+  return mu;
+}
 
 std::vector<std::string> LoggedLines() {
   std::lock_guard<std::mutex> lock(g_log_mu);

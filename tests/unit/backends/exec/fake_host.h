@@ -39,7 +39,12 @@ struct FakeRequest {
   std::vector<std::pair<std::string, std::string>> parameters;  // the client's
   // Its SyCancelState; a test may set it from another thread while the batch executes.
   std::shared_ptr<std::atomic<int>> cancelled = std::make_shared<std::atomic<int>>(0);
+  // The progress reports it got (request_progress), in order; the host's mutex guards it.
+  std::vector<std::pair<double, std::string>> progress;
 };
+
+// Guards FakeRequest::progress (reports may come from any thread).
+std::mutex& ProgressMutex();
 
 }  // namespace switchyard::exec::testing
 

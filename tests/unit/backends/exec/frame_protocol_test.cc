@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <bit>
+#include <cmath>
+
 #include "exec/byte_io.h"
 
 namespace switchyard::exec {
@@ -279,6 +282,40 @@ TEST(FrameProtocolTest, FrameHeaderRejectsTextWithAPreview) {
   auto size = CheckFrameHeader(Bytes(ok), FrameKind::kReady, 100);
   ASSERT_TRUE(size.ok());
   EXPECT_EQ(*size, 9u);
+}
+
+std::string ProgressBody(uint64_t batch_id, uint32_t request, double fraction,
+                         std::string_view message) {
+  std::string body;
+  ByteWriter w(&body);
+  w.U64(batch_id);
+  w.U32(request);
+  w.U64(std::bit_cast<uint64_t>(fraction));
+  w.Str(message);
+  return body;
+}
+
+TEST(FrameProtocolTest, ProgressFramesDecodeAndAreCheckedOnlyWhereAllowed) {
+  auto report = DecodeProgress(Bytes(ProgressBody(7, 2, 0.5, "page 3 of 6")));
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->batch_id, 7u);
+  EXPECT_EQ(report->request, 2u);
+  EXPECT_EQ(report->fraction, 0.5);
+  EXPECT_EQ(report->message, "page 3 of 6");
+  for (double bad : {-0.5, 1.5, std::nan("")}) {
+    EXPECT_FALSE(DecodeProgress(Bytes(ProgressBody(7, 0, bad, ""))).ok()) << bad;
+  }
+  const std::string good = ProgressBody(1, 0, 1, "done");
+  for (std::size_t cut = 0; cut < good.size(); ++cut) {
+    EXPECT_FALSE(DecodeProgress(Bytes(good.substr(0, cut))).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodeProgress(Bytes(good + "x")).ok());
+  // A PROGRESS header passes only where progress is allowed, and within its own size cap.
+  std::string header("\x10\x00\x00\x00\x06", 5);
+  EXPECT_FALSE(CheckFrameHeader(Bytes(header), FrameKind::kResult, UINT32_MAX).ok());
+  EXPECT_TRUE(CheckFrameHeader(Bytes(header), FrameKind::kResult, UINT32_MAX, true).ok());
+  std::string huge("\x00\x00\x10\x00\x06", 5);  // 1 MiB
+  EXPECT_FALSE(CheckFrameHeader(Bytes(huge), FrameKind::kResult, UINT32_MAX, true).ok());
 }
 
 TEST(FrameProtocolTest, ParametersFollowTheWantedOutputsWhenTheProgramTakesThem) {
