@@ -40,6 +40,7 @@ struct ServeFlags {
   int job_concurrency = 4;
   int job_ttl_s = 86400;
   int job_storage_mb = 1024;
+  int job_keepalive_s = 15;
   DeviceFlags devices;
 };
 
@@ -107,6 +108,7 @@ int Serve(const ServeFlags& flags) {
        .max_unfinished = static_cast<std::size_t>(flags.max_jobs),
        .per_model = flags.job_concurrency,
        .result_ttl = std::chrono::seconds(flags.job_ttl_s),
+       .event_keepalive = std::chrono::seconds(flags.job_keepalive_s),
        .max_stored_bytes = static_cast<uint64_t>(flags.job_storage_mb) << 20,
        .admin_token = flags.admin_token},
       [&router](http::HttpRequest request, http::ReplyFn reply) {
@@ -234,6 +236,12 @@ void AddServeCommand(CLI::App& app) {
       ->add_option("--job-ttl-s", flags->job_ttl_s,
                    "A finished job and its result are removed this long after it ended, s")
       ->check(CLI::Range(1, 365 * 86400))
+      ->capture_default_str();
+  serve
+      ->add_option("--job-keepalive-s", flags->job_keepalive_s,
+                   "A job's event stream without news gets a comment line this often, so that "
+                   "proxies that close idle connections keep it open, s")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   serve
       ->add_option("--job-storage-mb", flags->job_storage_mb,

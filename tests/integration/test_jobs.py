@@ -117,7 +117,7 @@ class JobClient:
 
 @unittest.skipUnless(HAS_NUMPY, "/usr/bin/python3 lacks numpy")
 class JobsTest(harness.ServerTestCase):
-    SERVER_ARGS = ["--job-concurrency", "1", "--max-jobs", "6"]
+    SERVER_ARGS = ["--job-concurrency", "1", "--max-jobs", "6", "--job-keepalive-s", "1"]
 
     @classmethod
     def repository(cls, tmpdir):
@@ -242,6 +242,26 @@ class JobsTest(harness.ServerTestCase):
             elif lines.get("event") == "progress":
                 progress.append(json.loads(lines["data"]))
         return head.decode(), states, progress
+
+    def test_an_event_stream_without_news_gets_keep_alive_comments(self):
+        gate = os.path.join(self._tmp, "keepalive-gate")
+        job = self.jobs.submit("/v2/models/steps/jobs?gate=%s" % gate, b"")
+        conn = self.server.raw(timeout=30)
+        conn.send(b"GET /v2/jobs/%s/events HTTP/1.1\r\nHost: x\r\n\r\n" % job["id"].encode())
+        data = b""
+        while b"\n: keep-alive\n\n" not in data:  # --job-keepalive-s 1; the job waits
+            chunk = conn.sock.recv(65536)
+            self.assertTrue(chunk, "the stream ended before a keep-alive: %r" % data)
+            data += chunk
+        open(gate, "w").close()
+        while True:
+            chunk = conn.sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        conn.close()
+        self.assertIn(b"event: state\ndata: {\"id\":\"%s\"" % job["id"].encode(), data)
+        self.assertEqual(self.jobs.get(job["id"])["state"], "succeeded")
 
     def test_a_running_job_shows_its_models_progress(self):
         for model in ("steps", "steps_in_server"):  # a worker process, and in the server

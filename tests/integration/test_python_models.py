@@ -379,6 +379,26 @@ class ExampleModelsTest(harness.ServerTestCase):
         self.assertEqual(self.assertOk(quick).header("Content-Type"), "model/obj")
 
 
+    def test_a_to3d_job_shows_the_progress_of_its_cli(self):
+        body, content_type = multipart({"image": ("image.png", "image/png", image_bytes())})
+        resp = self.server.request("POST", "/v2/models/to3d/jobs?seconds=600", body,
+                                   {"Content-Type": content_type})
+        self.assertEqual(resp.status, 202, repr(resp))
+        job = resp.json()
+        # The CLI prints "to3d:   0% loading" at once, then its next stage after 120 s.
+        seen = harness.wait_until(
+            lambda: (lambda j: j if "progress" in j else None)(
+                self.server.get_json("/v2/jobs/" + job["id"])),
+            30, "the job to show its CLI's progress")
+        self.assertEqual(seen["state"], "running")
+        self.assertEqual(seen["progress"], 0)
+        self.assertEqual(seen["message"], "loading")
+        self.assertEqual(self.server.request("DELETE", "/v2/jobs/" + job["id"]).status, 202)
+        harness.wait_until(lambda: self.server.get_json("/v2/jobs/" + job["id"])["state"] ==
+                           "cancelled", 30, "the job to be cancelled")
+        harness.wait_until(lambda: not cli_runs("600.0"), 30, "the cancelled job's CLI to end")
+
+
 def cli_runs(seconds):
     """Whether a to3d_cli.py process asked to work `seconds` runs on this machine."""
     for pid in filter(str.isdigit, os.listdir("/proc")):

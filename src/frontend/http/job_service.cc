@@ -468,6 +468,7 @@ void JobService::DispatchLoop() {
   while (true) {
     std::vector<std::pair<std::string, std::string>> ready;
     bool expire = false;
+    bool keepalive = false;
     {
       MutexLock lock(&mu_);
       if (stopping_) return;
@@ -476,13 +477,18 @@ void JobService::DispatchLoop() {
         expire = true;
         next_expiry_ = now + ExpiryInterval();
       }
-      const TimePoint next = std::min(TakeReady(&ready), next_expiry_);
-      if (ready.empty() && !expire) {
+      if (now >= next_keepalive_) {
+        keepalive = next_keepalive_ != TimePoint{};  // not at the start: no stream is open yet
+        next_keepalive_ = now + options_.event_keepalive;
+      }
+      const TimePoint next = std::min({TakeReady(&ready), next_expiry_, next_keepalive_});
+      if (ready.empty() && !expire && !keepalive) {
         wake_.WaitFor(&mu_, next - now);
         continue;
       }
     }
     if (expire) Expire();
+    if (keepalive) KeepStreamsAlive();
     for (const auto& [key, id] : ready) Start(key, id);
   }
 }
@@ -500,6 +506,16 @@ void JobService::Expire() {
     spdlog::error("jobs: cannot remove expired results: {}", removed.status().message());
   } else if (*removed > 0) {
     spdlog::info("jobs: {} finished job(s) older than --job-ttl-s removed", *removed);
+  }
+}
+
+void JobService::KeepStreamsAlive() {
+  MutexLock lock(&mu_);  // ReplyStream's lock is a leaf
+  for (auto it = watchers_.begin(); it != watchers_.end();) {
+    auto& streams = it->second;
+    std::erase_if(streams, [](const auto& w) { return w->client_gone(); });
+    for (const auto& stream : streams) stream->Write(": keep-alive\n\n");
+    it = streams.empty() ? watchers_.erase(it) : std::next(it);
   }
 }
 

@@ -10,7 +10,8 @@
 //   GET /v2/jobs/{id}            state, position in the queue, progress, attempts, timestamps
 //   GET /v2/jobs/{id}/result     the stored response; 409 until the job has one
 //   GET /v2/jobs/{id}/events     Server-Sent Events: the job now, then each change of its state
-//                                and each progress report of its model, until it ends
+//                                and each progress report of its model, until it ends (a
+//                                comment line every JobOptions::event_keepalive meanwhile)
 //   DELETE /v2/jobs/{id}         cancel (a queued job leaves the queue; a running one is told)
 //   GET /v2/jobs?model=&state=&limit=&after=   a page of jobs in submission order (a
 //                                              management call: JobOptions::admin_token)
@@ -50,6 +51,9 @@ struct JobOptions {
   Duration retry_after = std::chrono::milliseconds(50);  // after the model's queue said 429
   // A finished job (its result) is removed this long after it finished.
   Duration result_ttl = std::chrono::hours(24);
+  // How often an event stream without news gets a comment line, so that proxies that end idle
+  // connections keep it open.
+  Duration event_keepalive = std::chrono::seconds(15);
   // Request and result bodies the store may hold; a submit beyond is answered 507.
   uint64_t max_stored_bytes = uint64_t{1} << 30;
   // The list of jobs names every job, so it is a management call (admin_token.h): it needs this
@@ -137,6 +141,8 @@ class JobService {
   void DispatchLoop() EXCLUDES(mu_);
   // Removes the jobs whose results expired (JobOptions::result_ttl).
   void Expire();
+  // Writes a comment line to every event stream (and forgets the streams whose client left).
+  void KeepStreamsAlive() EXCLUDES(mu_);
   // How often Expire runs: half the time to live, from 100 ms to 10 s.
   Duration ExpiryInterval() const;
   void RecordFinished(jobs::JobState state, int64_t created_ms);
@@ -157,6 +163,7 @@ class JobService {
   std::size_t unfinished_ GUARDED_BY(mu_) = 0;
   bool stopping_ GUARDED_BY(mu_) = false;
   TimePoint next_expiry_ GUARDED_BY(mu_){};
+  TimePoint next_keepalive_ GUARDED_BY(mu_){};
   metrics::Registry metrics_;
   metrics::Histogram* const duration_;
   std::thread dispatcher_;  // started last

@@ -1,18 +1,22 @@
 """Runs the image-to-3D command-line tool (to3d_cli.py) once per request and answers its output
-file. The tool's progress lines go to the server's log, tagged with this instance. When the
+file. The tool's progress lines ("to3d:  40% carving") go to the server's log, tagged with this
+instance, and become the request's progress (ctx.progress), which a job shows. When the
 request is cancelled (its client went away, or its `?timeout_ms` passed) the tool is stopped, so
 the instance is free for the next request instead of finishing work nobody waits for."""
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 
 import switchyard
 
 MAX_SECONDS = 600
 POLL_S = 0.2  # how often a running tool is checked for cancellation
 STOP_GRACE_S = 5  # how long a cancelled tool has to exit after SIGTERM before SIGKILL
+PROGRESS_LINE = re.compile(r"to3d:\s*(\d+)%\s*(.*)")
 
 
 class ImageTo3D:
@@ -56,20 +60,33 @@ class ImageTo3D:
         """Runs the tool to its end and returns its exit status, or stops it and raises
         switchyard.Cancelled once the request is cancelled."""
         tool = subprocess.Popen([sys.executable, self.cli] + arguments, stdin=subprocess.DEVNULL,
-                                stdout=sys.stderr, stderr=errors)
-        while True:
-            try:
-                return tool.wait(timeout=POLL_S)
-            except subprocess.TimeoutExpired:
-                pass
-            if self.ctx.cancelled():
-                tool.terminate()
+                                stdout=subprocess.PIPE, stderr=errors, text=True)
+        reader = threading.Thread(target=self.follow, args=(tool.stdout,), daemon=True)
+        reader.start()
+        try:
+            while True:
                 try:
-                    tool.wait(timeout=STOP_GRACE_S)
+                    return tool.wait(timeout=POLL_S)
                 except subprocess.TimeoutExpired:
-                    tool.kill()
-                    tool.wait()
-                raise switchyard.Cancelled("to3d_cli.py stopped: the request was cancelled")
+                    pass
+                if self.ctx.cancelled():
+                    tool.terminate()
+                    try:
+                        tool.wait(timeout=STOP_GRACE_S)
+                    except subprocess.TimeoutExpired:
+                        tool.kill()
+                        tool.wait()
+                    raise switchyard.Cancelled("to3d_cli.py stopped: the request was cancelled")
+        finally:
+            reader.join()
+
+    def follow(self, lines):
+        """Passes the tool's output to the log, and its progress lines to ctx.progress."""
+        for line in lines:
+            print(line, end="", file=sys.stderr, flush=True)
+            match = PROGRESS_LINE.match(line)
+            if match:
+                self.ctx.progress(int(match.group(1)) / 100, match.group(2).strip())
 
     def encode(self, mesh):
         return switchyard.Response(mesh, "model/obj")
