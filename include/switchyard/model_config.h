@@ -98,6 +98,10 @@ struct ModelConfig {
   BatchingConfig batching;
   QueueConfig queue;
   RoutingPolicy routing = RoutingPolicy::kFastest;
+  // Whether running a request twice is harmless (default true). false: a request whose
+  // instance died while running it fails instead of running again on another instance, and a
+  // job that was running when the server stopped fails at the restart instead of running again.
+  bool idempotent = true;
   WarmupConfig warmup;
   // Passed to the backend untouched; scalar values as text.
   std::map<std::string, std::string> parameters;

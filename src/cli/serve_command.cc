@@ -110,6 +110,11 @@ int Serve(const ServeFlags& flags) {
        .result_ttl = std::chrono::seconds(flags.job_ttl_s),
        .event_keepalive = std::chrono::seconds(flags.job_keepalive_s),
        .max_stored_bytes = static_cast<uint64_t>(flags.job_storage_mb) << 20,
+       .may_run_again =
+           [&server](const std::string& model) {
+             auto handle = (*server)->Resolve(model, -1);
+             return !handle.ok() || (*handle)->config()->idempotent;
+           },
        .admin_token = flags.admin_token},
       [&router](http::HttpRequest request, http::ReplyFn reply) {
         router.Handle(std::move(request), std::move(reply));

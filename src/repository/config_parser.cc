@@ -130,6 +130,10 @@ class ConfigReader {
                                 {"round_robin", RoutingPolicy::kRoundRobin}},
                                &config->routing);
              }},
+            {"idempotent",
+             [&](const YAML::Node& n, const std::string& p) {
+               return ReadEnum(n, p, {{"true", true}, {"false", false}}, &config->idempotent);
+             }},
             {"warmup",
              [&](const YAML::Node& n, const std::string& p) {
                return ReadMap(n, p, {{"requests", [&](const YAML::Node& v, const std::string& q) {

@@ -40,6 +40,7 @@ SchedulerOptions SchedulerOptionsFromConfig(const ModelConfig& config, int64_t v
   std::sort(options.batch_policy.preferred_batch_sizes.begin(),
             options.batch_policy.preferred_batch_sizes.end());
   options.routing = config.routing;
+  options.retry_lost = config.idempotent;
   options.model_version = version;
   return options;
 }
@@ -367,7 +368,7 @@ void ModelScheduler::OnInstanceEvent(std::size_t index, InstanceEvent event) {
 }
 
 bool ModelScheduler::Retry(QueuedRequest& entry) {
-  if (entry.attempts > 0) return false;
+  if (entry.attempts > 0 || !options_.retry_lost) return false;
   std::shared_ptr<CancelToken> cancel = entry.request->cancel;
   if (cancel) cancel->SetNotifier([this] { Poke(); });
   {
@@ -439,7 +440,9 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
                            : StatusOr<std::vector<Tensor>>(Internal("the backend lost a request"));
     if (!selected.ok() && selected.status().code() == StatusCode::kAborted) {
       selected = Internal(selected.status().message() +
-                          (entry.attempts > 0 ? " (already retried once)" : ""));
+                          (entry.attempts > 0     ? " (already retried once)"
+                           : !options_.retry_lost ? " (not run again: the model is not idempotent)"
+                                                  : ""));
     }
     if (!selected.ok() && entry.request->cancel && entry.request->cancel->expired()) {
       selected = DeadlineExceeded("the request's timeout passed while it executed: " +

@@ -35,6 +35,9 @@ struct SchedulerOptions {
   BatchPolicy batch_policy;
   RoutingPolicy routing = RoutingPolicy::kFastest;
   uint64_t routing_seed = 1;  // p2c's random choices
+  // A request whose instance was lost while executing it runs again once (true), or is answered
+  // with the loss (false: ModelConfig::idempotent).
+  bool retry_lost = true;
   // The model's version, put into every response.
   int64_t model_version = 1;
 };
@@ -154,8 +157,8 @@ class ModelScheduler {
   void OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> outputs) EXCLUDES(mu_);
   void OnInstanceEvent(std::size_t index, InstanceEvent event) EXCLUDES(mu_);
   // Requeues `entry`, whose instance was lost while executing it, at the front of the queue as
-  // a solo batch, unless it was retried before or the scheduler is stopping (then false, and
-  // `entry` is untouched).
+  // a solo batch, unless it was retried before, the model does not retry (retry_lost) or the
+  // scheduler is stopping (then false, and `entry` is untouched).
   bool Retry(QueuedRequest& entry) EXCLUDES(mu_);
 
   const SchedulerOptions options_;

@@ -400,12 +400,16 @@ class JobsSurviveAKilledServerTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="switchyard-jobs-")
         self.addCleanup(shutil.rmtree, tmp, True)
         repo = make_repository(tmp)
+        write_model(repo, "once", SLEEPS_CONFIG + "idempotent: false\n",
+                    {"1/model.py": SLEEPS_MODEL})
         args = ["--state-dir", os.path.join(tmp, "state"), "--job-concurrency", "1"]
         first = harness.Server(repo, args).start()
         self.addCleanup(first.stop)
         jobs = JobClient(self, first)
         running = jobs.submit("/v2/models/sleeps/jobs?seconds=10", b"")
         jobs.wait(running["id"], ("running",))
+        not_again = jobs.submit("/v2/models/once/jobs?seconds=60", b"")
+        jobs.wait(not_again["id"], ("running",))
         queued = [jobs.submit("/v2/models/sleeps/jobs?seconds=0.%d" % i, b"")["id"]
                   for i in range(1, 4)]
         quick = jobs.submit("/v2/models/simple/jobs", json.dumps(SIMPLE_JSON),
@@ -427,6 +431,13 @@ class JobsSurviveAKilledServerTest(unittest.TestCase):
         self.assertEqual((again["state"], again["attempts"]), ("succeeded", 2))
         self.assertEqual(jobs.result(running["id"]).json(), {"slept": 10.0})
         self.assertIn("unfinished job(s) from the last run queued again", second.log_tail(400))
+        # A model that is not idempotent: its interrupted job fails, saying why, and is not run.
+        failed = jobs.get(not_again["id"])
+        self.assertEqual((failed["state"], failed["attempts"]), ("failed", 1))
+        self.assertIn("model 'once' is not idempotent", failed["error"])
+        stored = jobs.result(not_again["id"])
+        self.assertEqual(stored.status, 500)
+        self.assertEqual(stored.json()["error"], failed["error"])
 
 
 if __name__ == "__main__":

@@ -98,13 +98,18 @@ StatusOr<std::unique_ptr<JobService>> JobService::Create(JobOptions options, Run
     MutexLock lock(&service->mu_);
     for (const jobs::JobRecord& job : unfinished) {
       if (job.state == jobs::JobState::kRunning) {
+        if (!service->MayRunAgain(job.model)) {
+          RETURN_IF_ERROR(service->FailInterrupted(job));
+          continue;
+        }
         RETURN_IF_ERROR(store->MarkQueued(job.id, /*undo_attempt=*/false).status());
       }
       service->models_[ModelKey(job.model, job.version)].queued.push_back(job.id);
+      ++service->unfinished_;
     }
-    service->unfinished_ = unfinished.size();
-    if (!unfinished.empty()) {
-      spdlog::info("jobs: {} unfinished job(s) from the last run queued again", unfinished.size());
+    if (service->unfinished_ > 0) {
+      spdlog::info("jobs: {} unfinished job(s) from the last run queued again",
+                   service->unfinished_);
     }
   }
   service->dispatcher_ = std::thread([s = service.get()] { s->DispatchLoop(); });
@@ -126,6 +131,28 @@ JobService::JobService(JobOptions options, RunFn run)
     metrics_.GetCounter(kFinished, kFinishedHelp,
                         {{"state", std::string(jobs::JobStateName(state))}});
   }
+}
+
+bool JobService::MayRunAgain(const std::string& model) const {
+  return !options_.may_run_again || options_.may_run_again(model);
+}
+
+Status JobService::FailInterrupted(const jobs::JobRecord& job) {
+  const std::string error = fmt::format(
+      "the server stopped while this job ran, and model '{}' is not idempotent "
+      "(idempotent: false in its config.yaml): it is not run again",
+      job.model);
+  HttpReply reply = ErrorReply(Internal(error));
+  jobs::JobResult result{.status = reply.status, .content_type = reply.content_type};
+  result.body = std::move(reply.body);
+  ASSIGN_OR_RETURN(jobs::JobRecord failed,
+                   store()->Finish(job.id, jobs::JobState::kFailed, result, error, NowMs()));
+  RecordFinished(failed.state, failed.created_ms);
+  spdlog::warn(
+      "jobs: job {} of model '{}' was running when the server stopped; failed: the "
+      "model is not idempotent",
+      job.id, job.model);
+  return Status::Ok();
 }
 
 StatusOr<jobs::JobStore*> JobService::OpenStore() {

@@ -20,7 +20,8 @@
 // running are queued again), else made at the first submit: a server that gets no job writes
 // nothing. Each model runs at most `per_model` jobs at a time, in submission order; a run its
 // model's queue refuses (429) goes back to the front of the job queue and is tried again shortly. A
-// job running when the server stopped runs again after a restart (attempts + 1). Thread-safety:
+// job running when the server stopped runs again after a restart (attempts + 1), unless its model
+// is not idempotent: then it fails, saying so. Thread-safety:
 // every method may be called from any thread.
 
 #include <atomic>
@@ -56,6 +57,9 @@ struct JobOptions {
   Duration event_keepalive = std::chrono::seconds(15);
   // Request and result bodies the store may hold; a submit beyond is answered 507.
   uint64_t max_stored_bytes = uint64_t{1} << 30;
+  // Whether a job of `model` that was running when the server stopped may run again (null: every
+  // model's may). One whose model says no fails at the next start (ModelConfig::idempotent).
+  std::function<bool(const std::string& model)> may_run_again;
   // The list of jobs names every job, so it is a management call (admin_token.h): it needs this
   // token when one is set, and a client on this machine when none is. A job itself is reached
   // by its id, which only its submitter knows.
@@ -114,6 +118,9 @@ class JobService {
   jobs::JobStore* store() const { return store_ptr_.load(std::memory_order_acquire); }
   // Opens the store, making its folder, if it is not open yet.
   StatusOr<jobs::JobStore*> OpenStore() EXCLUDES(open_mu_);
+  bool MayRunAgain(const std::string& model) const;
+  // Records job `job`, found running at the start, as failed: its model may not run it again.
+  Status FailInterrupted(const jobs::JobRecord& job);
 
   // Submit once the job's place among the unfinished ones is held: stores and queues it
   // (`*queued`), or answers why not.

@@ -46,6 +46,7 @@ TEST(ConfigParserTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(config->queue.timeout_ms, 30000);
   EXPECT_EQ(config->queue.priority_levels, 1);
   EXPECT_EQ(config->routing, RoutingPolicy::kFastest);
+  EXPECT_TRUE(config->idempotent);
   EXPECT_EQ(config->warmup.requests, 4);
   EXPECT_TRUE(config->parameters.empty());
 }
@@ -172,6 +173,16 @@ TEST(ConfigParserTest, EveryRoutingPolicyParses) {
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     EXPECT_EQ(config->routing, policy);
   }
+}
+
+TEST(ConfigParserTest, IdempotentIsTrueOrFalse) {
+  auto config = Parse(std::string(kMinimal) + "idempotent: false\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_FALSE(config->idempotent);
+  auto wrong = Parse(std::string(kMinimal) + "idempotent: maybe\n");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("idempotent: unknown value"), std::string::npos)
+      << wrong.status().message();
 }
 
 TEST(ConfigParserTest, DatatypeErrorMessageIsExact) {

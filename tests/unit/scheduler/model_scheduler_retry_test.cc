@@ -154,6 +154,38 @@ TEST_F(ModelSchedulerRetryTest, AbortedTwiceIsInternalAlreadyRetriedOnce) {
   EXPECT_EQ(stats.inference_stats.success.count, 0u);
 }
 
+TEST(SchedulerOptionsTest, AModelThatIsNotIdempotentRetriesNothing) {
+  ModelConfig config;
+  EXPECT_TRUE(SchedulerOptionsFromConfig(config, 1).retry_lost);
+  config.idempotent = false;
+  EXPECT_FALSE(SchedulerOptionsFromConfig(config, 1).retry_lost);
+}
+
+TEST_F(ModelSchedulerRetryTest, ANonIdempotentModelsLostRequestFailsWithoutARetry) {
+  SchedulerOptions options = Options(0);
+  options.retry_lost = false;  // idempotent: false
+  Start(options);
+  FakeInstance& instance = *fakes_[0];
+  Result result = Submit("x");
+  ASSERT_EQ(instance.WaitForBatches(1).size(), 1u);
+  instance.Abort(0, "fake/0 was lost: its worker died");
+  auto r = Get(result);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_NE(r.status().message().find("its worker died"), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("not run again: the model is not idempotent"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Retries(), 0u);
+  EXPECT_EQ(instance.batch_count(), 1u);
+  Result next = Submit("y");  // the model still serves
+  ASSERT_EQ(instance.WaitForBatches(2).size(), 2u);
+  EXPECT_EQ(instance.BatchIds(1), (std::vector<std::string>{"y"}));
+  instance.Complete(1);
+  EXPECT_TRUE(Get(next).ok());
+}
+
 // "Requeued once at the front": the retry goes out before requests that were queued behind it.
 TEST_F(ModelSchedulerRetryTest, RetryGoesBeforeRequestsQueuedBehindIt) {
   Start(Options(0));  // no batching: one request per batch, cut at once
