@@ -199,6 +199,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (auto it = header.find("Idempotency-Key"); it != header.end()) {
         request.idempotency_key = std::string(it->value());
       }
+      if (auto it = header.find(bhttp::field::accept); it != header.end()) {
+        request.accept = std::string(it->value());
+      }
     }
     request.peer_loopback = peer_loopback_;
     if (direct_body_) {

@@ -91,10 +91,27 @@ std::string ReplyStream::Take(bool* ended) {
 }
 
 void ReplyStream::ClientGone() {
-  std::lock_guard lock(mu_);
-  gone_ = true;
-  pending_.clear();
-  wake_ = nullptr;
+  std::function<void()> gone;
+  {
+    std::lock_guard lock(mu_);
+    if (gone_) return;
+    gone_ = true;
+    pending_.clear();
+    wake_ = nullptr;
+    gone = std::move(on_gone_);
+  }
+  if (gone) gone();
+}
+
+void ReplyStream::OnClientGone(std::function<void()> gone) {
+  {
+    std::lock_guard lock(mu_);
+    if (!gone_) {
+      on_gone_ = std::move(gone);
+      return;
+    }
+  }
+  if (gone) gone();
 }
 
 void ReplyStream::Wake() {

@@ -31,6 +31,7 @@ struct HttpRequest {
   std::string content_type;                    // the Content-Type header ("" if absent)
   std::optional<std::string> prefer;           // the Prefer header (RFC 7240), if present
   std::optional<std::string> idempotency_key;  // the Idempotency-Key header, if present
+  std::string accept;                          // the Accept header of a POST ("" if absent)
   // Whether the client connected from this machine (a loopback address). Management calls
   // without a configured admin token are open only to such clients.
   bool peer_loopback = true;
@@ -57,6 +58,8 @@ class ReplyStream {
   // The connection's side. `wake` runs (on the producer's thread) whenever chunks wait or the
   // stream ends after it was attached; at once if that is so already.
   void Attach(std::function<void()> wake);
+  // Runs `gone` once when the client goes away (at once if it has); replaces an earlier one.
+  void OnClientGone(std::function<void()> gone);
   // What waits to be sent, and whether the stream ended (nothing follows `*ended` chunks).
   std::string Take(bool* ended);
   void ClientGone();
@@ -69,6 +72,7 @@ class ReplyStream {
   bool ended_ = false;
   bool gone_ = false;
   std::function<void()> wake_;
+  std::function<void()> on_gone_;
 };
 
 struct HttpReply {

@@ -9,6 +9,7 @@
 
 #include "fmt/format.h"
 #include "frontend/http/admin_token.h"
+#include "frontend/http/event_stream.h"
 #include "frontend/http/json_writer.h"
 #include "frontend/http/kserve_codec.h"
 #include "frontend/http/query_string.h"
@@ -64,21 +65,7 @@ std::string ErrorMessageOf(const HttpReply& reply) {
 }
 
 // One Server-Sent Event: `event: state`, the job's JSON as its data.
-std::string StateEvent(const std::string& job_json) {
-  return "event: state\ndata: " + job_json + "\n\n";
-}
-
-// One Server-Sent Event: `event: progress`, the job's id, progress and message as its data.
-std::string ProgressEvent(const std::string& id, double fraction, std::string_view message) {
-  std::string data;
-  JsonWriter w(&data);
-  w.StartObject();
-  w.Member("id", id);
-  w.DoubleMember("progress", fraction);
-  w.Member("message", message);
-  w.EndObject();
-  return "event: progress\ndata: " + data + "\n\n";
-}
+std::string StateEvent(const std::string& job_json) { return ServerSentEvent("state", job_json); }
 
 HttpReply Conflict(std::string_view message) {
   HttpReply reply;
@@ -355,7 +342,11 @@ void JobService::HandleEvents(const jobs::JobRecord& job, const ReplyFn& reply) 
   reply(std::move(events));
   // A change between the read of `job` and the registration is sent now, not lost.
   if (!jobs::Finished(job.state)) {
-    if (auto now = store()->Get(job.id); now.ok() && now->has_value()) Notify(**now);
+    auto now = store()->Get(job.id);
+    if (now.ok() && now->has_value() &&
+        ((*now)->state != job.state || (*now)->attempts != job.attempts)) {
+      Notify(**now);
+    }
   }
 }
 
@@ -647,7 +638,7 @@ void JobService::OnAnswer(const std::string& model_key, const std::string& id, H
 }
 
 void JobService::OnProgress(const std::string& id, double fraction, std::string_view message) {
-  const std::string event = ProgressEvent(id, fraction, message);
+  const std::string event = ServerSentEvent("progress", ProgressData(fraction, message, id));
   MutexLock lock(&mu_);
   auto it = running_.find(id);
   if (it == running_.end()) return;  // a report racing with the job's end

@@ -5,6 +5,7 @@
 
 #include "fmt/format.h"
 #include "frontend/http/dashboard.h"
+#include "frontend/http/event_stream.h"
 #include "frontend/http/kserve_codec.h"
 #include "frontend/http/kserve_json.h"
 #include "frontend/http/predict_codec.h"
@@ -182,6 +183,11 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
       return SubmitJob(std::move(request), *route, std::move(reply));
     }
     if (action == "infer") return HandleInfer(std::move(request), *route, std::move(reply));
+    if (request.accept.find("text/event-stream") != std::string::npos) {
+      EventStreamReply streamed = StreamAsEvents(std::move(reply), request.cancel);
+      request.progress = std::move(streamed.progress);
+      return HandlePredict(std::move(request), *route, std::move(streamed.reply));
+    }
     return HandlePredict(std::move(request), *route, std::move(reply));
   }
   if (!Expect(Method::kGet, request, reply)) return;
