@@ -1,21 +1,38 @@
-#include "sim_model.h"
+#include "sim/sim_model.h"
 
 #include <charconv>
 #include <cstring>
 #include <string>
 #include <type_traits>
 
-#include "fmt/format.h"
+#include "switchyard/backend_sdk/datatype.h"
 
 namespace switchyard::sim {
 namespace {
+
+using sdk::InvalidArgument;
+using sdk::Status;
+using sdk::StatusOr;
+
+std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+std::string TypeName(SyDataType type) { return std::string(sdk::DataTypeName(type)); }
+
+bool IsNumeric(SyDataType type) { return type != SY_TYPE_BOOL && type != SY_TYPE_BYTES; }
+
+// The shortest text that reads back as `value` (as fmt's "{}" writes it).
+std::string ShortestText(double value) {
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
+}
 
 StatusOr<double> ParseFraction(const std::string& key, const std::string& text) {
   double value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size() || value < 0 || value > 1) {
-    return InvalidArgument(
-        fmt::format("parameters.{}: expected a number in [0, 1], got '{}'", key, text));
+    return InvalidArgument("parameters." + key + ": expected a number in [0, 1], got " +
+                           Quoted(text));
   }
   return value;
 }
@@ -24,21 +41,30 @@ StatusOr<int64_t> ParseInteger(const std::string& key, const std::string& text) 
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
-    return InvalidArgument(fmt::format("parameters.{}: expected an integer, got '{}'", key, text));
+    return InvalidArgument("parameters." + key + ": expected an integer, got " + Quoted(text));
   }
   return value;
 }
 
-StatusOr<int64_t> ParseNonNegative(const std::string& key, const std::string& text) {
+// An integer >= 0; `unit` (e.g. " (MiB)") follows the expectation in the error.
+StatusOr<int64_t> ParseNonNegative(const std::string& key, const std::string& text,
+                                   const char* unit = "") {
   StatusOr<int64_t> value = ParseInteger(key, text);
   if (!value.ok() || *value < 0) {
-    return InvalidArgument(
-        fmt::format("parameters.{}: expected an integer >= 0, got '{}'", key, text));
+    return InvalidArgument("parameters." + key + ": expected an integer >= 0" + unit + ", got " +
+                           Quoted(text));
   }
   return value;
 }
 
-Status CheckSignature(const SimParameters& params, const ModelConfig& config) {
+// The MiB parameter `key`, 0 when absent.
+StatusOr<int64_t> Megabytes(const SimConfig& config, const std::string& key) {
+  auto it = config.parameters.find(key);
+  if (it == config.parameters.end()) return int64_t{0};
+  return ParseNonNegative(key, it->second, " (MiB)");
+}
+
+Status CheckSignature(const SimParameters& params, const SimConfig& config) {
   switch (params.function) {
     case Function::kIdentity:
       if (config.inputs.size() != config.outputs.size()) {
@@ -50,17 +76,16 @@ Status CheckSignature(const SimParameters& params, const ModelConfig& config) {
       if (config.inputs.size() != 2 || config.outputs.size() != 2) {
         return InvalidArgument("function add_sub needs two inputs and two outputs");
       }
-      DataType type = config.inputs[0].datatype;
+      SyDataType type = config.inputs[0].datatype;
       bool strings = params.function == Function::kAddSubString;
-      if (strings ? type != DataType::kBytes : !IsNumeric(type)) {
-        return InvalidArgument(fmt::format("function {} cannot take {} inputs",
-                                           strings ? "add_sub_string" : "add_sub",
-                                           DataTypeName(type)));
+      if (strings ? type != SY_TYPE_BYTES : !IsNumeric(type)) {
+        return InvalidArgument(std::string("function ") + (strings ? "add_sub_string" : "add_sub") +
+                               " cannot take " + TypeName(type) + " inputs");
       }
       for (const auto* spec : {&config.inputs[1], &config.outputs[0], &config.outputs[1]}) {
         if (spec->datatype != type) {
-          return InvalidArgument(fmt::format("'{}' must have datatype {} like '{}'", spec->name,
-                                             DataTypeName(type), config.inputs[0].name));
+          return InvalidArgument(Quoted(spec->name) + " must have datatype " + TypeName(type) +
+                                 " like " + Quoted(config.inputs[0].name));
         }
       }
       return Status::Ok();
@@ -68,19 +93,19 @@ Status CheckSignature(const SimParameters& params, const ModelConfig& config) {
     case Function::kZeros:
       for (const auto& spec : config.outputs) {
         if (!IsNumeric(spec.datatype)) {
-          return InvalidArgument(fmt::format("function zeros cannot answer {} output '{}'",
-                                             DataTypeName(spec.datatype), spec.name));
+          return InvalidArgument("function zeros cannot answer " + TypeName(spec.datatype) +
+                                 " output " + Quoted(spec.name));
         }
         for (int64_t dim : spec.dims) {
           if (dim < 0) {
-            return InvalidArgument(fmt::format(
-                "function zeros needs a fixed shape for output '{}' (no -1)", spec.name));
+            return InvalidArgument("function zeros needs a fixed shape for output " +
+                                   Quoted(spec.name) + " (no -1)");
           }
         }
       }
       return Status::Ok();
   }
-  return Internal("unknown sim function");
+  return sdk::Internal("unknown sim function");
 }
 
 template <typename T>
@@ -110,66 +135,73 @@ void AddSubTyped(std::span<const std::byte> a, std::span<const std::byte> b,
   }
 }
 
-Status AddSubNumeric(DataType type, std::span<const std::byte> a, std::span<const std::byte> b,
+Status AddSubNumeric(SyDataType type, std::span<const std::byte> a, std::span<const std::byte> b,
                      std::vector<std::byte>& sum, std::vector<std::byte>& diff) {
   switch (type) {
-    case DataType::kUint8:
+    case SY_TYPE_UINT8:
       AddSubTyped<uint8_t>(a, b, sum, diff);
       break;
-    case DataType::kUint16:
+    case SY_TYPE_UINT16:
       AddSubTyped<uint16_t>(a, b, sum, diff);
       break;
-    case DataType::kUint32:
+    case SY_TYPE_UINT32:
       AddSubTyped<uint32_t>(a, b, sum, diff);
       break;
-    case DataType::kUint64:
+    case SY_TYPE_UINT64:
       AddSubTyped<uint64_t>(a, b, sum, diff);
       break;
-    case DataType::kInt8:
+    case SY_TYPE_INT8:
       AddSubTyped<int8_t>(a, b, sum, diff);
       break;
-    case DataType::kInt16:
+    case SY_TYPE_INT16:
       AddSubTyped<int16_t>(a, b, sum, diff);
       break;
-    case DataType::kInt32:
+    case SY_TYPE_INT32:
       AddSubTyped<int32_t>(a, b, sum, diff);
       break;
-    case DataType::kInt64:
+    case SY_TYPE_INT64:
       AddSubTyped<int64_t>(a, b, sum, diff);
       break;
-    case DataType::kFp32:
+    case SY_TYPE_FP32:
       AddSubTyped<float>(a, b, sum, diff);
       break;
-    case DataType::kFp64:
+    case SY_TYPE_FP64:
       AddSubTyped<double>(a, b, sum, diff);
       break;
     default:
-      return InvalidArgument(
-          fmt::format("add_sub does not compute on {} tensors", DataTypeName(type)));
+      return InvalidArgument("add_sub does not compute on " + TypeName(type) + " tensors");
   }
   return Status::Ok();
 }
 
-StatusOr<std::vector<int64_t>> ParseIntegers(const Tensor& tensor) {
+std::span<const std::byte> Bytes(const SyTensor& tensor) {
+  return {static_cast<const std::byte*>(tensor.data), static_cast<std::size_t>(tensor.byte_size)};
+}
+
+std::vector<int64_t> Shape(const SyTensor& tensor) {
+  return std::vector<int64_t>(tensor.shape, tensor.shape + tensor.dim_count);
+}
+
+StatusOr<std::vector<int64_t>> ParseIntegers(const SyTensor& tensor) {
   std::vector<int64_t> values;
   Status bad;
-  RETURN_IF_ERROR(ForEachBytesElement(tensor.data.bytes(), [&](std::string_view text) {
+  SY_RETURN_IF_ERROR(ForEachBytesElement(Bytes(tensor), [&](std::string_view text) {
     int64_t v = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (bad.ok() && (ec != std::errc() || ptr != text.data() + text.size())) {
-      bad = InvalidArgument(fmt::format("input '{}': element '{}' is not a decimal integer",
-                                        tensor.name, text.substr(0, 64)));
+      bad = InvalidArgument("input " + Quoted(tensor.name) + ": element " +
+                            Quoted(text.substr(0, 64)) + " is not a decimal integer");
     }
     values.push_back(v);
   }));
-  RETURN_IF_ERROR(bad);
+  SY_RETURN_IF_ERROR(bad);
   return values;
 }
 
-StatusOr<std::vector<Tensor>> AddSubStrings(const ModelConfig& config, const Tensor& a,
-                                            const Tensor& b) {
-  ASSIGN_OR_RETURN(std::vector<int64_t> x, ParseIntegers(a));
-  ASSIGN_OR_RETURN(std::vector<int64_t> y, ParseIntegers(b));
+StatusOr<std::vector<OutputTensor>> AddSubStrings(const SimConfig& config, const SyTensor& a,
+                                                  const SyTensor& b) {
+  SY_ASSIGN_OR_RETURN(std::vector<int64_t> x, ParseIntegers(a));
+  SY_ASSIGN_OR_RETURN(std::vector<int64_t> y, ParseIntegers(b));
   std::vector<std::byte> sum, diff;
   for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
     // Unsigned arithmetic wraps instead of overflowing (undefined for int64_t).
@@ -178,22 +210,41 @@ StatusOr<std::vector<Tensor>> AddSubStrings(const ModelConfig& config, const Ten
     AppendBytesElement(std::to_string(s), sum);
     AppendBytesElement(std::to_string(d), diff);
   }
-  std::vector<Tensor> out;
-  out.push_back({config.outputs[0].name, DataType::kBytes, a.shape, TensorData::Owned(sum)});
-  out.push_back({config.outputs[1].name, DataType::kBytes, a.shape, TensorData::Owned(diff)});
+  std::vector<OutputTensor> out;
+  out.push_back({config.outputs[0].name, SY_TYPE_BYTES, Shape(a), std::move(sum)});
+  out.push_back({config.outputs[1].name, SY_TYPE_BYTES, Shape(a), std::move(diff)});
   return out;
 }
 
-const Tensor* FindTensor(const InferRequest& request, const std::string& name) {
-  for (const auto& t : request.inputs) {
-    if (t.name == name) return &t;
+std::vector<TensorSpec> SpecsOf(const SyTensorSpec* specs, uint32_t count) {
+  std::vector<TensorSpec> out;
+  for (uint32_t i = 0; i < count; ++i) {
+    out.push_back(
+        {.name = specs[i].name,
+         .datatype = specs[i].datatype,
+         .dims = std::vector<int64_t>(specs[i].dims, specs[i].dims + specs[i].dim_count)});
   }
-  return nullptr;
+  return out;
 }
 
 }  // namespace
 
-StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
+SimConfig ConfigOf(const SyModelDesc& desc) {
+  SimConfig config;
+  config.name = desc.name;
+  config.max_batch_size = desc.max_batch_size;
+  config.inputs = SpecsOf(desc.inputs, desc.input_count);
+  config.outputs = SpecsOf(desc.outputs, desc.output_count);
+  for (uint32_t i = 0; i < desc.parameter_count; ++i) {
+    config.parameters[desc.parameters[i].key] = desc.parameters[i].value;
+  }
+  config.in_server_process = desc.struct_size >= offsetof(SyModelDesc, in_server_process) +
+                                                     sizeof(desc.in_server_process) &&
+                             desc.in_server_process != 0;
+  return config;
+}
+
+StatusOr<SimParameters> ParseSimParameters(const SimConfig& config) {
   SimParameters params;
   for (const auto& [key, value] : config.parameters) {
     if (key == "function") {
@@ -206,46 +257,61 @@ StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config) {
       } else if (value == "zeros") {
         params.function = Function::kZeros;
       } else {
-        return InvalidArgument(fmt::format(
-            "parameters.function: unknown '{}' (expected identity, add_sub, add_sub_string or "
-            "zeros)",
-            value));
+        return InvalidArgument("parameters.function: unknown " + Quoted(value) +
+                               " (expected identity, add_sub, add_sub_string or zeros)");
       }
     } else if (key == "service_time_us") {
-      ASSIGN_OR_RETURN(params.service_time_us, ParseNonNegative(key, value));
+      SY_ASSIGN_OR_RETURN(params.service_time_us, ParseNonNegative(key, value));
     } else if (key == "service_time_per_item_us") {
-      ASSIGN_OR_RETURN(params.service_time_per_item_us, ParseNonNegative(key, value));
+      SY_ASSIGN_OR_RETURN(params.service_time_per_item_us, ParseNonNegative(key, value));
     } else if (key == "jitter") {
-      ASSIGN_OR_RETURN(params.jitter, ParseFraction(key, value));
+      SY_ASSIGN_OR_RETURN(params.jitter, ParseFraction(key, value));
     } else if (key == "failure_rate") {
-      ASSIGN_OR_RETURN(params.failure_rate, ParseFraction(key, value));
+      SY_ASSIGN_OR_RETURN(params.failure_rate, ParseFraction(key, value));
     } else if (key == "memory_mb") {
-      ASSIGN_OR_RETURN(params.memory_mb, ParseNonNegative(key, value));
+      SY_ASSIGN_OR_RETURN(params.memory_mb, ParseNonNegative(key, value, " (MiB)"));
     } else if (key == "memory_mb_per_item") {
-      ASSIGN_OR_RETURN(params.memory_mb_per_item, ParseNonNegative(key, value));
+      SY_ASSIGN_OR_RETURN(params.memory_mb_per_item, ParseNonNegative(key, value, " (MiB)"));
     } else if (key == "crash_on_value") {
-      ASSIGN_OR_RETURN(params.crash_on_value, ParseInteger(key, value));
+      SY_ASSIGN_OR_RETURN(params.crash_on_value, ParseInteger(key, value));
     } else if (key == "device_lost_on_value") {
-      ASSIGN_OR_RETURN(params.device_lost_on_value, ParseInteger(key, value));
+      SY_ASSIGN_OR_RETURN(params.device_lost_on_value, ParseInteger(key, value));
     } else if (key == "crash_at_load") {
       if (value != "true" && value != "false") {
-        return InvalidArgument(
-            fmt::format("parameters.{}: expected true or false, got '{}'", key, value));
+        return InvalidArgument("parameters." + key + ": expected true or false, got " +
+                               Quoted(value));
       }
       params.crash_at_load = value == "true";
     } else if (key == "seed") {
-      ASSIGN_OR_RETURN(int64_t seed, ParseNonNegative(key, value));
+      SY_ASSIGN_OR_RETURN(int64_t seed, ParseNonNegative(key, value));
       params.seed = static_cast<uint64_t>(seed);
     } else {
-      return InvalidArgument(
-          fmt::format("parameters.{}: unknown sim parameter (expected function, service_time_us, "
-                      "service_time_per_item_us, jitter, failure_rate, seed, memory_mb, "
-                      "memory_mb_per_item, crash_on_value, crash_at_load, device_lost_on_value)",
-                      key));
+      return InvalidArgument("parameters." + key +
+                             ": unknown sim parameter (expected function, service_time_us, "
+                             "service_time_per_item_us, jitter, failure_rate, seed, memory_mb, "
+                             "memory_mb_per_item, crash_on_value, crash_at_load, "
+                             "device_lost_on_value)");
     }
   }
-  RETURN_IF_ERROR(CheckSignature(params, config));
+  SY_RETURN_IF_ERROR(CheckSignature(params, config));
+  if (config.in_server_process &&
+      (params.crash_on_value || params.crash_at_load || params.device_lost_on_value)) {
+    return InvalidArgument(
+        "the crash_on_value, crash_at_load and device_lost_on_value parameters need "
+        "`isolation: process`");
+  }
   return params;
+}
+
+StatusOr<int64_t> DeviceMemoryMb(const SimConfig& config) {
+  SY_ASSIGN_OR_RETURN(int64_t base, Megabytes(config, "memory_mb"));
+  SY_ASSIGN_OR_RETURN(int64_t per_item, Megabytes(config, "memory_mb_per_item"));
+  const int64_t items = std::max(1, config.max_batch_size);
+  if (per_item > (INT64_MAX - base) / items) {
+    return InvalidArgument("parameters.memory_mb_per_item: " + std::to_string(per_item) +
+                           " MiB x " + std::to_string(items) + " items is too large");
+  }
+  return base + per_item * items;
 }
 
 BatchDraw DrawBatch(const SimParameters& params, std::mt19937_64& rng) {
@@ -258,22 +324,22 @@ BatchDraw DrawBatch(const SimParameters& params, std::mt19937_64& rng) {
 }
 
 Status InjectedFailure(std::string_view instance, const SimParameters& params) {
-  return Internal(
-      fmt::format("{}: injected failure (failure_rate {})", instance, params.failure_rate));
+  return sdk::Internal(std::string(instance) + ": injected failure (failure_rate " +
+                       ShortestText(params.failure_rate) + ")");
 }
 
-InjectedFault FaultOf(const SimParameters& params, const InferRequest& request) {
-  if ((!params.crash_on_value && !params.device_lost_on_value) || request.inputs.empty()) {
+InjectedFault FaultOf(const SimParameters& params, Inputs inputs) {
+  if ((!params.crash_on_value && !params.device_lost_on_value) || inputs.empty()) {
     return InjectedFault::kNone;
   }
-  const Tensor& first = request.inputs.front();
-  auto bytes = first.data.bytes();
+  const SyTensor& first = inputs.front();
+  auto bytes = Bytes(first);
   int64_t value = 0;
-  if (first.datatype == DataType::kInt32 && bytes.size() >= 4) {
+  if (first.datatype == SY_TYPE_INT32 && bytes.size() >= 4) {
     int32_t v;
     std::memcpy(&v, bytes.data(), 4);
     value = v;
-  } else if (first.datatype == DataType::kInt64 && bytes.size() >= 8) {
+  } else if (first.datatype == SY_TYPE_INT64 && bytes.size() >= 8) {
     std::memcpy(&value, bytes.data(), 8);
   } else {
     return InjectedFault::kNone;
@@ -283,61 +349,66 @@ InjectedFault FaultOf(const SimParameters& params, const InferRequest& request) 
   return InjectedFault::kNone;
 }
 
-Duration BatchServiceTime(const SimParameters& params, int64_t items) {
+std::chrono::microseconds BatchServiceTime(const SimParameters& params, int64_t items) {
   return std::chrono::microseconds(params.service_time_us +
                                    params.service_time_per_item_us * items);
 }
 
-StatusOr<std::vector<Tensor>> Compute(const SimParameters& params, const ModelConfig& config,
-                                      const InferRequest& request) {
-  std::vector<const Tensor*> inputs;
-  for (const auto& spec : config.inputs) {
-    const Tensor* t = FindTensor(request, spec.name);
-    if (t == nullptr) return InvalidArgument(fmt::format("missing input '{}'", spec.name));
-    inputs.push_back(t);
+StatusOr<std::vector<OutputTensor>> Compute(const SimParameters& params, const SimConfig& config,
+                                            Inputs inputs) {
+  if (inputs.size() != config.inputs.size()) {
+    return InvalidArgument("expected " + std::to_string(config.inputs.size()) + " inputs, got " +
+                           std::to_string(inputs.size()));
   }
-  std::vector<Tensor> out;
+  std::vector<OutputTensor> out;
   switch (params.function) {
     case Function::kIdentity:
       for (std::size_t i = 0; i < inputs.size(); ++i) {
-        auto bytes = inputs[i]->data.bytes();
-        out.push_back({config.outputs[i].name, inputs[i]->datatype, inputs[i]->shape,
-                       TensorData::Owned(std::vector<std::byte>(bytes.begin(), bytes.end()))});
+        auto bytes = Bytes(inputs[i]);
+        out.push_back({config.outputs[i].name, inputs[i].datatype, Shape(inputs[i]),
+                       std::vector<std::byte>(bytes.begin(), bytes.end())});
       }
       return out;
     case Function::kAddSub: {
-      if (inputs[0]->shape != inputs[1]->shape) {
+      if (Shape(inputs[0]) != Shape(inputs[1])) {
         return InvalidArgument("add_sub: the two inputs must have the same shape");
       }
       std::vector<std::byte> sum, diff;
-      RETURN_IF_ERROR(AddSubNumeric(inputs[0]->datatype, inputs[0]->data.bytes(),
-                                    inputs[1]->data.bytes(), sum, diff));
-      out.push_back({config.outputs[0].name, inputs[0]->datatype, inputs[0]->shape,
-                     TensorData::Owned(std::move(sum))});
-      out.push_back({config.outputs[1].name, inputs[0]->datatype, inputs[0]->shape,
-                     TensorData::Owned(std::move(diff))});
+      SY_RETURN_IF_ERROR(
+          AddSubNumeric(inputs[0].datatype, Bytes(inputs[0]), Bytes(inputs[1]), sum, diff));
+      out.push_back({config.outputs[0].name, inputs[0].datatype, Shape(inputs[0]), std::move(sum)});
+      out.push_back(
+          {config.outputs[1].name, inputs[0].datatype, Shape(inputs[0]), std::move(diff)});
       return out;
     }
     case Function::kZeros:
       for (const auto& spec : config.outputs) {
         std::vector<int64_t> shape;
-        if (config.max_batch_size > 0 && !inputs.empty() && !inputs[0]->shape.empty()) {
-          shape.push_back(inputs[0]->shape[0]);  // the request's batch
+        if (config.max_batch_size > 0 && !inputs.empty() && inputs[0].dim_count > 0) {
+          shape.push_back(inputs[0].shape[0]);  // the request's batch
         }
         shape.insert(shape.end(), spec.dims.begin(), spec.dims.end());
-        std::size_t bytes = DataTypeSize(spec.datatype);
+        std::size_t bytes = sdk::ElementSize(spec.datatype);
         for (int64_t dim : shape) bytes *= static_cast<std::size_t>(dim);
-        out.push_back({spec.name, spec.datatype, std::move(shape),
-                       TensorData::Owned(std::vector<std::byte>(bytes))});
+        out.push_back({spec.name, spec.datatype, std::move(shape), std::vector<std::byte>(bytes)});
       }
       return out;
     case Function::kAddSubString:
-      if (inputs[0]->shape != inputs[1]->shape) {
+      if (Shape(inputs[0]) != Shape(inputs[1])) {
         return InvalidArgument("add_sub_string: the two inputs must have the same shape");
       }
-      return AddSubStrings(config, *inputs[0], *inputs[1]);
+      return AddSubStrings(config, inputs[0], inputs[1]);
   }
-  return Internal("unknown sim function");
+  return sdk::Internal("unknown sim function");
+}
+
+void AppendBytesElement(std::string_view element, std::vector<std::byte>& out) {
+  auto length = static_cast<uint32_t>(element.size());
+  std::byte prefix[4];
+  for (int i = 0; i < 4; ++i) prefix[i] = static_cast<std::byte>((length >> (8 * i)) & 0xff);
+  out.insert(out.end(), prefix, prefix + 4);
+  const auto* begin = reinterpret_cast<const std::byte*>(element.data());
+  out.insert(out.end(), begin, begin + element.size());
 }
 
 }  // namespace switchyard::sim

@@ -3,19 +3,45 @@
 // computes a simple function of its inputs and takes a configurable time per batch,
 // `service_time_us + service_time_per_item_us · items`, optionally with jitter and injected
 // failures. Parameters (config.yaml `parameters:`) are documented in docs/configuration.md.
+// Built against include/switchyard/ alone (backend.h and the backend SDK), like every plugin.
+// Thread-safety: values and pure functions.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <map>
 #include <optional>
 #include <random>
+#include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
-#include "switchyard/clock.h"
-#include "switchyard/infer.h"
-#include "switchyard/model_config.h"
-#include "switchyard/status.h"
+#include "switchyard/backend.h"
+#include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::sim {
+
+// An input or output as the model's config declares it (without the batch dimension).
+struct TensorSpec {
+  std::string name;
+  SyDataType datatype = SY_TYPE_FP32;
+  std::vector<int64_t> dims;
+};
+
+// What the sim backend reads of a model's description.
+struct SimConfig {
+  std::string name;
+  int32_t max_batch_size = 0;  // 0: no batch dimension
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+  std::map<std::string, std::string> parameters;
+  // Whether the instances run in the server's own process (`isolation: thread`).
+  bool in_server_process = false;
+};
+
+// The config `desc` describes (its fields as far as desc->struct_size covers them).
+SimConfig ConfigOf(const SyModelDesc& desc);
 
 enum class Function { kIdentity, kAddSub, kAddSubString, kZeros };
 
@@ -27,7 +53,7 @@ struct SimParameters {
   double failure_rate = 0;  // 0..1: probability that a batch fails
   uint64_t seed = 1;
   // Device memory an instance "uses", MiB: memory_mb after load, plus memory_mb_per_item for
-  // each item of the largest batch it has executed (activations). What the sim plugin reports
+  // each item of the largest batch it has executed (activations). What the plugin reports
   // through SyInstanceDeviceMemory, hence what `vram_mb: measure` finds.
   int64_t memory_mb = 0;
   int64_t memory_mb_per_item = 0;
@@ -45,11 +71,17 @@ struct SimParameters {
 // Validates the model's `parameters` (unknown keys, ranges) and that the model's inputs and
 // outputs suit the function (add_sub: two inputs and two outputs of one numeric type;
 // add_sub_string: BYTES; identity: as many outputs as inputs; zeros: outputs of fixed shape and
-// a numeric type, answered with zeros, as a stand-in with a real model's signature).
-StatusOr<SimParameters> ParseSimParameters(const ModelConfig& config);
+// a numeric type, answered with zeros, as a stand-in with a real model's signature). The fault
+// injection parameters are refused in the server's own process (`isolation: thread`).
+sdk::StatusOr<SimParameters> ParseSimParameters(const SimConfig& config);
+
+// The device memory one instance reports after a warm-up at max batch, MiB: `memory_mb` +
+// `memory_mb_per_item` x max(1, max_batch_size) (the integer parameters, defaults 0).
+// INVALID_ARGUMENT when one is not an integer >= 0, or the sum is too large.
+sdk::StatusOr<int64_t> DeviceMemoryMb(const SimConfig& config);
 
 // The time a batch of `items` items takes, before jitter.
-Duration BatchServiceTime(const SimParameters& params, int64_t items);
+std::chrono::microseconds BatchServiceTime(const SimParameters& params, int64_t items);
 
 // The random part of one batch: its service-time scale (jitter) and whether it fails.
 struct BatchDraw {
@@ -58,17 +90,52 @@ struct BatchDraw {
 };
 BatchDraw DrawBatch(const SimParameters& params, std::mt19937_64& rng);
 // The error of a request in a batch that DrawBatch failed.
-Status InjectedFailure(std::string_view instance, const SimParameters& params);
+sdk::Status InjectedFailure(std::string_view instance, const SimParameters& params);
 
-// The fault `request` injects: kCrash when its first input's first element (an integer) equals
+// One request's inputs in config order, as the host gives them (SyHostApi::request_input).
+using Inputs = std::span<const SyTensor>;
+
+// The fault a request injects: kCrash when its first input's first element (an integer) equals
 // params.crash_on_value, kDeviceLost when it equals params.device_lost_on_value.
 enum class InjectedFault { kNone, kCrash, kDeviceLost };
-InjectedFault FaultOf(const SimParameters& params, const InferRequest& request);
+InjectedFault FaultOf(const SimParameters& params, Inputs inputs);
 
-// Computes one request's outputs, named after the config's outputs (by position).
-// InvalidArgument for inputs the function cannot take (e.g. a BYTES element that is not an
-// integer for add_sub_string).
-StatusOr<std::vector<Tensor>> Compute(const SimParameters& params, const ModelConfig& config,
-                                      const InferRequest& request);
+// One output of a request: named and ordered after the config's outputs.
+struct OutputTensor {
+  std::string name;
+  SyDataType datatype = SY_TYPE_FP32;
+  std::vector<int64_t> shape;
+  std::vector<std::byte> data;
+};
+
+// Computes one request's outputs. INVALID_ARGUMENT for inputs the function cannot take (e.g. a
+// BYTES element that is not an integer for add_sub_string).
+// REQUIRES: inputs.size() == config.inputs.size(); `params` from ParseSimParameters(config).
+sdk::StatusOr<std::vector<OutputTensor>> Compute(const SimParameters& params,
+                                                 const SimConfig& config, Inputs inputs);
+
+// BYTES elements (4-byte little-endian length, then the bytes): appends one to `out`; calls `fn`
+// for each in `buffer` (INVALID_ARGUMENT when the buffer is malformed).
+void AppendBytesElement(std::string_view element, std::vector<std::byte>& out);
+template <typename Fn>
+sdk::Status ForEachBytesElement(std::span<const std::byte> buffer, Fn&& fn) {
+  std::size_t pos = 0;
+  while (pos < buffer.size()) {
+    if (buffer.size() - pos < 4) {
+      return sdk::InvalidArgument("BYTES data truncated inside an element's 4-byte length");
+    }
+    uint32_t length = 0;
+    for (int i = 0; i < 4; ++i) length |= std::to_integer<uint32_t>(buffer[pos + i]) << (8 * i);
+    pos += 4;
+    if (buffer.size() - pos < length) {
+      return sdk::InvalidArgument("BYTES element of length " + std::to_string(length) +
+                                  " runs past the end of the data (" +
+                                  std::to_string(buffer.size() - pos) + " bytes left)");
+    }
+    fn(std::string_view(reinterpret_cast<const char*>(buffer.data() + pos), length));
+    pos += length;
+  }
+  return sdk::Status::Ok();
+}
 
 }  // namespace switchyard::sim

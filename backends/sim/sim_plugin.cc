@@ -1,10 +1,10 @@
-// The sim backend as a plugin behind the C ABI (include/switchyard/backend.h), for worker
-// processes. The same models as the in-process SimInstance (sim_model.h); on a simulated GPU the
-// batches of every worker placed there take turns on a SharedSimDevice.
+// The sim backend as a plugin behind the C ABI (include/switchyard/backend.h), in worker
+// processes and, for `isolation: thread`, in the server's own process alike. On a simulated GPU
+// the batches of every instance placed there take turns on the device's shared page
+// (switchyard/backend_sdk/simulated_gpu.h); a CPU instance just takes its time.
 
 #include <algorithm>
 #include <csignal>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -12,100 +12,73 @@
 #include <thread>
 #include <vector>
 
-#include "shared_sim_device.h"
-#include "sim_model.h"
+#include "sim/sim_model.h"
 #include "switchyard/backend.h"
 #include "switchyard/backend_sdk/entry.h"
+#include "switchyard/backend_sdk/simulated_gpu.h"
 
 namespace switchyard::sim {
 namespace {
 
 const SyHostApi* g_host = nullptr;
 
-SyError* ToError(const Status& status) {
-  return g_host->error_new(
-      status.code() == StatusCode::kInvalidArgument ? SY_ERROR_INVALID_ARGUMENT : SY_ERROR_INTERNAL,
-      status.message().c_str());
-}
-
-TensorSpec SpecOf(const SyTensorSpec& spec) {
-  return {.name = spec.name,
-          .datatype = static_cast<DataType>(spec.datatype),
-          .dims = Shape(spec.dims, spec.dims + spec.dim_count)};
-}
-
-ModelConfig ConfigOf(const SyModelDesc& desc) {
-  ModelConfig config;
-  config.name = desc.name;
-  config.backend = "sim";
-  config.max_batch_size = desc.max_batch_size;
-  for (uint32_t i = 0; i < desc.input_count; ++i) config.inputs.push_back(SpecOf(desc.inputs[i]));
-  for (uint32_t i = 0; i < desc.output_count; ++i) {
-    config.outputs.push_back(SpecOf(desc.outputs[i]));
-  }
-  for (uint32_t i = 0; i < desc.parameter_count; ++i) {
-    config.parameters[desc.parameters[i].key] = desc.parameters[i].value;
-  }
-  return config;
-}
-
 struct Model {
-  ModelConfig config;
+  SimConfig config;
   SimParameters params;
 };
 
 struct Instance {
-  const Model* model;
+  const Model* model = nullptr;
   std::string name;
   std::mt19937_64 rng;
-  std::unique_ptr<SharedSimDevice> device;  // null: a CPU instance, time passes on its own
-  int64_t largest_batch_items = 0;          // of the batches executed so far
+  std::unique_ptr<sdk::SimulatedGpu> gpu;  // null: a CPU instance, time passes on its own
+  int64_t largest_batch_items = 0;         // of the batches executed so far
 };
 
-// The batch's requests as InferRequests whose tensors borrow the host's input memory.
-StatusOr<std::vector<InferRequest>> ReadRequests(const Model& model, const SyBatch* batch) {
-  std::vector<InferRequest> requests(g_host->batch_request_count(batch));
-  for (uint32_t r = 0; r < requests.size(); ++r) {
-    for (uint32_t i = 0; i < model.config.inputs.size(); ++i) {
-      SyTensor t;
-      if (SyError* error = g_host->request_input(batch, r, i, &t)) {
-        g_host->request_set_error(const_cast<SyBatch*>(batch), r, error);
-        return Internal("cannot read the batch's inputs");
-      }
-      auto data = static_cast<const std::byte*>(t.data);
-      requests[r].inputs.push_back(
-          {.name = t.name,
-           .datatype = static_cast<DataType>(t.datatype),
-           .shape = Shape(t.shape, t.shape + t.dim_count),
-           .data = TensorData::Borrowed({data, static_cast<std::size_t>(t.byte_size)})});
+// Request `request`'s inputs in config order; their memory is the host's, valid during Execute.
+sdk::StatusOr<std::vector<SyTensor>> ReadInputs(const Model& model, const SyBatch* batch,
+                                                uint32_t request) {
+  std::vector<SyTensor> inputs(model.config.inputs.size());
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    if (SyError* error = g_host->request_input(batch, request, i, &inputs[i])) {
+      g_host->request_set_error(const_cast<SyBatch*>(batch), request, error);
+      return sdk::Internal("cannot read the batch's inputs");
     }
-    const Shape& first = requests[r].inputs.front().shape;
-    requests[r].batch_size = model.config.max_batch_size > 0 && !first.empty() ? first[0] : 1;
   }
-  return requests;
+  return inputs;
+}
+
+// The items of one request: its first input's batch dimension when the model batches.
+int64_t Items(const Model& model, const std::vector<SyTensor>& inputs) {
+  if (model.config.max_batch_size > 0 && !inputs.empty() && inputs[0].dim_count > 0) {
+    return inputs[0].shape[0];
+  }
+  return 1;
 }
 
 // Writes one request's outputs into host memory.
-void WriteOutputs(SyBatch* batch, uint32_t request, const std::vector<Tensor>& outputs) {
+void WriteOutputs(SyBatch* batch, uint32_t request, const std::vector<OutputTensor>& outputs) {
   for (uint32_t o = 0; o < outputs.size(); ++o) {
-    const Tensor& tensor = outputs[o];
+    const OutputTensor& tensor = outputs[o];
     void* data = nullptr;
     if (SyError* error = g_host->request_output_alloc(batch, request, o, tensor.shape.data(),
                                                       static_cast<uint32_t>(tensor.shape.size()),
                                                       tensor.data.size(), &data)) {
       return g_host->request_set_error(batch, request, error);
     }
-    if (tensor.data.size() > 0) std::memcpy(data, tensor.data.bytes().data(), tensor.data.size());
+    if (!tensor.data.empty()) std::memcpy(data, tensor.data.data(), tensor.data.size());
   }
 }
 
 SyError* Execute(Instance& instance, SyBatch* batch) {
   const Model& model = *instance.model;
-  auto requests = ReadRequests(model, batch);
-  if (!requests.ok()) return ToError(requests.status());
+  std::vector<std::vector<SyTensor>> requests(g_host->batch_request_count(batch));
   int64_t items = 0;
-  for (const InferRequest& request : *requests) {
-    switch (FaultOf(model.params, request)) {  // fault injection
+  for (uint32_t r = 0; r < requests.size(); ++r) {
+    auto inputs = ReadInputs(model, batch, r);
+    if (!inputs.ok()) return sdk::ToError(g_host, inputs.status());
+    requests[r] = std::move(inputs).value();
+    switch (FaultOf(model.params, requests[r])) {  // fault injection
       case InjectedFault::kCrash:
         std::raise(SIGSEGV);
         break;
@@ -115,26 +88,26 @@ SyError* Execute(Instance& instance, SyBatch* batch) {
       case InjectedFault::kNone:
         break;
     }
-    items += request.batch_size;
+    items += Items(model, requests[r]);
   }
   instance.largest_batch_items = std::max(instance.largest_batch_items, items);
   BatchDraw draw = DrawBatch(model.params, instance.rng);
-  for (uint32_t r = 0; r < requests->size(); ++r) {
+  for (uint32_t r = 0; r < requests.size(); ++r) {
     if (draw.fail) {
-      g_host->request_set_error(batch, r, ToError(InjectedFailure(instance.name, model.params)));
+      sdk::FailRequest(*g_host, batch, r, InjectedFailure(instance.name, model.params));
       continue;
     }
-    auto outputs = Compute(model.params, model.config, (*requests)[r]);
+    auto outputs = Compute(model.params, model.config, requests[r]);
     if (!outputs.ok()) {
-      g_host->request_set_error(batch, r, ToError(outputs.status()));
+      sdk::FailRequest(*g_host, batch, r, outputs.status());
       continue;
     }
     WriteOutputs(batch, r, *outputs);
   }
-  auto service =
-      std::chrono::duration_cast<Duration>(BatchServiceTime(model.params, items) * draw.scale);
-  if (instance.device) {
-    instance.device->Occupy(service);
+  const auto service = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      BatchServiceTime(model.params, items) * draw.scale);
+  if (instance.gpu) {
+    instance.gpu->Occupy(service);
   } else {
     std::this_thread::sleep_for(service);
   }
@@ -168,15 +141,13 @@ SY_EXPORT SyError* SyModelInit(void*, const SyModelDesc* desc, void** model_stat
   using namespace switchyard::sim;
   return sdk::GuardedCall(
       g_host,
-      [&]() -> SyError* {
+      [&]() -> sdk::Status {
         auto model = std::make_unique<Model>();
         model->config = ConfigOf(*desc);
-        auto params = ParseSimParameters(model->config);
-        if (!params.ok()) return ToError(params.status());
-        model->params = *params;
+        SY_ASSIGN_OR_RETURN(model->params, ParseSimParameters(model->config));
         if (model->params.crash_at_load) std::raise(SIGSEGV);  // fault injection
         *model_state = model.release();
-        return nullptr;
+        return sdk::Status::Ok();
       },
       Failure);
 }
@@ -190,19 +161,17 @@ SY_EXPORT SyError* SyInstanceInit(void* model_state, const SyInstanceDesc* desc,
   using namespace switchyard::sim;
   return sdk::GuardedCall(
       g_host,
-      [&]() -> SyError* {
+      [&]() -> sdk::Status {
         const auto* model = static_cast<const Model*>(model_state);
         auto instance = std::make_unique<Instance>();
         instance->model = model;
         instance->name = desc->name;
         instance->rng.seed(model->params.seed + static_cast<uint64_t>(desc->index));
-        if (const char* env = std::getenv(kSimDeviceEnv); env != nullptr && desc->gpu_count > 0) {
-          auto device = SharedSimDevice::Open(env);
-          if (!device.ok()) return ToError(device.status());
-          instance->device = std::move(device).value();
+        if (std::string_view gpu = sdk::SimulatedGpuOf(*desc); !gpu.empty()) {
+          SY_ASSIGN_OR_RETURN(instance->gpu, sdk::SimulatedGpu::Open(gpu));
         }
         *instance_state = instance.release();
-        return nullptr;
+        return sdk::Status::Ok();
       },
       Failure);
 }
@@ -227,6 +196,32 @@ SY_EXPORT SyError* SyInstanceDeviceMemory(void* instance_state, uint64_t* bytes)
                       static_cast<uint64_t>(instance->largest_batch_items);
   *bytes = mb * 1024 * 1024;
   return nullptr;
+}
+
+// The planner's view: the memory an instance reports after a warm-up at max batch, and a
+// simulated GPU runs one batch at a time however many instances it holds (no overlap). Refuses
+// the config as SyModelInit would, the memory parameters first.
+SY_EXPORT SyError* SyModelPlacementHints(const SyHostApi* host, const SyModelDesc* desc,
+                                         SyPlacementHints* hints) {
+  using namespace switchyard::sim;
+  return sdk::GuardedCall(
+      host,
+      [&]() -> sdk::Status {
+        const SimConfig config = ConfigOf(*desc);
+        SY_ASSIGN_OR_RETURN(int64_t memory_mb, DeviceMemoryMb(config));
+        SY_RETURN_IF_ERROR(ParseSimParameters(config).status());
+        if (hints->struct_size >=
+            offsetof(SyPlacementHints, device_memory_mb) + sizeof(hints->device_memory_mb)) {
+          hints->device_memory_known = 1;
+          hints->device_memory_mb = static_cast<uint64_t>(memory_mb);
+        }
+        if (hints->struct_size >=
+            offsetof(SyPlacementHints, overlaps_on_device) + sizeof(hints->overlaps_on_device)) {
+          hints->overlaps_on_device = 0;
+        }
+        return sdk::Status::Ok();
+      },
+      Failure);
 }
 
 }  // extern "C"

@@ -2,7 +2,7 @@
  *
  * A backend is a shared library (a "plugin") that a switchyard worker process, or the server
  * itself for `isolation: thread`, loads with dlopen. It exports the eight functions declared at
- * the end of this file (and may export the three optional ones); everything it needs from the host
+ * the end of this file (and may export the optional ones); everything it needs from the host
  * comes through the SyHostApi table it is given at backend init. Three levels each have a state
  * slot the plugin fills: the backend (once per process), a model, an instance of a model. The
  * plugin links nothing of switchyard: this header alone is its build dependency (CMake target
@@ -140,6 +140,11 @@ typedef struct SyModelDesc {
    * (the exec plugin serves `python` models too). Present when struct_size covers it (hosts
    * since 2026-12). */
   const char* backend;
+  /* 1 when the model's instances run inside the server's own process (`isolation: thread`), 0
+   * when each runs in a worker process of its own. A plugin may refuse, in the server's process,
+   * what would end that process (e.g. fault injection). Present when struct_size covers it
+   * (hosts since 2026-12-08). */
+  int32_t in_server_process;
 } SyModelDesc;
 
 typedef struct SyInstanceDesc {
@@ -154,7 +159,30 @@ typedef struct SyInstanceDesc {
    * starts programs of its own sets it in their environment, so that each lands on its
    * instance's GPUs. Present when struct_size covers it (hosts since 2026-12). */
   const char* cuda_visible_devices;
+  /* The simulated GPU (`serve --simulate-gpus`) the instance is placed on, as "<fd>:<speed>": a
+   * file descriptor of this process that holds the device's shared page (the host owns it) and
+   * the device's relative speed (> 0). switchyard/backend_sdk/simulated_gpu.h maps the page and
+   * occupies the device. An instance spanning several simulated GPUs is given its first one's.
+   * NULL or "" for a CPU instance and on real GPUs. Present when struct_size covers it (hosts
+   * since 2026-12-08). */
+  const char* simulated_gpu;
 } SyInstanceDesc;
+
+/* What a plugin tells the host's placement planner about one instance of a model, from the
+ * model's config alone (SyModelPlacementHints). The host fills in the defaults below before the
+ * call; the plugin changes what it knows, and only fields that struct_size covers. */
+typedef struct SyPlacementHints {
+  uint32_t struct_size; /* sizeof(SyPlacementHints) of the host */
+  /* 1: device_memory_mb is what one instance needs on each GPU it spans (0 MiB: it needs none).
+   * 0 (default): unknown until an instance has loaded (with `vram_mb: measure`, the server then
+   * loads one instance first and asks it, SyInstanceDeviceMemory). */
+  int32_t device_memory_known;
+  uint64_t device_memory_mb; /* MiB (2^20 bytes); default 0 */
+  /* 1 (default): a second instance on one GPU can add throughput (it overlaps its copies or host
+   * work with the other's compute), so `per_device: auto` places two where memory allows. 0: the
+   * device runs one batch at a time however many instances it holds (e.g. a simulated GPU). */
+  int32_t overlaps_on_device;
+} SyPlacementHints;
 
 /* A view of one input tensor of one request. */
 typedef struct SyTensor {
@@ -284,6 +312,19 @@ SY_EXPORT void SyInstanceHostMemoryUnmapping(void* instance_state, void* base);
  * Unmapping may then run during an Execute of another batch (never for memory that batch
  * uses). Hosts since 2026-12-07 ask; older ones run one Execute at a time. */
 SY_EXPORT uint32_t SyInstanceConcurrency(void* instance_state);
+
+/* Describes one instance of the model `desc` to the placement planner (SyPlacementHints): its
+ * device memory and whether a second instance on one GPU adds throughput. A pure function of
+ * `desc`: called without SyBackendInit or SyModelInit (the host may load the plugin only for
+ * this), from any thread, possibly several times and concurrently, in the server's process
+ * (`switchyard serve`, `plan`, `devices`), before any instance of the model is made. `desc` is
+ * as for SyModelInit, except that version is 0 and model_dir and version_dir are "": only the
+ * config counts. `host` serves error_new and log (no batch exists). An error means the config is
+ * invalid: the host refuses the model with the error's message, as it would a failed
+ * SyModelInit, before anything is loaded. Absent (or a plugin that cannot be loaded): the need
+ * is unknown and a second instance overlaps. Hosts since 2026-12-08 ask. */
+SY_EXPORT SyError* SyModelPlacementHints(const SyHostApi* host, const SyModelDesc* desc,
+                                         SyPlacementHints* hints);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "devices/model_need.h"
+#include "plugin/placement_hints.h"
+#include "plugin/plugin_library.h"
 #include "repository/repository.h"
 
 namespace switchyard::cli {
@@ -36,10 +38,19 @@ StatusOr<std::vector<Device>> DevicesFromFlags(const DeviceFlags& flags) {
   return std::move(found.devices);
 }
 
+void AddBackendDirectoryFlag(CLI::App* command, std::string* backend_directory) {
+  command->add_option("--backend-directory", *backend_directory,
+                      "Where backend plugins are, as for serve (default: ../backends from the "
+                      "binary)");
+}
+
 StatusOr<Plan> PlanFromFlags(const std::string& model_repository,
-                             const std::vector<Device>& devices, const DeviceFlags& flags) {
+                             const std::vector<Device>& devices, const DeviceFlags& flags,
+                             const std::string& backend_directory) {
   ASSIGN_OR_RETURN(std::vector<RepositoryModel> models, ScanRepository(model_repository));
-  return PlanRepository(models, devices, flags.vram_reserve_mb);
+  const plugin::PlacementHintReader hints(
+      backend_directory.empty() ? plugin::BackendDirectoryBesideThisProgram() : backend_directory);
+  return PlanRepository(models, devices, flags.vram_reserve_mb, hints);
 }
 
 }  // namespace switchyard::cli

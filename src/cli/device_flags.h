@@ -46,9 +46,16 @@ StatusOr<FlagDevices> OpenDevicesFromFlags(const DeviceFlags& flags);
 // OpenDevicesFromFlags(flags).devices.
 StatusOr<std::vector<Device>> DevicesFromFlags(const DeviceFlags& flags);
 
+// Adds --backend-directory to `command` (`plan`, `devices`; `serve` has its own), writing into
+// `backend_directory`. REQUIRES: `backend_directory` outlives the parse of `command`.
+void AddBackendDirectoryFlag(CLI::App* command, std::string* backend_directory);
+
 // Scans the repository at `model_repository` and plans its placement on `devices` with the
-// flags' reserve (what `plan` and `devices` print). Fails as ScanRepository or PlanRepository.
+// flags' reserve (what `plan` and `devices` print), asking the plugins in `backend_directory`
+// (empty: beside this program, as `serve` does) for their placement hints. Fails as
+// ScanRepository or PlanRepository.
 StatusOr<Plan> PlanFromFlags(const std::string& model_repository,
-                             const std::vector<Device>& devices, const DeviceFlags& flags);
+                             const std::vector<Device>& devices, const DeviceFlags& flags,
+                             const std::string& backend_directory);
 
 }  // namespace switchyard::cli

@@ -18,6 +18,7 @@ namespace {
 struct DevicesFlags {
   std::string model_repository;  // empty: list the devices only
   DeviceFlags devices;
+  std::string backend_directory;  // empty: beside the binary
 };
 
 std::string Percent(std::optional<double> ratio) {
@@ -104,7 +105,8 @@ int ListDevices(const DevicesFlags& flags) {
   const std::vector<Device>& devices = found->devices;
   std::optional<Plan> plan;
   if (!flags.model_repository.empty()) {
-    auto planned = PlanFromFlags(flags.model_repository, devices, flags.devices);
+    auto planned =
+        PlanFromFlags(flags.model_repository, devices, flags.devices, flags.backend_directory);
     if (!planned.ok()) {
       fmt::print(stderr, "switchyard devices: {}\n", planned.status().message());
       return 1;
@@ -136,6 +138,7 @@ void AddDevicesCommand(CLI::App& app) {
   devices->add_option("--model-repository", flags->model_repository,
                       "Also show what the placement plan puts on each GPU");
   AddDeviceFlags(devices, &flags->devices);
+  AddBackendDirectoryFlag(devices, &flags->backend_directory);
   devices->callback([flags] {
     int code = ListDevices(*flags);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -13,6 +13,7 @@ namespace {
 struct PlanFlags {
   std::string model_repository;
   DeviceFlags devices;
+  std::string backend_directory;  // empty: beside the binary
 };
 
 int Plan(const PlanFlags& flags) {
@@ -21,7 +22,8 @@ int Plan(const PlanFlags& flags) {
     fmt::print(stderr, "switchyard plan: {}\n", devices.status().message());
     return 1;
   }
-  auto plan = PlanFromFlags(flags.model_repository, *devices, flags.devices);
+  auto plan =
+      PlanFromFlags(flags.model_repository, *devices, flags.devices, flags.backend_directory);
   if (!plan.ok()) {
     fmt::print(stderr, "switchyard plan: {}\n", plan.status().message());
     return 1;
@@ -40,6 +42,7 @@ void AddPlanCommand(CLI::App& app) {
                    "Folder with one sub-folder per model")
       ->required();
   AddDeviceFlags(plan, &flags->devices);
+  AddBackendDirectoryFlag(plan, &flags->backend_directory);
   plan->callback([flags] {
     int code = Plan(*flags);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -22,6 +22,7 @@ void AddWorkerCommand(CLI::App& app) {
   auto poll_us = std::make_shared<int64_t>(0);
   command->add_option("--poll-us", *poll_us)->check(CLI::Range(int64_t{0}, int64_t{1000000}));
   command->add_option("--cpus", options->cpus)->delimiter(',');
+  command->add_option("--simulated-gpu", options->simulated_gpu);
   auto heartbeat_ms = std::make_shared<int64_t>(1000);
   command->add_option("--heartbeat-ms", *heartbeat_ms)
       ->check(CLI::Range(int64_t{1}, int64_t{3600000}));

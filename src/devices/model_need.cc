@@ -1,73 +1,47 @@
 #include "devices/model_need.h"
 
-#include <algorithm>
-#include <charconv>
-#include <string>
-
-#include "fmt/format.h"
-
 namespace switchyard {
-namespace {
 
-// The sim parameter `key` as an integer >= 0 (MiB); 0 when absent.
-StatusOr<int64_t> SimMegabytes(const ModelConfig& config, const std::string& key) {
-  auto it = config.parameters.find(key);
-  if (it == config.parameters.end()) return int64_t{0};
-  const std::string& text = it->second;
-  int64_t value = -1;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
-    return InvalidArgument(
-        fmt::format("model '{}': parameters.{}: expected an integer >= 0 (MiB), got '{}'",
-                    config.name, key, text));
-  }
-  return value;
+StatusOr<int64_t> InstanceNeedMb(const ModelConfig& config,
+                                 const plugin::PlacementHintReader& hints) {
+  ASSIGN_OR_RETURN(PlacementRequest request, PlacementRequestFor(config, hints));
+  return request.need_mb;
 }
 
-}  // namespace
-
-StatusOr<int64_t> InstanceNeedMb(const ModelConfig& config) {
-  if (config.instances.vram_mb.has_value()) return *config.instances.vram_mb;
-  if (config.backend == "sim") {
-    ASSIGN_OR_RETURN(int64_t base, SimMegabytes(config, "memory_mb"));
-    ASSIGN_OR_RETURN(int64_t per_item, SimMegabytes(config, "memory_mb_per_item"));
-    const int64_t items = std::max(1, config.max_batch_size);
-    if (per_item > (INT64_MAX - base) / items) {
-      return InvalidArgument(
-          fmt::format("model '{}': parameters.memory_mb_per_item: {} MiB x {} items is too large",
-                      config.name, per_item, items));
-    }
-    return base + per_item * items;
-  }
-  // Known only once an instance has loaded and warmed up (MeasuredAtLoad).
-  return int64_t{0};
-}
-
-NeedSource InstanceNeedSource(const ModelConfig& config) {
-  if (config.instances.vram_mb.has_value()) return NeedSource::kDeclared;
-  return config.backend == "sim" ? NeedSource::kEstimated : NeedSource::kUnknown;
+NeedSource InstanceNeedSource(const ModelConfig& config, const plugin::PlacementHintReader& hints) {
+  auto request = PlacementRequestFor(config, hints);
+  return request.ok() ? request->need_source : NeedSource::kUnknown;
 }
 
 bool MeasuredAtLoad(const ModelConfig& config) {
   return !config.instances.vram_mb.has_value() && config.instances.isolation == Isolation::kProcess;
 }
 
-StatusOr<PlacementRequest> PlacementRequestFor(const ModelConfig& config) {
-  ASSIGN_OR_RETURN(int64_t need_mb, InstanceNeedMb(config));
-  // A simulated GPU runs the sim backend's batches one at a time, whatever the number of
-  // instances on it: a second instance there adds no throughput.
-  return PlacementRequest{.model = config.name,
-                          .instances = config.instances,
-                          .need_mb = need_mb,
-                          .need_source = InstanceNeedSource(config),
-                          .overlaps_on_device = config.backend != "sim"};
+StatusOr<PlacementRequest> PlacementRequestFor(const ModelConfig& config,
+                                               const plugin::PlacementHintReader& hints) {
+  ASSIGN_OR_RETURN(plugin::PlacementHints told, hints.Read(config));
+  PlacementRequest request{.model = config.name,
+                           .instances = config.instances,
+                           .overlaps_on_device = told.overlaps_on_device};
+  if (config.instances.vram_mb.has_value()) {
+    request.need_mb = *config.instances.vram_mb;
+    request.need_source = NeedSource::kDeclared;
+  } else if (told.need_mb.has_value()) {
+    request.need_mb = *told.need_mb;
+    request.need_source = NeedSource::kEstimated;
+  } else {
+    request.need_mb = 0;  // known only once an instance has loaded and warmed up (MeasuredAtLoad)
+    request.need_source = NeedSource::kUnknown;
+  }
+  return request;
 }
 
 StatusOr<Plan> PlanRepository(const std::vector<RepositoryModel>& models,
-                              const std::vector<Device>& devices, int64_t vram_reserve_mb) {
+                              const std::vector<Device>& devices, int64_t vram_reserve_mb,
+                              const plugin::PlacementHintReader& hints) {
   std::vector<PlacementRequest> requests;
   for (const RepositoryModel& model : models) {
-    ASSIGN_OR_RETURN(PlacementRequest request, PlacementRequestFor(model.config));
+    ASSIGN_OR_RETURN(PlacementRequest request, PlacementRequestFor(model.config, hints));
     requests.push_back(std::move(request));
   }
   return PlanPlacement(requests, devices, vram_reserve_mb);

@@ -18,7 +18,8 @@ namespace switchyard {
 enum class NeedSource {
   kDeclared,   // `instances.vram_mb`
   kMeasured,   // `vram_mb: measure`: what a loaded and warmed-up instance reported
-  kEstimated,  // `vram_mb: measure`, not loaded: known from the config (the sim backend)
+  kEstimated,  // `vram_mb: measure`, not loaded: estimated from the config by
+               // the backend's plugin (SyModelPlacementHints)
   kUnknown,    // `vram_mb: measure`, not loaded, not knowable from the config: planned as 0
 };
 
@@ -34,7 +35,7 @@ struct PlacementRequest {
   // Whether a second instance on the same device group is expected to add throughput: one
   // instance's copies and host work overlap the other's compute (real GPU backends, the
   // default). False for a backend whose device runs one batch at a time whatever the number of
-  // instances on it (the sim backend's simulated GPU). Used by `auto` only.
+  // instances on it (its plugin says so: SyModelPlacementHints). Used by `auto` only.
   bool overlaps_on_device = true;
 };
 

@@ -1,6 +1,10 @@
 #include "plugin/plugin_library.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "fmt/format.h"
 #include "plugin/host_api.h"
@@ -92,6 +96,17 @@ PluginLibrary::~PluginLibrary() {
 std::string PluginPath(std::string_view directory, std::string_view backend) {
   std::string_view plugin = backend == "python" ? "exec" : backend;
   return fmt::format("{}/libswitchyard_backend_{}.so", directory, plugin);
+}
+
+std::string BackendDirectoryBeside(std::string_view executable) {
+  return (std::filesystem::path(executable).parent_path().parent_path() / "backends").string();
+}
+
+std::string BackendDirectoryBesideThisProgram() {
+  char path[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) return "";
+  return BackendDirectoryBeside(std::string_view(path, static_cast<std::size_t>(n)));
 }
 
 }  // namespace switchyard::plugin

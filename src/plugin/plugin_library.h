@@ -62,4 +62,11 @@ class PluginLibrary {
 // plugin (it runs the Python runner: docs/python-models.md).
 std::string PluginPath(std::string_view directory, std::string_view backend);
 
+// Where the plugins are by default: the folder `backends` beside the folder of `executable`
+// (build/bin/switchyard: build/backends).
+std::string BackendDirectoryBeside(std::string_view executable);
+
+// BackendDirectoryBeside this process's executable ("" when /proc/self/exe cannot be read).
+std::string BackendDirectoryBesideThisProgram();
+
 }  // namespace switchyard::plugin

@@ -1,67 +1,14 @@
 #include "plugin/plugin_model.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <vector>
 
 #include "fmt/format.h"
 #include "plugin/host_api.h"
+#include "plugin/model_description.h"
 #include "spdlog/spdlog.h"
 
 namespace switchyard::plugin {
-namespace {
-
-// The SyModelDesc of a config, with the storage its pointers point into.
-class ModelDescription {
- public:
-  ModelDescription(const ModelConfig& config, int64_t version, const std::string& model_dir)
-      : name_(config.name),
-        backend_(config.backend),
-        model_dir_(std::filesystem::absolute(model_dir).lexically_normal().string()),
-        version_dir_(fmt::format("{}/{}", model_dir_, version)) {
-    for (const auto& spec : config.inputs) inputs_.push_back(Spec(spec));
-    for (const auto& spec : config.outputs) outputs_.push_back(Spec(spec));
-    for (const auto& [key, value] : config.parameters) {
-      parameters_.push_back({.key = key.c_str(), .value = value.c_str()});
-    }
-    desc_ = {.struct_size = sizeof(SyModelDesc),
-             .name = name_.c_str(),
-             .version = version,
-             .model_dir = model_dir_.c_str(),
-             .version_dir = version_dir_.c_str(),
-             .max_batch_size = config.max_batch_size,
-             .inputs = inputs_.data(),
-             .input_count = static_cast<uint32_t>(inputs_.size()),
-             .outputs = outputs_.data(),
-             .output_count = static_cast<uint32_t>(outputs_.size()),
-             .parameters = parameters_.data(),
-             .parameter_count = static_cast<uint32_t>(parameters_.size()),
-             .backend = backend_.c_str()};
-  }
-  ModelDescription(const ModelDescription&) = delete;
-  ModelDescription& operator=(const ModelDescription&) = delete;
-
-  const SyModelDesc* get() const { return &desc_; }
-
- private:
-  static SyTensorSpec Spec(const TensorSpec& spec) {
-    return {.name = spec.name.c_str(),
-            .datatype = ToSyDataType(spec.datatype),
-            .dims = spec.dims.data(),
-            .dim_count = static_cast<uint32_t>(spec.dims.size())};
-  }
-
-  const std::string name_;
-  const std::string backend_;
-  const std::string model_dir_;
-  const std::string version_dir_;
-  std::vector<SyTensorSpec> inputs_;
-  std::vector<SyTensorSpec> outputs_;
-  std::vector<SyParameter> parameters_;
-  SyModelDesc desc_{};
-};
-
-}  // namespace
 
 StatusOr<std::unique_ptr<PluginModel>> PluginModel::Create(const PluginLibrary* library,
                                                            const ModelConfig& config,
@@ -92,12 +39,14 @@ PluginModel::~PluginModel() {
 StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(const PluginModel* model,
                                                                  std::string name, int index,
                                                                  int gpu_count,
-                                                                 const std::string& visible) {
+                                                                 const std::string& visible,
+                                                                 const std::string& simulated_gpu) {
   SyInstanceDesc desc = {.struct_size = sizeof(SyInstanceDesc),
                          .name = name.c_str(),
                          .index = index,
                          .gpu_count = gpu_count,
-                         .cuda_visible_devices = visible.c_str()};
+                         .cuda_visible_devices = visible.c_str(),
+                         .simulated_gpu = simulated_gpu.c_str()};
   void* state = nullptr;
   Status status;
   try {

@@ -47,11 +47,13 @@ class PluginModel {
 class PluginInstance {
  public:
   // `model` must outlive the instance. `gpu_count` 0 means a CPU instance; `visible` is the
-  // CUDA_VISIBLE_DEVICES value of its GPUs (SyInstanceDesc::cuda_visible_devices).
+  // CUDA_VISIBLE_DEVICES value of its GPUs (SyInstanceDesc::cuda_visible_devices);
+  // `simulated_gpu` the simulated GPU it is placed on, "<fd>:<speed>", or ""
+  // (SyInstanceDesc::simulated_gpu).
   static StatusOr<std::unique_ptr<PluginInstance>> Create(const PluginModel* model,
                                                           std::string name, int index,
-                                                          int gpu_count,
-                                                          const std::string& visible);
+                                                          int gpu_count, const std::string& visible,
+                                                          const std::string& simulated_gpu = "");
   ~PluginInstance();  // SyInstanceFini, unless the device was lost (then the state is leaked)
 
   PluginInstance(const PluginInstance&) = delete;

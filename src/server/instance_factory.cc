@@ -2,14 +2,12 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <thread>
 
 #include "fmt/format.h"
 #include "instance/process_instance.h"
 #include "instance/thread_instance.h"
 #include "server/cpu_share.h"
-#include "sim_instance.h"
 #include "spdlog/spdlog.h"
 
 namespace switchyard {
@@ -27,23 +25,25 @@ StatusOr<std::unique_ptr<InstanceFactory>> InstanceFactory::Create(
     ASSIGN_OR_RETURN(options.worker_executable, SelfExecutable());
   }
   if (options.backend_directory.empty()) {
-    options.backend_directory =
-        (std::filesystem::path(options.worker_executable).parent_path().parent_path() / "backends")
-            .string();
+    options.backend_directory = plugin::BackendDirectoryBeside(options.worker_executable);
   }
   std::unique_ptr<InstanceFactory> factory(new InstanceFactory(std::move(options), devices));
   for (const Device& device : devices) {
-    if (!device.simulated) {  // a real GPU: a sim model placed there just runs on the CPU
-      factory->sim_devices_.push_back(nullptr);
-      factory->shared_sim_devices_.push_back(nullptr);
+    if (!device.simulated) {  // a real GPU
+      factory->simulated_gpus_.push_back(nullptr);
       continue;
     }
-    std::string label = "GPU" + std::to_string(device.index);
-    factory->sim_devices_.push_back(std::make_unique<sim::SimDevice>(label, device.speed));
-    ASSIGN_OR_RETURN(auto shared, sim::SharedSimDevice::Create(device.speed));
-    factory->shared_sim_devices_.push_back(std::move(shared));
+    ASSIGN_OR_RETURN(auto gpu, SharedSimulatedGpu::Create(device.speed));
+    factory->simulated_gpus_.push_back(std::move(gpu));
   }
   return factory;
+}
+
+std::string InstanceFactory::SimulatedGpu(const std::vector<int>& gpus) const {
+  // An instance spanning several simulated GPUs runs on the first one's device.
+  if (gpus.empty()) return "";
+  const auto& gpu = simulated_gpus_[static_cast<std::size_t>(gpus.front())];
+  return gpu != nullptr ? gpu->description() : "";
 }
 
 StatusOr<ModelInstances> InstanceFactory::Make(const ModelConfig* config, int64_t version,
@@ -79,32 +79,16 @@ StatusOr<ModelInstances> InstanceFactory::MakeInProcess(
     const std::vector<InstancePlacement>& placements, std::size_t first_index) {
   ModelInstances made;
   made.need_warmup = true;
-  if (config->backend == "sim") {
-    for (std::size_t i = 0; i < placements.size(); ++i) {
-      // A sim instance spanning several GPUs runs on the first one's simulated device (none for
-      // a real GPU).
-      const auto& gpus = placements[i].devices;
-      sim::SimDevice* device =
-          gpus.empty() ? nullptr : sim_devices_[static_cast<std::size_t>(gpus.front())].get();
-      auto instance = sim::SimInstance::Create(config, static_cast<int>(first_index + i), device);
-      if (!instance.ok()) {
-        return InvalidArgument(
-            fmt::format("model '{}': {}", config->name, instance.status().message()));
-      }
-      made.instances.push_back(std::move(instance).value());
-    }
-    return made;
-  }
   ASSIGN_OR_RETURN(const plugin::PluginLibrary* library, LoadPlugin(config->backend));
   ASSIGN_OR_RETURN(made.plugin_model,
                    plugin::PluginModel::Create(library, *config, version, model_dir));
   for (std::size_t i = 0; i < placements.size(); ++i) {
-    ASSIGN_OR_RETURN(auto instance,
-                     plugin::PluginInstance::Create(made.plugin_model.get(),
-                                                    InstanceName(*config, first_index + i),
-                                                    static_cast<int>(first_index + i),
-                                                    static_cast<int>(placements[i].devices.size()),
-                                                    VisibleDevices(placements[i].devices)));
+    ASSIGN_OR_RETURN(
+        auto instance,
+        plugin::PluginInstance::Create(
+            made.plugin_model.get(), InstanceName(*config, first_index + i),
+            static_cast<int>(first_index + i), static_cast<int>(placements[i].devices.size()),
+            VisibleDevices(placements[i].devices), SimulatedGpu(placements[i].devices)));
     made.instances.push_back(std::make_unique<ThreadInstance>(config, std::move(instance)));
   }
   return made;
@@ -123,13 +107,8 @@ std::string InstanceFactory::VisibleDevices(const std::vector<int>& gpus) const 
 StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
     const ModelConfig* config, int64_t version, const std::vector<InstancePlacement>& placements,
     std::size_t first_index) const {
-  if (config->backend == "sim") {
-    // Refuse a bad config at startup, as in process, rather than in every worker.
-    if (auto params = sim::ParseSimParameters(*config); !params.ok()) {
-      return InvalidArgument(
-          fmt::format("model '{}': {}", config->name, params.status().message()));
-    }
-  }
+  // A config the backend refuses was refused at startup already, when it was placed
+  // (PlacementRequestFor asks the plugin), rather than in every worker.
   std::string plugin_path = plugin::PluginPath(options_.backend_directory, config->backend);
   if (access(plugin_path.c_str(), R_OK) != 0) {
     return Unimplemented(fmt::format("model '{}': backend '{}' is not available: no plugin at {}",
@@ -179,9 +158,9 @@ StatusOr<ModelInstances> InstanceFactory::MakeWorkers(
     }
     if (gpus.empty()) command.args.insert(command.args.end(), {"--cpus", CpuList(share.cpus)});
     command.environment.push_back("CUDA_VISIBLE_DEVICES=" + VisibleDevices(gpus));
-    if (!gpus.empty() && shared_sim_devices_[static_cast<std::size_t>(gpus.front())]) {
-      const auto& shared = shared_sim_devices_[static_cast<std::size_t>(gpus.front())];
-      command.environment.push_back(std::string(sim::kSimDeviceEnv) + "=" + shared->EnvValue());
+    // The worker inherits the simulated GPU's descriptor (it is not close-on-exec).
+    if (std::string simulated = SimulatedGpu(gpus); !simulated.empty()) {
+      command.args.insert(command.args.end(), {"--simulated-gpu", simulated});
     }
     options[i].max_inflight_batches = config->instances.max_inflight_batches;
     options[i].execution_timeout =

@@ -1,22 +1,26 @@
 #pragma once
 // Makes a model's instances as its config and placement say: in a worker process each
-// (`isolation: process`), or in the server (`isolation: thread`: the sim backend's own in-process
-// instances, or any other plugin loaded here). Owns what instances of several models share: the
-// simulated devices and the plugins loaded into the server.
-// Thread-safety: Create from one thread at a time; the simulated devices are thread-safe.
+// (`isolation: process`), or in the server (`isolation: thread`: its plugin loaded here). Owns
+// what instances of several models share: the simulated GPUs, the plugins loaded into the server,
+// and the reader of the plugins' placement hints.
+// Thread-safety: Create from one thread at a time; the simulated GPUs and placement_hints() are
+// thread-safe.
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "devices/device.h"
 #include "devices/placement.h"
+#include "devices/shared_simulated_gpu.h"
 #include "instance/instance.h"
+#include "plugin/placement_hints.h"
 #include "plugin/plugin_library.h"
 #include "plugin/plugin_model.h"
-#include "shared_sim_device.h"
-#include "sim_device.h"
+#include "switchyard/clock.h"
 #include "switchyard/model_config.h"
 
 namespace switchyard {
@@ -46,7 +50,7 @@ class InstanceFactory {
     std::function<std::optional<uint64_t>(const std::vector<int>& gpus, long pid)>
         process_device_memory;
   };
-  // Creates the simulated devices of `devices` (all simulated, or none).
+  // Creates the simulated GPUs of `devices` (all simulated, or none).
   static StatusOr<std::unique_ptr<InstanceFactory>> Create(Options options,
                                                            const std::vector<Device>& devices);
 
@@ -61,9 +65,18 @@ class InstanceFactory {
                                 const std::vector<InstancePlacement>& placements,
                                 std::size_t first_index = 0);
 
+  // The placement hints of the plugins in the backend directory (model_need.h).
+  const plugin::PlacementHintReader& placement_hints() const { return placement_hints_; }
+
+  // The simulated GPU an instance on `gpus` runs on: the first one's "<fd>:<speed>"
+  // (SyInstanceDesc::simulated_gpu), "" on CPU and real GPUs.
+  std::string SimulatedGpu(const std::vector<int>& gpus) const;
+
  private:
   InstanceFactory(Options options, std::vector<Device> devices)
-      : options_(std::move(options)), devices_(std::move(devices)) {}
+      : options_(std::move(options)),
+        devices_(std::move(devices)),
+        placement_hints_(options_.backend_directory) {}
   StatusOr<ModelInstances> MakeInProcess(const ModelConfig* config, int64_t version,
                                          const std::string& model_dir,
                                          const std::vector<InstancePlacement>& placements,
@@ -78,10 +91,9 @@ class InstanceFactory {
 
   const Options options_;
   const std::vector<Device> devices_;
-  // Indexed like devices_, null for a real GPU: in-process sim instances share the first, sim
-  // workers the second.
-  std::vector<std::unique_ptr<sim::SimDevice>> sim_devices_;
-  std::vector<std::unique_ptr<sim::SharedSimDevice>> shared_sim_devices_;
+  const plugin::PlacementHintReader placement_hints_;
+  // Indexed like devices_, null for a real GPU.
+  std::vector<std::unique_ptr<SharedSimulatedGpu>> simulated_gpus_;
   std::map<std::string, std::unique_ptr<plugin::PluginLibrary>> plugins_;
 };
 

@@ -32,7 +32,8 @@ StatusOr<std::vector<std::unique_ptr<ServerImpl::LoadedModel>>> ServerImpl::Plac
     candidate.config = std::make_shared<const ModelConfig>(std::move(model.config));
     candidate.path = std::move(model.path);
     candidate.versions = std::move(model.versions);
-    ASSIGN_OR_RETURN(candidate.request, PlacementRequestFor(*candidate.config));
+    ASSIGN_OR_RETURN(candidate.request,
+                     PlacementRequestFor(*candidate.config, factory_->placement_hints()));
     if (MeasuredAtLoad(*candidate.config)) {
       ASSIGN_OR_RETURN(auto groups,
                        DeviceGroups(candidate.request, static_cast<int>(devices.size())));

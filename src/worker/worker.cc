@@ -90,10 +90,11 @@ StatusOr<std::unique_ptr<Loaded>> Load(const WorkerOptions& options) {
   ASSIGN_OR_RETURN(loaded->library, plugin::PluginLibrary::Load(options.plugin_path));
   ASSIGN_OR_RETURN(loaded->model, plugin::PluginModel::Create(loaded->library.get(), loaded->config,
                                                               options.version, found.path));
-  ASSIGN_OR_RETURN(loaded->instance,
-                   plugin::PluginInstance::Create(
-                       loaded->model.get(), fmt::format("{}/{}", options.model, options.index),
-                       options.index, options.gpu_count, VisibleDevicesOfThisProcess()));
+  ASSIGN_OR_RETURN(
+      loaded->instance,
+      plugin::PluginInstance::Create(
+          loaded->model.get(), fmt::format("{}/{}", options.model, options.index), options.index,
+          options.gpu_count, VisibleDevicesOfThisProcess(), options.simulated_gpu));
   return loaded;
 }
 

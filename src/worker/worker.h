@@ -22,8 +22,11 @@ struct WorkerOptions {
   int index = 0;                 // the instance's index within the model
   int gpu_count = 0;             // 0: a CPU instance
   std::string plugin_path;       // the backend plugin to load
-  int channel_fd = 3;            // the inherited end of the server's channel
-  long parent_pid = 0;           // the server; if it is already gone the worker exits at once
+  // The simulated GPU the instance is placed on, "<fd>:<speed>" (an inherited descriptor:
+  // SyInstanceDesc::simulated_gpu); empty: none.
+  std::string simulated_gpu;
+  int channel_fd = 3;   // the inherited end of the server's channel
+  long parent_pid = 0;  // the server; if it is already gone the worker exits at once
   // How long the worker spins for the server's next message before it sleeps (serve
   // --poll-us; 0: it sleeps at once).
   Duration poll{};

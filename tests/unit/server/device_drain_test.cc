@@ -40,8 +40,8 @@ class DeviceDrainTest : public ::testing::Test {
     ServerOptions options;
     options.model_repository = root_.string();
     options.simulate_gpus = "2x80GB";
-    options.worker_executable = "/nonexistent";  // no worker processes here
-    options.backend_directory = "/nonexistent";
+    options.worker_executable = "/nonexistent";       // no worker processes here
+    options.backend_directory = SWITCHYARD_BACKENDS;  // the sim plugin, loaded here
     server_ = std::make_unique<ServerImpl>(options);
     ASSERT_TRUE(server_->Load().ok());
   }
