@@ -84,12 +84,12 @@ gpu_make_models() {
   for model in ${1//,/ }; do cp -r "$cache/$model" "$out/models/"; done
 }
 
-# gpu_python_backends: the plugins a Python model needs (sim, exec and exec's python/ runner)
-# into $out/backends, the folder gpu_serve loads plugins from.
+# gpu_python_backends: the plugins a Python model needs (sim, exec, its link under the python
+# name and exec's python/ runner) into $out/backends, the folder gpu_serve loads plugins from.
 gpu_python_backends() {
   mkdir -p "$out/backends"
-  cp -r build/backends/libswitchyard_backend_sim.so build/backends/libswitchyard_backend_exec.so \
-    build/backends/python "$out/backends/"
+  cp -rP build/backends/libswitchyard_backend_sim.so build/backends/libswitchyard_backend_exec.so \
+    build/backends/libswitchyard_backend_python.so build/backends/python "$out/backends/"
 }
 
 # gpu_python_resnet50 REPO PER_DEVICE: a fresh repository REPO holding `resnet50_py`, P1's

@@ -94,8 +94,7 @@ PluginLibrary::~PluginLibrary() {
 }
 
 std::string PluginPath(std::string_view directory, std::string_view backend) {
-  std::string_view plugin = backend == "python" ? "exec" : backend;
-  return fmt::format("{}/libswitchyard_backend_{}.so", directory, plugin);
+  return fmt::format("{}/libswitchyard_backend_{}.so", directory, backend);
 }
 
 std::string BackendDirectoryBeside(std::string_view executable) {

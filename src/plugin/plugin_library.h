@@ -58,8 +58,9 @@ class PluginLibrary {
 };
 
 // Where the plugin of backend `backend` lives in `directory`:
-// "<directory>/libswitchyard_backend_<backend>.so". `python` models are served by the exec
-// plugin (it runs the Python runner: docs/python-models.md).
+// "<directory>/libswitchyard_backend_<backend>.so", whatever the name (a plugin may serve several
+// names under several files: the build links libswitchyard_backend_python.so to the exec plugin,
+// which runs `python` models' Python runner, docs/python-models.md).
 std::string PluginPath(std::string_view directory, std::string_view backend);
 
 // Where the plugins are by default: the folder `backends` beside the folder of `executable`

@@ -17,7 +17,7 @@ std::string ServerMetadataJson(std::string_view name, std::string_view version,
                                const std::vector<std::string>& extensions);
 
 // {"name","versions":["1",...],"platform","inputs":[{"name","datatype","shape"}],"outputs":[...]}
-// "platform" is the backend name (e.g. "sim"). Shapes include the batch dimension as -1 when
+// "platform" is the config's backend name. Shapes include the batch dimension as -1 when
 // the model batches; variable dims are -1. A null model.config reads as an empty config.
 std::string ModelMetadataJson(const ModelInfo& model);
 
