@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include "fmt/format.h"
+#include "plugin/elf_exports.h"
 #include "plugin/host_api.h"
 #include "plugin/model_description.h"
 #include "plugin/plugin_library.h"
@@ -15,8 +16,13 @@ PlacementHintReader::HintsFunction PlacementHintReader::Lookup(const std::string
   if (it != functions_.end()) return it->second;
   HintsFunction function = nullptr;
   // As PluginLibrary::Load (RTLD_NODELETE: frameworks do not survive being unmapped), without
-  // SyBackendInit. A plugin that cannot be loaded has no hints; loading its model says why.
-  if (void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)) {
+  // SyBackendInit, and only a plugin that has the export: one without (the torch plugin) is
+  // not loaded into the server at all, with its framework. A plugin that cannot be loaded has
+  // no hints; loading its model says why.
+  void* handle = ElfExports(path, "SyModelPlacementHints")
+                     ? dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)
+                     : nullptr;
+  if (handle != nullptr) {
     auto version =
         reinterpret_cast<decltype(&SyBackendApiVersion)>(dlsym(handle, "SyBackendApiVersion"));
     bool same_version = false;
