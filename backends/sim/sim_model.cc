@@ -402,13 +402,4 @@ StatusOr<std::vector<OutputTensor>> Compute(const SimParameters& params, const S
   return sdk::Internal("unknown sim function");
 }
 
-void AppendBytesElement(std::string_view element, std::vector<std::byte>& out) {
-  auto length = static_cast<uint32_t>(element.size());
-  std::byte prefix[4];
-  for (int i = 0; i < 4; ++i) prefix[i] = static_cast<std::byte>((length >> (8 * i)) & 0xff);
-  out.insert(out.end(), prefix, prefix + 4);
-  const auto* begin = reinterpret_cast<const std::byte*>(element.data());
-  out.insert(out.end(), begin, begin + element.size());
-}
-
 }  // namespace switchyard::sim

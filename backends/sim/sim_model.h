@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "switchyard/backend.h"
+#include "switchyard/backend_sdk/bytes.h"
 #include "switchyard/backend_sdk/status.h"
 
 namespace switchyard::sim {
@@ -114,9 +115,9 @@ struct OutputTensor {
 sdk::StatusOr<std::vector<OutputTensor>> Compute(const SimParameters& params,
                                                  const SimConfig& config, Inputs inputs);
 
-// BYTES elements (4-byte little-endian length, then the bytes): appends one to `out`; calls `fn`
-// for each in `buffer` (INVALID_ARGUMENT when the buffer is malformed).
-void AppendBytesElement(std::string_view element, std::vector<std::byte>& out);
+// BYTES elements (4-byte little-endian length, then the bytes): appends one to `out`
+// (the SDK's); calls `fn` for each in `buffer` (INVALID_ARGUMENT when the buffer is malformed).
+using sdk::AppendBytesElement;
 template <typename Fn>
 sdk::Status ForEachBytesElement(std::span<const std::byte> buffer, Fn&& fn) {
   std::size_t pos = 0;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchyard/backend_sdk/bytes.h"
 #include "switchyard/datatype.h"
 #include "switchyard/status.h"
 
@@ -69,8 +70,8 @@ struct Tensor {
   Status Validate() const;
 };
 
-// Appends one BYTES element (length prefix + bytes) to `out`.
-void AppendBytesElement(std::string_view element, std::vector<std::byte>& out);
+// Appends one BYTES element (length prefix + bytes) to `out` (the backend SDK's).
+using sdk::AppendBytesElement;
 
 // Calls `fn` for each element of a BYTES buffer. InvalidArgument if the buffer is truncated.
 Status ForEachBytesElement(std::span<const std::byte> buffer,

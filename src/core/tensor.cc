@@ -77,15 +77,6 @@ Status Tensor::Validate() const {
   return Status::Ok();
 }
 
-void AppendBytesElement(std::string_view element, std::vector<std::byte>& out) {
-  auto length = static_cast<uint32_t>(element.size());
-  std::byte prefix[4];
-  for (int i = 0; i < 4; ++i) prefix[i] = static_cast<std::byte>((length >> (8 * i)) & 0xff);
-  out.insert(out.end(), prefix, prefix + 4);
-  const auto* begin = reinterpret_cast<const std::byte*>(element.data());
-  out.insert(out.end(), begin, begin + element.size());
-}
-
 Status ForEachBytesElement(std::span<const std::byte> buffer,
                            const std::function<void(std::string_view)>& fn) {
   std::size_t pos = 0;

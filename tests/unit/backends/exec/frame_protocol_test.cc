@@ -296,7 +296,8 @@ std::string ProgressBody(uint64_t batch_id, uint32_t request, double fraction,
 }
 
 TEST(FrameProtocolTest, ProgressFramesDecodeAndAreCheckedOnlyWhereAllowed) {
-  auto report = DecodeProgress(Bytes(ProgressBody(7, 2, 0.5, "page 3 of 6")));
+  const std::string body = ProgressBody(7, 2, 0.5, "page 3 of 6");
+  auto report = DecodeProgress(Bytes(body));  // views `body`
   ASSERT_TRUE(report.ok()) << report.status().message();
   EXPECT_EQ(report->batch_id, 7u);
   EXPECT_EQ(report->request, 2u);
