@@ -108,6 +108,8 @@ void ModelStats::SetQueueDepth(std::size_t depth) { queue_depth_->Set(static_cas
 
 void ModelStats::AddInflight(int64_t delta) { inflight_->Add(static_cast<double>(delta)); }
 
+int64_t ModelStats::inflight() const { return static_cast<int64_t>(inflight_->value()); }
+
 void ModelStats::AddInstance(const std::string& instance, const std::string& device) {
   metrics::Labels labels = {{"model", name_}, {"instance", instance}, {"device", device}};
   instances_.push_back(InstanceMetrics{

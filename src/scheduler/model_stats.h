@@ -33,6 +33,8 @@ class ModelStats {
   void RecordCompleted(bool success, int64_t items, Duration queue, Duration compute);
   void SetQueueDepth(std::size_t depth);
   void AddInflight(int64_t delta);
+  // Requests executing now (the sum of AddInflight).
+  int64_t inflight() const;
 
   // Per-instance metrics, labelled model, instance and device, and per-device totals (labelled
   // device; every model's instances on a device add to them). Instances are numbered in the

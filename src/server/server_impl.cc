@@ -6,6 +6,7 @@
 
 #include "fmt/format.h"
 #include "server/request_validation.h"
+#include "server/server_load.h"
 #include "spdlog/spdlog.h"
 
 namespace switchyard {
@@ -44,7 +45,14 @@ StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
 
 ServerImpl::ServerImpl(ServerOptions options)
     : options_(std::move(options)),
-      clock_(options_.clock != nullptr ? options_.clock : SteadyClock::Get()) {}
+      clock_(options_.clock != nullptr ? options_.clock : SteadyClock::Get()),
+      queued_requests_(registry_.GetGauge("switchyard_server_queued_requests",
+                                          "Requests waiting in a model's queue, all models.")),
+      running_requests_(registry_.GetGauge("switchyard_server_running_requests",
+                                           "Requests executing on an instance, all models.")),
+      utilization_(
+          registry_.GetGauge("switchyard_server_utilization",
+                             "Share of the ready instances that are executing a batch, 0 to 1.")) {}
 
 ServerImpl::~ServerImpl() {
   if (nvml_) nvml_->StopPolling();  // its callback reaches the models, which go first
@@ -505,7 +513,16 @@ ServerStatus ServerImpl::GetStatus() const {
   return status;
 }
 
-std::string ServerImpl::MetricsText() const { return registry_.ExpositionText(); }
+std::string ServerImpl::MetricsText() const {
+  ServerLoad load;
+  for (const auto& [name, model] : Models()) {
+    if (model->scheduler) load.Add(model->scheduler->Snapshot(), model->stats->inflight());
+  }
+  queued_requests_->Set(static_cast<double>(load.queued));
+  running_requests_->Set(static_cast<double>(load.running));
+  utilization_->Set(load.utilization());
+  return registry_.ExpositionText();
+}
 
 void ServerImpl::Drain(Duration timeout) {
   shutting_down_.store(true);  // not ready, refuse new requests

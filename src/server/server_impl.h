@@ -144,6 +144,10 @@ class ServerImpl final : public Server {
   const ServerOptions options_;
   Clock* const clock_;
   metrics::Registry registry_;
+  // The server-wide load (server_load.h), set from the models when /metrics is read.
+  metrics::Gauge* const queued_requests_;
+  metrics::Gauge* const running_requests_;
+  metrics::Gauge* const utilization_;
   std::unique_ptr<NvmlDeviceManager> nvml_;  // null with simulated GPUs
   std::vector<Device> devices_;
   // Declared before the models: it holds what their instances share (simulated devices,

@@ -310,6 +310,23 @@ class JobsTest(harness.ServerTestCase):
                                    {"Accept": "text/event-stream"})
         self.assertError(resp, 404)
 
+    def test_server_wide_load_gauges_count_what_runs(self):
+        gate = os.path.join(self._tmp, "load-gate")
+        job = self.jobs.submit("/v2/models/steps/jobs?gate=%s" % gate, b"")
+        harness.wait_until(lambda: "progress" in self.jobs.get(job["id"]), 30,
+                           "the job to run")
+        metrics = self.server.metrics()
+        self.assertEqual(metrics.value("switchyard_server_running_requests"), 1)
+        self.assertEqual(metrics.value("switchyard_server_queued_requests"), 0)
+        utilization = metrics.value("switchyard_server_utilization")
+        self.assertGreater(utilization, 0)  # one of the ready instances executes
+        self.assertLess(utilization, 1)     # the others do not
+        open(gate, "w").close()
+        self.jobs.wait(job["id"])
+        metrics = self.server.metrics()
+        self.assertEqual(metrics.value("switchyard_server_running_requests"), 0)
+        self.assertEqual(metrics.value("switchyard_server_utilization"), 0)
+
     def test_a_running_job_shows_its_models_progress(self):
         for model in ("steps", "steps_in_server"):  # a worker process, and in the server
             with self.subTest(model=model):
