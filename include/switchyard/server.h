@@ -154,6 +154,9 @@ class Server {
   // not loaded.
   virtual Status UnloadModel(std::string_view name, Duration drain_timeout) = 0;
 
+  // Graceful stop, grace phase: readiness turns false (so load balancers stop sending here) while
+  // requests are still taken and served as before. Idempotent.
+  virtual void StopBeingReady() = 0;
   // Graceful stop, first half: readiness turns false, new requests are refused, and queued and
   // executing ones are carried out, waiting at most `timeout` in all.
   virtual void Drain(Duration timeout) = 0;

@@ -41,6 +41,7 @@ struct ServeFlags {
   int job_ttl_s = 86400;
   int job_storage_mb = 1024;
   int job_keepalive_s = 15;
+  int shutdown_grace_s = 0;
   DeviceFlags devices;
 };
 
@@ -148,6 +149,19 @@ int Serve(const ServeFlags& flags) {
   }
   int signal = 0;
   sigwait(&stop_signals, &signal);
+  if (signal == SIGTERM && flags.shutdown_grace_s > 0) {
+    // Not ready, still serving: balancers that check readiness stop sending here before the
+    // server stops accepting (the preStop sleep, built in). A second signal ends the wait.
+    (*server)->StopBeingReady();
+    spdlog::info(
+        "received SIGTERM; not ready, serving {} s more before draining "
+        "(--shutdown-grace-s)",
+        flags.shutdown_grace_s);
+    timespec grace{.tv_sec = flags.shutdown_grace_s, .tv_nsec = 0};
+    if (sigtimedwait(&stop_signals, nullptr, &grace) > 0) {
+      spdlog::info("a second stop signal: draining now");
+    }
+  }
   spdlog::info("received {}; shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
   // Not ready and no new connections; queued and executing requests finish (up to the drain
   // timeout) and their replies are written; what is left is answered 503; workers end.
@@ -253,6 +267,13 @@ void AddServeCommand(CLI::App& app) {
                    "Request and result bodies the job store may hold, MiB; a submit beyond is "
                    "answered 507")
       ->check(CLI::Range(1, 1 << 24))
+      ->capture_default_str();
+  serve
+      ->add_option("--shutdown-grace-s", flags->shutdown_grace_s,
+                   "On SIGTERM, first turn not ready and keep serving this long, so that load "
+                   "balancers stop sending here, then stop accepting and drain, s (SIGINT and a "
+                   "second signal skip it)")
+      ->check(CLI::Range(0, 3600))
       ->capture_default_str();
   serve
       ->add_option("--drain-timeout-s", flags->drain_timeout_s,

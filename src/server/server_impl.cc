@@ -306,7 +306,7 @@ ServerImpl::ModelMap ServerImpl::Models() const {
 }
 
 bool ServerImpl::IsReady() const {
-  if (shutting_down_.load()) return false;
+  if (shutting_down_.load() || leaving_.load()) return false;
   for (const auto& [name, model] : Models()) {
     if (CurrentInfo(*model).state != ModelState::kReady) return false;
   }

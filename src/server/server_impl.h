@@ -40,6 +40,7 @@ class ServerImpl final : public Server {
 
   bool IsLive() const override { return true; }
   bool IsReady() const override;
+  void StopBeingReady() override { leaving_.store(true); }
   std::vector<ModelInfo> ListModels() const override;
   StatusOr<ModelInfo> GetModel(std::string_view name, int64_t version) const override;
   StatusOr<std::shared_ptr<const ModelHandle>> Resolve(std::string_view name,
@@ -171,6 +172,7 @@ class ServerImpl final : public Server {
   std::shared_ptr<const DeviceTelemetry> nvml_telemetry_ GUARDED_BY(health_mu_);  // as polled
   std::shared_ptr<const DeviceTelemetry> telemetry_ GUARDED_BY(health_mu_);  // faults laid over
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> leaving_{false};  // StopBeingReady: not ready, still serving
 };
 
 }  // namespace switchyard

@@ -118,5 +118,31 @@ class SigtermUnderLoadTest(unittest.TestCase):
         self.assertFalse(any(rharness.pid_running(p) for p in rharness.children(srv.proc.pid)))
 
 
+class ShutdownGraceTest(unittest.TestCase):
+    """--shutdown-grace-s: on SIGTERM the server turns not ready at once and keeps serving, so a
+    balancer stops sending before it stops accepting; a second signal ends the grace early."""
+
+    def test_not_ready_but_serving_then_a_second_signal_drains(self):
+        tmp = tempfile.mkdtemp(prefix="switchyard-rel-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        srv = rharness.Server(rharness.make_repository(tmp, "slow"),
+                              ["--shutdown-grace-s", "600"])
+        self.addCleanup(srv.stop)
+        srv.start()
+        self.assertEqual(srv._status("/v2/health/ready"), 200)
+        srv.proc.send_signal(signal.SIGTERM)
+        harness.wait_until(lambda: srv._status("/v2/health/ready") == 503, 30,
+                           "readiness to turn false after SIGTERM")
+        self.assertEqual(srv._status("/v2/health/live"), 200)
+        body, in0, in1 = rharness.addsub_body(random.Random(1))
+        resp = srv.request("POST", "/v2/models/slow/infer", body,
+                           {"Content-Type": "application/json"})
+        self.assertTrue(rharness.addsub_correct(resp, in0, in1), repr(resp))  # still served
+        self.assertTrue(srv.alive())
+        srv.proc.send_signal(signal.SIGTERM)  # far before the 600 s: drain now
+        self.assertEqual(srv.proc.wait(DRAIN_S + harness.STOP_WAIT_S), 0, srv.log_tail(30))
+        self.assertIn("a second stop signal: draining now", srv.log_tail(30))
+
+
 if __name__ == "__main__":
     unittest.main()
