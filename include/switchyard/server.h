@@ -104,6 +104,16 @@ class Server {
   // The KServe v2 extensions this server supports.
   static const std::vector<std::string>& Extensions();
 
+  // The whole server's load now (for /metrics and load balancers): requests waiting in a
+  // model's queue, requests executing, and the share (0 to 1) of ready instances executing a
+  // batch (restarting and drained instances do not count; 0 with none ready).
+  struct Load {
+    int64_t queued = 0;
+    int64_t running = 0;
+    double utilization = 0;
+  };
+  virtual Load CurrentLoad() const = 0;
+
   virtual bool IsLive() const = 0;
   // Ready when every model that should be loaded is ready.
   virtual bool IsReady() const = 0;

@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "cli/device_flags.h"
+#include "frontend/agent/agent_check.h"
 #include "frontend/http/descriptor_limit.h"
 #include "frontend/http/http_server.h"
 #include "frontend/http/router.h"
@@ -42,6 +44,7 @@ struct ServeFlags {
   int job_storage_mb = 1024;
   int job_keepalive_s = 15;
   int shutdown_grace_s = 0;
+  int agent_port = -1;  // -1: no agent-check port
   DeviceFlags devices;
 };
 
@@ -144,11 +147,24 @@ int Serve(const ServeFlags& flags) {
   }
   spdlog::info("HTTP listening on {}:{} (dashboard at /, metrics at /metrics)", flags.host,
                http_server.port());
+  std::atomic<bool> leaving{false};  // from the stop signal on: the agent says "drain"
+  agent::AgentCheck agent_check(server->get(), &leaving);
+  if (flags.agent_port >= 0) {
+    if (Status started = agent_check.Start(flags.host, static_cast<uint16_t>(flags.agent_port));
+        !started.ok()) {
+      spdlog::error("cannot start: {}", started.message());
+      return 1;
+    }
+    spdlog::info("HAProxy agent check on {}:{}", flags.host, agent_check.port());
+  }
   if (!flags.port_file.empty()) {
-    std::ofstream(flags.port_file) << "http=" << http_server.port() << "\n";
+    std::ofstream port_file(flags.port_file);
+    port_file << "http=" << http_server.port() << "\n";
+    if (flags.agent_port >= 0) port_file << "agent=" << agent_check.port() << "\n";
   }
   int signal = 0;
   sigwait(&stop_signals, &signal);
+  leaving.store(true);
   if (signal == SIGTERM && flags.shutdown_grace_s > 0) {
     // Not ready, still serving: balancers that check readiness stop sending here before the
     // server stops accepting (the preStop sleep, built in). A second signal ends the wait.
@@ -268,6 +284,12 @@ void AddServeCommand(CLI::App& app) {
                    "answered 507")
       ->check(CLI::Range(1, 1 << 24))
       ->capture_default_str();
+  serve
+      ->add_option("--agent-port", flags->agent_port,
+                   "Answer HAProxy's agent check on this port (on --host): 'up ready <weight>%' "
+                   "with the free share of capacity as weight, 'drain' while shutting down, "
+                   "'down' when not ready; 0 picks a free one; default: none")
+      ->check(CLI::Range(0, 65535));
   serve
       ->add_option("--shutdown-grace-s", flags->shutdown_grace_s,
                    "On SIGTERM, first turn not ready and keep serving this long, so that load "

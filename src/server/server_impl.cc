@@ -513,14 +513,19 @@ ServerStatus ServerImpl::GetStatus() const {
   return status;
 }
 
-std::string ServerImpl::MetricsText() const {
+Server::Load ServerImpl::CurrentLoad() const {
   ServerLoad load;
   for (const auto& [name, model] : Models()) {
     if (model->scheduler) load.Add(model->scheduler->Snapshot(), model->stats->inflight());
   }
+  return {.queued = load.queued, .running = load.running, .utilization = load.utilization()};
+}
+
+std::string ServerImpl::MetricsText() const {
+  const Server::Load load = CurrentLoad();
   queued_requests_->Set(static_cast<double>(load.queued));
   running_requests_->Set(static_cast<double>(load.running));
-  utilization_->Set(load.utilization());
+  utilization_->Set(load.utilization);
   return registry_.ExpositionText();
 }
 

@@ -40,6 +40,7 @@ class ServerImpl final : public Server {
 
   bool IsLive() const override { return true; }
   bool IsReady() const override;
+  Server::Load CurrentLoad() const override;
   void StopBeingReady() override { leaving_.store(true); }
   std::vector<ModelInfo> ListModels() const override;
   StatusOr<ModelInfo> GetModel(std::string_view name, int64_t version) const override;
