@@ -2,17 +2,6 @@
 
 namespace switchyard {
 
-StatusOr<int64_t> InstanceNeedMb(const ModelConfig& config,
-                                 const plugin::PlacementHintReader& hints) {
-  ASSIGN_OR_RETURN(PlacementRequest request, PlacementRequestFor(config, hints));
-  return request.need_mb;
-}
-
-NeedSource InstanceNeedSource(const ModelConfig& config, const plugin::PlacementHintReader& hints) {
-  auto request = PlacementRequestFor(config, hints);
-  return request.ok() ? request->need_source : NeedSource::kUnknown;
-}
-
 bool MeasuredAtLoad(const ModelConfig& config) {
   return !config.instances.vram_mb.has_value() && config.instances.isolation == Isolation::kProcess;
 }

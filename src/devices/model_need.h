@@ -19,25 +19,19 @@
 
 namespace switchyard {
 
-// MiB one instance of the model needs on every GPU it spans, as far as the config tells:
-// `instances.vram_mb` when declared; otherwise what the backend's plugin estimates from the
-// config (SyModelPlacementHints; the sim backend: what its instances report after a warm-up at
-// max batch); 0 when it cannot tell (known only once an instance has loaded). The plugin's
-// error, naming the model, when it refuses the config.
-StatusOr<int64_t> InstanceNeedMb(const ModelConfig& config,
-                                 const plugin::PlacementHintReader& hints);
-
-// Where InstanceNeedMb's figure comes from: kDeclared, kEstimated (by the plugin) or kUnknown.
-NeedSource InstanceNeedSource(const ModelConfig& config, const plugin::PlacementHintReader& hints);
-
 // Whether the server measures the model's need by loading an instance before placing the
 // others: `vram_mb: measure` with `isolation: process` (the worker reports what its instance
-// holds after load and warm-up). A model with `isolation: thread` keeps InstanceNeedMb.
+// holds after load and warm-up). A model with `isolation: thread` keeps PlacementRequestFor's
+// need.
 bool MeasuredAtLoad(const ModelConfig& config);
 
-// The placement request for `config`: the need from InstanceNeedMb, and whether a second
-// instance on one GPU adds throughput, as the plugin says (default yes). Fails as InstanceNeedMb;
-// the plugin is asked even when the need is declared, so a config it refuses fails here.
+// The placement request for `config`. Its need: MiB one instance needs on every GPU it spans,
+// as far as the config tells: `instances.vram_mb` when declared (kDeclared); otherwise what the
+// backend's plugin estimates from the config (kEstimated; SyModelPlacementHints; the sim
+// backend: what its instances report after a warm-up at max batch); 0 when it cannot tell
+// (kUnknown: known only once an instance has loaded). And whether a second instance on one GPU
+// adds throughput, as the plugin says (default yes). The plugin's error, naming the model, when
+// it refuses the config: it is asked even when the need is declared.
 StatusOr<PlacementRequest> PlacementRequestFor(const ModelConfig& config,
                                                const plugin::PlacementHintReader& hints);
 

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "core/utf8.h"
 #include "ipc/wire.h"
 #include "switchyard/datatype.h"
 
@@ -16,12 +17,7 @@ constexpr uint32_t kLastStatusCode = static_cast<uint32_t>(StatusCode::kAborted)
 
 // Strings are cut to kMaxStringBytes, backing off to the start of a UTF-8 character.
 void PutBoundedString(WireWriter& w, std::string_view value) {
-  if (value.size() > kMaxStringBytes) {
-    std::size_t cut = kMaxStringBytes;
-    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
-    value = value.substr(0, cut);
-  }
-  w.PutString(value);
+  w.PutString(CutUtf8(value, kMaxStringBytes));
 }
 
 // Each wire type has a Put that writes its fields in declaration order and a Get that reads them

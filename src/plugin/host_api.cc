@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"
 #include "spdlog/spdlog.h"
 
 struct SyError {
@@ -137,12 +138,8 @@ void RequestProgress(const SyBatch* batch, uint32_t request, double fraction, co
   if (std::isnan(fraction) || request >= batch->access->request_count()) return;
   fraction = std::clamp(fraction, 0.0, 1.0);
   if (!batch->access->progress_gate().Admit(request, fraction)) return;
-  std::string_view text = message == nullptr ? "" : std::string_view(message);
-  if (text.size() > kMaxProgressMessageBytes) {  // cut at the start of a UTF-8 character
-    std::size_t cut = kMaxProgressMessageBytes;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text = text.substr(0, cut);
-  }
+  const std::string_view text =
+      CutUtf8(message == nullptr ? "" : std::string_view(message), kMaxProgressMessageBytes);
   try {
     batch->access->Progress(request, fraction, text);
   } catch (...) {  // out of memory: the report is lost, not the batch

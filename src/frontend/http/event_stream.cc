@@ -80,11 +80,8 @@ std::string ProgressData(double fraction, std::string_view message, std::string_
   return data;
 }
 
-std::string ResultData(const HttpReply& reply) {
-  std::string body = reply.body;
-  for (std::span<const std::byte> part : reply.body_tail) {
-    body.append(reinterpret_cast<const char*>(part.data()), part.size());
-  }
+std::string ResultData(HttpReply reply) {
+  const std::string body = TakeWholeBody(reply);
   std::string data;
   JsonWriter w(&data);
   w.StartObject();
@@ -128,7 +125,7 @@ EventStreamReply StreamAsEvents(ReplyFn reply, std::shared_ptr<CancelToken> canc
         head = std::move(answer);  // no stream yet: the plain error, with its status
       } else {
         if (!streamer->stream) head = streamer->Start();
-        streamer->stream->Write(ServerSentEvent("result", ResultData(answer)));
+        streamer->stream->Write(ServerSentEvent("result", ResultData(std::move(answer))));
         streamer->stream->End();
       }
     }

@@ -21,7 +21,7 @@ std::string ProgressData(double fraction, std::string_view message, std::string_
 // The data of the `result` event that ends a streamed request: {"status", "content_type", and
 // "body": the body itself when it is JSON, a string when it is UTF-8 text, else "body_base64"}.
 // An error reply's body is JSON ({"error": ...}), so it comes as "body".
-std::string ResultData(const HttpReply& reply);
+std::string ResultData(HttpReply reply);
 
 // What a streamed request needs: `progress` to hand to the inference (InferRequest::progress)
 // and `reply` to answer it with.

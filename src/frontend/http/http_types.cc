@@ -129,6 +129,14 @@ HttpReply JsonReply(std::string body) {
   return reply;
 }
 
+std::string TakeWholeBody(HttpReply& reply) {
+  std::string body = std::move(reply.body);
+  for (std::span<const std::byte> part : reply.body_tail) {
+    body.append(reinterpret_cast<const char*>(part.data()), part.size());
+  }
+  return body;
+}
+
 bool Expect(Method want, const HttpRequest& request, const ReplyFn& reply) {
   if (request.method == want || (want == Method::kGet && request.method == Method::kHead)) {
     return true;

@@ -102,6 +102,10 @@ HttpReply ErrorReply(const Status& status);
 // 200 with a JSON body.
 HttpReply JsonReply(std::string body);
 
+// The reply's whole body, as a client reads it after the head: `body` (moved out), then the
+// parts of `body_tail` appended.
+std::string TakeWholeBody(HttpReply& reply);
+
 // Whether `request` uses method `want` (HEAD counts as GET). If not, answers it 405 with
 // `Allow: <want>` and {"error": "method not allowed; use <want>"} and returns false.
 bool Expect(Method want, const HttpRequest& request, const ReplyFn& reply);

@@ -67,6 +67,14 @@ std::string ErrorMessageOf(const HttpReply& reply) {
 // One Server-Sent Event: `event: state`, the job's JSON as its data.
 std::string StateEvent(const std::string& job_json) { return ServerSentEvent("state", job_json); }
 
+// What a reply leaves for the job's result: its status, headers and whole body.
+jobs::JobResult ResultOf(HttpReply reply) {
+  return {.status = reply.status,
+          .content_type = std::move(reply.content_type),
+          .headers = std::move(reply.headers),
+          .body = TakeWholeBody(reply)};
+}
+
 HttpReply Conflict(std::string_view message) {
   HttpReply reply;
   reply.status = 409;
@@ -129,11 +137,9 @@ Status JobService::FailInterrupted(const jobs::JobRecord& job) {
       "the server stopped while this job ran, and model '{}' is not idempotent "
       "(idempotent: false in its config.yaml): it is not run again",
       job.model);
-  HttpReply reply = ErrorReply(Internal(error));
-  jobs::JobResult result{.status = reply.status, .content_type = reply.content_type};
-  result.body = std::move(reply.body);
   ASSIGN_OR_RETURN(jobs::JobRecord failed,
-                   store()->Finish(job.id, jobs::JobState::kFailed, result, error, NowMs()));
+                   store()->Finish(job.id, jobs::JobState::kFailed,
+                                   ResultOf(ErrorReply(Internal(error))), error, NowMs()));
   RecordFinished(failed.state, failed.created_ms);
   spdlog::warn(
       "jobs: job {} of model '{}' was running when the server stopped; failed: the "
@@ -620,14 +626,8 @@ void JobService::OnAnswer(const std::string& model_key, const std::string& id, H
   } else {
     const bool ok = reply.status < 400;
     const std::string error = ok ? "" : ErrorMessageOf(reply);
-    jobs::JobResult result{.status = reply.status, .content_type = reply.content_type};
-    result.headers = std::move(reply.headers);
-    result.body = std::move(reply.body);
-    for (std::span<const std::byte> part : reply.body_tail) {
-      result.body.append(reinterpret_cast<const char*>(part.data()), part.size());
-    }
-    recorded = store->Finish(id, ok ? jobs::JobState::kSucceeded : jobs::JobState::kFailed, result,
-                             error, NowMs());
+    recorded = store->Finish(id, ok ? jobs::JobState::kSucceeded : jobs::JobState::kFailed,
+                             ResultOf(std::move(reply)), error, NowMs());
   }
   if (!recorded.ok()) {
     spdlog::error("jobs: cannot record job {}: {}", id, recorded.status().message());

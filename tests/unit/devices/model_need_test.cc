@@ -28,6 +28,17 @@ const plugin::PlacementHintReader& Plugins() {
   return reader;
 }
 
+// The need PlacementRequestFor gives `config`, and where it comes from.
+StatusOr<int64_t> InstanceNeedMb(const ModelConfig& config,
+                                 const plugin::PlacementHintReader& hints) {
+  ASSIGN_OR_RETURN(PlacementRequest request, PlacementRequestFor(config, hints));
+  return request.need_mb;
+}
+NeedSource InstanceNeedSource(const ModelConfig& config, const plugin::PlacementHintReader& hints) {
+  auto request = PlacementRequestFor(config, hints);
+  return request.ok() ? request->need_source : NeedSource::kUnknown;
+}
+
 TEST(InstanceNeedMbTest, DeclaredVramWins) {
   ModelConfig config = Model("m", "sim");
   config.instances.vram_mb = 3000;
