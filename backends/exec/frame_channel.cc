@@ -59,9 +59,10 @@ bool SendSome(int fd, const std::vector<std::span<const uint8_t>>& pieces, size_
 
 class FrameReader {
  public:
-  // PROGRESS frames read before the `expected` one go to `progress` when it is not null.
-  FrameReader(FrameKind expected, uint32_t max_size, const ProgressSink* progress)
-      : expected_(expected), max_size_(max_size), progress_(progress) {}
+  // PROGRESS and PARTIAL frames read before the `expected` one go to `interim` when it is not
+  // null.
+  FrameReader(FrameKind expected, uint32_t max_size, const InterimSink* interim)
+      : expected_(expected), max_size_(max_size), interim_(interim) {}
 
   bool done() const { return header_filled_ == kFrameHeaderSize && filled_ == body_size_; }
   bool started() const { return header_filled_ > 0; }
@@ -109,7 +110,7 @@ class FrameReader {
         header_filled_ += static_cast<size_t>(n);
         if (header_filled_ == kFrameHeaderSize) {
           auto size = CheckFrameHeader(std::span<const uint8_t>(header_, kFrameHeaderSize),
-                                       expected_, max_size_, progress_ != nullptr);
+                                       expected_, max_size_, interim_ != nullptr);
           if (!size.ok()) {
             // Show a little more of what the program wrote than the 5 header bytes.
             uint8_t more[kFrameHeaderSize + 43];
@@ -118,7 +119,7 @@ class FrameReader {
                 recv(fd, more + kFrameHeaderSize, sizeof(more) - kFrameHeaderSize, MSG_DONTWAIT);
             size_t shown = kFrameHeaderSize + static_cast<size_t>(extra > 0 ? extra : 0);
             size = CheckFrameHeader(std::span<const uint8_t>(more, shown), expected_, max_size_,
-                                    progress_ != nullptr);
+                                    interim_ != nullptr);
             *failure = ExchangeFailure::kProtocol;
             *error = size.status().message();
             return false;
@@ -128,8 +129,8 @@ class FrameReader {
       } else {
         filled_ += static_cast<size_t>(n);
       }
-      if (done() && header_[4] == static_cast<uint8_t>(FrameKind::kProgress) &&
-          !TakeProgress(failure, error)) {
+      if (done() && interim_ != nullptr && IsInterimFrame(header_[4]) &&
+          !TakeInterim(failure, error)) {
         return false;
       }
     }
@@ -137,22 +138,23 @@ class FrameReader {
   }
 
  private:
-  // Hands a whole PROGRESS frame to progress_ and starts on the next frame.
-  bool TakeProgress(ExchangeFailure* failure, std::string* error) {
-    sdk::Status taken = (*progress_)(std::span<const uint8_t>(body_.data(), filled_));
+  // Hands a whole PROGRESS or PARTIAL frame to interim_ and starts on the next frame.
+  bool TakeInterim(ExchangeFailure* failure, std::string* error) {
+    const auto kind = static_cast<FrameKind>(header_[4]);
+    sdk::Status taken = (*interim_)(kind, std::span<const uint8_t>(body_.data(), filled_));
     header_filled_ = 0;
     body_size_ = 0;
     filled_ = 0;
     body_.clear();
     if (taken.ok()) return true;
     *failure = ExchangeFailure::kProtocol;
-    *error = "malformed PROGRESS frame: " + taken.message();
+    *error = "malformed " + std::string(FrameKindName(kind)) + " frame: " + taken.message();
     return false;
   }
 
   FrameKind expected_;
   uint32_t max_size_;
-  const ProgressSink* progress_;
+  const InterimSink* interim_;
   uint8_t header_[kFrameHeaderSize] = {};
   size_t header_filled_ = 0;
   size_t body_size_ = 0;
@@ -198,7 +200,7 @@ ExchangeResult SendFrame(int socket_fd, int pid_fd, const OutgoingFrame& frame, 
 
 ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, FrameKind expected,
                         uint32_t max_size, Deadline deadline, const WatchWhileWaiting* watch,
-                        const ProgressSink* progress) {
+                        const InterimSink* interim) {
   ExchangeResult result;
   std::vector<std::span<const uint8_t>> pieces;
   if (frame != nullptr) pieces = frame->Pieces();
@@ -207,7 +209,7 @@ ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, F
   auto next_watch = std::chrono::steady_clock::now() + kWatchInterval;
   size_t index = 0;
   size_t offset = 0;
-  FrameReader reader(expected, max_size, progress);
+  FrameReader reader(expected, max_size, interim);
   auto fail = [&](ExchangeFailure f, std::string message) {
     result.failure = f;
     result.message = std::move(message);

@@ -32,18 +32,19 @@ struct ExchangeResult {
 using WatchWhileWaiting = std::function<std::vector<OutgoingFrame>()>;
 inline constexpr std::chrono::milliseconds kWatchInterval{50};
 
-// Takes the body of each PROGRESS frame read while Exchange waits for its answer; an error is a
-// protocol error (the exchange fails with it).
-using ProgressSink = std::function<sdk::Status(std::span<const uint8_t> body)>;
+// Takes each PROGRESS or PARTIAL frame (its kind and body) read while Exchange waits for its
+// answer; an error is a protocol error (the exchange fails with it).
+using InterimSink = std::function<sdk::Status(FrameKind kind, std::span<const uint8_t> body)>;
 
 // Sends `frame` (if not null) on `socket_fd` (non-blocking) and reads one frame of kind
 // `expected` of at most `max_size` bytes, until `deadline`. `pid_fd` becomes readable when the
-// program ends; the bytes it wrote before are still read. `watch` may be null. With `progress`,
-// PROGRESS frames may come before the answer and go there; without, they are protocol errors.
+// program ends; the bytes it wrote before are still read. `watch` may be null. With `interim`,
+// PROGRESS and PARTIAL frames may come before the answer and go there; without, they are
+// protocol errors.
 ExchangeResult Exchange(int socket_fd, int pid_fd, const OutgoingFrame* frame, FrameKind expected,
                         uint32_t max_size, Deadline deadline,
                         const WatchWhileWaiting* watch = nullptr,
-                        const ProgressSink* progress = nullptr);
+                        const InterimSink* interim = nullptr);
 
 // Writes `frame` whole on `socket_fd` (non-blocking) without reading, until `deadline`: for a
 // program that reads its stdin on a thread of its own while it answers (a pipelined program;

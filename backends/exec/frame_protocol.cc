@@ -31,6 +31,19 @@ sdk::Status DecodeTensor(ByteReader& r, OutputTensor* t) {
   return r.Bytes(size, &t->data, "tensor data");
 }
 
+// A u32 count, then that many tensors; `what` names their owner in errors.
+sdk::Status DecodeOutputs(ByteReader& r, const std::string& what, std::vector<OutputTensor>* out) {
+  uint32_t n = 0;
+  SY_RETURN_IF_ERROR(r.U32(&n, "an output count"));
+  if (n > r.remaining() / 24) {  // a tensor takes at least 24 bytes
+    return sdk::InvalidArgument(what + " claims " + std::to_string(n) +
+                                " outputs, more than the frame holds");
+  }
+  out->resize(n);
+  for (uint32_t j = 0; j < n; ++j) SY_RETURN_IF_ERROR(DecodeTensor(r, &(*out)[j]));
+  return sdk::Status();
+}
+
 }  // namespace
 
 std::string_view FrameKindName(FrameKind kind) {
@@ -47,6 +60,8 @@ std::string_view FrameKindName(FrameKind kind) {
       return "CANCEL";
     case FrameKind::kProgress:
       return "PROGRESS";
+    case FrameKind::kPartial:
+      return "PARTIAL";
   }
   return "?";
 }
@@ -138,15 +153,18 @@ sdk::StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const Requ
 }
 
 sdk::StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
-                                         uint32_t max_size, bool progress_too) {
+                                         uint32_t max_size, bool interim_too) {
   if (header.size() < kFrameHeaderSize) return sdk::Internal("frame header incomplete");
   uint32_t size = static_cast<uint32_t>(header[0]) | static_cast<uint32_t>(header[1]) << 8 |
                   static_cast<uint32_t>(header[2]) << 16 | static_cast<uint32_t>(header[3]) << 24;
   uint8_t kind = header[4];
-  if (progress_too && kind == static_cast<uint8_t>(FrameKind::kProgress)) {
-    if (size == 0 || size > kMaxProgressBytes) {
-      return sdk::Internal("the program's PROGRESS frame has size " + std::to_string(size) +
-                           " (at most " + std::to_string(kMaxProgressBytes) + ")");
+  if (interim_too && IsInterimFrame(kind)) {
+    const bool progress = kind == static_cast<uint8_t>(FrameKind::kProgress);
+    const uint32_t most = progress ? kMaxProgressBytes : kMaxPartialBytes;
+    if (size == 0 || size > most) {
+      return sdk::Internal("the program's " + std::string(progress ? "PROGRESS" : "PARTIAL") +
+                           " frame has size " + std::to_string(size) + " (at most " +
+                           std::to_string(most) + ")");
     }
     return size;
   }
@@ -211,6 +229,19 @@ sdk::StatusOr<ProgressReport> DecodeProgress(std::span<const uint8_t> body) {
   return report;
 }
 
+sdk::StatusOr<PartialReport> DecodePartial(std::span<const uint8_t> body) {
+  ByteReader r(body);
+  PartialReport report;
+  SY_RETURN_IF_ERROR(r.U64(&report.batch_id, "the batch id"));
+  SY_RETURN_IF_ERROR(r.U32(&report.request, "the request index"));
+  SY_RETURN_IF_ERROR(DecodeOutputs(r, "PARTIAL", &report.outputs));
+  if (r.remaining() != 0) {
+    return sdk::InvalidArgument("PARTIAL frame has " + std::to_string(r.remaining()) +
+                                " bytes after its last output");
+  }
+  return report;
+}
+
 sdk::StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body) {
   ByteReader r(body);
   BatchResult result;
@@ -227,14 +258,7 @@ sdk::StatusOr<BatchResult> DecodeResult(std::span<const uint8_t> body) {
     uint8_t status = 0;
     SY_RETURN_IF_ERROR(r.U8(&status, "a request status"));
     if (status == 0) {
-      uint32_t n = 0;
-      SY_RETURN_IF_ERROR(r.U32(&n, "an output count"));
-      if (n > r.remaining() / 24) {  // a tensor takes at least 24 bytes
-        return sdk::InvalidArgument("request " + std::to_string(i) + " claims " +
-                                    std::to_string(n) + " outputs, more than the frame holds");
-      }
-      req.outputs.resize(n);
-      for (uint32_t j = 0; j < n; ++j) SY_RETURN_IF_ERROR(DecodeTensor(r, &req.outputs[j]));
+      SY_RETURN_IF_ERROR(DecodeOutputs(r, "request " + std::to_string(i), &req.outputs));
     } else {
       req.ok = false;
       req.code =

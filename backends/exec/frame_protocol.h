@@ -50,6 +50,14 @@
 //           (IEEE-754, 0 to 1) | str message (at most kMaxProgressBytes in all). The plugin
 //           passes it to the host (SyHostApi::request_progress); one naming another batch or
 //           a request out of range is ignored.
+//   PARTIAL kind 7, program → plugin, any number while the program works on a batch, before
+//           its RESULT, mixed with PROGRESS frames in any order: u64 batch_id | u32 request |
+//           u32 noutputs | tensor × noutputs (at most kMaxPartialBytes in all). A response for
+//           that request ahead of its final one (SyHostApi::request_send_partial): outputs named
+//           as in RESULT, any subset of them, at most SY_MAX_PARTIAL_RESPONSE_BYTES of tensor
+//           data. One the host refuses (an unknown output, a size that does not fit its shape,
+//           too many bytes) fails its request with the reason; one naming another batch or a
+//           request out of range is ignored.
 //
 // Tensor data uses the KServe binary layout: row-major; BYTES elements are each a u32 length
 // followed by the bytes. Shapes include the batch dimension when max_batch_size > 0.
@@ -79,10 +87,20 @@ enum class FrameKind : uint8_t {
   kBatch = 3,
   kResult = 4,
   kCancel = 5,
-  kProgress = 6
+  kProgress = 6,
+  kPartial = 7
 };
 // The largest PROGRESS frame (kind byte and body) the plugin accepts.
 inline constexpr uint32_t kMaxProgressBytes = 64 << 10;
+// The largest PARTIAL frame (kind byte and body): the tensor data, and room for its names and
+// shapes.
+inline constexpr uint32_t kMaxPartialBytes = SY_MAX_PARTIAL_RESPONSE_BYTES + (64 << 10);
+
+// Whether `kind` is a frame the program may send before a RESULT (PROGRESS, PARTIAL).
+inline bool IsInterimFrame(uint8_t kind) {
+  return kind == static_cast<uint8_t>(FrameKind::kProgress) ||
+         kind == static_cast<uint8_t>(FrameKind::kPartial);
+}
 
 std::string_view FrameKindName(FrameKind kind);
 
@@ -124,11 +142,11 @@ sdk::StatusOr<OutgoingFrame> EncodeBatch(uint64_t batch_id, std::span<const Requ
 OutgoingFrame EncodeCancel(uint64_t batch_id, uint32_t request, SyCancelState state);
 
 // The size of the frame whose first kFrameHeaderSize bytes begin `header`, after checking that
-// its kind is `expected` (or PROGRESS, of at most kMaxProgressBytes, when `progress_too`) and its
-// size is at most `max_size`. The error shows `header` (all of it,
-// up to 48 bytes) as text, so a program that prints to stdout is easy to recognise.
+// its kind is `expected` (or, when `interim_too`, PROGRESS of at most kMaxProgressBytes or
+// PARTIAL of at most kMaxPartialBytes) and its size is at most `max_size`. The error shows `header`
+// (all of it, up to 48 bytes) as text, so a program that prints to stdout is easy to recognise.
 sdk::StatusOr<uint32_t> CheckFrameHeader(std::span<const uint8_t> header, FrameKind expected,
-                                         uint32_t max_size, bool progress_too = false);
+                                         uint32_t max_size, bool interim_too = false);
 
 // The READY body (after the kind byte): magic, version kProtocolVersion and the optional
 // features. Returns the features (0 when absent).
@@ -168,6 +186,17 @@ struct ProgressReport {
 // Decodes a PROGRESS body (after the kind byte). InvalidArgument when it is malformed, has
 // trailing bytes or a fraction outside [0, 1] (NaN included).
 sdk::StatusOr<ProgressReport> DecodeProgress(std::span<const uint8_t> body);
+
+// A PARTIAL body: views into the frame.
+struct PartialReport {
+  uint64_t batch_id = 0;
+  uint32_t request = 0;
+  std::vector<OutputTensor> outputs;
+};
+
+// Decodes a PARTIAL body (after the kind byte); only the structure is checked, as for RESULT.
+// InvalidArgument when it is malformed or has trailing bytes.
+sdk::StatusOr<PartialReport> DecodePartial(std::span<const uint8_t> body);
 
 // Decodes a RESULT body (after the kind byte). Only the structure is checked here (outputs are
 // checked against the config by CheckOutput); trailing bytes are an error. The result views

@@ -108,6 +108,29 @@ void HostBatch::Progress(uint32_t r, double fraction, std::string_view message) 
   host_->request_progress(batch_, r, fraction, std::string(message).c_str());
 }
 
+void HostBatch::SendPartial(const ModelSpec& model, const PendingRequest& request,
+                            const std::vector<OutputTensor>& outputs) {
+  if (host_->struct_size < offsetof(SyHostApi, request_send_partial) + sizeof(void*) ||
+      host_->request_send_partial == nullptr) {
+    return;
+  }
+  auto matched = MatchOutputs(model, request.wanted, request.batch_size, outputs, true);
+  if (!matched.ok()) return Fail(request.index, matched.status());
+  std::vector<SyOutput> views;
+  for (uint32_t o = 0; o < matched->size(); ++o) {
+    const OutputTensor* t = (*matched)[o];
+    if (t == nullptr) continue;
+    views.push_back({.output = o,
+                     .shape = t->shape.data(),
+                     .dim_count = static_cast<uint32_t>(t->shape.size()),
+                     .data = t->data.data(),
+                     .byte_size = t->data.size()});
+  }
+  SyError* error = host_->request_send_partial(batch_, request.index, views.data(),
+                                               static_cast<uint32_t>(views.size()));
+  if (error != nullptr) host_->request_set_error(batch_, request.index, error);
+}
+
 void HostBatch::FailCancelled(uint32_t r, SyCancelState state, const std::string& when) {
   Fail(r, sdk::Unavailable(
               std::string("the request was stopped ") + when + ": " +

@@ -44,6 +44,11 @@ class HostBatch {
   // Passes on the program's progress report for request `r` (SyHostApi::request_progress; a
   // host without it drops it). Any thread.
   void Progress(uint32_t r, double fraction, std::string_view message) const;
+  // Passes on the program's partial response for `request` (SyHostApi::request_send_partial; a
+  // host without it drops it): checks the outputs (MatchOutputs, partial), and fails the
+  // request when they or the host refuse them. Any thread.
+  void SendPartial(const ModelSpec& model, const PendingRequest& request,
+                   const std::vector<OutputTensor>& outputs);
   // Fails request `r`, cancelled as `state` says, naming `when` ("before it was sent to the
   // program").
   void FailCancelled(uint32_t r, SyCancelState state, const std::string& when);

@@ -50,7 +50,7 @@ sdk::Status CheckOutput(const TensorInfo& spec, bool batched, int64_t batch_size
 
 sdk::StatusOr<std::vector<const OutputTensor*>> MatchOutputs(
     const ModelSpec& model, const std::vector<bool>& wanted, int64_t batch_size,
-    const std::vector<OutputTensor>& outputs) {
+    const std::vector<OutputTensor>& outputs, bool partial) {
   std::vector<const OutputTensor*> matched(model.outputs.size(), nullptr);
   std::vector<bool> seen(model.outputs.size(), false);
   for (const OutputTensor& t : outputs) {
@@ -70,11 +70,12 @@ sdk::StatusOr<std::vector<const OutputTensor*>> MatchOutputs(
     }
     seen[index] = true;
     if (!wanted[index]) continue;
-    SY_RETURN_IF_ERROR(CheckOutput(model.outputs[index], model.batched(), batch_size, t));
+    const int64_t batch = partial && !t.shape.empty() ? t.shape[0] : batch_size;
+    SY_RETURN_IF_ERROR(CheckOutput(model.outputs[index], model.batched(), batch, t));
     matched[index] = &t;
   }
   for (size_t i = 0; i < model.outputs.size(); ++i) {
-    if (wanted[i] && matched[i] == nullptr) {
+    if (wanted[i] && matched[i] == nullptr && !partial) {
       return sdk::Internal("the program did not return the requested output '" +
                            model.outputs[i].name + "'");
     }

@@ -21,9 +21,10 @@ sdk::Status CheckOutput(const TensorInfo& spec, bool batched, int64_t batch_size
 // tensor to answer with, or nullptr where `wanted[i]` is false (returned outputs that were not
 // asked for are ignored, but never ones unknown to the config). Errors (for this request only):
 // an unknown or duplicate output name, a wanted output missing, or a CheckOutput failure.
-// REQUIRES: wanted.size() == model.outputs.size().
+// With `partial` (a PARTIAL frame's outputs), any subset of the wanted outputs may come, each
+// with its own batch dimension. REQUIRES: wanted.size() == model.outputs.size().
 sdk::StatusOr<std::vector<const OutputTensor*>> MatchOutputs(
     const ModelSpec& model, const std::vector<bool>& wanted, int64_t batch_size,
-    const std::vector<OutputTensor>& outputs);
+    const std::vector<OutputTensor>& outputs, bool partial = false);
 
 }  // namespace switchyard::exec

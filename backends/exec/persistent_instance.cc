@@ -181,12 +181,11 @@ ExchangeResult PersistentInstance::Write(const InFlight& sent, const OutgoingFra
 
 ExchangeResult PersistentInstance::Exchange(const InFlight& sent, const OutgoingFrame& frame,
                                             const WatchWhileWaiting& watch,
-                                            const ProgressSink& progress, Deadline deadline) {
+                                            const InterimSink& interim, Deadline deadline) {
   const WatchWhileWaiting* watching = takes_cancel_ ? &watch : nullptr;
   if (!pipelined_) {  // one batch at a time: write and read at once, as a single exchange
     return switchyard::exec::Exchange(sent.child->socket_fd(), sent.child->pid_fd(), &frame,
-                                      FrameKind::kResult, UINT32_MAX, deadline, watching,
-                                      &progress);
+                                      FrameKind::kResult, UINT32_MAX, deadline, watching, &interim);
   }
   ExchangeResult ended{.failure = ExchangeFailure::kProgramEnded,
                        .message = "the program ended while another batch failed"};
@@ -205,9 +204,9 @@ ExchangeResult PersistentInstance::Exchange(const InFlight& sent, const Outgoing
     for (const OutgoingFrame& cancel : watch()) (void)Write(sent, cancel, deadline);
     return std::vector<OutgoingFrame>();
   };
-  ExchangeResult r = switchyard::exec::Exchange(
-      sent.child->socket_fd(), sent.child->pid_fd(), nullptr, FrameKind::kResult, UINT32_MAX,
-      deadline, takes_cancel_ ? &write_cancels : nullptr, &progress);
+  ExchangeResult r = switchyard::exec::Exchange(sent.child->socket_fd(), sent.child->pid_fd(),
+                                                nullptr, FrameKind::kResult, UINT32_MAX, deadline,
+                                                takes_cancel_ ? &write_cancels : nullptr, &interim);
   lock.lock();
   if (r.failure == ExchangeFailure::kNone) {
     ++next_result_;
@@ -269,17 +268,24 @@ sdk::Status PersistentInstance::Execute(HostBatch& batch) {
     }
     return cancels;
   };
-  // The program's reports on this batch's requests go to the host; one on another batch (a
-  // pipelined program's next one is read by the thread that sent it) or out of range is dropped.
-  ProgressSink report_progress = [&](std::span<const uint8_t> body) -> sdk::Status {
-    SY_ASSIGN_OR_RETURN(ProgressReport report, DecodeProgress(body));
-    if (report.batch_id == sent.batch_id && report.request < pending.size()) {
-      batch.Progress(pending[report.request].index, report.fraction, report.message);
+  // The program's reports and partial responses on this batch's requests go to the host; one on
+  // another batch (a pipelined program's next one is read by the thread that sent it) or out of
+  // range is dropped.
+  InterimSink pass_on = [&](FrameKind kind, std::span<const uint8_t> body) -> sdk::Status {
+    if (kind == FrameKind::kProgress) {
+      SY_ASSIGN_OR_RETURN(ProgressReport report, DecodeProgress(body));
+      if (report.batch_id == sent.batch_id && report.request < pending.size()) {
+        batch.Progress(pending[report.request].index, report.fraction, report.message);
+      }
+      return sdk::Status();
+    }
+    SY_ASSIGN_OR_RETURN(PartialReport partial, DecodePartial(body));
+    if (partial.batch_id == sent.batch_id && partial.request < pending.size()) {
+      batch.SendPartial(context_.model, pending[partial.request], partial.outputs);
     }
     return sdk::Status();
   };
-  ExchangeResult r =
-      Exchange(sent, *frame, tell_cancelled, report_progress, RunDeadline(context_.params));
+  ExchangeResult r = Exchange(sent, *frame, tell_cancelled, pass_on, RunDeadline(context_.params));
   lock.lock();
   std::string prefix = "the program " + CommandText(context_.params) + " (pid " +
                        std::to_string(sent.child->pid()) + ") failed batch " +

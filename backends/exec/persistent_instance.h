@@ -62,9 +62,9 @@ class PersistentInstance final : public ExecInstance {
   // Starts the program if none runs, once nothing is in flight, and takes the next batch id.
   sdk::StatusOr<InFlight> Admit(std::unique_lock<std::mutex>& lock);
   // The BATCH sent and its RESULT read, in order with the other batch in flight (pipelined) or
-  // as one exchange; the PROGRESS frames before the RESULT go to `progress`.
+  // as one exchange; the PROGRESS and PARTIAL frames before the RESULT go to `interim`.
   ExchangeResult Exchange(const InFlight& sent, const OutgoingFrame& frame,
-                          const WatchWhileWaiting& watch, const ProgressSink& progress,
+                          const WatchWhileWaiting& watch, const InterimSink& interim,
                           Deadline deadline);
   // Waits until `counter` reaches the batch's id; false when its program ended meanwhile.
   bool AwaitTurn(std::unique_lock<std::mutex>& lock, const uint64_t& counter, const InFlight& sent);

@@ -282,6 +282,12 @@ StatusOr<SimParameters> ParseSimParameters(const SimConfig& config) {
                                Quoted(value));
       }
       params.crash_at_load = value == "true";
+    } else if (key == "partial_responses") {
+      SY_ASSIGN_OR_RETURN(params.partial_responses, ParseNonNegative(key, value));
+      if (params.partial_responses > kMaxSimPartialResponses) {
+        return InvalidArgument("parameters.partial_responses: at most " +
+                               std::to_string(kMaxSimPartialResponses));
+      }
     } else if (key == "seed") {
       SY_ASSIGN_OR_RETURN(int64_t seed, ParseNonNegative(key, value));
       params.seed = static_cast<uint64_t>(seed);
@@ -289,8 +295,8 @@ StatusOr<SimParameters> ParseSimParameters(const SimConfig& config) {
       return InvalidArgument("parameters." + key +
                              ": unknown sim parameter (expected function, service_time_us, "
                              "service_time_per_item_us, jitter, failure_rate, seed, memory_mb, "
-                             "memory_mb_per_item, crash_on_value, crash_at_load, "
-                             "device_lost_on_value)");
+                             "memory_mb_per_item, partial_responses, crash_on_value, "
+                             "crash_at_load, device_lost_on_value)");
     }
   }
   SY_RETURN_IF_ERROR(CheckSignature(params, config));

@@ -46,6 +46,8 @@ SimConfig ConfigOf(const SyModelDesc& desc);
 
 enum class Function { kIdentity, kAddSub, kAddSubString, kZeros };
 
+inline constexpr int64_t kMaxSimPartialResponses = 1000;
+
 struct SimParameters {
   Function function = Function::kIdentity;
   int64_t service_time_us = 0;
@@ -58,6 +60,9 @@ struct SimParameters {
   // through SyInstanceDeviceMemory, hence what `vram_mb: measure` finds.
   int64_t memory_mb = 0;
   int64_t memory_mb_per_item = 0;
+  // Partial responses per request before its final one (SyHostApi::request_send_partial), each
+  // a copy of its final outputs, evenly spread over the batch's service time.
+  int64_t partial_responses = 0;
   // Fault injection for isolation tests (worker processes only): the worker dies with SIGSEGV
   // on a request whose first input's first element equals crash_on_value (integer inputs), or
   // while loading.

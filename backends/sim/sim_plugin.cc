@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstddef>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -70,6 +72,37 @@ void WriteOutputs(SyBatch* batch, uint32_t request, const std::vector<OutputTens
   }
 }
 
+// Sends one partial response of `request` made of `outputs` (a host without the function
+// takes none). False when the host refused it: the request has then been failed.
+bool SendPartial(SyBatch* batch, uint32_t request, const std::vector<OutputTensor>& outputs) {
+  if (g_host->struct_size < offsetof(SyHostApi, request_send_partial) + sizeof(void*) ||
+      g_host->request_send_partial == nullptr) {
+    return true;
+  }
+  std::vector<SyOutput> views;
+  for (uint32_t o = 0; o < outputs.size(); ++o) {
+    views.push_back({.output = o,
+                     .shape = outputs[o].shape.data(),
+                     .dim_count = static_cast<uint32_t>(outputs[o].shape.size()),
+                     .data = outputs[o].data.data(),
+                     .byte_size = outputs[o].data.size()});
+  }
+  SyError* error = g_host->request_send_partial(batch, request, views.data(),
+                                                static_cast<uint32_t>(views.size()));
+  if (error == nullptr) return true;
+  g_host->request_set_error(batch, request, error);
+  return false;
+}
+
+// Lets `time` of work pass: on the instance's simulated GPU, or on the CPU.
+void Work(Instance& instance, std::chrono::nanoseconds time) {
+  if (instance.gpu) {
+    instance.gpu->Occupy(time);
+  } else {
+    std::this_thread::sleep_for(time);
+  }
+}
+
 SyError* Execute(Instance& instance, SyBatch* batch) {
   const Model& model = *instance.model;
   std::vector<std::vector<SyTensor>> requests(g_host->batch_request_count(batch));
@@ -92,6 +125,8 @@ SyError* Execute(Instance& instance, SyBatch* batch) {
   }
   instance.largest_batch_items = std::max(instance.largest_batch_items, items);
   BatchDraw draw = DrawBatch(model.params, instance.rng);
+  // Each request's outputs; empty for a request that failed.
+  std::vector<std::optional<std::vector<OutputTensor>>> results(requests.size());
   for (uint32_t r = 0; r < requests.size(); ++r) {
     if (draw.fail) {
       sdk::FailRequest(*g_host, batch, r, InjectedFailure(instance.name, model.params));
@@ -102,15 +137,23 @@ SyError* Execute(Instance& instance, SyBatch* batch) {
       sdk::FailRequest(*g_host, batch, r, outputs.status());
       continue;
     }
-    WriteOutputs(batch, r, *outputs);
+    results[r] = std::move(outputs).value();
   }
   const auto service = std::chrono::duration_cast<std::chrono::nanoseconds>(
       BatchServiceTime(model.params, items) * draw.scale);
-  if (instance.gpu) {
-    instance.gpu->Occupy(service);
-  } else {
-    std::this_thread::sleep_for(service);
+  // The service time in partial_responses + 1 pieces, a round of partial responses after each
+  // but the last.
+  const auto piece = service / (model.params.partial_responses + 1);
+  for (int64_t k = 0; k < model.params.partial_responses; ++k) {
+    Work(instance, piece);
+    for (uint32_t r = 0; r < requests.size(); ++r) {
+      if (results[r] && !SendPartial(batch, r, *results[r])) results[r].reset();
+    }
   }
+  for (uint32_t r = 0; r < requests.size(); ++r) {
+    if (results[r]) WriteOutputs(batch, r, *results[r]);
+  }
+  Work(instance, service - piece * model.params.partial_responses);
   return nullptr;
 }
 

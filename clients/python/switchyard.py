@@ -31,7 +31,8 @@ or "cpu"), model_dir, version_dir, parameters (str -> str), max_batch_size, inpu
 `cancelled()`: True once every request of the running predict call was cancelled (clients
 gone, timeouts passed); a long predict may check it and raise `Cancelled`; and
 `progress(fraction, message="")`: how far the running predict call has come (a job's status
-shows it). Requests cancelled before decode or predict are not computed. Parameter
+shows it); and `send(output, item=None)`: a response ahead of the final one, which a streaming
+client sees (`event: partial`). Requests cancelled before decode or predict are not computed. Parameter
 `decode_threads` sizes the decode/encode pool (default min(8, usable CPUs)).
 
 `encode_request_envelope` and `decode_response_envelope` build and read the BYTES elements that
@@ -86,6 +87,7 @@ class Context:
         self.inputs, self.outputs = list(inputs), list(outputs)
         self._cancelled = lambda: False  # the runner's, while it serves
         self._progress = lambda fraction, message: None  # likewise
+        self._send = lambda output, item: None  # likewise
 
     def cancelled(self):
         """Whether every request of the `predict` call running now was cancelled: their clients
@@ -100,6 +102,17 @@ class Context:
         report of each of its requests. Cheap: reports closer together than 50 ms are dropped
         (except fraction 1). Ignored outside predict."""
         self._progress(fraction, message)
+
+    def send(self, output, item=None):
+        """Sends a response ahead of the final one (a page parsed, a stage's preview): `output`
+        is what predict would return for one item, and goes through `encode` like it. It is for
+        the request of item `item` of the running predict call (its position in the batch), or
+        for every request of the call when None (the one request when max_batch_size is 0). A
+        client that streams the request (POST .../predict with Accept: text/event-stream) gets
+        each as an `event: partial`, in order, before the result; a client that takes one
+        answer gets the final one only. At most 64 KiB of outputs each (ValueError otherwise).
+        Ignored outside predict."""
+        self._send(output, item)
 
     @classmethod
     def from_model_info(cls, info):

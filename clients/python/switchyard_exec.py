@@ -50,7 +50,7 @@ import numpy as np
 
 __all__ = [
     "serve", "serve_batches", "run_once", "InferError", "InvalidInput", "Unavailable",
-    "Cancelled", "Cancellation", "Progress", "CLIENT_GONE", "TIMEOUT_PASSED", "ModelInfo", "shared_region", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
+    "Cancelled", "Cancellation", "Progress", "Partials", "CLIENT_GONE", "TIMEOUT_PASSED", "ModelInfo", "shared_region", "TensorSpec", "Inputs", "bf16_to_float32", "float32_to_bf16", "log_exception",
     "PROTOCOL_VERSION",
 ]
 
@@ -58,7 +58,10 @@ PROTOCOL_VERSION = 1
 MAGIC = b"SYEX"
 
 # Frame kinds.
-HELLO, READY, BATCH, RESULT, CANCEL, PROGRESS = 1, 2, 3, 4, 5, 6
+HELLO, READY, BATCH, RESULT, CANCEL, PROGRESS, PARTIAL = 1, 2, 3, 4, 5, 6, 7
+
+# The most tensor bytes one partial response (a PARTIAL frame) may carry.
+MAX_PARTIAL_BYTES = 65536
 
 # Progress reports of one request closer together than this (seconds) are dropped, except the
 # one that says it is done (fraction 1).
@@ -183,6 +186,35 @@ class Progress:
         w.f64(fraction)
         w.str(text)
         self._write(w.frame(PROGRESS))
+
+
+class Partials:
+    """Sends responses for the requests of one batch ahead of their final ones, as PARTIAL
+    frames: `send(index, outputs)` for request `index` of the batch, `outputs` a dict of output
+    name -> array-like (any of the model's outputs, converted as infer's results are). Whoever
+    streams the request (POST .../predict with Accept: text/event-stream) gets each, in order,
+    before the final answer; a client that takes one answer gets the final one only. At most
+    MAX_PARTIAL_BYTES of tensor data each (ValueError otherwise). Any thread, while the batch is
+    computed."""
+
+    def __init__(self, batch_id, model, write):
+        self.batch_id = batch_id
+        self._model = model
+        self._write = write  # writes one whole frame to the plugin
+
+    def send(self, index, outputs):
+        tensors = _outputs_for(self._model, outputs, list(outputs))
+        size = sum(len(data) for _, _, _, data in tensors)
+        if size > MAX_PARTIAL_BYTES:
+            raise ValueError("a partial response carries at most %d bytes of outputs, not %d "
+                             "(the final response has no such cap)" % (MAX_PARTIAL_BYTES, size))
+        w = _Writer()
+        w.u64(self.batch_id)
+        w.u32(index)
+        w.u32(len(tensors))
+        for name, datatype, shape, data in tensors:
+            w.tensor(name, datatype, shape, data)
+        self._write(w.frame(PARTIAL))
 
 
 class ProtocolError(Exception):
@@ -618,7 +650,7 @@ def _batches_in_order(stream_in, with_cancellation, shared):
 
 
 def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
-                  with_cancellation=False, with_progress=False):
+                  with_cancellation=False, with_progress=False, with_partials=False):
     """Answers batches until the plugin closes the stream (persistent mode), or until
     `keep_serving()`, asked after each batch is computed, returns false: that batch's RESULT
     then says the program ends (flag bit 0), and it returns once the RESULT is sent (the plugin
@@ -637,8 +669,9 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
     the plugin's frames, so the program also announces FEATURE_PIPELINED: the next batch is
     received while this one is computed (batches are still computed one at a time, in order).
 
-    With `with_progress=True`, `infer_batch` also gets the batch's `Progress` as its last
-    argument, to report how far each request has come."""
+    With `with_progress=True`, `infer_batch` also gets the batch's `Progress` as its next
+    argument, to report how far each request has come; with `with_partials=True`, the batch's
+    `Partials` after it, to send responses ahead of the final ones."""
     stream_in, stream_out = _protocol_streams()
     frame = _read_frame(stream_in)
     if frame is None or frame[0] != HELLO:
@@ -670,6 +703,8 @@ def serve_batches(infer_batch, setup=None, with_wanted=False, keep_serving=None,
                 args.append(cancellation)
             if with_progress:
                 args.append(Progress(batch_id, write))
+            if with_partials:
+                args.append(Partials(batch_id, model, write))
             results = infer_batch(*args)
             if len(results) != len(requests):
                 raise InferError("infer_batch returned %d results for %d requests" %

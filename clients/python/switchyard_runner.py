@@ -145,7 +145,8 @@ class Runner:
         self.restart_requested = False
         self.cancellation = None  # of the batch being computed
         self.progress = None      # of the batch being computed (sx.Progress)
-        self.predicting = ()      # the request indexes of the predict call running now
+        self.partials = None      # of the batch being computed (sx.Partials)
+        self.predicting = ()      # the request index of each item of the predict call running now
 
     def setup(self, info):
         """Called with the HELLO's ModelInfo: the model's setup(ctx), the shared input memory
@@ -153,6 +154,7 @@ class Runner:
         self.context = switchyard.Context.from_model_info(info)
         self.context._cancelled = self._predict_cancelled
         self.context._progress = self._predict_progress
+        self.context._send = self._predict_send
         self.envelope = is_envelope_model(info)
         threads = pool_size(self.context.parameters)
         pin = self.context.parameters.get("pin_shared_memory", "auto")
@@ -235,8 +237,24 @@ class Runner:
         progress = self.progress
         if progress is None:
             return
-        for index in self.predicting:
+        for index in dict.fromkeys(self.predicting):
             progress.report(index, fraction, message)
+
+    def _predict_send(self, output, item):
+        """ctx.send(): `output`, encoded as predict's outputs are, as a partial response of the
+        request of item `item` of the running predict call (every request of it when None)."""
+        partials = self.partials
+        if partials is None or not self.predicting:
+            return
+        owners = self.predicting if item is None else (self.predicting[item],)
+        encoded = self._encode_item((False, output))
+        if self.envelope:  # one element, with the batch dimension when the model batches
+            rank = 2 if self.context.max_batch_size > 0 else 1
+            element = np.empty(1, dtype=object)
+            element[0] = encoded
+            encoded = {"response": element.reshape((1,) * rank)}
+        for index in dict.fromkeys(owners):
+            partials.send(index, encoded)
 
     def _predict(self, owners, items):
         """One output (or _Failed) per decoded item (owners[i] is item i's request): predict on
@@ -246,7 +264,7 @@ class Runner:
         outputs = []
         try:
             for start in range(0, len(items), step):
-                self.predicting = frozenset(owners[start:start + step])
+                self.predicting = tuple(owners[start:start + step])
                 if max_batch == 0:
                     outputs.append(self._attempt_predict(self.model.predict, items[start]))
                     continue
@@ -270,14 +288,16 @@ class Runner:
                     _CANCEL_REASONS.get(cancellation.reason(index), "it was cancelled")))
         return _survivors(owners, values, failed)
 
-    def infer_batch(self, requests, cancellation=None, progress=None):
+    def infer_batch(self, requests, cancellation=None, progress=None, partials=None):
         """The plugin's batch ((inputs, wanted) per request) -> an output dict or an exception
         per request. Each element of an envelope model's `request` is an item; each request of
         a tensor model is one. A request cancelled (`cancellation`) before its items are
         decoded, or before predict, is answered switchyard.Cancelled without that work.
-        ctx.progress() reports through `progress` (an sx.Progress) while predict runs."""
+        ctx.progress() reports through `progress` (an sx.Progress) and ctx.send() through
+        `partials` (an sx.Partials) while predict runs."""
         self.cancellation = cancellation
         self.progress = progress
+        self.partials = partials
         owners, items = [], []  # the request index of each item, the items
         for index, (inputs, _) in enumerate(requests):
             parameters = getattr(inputs, "parameters", {})
@@ -364,7 +384,7 @@ def main(argv):
         runner = Runner(cls())
         sx.serve_batches(runner.infer_batch, runner.setup, with_wanted=True,
                          keep_serving=lambda: not runner.restart_requested,
-                         with_cancellation=True, with_progress=True)
+                         with_cancellation=True, with_progress=True, with_partials=True)
     except ModelError as exc:
         print("switchyard_runner.py: %s" % exc, file=sys.stderr)
         return 1

@@ -194,6 +194,18 @@ typedef struct SyTensor {
   uint64_t byte_size;
 } SyTensor;
 
+/* One output of a partial response (SyHostApi::request_send_partial). */
+typedef struct SyOutput {
+  uint32_t output; /* its config position */
+  const int64_t* shape;
+  uint32_t dim_count;
+  const void* data;
+  uint64_t byte_size;
+} SyOutput;
+
+/* The most output bytes one partial response may carry, all its outputs together. */
+#define SY_MAX_PARTIAL_RESPONSE_BYTES 65536u
+
 /* The host's functions, given to the plugin at SyBackendInit. The table stays valid until
  * SyBackendFini has returned; the plugin may keep the pointer. */
 typedef struct SyHostApi {
@@ -250,6 +262,22 @@ typedef struct SyHostApi {
    * (hosts since 2026-12-08). */
   void (*request_progress)(const SyBatch* batch, uint32_t request, double fraction,
                            const char* message);
+  /* Sends a response for `request` ahead of its final one (a partial result: a page parsed, a
+   * stage's preview, a token), made of `outputs` (config positions, each at most once, shapes
+   * and sizes as for request_output_alloc, at most SY_MAX_PARTIAL_RESPONSE_BYTES in all). The
+   * host copies them before it returns. The final response is the one SyInstanceExecute leaves,
+   * as always; a request may send any number of partial ones before it. Whoever follows the
+   * request sees them in the order sent, all before the final one: a streaming /predict client
+   * as `event: partial`, a gRPC stream as responses of their own. A client that takes a single
+   * response (plain /infer or /predict, a job's result) gets only the final one: the host drops
+   * the partial ones without copying them. A request that sent one is not run again if its
+   * instance is lost (its client has seen part of its answer): it fails instead. Errors:
+   * INVALID_ARGUMENT for an output out of range or given twice, a size that does not fit its
+   * shape, or too many bytes (nothing is sent; the request goes on); INTERNAL when the host could
+   * not pass it on. Callable from any thread while SyInstanceExecute runs. Present when
+   * struct_size covers it. */
+  SyError* (*request_send_partial)(SyBatch* batch, uint32_t request, const SyOutput* outputs,
+                                   uint32_t output_count);
 } SyHostApi;
 
 /* ---- Exported by every plugin. ---- */

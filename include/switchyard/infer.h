@@ -54,6 +54,30 @@ class CancelToken {
 // (a report racing with the result): it must be cheap and tolerate that.
 using ProgressFn = std::function<void(double fraction, std::string_view message)>;
 
+// Takes the responses a backend sends for a request ahead of its final one
+// (SyHostApi::request_send_partial): each a set of the model's outputs (named, typed, owning
+// their bytes, checked against the config). They come in the order the backend sent them, all
+// before the request's InferCallback runs; a backend sending from several threads at once may
+// call Send concurrently. Thread-safe.
+class PartialResponses {
+ public:
+  using Fn = std::function<void(std::vector<Tensor> outputs)>;
+  explicit PartialResponses(Fn fn) : fn_(std::move(fn)) {}
+
+  // Passes one response to the follower. Called by instances.
+  void Send(std::vector<Tensor> outputs) {
+    any_sent_.store(true, std::memory_order_release);
+    fn_(std::move(outputs));
+  }
+  // Whether one was sent: the client has seen part of the answer, so the request is not run
+  // again when its instance is lost (it fails instead).
+  bool any_sent() const { return any_sent_.load(std::memory_order_acquire); }
+
+ private:
+  const Fn fn_;
+  std::atomic<bool> any_sent_{false};
+};
+
 // Caps on InferRequest::parameters, enforced where requests are decoded.
 inline constexpr std::size_t kMaxRequestParameters = 64;
 inline constexpr std::size_t kMaxRequestParameterKeyBytes = 256;
@@ -82,6 +106,8 @@ struct InferRequest {
   RequestBody payload;
   std::shared_ptr<CancelToken> cancel;         // may be null
   std::shared_ptr<const ProgressFn> progress;  // may be null: nobody follows its progress
+  // May be null: nobody takes responses before the final one (the backend's are dropped).
+  std::shared_ptr<PartialResponses> partial;
 
   // Batch items this request contributes: its first input's first dimension when the model
   // batches, else 1.

@@ -9,6 +9,7 @@
 #include "core/thread_name.h"
 #include "fmt/format.h"
 #include "instance/shm_tensors.h"
+#include "plugin/partial_outputs.h"
 #include "spdlog/spdlog.h"
 #include "switchyard/backend.h"
 
@@ -103,18 +104,6 @@ std::vector<RequestOutputs> AllFailed(std::size_t count, const Status& status) {
   std::vector<RequestOutputs> outputs;
   for (std::size_t i = 0; i < count; ++i) outputs.emplace_back(status);
   return outputs;
-}
-
-// Each request's progress follower, by position; empty when none of them has one.
-std::vector<std::shared_ptr<const ProgressFn>> ProgressFollowers(
-    std::span<InferRequest* const> requests) {
-  std::vector<std::shared_ptr<const ProgressFn>> followers;
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    if (!requests[i]->progress) continue;
-    followers.resize(requests.size());
-    followers[i] = requests[i]->progress;
-  }
-  return followers;
 }
 
 }  // namespace
@@ -306,7 +295,7 @@ void ProcessInstance::Execute(std::span<InferRequest* const> requests, BatchDone
                                    .request_count = requests.size(),
                                    .done = std::move(done),
                                    .cancel_relay = cancel_relay,
-                                   .progress = ProgressFollowers(requests)};
+                                   .followers = BatchFollowers(requests)};
       StartExecutionClock();
     }
   }
@@ -431,6 +420,12 @@ void ProcessInstance::ReadLoop(std::shared_ptr<Worker> worker) {
     } else if (auto* progress = std::get_if<ipc::Progress>(&*message)) {
       Heard();
       HandleProgress(*progress);
+    } else if (auto* partial = std::get_if<ipc::Partial>(&*message)) {
+      Heard();
+      if (Status handled = HandlePartial(*partial); !handled.ok()) {
+        return OnWorkerLost(worker->id,
+                            "it sent a malformed partial response: " + handled.message());
+      }
     } else if (auto* lost = std::get_if<ipc::DeviceLost>(&*message)) {
       return OnWorkerLost(worker->id, "its backend lost the GPU: " + lost->message, lost->message);
     } else {
@@ -454,15 +449,43 @@ Status ProcessInstance::MapOutputRegion(Worker& worker, const ipc::MapRegion& ma
   return Status::Ok();
 }
 
-void ProcessInstance::HandleProgress(const ipc::Progress& progress) {
-  std::shared_ptr<const ProgressFn> follower;
-  {
-    MutexLock lock(&mu_);
-    auto it = pending_.find(progress.batch_id);
-    if (it == pending_.end() || progress.request >= it->second.progress.size()) return;
-    follower = it->second.progress[progress.request];
+std::vector<ProcessInstance::Followers> ProcessInstance::BatchFollowers(
+    std::span<InferRequest* const> requests) {
+  std::vector<Followers> followers;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!requests[i]->progress && !requests[i]->partial) continue;
+    followers.resize(requests.size());
+    followers[i] = {.progress = requests[i]->progress, .partial = requests[i]->partial};
   }
-  if (follower) (*follower)(progress.fraction, progress.message);
+  return followers;
+}
+
+ProcessInstance::Followers ProcessInstance::FollowersOf(uint64_t batch_id, uint32_t request) {
+  MutexLock lock(&mu_);
+  auto it = pending_.find(batch_id);
+  if (it == pending_.end() || request >= it->second.followers.size()) return {};
+  return it->second.followers[request];
+}
+
+void ProcessInstance::HandleProgress(const ipc::Progress& progress) {
+  Followers followers = FollowersOf(progress.batch_id, progress.request);
+  if (followers.progress) (*followers.progress)(progress.fraction, progress.message);
+}
+
+Status ProcessInstance::HandlePartial(const ipc::Partial& partial) {
+  std::vector<SyOutput> outputs;
+  outputs.reserve(partial.outputs.size());
+  for (const ipc::PartialOutput& output : partial.outputs) {
+    outputs.push_back({.output = output.index,
+                       .shape = output.shape.data(),
+                       .dim_count = static_cast<uint32_t>(output.shape.size()),
+                       .data = output.bytes.data(),
+                       .byte_size = output.bytes.size()});
+  }
+  RETURN_IF_ERROR(plugin::CheckPartialOutputs(*config_, outputs));
+  Followers followers = FollowersOf(partial.batch_id, partial.request);
+  if (followers.partial) followers.partial->Send(plugin::CopyPartialOutputs(*config_, outputs));
+  return Status::Ok();
 }
 
 void ProcessInstance::HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) {

@@ -147,6 +147,11 @@ class ProcessInstance final : public Instance {
       if (releaser) releaser->Detach();
     }
   };
+  // What InferRequest::progress and InferRequest::partial of one request were.
+  struct Followers {
+    std::shared_ptr<const ProgressFn> progress;
+    std::shared_ptr<PartialResponses> partial;
+  };
   struct Pending {
     uint32_t slot = 0;
     std::size_t request_count = 0;
@@ -156,8 +161,9 @@ class ProcessInstance final : public Instance {
     std::shared_ptr<CancelRelay> cancel_relay;
     // Since when the worker has been executing it: set when it is the oldest batch in flight.
     std::optional<TimePoint> executing_since;
-    // Each request's InferRequest::progress, by position; empty when none has one.
-    std::vector<std::shared_ptr<const ProgressFn>> progress;
+    // Who follows each request (its progress and partial responses), by position; empty when
+    // no request has a follower.
+    std::vector<Followers> followers;
   };
   // A shared-memory slot. Its regions are touched only by whoever holds the slot (between
   // taking it from free_slots_ and releasing it), so they need no lock.
@@ -178,6 +184,13 @@ class ProcessInstance final : public Instance {
   void HandleResult(Worker& worker, const ipc::Result& result, ipc::UniqueFd fd) EXCLUDES(mu_);
   // Passes a progress report to its request's follower (none for a batch already answered).
   void HandleProgress(const ipc::Progress& progress) EXCLUDES(mu_);
+  // Checks a partial response against the config and passes it to its request's follower.
+  // Errors: the worker broke the protocol (a malformed response).
+  Status HandlePartial(const ipc::Partial& partial) EXCLUDES(mu_);
+  // Each request's followers, by position; empty when none of them has one.
+  static std::vector<Followers> BatchFollowers(std::span<InferRequest* const> requests);
+  // The followers of request `request` of batch `batch_id`; empty when the batch was answered.
+  Followers FollowersOf(uint64_t batch_id, uint32_t request) EXCLUDES(mu_);
   // Adds a Result's output bytes to the copied / in-place counters, and its execute time.
   void CountResult(const ipc::Result& result);
   // Maps an output region the worker announced. Errors: the worker broke the protocol.

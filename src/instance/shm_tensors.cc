@@ -111,6 +111,7 @@ WrittenInputs WriteInputs(const ModelConfig& config, std::span<InferRequest* con
   for (std::size_t r = 0; r < requests.size(); ++r) {
     execute->requests[r].requested_outputs = RequestedMask(*requests[r]);
     execute->requests[r].parameters = requests[r]->parameters;
+    execute->requests[r].takes_partials = requests[r]->partial != nullptr;
   }
   for (uint32_t i = 0; i < config.inputs.size(); ++i) {
     for (std::size_t r = 0; r < requests.size(); ++r) {

@@ -6,6 +6,7 @@
 
 #include "core/utf8.h"
 #include "ipc/wire.h"
+#include "switchyard/backend.h"
 #include "switchyard/datatype.h"
 
 namespace switchyard::ipc {
@@ -31,6 +32,8 @@ void Put(WireWriter& w, const std::pair<std::string, std::string>& p);
 Status Get(WireReader& r, std::pair<std::string, std::string>* p);
 void Put(WireWriter& w, const RequestResult& m);
 Status Get(WireReader& r, RequestResult* m);
+void Put(WireWriter& w, const PartialOutput& m);
+Status Get(WireReader& r, PartialOutput* m);
 
 // Sequences: a count, then the elements. The count is checked against both the cap and the bytes
 // left (each element takes at least as many bytes as a default-constructed one) before anything
@@ -86,11 +89,33 @@ void Put(WireWriter& w, const RequestRef& m) {
   PutList(w, m.inputs);
   w.PutU64(m.requested_outputs);
   PutList(w, m.parameters);
+  w.PutU8(m.takes_partials ? 1 : 0);
 }
 Status Get(WireReader& r, RequestRef* m) {
   RETURN_IF_ERROR(GetList(r, kMaxTensorsPerRequest, &m->inputs));
   ASSIGN_OR_RETURN(m->requested_outputs, r.ReadU64());
-  return GetList(r, kMaxParameters, &m->parameters);
+  RETURN_IF_ERROR(GetList(r, kMaxParameters, &m->parameters));
+  ASSIGN_OR_RETURN(uint8_t takes_partials, r.ReadU8());
+  if (takes_partials > 1) {
+    return InvalidArgument(fmt::format("ipc request has takes_partials {}", takes_partials));
+  }
+  m->takes_partials = takes_partials == 1;
+  return Status::Ok();
+}
+
+void Put(WireWriter& w, const PartialOutput& m) {
+  w.PutU32(m.index);
+  w.PutI64Vector(m.shape);
+  w.PutString(m.bytes);
+}
+Status Get(WireReader& r, PartialOutput* m) {
+  ASSIGN_OR_RETURN(m->index, r.ReadU32());
+  ASSIGN_OR_RETURN(m->shape, r.ReadI64Vector(kMaxDims));
+  for (int64_t dim : m->shape) {
+    if (dim < 0) return InvalidArgument(fmt::format("ipc partial output has negative dim {}", dim));
+  }
+  ASSIGN_OR_RETURN(m->bytes, r.ReadString(SY_MAX_PARTIAL_RESPONSE_BYTES));
+  return Status::Ok();
 }
 
 void Put(WireWriter& w, const std::pair<std::string, std::string>& p) {
@@ -237,6 +262,24 @@ Status Get(WireReader& r, Progress* m) {
   return Status::Ok();
 }
 
+void Put(WireWriter& w, const Partial& m) {
+  w.PutU64(m.batch_id);
+  w.PutU32(m.request);
+  PutList(w, m.outputs);
+}
+Status Get(WireReader& r, Partial* m) {
+  ASSIGN_OR_RETURN(m->batch_id, r.ReadU64());
+  ASSIGN_OR_RETURN(m->request, r.ReadU32());
+  RETURN_IF_ERROR(GetList(r, kMaxTensorsPerRequest, &m->outputs));
+  std::size_t total = 0;
+  for (const PartialOutput& output : m->outputs) total += output.bytes.size();
+  if (total > SY_MAX_PARTIAL_RESPONSE_BYTES) {
+    return InvalidArgument(fmt::format("ipc Partial carries {} bytes (at most {})", total,
+                                       SY_MAX_PARTIAL_RESPONSE_BYTES));
+  }
+  return Status::Ok();
+}
+
 // The body of the alternative whose tag is `tag` (its index in Message plus one).
 template <std::size_t... I>
 StatusOr<Message> GetBody(uint32_t tag, WireReader& r, std::index_sequence<I...>) {
@@ -260,8 +303,8 @@ StatusOr<Message> GetBody(uint32_t tag, WireReader& r, std::index_sequence<I...>
 
 std::string_view MessageName(const Message& message) {
   static constexpr std::string_view kNames[] = {
-      "Hello", "Ready",    "LoadFailed", "Execute",        "Result",     "Ping",
-      "Pong",  "Shutdown", "MapRegion",  "ReleaseOutputs", "DeviceLost", "Progress"};
+      "Hello",    "Ready",     "LoadFailed",     "Execute",    "Result",   "Ping",   "Pong",
+      "Shutdown", "MapRegion", "ReleaseOutputs", "DeviceLost", "Progress", "Partial"};
   static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[message.index()];
 }

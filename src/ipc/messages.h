@@ -81,6 +81,9 @@ struct RequestRef {
                                               // are always produced)
   // The client's parameters for the model (InferRequest::parameters), at most kMaxParameters.
   std::vector<std::pair<std::string, std::string>> parameters;
+  // Whether the server takes the request's partial responses (InferRequest::partial): the
+  // worker sends them as Partial messages, or else drops them.
+  bool takes_partials = false;
   friend bool operator==(const RequestRef&, const RequestRef&) = default;
 };
 
@@ -170,21 +173,40 @@ struct Progress {
   friend bool operator==(const Progress&, const Progress&) = default;
 };
 
+// One output of a Partial: its bytes travel in the message (partial responses are small).
+struct PartialOutput {
+  uint32_t index = 0;          // its position in the model config
+  std::vector<int64_t> shape;  // at most kMaxDims dims, each >= 0
+  std::string bytes;
+  friend bool operator==(const PartialOutput&, const PartialOutput&) = default;
+};
+
+// worker -> server, while `batch_id` executes: its backend sent a partial response for request
+// `request` (SyHostApi::request_send_partial), which the server checks against the config and
+// passes on, in order, before the batch's Result. Ignored for a batch or request it does not
+// know. Decode refuses more than SY_MAX_PARTIAL_RESPONSE_BYTES of output bytes in all.
+struct Partial {
+  uint64_t batch_id = 0;
+  uint32_t request = 0;  // its index in the Execute
+  std::vector<PartialOutput> outputs;
+  friend bool operator==(const Partial&, const Partial&) = default;
+};
+
 using Message = std::variant<Hello, Ready, LoadFailed, Execute, Result, Ping, Pong, Shutdown,
-                             MapRegion, ReleaseOutputs, DeviceLost, Progress>;
+                             MapRegion, ReleaseOutputs, DeviceLost, Progress, Partial>;
 
 // The alternative's name ("Hello", "Execute", ...), for logs and errors.
 std::string_view MessageName(const Message& message);
 
 // REQUIRES: counts within the caps above. Strings longer than kMaxStringBytes are cut there (at
-// a UTF-8 character boundary). The result may exceed Channel::kMaxMessageBytes, which Send
-// refuses.
+// a UTF-8 character boundary). A Partial's bytes must be within its cap. The result may exceed
+// Channel::kMaxMessageBytes, which Send refuses.
 std::vector<std::byte> Encode(const Message& message);
 
 // Parses one encoded message. InvalidArgument for anything malformed: bad magic or type tag, too
 // few bytes, counts or strings over the caps, a datatype outside DataType, a code outside
-// StatusCode, a negative dim, offset + size overflowing, a progress fraction outside [0, 1],
-// trailing bytes.
+// StatusCode, a negative dim, offset + size overflowing, a progress fraction outside [0, 1], a
+// Partial over its byte cap, trailing bytes.
 StatusOr<Message> Decode(std::span<const std::byte> bytes);
 
 }  // namespace switchyard::ipc

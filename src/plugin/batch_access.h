@@ -3,7 +3,7 @@
 // inputs to read, outputs to allocate, per-request errors. Implemented over in-process requests
 // (InferRequestBatch) and over a worker's shared-memory slot.
 // Thread-safety: used by one thread at a time (the one running the plugin's Execute), except
-// Cancelled and Progress.
+// Cancelled, Progress, TakesPartials and SendPartial.
 
 #include <cstdint>
 #include <span>
@@ -14,6 +14,7 @@
 #include "plugin/progress_gate.h"
 #include "switchyard/backend.h"
 #include "switchyard/infer.h"
+#include "switchyard/model_config.h"
 #include "switchyard/status.h"
 #include "switchyard/tensor.h"
 
@@ -59,6 +60,16 @@ class BatchAccess {
   virtual void Progress(uint32_t request, double fraction, std::string_view message) = 0;
   // The gate that thins out this batch's progress reports.
   virtual ProgressGate& progress_gate() = 0;
+
+  // The config of the model the batch belongs to.
+  virtual const ModelConfig& config() const = 0;
+  // Whether anyone takes `request`'s partial responses (InferRequest::partial); without one,
+  // the host drops them uncopied. Any thread; false for an index out of range.
+  virtual bool TakesPartials(uint32_t request) const = 0;
+  // Passes one partial response of `request` on, in the order of the calls. Any thread.
+  // REQUIRES: TakesPartials(request); CheckPartialOutputs(config(), outputs) is OK; every output
+  // was requested. Errors: Internal when it could not be passed on.
+  virtual Status SendPartial(uint32_t request, std::span<const SyOutput> outputs) = 0;
 };
 
 }  // namespace switchyard::plugin

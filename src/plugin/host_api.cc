@@ -5,8 +5,10 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/utf8.h"
+#include "plugin/partial_outputs.h"
 #include "spdlog/spdlog.h"
 
 struct SyError {
@@ -146,6 +148,33 @@ void RequestProgress(const SyBatch* batch, uint32_t request, double fraction, co
   }
 }
 
+SyError* RequestSendPartial(SyBatch* batch, uint32_t request, const SyOutput* outputs,
+                            uint32_t output_count) {
+  if (outputs == nullptr && output_count > 0) {
+    return NewError(SY_ERROR_INVALID_ARGUMENT, "request_send_partial: outputs is null");
+  }
+  BatchAccess& access = *batch->access;
+  if (request >= access.request_count()) {
+    return NewError(SY_ERROR_INVALID_ARGUMENT, "request_send_partial: no such request");
+  }
+  try {
+    const std::span<const SyOutput> all(outputs, output_count);
+    if (Status checked = CheckPartialOutputs(access.config(), all); !checked.ok()) {
+      return MakeError(checked);
+    }
+    if (!access.TakesPartials(request)) return nullptr;
+    std::vector<SyOutput> requested;
+    requested.reserve(all.size());
+    for (const SyOutput& output : all) {
+      if (access.OutputRequested(request, output.output)) requested.push_back(output);
+    }
+    Status sent = access.SendPartial(request, requested);
+    return sent.ok() ? nullptr : MakeError(sent);
+  } catch (...) {
+    return NewError(SY_ERROR_INTERNAL, "request_send_partial: out of memory");
+  }
+}
+
 void RequestSetError(SyBatch* batch, uint32_t request, SyError* error) {
   if (error == nullptr) return;
   try {
@@ -168,6 +197,7 @@ const SyHostApi kHostApi = {
     .request_parameter = RequestParameter,
     .request_cancelled = RequestCancelled,
     .request_progress = RequestProgress,
+    .request_send_partial = RequestSendPartial,
 };
 
 }  // namespace

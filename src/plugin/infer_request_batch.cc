@@ -4,6 +4,7 @@
 
 #include "fmt/format.h"
 #include "plugin/host_api.h"
+#include "plugin/partial_outputs.h"
 
 namespace switchyard::plugin {
 
@@ -59,6 +60,15 @@ StatusOr<void*> InferRequestBatch::AllocateOutput(uint32_t request, uint32_t out
 void InferRequestBatch::Progress(uint32_t request, double fraction, std::string_view message) {
   if (request >= requests_.size()) return;
   if (const auto& progress = requests_[request]->progress) (*progress)(fraction, message);
+}
+
+bool InferRequestBatch::TakesPartials(uint32_t request) const {
+  return request < requests_.size() && requests_[request]->partial != nullptr;
+}
+
+Status InferRequestBatch::SendPartial(uint32_t request, std::span<const SyOutput> outputs) {
+  requests_[request]->partial->Send(CopyPartialOutputs(*config_, outputs));
+  return Status::Ok();
 }
 
 SyCancelState InferRequestBatch::Cancelled(uint32_t request) const {

@@ -1,7 +1,8 @@
 #pragma once
 // A BatchAccess over in-process requests (`isolation: thread`, and warm-up): inputs are read
 // where the requests hold them, outputs are allocated as owned tensors.
-// Thread-safety: one thread at a time, except Cancelled and Progress (any thread).
+// Thread-safety: one thread at a time, except Cancelled, Progress, TakesPartials and SendPartial
+// (any thread).
 
 #include <span>
 #include <vector>
@@ -32,6 +33,10 @@ class InferRequestBatch final : public BatchAccess {
   // Calls the request's InferRequest::progress, if it has one.
   void Progress(uint32_t request, double fraction, std::string_view message) override;
   ProgressGate& progress_gate() override { return progress_gate_; }
+  const ModelConfig& config() const override { return *config_; }
+  bool TakesPartials(uint32_t request) const override;
+  // Calls the request's InferRequest::partial with copies of the outputs.
+  Status SendPartial(uint32_t request, std::span<const SyOutput> outputs) override;
 
   // The result of each request, in order: its error, else `batch_status` when that is an error,
   // else its outputs (config order, those the plugin allocated). Call once, after Execute.

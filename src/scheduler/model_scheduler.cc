@@ -367,8 +367,17 @@ void ModelScheduler::OnInstanceEvent(std::size_t index, InstanceEvent event) {
   }
 }
 
+std::string_view ModelScheduler::NoRetryReason(const QueuedRequest& entry) const {
+  if (entry.attempts > 0) return " (already retried once)";
+  if (!options_.retry_lost) return " (not run again: the model is not idempotent)";
+  if (entry.request->partial && entry.request->partial->any_sent()) {
+    return " (not run again: its client has had partial responses)";
+  }
+  return "";
+}
+
 bool ModelScheduler::Retry(QueuedRequest& entry) {
-  if (entry.attempts > 0 || !options_.retry_lost) return false;
+  if (!NoRetryReason(entry).empty()) return false;
   std::shared_ptr<CancelToken> cancel = entry.request->cancel;
   if (cancel) cancel->SetNotifier([this] { Poke(); });
   {
@@ -439,10 +448,7 @@ void ModelScheduler::OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> 
         i < outputs.size() ? std::move(outputs[i])
                            : StatusOr<std::vector<Tensor>>(Internal("the backend lost a request"));
     if (!selected.ok() && selected.status().code() == StatusCode::kAborted) {
-      selected = Internal(selected.status().message() +
-                          (entry.attempts > 0     ? " (already retried once)"
-                           : !options_.retry_lost ? " (not run again: the model is not idempotent)"
-                                                  : ""));
+      selected = Internal(selected.status().message() + std::string(NoRetryReason(entry)));
     }
     if (!selected.ok() && entry.request->cancel && entry.request->cancel->expired()) {
       selected = DeadlineExceeded("the request's timeout passed while it executed: " +

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -157,9 +158,13 @@ class ModelScheduler {
   void OnBatchDone(uint64_t batch_id, std::vector<RequestOutputs> outputs) EXCLUDES(mu_);
   void OnInstanceEvent(std::size_t index, InstanceEvent event) EXCLUDES(mu_);
   // Requeues `entry`, whose instance was lost while executing it, at the front of the queue as
-  // a solo batch, unless it was retried before, the model does not retry (retry_lost) or the
-  // scheduler is stopping (then false, and `entry` is untouched).
+  // a solo batch, unless it was retried before, the model does not retry (retry_lost), it sent
+  // a partial response (its client saw part of the answer) or the scheduler is stopping (then
+  // false, and `entry` is untouched).
   bool Retry(QueuedRequest& entry) EXCLUDES(mu_);
+  // Why `entry`, lost with its instance, may not run again, as a parenthesised remark for its
+  // error (" (already retried once)"); empty when it may.
+  std::string_view NoRetryReason(const QueuedRequest& entry) const;
 
   const SchedulerOptions options_;
   Clock* const clock_;

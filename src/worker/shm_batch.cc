@@ -99,14 +99,14 @@ Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
 
 ShmBatch::ShmBatch(const ModelConfig* config, const ipc::Execute* execute,
                    const InputMemory* inputs, std::optional<ipc::ShmRegion>* outputs,
-                   ipc::ShmPool* output_pool, ProgressSender send_progress)
+                   ipc::ShmPool* output_pool, MessageSender send)
     : config_(config),
       execute_(execute),
       inputs_(inputs),
       outputs_(outputs),
       output_pool_(output_pool),
       ledger_(config, execute->requests.size()),
-      send_progress_(std::move(send_progress)),
+      send_(std::move(send)),
       progress_gate_(execute->requests.size(), SteadyClock::Get()) {
   if (outputs->has_value()) arena_.emplace(std::span((*outputs)->data(), (*outputs)->size()));
 }
@@ -155,11 +155,32 @@ StatusOr<void*> ShmBatch::AllocateOutput(uint32_t request, uint32_t output, Shap
 }
 
 void ShmBatch::Progress(uint32_t request, double fraction, std::string_view message) {
-  if (!send_progress_ || request >= execute_->requests.size()) return;
-  send_progress_(ipc::Progress{.batch_id = execute_->batch_id,
-                               .request = request,
-                               .fraction = fraction,
-                               .message = std::string(message)});
+  if (!send_ || request >= execute_->requests.size()) return;
+  // A report that cannot be sent is dropped: the Result will say the rest.
+  (void)send_(ipc::Progress{.batch_id = execute_->batch_id,
+                            .request = request,
+                            .fraction = fraction,
+                            .message = std::string(message)});
+}
+
+bool ShmBatch::TakesPartials(uint32_t request) const {
+  return send_ && request < execute_->requests.size() && execute_->requests[request].takes_partials;
+}
+
+Status ShmBatch::SendPartial(uint32_t request, std::span<const SyOutput> outputs) {
+  ipc::Partial partial{.batch_id = execute_->batch_id, .request = request};
+  partial.outputs.reserve(outputs.size());
+  for (const SyOutput& output : outputs) {
+    partial.outputs.push_back(
+        {.index = output.output,
+         .shape = std::vector<int64_t>(output.shape, output.shape + output.dim_count),
+         .bytes = output.byte_size == 0
+                      ? std::string()
+                      : std::string(static_cast<const char*>(output.data), output.byte_size)});
+  }
+  Status sent = send_(partial);
+  if (!sent.ok()) return Internal("the partial response could not be sent: " + sent.message());
+  return Status::Ok();
 }
 
 SyCancelState ShmBatch::Cancelled(uint32_t request) const {

@@ -6,8 +6,9 @@
 // ones when the pool is full, are allocated in the slot's output region, which the server copies
 // from. An output region too small for a
 // batch is replaced by a larger one when the batch finishes (the Result then carries its fd), so a
-// slot grows to its largest batch once. Progress reports go to the server as ipc::Progress
-// messages. Thread-safety: one thread at a time, except Cancelled and Progress.
+// slot grows to its largest batch once. Progress reports and partial responses go to the server
+// as ipc::Progress and ipc::Partial messages. Thread-safety: one thread at a time, except
+// Cancelled, Progress, TakesPartials and SendPartial.
 
 #include <cstdint>
 #include <functional>
@@ -64,15 +65,15 @@ Status ValidateExecute(const ModelConfig& config, const ipc::Execute& execute,
 
 class ShmBatch final : public plugin::BatchAccess {
  public:
-  // Sends a progress report to the server; any thread.
-  using ProgressSender = std::function<void(const ipc::Progress&)>;
+  // Sends a message (ipc::Progress, ipc::Partial) to the server; any thread.
+  using MessageSender = std::function<Status(const ipc::Message&)>;
 
   // REQUIRES: ValidateExecute(*config, *execute, *inputs) is OK. Everything pointed to must
   // outlive the batch. `outputs` may be empty (no region yet). `output_pool` may be null.
-  // `send_progress` may be null (reports are dropped).
+  // `send` may be null (progress reports and partial responses are dropped).
   ShmBatch(const ModelConfig* config, const ipc::Execute* execute, const InputMemory* inputs,
            std::optional<ipc::ShmRegion>* outputs, ipc::ShmPool* output_pool,
-           ProgressSender send_progress = nullptr);
+           MessageSender send = nullptr);
 
   uint32_t request_count() const override;
   Status Input(uint32_t request, uint32_t input, SyTensor* out) const override;
@@ -86,6 +87,10 @@ class ShmBatch final : public plugin::BatchAccess {
   void SetError(uint32_t request, Status status) override;
   void Progress(uint32_t request, double fraction, std::string_view message) override;
   plugin::ProgressGate& progress_gate() override { return progress_gate_; }
+  const ModelConfig& config() const override { return *config_; }
+  bool TakesPartials(uint32_t request) const override;
+  // Sends the outputs' bytes to the server in an ipc::Partial.
+  Status SendPartial(uint32_t request, std::span<const SyOutput> outputs) override;
 
   // The batch's Result. If the outputs did not fit the output region, a larger region replaces
   // `*outputs` (the outputs copied into it) and `*grew` is set: send its fd with the Result.
@@ -112,7 +117,7 @@ class ShmBatch final : public plugin::BatchAccess {
   std::optional<ipc::SlotArena> arena_;  // over the output region, if there is one
   bool overflowed_ = false;
   plugin::OutputLedger<OutputMemory> ledger_;
-  const ProgressSender send_progress_;
+  const MessageSender send_;
   plugin::ProgressGate progress_gate_;
 };
 

@@ -153,10 +153,7 @@ class Executor {
                        .body_regions = &body_regions_};
     RETURN_IF_ERROR(ValidateExecute(loaded_->config, execute, inputs));
     ShmBatch batch(&loaded_->config, &execute, &inputs, &slot.outputs, output_pool_.get(),
-                   [this](const ipc::Progress& progress) {
-                     // A report that cannot be sent is dropped: the Result will say the rest.
-                     (void)Send(*channel_, progress);
-                   });
+                   [this](const ipc::Message& message) { return Send(*channel_, message); });
     const TimePoint start = SteadyClock::Get()->Now();
     heartbeat_->Begin();
     Status status = loaded_->instance->Execute(batch);

@@ -1,11 +1,11 @@
 // libFuzzer target for what an exec model's program sends back to the exec backend: the frames
 // of the persistent protocol (frame header, READY, RESULT, and each returned output checked
-// against a config, PROGRESS) and a per_request program's response.json. A program is the user's
-// code: whatever it writes must become an error for its request, never a crash.
+// against a config, PROGRESS, PARTIAL) and a per_request program's response.json. A program is
+// the user's code: whatever it writes must become an error for its request, never a crash.
 //
 // Input layout: byte 0 picks the decoder (0: frame header + READY, 1: RESULT + output checks,
-// 2: response.json, 3: a frame header where PROGRESS may come + PROGRESS); the rest is what the
-// program wrote.
+// 2: response.json, 3: a frame header where PROGRESS or PARTIAL may come + PROGRESS + PARTIAL
+// and its output checks); the rest is what the program wrote.
 
 #include <cstddef>
 #include <cstdint>
@@ -74,6 +74,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         (void)CheckFrameHeader(rest.first(kFrameHeaderSize), FrameKind::kResult, 1 << 20, true);
       }
       (void)DecodeProgress(rest);
+      if (auto partial = DecodePartial(rest); partial.ok()) {
+        const std::vector<bool> wanted(Model().outputs.size(), true);
+        (void)MatchOutputs(Model(), wanted, 1, partial->outputs, true);
+      }
       break;
   }
   return 0;

@@ -20,6 +20,7 @@ time; no assertion depends on how long something took.
 
 import atexit
 import http.client
+import json
 import os
 import re
 import shutil
@@ -322,6 +323,33 @@ class ServerTestCase(unittest.TestCase):
     def assertOk(self, resp):
         self.assertEqual(resp.status, 200, repr(resp))
         return resp
+
+
+def stream_events(server, target, body=b"", content_type=None, until=None):
+    """POST `target` with Accept: text/event-stream; reads the events until the stream ends (or,
+    with `until`, until an event satisfies it: the connection is then closed) and returns
+    (status line, [(event, parsed data)])."""
+    conn = server.raw(timeout=30)
+    content = b"Content-Type: %s\r\n" % content_type.encode() if content_type else b""
+    conn.send(b"POST %s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n%s"
+              b"Content-Length: %d\r\n\r\n%s" % (target.encode(), content, len(body), body))
+    data = b""
+    events = []
+    while True:
+        chunk = conn.sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        _, _, stream = data.partition(b"\r\n\r\n")
+        events = []
+        for event in stream.decode().split("\n\n")[:-1]:
+            lines = dict(line.split(": ", 1) for line in event.splitlines() if ": " in line)
+            if "event" in lines:
+                events.append((lines["event"], json.loads(lines["data"])))
+        if until is not None and any(until(e) for e in events):
+            break
+    conn.close()
+    return data.split(b"\r\n", 1)[0].decode(), events
 
 
 def run_in_threads(fn, args_list):

@@ -263,35 +263,11 @@ class JobsTest(harness.ServerTestCase):
         self.assertIn(b"event: state\ndata: {\"id\":\"%s\"" % job["id"].encode(), data)
         self.assertEqual(self.jobs.get(job["id"])["state"], "succeeded")
 
-    def stream_predict(self, target, until=None):
-        """POST `target` with Accept: text/event-stream; reads the events until the stream ends
-        (or, with `until`, until an event satisfies it: the connection is then closed) and
-        returns (status line, [(event, parsed data)])."""
-        conn = self.server.raw(timeout=30)
-        conn.send(b"POST %s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
-                  b"Content-Length: 0\r\n\r\n" % target.encode())
-        data = b""
-        events = []
-        while True:
-            chunk = conn.sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            events = []
-            for event in body.decode().split("\n\n")[:-1]:
-                lines = dict(line.split(": ", 1) for line in event.splitlines() if ": " in line)
-                if "event" in lines:
-                    events.append((lines["event"], json.loads(lines["data"])))
-            if until is not None and any(until(e) for e in events):
-                break
-        conn.close()
-        return data.split(b"\r\n", 1)[0].decode(), events
-
     def test_predict_streams_progress_and_then_its_result_as_events(self):
         gate = os.path.join(self._tmp, "stream-gate")
         target = "/v2/models/steps/predict?gate=" + gate
-        status, events = self.stream_predict(target, until=lambda e: e[0] == "progress")
+        status, events = harness.stream_events(self.server, target,
+                                               until=lambda e: e[0] == "progress")
         self.assertIn("200", status)
         self.assertEqual(events, [("progress", {"progress": 0.5,
                                                 "message": "halfway: waiting for the gate"})])
@@ -299,7 +275,8 @@ class JobsTest(harness.ServerTestCase):
         # would hold the model's one instance for 60 s), and the instance takes the next one.
         opened = gate + "-open"
         open(opened, "w").close()
-        status, events = self.stream_predict("/v2/models/steps/predict?gate=" + opened)
+        status, events = harness.stream_events(self.server,
+                                               "/v2/models/steps/predict?gate=" + opened)
         self.assertIn("200", status)
         self.assertEqual([e for e, _ in events], ["progress", "progress", "result"])
         self.assertEqual(events[1][1], {"progress": 1, "message": "done"})

@@ -46,6 +46,17 @@ struct Streamer {
   bool answered GUARDED_BY(mu) = false;
   std::shared_ptr<CancelToken> cancel;
 
+  // Writes `event` to the stream, starting it first if need be: then returns the 200 head to
+  // pass to `reply` (outside the lock). Nothing after the answer. Under the lock (ReplyStream's
+  // own is a leaf), so no event overtakes another or the answer.
+  std::optional<HttpReply> Write(const std::string& event) REQUIRES(mu) {
+    if (answered) return std::nullopt;  // a report racing with the answer
+    std::optional<HttpReply> head;
+    if (!stream) head = Start();
+    stream->Write(event);
+    return head;
+  }
+
   // Starts the stream: returns the 200 head to pass to `reply` (outside the lock).
   HttpReply Start() REQUIRES(mu) {
     stream = std::make_shared<ReplyStream>();
@@ -99,23 +110,32 @@ std::string ResultData(HttpReply reply) {
   return data;
 }
 
-EventStreamReply StreamAsEvents(ReplyFn reply, std::shared_ptr<CancelToken> cancel) {
+EventStreamReply StreamAsEvents(ReplyFn reply, std::shared_ptr<CancelToken> cancel,
+                                PartialEncoder encode_partial) {
   auto streamer = std::make_shared<Streamer>();
   streamer->reply = std::move(reply);
   streamer->cancel = std::move(cancel);
   EventStreamReply out;
   out.progress =
       std::make_shared<const ProgressFn>([streamer](double fraction, std::string_view message) {
+        const std::string event = ServerSentEvent("progress", ProgressData(fraction, message));
         std::optional<HttpReply> head;
         {
           MutexLock lock(&streamer->mu);
-          if (streamer->answered) return;  // a report racing with the answer
-          if (!streamer->stream) head = streamer->Start();
-          // Under the lock (ReplyStream's own is a leaf): no report overtakes the answer.
-          streamer->stream->Write(ServerSentEvent("progress", ProgressData(fraction, message)));
+          head = streamer->Write(event);
         }
         if (head) streamer->reply(std::move(*head));
       });
+  out.partial = std::make_shared<PartialResponses>([streamer, encode = std::move(encode_partial)](
+                                                       std::vector<Tensor> outputs) {
+    const std::string event = ServerSentEvent("partial", ResultData(encode(std::move(outputs))));
+    std::optional<HttpReply> head;
+    {
+      MutexLock lock(&streamer->mu);
+      head = streamer->Write(event);
+    }
+    if (head) streamer->reply(std::move(*head));
+  });
   out.reply = [streamer](HttpReply answer) {
     std::optional<HttpReply> head;
     {

@@ -39,6 +39,8 @@ struct HttpRequest {
   std::shared_ptr<CancelToken> cancel;
   // Hears the progress of the inference this request runs (InferRequest::progress); may be null.
   std::shared_ptr<const ProgressFn> progress;
+  // Takes the partial responses of that inference (InferRequest::partial); may be null.
+  std::shared_ptr<PartialResponses> partial;
   // The model an infer request's body was received for (Router::NewSharedBody), resolved then;
   // null otherwise, and the router resolves the route's model itself.
   std::shared_ptr<const ModelHandle> model;

@@ -184,8 +184,16 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
     }
     if (action == "infer") return HandleInfer(std::move(request), *route, std::move(reply));
     if (request.accept.find("text/event-stream") != std::string::npos) {
-      EventStreamReply streamed = StreamAsEvents(std::move(reply), request.cancel);
+      EventStreamReply streamed = StreamAsEvents(
+          std::move(reply), request.cancel,
+          [config = request.model->config()](std::vector<Tensor> outputs) {
+            InferResponse partial;
+            partial.outputs = std::move(outputs);
+            auto encoded = EncodePredictResponse(partial, *config);
+            return encoded.ok() ? std::move(encoded).value() : ErrorReply(encoded.status());
+          });
       request.progress = std::move(streamed.progress);
+      request.partial = std::move(streamed.partial);
       return HandlePredict(std::move(request), *route, std::move(streamed.reply));
     }
     return HandlePredict(std::move(request), *route, std::move(reply));
@@ -278,6 +286,7 @@ void Router::HandlePredict(HttpRequest request, const ModelRoute& route, ReplyFn
   infer->model_version = route.version;
   infer->cancel = std::move(request.cancel);
   infer->progress = std::move(request.progress);
+  infer->partial = std::move(request.partial);
   server_->Infer(
       model, std::move(infer),
       [config = model.config(), reply = std::move(reply)](StatusOr<InferResponse> response) {

@@ -19,6 +19,11 @@ HttpReply Reply(unsigned status, std::string content_type, std::string body) {
   return reply;
 }
 
+// A partial response's reply in the tests: {"outputs": <how many>}.
+HttpReply CountOutputs(std::vector<Tensor> outputs) {
+  return Reply(200, "application/json", "{\"outputs\":" + std::to_string(outputs.size()) + "}");
+}
+
 TEST(EventStreamTest, EventsAndTheirData) {
   EXPECT_EQ(ServerSentEvent("state", "{\"a\":1}"), "event: state\ndata: {\"a\":1}\n\n");
   EXPECT_EQ(ProgressData(0.5, "half"), R"({"progress":0.5,"message":"half"})");
@@ -64,8 +69,8 @@ struct Answered {
 TEST(EventStreamTest, ProgressStartsTheStreamAndTheResultEndsIt) {
   Answered answered;
   auto cancel = std::make_shared<CancelToken>();
-  EventStreamReply streamed =
-      StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, cancel);
+  EventStreamReply streamed = StreamAsEvents(
+      [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, cancel, CountOutputs);
   (*streamed.progress)(0.25, "a quarter");
   ASSERT_EQ(answered.replies.size(), 1u);
   const HttpReply& head = answered.replies[0];
@@ -85,10 +90,34 @@ TEST(EventStreamTest, ProgressStartsTheStreamAndTheResultEndsIt) {
   EXPECT_FALSE(cancel->cancelled());
 }
 
+TEST(EventStreamTest, PartialResponsesStartTheStreamAndComeInOrderBeforeTheResult) {
+  Answered answered;
+  EventStreamReply streamed = StreamAsEvents(
+      [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr, CountOutputs);
+  streamed.partial->Send({});
+  ASSERT_EQ(answered.replies.size(), 1u);
+  EXPECT_EQ(answered.replies[0].content_type, "text/event-stream");
+  (*streamed.progress)(0.5, "half");
+  streamed.partial->Send(std::vector<Tensor>(2));
+  EXPECT_TRUE(streamed.partial->any_sent());
+  streamed.reply(Reply(200, "application/json", R"({"y":1})"));
+  streamed.partial->Send({});  // after the answer: dropped
+  EXPECT_EQ(answered.Streamed(),
+            "event: partial\ndata: {\"status\":200,\"content_type\":\"application/json\","
+            "\"body\":{\"outputs\":0}}\n\n"
+            "event: progress\ndata: {\"progress\":0.5,\"message\":\"half\"}\n\n"
+            "event: partial\ndata: {\"status\":200,\"content_type\":\"application/json\","
+            "\"body\":{\"outputs\":2}}\n\n"
+            "event: result\ndata: {\"status\":200,\"content_type\":\"application/json\","
+            "\"body\":{\"y\":1}}\n\n");
+  EXPECT_TRUE(answered.ended);
+  EXPECT_EQ(answered.replies.size(), 1u);
+}
+
 TEST(EventStreamTest, AnErrorBeforeAnyProgressIsThePlainErrorReply) {
   Answered answered;
-  EventStreamReply streamed =
-      StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr);
+  EventStreamReply streamed = StreamAsEvents(
+      [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr, CountOutputs);
   streamed.reply(ErrorReply(ResourceExhausted("the queue is full")));
   ASSERT_EQ(answered.replies.size(), 1u);
   EXPECT_EQ(answered.replies[0].status, 429u);
@@ -100,8 +129,8 @@ TEST(EventStreamTest, AnErrorBeforeAnyProgressIsThePlainErrorReply) {
 TEST(EventStreamTest, ASuccessWithoutProgressAndAnErrorAfterItAreStreamed) {
   for (unsigned status : {200u, 500u}) {
     Answered answered;
-    EventStreamReply streamed =
-        StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr);
+    EventStreamReply streamed = StreamAsEvents(
+        [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr, CountOutputs);
     if (status == 500) (*streamed.progress)(0.1, "started");
     streamed.reply(status == 200 ? Reply(200, "text/plain", "ok")
                                  : ErrorReply(Internal("the model broke")));
@@ -118,8 +147,8 @@ TEST(EventStreamTest, ASuccessWithoutProgressAndAnErrorAfterItAreStreamed) {
 TEST(EventStreamTest, AClientThatLeavesTheStreamCancelsTheRequest) {
   Answered answered;
   auto cancel = std::make_shared<CancelToken>();
-  EventStreamReply streamed =
-      StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, cancel);
+  EventStreamReply streamed = StreamAsEvents(
+      [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, cancel, CountOutputs);
   (*streamed.progress)(0.1, "started");
   ASSERT_EQ(answered.replies.size(), 1u);
   answered.replies[0].stream->ClientGone();

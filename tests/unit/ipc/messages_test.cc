@@ -9,6 +9,7 @@
 #include <new>
 
 #include "ipc/wire.h"
+#include "switchyard/backend.h"
 #include "switchyard/datatype.h"
 
 // Records the largest allocation made while `g_tracking` is set, so that tests can show that a
@@ -64,7 +65,8 @@ std::vector<Message> Samples() {
               .slot_size = 1 << 20,
               .requests = {{.inputs = {Tensor(0, 0), Tensor(1, 4096)},
                             .requested_outputs = 5,
-                            .parameters = {{"lang", "en"}, {"", ""}}},
+                            .parameters = {{"lang", "en"}, {"", ""}},
+                            .takes_partials = true},
                            {.inputs = {Tensor(0, 8192)}, .requested_outputs = 0}}},
       Result{.batch_id = ~uint64_t{0},
              .slot = 3,
@@ -80,6 +82,10 @@ std::vector<Message> Samples() {
       ReleaseOutputs{.batch_id = 81},
       DeviceLost{.batch_id = 82, .message = "CUDA error: an illegal memory access"},
       Progress{.batch_id = 83, .request = 2, .fraction = 0.25, .message = "page 3 of 12"},
+      Partial{.batch_id = 84,
+              .request = 1,
+              .outputs = {{.index = 1, .shape = {1, 3}, .bytes = std::string("\0\1\2", 3)},
+                          {.index = 0, .shape = {}, .bytes = "x"}}},
   };
 }
 
@@ -103,9 +109,9 @@ TEST(MessagesTest, EveryTypeRoundTripsToTheSameBytes) {
 
 TEST(MessagesTest, HeaderIsMagicThenTypeTag) {
   const std::vector<Message> samples = Samples();
-  const char* names[] = {"Hello",     "Ready",          "LoadFailed", "Execute",
-                         "Result",    "Ping",           "Pong",       "Shutdown",
-                         "MapRegion", "ReleaseOutputs", "DeviceLost", "Progress"};
+  const char* names[] = {"Hello",      "Ready",    "LoadFailed", "Execute",   "Result",
+                         "Ping",       "Pong",     "Shutdown",   "MapRegion", "ReleaseOutputs",
+                         "DeviceLost", "Progress", "Partial"};
   ASSERT_EQ(samples.size(), std::size(names));
   for (std::size_t i = 0; i < samples.size(); ++i) {
     EXPECT_EQ(MessageName(samples[i]), names[i]);
@@ -149,6 +155,17 @@ TEST(MessagesTest, ProgressOutsideZeroToOneFails) {
   for (double fraction : {0.0, 1.0}) {
     EXPECT_TRUE(Decode(Encode(Progress{.batch_id = 1, .fraction = fraction})).ok()) << fraction;
   }
+}
+
+TEST(MessagesTest, APartialOverItsByteCapFails) {
+  const std::string half(SY_MAX_PARTIAL_RESPONSE_BYTES / 2, 'a');
+  Partial at_cap{.batch_id = 1,
+                 .outputs = {{.index = 0, .bytes = half}, {.index = 1, .bytes = half}}};
+  EXPECT_TRUE(Decode(Encode(at_cap)).ok());
+  at_cap.outputs[1].bytes += 'b';
+  EXPECT_EQ(DecodeCode(Encode(at_cap)), StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeCode(Encode(Partial{.outputs = {{.index = 0, .shape = {-1}}}})),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(MessagesTest, BadMagicFails) {

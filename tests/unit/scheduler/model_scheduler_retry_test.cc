@@ -186,6 +186,31 @@ TEST_F(ModelSchedulerRetryTest, ANonIdempotentModelsLostRequestFailsWithoutARetr
   EXPECT_TRUE(Get(next).ok());
 }
 
+TEST_F(ModelSchedulerRetryTest, ALostRequestThatSentPartialResponsesFailsWithoutARetry) {
+  Start(Options(0));
+  FakeInstance& instance = *fakes_[0];
+  auto promise = std::make_shared<std::promise<StatusOr<InferResponse>>>();
+  QueuedRequest entry;
+  entry.request = std::make_unique<InferRequest>();
+  entry.request->id = "streamed";
+  entry.request->model_name = "m";
+  auto partial = std::make_shared<PartialResponses>([](std::vector<Tensor>) {});
+  entry.request->partial = partial;
+  entry.done = [promise](StatusOr<InferResponse> r) { promise->set_value(std::move(r)); };
+  entry.enqueue_time = clock_.Now();
+  ASSERT_TRUE(scheduler_->Submit(std::move(entry)).ok());
+  ASSERT_EQ(instance.WaitForBatches(1).size(), 1u);
+  partial->Send({});  // the instance sent one before it was lost
+  instance.Abort(0, "fake/0 was lost: its worker died");
+  auto r = promise->get_future().get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("not run again: its client has had partial responses"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Retries(), 0u);
+  EXPECT_EQ(instance.batch_count(), 1u);
+}
+
 // "Requeued once at the front": the retry goes out before requests that were queued behind it.
 TEST_F(ModelSchedulerRetryTest, RetryGoesBeforeRequestsQueuedBehindIt) {
   Start(Options(0));  // no batching: one request per batch, cut at once

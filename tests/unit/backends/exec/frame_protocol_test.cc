@@ -188,6 +188,11 @@ class ResultBuilder {
     w_.Bytes(data.data(), data.size());
     return *this;
   }
+  // A bare u32 (PARTIAL's output count).
+  ResultBuilder& Count(uint32_t n) {
+    w_.U32(n);
+    return *this;
+  }
   ResultBuilder& Error(uint8_t code, std::string_view message) {
     w_.U8(code);
     w_.Str(message);
@@ -316,6 +321,31 @@ TEST(FrameProtocolTest, ProgressFramesDecodeAndAreCheckedOnlyWhereAllowed) {
   EXPECT_FALSE(CheckFrameHeader(Bytes(header), FrameKind::kResult, UINT32_MAX).ok());
   EXPECT_TRUE(CheckFrameHeader(Bytes(header), FrameKind::kResult, UINT32_MAX, true).ok());
   std::string huge("\x00\x00\x10\x00\x06", 5);  // 1 MiB
+  EXPECT_FALSE(CheckFrameHeader(Bytes(huge), FrameKind::kResult, UINT32_MAX, true).ok());
+}
+
+TEST(FrameProtocolTest, PartialFramesDecodeLikeAResultsOutputs) {
+  // PARTIAL: u64 batch | u32 request | u32 noutputs | tensors; the builder's first two fields.
+  const std::string body = ResultBuilder(9, 1)
+                               .Count(1)
+                               .Tensor("OUT", "INT16", {1, 2}, std::string("\x01\x00\x02\x00", 4))
+                               .body();
+  auto partial = DecodePartial(Bytes(body));  // views `body`
+  ASSERT_TRUE(partial.ok()) << partial.status().message();
+  EXPECT_EQ(partial->batch_id, 9u);
+  EXPECT_EQ(partial->request, 1u);
+  ASSERT_EQ(partial->outputs.size(), 1u);
+  EXPECT_EQ(partial->outputs[0].name, "OUT");
+  EXPECT_EQ(partial->outputs[0].shape, (std::vector<int64_t>{1, 2}));
+  for (std::size_t cut = 0; cut < body.size(); ++cut) {
+    EXPECT_FALSE(DecodePartial(Bytes(body.substr(0, cut))).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodePartial(Bytes(body + "x")).ok());
+  // Its header passes where interim frames are allowed, within its own cap.
+  const std::string header("\x10\x00\x00\x00\x07", 5);
+  EXPECT_FALSE(CheckFrameHeader(Bytes(header), FrameKind::kResult, UINT32_MAX).ok());
+  EXPECT_TRUE(CheckFrameHeader(Bytes(header), FrameKind::kResult, UINT32_MAX, true).ok());
+  const std::string huge("\x00\x00\x04\x00\x07", 5);  // 256 KiB
   EXPECT_FALSE(CheckFrameHeader(Bytes(huge), FrameKind::kResult, UINT32_MAX, true).ok());
 }
 
