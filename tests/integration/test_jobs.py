@@ -47,8 +47,8 @@ warmup: {requests: 0}
 parameters: {python: /usr/bin/python3}
 '''
 
-# Reports half its work done, waits until the file named by ?gate= exists (60 s at most),
-# reports it all done, then answers.
+# Reports half its work done, waits until the file named by ?gate= exists (60 s at most), sends
+# a partial response, reports it all done, then answers.
 STEPS_MODEL = '''
 import os
 import time
@@ -68,6 +68,7 @@ class Steps:
             if self.ctx.cancelled():
                 raise switchyard.Cancelled("stopped early")
             time.sleep(0.01)
+        self.ctx.send({"done": False})
         self.ctx.progress(1.0, "done")
         return {"done": True}
 '''
@@ -219,7 +220,8 @@ class JobsTest(harness.ServerTestCase):
 
     def events(self, job_id, timeout=30, after_first=None):
         """The Server-Sent Events of GET /v2/jobs/{id}/events until the server closes the stream:
-        (response head, [parsed job of each `state` event], [parsed `progress` events]).
+        (response head, [parsed job of each `state` event], [parsed `progress` events], [parsed
+        `partial` events]).
         `after_first` runs once the first event has arrived."""
         conn = self.server.raw(timeout=timeout)
         conn.send(b"GET /v2/jobs/%s/events HTTP/1.1\r\nHost: x\r\n\r\n" % job_id.encode())
@@ -234,14 +236,16 @@ class JobsTest(harness.ServerTestCase):
             data += chunk
         conn.close()
         head, _, body = data.partition(b"\r\n\r\n")
-        states, progress = [], []
+        states, progress, partial = [], [], []
         for event in body.decode().split("\n\n"):
             lines = dict(line.split(": ", 1) for line in event.splitlines() if ": " in line)
             if lines.get("event") == "state":
                 states.append(json.loads(lines["data"]))
             elif lines.get("event") == "progress":
                 progress.append(json.loads(lines["data"]))
-        return head.decode(), states, progress
+            elif lines.get("event") == "partial":
+                partial.append(json.loads(lines["data"]))
+        return head.decode(), states, progress, partial
 
     def test_an_event_stream_without_news_gets_keep_alive_comments(self):
         gate = os.path.join(self._tmp, "keepalive-gate")
@@ -278,9 +282,11 @@ class JobsTest(harness.ServerTestCase):
         status, events = harness.stream_events(self.server,
                                                "/v2/models/steps/predict?gate=" + opened)
         self.assertIn("200", status)
-        self.assertEqual([e for e, _ in events], ["progress", "progress", "result"])
-        self.assertEqual(events[1][1], {"progress": 1, "message": "done"})
-        self.assertEqual(events[2][1], {"status": 200, "content_type": "application/json",
+        self.assertEqual([e for e, _ in events], ["progress", "partial", "progress", "result"])
+        self.assertEqual(events[1][1], {"status": 200, "content_type": "application/json",
+                                        "body": {"done": False}})
+        self.assertEqual(events[2][1], {"progress": 1, "message": "done"})
+        self.assertEqual(events[3][1], {"status": 200, "content_type": "application/json",
                                         "body": {"done": True}})
         # An error before any progress is a plain error reply, with its own status.
         resp = self.server.request("POST", "/v2/models/nope/predict", b"",
@@ -315,8 +321,11 @@ class JobsTest(harness.ServerTestCase):
                 self.assertEqual(seen["state"], "running")
                 self.assertEqual(seen["progress"], 0.5)
                 self.assertEqual(seen["message"], "halfway: waiting for the gate")
-                _, states, progress = self.events(
+                _, states, progress, partial = self.events(
                     job["id"], after_first=lambda: open(gate, "w").close())
+                self.assertEqual(partial, [{"id": job["id"], "status": 200,
+                                            "content_type": "application/json",
+                                            "body": {"done": False}}])
                 self.assertEqual((states[0]["state"], states[0]["progress"]), ("running", 0.5))
                 self.assertEqual(progress[-1], {"id": job["id"], "progress": 1,
                                                 "message": "done"})
@@ -326,7 +335,7 @@ class JobsTest(harness.ServerTestCase):
 
     def test_events_follow_a_job_until_it_ends(self):
         job = self.jobs.submit("/v2/models/sleeps/jobs?seconds=1", b"")
-        head, states, _ = self.events(job["id"])
+        head, states, _, _ = self.events(job["id"])
         self.assertIn("200 OK", head.splitlines()[0])
         self.assertIn("Content-Type: text/event-stream", head)
         self.assertNotIn("Content-Length", head)
@@ -336,7 +345,7 @@ class JobsTest(harness.ServerTestCase):
         self.assertIn("running", [s["state"] for s in states[:-1]])
         self.assertTrue(all(s["id"] == job["id"] for s in states))
         # A job that has ended: its state once, then the stream ends.
-        head, states, _ = self.events(job["id"])
+        head, states, _, _ = self.events(job["id"])
         self.assertEqual([s["state"] for s in states], ["succeeded"])
         self.assertError(self.server.request("GET", "/v2/jobs/%s/events" % ("0" * 32)), 404)
 

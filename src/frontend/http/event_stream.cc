@@ -91,11 +91,12 @@ std::string ProgressData(double fraction, std::string_view message, std::string_
   return data;
 }
 
-std::string ResultData(HttpReply reply) {
+std::string ResultData(HttpReply reply, std::string_view id) {
   const std::string body = TakeWholeBody(reply);
   std::string data;
   JsonWriter w(&data);
   w.StartObject();
+  if (!id.empty()) w.Member("id", id);
   w.UintMember("status", reply.status);
   w.Member("content_type", reply.content_type);
   if (IsJson(reply.content_type, body)) {
@@ -110,8 +111,7 @@ std::string ResultData(HttpReply reply) {
   return data;
 }
 
-EventStreamReply StreamAsEvents(ReplyFn reply, std::shared_ptr<CancelToken> cancel,
-                                PartialEncoder encode_partial) {
+EventStreamReply StreamAsEvents(ReplyFn reply, std::shared_ptr<CancelToken> cancel) {
   auto streamer = std::make_shared<Streamer>();
   streamer->reply = std::move(reply);
   streamer->cancel = std::move(cancel);
@@ -126,16 +126,15 @@ EventStreamReply StreamAsEvents(ReplyFn reply, std::shared_ptr<CancelToken> canc
         }
         if (head) streamer->reply(std::move(*head));
       });
-  out.partial = std::make_shared<PartialResponses>([streamer, encode = std::move(encode_partial)](
-                                                       std::vector<Tensor> outputs) {
-    const std::string event = ServerSentEvent("partial", ResultData(encode(std::move(outputs))));
+  out.on_partial = [streamer](HttpReply partial) {
+    const std::string event = ServerSentEvent("partial", ResultData(std::move(partial)));
     std::optional<HttpReply> head;
     {
       MutexLock lock(&streamer->mu);
       head = streamer->Write(event);
     }
     if (head) streamer->reply(std::move(*head));
-  });
+  };
   out.reply = [streamer](HttpReply answer) {
     std::optional<HttpReply> head;
     {

@@ -20,6 +20,8 @@ namespace switchyard::http {
 
 enum class Method { kGet, kHead, kPost, kDelete, kOther };
 
+struct HttpReply;
+
 struct HttpRequest {
   Method method = Method::kGet;
   std::string target;  // path and query, as received
@@ -39,8 +41,9 @@ struct HttpRequest {
   std::shared_ptr<CancelToken> cancel;
   // Hears the progress of the inference this request runs (InferRequest::progress); may be null.
   std::shared_ptr<const ProgressFn> progress;
-  // Takes the partial responses of that inference (InferRequest::partial); may be null.
-  std::shared_ptr<PartialResponses> partial;
+  // Hears each partial response of that inference (InferRequest::partial), as the reply the
+  // route would answer with for it (encoded like the final answer), in order; may be null.
+  std::function<void(HttpReply)> on_partial;
   // The model an infer request's body was received for (Router::NewSharedBody), resolved then;
   // null otherwise, and the router resolves the route's model itself.
   std::shared_ptr<const ModelHandle> model;

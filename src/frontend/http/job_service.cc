@@ -593,6 +593,7 @@ void JobService::Start(const std::string& model_key, const std::string& id) {
   run.cancel = std::move(cancel);
   run.progress = std::make_shared<const ProgressFn>(
       [this, id](double fraction, std::string_view message) { OnProgress(id, fraction, message); });
+  run.on_partial = [this, id](HttpReply partial) { OnPartial(id, std::move(partial)); };
   run_(std::move(run),
        [this, model_key, id](HttpReply reply) { OnAnswer(model_key, id, std::move(reply)); });
 }
@@ -644,7 +645,17 @@ void JobService::OnProgress(const std::string& id, double fraction, std::string_
   if (it == running_.end()) return;  // a report racing with the job's end
   it->second.progress = fraction;
   it->second.message = message;
-  // Under the lock (ReplyStream's own is a leaf): a report never overtakes the job's end.
+  WriteToWatchers(id, event);
+}
+
+void JobService::OnPartial(const std::string& id, HttpReply partial) {
+  const std::string event = ServerSentEvent("partial", ResultData(std::move(partial), id));
+  MutexLock lock(&mu_);
+  if (running_.contains(id)) WriteToWatchers(id, event);  // else racing with the job's end
+}
+
+void JobService::WriteToWatchers(const std::string& id, const std::string& event) {
+  // Under mu_ (ReplyStream's own lock is a leaf): an event never overtakes the job's end.
   if (auto w = watchers_.find(id); w != watchers_.end()) {
     for (const auto& watcher : w->second) watcher->Write(event);
   }

@@ -145,6 +145,11 @@ class JobService {
   // The running job `id`'s model reported its progress: kept for its status, and sent to its
   // event streams. Ignored once the job has ended.
   void OnProgress(const std::string& id, double fraction, std::string_view message) EXCLUDES(mu_);
+  // The running job `id`'s model sent a partial response (as the reply its route would give):
+  // sent to its event streams as `event: partial`, not kept. Ignored once the job has ended.
+  void OnPartial(const std::string& id, HttpReply partial) EXCLUDES(mu_);
+  // Writes `event` to the event streams that follow job `id`.
+  void WriteToWatchers(const std::string& id, const std::string& event) REQUIRES(mu_);
   void DispatchLoop() EXCLUDES(mu_);
   // Removes the jobs whose results expired (JobOptions::result_ttl).
   void Expire();

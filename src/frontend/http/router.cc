@@ -37,6 +37,31 @@ std::string_view PopSegment(std::string_view& rest) {
   return segment;
 }
 
+// The content type and header of a KServe infer reply: a binary body says where its JSON ends.
+void SetKServeHead(const EncodedBody& encoded, HttpReply* reply) {
+  if (!encoded.json_length) return;
+  reply->content_type = "application/octet-stream";
+  reply->headers.emplace_back("Inference-Header-Content-Length",
+                              std::to_string(*encoded.json_length));
+}
+
+// Takes a request's partial responses for `on_partial`, each encoded by `encode` as the route
+// encodes its final answer (an encoding error becomes that response's error reply). Null when
+// `on_partial` is: nobody takes them.
+template <typename Encode>
+std::shared_ptr<PartialResponses> PartialReplies(std::function<void(HttpReply)> on_partial,
+                                                 Encode encode) {
+  if (!on_partial) return nullptr;
+  return std::make_shared<PartialResponses>(
+      [on_partial = std::move(on_partial),
+       encode = std::move(encode)](std::vector<Tensor> outputs) {
+        InferResponse partial;
+        partial.outputs = std::move(outputs);
+        StatusOr<HttpReply> encoded = encode(partial);
+        on_partial(encoded.ok() ? std::move(encoded).value() : ErrorReply(encoded.status()));
+      });
+}
+
 StatusOr<int64_t> ParseVersion(std::string_view text) {
   int64_t version = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
@@ -184,16 +209,9 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
     }
     if (action == "infer") return HandleInfer(std::move(request), *route, std::move(reply));
     if (request.accept.find("text/event-stream") != std::string::npos) {
-      EventStreamReply streamed = StreamAsEvents(
-          std::move(reply), request.cancel,
-          [config = request.model->config()](std::vector<Tensor> outputs) {
-            InferResponse partial;
-            partial.outputs = std::move(outputs);
-            auto encoded = EncodePredictResponse(partial, *config);
-            return encoded.ok() ? std::move(encoded).value() : ErrorReply(encoded.status());
-          });
+      EventStreamReply streamed = StreamAsEvents(std::move(reply), request.cancel);
       request.progress = std::move(streamed.progress);
-      request.partial = std::move(streamed.partial);
+      request.on_partial = std::move(streamed.on_partial);
       return HandlePredict(std::move(request), *route, std::move(streamed.reply));
     }
     return HandlePredict(std::move(request), *route, std::move(reply));
@@ -245,6 +263,15 @@ void Router::HandleInfer(HttpRequest request, const ModelRoute& route, ReplyFn r
   infer->cancel = std::move(request.cancel);
   infer->progress = std::move(request.progress);
   OutputEncoding encoding = std::move(decoded->output_encoding);
+  infer->partial = PartialReplies(std::move(request.on_partial),
+                                  [encoding](const InferResponse& partial) -> StatusOr<HttpReply> {
+                                    ASSIGN_OR_RETURN(EncodedBody encoded,
+                                                     EncodeInferResponse(partial, encoding));
+                                    HttpReply reply;
+                                    reply.body = encoded.Flat();
+                                    SetKServeHead(encoded, &reply);
+                                    return reply;
+                                  });
   server_->Infer(*model, std::move(infer),
                  [encoding = std::move(encoding), input_regions = std::move(decoded->input_regions),
                   reply = std::move(reply)](StatusOr<InferResponse> response) {
@@ -268,11 +295,7 @@ void Router::HandleInfer(HttpRequest request, const ModelRoute& route, ReplyFn r
                    } else {
                      ok.body = encoded->Flat();
                    }
-                   if (encoded->json_length) {
-                     ok.content_type = "application/octet-stream";
-                     ok.headers.emplace_back("Inference-Header-Content-Length",
-                                             std::to_string(*encoded->json_length));
-                   }
+                   SetKServeHead(*encoded, &ok);
                    reply(std::move(ok));
                  });
 }
@@ -286,7 +309,10 @@ void Router::HandlePredict(HttpRequest request, const ModelRoute& route, ReplyFn
   infer->model_version = route.version;
   infer->cancel = std::move(request.cancel);
   infer->progress = std::move(request.progress);
-  infer->partial = std::move(request.partial);
+  infer->partial = PartialReplies(std::move(request.on_partial),
+                                  [config = model.config()](const InferResponse& partial) {
+                                    return EncodePredictResponse(partial, *config);
+                                  });
   server_->Infer(
       model, std::move(infer),
       [config = model.config(), reply = std::move(reply)](StatusOr<InferResponse> response) {

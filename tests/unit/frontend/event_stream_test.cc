@@ -19,11 +19,6 @@ HttpReply Reply(unsigned status, std::string content_type, std::string body) {
   return reply;
 }
 
-// A partial response's reply in the tests: {"outputs": <how many>}.
-HttpReply CountOutputs(std::vector<Tensor> outputs) {
-  return Reply(200, "application/json", "{\"outputs\":" + std::to_string(outputs.size()) + "}");
-}
-
 TEST(EventStreamTest, EventsAndTheirData) {
   EXPECT_EQ(ServerSentEvent("state", "{\"a\":1}"), "event: state\ndata: {\"a\":1}\n\n");
   EXPECT_EQ(ProgressData(0.5, "half"), R"({"progress":0.5,"message":"half"})");
@@ -33,6 +28,8 @@ TEST(EventStreamTest, EventsAndTheirData) {
 TEST(EventStreamTest, AResultCarriesJsonAsItIsTextAsAStringAndBytesInBase64) {
   EXPECT_EQ(ResultData(Reply(200, "application/json", R"({"y": [1, 2]})")),
             R"({"status":200,"content_type":"application/json","body":{"y": [1, 2]}})");
+  EXPECT_EQ(ResultData(Reply(200, "text/plain", "x"), "j1"),
+            R"({"id":"j1","status":200,"content_type":"text/plain","body":"x"})");
   EXPECT_EQ(
       ResultData(Reply(200, "text/plain; charset=utf-8", "h\xC3\xA9\n")),
       "{\"status\":200,\"content_type\":\"text/plain; charset=utf-8\",\"body\":\"h\xC3\xA9\\n\"}");
@@ -69,8 +66,8 @@ struct Answered {
 TEST(EventStreamTest, ProgressStartsTheStreamAndTheResultEndsIt) {
   Answered answered;
   auto cancel = std::make_shared<CancelToken>();
-  EventStreamReply streamed = StreamAsEvents(
-      [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, cancel, CountOutputs);
+  EventStreamReply streamed =
+      StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, cancel);
   (*streamed.progress)(0.25, "a quarter");
   ASSERT_EQ(answered.replies.size(), 1u);
   const HttpReply& head = answered.replies[0];
@@ -92,22 +89,21 @@ TEST(EventStreamTest, ProgressStartsTheStreamAndTheResultEndsIt) {
 
 TEST(EventStreamTest, PartialResponsesStartTheStreamAndComeInOrderBeforeTheResult) {
   Answered answered;
-  EventStreamReply streamed = StreamAsEvents(
-      [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr, CountOutputs);
-  streamed.partial->Send({});
+  EventStreamReply streamed =
+      StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr);
+  streamed.on_partial(Reply(200, "application/json", R"({"page":1})"));
   ASSERT_EQ(answered.replies.size(), 1u);
   EXPECT_EQ(answered.replies[0].content_type, "text/event-stream");
   (*streamed.progress)(0.5, "half");
-  streamed.partial->Send(std::vector<Tensor>(2));
-  EXPECT_TRUE(streamed.partial->any_sent());
+  streamed.on_partial(Reply(200, "text/plain", "page 2"));
   streamed.reply(Reply(200, "application/json", R"({"y":1})"));
-  streamed.partial->Send({});  // after the answer: dropped
+  streamed.on_partial(Reply(200, "text/plain", "late"));  // after the answer: dropped
   EXPECT_EQ(answered.Streamed(),
             "event: partial\ndata: {\"status\":200,\"content_type\":\"application/json\","
-            "\"body\":{\"outputs\":0}}\n\n"
+            "\"body\":{\"page\":1}}\n\n"
             "event: progress\ndata: {\"progress\":0.5,\"message\":\"half\"}\n\n"
-            "event: partial\ndata: {\"status\":200,\"content_type\":\"application/json\","
-            "\"body\":{\"outputs\":2}}\n\n"
+            "event: partial\ndata: {\"status\":200,\"content_type\":\"text/plain\","
+            "\"body\":\"page 2\"}\n\n"
             "event: result\ndata: {\"status\":200,\"content_type\":\"application/json\","
             "\"body\":{\"y\":1}}\n\n");
   EXPECT_TRUE(answered.ended);
@@ -116,8 +112,8 @@ TEST(EventStreamTest, PartialResponsesStartTheStreamAndComeInOrderBeforeTheResul
 
 TEST(EventStreamTest, AnErrorBeforeAnyProgressIsThePlainErrorReply) {
   Answered answered;
-  EventStreamReply streamed = StreamAsEvents(
-      [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr, CountOutputs);
+  EventStreamReply streamed =
+      StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr);
   streamed.reply(ErrorReply(ResourceExhausted("the queue is full")));
   ASSERT_EQ(answered.replies.size(), 1u);
   EXPECT_EQ(answered.replies[0].status, 429u);
@@ -129,8 +125,8 @@ TEST(EventStreamTest, AnErrorBeforeAnyProgressIsThePlainErrorReply) {
 TEST(EventStreamTest, ASuccessWithoutProgressAndAnErrorAfterItAreStreamed) {
   for (unsigned status : {200u, 500u}) {
     Answered answered;
-    EventStreamReply streamed = StreamAsEvents(
-        [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr, CountOutputs);
+    EventStreamReply streamed =
+        StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, nullptr);
     if (status == 500) (*streamed.progress)(0.1, "started");
     streamed.reply(status == 200 ? Reply(200, "text/plain", "ok")
                                  : ErrorReply(Internal("the model broke")));
@@ -147,8 +143,8 @@ TEST(EventStreamTest, ASuccessWithoutProgressAndAnErrorAfterItAreStreamed) {
 TEST(EventStreamTest, AClientThatLeavesTheStreamCancelsTheRequest) {
   Answered answered;
   auto cancel = std::make_shared<CancelToken>();
-  EventStreamReply streamed = StreamAsEvents(
-      [&](HttpReply r) { answered.replies.push_back(std::move(r)); }, cancel, CountOutputs);
+  EventStreamReply streamed =
+      StreamAsEvents([&](HttpReply r) { answered.replies.push_back(std::move(r)); }, cancel);
   (*streamed.progress)(0.1, "started");
   ASSERT_EQ(answered.replies.size(), 1u);
   answered.replies[0].stream->ClientGone();
