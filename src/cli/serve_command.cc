@@ -12,6 +12,9 @@
 #include "frontend/http/descriptor_limit.h"
 #include "frontend/http/http_server.h"
 #include "frontend/http/router.h"
+#ifdef SWITCHYARD_WITH_GRPC
+#include "frontend/grpc/grpc_server.h"
+#endif
 #include "spdlog/spdlog.h"
 #include "switchyard/server.h"
 
@@ -22,6 +25,7 @@ struct ServeFlags {
   std::string model_repository;
   std::string host = "0.0.0.0";
   int http_port = 8000;
+  int grpc_port = 8001;  // 0: off; kAnyPort: a free one
   int http_threads = 0;
   int max_request_body_mb = 64;
   int max_header_kb = 16;
@@ -47,6 +51,8 @@ struct ServeFlags {
   int agent_port = -1;  // -1: no agent-check port
   DeviceFlags devices;
 };
+
+constexpr int kAnyPort = -1;  // --grpc-port any
 
 // The job store's folder when --state-dir is not given: "<repository>-state" beside the
 // repository ("examples/models" -> "examples/models-state").
@@ -157,9 +163,31 @@ int Serve(const ServeFlags& flags) {
     }
     spdlog::info("HAProxy agent check on {}:{}", flags.host, agent_check.port());
   }
+#ifdef SWITCHYARD_WITH_GRPC
+  grpc_frontend::GrpcServer grpc_server(
+      server->get(),
+      {.host = flags.host,
+       .port = static_cast<uint16_t>(flags.grpc_port == kAnyPort ? 0 : flags.grpc_port),
+       .max_receive_bytes = static_cast<std::size_t>(flags.max_request_body_mb) << 20,
+       .service = {.admin_token = flags.admin_token,
+                   .unload_drain_timeout = std::chrono::seconds(flags.drain_timeout_s)}},
+      shared_memory.get());
+  if (flags.grpc_port != 0) {
+    if (Status started = grpc_server.Start(); !started.ok()) {
+      spdlog::error("cannot start: {}", started.message());
+      return 1;
+    }
+    spdlog::info("gRPC listening on {}:{}", flags.host, grpc_server.port());
+  }
+#else
+  if (flags.grpc_port != 0) spdlog::info("this build has no gRPC front end: --grpc-port ignored");
+#endif
   if (!flags.port_file.empty()) {
     std::ofstream port_file(flags.port_file);
     port_file << "http=" << http_server.port() << "\n";
+#ifdef SWITCHYARD_WITH_GRPC
+    if (flags.grpc_port != 0) port_file << "grpc=" << grpc_server.port() << "\n";
+#endif
     if (flags.agent_port >= 0) port_file << "agent=" << agent_check.port() << "\n";
   }
   int signal = 0;
@@ -182,9 +210,17 @@ int Serve(const ServeFlags& flags) {
   // Not ready and no new connections; queued and executing requests finish (up to the drain
   // timeout) and their replies are written; what is left is answered 503; workers end.
   http_server.StopAccepting();
+#ifdef SWITCHYARD_WITH_GRPC
+  // New gRPC calls are refused, open streams end once their requests are answered; calls in
+  // progress have the drain and 5 s more to be answered and written.
+  grpc_server.BeginShutdown(std::chrono::seconds(flags.drain_timeout_s + 5));
+#endif
   (*jobs)->StopStarting();  // queued jobs stay queued for the next start
   (*server)->Drain(std::chrono::seconds(flags.drain_timeout_s));
   (*server)->Shutdown();  // the running jobs were answered: their results are recorded
+#ifdef SWITCHYARD_WITH_GRPC
+  grpc_server.Wait();
+#endif
   http_server.Stop(std::chrono::seconds(5));
   // The job service goes after the HTTP server (declared before it): no connection can reach
   // it once it is gone.
@@ -204,6 +240,15 @@ void AddServeCommand(CLI::App& app) {
   serve->add_option("--http-port", flags->http_port, "HTTP port; 0 picks a free one")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  serve
+      ->add_option_function<std::string>(
+          "--grpc-port",
+          [flags](const std::string& value) {
+            flags->grpc_port = value == "any" ? kAnyPort : std::stoi(value);
+          },
+          "gRPC port (KServe v2 GRPCInferenceService and grpc.health.v1); 0: no gRPC; 'any' "
+          "picks a free one (default 8001)")
+      ->check(CLI::IsMember({"any"}) | CLI::Range(0, 65535));
   serve->add_option("--http-threads", flags->http_threads, "HTTP I/O threads; 0 = cores")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
@@ -244,7 +289,8 @@ void AddServeCommand(CLI::App& app) {
           "limit with 256 to spare (default 1024, lowered to fit)")
       ->check(CLI::Range(1, 1000000));
   serve->add_option("--port-file", flags->port_file,
-                    "Write 'http=PORT' to this file once listening (for tests and scripts)");
+                    "Write 'http=PORT' (and 'grpc=PORT', 'agent=PORT' when on) to this file once "
+                    "listening (for tests and scripts)");
   serve
       ->add_option("--admin-token", flags->admin_token,
                    "Token the repository API (load/unload) needs as 'Authorization: Bearer "

@@ -7,6 +7,12 @@
 #define SY_THREAD_ANNOTATION(x)
 #endif
 
+// Ours replace any earlier definition: Abseil (under gRPC++) defines GUARDED_BY, PT_GUARDED_BY and
+// NO_THREAD_SAFETY_ANALYSIS too, with the same attributes. A file that uses both includes gRPC++
+// first.
+#undef GUARDED_BY
+#undef PT_GUARDED_BY
+#undef NO_THREAD_SAFETY_ANALYSIS
 #define CAPABILITY(x) SY_THREAD_ANNOTATION(capability(x))
 #define SCOPED_CAPABILITY SY_THREAD_ANNOTATION(scoped_lockable)
 #define GUARDED_BY(x) SY_THREAD_ANNOTATION(guarded_by(x))

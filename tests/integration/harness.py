@@ -138,6 +138,7 @@ class Server:
         self.wait_ready = wait_ready
         self.proc = None
         self.port = None
+        self.grpc_port = None  # set when the server serves gRPC (--grpc-port)
         self.tmpdir = tempfile.mkdtemp(prefix="switchyard-it-")
         self.log_path = os.path.join(self.tmpdir, "server.log")
         self.port_file = os.path.join(self.tmpdir, "port")
@@ -147,9 +148,11 @@ class Server:
         # repository, the default, would be inside the source tree for its models).
         state = [] if "--state-dir" in self.args else [
             "--state-dir", os.path.join(self.tmpdir, "state")]
+        # No gRPC unless the test asks for it (`--grpc-port any`): the default port is fixed.
+        grpc = [] if "--grpc-port" in self.args else ["--grpc-port", "0"]
         return [switchyard_bin(), "serve", "--model-repository", self.repository,
                 "--host", "127.0.0.1", "--http-port", "0", "--port-file", self.port_file
-                ] + state + self.args
+                ] + state + grpc + self.args
 
     def start(self):
         with open(self.log_path, "wb") as log:
@@ -180,6 +183,8 @@ class Server:
         if not m:
             return None
         port = int(m.group(1))
+        grpc = re.search(r"^grpc=(\d+)\s*$", content, re.M)
+        self.grpc_port = int(grpc.group(1)) if grpc else None
         try:  # the file may be half written: only a port that accepts counts
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
         except OSError:

@@ -298,7 +298,7 @@ class ExecConfigErrorTest(ExecEnvironment, unittest.TestCase):
                 write_model(repo, name, bad_config(parameters), {"faulty.py": FAULTY_PROGRAM})
                 proc = subprocess.run(
                     [harness.switchyard_bin(), "serve", "--model-repository", repo, "--host",
-                     "127.0.0.1", "--http-port", "0"],
+                     "127.0.0.1", "--http-port", "0", "--grpc-port", "0"],
                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                     timeout=60, preexec_fn=harness._die_with_parent)
                 err = proc.stderr.decode("utf-8", "replace")

@@ -67,7 +67,8 @@ def run_serve_expecting_failure(repository, args=(), timeout=20):
         port_file = os.path.join(tmp, "port")
         try:
             return run_command(["serve", "--model-repository", repository, "--host", "127.0.0.1",
-                                "--http-port", "0", "--port-file", port_file] + list(args),
+                                "--http-port", "0", "--grpc-port", "0", "--port-file",
+                                port_file] + list(args),
                                timeout)
         except AssertionError as e:
             raise AssertionError("%s; it should have refused to start" % e)

@@ -296,7 +296,7 @@ class PythonModelLoadFailureTest(unittest.TestCase):
         for model, expected in (("no_samples", "no_samples/warmup/, and there are none"),
                                 ("no_file", "model.py does not exist")):
             run = subprocess.run([harness.switchyard_bin(), "serve", "--model-repository", repo, "--host", "127.0.0.1",
-                                  "--http-port", "0"],
+                                  "--http-port", "0", "--grpc-port", "0"],
                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                  timeout=60)
             self.assertNotEqual(run.returncode, 0)

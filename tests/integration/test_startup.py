@@ -16,7 +16,8 @@ def run_serve(repository, timeout=20):
     with tempfile.TemporaryDirectory(prefix="switchyard-it-") as tmp:
         port_file = os.path.join(tmp, "port")
         cmd = [harness.switchyard_bin(), "serve", "--model-repository", repository,
-               "--host", "127.0.0.1", "--http-port", "0", "--port-file", port_file]
+               "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--port-file",
+               port_file]
         try:
             proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, timeout=timeout,

@@ -166,7 +166,8 @@ class TorchBadConfigTest(unittest.TestCase):
             port_file = os.path.join(tmp, "port")
             proc = subprocess.run(
                 [harness.switchyard_bin(), "serve", "--model-repository", repo, "--host",
-                 "127.0.0.1", "--http-port", "0", "--port-file", port_file],
+                 "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--port-file",
+                 port_file],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 timeout=60, preexec_fn=harness._die_with_parent)
             err = proc.stderr.decode("utf-8", "replace")
