@@ -40,7 +40,7 @@ TOKEN = "grpc-secret"
 MODELS = [harness.examples_dir() + "/" + m for m in ("simple", "simple_string")] + [
     harness.test_models("grpc", m)
     for m in ("grpc_slow", "grpc_full", "grpc_delay", "grpc_types", "grpc_halves",
-              "grpc_failing")]
+              "grpc_failing", "grpc_decoupled")]
 
 # The fixed-size datatypes of grpc_types: (name, struct format, typed contents field, values).
 TYPES = [
@@ -361,6 +361,23 @@ class GrpcServerTest(GrpcTestCase):
             self.assertEqual(response.error_message, "", i)
             first = response.infer_response.raw_output_contents[0]
             self.assertEqual(struct.unpack_from("<i", first)[0], i)
+
+    def test_stream_gives_each_response_of_a_decoupled_model_marking_the_final_one(self):
+        requests = [int32_request("grpc_decoupled", 7, "a"), simple_request([1] * 16, [0] * 16),
+                    int32_request("grpc_decoupled", 8, "c")]
+        requests[1].id = "b"
+        responses = list(self.stub.ModelStreamInfer(iter(requests), timeout=60))
+        seen = [(r.infer_response.id, r.infer_response.parameters["triton_final_response"]
+                 .bool_param) for r in responses]
+        self.assertEqual(seen, [("a", False), ("a", False), ("a", True), ("b", True),
+                                ("c", False), ("c", False), ("c", True)])
+        for response in responses:
+            self.assertEqual(response.error_message, "")
+            value = struct.unpack_from("<i", response.infer_response.raw_output_contents[0])[0]
+            self.assertEqual(value, {"a": 7, "b": 1, "c": 8}[response.infer_response.id])
+        # A unary call takes the final response only.
+        answer = self.stub.ModelInfer(int32_request("grpc_decoupled", 9), timeout=60)
+        self.assertEqual(struct.unpack_from("<i", answer.raw_output_contents[0])[0], 9)
 
     def test_ten_thousand_calls_on_one_channel(self):
         request = simple_request(list(range(16)), [1] * 16, raw=True)

@@ -70,14 +70,36 @@ void StreamInferReactor::OnReadDone(bool ok) {
   Submit(std::move(message), sequence, std::move(cancel));
 }
 
+namespace {
+
+// The stream response for `result` of request `id` to `model`: its outputs, or its error (the
+// stream goes on). Marked as Triton marks a decoupled model's responses: the parameter
+// triton_final_response says whether the request has more to come.
+inference::ModelStreamInferResponse StreamResponse(const StatusOr<InferResponse>& result,
+                                                   const std::string& model, const std::string& id,
+                                                   bool final) {
+  inference::ModelStreamInferResponse response;
+  Status status = result.status();
+  if (status.ok()) {
+    status = EncodeModelInferResponse(*result, model, response.mutable_infer_response());
+  }
+  if (!status.ok()) {
+    response.Clear();
+    response.set_error_message(status.message());
+    response.mutable_infer_response()->set_model_name(model);
+    response.mutable_infer_response()->set_id(id);
+  }
+  (*response.mutable_infer_response()->mutable_parameters())["triton_final_response"]
+      .set_bool_param(final);
+  return response;
+}
+
+}  // namespace
+
 void StreamInferReactor::Submit(std::unique_ptr<inference::ModelInferRequest> message,
                                 uint64_t sequence, std::shared_ptr<CancelToken> cancel) {
   auto fail = [this, sequence, &message](const Status& status) {
-    inference::ModelStreamInferResponse response;
-    response.set_error_message(status.message());
-    response.mutable_infer_response()->set_model_name(message->model_name());
-    response.mutable_infer_response()->set_id(message->id());
-    Answer(sequence, std::move(response));
+    Answer(sequence, StreamResponse(status, message->model_name(), message->id(), true), true);
   };
   auto decoded = DecodeModelInferRequest(*message);
   if (!decoded.ok()) return fail(decoded.status());
@@ -85,37 +107,38 @@ void StreamInferReactor::Submit(std::unique_ptr<inference::ModelInferRequest> me
   auto model = server_->Resolve(request->model_name, request->model_version);
   if (!model.ok()) return fail(model.status());
   request->cancel = std::move(cancel);
+  // Partial responses come before the final one, while the request is in the core (in_core_
+  // keeps the reactor alive).
+  request->partial =
+      std::make_shared<PartialResponses>([this, sequence, name = message->model_name(),
+                                          id = message->id()](std::vector<Tensor> outputs) {
+        InferResponse partial;
+        partial.model_name = name;
+        partial.id = id;
+        partial.outputs = std::move(outputs);
+        Answer(sequence, StreamResponse(std::move(partial), name, id, false), false);
+      });
   server_->Infer(**model, std::move(request),
                  [this, sequence, name = message->model_name(),
                   id = message->id()](StatusOr<InferResponse> result) {
-                   inference::ModelStreamInferResponse response;
-                   Status status = result.status();
-                   if (status.ok()) {
-                     status =
-                         EncodeModelInferResponse(*result, name, response.mutable_infer_response());
-                   }
-                   if (!status.ok()) {
-                     response.Clear();
-                     response.set_error_message(status.message());
-                     response.mutable_infer_response()->set_model_name(name);
-                     response.mutable_infer_response()->set_id(id);
-                   }
-                   Answer(sequence, std::move(response));
+                   Answer(sequence, StreamResponse(result, name, id, true), true);
                  });
 }
 
-void StreamInferReactor::Answer(uint64_t sequence, inference::ModelStreamInferResponse response) {
+void StreamInferReactor::Answer(uint64_t sequence, inference::ModelStreamInferResponse response,
+                                bool final) {
   Action action = Action::kNone;
   bool release = false;
   {
     MutexLock lock(&mu_);
     for (Pending& pending : pending_) {
       if (pending.sequence == sequence) {
-        pending.answer = std::move(response);
+        pending.answers.push_back(std::move(response));
+        pending.answered = pending.answered || final;
         break;
       }
     }
-    --in_core_;
+    if (final) --in_core_;
     action = NextAction();
     release = done_ && in_core_ == 0;
   }
@@ -174,16 +197,18 @@ std::vector<std::shared_ptr<CancelToken>> StreamInferReactor::Break() {
   broken_ = true;
   end_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the stream was cancelled");
   for (Pending& pending : pending_) {
-    if (!pending.answer) tokens.push_back(pending.cancel);
+    if (!pending.answered) tokens.push_back(pending.cancel);
   }
   return tokens;
 }
 
 StreamInferReactor::Action StreamInferReactor::NextAction() {
   if (finished_ || writing_) return Action::kNone;
-  if (!broken_ && !pending_.empty() && pending_.front().answer) {
-    written_ = std::move(*pending_.front().answer);
-    pending_.pop_front();
+  if (!broken_ && !pending_.empty() && !pending_.front().answers.empty()) {
+    Pending& oldest = pending_.front();
+    written_ = std::move(oldest.answers.front());
+    oldest.answers.pop_front();
+    if (oldest.answered && oldest.answers.empty()) pending_.pop_front();
     writing_ = true;
     return Action::kWrite;
   }

@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <optional>
 #include <set>
 
 #include "core/mutex.h"
@@ -62,7 +61,9 @@ class StreamInferReactor final
   struct Pending {
     uint64_t sequence = 0;
     std::shared_ptr<CancelToken> cancel;
-    std::optional<inference::ModelStreamInferResponse> answer;  // set once answered
+    // Its responses not written yet, in order: partial ones, then the final one.
+    std::deque<inference::ModelStreamInferResponse> answers;
+    bool answered = false;  // the final response is in `answers` or written
   };
   enum class Action { kNone, kWrite, kFinish };
 
@@ -75,8 +76,11 @@ class StreamInferReactor final
   // Decodes and submits the request read as `sequence`; Answer is called with its response.
   void Submit(std::unique_ptr<inference::ModelInferRequest> message, uint64_t sequence,
               std::shared_ptr<CancelToken> cancel);
-  void Answer(uint64_t sequence, inference::ModelStreamInferResponse response);
-  // What to start next: the write of the oldest request's answer, or the end of the stream.
+  // Queues a response of request `sequence`: a partial one (SyHostApi::request_send_partial),
+  // or its final one, after which it has no more.
+  void Answer(uint64_t sequence, inference::ModelStreamInferResponse response, bool final);
+  // What to start next: the write of the oldest request's next response, or the end of the
+  // stream.
   Action NextAction() REQUIRES(mu_);
   void Perform(Action action);
   // Marks the stream broken (no more writes) and takes the tokens of the requests in flight.
