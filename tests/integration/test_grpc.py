@@ -443,6 +443,56 @@ class GrpcServerTest(GrpcTestCase):
         self.assertCode(grpc.StatusCode.NOT_FOUND, self.stub.SystemSharedMemoryStatus,
                         pb.SystemSharedMemoryStatusRequest(name="in0"), metadata=auth)
 
+    def test_infer_reads_inputs_from_and_writes_outputs_to_shared_memory(self):
+        from multiprocessing import shared_memory
+        region = shared_memory.SharedMemory(create=True, size=4096)
+        self.addCleanup(region.unlink)
+        self.addCleanup(region.close)
+        auth = (("authorization", "Bearer " + TOKEN),)
+        self.stub.SystemSharedMemoryRegister(pb.SystemSharedMemoryRegisterRequest(
+            name="io", key="/" + region.name, offset=0, byte_size=4096), metadata=auth)
+        self.addCleanup(self.stub.SystemSharedMemoryUnregister,
+                        pb.SystemSharedMemoryUnregisterRequest(name="io"), metadata=auth)
+        region.buf[0:64] = pack("i", list(range(16)))
+
+        def request(output_size=64):
+            message = pb.ModelInferRequest(model_name="simple", id="shm")
+            in0 = message.inputs.add(name="INPUT0", datatype="INT32", shape=[1, 16])
+            in0.parameters["shared_memory_region"].string_param = "io"
+            in0.parameters["shared_memory_byte_size"].int64_param = 64
+            message.inputs.add(name="INPUT1", datatype="INT32", shape=[1, 16])
+            message.raw_input_contents.append(pack("i", [10] * 16))  # INPUT1's only
+            out0 = message.outputs.add(name="OUTPUT0")
+            out0.parameters["shared_memory_region"].string_param = "io"
+            out0.parameters["shared_memory_byte_size"].int64_param = output_size
+            out0.parameters["shared_memory_offset"].int64_param = 128
+            message.outputs.add(name="OUTPUT1")
+            return message
+
+        for call in ("unary", "stream"):
+            with self.subTest(call=call):
+                region.buf[128:192] = bytes(64)
+                if call == "unary":
+                    response = self.stub.ModelInfer(request(), timeout=30)
+                else:
+                    (streamed,) = self.stub.ModelStreamInfer(iter([request()]), timeout=30)
+                    self.assertEqual(streamed.error_message, "")
+                    response = streamed.infer_response
+                self.assertEqual([o.name for o in response.outputs], ["OUTPUT0", "OUTPUT1"])
+                params = response.outputs[0].parameters
+                self.assertEqual(params["shared_memory_region"].string_param, "io")
+                self.assertEqual(params["shared_memory_byte_size"].int64_param, 64)
+                self.assertEqual(params["shared_memory_offset"].int64_param, 128)
+                self.assertEqual(response.raw_output_contents[0], b"")  # it is in the region
+                self.assertEqual(bytes(region.buf[128:192]), pack("i", [v + 10 for v in range(16)]))
+                self.assertEqual(response.raw_output_contents[1],
+                                 pack("i", [v - 10 for v in range(16)]))
+        self.assertIn("do not fit", self.assertCode(
+            grpc.StatusCode.INVALID_ARGUMENT, self.stub.ModelInfer, request(output_size=32)))
+        unknown = request()
+        unknown.inputs[0].parameters["shared_memory_region"].string_param = "nope"
+        self.assertCode(grpc.StatusCode.NOT_FOUND, self.stub.ModelInfer, unknown)
+
     def test_calls_not_served_are_unimplemented(self):
         for call, request in (
                 (self.stub.CudaSharedMemoryStatus, pb.CudaSharedMemoryStatusRequest()),

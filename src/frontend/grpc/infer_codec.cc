@@ -172,6 +172,48 @@ std::string ParameterText(const InferParameter& parameter) {
   return "";
 }
 
+using ParameterMap = google::protobuf::Map<std::string, InferParameter>;
+
+// What an input's or output's parameters `shared_memory_region`, `shared_memory_byte_size` and
+// (optionally) `shared_memory_offset` name (`field` names it in errors); nullopt when it has
+// none of them.
+StatusOr<std::optional<http::SharedMemoryRef>> FindRegion(
+    const ParameterMap& parameters, const std::string& field,
+    const http::SharedMemoryRegistry* shared_memory) {
+  auto region = parameters.find("shared_memory_region");
+  auto size = parameters.find("shared_memory_byte_size");
+  auto offset = parameters.find("shared_memory_offset");
+  const auto none = parameters.end();
+  if (region == none && size == none && offset == none) {
+    return std::optional<http::SharedMemoryRef>();
+  }
+  if (region == none || size == none || !region->second.has_string_param()) {
+    return InvalidArgument(fmt::format(
+        "{}: parameters shared_memory_region (a string) and shared_memory_byte_size go together",
+        field));
+  }
+  if (shared_memory == nullptr) {
+    return InvalidArgument(fmt::format(
+        "{}: names a shared-memory region, but this server does not take them (start it with "
+        "--allow-shared-memory)",
+        field));
+  }
+  auto in_field = [&field](const StatusOr<int64_t>& value) {
+    return InvalidArgument(fmt::format("{}: {}", field, value.status().message()));
+  };
+  StatusOr<int64_t> bytes = IntegerParameter(size->second, size->first, 0);
+  if (!bytes.ok()) return in_field(bytes);
+  StatusOr<int64_t> at = int64_t{0};
+  if (offset != none) at = IntegerParameter(offset->second, offset->first, 0);
+  if (!at.ok()) return in_field(at);
+  const std::string& name = region->second.string_param();
+  ASSIGN_OR_RETURN(
+      http::SharedMemorySpan span,
+      shared_memory->Find(name, static_cast<uint64_t>(*at), static_cast<uint64_t>(*bytes), field));
+  return std::optional<http::SharedMemoryRef>(
+      http::SharedMemoryRef{name, static_cast<uint64_t>(*at), std::move(span)});
+}
+
 Status DecodeParameters(const ModelInferRequest& message, InferRequest& request) {
   if (message.parameters_size() > static_cast<int>(kMaxRequestParameters) + 2) {
     return InvalidArgument(
@@ -211,17 +253,30 @@ StatusOr<int64_t> ParseModelVersion(std::string_view text) {
   return version;
 }
 
-StatusOr<std::unique_ptr<InferRequest>> DecodeModelInferRequest(ModelInferRequest& message) {
-  auto request = std::make_unique<InferRequest>();
+StatusOr<DecodedModelInfer> DecodeModelInferRequest(
+    ModelInferRequest& message, const http::SharedMemoryRegistry* shared_memory) {
+  DecodedModelInfer decoded;
+  decoded.request = std::make_unique<InferRequest>();
+  InferRequest* request = decoded.request.get();
   request->model_name = message.model_name();
   ASSIGN_OR_RETURN(request->model_version, ParseModelVersion(message.model_version()));
   request->id = message.id();
   RETURN_IF_ERROR(DecodeParameters(message, *request));
+  // Inputs in shared memory have no raw entry: the raw entries are the other inputs', in order.
+  std::vector<std::optional<http::SharedMemoryRef>> regions;
+  int carried = 0;  // inputs whose bytes the message carries
+  for (const auto& input : message.inputs()) {
+    ASSIGN_OR_RETURN(
+        regions.emplace_back(),
+        FindRegion(input.parameters(), fmt::format("input '{}'", input.name()), shared_memory));
+    if (!regions.back()) ++carried;
+  }
   const bool raw = message.raw_input_contents_size() > 0;
-  if (raw && message.raw_input_contents_size() != message.inputs_size()) {
-    return InvalidArgument(
-        fmt::format("raw_input_contents has {} entries for {} inputs: it needs one per input",
-                    message.raw_input_contents_size(), message.inputs_size()));
+  if (raw && message.raw_input_contents_size() != carried) {
+    return InvalidArgument(fmt::format(
+        "raw_input_contents has {} entries for {} inputs not in shared memory: it needs one per "
+        "input",
+        message.raw_input_contents_size(), carried));
   }
   // The raw tensors move (no copy) into memory the tensors share.
   std::shared_ptr<std::vector<std::string>> raw_bytes;
@@ -234,6 +289,7 @@ StatusOr<std::unique_ptr<InferRequest>> DecodeModelInferRequest(ModelInferReques
     message.clear_raw_input_contents();
   }
   request->inputs.reserve(static_cast<std::size_t>(message.inputs_size()));
+  std::size_t next_raw = 0;
   for (int i = 0; i < message.inputs_size(); ++i) {
     const ModelInferRequest::InferInputTensor& input = message.inputs(i);
     Tensor& tensor = request->inputs.emplace_back();
@@ -250,12 +306,20 @@ StatusOr<std::unique_ptr<InferRequest>> DecodeModelInferRequest(ModelInferReques
                                          input.name(), ShapeToString(tensor.shape)));
     }
     const bool has_contents = input.has_contents() && ValueCount(input.contents()) > 0;
-    if (raw) {
+    if (auto& region = regions[static_cast<std::size_t>(i)]) {
+      if (has_contents) {
+        return InvalidArgument(
+            fmt::format("input '{}': contents and a shared-memory region cannot be used together",
+                        input.name()));
+      }
+      tensor.data = TensorData::Shared(region->span.bytes, region->span.keeper);
+      decoded.input_regions.push_back(std::move(*region));
+    } else if (raw) {
       if (has_contents) {
         return InvalidArgument(fmt::format(
             "input '{}': contents and raw_input_contents cannot be used together", input.name()));
       }
-      const std::string& bytes = (*raw_bytes)[static_cast<std::size_t>(i)];
+      const std::string& bytes = (*raw_bytes)[next_raw++];
       tensor.data = TensorData::Shared(
           std::as_bytes(std::span<const char>(bytes.data(), bytes.size())), raw_bytes);
     } else {
@@ -263,12 +327,19 @@ StatusOr<std::unique_ptr<InferRequest>> DecodeModelInferRequest(ModelInferReques
     }
   }
   request->requested_outputs.reserve(static_cast<std::size_t>(message.outputs_size()));
-  for (const auto& output : message.outputs()) request->requested_outputs.push_back(output.name());
-  return request;
+  for (const auto& output : message.outputs()) {
+    request->requested_outputs.push_back(output.name());
+    ASSIGN_OR_RETURN(
+        std::optional<http::SharedMemoryRef> region,
+        FindRegion(output.parameters(), fmt::format("output '{}'", output.name()), shared_memory));
+    if (region) decoded.output_regions[output.name()] = std::move(*region);
+  }
+  return decoded;
 }
 
 Status EncodeModelInferResponse(const InferResponse& response, std::string_view model_name,
-                                inference::ModelInferResponse* out) {
+                                inference::ModelInferResponse* out,
+                                const OutputRegions* output_regions) {
   out->set_model_name(std::string(model_name));
   out->set_model_version(std::to_string(response.model_version));
   out->set_id(response.id);
@@ -280,6 +351,22 @@ Status EncodeModelInferResponse(const InferResponse& response, std::string_view 
     output->set_name(tensor.name);
     output->set_datatype(std::string(DataTypeName(tensor.datatype)));
     for (int64_t dim : tensor.shape) output->add_shape(dim);
+    if (output_regions != nullptr) {
+      if (auto it = output_regions->find(tensor.name); it != output_regions->end()) {
+        const http::SharedMemoryRef& region = it->second;
+        RETURN_IF_ERROR(
+            CopyToSharedMemory(tensor, fmt::format("output '{}'", tensor.name), region));
+        auto& parameters = *output->mutable_parameters();
+        parameters["shared_memory_region"].set_string_param(region.region);
+        parameters["shared_memory_byte_size"].set_int64_param(
+            static_cast<int64_t>(tensor.data.size()));
+        if (region.offset > 0) {
+          parameters["shared_memory_offset"].set_int64_param(static_cast<int64_t>(region.offset));
+        }
+        out->add_raw_output_contents();  // empty: raw entries stay one per output, in order
+        continue;
+      }
+    }
     std::span<const std::byte> bytes = tensor.data.bytes();
     out->add_raw_output_contents()->assign(reinterpret_cast<const char*>(bytes.data()),
                                            bytes.size());

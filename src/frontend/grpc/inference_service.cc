@@ -128,12 +128,12 @@ Reactor* InferenceService::ModelInfer(Context* context, const inference::ModelIn
   // The message is this call's alone until it finishes and gRPC only frees it then: its raw
   // tensors are moved out of it into the request instead of being copied.
   auto& message = const_cast<inference::ModelInferRequest&>(*request);
-  auto decoded = DecodeModelInferRequest(message);
+  auto decoded = DecodeModelInferRequest(message, shared_memory_);
   if (!decoded.ok()) {
     reactor->Finish(ToGrpcStatus(decoded.status()));
     return reactor;
   }
-  std::unique_ptr<InferRequest> infer = std::move(decoded).value();
+  std::unique_ptr<InferRequest> infer = std::move(decoded->request);
   auto model = server_->Resolve(infer->model_name, infer->model_version);
   Status admitted = model.ok() ? ApplyDeadline(context->deadline(), *infer) : model.status();
   if (!admitted.ok()) {
@@ -141,18 +141,25 @@ Reactor* InferenceService::ModelInfer(Context* context, const inference::ModelIn
     return reactor;
   }
   infer->cancel = std::move(cancel);
-  server_->Infer(**model, std::move(infer),
-                 [reactor, response, name = request->model_name()](StatusOr<InferResponse> result) {
-                   if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
-                   Status encoded = EncodeModelInferResponse(*result, name, response);
-                   reactor->Finish(ToGrpcStatus(encoded));
-                 });
+  server_->Infer(
+      **model, std::move(infer),
+      [reactor, response, name = request->model_name(),
+       input_regions = std::move(decoded->input_regions),
+       output_regions = std::move(decoded->output_regions)](StatusOr<InferResponse> result) {
+        Status status = result.status();
+        // Computed from zeros where an input's region was truncated under it: refused.
+        if (status.ok()) status = http::CheckInputRegions(input_regions);
+        if (status.ok()) {
+          status = EncodeModelInferResponse(*result, name, response, &output_regions);
+        }
+        reactor->Finish(ToGrpcStatus(status));
+      });
   return reactor;
 }
 
 grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
 InferenceService::ModelStreamInfer(Context*) {
-  return new StreamInferReactor(server_, &streams_);
+  return new StreamInferReactor(server_, &streams_, shared_memory_);
 }
 
 }  // namespace switchyard::grpc_frontend

@@ -5,11 +5,11 @@
 
 #include <utility>
 
+#include "core/bearer_token.h"
 #include "core/thread_name.h"
 #include "fmt/format.h"
 #include "frontend/grpc/grpc_status.h"
 #include "frontend/grpc/inference_service.h"
-#include "frontend/http/admin_token.h"
 #include "spdlog/spdlog.h"
 
 namespace switchyard::grpc_frontend {
@@ -54,7 +54,7 @@ Status CheckAdminToken(const grpc::CallbackServerContext& context, std::string_v
   if (auto found = metadata.find("authorization"); found != metadata.end()) {
     authorization = std::string(found->second.data(), found->second.size());
   }
-  if (http::TokenMatches(authorization, token)) return Status::Ok();
+  if (BearerTokenMatches(authorization, token)) return Status::Ok();
   return Unauthenticated(
       fmt::format("the {} needs the metadata 'authorization: Bearer <admin token>'", api));
 }

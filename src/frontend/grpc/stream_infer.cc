@@ -30,8 +30,9 @@ void StreamSet::Remove(StreamInferReactor* stream) {
   streams_.erase(stream);
 }
 
-StreamInferReactor::StreamInferReactor(Server* server, StreamSet* streams)
-    : server_(server), streams_(streams) {
+StreamInferReactor::StreamInferReactor(Server* server, StreamSet* streams,
+                                       const http::SharedMemoryRegistry* shared_memory)
+    : server_(server), streams_(streams), shared_memory_(shared_memory) {
   if (!streams_->Add(this)) {
     Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
     MutexLock lock(&mu_);
@@ -77,11 +78,13 @@ namespace {
 // triton_final_response says whether the request has more to come.
 inference::ModelStreamInferResponse StreamResponse(const StatusOr<InferResponse>& result,
                                                    const std::string& model, const std::string& id,
-                                                   bool final) {
+                                                   bool final,
+                                                   const OutputRegions* output_regions = nullptr) {
   inference::ModelStreamInferResponse response;
   Status status = result.status();
   if (status.ok()) {
-    status = EncodeModelInferResponse(*result, model, response.mutable_infer_response());
+    status =
+        EncodeModelInferResponse(*result, model, response.mutable_infer_response(), output_regions);
   }
   if (!status.ok()) {
     response.Clear();
@@ -101,9 +104,9 @@ void StreamInferReactor::Submit(std::unique_ptr<inference::ModelInferRequest> me
   auto fail = [this, sequence, &message](const Status& status) {
     Answer(sequence, StreamResponse(status, message->model_name(), message->id(), true), true);
   };
-  auto decoded = DecodeModelInferRequest(*message);
+  auto decoded = DecodeModelInferRequest(*message, shared_memory_);
   if (!decoded.ok()) return fail(decoded.status());
-  std::unique_ptr<InferRequest> request = std::move(decoded).value();
+  std::unique_ptr<InferRequest> request = std::move(decoded->request);
   auto model = server_->Resolve(request->model_name, request->model_version);
   if (!model.ok()) return fail(model.status());
   request->cancel = std::move(cancel);
@@ -118,11 +121,19 @@ void StreamInferReactor::Submit(std::unique_ptr<inference::ModelInferRequest> me
         partial.outputs = std::move(outputs);
         Answer(sequence, StreamResponse(std::move(partial), name, id, false), false);
       });
-  server_->Infer(**model, std::move(request),
-                 [this, sequence, name = message->model_name(),
-                  id = message->id()](StatusOr<InferResponse> result) {
-                   Answer(sequence, StreamResponse(result, name, id, true), true);
-                 });
+  // Partial responses of a request whose outputs go to shared memory carry their bytes: only the
+  // final answer is written into the regions.
+  server_->Infer(
+      **model, std::move(request),
+      [this, sequence, name = message->model_name(), id = message->id(),
+       input_regions = std::move(decoded->input_regions),
+       output_regions = std::move(decoded->output_regions)](StatusOr<InferResponse> result) {
+        // Computed from zeros where an input's region was truncated under it: refused.
+        if (Status intact = http::CheckInputRegions(input_regions); result.ok() && !intact.ok()) {
+          result = intact;
+        }
+        Answer(sequence, StreamResponse(result, name, id, true, &output_regions), true);
+      });
 }
 
 void StreamInferReactor::Answer(uint64_t sequence, inference::ModelStreamInferResponse response,

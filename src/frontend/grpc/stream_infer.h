@@ -19,6 +19,7 @@
 #include <set>
 
 #include "core/mutex.h"
+#include "frontend/http/shared_memory_registry.h"
 #include "grpc_service.pb.h"
 #include "switchyard/server.h"
 
@@ -48,8 +49,10 @@ class StreamInferReactor final
     : public grpc::ServerBidiReactor<inference::ModelInferRequest,
                                      inference::ModelStreamInferResponse> {
  public:
-  // Starts reading. `server` and `streams` must outlive the reactor.
-  StreamInferReactor(Server* server, StreamSet* streams);
+  // Starts reading. `server`, `streams` and `shared_memory` (null: the system shared-memory
+  // extension is off) must outlive the reactor.
+  StreamInferReactor(Server* server, StreamSet* streams,
+                     const http::SharedMemoryRegistry* shared_memory);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -88,6 +91,7 @@ class StreamInferReactor final
 
   Server* const server_;
   StreamSet* const streams_;
+  const http::SharedMemoryRegistry* const shared_memory_;
   // The message being read: touched only by the read chain (constructor, OnReadDone).
   std::unique_ptr<inference::ModelInferRequest> reading_;
 

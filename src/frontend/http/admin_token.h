@@ -11,9 +11,6 @@
 
 namespace switchyard::http {
 
-// Whether `authorization` carries `token` ("Bearer <token>"), compared in constant time.
-bool TokenMatches(const std::optional<std::string>& authorization, std::string_view token);
-
 // The 401 reply (with WWW-Authenticate) for a call to `api` that lacks the token, or nullopt
 // when the call may go on: the request carries the token, or no token is configured and the
 // client is on this machine. Without a token a client from another machine is answered 403.

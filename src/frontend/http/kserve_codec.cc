@@ -13,7 +13,6 @@
 #include <utility>
 
 #include "fmt/format.h"
-#include "frontend/http/fault_guard.h"
 #include "frontend/http/json_path.h"
 
 namespace switchyard::http {
@@ -576,15 +575,6 @@ Status DecodeRawBody(const ModelConfig& model, InferRequest& request) {
 }
 
 }  // namespace
-
-Status CheckInputRegions(const std::vector<SharedMemoryRef>& regions) {
-  for (const SharedMemoryRef& region : regions) {
-    if (region.span.guard != nullptr && region.span.guard->faulted()) {
-      return Truncated("an input's", region.region);
-    }
-  }
-  return Status::Ok();
-}
 
 StatusOr<DecodedInferRequest> DecodeInferRequest(RequestBody body,
                                                  std::optional<std::size_t> json_length,

@@ -13,20 +13,12 @@
 #include <vector>
 
 #include "frontend/http/json_writer.h"
-#include "frontend/http/shared_memory_registry.h"
+#include "frontend/http/shared_memory_ref.h"
 #include "switchyard/infer.h"
 #include "switchyard/model_config.h"
 #include "switchyard/status.h"
 
 namespace switchyard::http {
-
-// What an input's or output's shared-memory parameters name: `span.bytes` are the bytes at
-// `offset` in registered region `region`, kept mapped by `span.keeper`.
-struct SharedMemoryRef {
-  std::string region;
-  uint64_t offset = 0;
-  SharedMemorySpan span;
-};
 
 // How the client asked for each output to be sent back.
 struct OutputEncoding {
@@ -47,10 +39,6 @@ struct DecodedInferRequest {
   // (CheckInputRegions) rather than computed from them.
   std::vector<SharedMemoryRef> input_regions;
 };
-
-// FailedPrecondition (Truncated) when one of `regions` was truncated by its owner since it was
-// registered; OK otherwise. Call it once the request has been executed, before answering.
-Status CheckInputRegions(const std::vector<SharedMemoryRef>& regions);
 
 // Decodes an infer request body.
 // `body`: the whole HTTP body; it is moved into request->payload and binary tensors borrow

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "fmt/format.h"
-#include "frontend/http/fault_guard.h"
 #include "frontend/http/json_writer.h"
 #include "frontend/http/kserve_codec.h"
 
@@ -120,28 +119,6 @@ Status WriteTensorValues(const Tensor& tensor, const Shape& nesting, std::string
   return Status::Ok();
 }
 
-namespace {
-
-// Writes `output` into the region the client named for it.
-Status CopyToSharedMemory(const Tensor& output, std::size_t index, const SharedMemoryRef& shared) {
-  std::span<const std::byte> bytes = output.data.bytes();
-  if (bytes.size() > shared.span.bytes.size()) {
-    return InvalidArgument(fmt::format(
-        "outputs[{}] '{}': {} bytes do not fit the {} bytes of shared_memory_byte_size in region "
-        "'{}'",
-        index, output.name, bytes.size(), shared.span.bytes.size(), shared.region));
-  }
-  // memmove: an output may be the very bytes of an input in the same region (an identity model
-  // run in process).
-  if (!bytes.empty()) std::memmove(shared.span.bytes.data(), bytes.data(), bytes.size());
-  if (shared.span.guard != nullptr && shared.span.guard->faulted()) {
-    return Truncated(fmt::format("outputs[{}] '{}'", index, output.name), shared.region);
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 bool OutputEncoding::IsBinary(const std::string& output_name) const {
   auto it = binary_by_name.find(output_name);
   return it != binary_by_name.end() ? it->second : all_binary;
@@ -157,7 +134,8 @@ StatusOr<EncodedBody> EncodeInferResponse(const InferResponse& response,
     Status valid = output.Validate();
     if (!valid.ok()) return Internal(fmt::format("outputs[{}]: {}", i, valid.message()));
     if (auto it = encoding.shared_memory.find(output.name); it != encoding.shared_memory.end()) {
-      RETURN_IF_ERROR(CopyToSharedMemory(output, i, it->second));
+      RETURN_IF_ERROR(
+          CopyToSharedMemory(output, fmt::format("outputs[{}] '{}'", i, output.name), it->second));
       shared[i] = &it->second;
       continue;
     }

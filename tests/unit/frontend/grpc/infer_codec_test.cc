@@ -32,7 +32,9 @@ ModelInferRequest::InferInputTensor* AddInput(ModelInferRequest& message, const 
 }
 
 StatusOr<std::unique_ptr<InferRequest>> Decode(ModelInferRequest message) {
-  return DecodeModelInferRequest(message);
+  auto decoded = DecodeModelInferRequest(message);
+  if (!decoded.ok()) return decoded.status();
+  return std::move(decoded->request);
 }
 
 TEST(InferCodecTest, TypedContentsOfEveryDatatype) {
@@ -109,7 +111,7 @@ TEST(InferCodecTest, RawContentsMoveWithoutACopy) {
 
   auto decoded = DecodeModelInferRequest(message);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  const InferRequest& request = **decoded;
+  const InferRequest& request = *decoded->request;
   ASSERT_EQ(request.inputs.size(), 2u);
   // The tensor points at the bytes the message received, now kept by the tensor.
   EXPECT_EQ(reinterpret_cast<const char*>(request.inputs[0].data.bytes().data()), where);
