@@ -1,10 +1,10 @@
 """The server-wide memory budget (--max-buffered-mb, a flag new in this round: bytes of request
-bodies being received plus replies being written; beyond it new body bytes are refused with 503
+bodies being received plus replies being written; beyond it new body bytes are refused with 429
 and Retry-After and the connection is closed).
 
 With --max-buffered-mb 8, eight connections each announce a 16 MiB infer body and send 4 MiB of
 it in 64 KiB pieces, taking turns (32 MiB in flight in all, four times the budget). Judged by: at
-least one gets a 503 with Retry-After and a JSON error; nothing else but a 503 or a close comes
+least one gets a 429 with Retry-After and a JSON error; nothing else but a 429 or a close comes
 back; the server's RSS grows by less than the budget plus a stated slack while it happens; and
 afterwards normal requests succeed, a body of half the budget is accepted again and again (the
 refused bytes went back to the budget), and the RSS is back within its bound."""
@@ -29,7 +29,7 @@ class MemoryBudgetTest(rharness.ReliabilityCase):
     SERVER_ARGS = ["--http-threads", "2", "--max-buffered-mb", str(BUDGET_MB),
                    "--max-request-body-mb", "64"]
 
-    def test_bodies_over_the_budget_are_refused_with_503(self):
+    def test_bodies_over_the_budget_are_refused_with_429(self):
         srv = self.server
         pid = srv.proc.pid
         rss0 = rharness.rss_kb(pid)
@@ -63,7 +63,7 @@ class MemoryBudgetTest(rharness.ReliabilityCase):
                     except OSError:
                         outcome[i] = "reset"
                 peak = max(peak, rharness.rss_kb(pid))
-            # Collect what came back: a connection refused gets its 503 and a close.
+            # Collect what came back: a connection refused gets its 429 and a close.
             deadline = time.monotonic() + 15
             for i, s in enumerate(socks):
                 while time.monotonic() < deadline:
@@ -90,14 +90,14 @@ class MemoryBudgetTest(rharness.ReliabilityCase):
             resps, _ = rharness.split_responses(got[i])
             statuses.append([r.status for r in resps])
             for r in resps:
-                self.assertEqual(r.status, 503, "connection %d: %r" % (i, r))
-                self.assertIsNotNone(r.header("Retry-After"), "503 without Retry-After: %r" % r)
-                self.assertIsNotNone(r.error_message(), "503 without a JSON error: %r" % r)
+                self.assertEqual(r.status, 429, "connection %d: %r" % (i, r))
+                self.assertIsNotNone(r.header("Retry-After"), "429 without Retry-After: %r" % r)
+                self.assertIsNotNone(r.error_message(), "429 without a JSON error: %r" % r)
         report(self, "statuses %r; outcome %r; sent MiB %r; RSS %d KiB before, peak %d KiB" %
                (statuses, outcome, [sent[i] // rharness.MIB for i in range(CONNECTIONS)],
                 rss0, peak))
-        self.assertTrue(any(503 in s for s in statuses),
-                        "no connection got a 503 with %d MiB sent against a budget of %d MiB"
+        self.assertTrue(any(429 in s for s in statuses),
+                        "no connection got a 429 with %d MiB sent against a budget of %d MiB"
                         % (sum(sent.values()) // rharness.MIB, BUDGET_MB))
         self.assertLess(peak - rss0, (BUDGET_MB + PEAK_SLACK_MB) * 1024,
                         "RSS grew by %d MiB under a budget of %d MiB" %

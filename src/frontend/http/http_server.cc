@@ -251,12 +251,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                options_->max_body_bytes));
   }
 
-  // The body would pass the server's memory budget: refused before it is held.
+  // The body would pass the server's memory budget: refused before it is held, as a full queue
+  // is (429 with Retry-After): the server is busy, not out of service, so a balancer must not
+  // take it out of the pool.
   void SendOverBudget() {
-    HttpReply reply =
-        ErrorReply(Unavailable("the server holds as much request data as its memory budget allows "
-                               "(--max-buffered-mb); retry later"));
-    reply.headers.emplace_back("Retry-After", "1");
+    HttpReply reply = ErrorReply(
+        ResourceExhausted("the server holds as much request data as its memory budget allows "
+                          "(--max-buffered-mb); retry later"));
     reply.close = true;
     keep_alive_ = false;
     direct_body_.reset();
