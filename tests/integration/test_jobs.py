@@ -304,6 +304,24 @@ class JobsTest(harness.ServerTestCase):
         utilization = metrics.value("switchyard_server_utilization")
         self.assertGreater(utilization, 0)  # one of the ready instances executes
         self.assertLess(utilization, 1)     # the others do not
+        # An answer carries the same load as an ORCA report when asked.
+        for form in ("TEXT", "JSON"):
+            resp = self.assertOk(self.server.request(
+                "POST", "/v2/models/simple/infer", json.dumps(harness.simple_request(
+                    list(range(16)), [1] * 16)).encode(),
+                {"Content-Type": "application/json", "endpoint-load-metrics-format": form}))
+            report = resp.header("endpoint-load-metrics")
+            self.assertIsNotNone(report, form)
+            if form == "TEXT":
+                fields = dict(kv.split("=") for kv in report[len("TEXT "):].split(", "))
+                running = int(fields["named_metrics.running_requests"])
+                self.assertGreater(float(fields["application_utilization"]), 0)
+            else:
+                running = json.loads(report[len("JSON "):])["named_metrics"]["running_requests"]
+            self.assertGreaterEqual(running, 1, report)  # the job
+        plain = self.server.request("POST", "/v2/models/simple/infer", json.dumps(
+            harness.simple_request(list(range(16)), [1] * 16)).encode())
+        self.assertIsNone(plain.header("endpoint-load-metrics"))
         open(gate, "w").close()
         self.jobs.wait(job["id"])
         metrics = self.server.metrics()

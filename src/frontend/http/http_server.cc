@@ -202,6 +202,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (auto it = header.find(bhttp::field::accept); it != header.end()) {
         request.accept = std::string(it->value());
       }
+      if (auto it = header.find("endpoint-load-metrics-format"); it != header.end()) {
+        request.load_report_format = std::string(it->value());
+      }
     }
     request.peer_loopback = peer_loopback_;
     if (direct_body_) {

@@ -34,6 +34,8 @@ struct HttpRequest {
   std::optional<std::string> prefer;           // the Prefer header (RFC 7240), if present
   std::optional<std::string> idempotency_key;  // the Idempotency-Key header, if present
   std::string accept;                          // the Accept header of a POST ("" if absent)
+  // The endpoint-load-metrics-format header of a POST (an ORCA load report asked for), if present.
+  std::optional<std::string> load_report_format;
   // Whether the client connected from this machine (a loopback address). Management calls
   // without a configured admin token are open only to such clients.
   bool peer_loopback = true;

@@ -8,6 +8,7 @@
 #include "frontend/http/event_stream.h"
 #include "frontend/http/kserve_codec.h"
 #include "frontend/http/kserve_json.h"
+#include "frontend/http/load_report.h"
 #include "frontend/http/predict_codec.h"
 #include "frontend/http/status_json.h"
 #include "simdjson.h"
@@ -203,6 +204,9 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
       if (!resolved.ok()) return reply(ErrorReply(resolved.status()));
       request.model = std::move(resolved).value();
     }
+    if (request.load_report_format) {
+      reply = WithLoadReport(*request.load_report_format, std::move(reply));
+    }
     if (action == "jobs" ||
         (request.prefer && request.prefer->find("respond-async") != std::string::npos)) {
       return SubmitJob(std::move(request), *route, std::move(reply));
@@ -227,6 +231,15 @@ void Router::HandleModel(HttpRequest request, std::string_view rest, ReplyFn rep
   if (action == "ready") return reply(HealthReply(info->state == ModelState::kReady));
   if (action == "config") return reply(JsonReply(ModelConfigJson(*info)));
   reply(NotFoundReply(request.target));
+}
+
+ReplyFn Router::WithLoadReport(std::string format, ReplyFn reply) const {
+  return [this, format = std::move(format), reply = std::move(reply)](HttpReply answer) {
+    if (auto report = LoadReport(format, server_->CurrentLoad())) {
+      answer.headers.emplace_back(std::string(kLoadReportHeader), std::move(*report));
+    }
+    reply(std::move(answer));
+  };
 }
 
 void Router::SubmitJob(HttpRequest request, const ModelRoute& route, ReplyFn reply) const {

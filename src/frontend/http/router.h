@@ -53,6 +53,9 @@ class Router {
   void HandleRepositoryIndex(const HttpRequest& request, const ReplyFn& reply) const;
   // Routes under /v2/models/{name}[/versions/{v}]/...
   void HandleModel(HttpRequest request, std::string_view rest, ReplyFn reply) const;
+  // `reply` with an ORCA load report (LoadReport in `format`, of the load when it answers)
+  // added to its headers.
+  ReplyFn WithLoadReport(std::string format, ReplyFn reply) const;
   // POST .../jobs, or .../infer and .../predict with `Prefer: respond-async`.
   void SubmitJob(HttpRequest request, const ModelRoute& route, ReplyFn reply) const;
   // POST .../infer and .../predict (plain HTTP in and out: predict_codec.h) for the request's
