@@ -24,6 +24,11 @@ struct ServerOptions {
   // src/devices/device.h; "" is none). Default nullopt: the machine's own GPUs through NVML,
   // honouring CUDA_VISIBLE_DEVICES (none, with the reason logged, where NVML is missing).
   std::optional<std::string> simulate_gpus;
+  // The GPUs this server uses, written as CUDA_VISIBLE_DEVICES is (indices, UUIDs; among the
+  // simulated GPUs, indices): one server per GPU is `gpus = "0"`, `"1"`, ... Replaces the
+  // CUDA_VISIBLE_DEVICES the server was started with. Default nullopt: that variable's choice
+  // (every GPU when it is unset).
+  std::optional<std::string> gpus;
   int64_t vram_reserve_mb = 1024;  // MiB kept free on every GPU. Default 1024.
   Clock* clock = nullptr;          // null: SteadyClock. Not owned; must outlive the server.
   // Where backend plugins live (libswitchyard_backend_<name>.so). Empty: the `backends` folder

@@ -15,6 +15,10 @@ void AddDeviceFlags(CLI::App* command, DeviceFlags* flags) {
                    "Simulated GPUs instead of the machine's, e.g. 4x80GB or "
                    "80GB,80GB,40GB:speed=0.5 (see docs/configuration.md)")
       ->each([flags](const std::string&) { flags->simulate = true; });
+  command->add_option("--gpus", flags->gpus,
+                      "The GPUs to use, as CUDA_VISIBLE_DEVICES lists them (indices or UUIDs; "
+                      "indices with --simulate-gpus), e.g. 0 for one server per GPU; replaces "
+                      "CUDA_VISIBLE_DEVICES");
   command
       ->add_option("--vram-reserve-mb", flags->vram_reserve_mb,
                    "Device memory kept free on every GPU, MiB")
@@ -25,10 +29,14 @@ void AddDeviceFlags(CLI::App* command, DeviceFlags* flags) {
 StatusOr<FlagDevices> OpenDevicesFromFlags(const DeviceFlags& flags) {
   FlagDevices found;
   if (flags.simulate) {
-    ASSIGN_OR_RETURN(found.devices, ParseSimulatedGpus(flags.simulate_gpus));
+    ASSIGN_OR_RETURN(std::vector<Device> simulated, ParseSimulatedGpus(flags.simulate_gpus));
+    ASSIGN_OR_RETURN(found.devices, SelectGpus(std::move(simulated), flags.gpus));
     return found;
   }
-  ASSIGN_OR_RETURN(found.nvml, NvmlDeviceManager::Open(CudaVisibleDevicesFromEnvironment()));
+  ASSIGN_OR_RETURN(
+      found.nvml,
+      NvmlDeviceManager::Open(flags.gpus ? flags.gpus : CudaVisibleDevicesFromEnvironment(),
+                              {.visible_source = flags.gpus ? "--gpus" : "CUDA_VISIBLE_DEVICES"}));
   found.devices = found.nvml->Devices();
   return found;
 }

@@ -22,11 +22,14 @@ struct DeviceFlags {
   // Whether --simulate-gpus was given (even as ""): simulated devices instead of the machine's
   // own GPUs (NVML). Default false.
   bool simulate = false;
+  // `--gpus`: the GPUs to use, written as CUDA_VISIBLE_DEVICES is (ServerOptions::gpus). Default
+  // nullopt: CUDA_VISIBLE_DEVICES's choice.
+  std::optional<std::string> gpus;
   // `--vram-reserve-mb`: MiB kept free on every GPU (CUDA context, fragmentation). Default 1024.
   int64_t vram_reserve_mb = 1024;
 };
 
-// Adds --simulate-gpus and --vram-reserve-mb to `command`, writing into `flags`.
+// Adds --simulate-gpus, --gpus and --vram-reserve-mb to `command`, writing into `flags`.
 // REQUIRES: `flags` outlives the parse of `command`.
 void AddDeviceFlags(CLI::App* command, DeviceFlags* flags);
 
@@ -39,8 +42,9 @@ struct FlagDevices {
 };
 
 // With --simulate-gpus, the simulated devices; otherwise the machine's GPUs through NVML,
-// honouring this process's CUDA_VISIBLE_DEVICES (none, with a reason, without NVML).
-// INVALID_ARGUMENT for a bad --simulate-gpus spec or CUDA_VISIBLE_DEVICES.
+// honouring this process's CUDA_VISIBLE_DEVICES (none, with a reason, without NVML); either way
+// only those --gpus lists, when given. INVALID_ARGUMENT for a bad --simulate-gpus spec, --gpus
+// or CUDA_VISIBLE_DEVICES.
 StatusOr<FlagDevices> OpenDevicesFromFlags(const DeviceFlags& flags);
 
 // OpenDevicesFromFlags(flags).devices.

@@ -84,6 +84,7 @@ int Serve(const ServeFlags& flags) {
   ServerOptions options;
   options.model_repository = flags.model_repository;
   if (flags.devices.simulate) options.simulate_gpus = flags.devices.simulate_gpus;
+  options.gpus = flags.devices.gpus;
   options.vram_reserve_mb = flags.devices.vram_reserve_mb;
   options.backend_directory = flags.backend_directory;
   options.drain_timeout = std::chrono::seconds(flags.drain_timeout_s);

@@ -39,8 +39,9 @@ std::string_view UuidBody(std::string_view uuid) {
   return StartsWithIgnoreCase(uuid, "GPU-") ? uuid.substr(4) : uuid;
 }
 
+// The error for one entry; ResolveCudaVisibleDevices puts the list's name before it.
 Status EntryError(std::string_view entry, std::string_view what) {
-  return InvalidArgument(fmt::format("CUDA_VISIBLE_DEVICES entry '{}': {}", entry, what));
+  return InvalidArgument(fmt::format("entry '{}': {}", entry, what));
 }
 
 std::string Available(size_t count) {
@@ -84,10 +85,8 @@ StatusOr<int> ResolveEntry(std::string_view entry, const std::vector<std::string
   return matches.front();
 }
 
-}  // namespace
-
-StatusOr<std::vector<int>> ResolveCudaVisibleDevices(
-    const std::optional<std::string>& cuda_visible_devices, const std::vector<std::string>& uuids) {
+StatusOr<std::vector<int>> Resolve(const std::optional<std::string>& cuda_visible_devices,
+                                   const std::vector<std::string>& uuids) {
   std::vector<int> visible;
   if (!cuda_visible_devices.has_value()) {
     for (size_t i = 0; i < uuids.size(); ++i) visible.push_back(static_cast<int>(i));
@@ -109,6 +108,18 @@ StatusOr<std::vector<int>> ResolveCudaVisibleDevices(
                                            uuids[static_cast<size_t>(index)], it->second));
     }
     visible.push_back(index);
+  }
+  return visible;
+}
+
+}  // namespace
+
+StatusOr<std::vector<int>> ResolveCudaVisibleDevices(
+    const std::optional<std::string>& cuda_visible_devices, const std::vector<std::string>& uuids,
+    std::string_view source) {
+  StatusOr<std::vector<int>> visible = Resolve(cuda_visible_devices, uuids);
+  if (!visible.ok()) {
+    return InvalidArgument(fmt::format("{} {}", source, visible.status().message()));
   }
   return visible;
 }

@@ -29,14 +29,15 @@ namespace switchyard {
 //
 // Where CUDA silently stops at any entry it cannot use, this is an error instead (a server that
 // starts on fewer GPUs than its operator meant is worse than one that refuses to start):
-// INVALID_ARGUMENT naming the entry, for an index that does not exist, a UUID that matches no
-// GPU or more than one, a MIG device ("MIG-..."; not supported), an empty entry, a GPU listed
-// twice, or anything else.
+// INVALID_ARGUMENT naming `source` (where the value came from) and the entry, for an index that
+// does not exist, a UUID that matches no GPU or more than one, a MIG device ("MIG-..."; not
+// supported), an empty entry, a GPU listed twice, or anything else.
 //
 // Indices are NVML's (PCI bus order). CUDA numbers GPUs fastest first unless
 // CUDA_DEVICE_ORDER=PCI_BUS_ID is set; on a machine of identical GPUs the two orders agree. UUIDs
 // are the same in both, so list UUIDs when in doubt.
 StatusOr<std::vector<int>> ResolveCudaVisibleDevices(
-    const std::optional<std::string>& cuda_visible_devices, const std::vector<std::string>& uuids);
+    const std::optional<std::string>& cuda_visible_devices, const std::vector<std::string>& uuids,
+    std::string_view source = "CUDA_VISIBLE_DEVICES");
 
 }  // namespace switchyard

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <utility>
 
+#include "devices/cuda_visible_devices.h"
 #include "fmt/format.h"
 
 namespace switchyard {
@@ -153,6 +154,20 @@ StatusOr<Item> ParseItem(std::string_view item) {
 }
 
 }  // namespace
+
+StatusOr<std::vector<Device>> SelectGpus(std::vector<Device> devices,
+                                         const std::optional<std::string>& gpus) {
+  if (!gpus) return devices;
+  std::vector<std::string> uuids;
+  for (const Device& device : devices) uuids.push_back(device.uuid);
+  ASSIGN_OR_RETURN(std::vector<int> chosen, ResolveCudaVisibleDevices(gpus, uuids, "--gpus"));
+  std::vector<Device> selected;
+  for (int index : chosen) {
+    selected.push_back(devices[static_cast<std::size_t>(index)]);
+    selected.back().index = static_cast<int>(selected.size()) - 1;
+  }
+  return selected;
+}
 
 StatusOr<std::vector<Device>> ParseSimulatedGpus(std::string_view spec) {
   std::vector<Device> devices;

@@ -3,6 +3,7 @@
 // planning.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,13 @@ class SimulatedDeviceManager final : public DeviceManager {
  private:
   const std::vector<Device> devices_;
 };
+
+// The devices of `devices` (simulated ones, numbered from 0) that `gpus` lists, written as
+// CUDA_VISIBLE_DEVICES is (indices, in the order listed; ResolveCudaVisibleDevices's grammar,
+// errors naming `--gpus`), numbered again from 0; each keeps its uuid (so SIM-GPU-2 stays the
+// third of the spec). nullopt: all of them.
+StatusOr<std::vector<Device>> SelectGpus(std::vector<Device> devices,
+                                         const std::optional<std::string>& gpus);
 
 // Most simulated devices one spec may describe.
 inline constexpr int kMaxSimulatedGpus = 64;

@@ -195,11 +195,11 @@ Status NvmlDeviceManager::Discover(const std::optional<std::string>& cuda_visibl
     uuids[i] = FromBuffer(uuid, sizeof(uuid));
   }
   ASSIGN_OR_RETURN(std::vector<int> visible,
-                   ResolveCudaVisibleDevices(cuda_visible_devices, uuids));
+                   ResolveCudaVisibleDevices(cuda_visible_devices, uuids, options_.visible_source));
   if (count == 0) {
     reason_ = "NVML reports no GPU";
   } else if (visible.empty()) {
-    reason_ = fmt::format("CUDA_VISIBLE_DEVICES hides every GPU (value '{}')",
+    reason_ = fmt::format("{} hides every GPU (value '{}')", options_.visible_source,
                           cuda_visible_devices.value_or(""));
   }
   for (int physical : visible) {

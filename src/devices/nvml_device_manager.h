@@ -54,6 +54,9 @@ struct NvmlOptions {
   // Stamps the snapshots (DeviceTelemetry::taken_at). Default null: SteadyClock::Get(). Must
   // outlive the manager.
   Clock* clock = nullptr;
+  // Where the visible-GPU list given to Open came from, for its errors. Default
+  // "CUDA_VISIBLE_DEVICES"; "--gpus" when the operator named the GPUs with that flag.
+  std::string visible_source = "CUDA_VISIBLE_DEVICES";
 };
 
 // The CUDA_VISIBLE_DEVICES of this process: std::nullopt when unset, else its value (maybe "").

@@ -76,15 +76,18 @@ ServerImpl::ProcessDeviceMemory() const {
 
 Status ServerImpl::Load() {
   if (options_.simulate_gpus) {
-    ASSIGN_OR_RETURN(devices_, ParseSimulatedGpus(*options_.simulate_gpus));
+    ASSIGN_OR_RETURN(std::vector<Device> simulated, ParseSimulatedGpus(*options_.simulate_gpus));
+    ASSIGN_OR_RETURN(devices_, SelectGpus(std::move(simulated), options_.gpus));
   } else {
-    ASSIGN_OR_RETURN(
-        nvml_, NvmlDeviceManager::Open(
-                   CudaVisibleDevicesFromEnvironment(),
-                   {.registry = &registry_,
-                    .on_poll = [this](const std::shared_ptr<const DeviceTelemetry>& telemetry) {
-                      ApplyDeviceTelemetry(telemetry);
-                    }}));
+    ASSIGN_OR_RETURN(nvml_,
+                     NvmlDeviceManager::Open(
+                         options_.gpus ? options_.gpus : CudaVisibleDevicesFromEnvironment(),
+                         {.registry = &registry_,
+                          .on_poll =
+                              [this](const std::shared_ptr<const DeviceTelemetry>& telemetry) {
+                                ApplyDeviceTelemetry(telemetry);
+                              },
+                          .visible_source = options_.gpus ? "--gpus" : "CUDA_VISIBLE_DEVICES"}));
     devices_ = nvml_->Devices();
     if (devices_.empty()) spdlog::info("no GPUs: {}", nvml_->reason());
     nvml_->StartPolling();  // telemetry and the GPU gauges

@@ -236,6 +236,37 @@ TEST_F(DeviceCommandsTest, DevicesReportsABadCudaVisibleDevices) {
             "machine has 1 GPU: 0)\n");
 }
 
+TEST_F(DeviceCommandsTest, GpusPicksAmongTheSimulatedGpusInItsOrder) {
+  Result result = RunSwitchyard("devices --simulate-gpus 80GB,40GB,20GB --gpus 2,0");
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(result.out,
+            "GPU  uuid       name                    total MiB  others MiB  reserve MiB  free MiB  "
+            "speed\n"
+            "  0  SIM-GPU-2  simulated GPU (20 GiB)      20480           0         1024     19456  "
+            "    1\n"
+            "  1  SIM-GPU-0  simulated GPU (80 GiB)      81920           0         1024     80896  "
+            "    1\n");
+  Result bad = RunSwitchyard("devices --simulate-gpus 2x80GB --gpus 3");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.err,
+            "switchyard devices: --gpus entry '3': no GPU has this index (this machine has 2 "
+            "GPUs: 0-1)\n");
+}
+
+TEST_F(DeviceCommandsTest, GpusReplacesCudaVisibleDevicesForTheMachinesGpus) {
+  UseFakeNvml(
+      "device\nuuid GPU-aaaaaaaa-1111-2222-3333-444444444444\nmemory_total_mb 81920\n"
+      "device\nuuid GPU-bbbbbbbb-1111-2222-3333-444444444444\nmemory_total_mb 40960\n");
+  setenv("CUDA_VISIBLE_DEVICES", "0", 1);
+  Result result = RunSwitchyard("devices --gpus GPU-bb");
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("  0     1  GPU-bbbbbbbb-1111-2222-3333-444444444444"));
+  EXPECT_THAT(result.out, Not(HasSubstr("GPU-aaaaaaaa")));
+  Result bad = RunSwitchyard("devices --gpus 5");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--gpus entry '5': no GPU has this index"));
+}
+
 TEST_F(DeviceCommandsTest, PlanUsesTheNvmlGpus) {
   UseFakeNvml("device\nmemory_total_mb 81920\ndevice\nmemory_total_mb 40960\n");
   setenv("CUDA_VISIBLE_DEVICES", "1", 1);
