@@ -8,8 +8,10 @@ without gRPC).
 
 import glob
 import os
+import queue
 import struct
 import sys
+import threading
 import unittest
 
 import harness
@@ -378,6 +380,28 @@ class GrpcServerTest(GrpcTestCase):
         # A unary call takes the final response only.
         answer = self.stub.ModelInfer(int32_request("grpc_decoupled", 9), timeout=60)
         self.assertEqual(struct.unpack_from("<i", answer.raw_output_contents[0])[0], 9)
+
+    def test_a_channel_that_pings_while_idle_keeps_working(self):
+        # tritonclient's KeepAliveOptions with pings every second, also without calls: a server
+        # that answered them with GOAWAY (too_many_pings) would close the connection, and the
+        # stream held open across the idle time would fail.
+        options = [("grpc.keepalive_time_ms", 1000), ("grpc.keepalive_timeout_ms", 20000),
+                   ("grpc.keepalive_permit_without_calls", 1),
+                   ("grpc.http2.max_pings_without_data", 0)]
+        channel = grpc.insecure_channel("127.0.0.1:%d" % self.server.grpc_port, options=options)
+        self.addCleanup(channel.close)
+        stub = pb_grpc.GRPCInferenceServiceStub(channel)
+        outbox = queue.Queue()
+        responses = stub.ModelStreamInfer(iter(outbox.get, None), timeout=60)
+        for i in range(2):
+            outbox.put(simple_request([i] * 16, [1] * 16, raw=True))
+            response = next(responses)
+            self.assertEqual(response.error_message, "")
+            self.assertEqual(response.infer_response.raw_output_contents[0], pack("i", [i + 1] * 16))
+            if i == 0:  # the scenario is the idle time itself: pings flow meanwhile
+                threading.Event().wait(3.5)
+        outbox.put(None)
+        self.assertEqual(list(responses), [])
 
     def test_ten_thousand_calls_on_one_channel(self):
         request = simple_request(list(range(16)), [1] * 16, raw=True)
