@@ -5,12 +5,14 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <thread>
 
 #include "bench/arrival.h"
 #include "bench/arrival_schedule.h"
 #include "bench/bench_options.h"
+#include "bench/grpc_transport.h"
 #include "bench/http_client.h"
 #include "bench/instance_stats.h"
 #include "bench/level_runner.h"
@@ -38,6 +40,10 @@ struct RawOptions {
   std::string arrival = "poisson";
   std::string schedule_file;
   std::string format = "json";
+  std::string protocol = "http";
+  std::string grpc_mode = "unary";
+  std::string grpc_contents = "raw";
+  bool url_given = false;
   std::vector<std::string> shapes;
   int64_t poll_us = 0;
 };
@@ -69,6 +75,10 @@ Status FinishOptions(const RawOptions& raw, BenchOptions& options) {
     fmt::print(stderr, "note: --concurrency is not used in open loop (see --connections)\n");
   }
   ASSIGN_OR_RETURN(options.concurrency, ParseConcurrency(raw.concurrency));
+  options.protocol = raw.protocol == "grpc" ? Protocol::kGrpc : Protocol::kHttp;
+  options.grpc_mode = raw.grpc_mode == "stream" ? GrpcMode::kStream : GrpcMode::kUnary;
+  options.grpc_contents = raw.grpc_contents == "typed" ? GrpcContents::kTyped : GrpcContents::kRaw;
+  if (options.protocol == Protocol::kGrpc && !raw.url_given) options.url = "grpc://127.0.0.1:8001";
   options.poll = std::chrono::microseconds(raw.poll_us);
   options.format = raw.format == "binary" ? BodyFormat::kBinary
                    : raw.format == "shm"  ? BodyFormat::kSharedMemory
@@ -167,57 +177,114 @@ std::vector<LevelConfig> PlanLevels(const BenchOptions& options) {
   return levels;
 }
 
-// The benchmark itself. nullopt on success.
-std::optional<Failure> Run(const BenchOptions& options) {
-  auto address = ParseUrl(options.url);
-  if (!address.ok()) return Failure{2, address.status()};
-  auto plan = PlanInputs(options, *address);
-  if (!plan.ok()) {
-    int code = plan.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
-    return Failure{code, plan.status()};
-  }
+// What a run needs from the server before the levels, by protocol.
+struct Prepared {
+  InputPlan plan;
+  std::function<std::optional<StatsSnapshot>()> read_stats;
+  std::function<std::optional<std::vector<InstanceCounters>>()> read_instances;
+  std::function<void(LevelConfig&)> configure;  // the protocol's part of every level
+  std::unique_ptr<SharedMemoryInputs> shared_inputs;
+  std::unique_ptr<GrpcControl> grpc;
+};
 
+int ExitCode(const Status& status) {
+  return status.code() == StatusCode::kInvalidArgument ||
+                 status.code() == StatusCode::kUnimplemented
+             ? 2
+             : 1;
+}
+
+StatusOr<std::unique_ptr<Prepared>> PrepareHttp(const BenchOptions& options) {
+  auto prepared = std::make_unique<Prepared>();
+  ASSIGN_OR_RETURN(ServerAddress address, ParseUrl(options.url));
+  ASSIGN_OR_RETURN(prepared->plan, PlanInputs(options, address));
   std::string stats_path = fmt::format("/v2/models/{}/stats", options.model);
-  auto read_stats = [&]() -> std::optional<StatsSnapshot> {
-    auto json = GetDocument(*address, stats_path);
+  prepared->read_stats = [address, stats_path,
+                          model = options.model]() -> std::optional<StatsSnapshot> {
+    auto json = GetDocument(address, stats_path);
     if (!json.ok()) return std::nullopt;
-    auto stats = ParseModelStats(*json, options.model);
+    auto stats = ParseModelStats(*json, model);
     if (!stats.ok()) return std::nullopt;
     return *stats;
   };
-  if (!read_stats()) {
+  if (!prepared->read_stats()) {
     fmt::print(stderr, "note: no usable {} on this server: no server-side queue/compute split\n",
                stats_path);
   }
-
-  auto read_instances = [&]() -> std::optional<std::vector<InstanceCounters>> {
-    auto json = GetDocument(*address, "/v2/status");
+  prepared->read_instances =
+      [address, model = options.model]() -> std::optional<std::vector<InstanceCounters>> {
+    auto json = GetDocument(address, "/v2/status");
     if (!json.ok()) return std::nullopt;
-    auto instances = ParseInstanceCounters(*json, options.model);
+    auto instances = ParseInstanceCounters(*json, model);
     if (!instances.ok()) return std::nullopt;
     return std::move(*instances);
   };
-
-  std::unique_ptr<SharedMemoryInputs> shared_inputs;
   if (options.format == BodyFormat::kSharedMemory) {
     const std::string region = fmt::format("switchyard-bench-{}", ::getpid());
-    auto made = SharedMemoryInputs::Create(
-        *address, region,
-        BuildInferBody(plan->inputs, options.format, options.seed, region).shared_bytes);
-    if (!made.ok()) return Failure{1, made.status()};
-    shared_inputs = std::move(made).value();
+    ASSIGN_OR_RETURN(prepared->shared_inputs,
+                     SharedMemoryInputs::Create(
+                         address, region,
+                         BuildInferBody(prepared->plan.inputs, options.format, options.seed, region)
+                             .shared_bytes));
   }
+  std::string region = prepared->shared_inputs ? prepared->shared_inputs->region() : "";
+  prepared->configure = [address, region, &options](LevelConfig& level) {
+    level.address = address;
+    level.target = fmt::format("/v2/models/{}/infer", options.model);
+    level.format = options.format;
+    level.shared_memory_region = region;
+  };
+  return prepared;
+}
+
+// Over gRPC: inputs from ModelMetadata (and ModelConfig's max_batch_size when the server has
+// it), the split from ModelStatistics; no instance counters (they are switchyard's /v2/status).
+StatusOr<std::unique_ptr<Prepared>> PrepareGrpc(const BenchOptions& options) {
+  auto prepared = std::make_unique<Prepared>();
+  ASSIGN_OR_RETURN(std::string address, ParseGrpcAddress(options.url));
+  ASSIGN_OR_RETURN(prepared->grpc, GrpcControl::Connect(address));
+  GrpcControl* control = prepared->grpc.get();
+  ASSIGN_OR_RETURN(ModelMetadata metadata, control->Metadata(options.model));
+  ASSIGN_OR_RETURN(std::optional<int64_t> max_batch_size, control->MaxBatchSize(options.model));
+  bool batched = max_batch_size ? *max_batch_size > 0 : LooksBatched(metadata);
+  // Raw contents carry any datatype (FP16/BF16 as binary does): plan as for binary bodies.
+  ASSIGN_OR_RETURN(prepared->plan, ResolveInputs(metadata, batched, options.batch_size,
+                                                 options.shapes, BodyFormat::kBinary));
+  prepared->read_stats = [control, model = options.model]() -> std::optional<StatsSnapshot> {
+    auto stats = control->Stats(model);
+    if (!stats.ok()) return std::nullopt;
+    return *stats;
+  };
+  if (!prepared->read_stats()) {
+    fmt::print(stderr,
+               "note: no usable ModelStatistics on this server: no server-side "
+               "queue/compute split\n");
+  }
+  prepared->read_instances = [] { return std::optional<std::vector<InstanceCounters>>(); };
+  prepared->configure = [address, &options](LevelConfig& level) {
+    level.protocol = Protocol::kGrpc;
+    level.grpc_address = address;
+    level.model = options.model;
+    level.grpc_mode = options.grpc_mode;
+    level.grpc_contents = options.grpc_contents;
+    level.grpc_channels = options.grpc_channels;
+  };
+  return prepared;
+}
+
+// The benchmark itself. nullopt on success.
+std::optional<Failure> Run(const BenchOptions& options) {
+  auto prepared = options.protocol == Protocol::kGrpc ? PrepareGrpc(options) : PrepareHttp(options);
+  if (!prepared.ok()) return Failure{ExitCode(prepared.status()), prepared.status()};
+  const InputPlan* plan = &(*prepared)->plan;
 
   RunInfo info{options, options.threads, plan->items_per_request};
   std::vector<LevelResult> results;
   for (LevelConfig level : PlanLevels(options)) {
     level.threads = options.threads;
     level.poll = options.poll;
-    level.address = *address;
-    level.target = fmt::format("/v2/models/{}/infer", options.model);
+    (*prepared)->configure(level);
     level.inputs = plan->inputs;
-    level.format = options.format;
-    if (shared_inputs) level.shared_memory_region = shared_inputs->region();
     level.seed = options.seed;
     level.items_per_request = plan->items_per_request;
     level.warmup =
@@ -225,10 +292,10 @@ std::optional<Failure> Run(const BenchOptions& options) {
     level.window = std::chrono::milliseconds(options.window_ms);
     level.stability = options.stability;
     level.max_windows = options.max_windows;
-    level.read_stats = read_stats;
-    level.read_instances = read_instances;
+    level.read_stats = (*prepared)->read_stats;
+    level.read_instances = (*prepared)->read_instances;
     auto result = RunLevel(level);
-    if (!result.ok()) return Failure{1, result.status()};
+    if (!result.ok()) return Failure{ExitCode(result.status()), result.status()};
     fmt::print(stderr, "[{}] {:.1f} req/s, p50 {:.0f} us, {} errors, {} late, {}\n", level.label,
                result->RequestsPerSecond(),
                static_cast<double>(result->counters.latency_ns.Percentile(0.5)) / 1e3,
@@ -260,11 +327,30 @@ std::optional<Failure> Run(const BenchOptions& options) {
 void AddBenchCommand(CLI::App& app) {
   auto options = std::make_shared<BenchOptions>();
   auto raw = std::make_shared<RawOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "bench",
-      "Load-test a model over HTTP: closed-loop concurrency sweep or open-loop request rates, "
-      "latency and throughput");
-  cmd->add_option("--url", options->url, "Server base URL")->capture_default_str();
+  CLI::App* cmd = app.add_subcommand("bench",
+                                     "Load-test a model over HTTP or gRPC: closed-loop concurrency "
+                                     "sweep or open-loop request rates, "
+                                     "latency and throughput");
+  cmd->add_option("--url", options->url,
+                  "Server base URL; with --protocol grpc HOST:PORT or grpc://HOST:PORT (default "
+                  "grpc://127.0.0.1:8001)")
+      ->capture_default_str();
+  cmd->add_option("--protocol", raw->protocol,
+                  "http (KServe v2 REST over HTTP/1.1 keep-alive) or grpc (ModelInfer over HTTP/2)")
+      ->check(CLI::IsMember({"http", "grpc"}))
+      ->capture_default_str();
+  cmd->add_option("--grpc-mode", raw->grpc_mode,
+                  "gRPC: unary (one ModelInfer call per request) or stream (ModelStreamInfer, one "
+                  "stream per client, one request in flight on it)")
+      ->check(CLI::IsMember({"unary", "stream"}))
+      ->capture_default_str();
+  cmd->add_option("--grpc-contents", raw->grpc_contents,
+                  "gRPC: inputs in raw_input_contents (raw) or typed contents (typed)")
+      ->check(CLI::IsMember({"raw", "typed"}))
+      ->capture_default_str();
+  cmd->add_option("--grpc-channels", options->grpc_channels,
+                  "gRPC: HTTP/2 connections the clients share (0: one per client)")
+      ->capture_default_str();
   cmd->add_option("-m,--model", options->model, "Model to load-test")->required();
   cmd->add_option("--concurrency", raw->concurrency,
                   "Closed loop: concurrent clients: N, a list A,B,C, or A:B (powers of two from A "
@@ -317,6 +403,7 @@ void AddBenchCommand(CLI::App& app) {
   cmd->add_option("--json-out", options->json_out, "Write all results to this JSON file");
   cmd->callback([options, raw, cmd] {
     raw->concurrency_given = cmd->count("--concurrency") > 0;
+    raw->url_given = cmd->count("--url") > 0;
     if (Status status = FinishOptions(*raw, *options); !status.ok()) {
       fmt::print(stderr, "switchyard bench: {}\n", status.message());
       throw CLI::RuntimeError(2);

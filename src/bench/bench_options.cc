@@ -91,6 +91,21 @@ StatusOr<ShapeOverride> ParseShapeOverride(std::string_view text) {
   }
 }
 
+StatusOr<std::string> ParseGrpcAddress(std::string_view url) {
+  std::string_view rest = url;
+  if (rest.starts_with("grpc://")) rest.remove_prefix(7);
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  std::size_t colon = rest.rfind(':');
+  int64_t port = 0;
+  if (rest.find("://") != std::string_view::npos || rest.find('/') != std::string_view::npos ||
+      colon == std::string_view::npos || colon == 0 || !ParseInt(rest.substr(colon + 1), port) ||
+      port < 1 || port > 65535) {
+    return InvalidArgument(
+        fmt::format("'{}' is not a gRPC address (grpc://HOST:PORT or HOST:PORT)", url));
+  }
+  return std::string(rest);
+}
+
 Status ValidateOptions(const BenchOptions& options) {
   if (options.model.empty()) return InvalidArgument("a model is required (-m NAME)");
   switch (options.mode) {
@@ -119,6 +134,10 @@ Status ValidateOptions(const BenchOptions& options) {
     return InvalidArgument("--stability must be in (0, 1)");
   }
   if (options.max_windows < 1) return InvalidArgument("--max-windows must be >= 1");
+  if (options.grpc_channels < 0) return InvalidArgument("--grpc-channels must be >= 0");
+  if (options.protocol == Protocol::kGrpc && options.format != BodyFormat::kJson) {
+    return InvalidArgument("--format is for HTTP; over gRPC, --grpc-contents raw|typed");
+  }
   return Status::Ok();
 }
 

@@ -20,13 +20,32 @@ namespace switchyard::bench {
 // come back binary).
 enum class BodyFormat { kJson, kBinary, kSharedMemory };
 
+// The protocol the measured requests use: HTTP/1.1 keep-alive (KServe v2 REST) or gRPC
+// (GRPCInferenceService.ModelInfer over HTTP/2).
+enum class Protocol { kHttp, kGrpc };
+
+// gRPC: one unary ModelInfer call per request, or ModelStreamInfer with one stream per client
+// and one request in flight on it at a time.
+enum class GrpcMode { kUnary, kStream };
+
+// gRPC: input tensors in `raw_input_contents` (one entry per input, little-endian, BYTES
+// elements each a 4-byte length and its bytes) or in each input's typed `contents`.
+enum class GrpcContents { kRaw, kTyped };
+
 // How load is offered: closed loop (a fixed number of clients, each waiting for its answer
 // before sending again), open loop at a request rate, or open loop replaying a schedule.
 enum class LoadMode { kClosedLoop, kRate, kSchedule };
 
 struct BenchOptions {
-  std::string url = "http://127.0.0.1:8000";  // the server; only http:// is supported
-  std::string model;                          // required
+  Protocol protocol = Protocol::kHttp;
+  // The server: http://HOST[:PORT] for kHttp; for kGrpc HOST:PORT or grpc://HOST:PORT (the CLI
+  // defaults it to grpc://127.0.0.1:8001 then).
+  std::string url = "http://127.0.0.1:8000";
+  GrpcMode grpc_mode = GrpcMode::kUnary;            // kGrpc only
+  GrpcContents grpc_contents = GrpcContents::kRaw;  // kGrpc only
+  // kGrpc: HTTP/2 connections the clients share (client i on i % grpc_channels); 0: one each.
+  int grpc_channels = 0;
+  std::string model;  // required
   LoadMode mode = LoadMode::kClosedLoop;
   std::vector<int> concurrency = {1};  // kClosedLoop: clients per level, in order
   // kRate: requests/s per level, in order; arrivals kPoisson (seeded with `seed`) or kConstant.
@@ -39,8 +58,8 @@ struct BenchOptions {
   // Client threads keep polling this long after each event before they sleep (0: they sleep at
   // once), so that a lone client's latency holds no wake-up of its own.
   Duration poll{};
-  BodyFormat format = BodyFormat::kJson;
-  int64_t batch_size = 1;  // replaces the -1 batch dimension of every input
+  BodyFormat format = BodyFormat::kJson;  // kHttp only
+  int64_t batch_size = 1;                 // replaces the -1 batch dimension of every input
   // Concrete dims (without the batch dimension) for inputs with other variable (-1) dims.
   std::map<std::string, Shape> shapes;
   uint64_t seed = 1;         // input data of client i comes from seed + i; Poisson arrivals
@@ -67,6 +86,10 @@ StatusOr<std::vector<double>> ParseRequestRates(std::string_view text);
 
 // "NAME:d1,d2,..." with dims >= 0; NAME may itself contain ':' (the last one separates).
 StatusOr<ShapeOverride> ParseShapeOverride(std::string_view text);
+
+// The gRPC target "HOST:PORT" of "grpc://HOST:PORT" or "HOST:PORT" (a trailing '/' allowed).
+// InvalidArgument for anything else (another scheme, no port, a port not in [1, 65535]).
+StatusOr<std::string> ParseGrpcAddress(std::string_view url);
 
 // Checks ranges and combinations (FP16/BF16 need binary is checked later, against metadata).
 Status ValidateOptions(const BenchOptions& options);

@@ -9,6 +9,7 @@
 
 #include "bench/arrival.h"
 #include "bench/http_client.h"
+#include "bench/load_pool.h"
 #include "bench/load_recorder.h"
 #include "bench/request_builder.h"
 #include "switchyard/status.h"
@@ -28,32 +29,22 @@ struct PoolConfig {
 };
 
 // Thread-safety: all methods are called from one controlling thread.
-class ClientPool {
+class ClientPool final : public LoadPool {
  public:
   // Resolves the address, starts the threads and hands every connection to the arrival process.
   // Unavailable if the address does not resolve.
   // REQUIRES: !config.bodies.empty(), config.threads >= 1, config.arrivals set
   static StatusOr<std::unique_ptr<ClientPool>> Start(PoolConfig config);
 
-  ~ClientPool();  // Stop()
+  ~ClientPool() override;  // Stop()
 
-  // The counters since the previous call (or since Start), merged over threads; resets them.
-  WindowCounters TakeWindow();
-  // Running totals since Start, for progress lines and the level's accounting.
-  ProgressTotals Totals() const;
-  // Requests sent and not yet answered or failed.
-  int64_t InFlight() const;
-  // Arrivals due but still waiting for a free connection (open loop), over all threads.
-  int64_t Backlog() const;
-  // True when every thread's arrival process has finished (a replayed schedule is done) and
-  // nothing is in flight. A closed loop never finishes.
-  bool Finished() const;
-
-  // Sends nothing more, waits (up to config.stop_grace) for outstanding requests (answers that
-  // arrive meanwhile still count in Totals()), then closes every connection (what is still
-  // outstanding is abandoned, not recorded) and joins the threads. Arrivals still waiting for a
-  // connection are never sent (see Backlog()). Idempotent.
-  void Stop();
+  WindowCounters TakeWindow() override;
+  ProgressTotals Totals() const override;
+  int64_t InFlight() const override;
+  int64_t Backlog() const override;
+  bool Finished() const override;
+  // Stop() of LoadPool; waits up to config.stop_grace, then closes every connection.
+  void Stop() override;
 
   struct Shared;
   struct ClientThread;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "bench/client_pool.h"
+#include "bench/grpc_transport.h"
 #include "bench/request_builder.h"
 #include "bench/window_policy.h"
 #include "fmt/format.h"
@@ -22,7 +23,7 @@ TimePoint Now() { return SteadyClock::Get()->Now(); }
 // The progress line on stderr: rewritten in place on a terminal, one line per update otherwise.
 class ProgressLine {
  public:
-  ProgressLine(const ClientPool& pool, std::string label)
+  ProgressLine(const LoadPool& pool, std::string label)
       : pool_(pool),
         label_(std::move(label)),
         tty_(isatty(STDERR_FILENO) == 1),
@@ -74,7 +75,7 @@ class ProgressLine {
     last_time_ = now;
   }
 
-  const ClientPool& pool_;
+  const LoadPool& pool_;
   const std::string label_;
   const bool tty_;
   const TimePoint start_;
@@ -108,7 +109,27 @@ double LevelResult::ItemsPerSecond() const {
   return reported_s > 0 ? static_cast<double>(counters.items) / reported_s : 0;
 }
 
-StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
+namespace {
+
+StatusOr<std::unique_ptr<LoadPool>> StartGrpcClients(const LevelConfig& config) {
+  GrpcPoolConfig pool_config;
+  pool_config.address = config.grpc_address;
+  pool_config.model = config.model;
+  pool_config.mode = config.grpc_mode;
+  pool_config.contents = config.grpc_contents;
+  pool_config.inputs = config.inputs;
+  pool_config.seed = config.seed;
+  pool_config.clients = config.concurrency;
+  pool_config.channels = config.grpc_channels;
+  pool_config.items_per_request = config.items_per_request;
+  pool_config.threads = config.threads;
+  pool_config.poll = config.poll;
+  pool_config.stop_grace = config.stop_grace;
+  pool_config.arrivals = config.arrivals;
+  return StartGrpcPool(std::move(pool_config));
+}
+
+StatusOr<std::unique_ptr<LoadPool>> StartHttpClients(const LevelConfig& config) {
   PoolConfig pool_config;
   pool_config.address = config.address;
   pool_config.target = config.target;
@@ -129,10 +150,19 @@ StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
   pool_config.poll = config.poll;
   pool_config.stop_grace = config.stop_grace;
   pool_config.arrivals = config.arrivals;
+  ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool, ClientPool::Start(std::move(pool_config)));
+  return std::unique_ptr<LoadPool>(std::move(pool));
+}
+
+}  // namespace
+
+StatusOr<LevelResult> RunLevel(const LevelConfig& config) {
   // Read before the clients start: a replay has no warm-up to absorb the reads.
   std::optional<StatsSnapshot> stats_at_start = config.read_stats();
   std::optional<std::vector<InstanceCounters>> instances_at_start = config.read_instances();
-  ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool, ClientPool::Start(std::move(pool_config)));
+  ASSIGN_OR_RETURN(std::unique_ptr<LoadPool> pool, config.protocol == Protocol::kGrpc
+                                                       ? StartGrpcClients(config)
+                                                       : StartHttpClients(config));
 
   ProgressLine progress(*pool, config.label);
   TimePoint window_start = Now();

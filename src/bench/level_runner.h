@@ -27,10 +27,16 @@ struct LevelConfig {
   double offered_rps = 0;  // open loop: the request rate asked for; 0: closed loop
   int threads = 1;         // client threads
   Duration poll{};         // client threads poll this long before they sleep
-  ServerAddress address;
-  std::string target;                  // the infer path
-  std::vector<TensorMetadata> inputs;  // concrete shapes
-  BodyFormat format = BodyFormat::kJson;
+  Protocol protocol = Protocol::kHttp;
+  ServerAddress address;     // kHttp: the server
+  std::string target;        // kHttp: the infer path
+  std::string grpc_address;  // kGrpc: HOST:PORT
+  std::string model;         // kGrpc: the model the requests name
+  GrpcMode grpc_mode = GrpcMode::kUnary;
+  GrpcContents grpc_contents = GrpcContents::kRaw;
+  int grpc_channels = 0;                  // kGrpc: connections the clients share; 0: one per client
+  std::vector<TensorMetadata> inputs;     // concrete shapes
+  BodyFormat format = BodyFormat::kJson;  // kHttp
   // kSharedMemory: the registered region that holds the inputs (built from `seed`).
   std::string shared_memory_region;
   // Connection i sends data from seed + i (kSharedMemory: every connection names the same
@@ -78,8 +84,8 @@ struct LevelResult {
   double ItemsPerSecond() const;
 };
 
-// Fails only if the clients cannot start (the address does not resolve); errors of individual
-// requests are counted in the result.
+// Fails only if the clients cannot start (the address does not resolve, a gRPC request cannot
+// be built, gRPC is not built in); errors of individual requests are counted in the result.
 // REQUIRES: config.arrivals, read_stats and read_instances set, concurrency >= 1, threads >= 1
 StatusOr<LevelResult> RunLevel(const LevelConfig& config);
 

@@ -26,6 +26,9 @@ void WindowCounters::Merge(const WindowCounters& other) {
   }
   connection_errors += other.connection_errors;
   if (first_connection_error.empty()) first_connection_error = other.first_connection_error;
+  for (const auto& [status, message] : other.first_error_message) {
+    first_error_message.try_emplace(status, message);
+  }
   for (const auto& [status, histogram] : other.service_ns_by_status) {
     service_ns_by_status[status].Merge(histogram);
   }
@@ -71,8 +74,10 @@ void LoadRecorder::RecordSuccess(unsigned http_status, Duration latency, Duratio
   ++totals_.answered;
 }
 
-void LoadRecorder::RecordHttpError(unsigned http_status, Duration latency, Duration service) {
+void LoadRecorder::RecordHttpError(unsigned http_status, Duration latency, Duration service,
+                                   std::string_view message) {
   MutexLock lock(&mu_);
+  if (!message.empty()) window_.first_error_message.try_emplace(http_status, message);
   window_.service_ns_by_status[http_status].Record(Ns(service));
   ++window_.http_errors[http_status];
   window_.http_error_latency_ns[http_status].Record(Ns(latency));

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "bench/latency_histogram.h"
 #include "core/mutex.h"
@@ -15,12 +16,16 @@
 
 namespace switchyard::bench {
 
+// An answer's status is its HTTP status, or over gRPC its status code (0 OK; kGrpcStreamError
+// for a stream response that carries an error_message): report.h names them by protocol.
 struct WindowCounters {
-  LatencyHistogram latency_ns;  // successful (2xx) requests only
+  LatencyHistogram latency_ns;  // successful (2xx, gRPC OK) requests only
   uint64_t successes = 0;
   uint64_t items = 0;                                          // batch items of successful requests
-  std::map<unsigned, uint64_t> http_errors;                    // non-2xx answers by HTTP status
+  std::map<unsigned, uint64_t> http_errors;                    // error answers by status
   std::map<unsigned, LatencyHistogram> http_error_latency_ns;  // the same, their latency
+  // The text of the first error answer of each status that came with one (gRPC messages).
+  std::map<unsigned, std::string> first_error_message;
   uint64_t connection_errors = 0;      // connect/read/write failures and timeouts
   std::string first_connection_error;  // the message of the first one, if any
   uint64_t sent = 0;                   // requests sent
@@ -35,6 +40,10 @@ struct WindowCounters {
   uint64_t answered() const;
   void Merge(const WindowCounters& other);
 };
+
+// The status under which a gRPC stream response with an error_message is counted (the stream
+// carries no status code for it).
+inline constexpr unsigned kGrpcStreamError = 1000;
 
 // Totals since the recorder was made, for progress lines and the level's accounting.
 struct ProgressTotals {
@@ -57,8 +66,10 @@ class LoadRecorder {
   // `latency` runs from the due time, `service` from the send.
   void RecordSuccess(unsigned http_status, Duration latency, Duration service, int64_t items)
       EXCLUDES(mu_);
-  // REQUIRES: http_status is not 2xx
-  void RecordHttpError(unsigned http_status, Duration latency, Duration service) EXCLUDES(mu_);
+  // An error answer; `message` (may be empty) is kept if it is the first of its status.
+  // REQUIRES: http_status is not a success (2xx; gRPC OK)
+  void RecordHttpError(unsigned http_status, Duration latency, Duration service,
+                       std::string_view message = {}) EXCLUDES(mu_);
   // REQUIRES: !cause.ok()
   void RecordConnectionError(const Status& cause) EXCLUDES(mu_);
 

@@ -1,5 +1,7 @@
 #include "bench/report.h"
 
+#include <iterator>
+
 #include "fmt/format.h"
 #include "switchyard/backend_sdk/json.h"
 
@@ -16,6 +18,34 @@ std::string_view FormatName(BodyFormat format) {
       return "shm";
   }
   return "?";
+}
+
+std::string_view GrpcCodeName(unsigned code) {
+  static constexpr std::string_view kNames[] = {"OK",
+                                                "CANCELLED",
+                                                "UNKNOWN",
+                                                "INVALID_ARGUMENT",
+                                                "DEADLINE_EXCEEDED",
+                                                "NOT_FOUND",
+                                                "ALREADY_EXISTS",
+                                                "PERMISSION_DENIED",
+                                                "RESOURCE_EXHAUSTED",
+                                                "FAILED_PRECONDITION",
+                                                "ABORTED",
+                                                "OUT_OF_RANGE",
+                                                "UNIMPLEMENTED",
+                                                "INTERNAL",
+                                                "UNAVAILABLE",
+                                                "DATA_LOSS",
+                                                "UNAUTHENTICATED"};
+  if (code == kGrpcStreamError) return "STREAM_ERROR";
+  return code < std::size(kNames) ? kNames[code] : "CODE_UNKNOWN";
+}
+
+// How the request bodies travel, in the table's first line and the JSON's "format".
+std::string_view BodyName(const BenchOptions& options) {
+  if (options.protocol == Protocol::kHttp) return FormatName(options.format);
+  return options.grpc_contents == GrpcContents::kRaw ? "raw" : "typed";
 }
 
 std::string_view ModeName(LoadMode mode) {
@@ -49,14 +79,18 @@ std::string StabilityText(const LevelResult& level) {
   return level.stable ? "stable" : "UNSTABLE";
 }
 
-std::string ErrorSummary(const WindowCounters& counters) {
+std::string ErrorSummary(Protocol protocol, const WindowCounters& counters) {
   std::string text;
   for (const auto& [status, count] : counters.http_errors) {
-    text += fmt::format("{}HTTP {} x {}", text.empty() ? "" : ", ", status, count);
+    text += fmt::format("{}{} x {}", text.empty() ? "" : ", ", StatusName(protocol, status), count);
     auto latency = counters.http_error_latency_ns.find(status);
     if (latency != counters.http_error_latency_ns.end()) {
       text += fmt::format(" (p50 {:.0f} us, p99 {:.0f} us)", Us(latency->second.Percentile(0.5)),
                           Us(latency->second.Percentile(0.99)));
+    }
+    auto message = counters.first_error_message.find(status);
+    if (message != counters.first_error_message.end()) {
+      text += fmt::format(" (first: {})", message->second);
     }
   }
   if (counters.connection_errors > 0) {
@@ -114,7 +148,7 @@ std::string OpenLoopRows(const std::vector<LevelResult>& levels) {
   return out;
 }
 
-std::string Accounting(const LevelResult& level) {
+std::string Accounting(Protocol protocol, const LevelResult& level) {
   const ProgressTotals& t = level.totals;
   const LatencyHistogram& lag = level.counters.send_lag_ns;
   std::string out = fmt::format(
@@ -126,7 +160,7 @@ std::string Accounting(const LevelResult& level) {
   if (!level.counters.service_ns_by_status.empty()) {
     out += fmt::format("{}: send-to-answer time by status:", LevelName(level));
     for (const auto& [status, histogram] : level.counters.service_ns_by_status) {
-      out += fmt::format(" HTTP {} p50 {:.0f} us, p99 {:.0f} us;", status,
+      out += fmt::format(" {} p50 {:.0f} us, p99 {:.0f} us;", StatusName(protocol, status),
                          Us(histogram.Percentile(0.5)), Us(histogram.Percentile(0.99)));
     }
     out.back() = '\n';
@@ -160,7 +194,7 @@ void AppendLatencyJson(std::string& out, const LatencyHistogram& latency) {
                      Us(latency.Percentile(0.99)), Us(latency.max()));
 }
 
-void AppendLevelJson(std::string& out, const LevelResult& level) {
+void AppendLevelJson(std::string& out, Protocol protocol, const LevelResult& level) {
   const WindowCounters& counters = level.counters;
   const LatencyHistogram& latency = counters.latency_ns;
   const LatencyHistogram& lag = counters.send_lag_ns;
@@ -182,20 +216,27 @@ void AppendLevelJson(std::string& out, const LevelResult& level) {
   out += ",\"by_status\":{";
   bool first = true;
   for (const auto& [status, count] : counters.http_errors) {
-    out += fmt::format("{}\"{}\":{}", first ? "" : ",", status, count);
+    out += fmt::format("{}\"{}\":{}", first ? "" : ",", StatusKey(protocol, status), count);
+    first = false;
+  }
+  out += "},\"first_message_by_status\":{";
+  first = true;
+  for (const auto& [status, message] : counters.first_error_message) {
+    out += fmt::format("{}\"{}\":", first ? "" : ",", StatusKey(protocol, status));
+    out += sdk::JsonQuote(message);
     first = false;
   }
   out += "},\"latency_us_by_status\":{";
   first = true;
   for (const auto& [status, histogram] : counters.http_error_latency_ns) {
-    out += fmt::format("{}\"{}\":", first ? "" : ",", status);
+    out += fmt::format("{}\"{}\":", first ? "" : ",", StatusKey(protocol, status));
     AppendLatencyJson(out, histogram);
     first = false;
   }
   out += "},\"service_us_by_status\":{";
   first = true;
   for (const auto& [status, histogram] : counters.service_ns_by_status) {
-    out += fmt::format("{}\"{}\":", first ? "" : ",", status);
+    out += fmt::format("{}\"{}\":", first ? "" : ",", StatusKey(protocol, status));
     AppendLatencyJson(out, histogram);
     first = false;
   }
@@ -234,6 +275,17 @@ void AppendLevelJson(std::string& out, const LevelResult& level) {
 
 }  // namespace
 
+std::string StatusKey(Protocol protocol, unsigned status) {
+  if (protocol == Protocol::kHttp) return std::to_string(status);
+  return std::string(GrpcCodeName(status));
+}
+
+std::string StatusName(Protocol protocol, unsigned status) {
+  if (protocol == Protocol::kHttp) return fmt::format("HTTP {}", status);
+  if (status == kGrpcStreamError) return "gRPC stream error_message";
+  return fmt::format("gRPC {}", GrpcCodeName(status));
+}
+
 std::string LevelName(const LevelResult& level) {
   if (level.replay) return "schedule";
   if (level.offered_rps > 0) return fmt::format("rate {:g}/s", level.offered_rps);
@@ -245,7 +297,11 @@ std::string FormatTable(const RunInfo& info, const std::vector<LevelResult>& lev
   bool open_loop = !levels.empty() && OpenLoop(levels.front());
   std::string out =
       fmt::format("model {} at {}, {} bodies, batch {}, {} client threads, ", options.model,
-                  options.url, FormatName(options.format), info.items_per_request, info.threads);
+                  options.url, BodyName(options), info.items_per_request, info.threads);
+  if (options.protocol == Protocol::kGrpc) {
+    out += options.grpc_mode == GrpcMode::kUnary ? "gRPC unary calls, "
+                                                 : "gRPC streams (one request in flight each), ";
+  }
   if (options.poll > Duration::zero()) out += fmt::format("polling {} us, ", PollUs(options));
   if (open_loop) {
     out += fmt::format("open loop ({} arrivals, seed {}) on {} connections, ", ArrivalName(options),
@@ -257,11 +313,12 @@ std::string FormatTable(const RunInfo& info, const std::vector<LevelResult>& lev
   out += open_loop ? OpenLoopRows(levels) : ClosedLoopRows(levels);
   for (const LevelResult& level : levels) {
     if (level.counters.errors() > 0) {
-      out += fmt::format("errors at {}: {}\n", LevelName(level), ErrorSummary(level.counters));
+      out += fmt::format("errors at {}: {}\n", LevelName(level),
+                         ErrorSummary(options.protocol, level.counters));
     }
   }
   if (open_loop) {
-    for (const LevelResult& level : levels) out += Accounting(level);
+    for (const LevelResult& level : levels) out += Accounting(options.protocol, level);
   }
   for (const LevelResult& level : levels) out += InstanceTable(level);
   return out;
@@ -274,13 +331,18 @@ std::string ResultsJson(const RunInfo& info, const std::vector<LevelResult>& lev
   out += fmt::format(
       ",\"format\":\"{}\",\"batch_size\":{},\"threads\":{},\"seed\":{},\"warmup_s\":{},"
       "\"window_ms\":{},\"stability\":{},\"max_windows\":{},\"items_per_request\":{},"
-      "\"mode\":\"{}\",\"arrival\":\"{}\",\"connections\":{},\"poll_us\":{},\"levels\":[",
-      FormatName(options.format), options.batch_size, info.threads, options.seed, options.warmup_s,
+      "\"mode\":\"{}\",\"arrival\":\"{}\",\"connections\":{},\"poll_us\":{},\"protocol\":\"{}\","
+      "\"grpc_mode\":{},\"levels\":[",
+      BodyName(options), options.batch_size, info.threads, options.seed, options.warmup_s,
       options.window_ms, options.stability, options.max_windows, info.items_per_request,
-      ModeName(options.mode), ArrivalName(options), options.connections, PollUs(options));
+      ModeName(options.mode), ArrivalName(options), options.connections, PollUs(options),
+      options.protocol == Protocol::kHttp ? "http" : "grpc",
+      options.protocol == Protocol::kHttp     ? "null"
+      : options.grpc_mode == GrpcMode::kUnary ? "\"unary\""
+                                              : "\"stream\"");
   for (std::size_t i = 0; i < levels.size(); ++i) {
     if (i > 0) out += ',';
-    AppendLevelJson(out, levels[i]);
+    AppendLevelJson(out, options.protocol, levels[i]);
   }
   out += "]}\n";
   return out;

@@ -17,6 +17,12 @@ struct RunInfo {
   int64_t items_per_request = 1;
 };
 
+// An answer's status as the table names it: "HTTP 429", "gRPC RESOURCE_EXHAUSTED", "gRPC stream
+// error_message" (kGrpcStreamError).
+std::string StatusName(Protocol protocol, unsigned status);
+// The same as a JSON key: "429", "RESOURCE_EXHAUSTED", "STREAM_ERROR" ("CODE_UNKNOWN" beyond 16).
+std::string StatusKey(Protocol protocol, unsigned status);
+
 // "concurrency 64", "rate 2800/s" or "schedule": how a level is named in the table.
 std::string LevelName(const LevelResult& level);
 
@@ -29,12 +35,14 @@ std::string LevelName(const LevelResult& level);
 // /v2/status).
 std::string FormatTable(const RunInfo& info, const std::vector<LevelResult>& levels);
 
-// {"url","model","format","batch_size","threads","seed","warmup_s","window_ms","stability",
-//  "max_windows","items_per_request","mode":"closed_loop"|"rate"|"schedule","arrival",
-//  "connections","levels":[{"concurrency","offered_rps","stable","window_rps":[...],
+// {"url","model","format":"json"|"binary"|"shm"|"raw"|"typed" (the last two: gRPC contents),
+//  "batch_size","threads","seed","warmup_s","window_ms","stability","max_windows","items_per_request","mode":"closed_loop"|"rate"|"schedule","arrival",
+//  "connections","poll_us","protocol":"http"|"grpc","grpc_mode":"unary"|"stream"|null,
+//  "levels":[{"concurrency","offered_rps","stable","window_rps":[...],
 //  "measured_s","requests","items","throughput_rps","items_per_s","sent","sent_rps","late",
 //  "latency_us":{"p50","p90","p99","max","mean"},"send_lag_us":{"p50","p99","max"},
 //  "errors":{"total","connection","first_connection_error","by_status":{"429":n},
+//            "first_message_by_status":{"RESOURCE_EXHAUSTED":"..."},   (StatusKey keys)
 //            "latency_us_by_status":{"429":{"p50","p90","p99","max"}},
 //            "service_us_by_status":{"200":{...},"429":{...}}},   (send to answer)
 //  "totals":{"sent","late","answered","successes","connection_errors","unanswered","unsent"},

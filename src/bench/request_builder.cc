@@ -157,4 +157,16 @@ PreparedBody BuildInferBody(const std::vector<TensorMetadata>& inputs, BodyForma
   return {std::move(json), json_length};
 }
 
+std::vector<std::string> BuildInputBytes(const std::vector<TensorMetadata>& inputs, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> bytes(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    int64_t count = ElementCount(inputs[i].shape);
+    for (int64_t e = 0; e < count; ++e) {
+      AppendElement(inputs[i].datatype, rng, e == 0, nullptr, bytes[i]);
+    }
+  }
+  return bytes;
+}
+
 }  // namespace switchyard::bench

@@ -39,4 +39,9 @@ struct PreparedBody {
 PreparedBody BuildInferBody(const std::vector<TensorMetadata>& inputs, BodyFormat format,
                             uint64_t seed, std::string_view region = {});
 
+// Each input's bytes, in input order, as kBinary sends them after its JSON (the same values for
+// the same seed): what gRPC requests carry in raw_input_contents.
+// REQUIRES: every shape concrete.
+std::vector<std::string> BuildInputBytes(const std::vector<TensorMetadata>& inputs, uint64_t seed);
+
 }  // namespace switchyard::bench

@@ -109,5 +109,30 @@ TEST(ValidateOptionsTest, DefaultsWithAModelAreValid) {
   EXPECT_TRUE(ValidateOptions(options).ok());
 }
 
+TEST(ParseGrpcAddressTest, HostAndPortWithOrWithoutScheme) {
+  EXPECT_EQ(*ParseGrpcAddress("grpc://127.0.0.1:8001"), "127.0.0.1:8001");
+  EXPECT_EQ(*ParseGrpcAddress("localhost:9000/"), "localhost:9000");
+  EXPECT_EQ(*ParseGrpcAddress("[::1]:8001"), "[::1]:8001");
+}
+
+TEST(ParseGrpcAddressTest, RejectsOtherSchemesAndBadPorts) {
+  for (const char* url : {"http://127.0.0.1:8001", "127.0.0.1", "grpc://:8001", "host:0",
+                          "host:65536", "host:80x", "grpc://host:8001/path"}) {
+    EXPECT_EQ(ParseGrpcAddress(url).status().code(), StatusCode::kInvalidArgument) << url;
+  }
+}
+
+TEST(ValidateOptionsTest, GrpcTakesNoHttpBodyFormat) {
+  BenchOptions options;
+  options.model = "simple";
+  options.protocol = Protocol::kGrpc;
+  EXPECT_TRUE(ValidateOptions(options).ok());
+  options.format = BodyFormat::kBinary;
+  EXPECT_EQ(ValidateOptions(options).code(), StatusCode::kInvalidArgument);
+  options.format = BodyFormat::kJson;
+  options.grpc_channels = -1;
+  EXPECT_EQ(ValidateOptions(options).code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace switchyard::bench

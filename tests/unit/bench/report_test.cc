@@ -131,5 +131,69 @@ TEST(ReportTest, OpenLoopTableShowsOfferedRateAndInstanceShares) {
   EXPECT_NE(table.find("HTTP 429 x 7 (p50 "), std::string::npos) << table;
 }
 
+TEST(ReportTest, GrpcErrorsAreNamedByCodeWithTheirFirstMessage) {
+  RunInfo info = Info();
+  info.options.protocol = Protocol::kGrpc;
+  info.options.url = "grpc://127.0.0.1:8001";
+  info.options.grpc_mode = GrpcMode::kStream;
+  LevelResult level = Level(4, false);
+  level.counters.http_errors.clear();
+  level.counters.http_errors[8] = 3;  // RESOURCE_EXHAUSTED
+  level.counters.http_errors[kGrpcStreamError] = 2;
+  level.counters.first_error_message[8] = "queue \"full\"";
+  level.counters.first_error_message[kGrpcStreamError] = "model failed";
+  level.counters.service_ns_by_status[0].Record(1000);
+
+  std::string table = FormatTable(info, {level});
+  EXPECT_NE(table.find("gRPC streams"), std::string::npos) << table;
+  EXPECT_NE(table.find("gRPC RESOURCE_EXHAUSTED x 3"), std::string::npos) << table;
+  EXPECT_NE(table.find("(first: queue \"full\")"), std::string::npos) << table;
+  EXPECT_NE(table.find("gRPC stream error_message x 2"), std::string::npos) << table;
+  EXPECT_EQ(table.find("HTTP"), std::string::npos) << table;
+
+  std::string json = ResultsJson(info, {level});
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  EXPECT_EQ(std::string_view(root["protocol"]), "grpc");
+  EXPECT_EQ(std::string_view(root["grpc_mode"]), "stream");
+  EXPECT_EQ(std::string_view(root["format"]), "raw");
+  simdjson::dom::element errors = root["levels"].at(0)["errors"];
+  EXPECT_EQ(uint64_t(errors["by_status"]["RESOURCE_EXHAUSTED"]), 3u);
+  EXPECT_EQ(uint64_t(errors["by_status"]["STREAM_ERROR"]), 2u);
+  EXPECT_EQ(std::string_view(errors["first_message_by_status"]["RESOURCE_EXHAUSTED"]),
+            "queue \"full\"");
+  EXPECT_EQ(errors["service_us_by_status"]["OK"].error(), simdjson::SUCCESS);
+}
+
+TEST(ReportTest, HttpJsonKeepsNumericStatusesAndNamesItsProtocol) {
+  std::string json = ResultsJson(Info(), {Level(1, false)});
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  EXPECT_EQ(std::string_view(root["protocol"]), "http");
+  EXPECT_TRUE(root["grpc_mode"].is_null());
+  EXPECT_EQ(uint64_t(root["levels"].at(0)["errors"]["by_status"]["429"]), 7u);
+  EXPECT_EQ(StatusName(Protocol::kHttp, 429), "HTTP 429");
+  EXPECT_EQ(StatusKey(Protocol::kGrpc, 14), "UNAVAILABLE");
+  EXPECT_EQ(StatusKey(Protocol::kGrpc, 99), "CODE_UNKNOWN");
+}
+
+TEST(LoadRecorderTest, KeepsTheFirstMessageOfEachStatus) {
+  LoadRecorder recorder;
+  recorder.RecordHttpError(8, Duration(1), Duration(1), "first");
+  recorder.RecordHttpError(8, Duration(1), Duration(1), "second");
+  recorder.RecordHttpError(429, Duration(1), Duration(1));
+  WindowCounters window = recorder.TakeWindow();
+  EXPECT_EQ(window.http_errors[8], 2u);
+  EXPECT_EQ(window.first_error_message[8], "first");
+  EXPECT_EQ(window.first_error_message.count(429), 0u);
+  WindowCounters merged;
+  merged.first_error_message[8] = "earlier";
+  merged.Merge(window);
+  EXPECT_EQ(merged.first_error_message[8], "earlier");
+  EXPECT_EQ(recorder.Totals().errors, 3u);
+}
+
 }  // namespace
 }  // namespace switchyard::bench
