@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     Check(!decoded.status().message().empty());
     return 0;
   }
-  const switchyard::InferRequest& request = **decoded;
+  const switchyard::InferRequest& request = *decoded->request;
   Check(static_cast<int>(request.inputs.size()) == input_count);
   Check(message.raw_input_contents_size() == 0);
   Check(request.model_name == message.model_name());
