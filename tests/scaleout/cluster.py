@@ -130,11 +130,12 @@ def tail(path, n=40):
 class Node:
     """One switchyard node on fixed ports once started (the first start picks free ones)."""
 
-    def __init__(self, tmpdir, name, grace_s=GRACE_S, extra_args=()):
+    def __init__(self, tmpdir, name, grace_s=GRACE_S, extra_args=(), model_dir=MODEL_DIR):
         self.name = name
+        self.model = os.path.basename(model_dir.rstrip("/"))
         self.dir = os.path.join(tmpdir, name)
         os.makedirs(self.dir)
-        self.repository = harness.make_repository(self.dir, MODEL_DIR)
+        self.repository = harness.make_repository(self.dir, model_dir)
         # Its own backend folder, holding a link to the sim plugin: a test can take the plugin
         # away so that the node's workers cannot be restarted (its model becomes UNAVAILABLE).
         self.backends = os.path.join(self.dir, "backends")
@@ -223,7 +224,8 @@ class Node:
 
     def answered(self):
         """Infer requests this node answered 200 (switchyard_requests_total, success)."""
-        return self.metrics().value("switchyard_requests_total", model=MODEL, outcome="success")
+        return self.metrics().value("switchyard_requests_total", model=self.model,
+                                    outcome="success")
 
     def status(self):
         status, body = get(self.port, "/v2/status")
@@ -235,7 +237,7 @@ class Node:
     def repository_call(self, action):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            conn.request("POST", "/v2/repository/models/%s/%s" % (MODEL, action), b"{}",
+            conn.request("POST", "/v2/repository/models/%s/%s" % (self.model, action), b"{}",
                          {"Authorization": "Bearer " + ADMIN_TOKEN,
                           "Content-Type": "application/json"})
             r = conn.getresponse()
