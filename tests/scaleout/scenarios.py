@@ -34,7 +34,10 @@ class ClusterCase(unittest.TestCase):
                 self.BALANCER.NAME, binary,
                 "haproxy" if self.BALANCER is cluster.HAProxy else "nginx-light"))
         tmp = tempfile.mkdtemp(prefix="switchyard-scaleout-")
-        self.addCleanup(shutil.rmtree, tmp, True)
+        if os.environ.get("SWITCHYARD_TEST_KEEP"):  # logs and configs kept for a look
+            report(self, "files kept in %s" % tmp)
+        else:
+            self.addCleanup(shutil.rmtree, tmp, True)
         self.nodes = [cluster.Node(tmp, "node%d" % (i + 1)) for i in range(3)]
         for node in self.nodes:
             self.addCleanup(node.stop)
@@ -47,7 +50,9 @@ class ClusterCase(unittest.TestCase):
         self.balancer.start()
         self.load = None
 
-    def start_load(self, rate=HALF_LOAD_RPS, threads=64):
+    def start_load(self, rate=HALF_LOAD_RPS, threads=256):
+        # Enough threads that requests held by a frozen node do not starve the client (it would
+        # then send its backlog in a burst when they return).
         self.load = cluster.Load(self.balancer.port, rate, threads).start()
         self.addCleanup(self.load.stop)  # stops its threads whatever happens (idempotent)
         return self.load
