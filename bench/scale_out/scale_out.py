@@ -138,7 +138,7 @@ def s2_run(balancer_cls, fault, tmp):
         balancer = balancer_cls(tmp, nodes).start()
         started.append(balancer)
         rate = 0.5 * 3 * cluster.NODE_CAPACITY_RPS
-        load = cluster.Load(balancer.port, rate, threads=64).start()
+        load = cluster.Load(balancer.port, rate, threads=256).start()
         load.wait_for(int(rate * 3), "before the fault")
         victim = nodes[1]
         if fault == "kill9":
