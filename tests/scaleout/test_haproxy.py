@@ -50,7 +50,7 @@ class HAProxyTest(scenarios.ClusterCase):
         and no 5xx reach the client.
 
         What is true today beyond that: the frozen node may be sent more requests than its queue
-        holds before HAProxy takes it out (6 to 60 at 150/s in our runs): leastconn would steer
+        holds before HAProxy takes it out (6 to 119 at 150/s in our runs): leastconn would steer
         away from its growing count of open requests, but the agent's weight is the share of the
         node's instances executing a batch at the instant of the check (two instances: 1 %, 50 %
         or 100 %), so a frozen node last seen idle keeps weight 100 while busy nodes swing to 1.
