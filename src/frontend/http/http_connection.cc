@@ -299,7 +299,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     Send(std::move(reply));
   }
 
-  void SendError(unsigned status, std::string message) {
+  void SendError(unsigned status, const std::string& message) {
     HttpReply reply;
     reply.status = status;
     reply.body = ErrorJson(message);
