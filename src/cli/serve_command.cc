@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/device_flags.h"
@@ -12,6 +13,7 @@
 #include "frontend/http/descriptor_limit.h"
 #include "frontend/http/http_server.h"
 #include "frontend/http/router.h"
+#include "frontend/http/tls_config.h"
 #ifdef SWITCHYARD_WITH_GRPC
 #include "frontend/grpc/grpc_server.h"
 #endif
@@ -49,6 +51,7 @@ struct ServeFlags {
   int job_keepalive_s = 15;
   int shutdown_grace_s = 0;
   int agent_port = -1;  // -1: no agent-check port
+  http::TlsFiles tls;   // none: plaintext
   DeviceFlags devices;
 };
 
@@ -73,8 +76,31 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 int Serve(const ServeFlags& flags) {
   sigset_t stop_signals = BlockStopSignals();
+  // TLS first: a wrong file stops the start before any model is loaded.
+  std::optional<http::TlsCredentials> tls;
+  if (Status checked = http::CheckTlsFlags(flags.tls); !checked.ok()) {
+    spdlog::error("cannot start: {}", checked.message());
+    return 1;
+  }
+  if (flags.tls.any()) {
+    auto loaded = http::LoadTlsCredentials(flags.tls);
+    if (!loaded.ok()) {
+      spdlog::error("cannot start: {}", loaded.status().message());
+      return 1;
+    }
+    tls = std::move(*loaded);
+  } else if (!IsLoopbackHost(flags.host)) {
+    spdlog::info(
+        "HTTP and gRPC are plaintext on {} (no --tls-cert/--tls-key): requests and answers "
+        "cross the network unencrypted unless a proxy in front terminates TLS",
+        flags.host);
+  }
   auto max_connections =
       http::FitConnectionsToDescriptorLimit(flags.max_connections, flags.max_connections_chosen);
   if (!max_connections.ok()) {
@@ -98,9 +124,7 @@ int Serve(const ServeFlags& flags) {
   std::unique_ptr<http::SharedMemoryRegistry> shared_memory;
   if (flags.allow_shared_memory) {
     shared_memory = std::make_unique<http::SharedMemoryRegistry>();
-    const bool loopback =
-        flags.host == "127.0.0.1" || flags.host == "::1" || flags.host == "localhost";
-    if (!loopback && flags.admin_token.empty()) {
+    if (!IsLoopbackHost(flags.host) && flags.admin_token.empty()) {
       spdlog::warn(
           "--allow-shared-memory on {} without an admin token: any client that reaches the port "
           "can make the server map, read and write this machine's shared-memory objects; bind "
@@ -147,13 +171,14 @@ int Serve(const ServeFlags& flags) {
   http_options.max_buffered_bytes = static_cast<std::size_t>(flags.max_buffered_mb) << 20;
   http_options.max_connections = *max_connections;
   http_options.poll = std::chrono::microseconds(flags.poll_us);
+  http_options.tls = tls;
   http::HttpServer http_server(http_options, &router);
   if (Status started = http_server.Start(); !started.ok()) {
     spdlog::error("cannot start: {}", started.message());
     return 1;
   }
-  spdlog::info("HTTP listening on {}:{} (dashboard at /, metrics at /metrics)", flags.host,
-               http_server.port());
+  spdlog::info("HTTP{} listening on {}:{} (dashboard at /, metrics at /metrics)",
+               tls ? "S (TLS only)" : "", flags.host, http_server.port());
   std::atomic<bool> leaving{false};  // from the stop signal on: the agent says "drain"
   agent::AgentCheck agent_check(server->get(), &leaving);
   if (flags.agent_port >= 0) {
@@ -162,7 +187,8 @@ int Serve(const ServeFlags& flags) {
       spdlog::error("cannot start: {}", started.message());
       return 1;
     }
-    spdlog::info("HAProxy agent check on {}:{}", flags.host, agent_check.port());
+    spdlog::info("HAProxy agent check on {}:{} (plaintext, with or without TLS)", flags.host,
+                 agent_check.port());
   }
 #ifdef SWITCHYARD_WITH_GRPC
   grpc_frontend::GrpcServer grpc_server(
@@ -171,14 +197,16 @@ int Serve(const ServeFlags& flags) {
        .port = static_cast<uint16_t>(flags.grpc_port == kAnyPort ? 0 : flags.grpc_port),
        .max_receive_bytes = static_cast<std::size_t>(flags.max_request_body_mb) << 20,
        .service = {.admin_token = flags.admin_token,
-                   .unload_drain_timeout = std::chrono::seconds(flags.drain_timeout_s)}},
+                   .unload_drain_timeout = std::chrono::seconds(flags.drain_timeout_s)},
+       .tls = tls},
       shared_memory.get());
   if (flags.grpc_port != 0) {
     if (Status started = grpc_server.Start(); !started.ok()) {
       spdlog::error("cannot start: {}", started.message());
       return 1;
     }
-    spdlog::info("gRPC listening on {}:{}", flags.host, grpc_server.port());
+    spdlog::info("gRPC{} listening on {}:{}", tls ? " (TLS only)" : "", flags.host,
+                 grpc_server.port());
   }
 #else
   if (flags.grpc_port != 0) spdlog::info("this build has no gRPC front end: --grpc-port ignored");
@@ -366,6 +394,14 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve->add_option("--backend-directory", flags->backend_directory,
                     "Where backend plugins are (default: ../backends from the binary)");
+  serve->add_option("--tls-cert", flags->tls.cert_file,
+                    "PEM file: the server's certificate (then its chain). With --tls-key, the "
+                    "HTTP and gRPC ports speak TLS only (1.2 and 1.3); default: plaintext");
+  serve->add_option("--tls-key", flags->tls.key_file,
+                    "PEM file: the private key of --tls-cert (unencrypted)");
+  serve->add_option("--tls-client-ca", flags->tls.client_ca_file,
+                    "PEM file: CA certificate(s); with it, every HTTP and gRPC client must present "
+                    "a certificate signed by one of them (mutual TLS). Needs --tls-cert");
   AddDeviceFlags(serve, &flags->devices);
   serve->callback([flags] {
     int code = Serve(*flags);

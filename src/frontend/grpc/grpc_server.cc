@@ -23,6 +23,18 @@ GrpcServer::~GrpcServer() {
   Wait();
 }
 
+std::shared_ptr<grpc::ServerCredentials> GrpcServer::Credentials() const {
+  if (!options_.tls) return grpc::InsecureServerCredentials();
+  const http::TlsCredentials& tls = *options_.tls;
+  grpc::SslServerCredentialsOptions ssl(
+      tls.client_ca_pem.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls.client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back(
+      {.private_key = tls.private_key_pem, .cert_chain = tls.cert_chain_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
 Status GrpcServer::Start() {
   grpc::ServerBuilder builder;
   // "[::1]" for an IPv6 literal; a name or IPv4 address as it is.
@@ -31,7 +43,7 @@ Status GrpcServer::Start() {
                                : options_.host;
   const std::string address = fmt::format("{}:{}", host, options_.port);
   int selected_port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(address, Credentials(), &selected_port);
   builder.RegisterService(inference_.get());
   builder.RegisterService(health_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(

@@ -1,6 +1,9 @@
 #pragma once
 // The gRPC front end (`serve --grpc-port`): inference.GRPCInferenceService and
-// grpc.health.v1.Health on one gRPC++ server (callback API), plaintext HTTP/2.
+// grpc.health.v1.Health on one gRPC++ server (callback API), plaintext HTTP/2, or HTTP/2 over
+// TLS only with `tls` set (gRPC's own TLS: SslServerCredentials with the same certificate, key
+// and, when given, client CA; with a client CA every client must present a certificate that
+// chains to it).
 //
 // Limits and policy: a message received is at most `max_receive_bytes` (RESOURCE_EXHAUSTED
 // beyond, as gRPC answers it); keepalive pings are tolerated as tritonclient sends them (with or
@@ -13,16 +16,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "frontend/grpc/service_options.h"
+#include "frontend/http/tls_config.h"
 #include "switchyard/server.h"
 #include "switchyard/status.h"
 
 namespace grpc {
 class Server;
-}
+class ServerCredentials;
+}  // namespace grpc
 namespace switchyard::http {
 class SharedMemoryRegistry;
 }
@@ -39,6 +45,8 @@ struct GrpcOptions {
   // --max-request-body-mb).
   std::size_t max_receive_bytes = std::size_t{64} << 20;
   ServiceOptions service;
+  // Unset (the default): plaintext. Set: TLS only (checked by http::LoadTlsCredentials).
+  std::optional<http::TlsCredentials> tls;
 };
 
 class GrpcServer {
@@ -62,6 +70,9 @@ class GrpcServer {
   void Wait();
 
  private:
+  // Insecure, or TLS from options_.tls.
+  std::shared_ptr<grpc::ServerCredentials> Credentials() const;
+
   const GrpcOptions options_;
   std::unique_ptr<InferenceService> inference_;
   std::unique_ptr<HealthService> health_;

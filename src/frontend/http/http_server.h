@@ -2,16 +2,22 @@
 // The HTTP/1.1 front end: Boost.Beast over Asio, several I/O threads, keep-alive and pipelining
 // (requests on one connection are answered in order), bounded header, trailer and body sizes, a
 // server-wide memory budget for bodies and replies, idle and write timeouts and a connection
-// limit. Requests go to a Router. Every socket it opens is close-on-exec.
+// limit. Requests go to a Router. Every socket it opens is close-on-exec. With `tls` set, every
+// connection speaks TLS only (see tls_config.h): the handshake runs on the connection's own I/O
+// thread within the idle timeout, and a client that does not complete it (a plaintext request,
+// a client certificate missing or not signed by the client CA) is closed; plaintext connections
+// run the same code as before, instantiated for a plain TCP stream (no TLS layer, no indirection).
 //
 // Thread-safety: Start and Stop from one controlling thread; port() from any.
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "frontend/http/router.h"
+#include "frontend/http/tls_config.h"
 #include "switchyard/clock.h"
 #include "switchyard/status.h"
 
@@ -34,6 +40,8 @@ struct HttpOptions {
   // thread takes to wake (tens to hundreds of µs on a VM whose idle vCPUs halt), which a lone
   // client pays on every request.
   Duration poll{};
+  // Unset (the default): plaintext. Set: TLS only, with this certificate, key and client CA.
+  std::optional<TlsCredentials> tls;
 };
 
 class HttpServer {
@@ -41,7 +49,8 @@ class HttpServer {
   HttpServer(HttpOptions options, const Router* router);
   ~HttpServer();  // Stop()
 
-  // Binds, listens and starts the I/O threads. Fails with a message naming the address.
+  // Binds, listens and starts the I/O threads. Fails with a message naming the address, or
+  // OpenSSL's reason when the TLS credentials cannot be used.
   Status Start();
   // The port actually bound (useful with port 0). REQUIRES: Start() succeeded.
   uint16_t port() const;
