@@ -11,15 +11,16 @@
 #include "frontend/grpc/model_messages.h"
 
 namespace switchyard::grpc_frontend {
-namespace {
 
-using Reactor = InferenceService::Reactor;
-
-Reactor* FinishWith(grpc::CallbackServerContext* context, const Status& status) {
-  Reactor* reactor = context->DefaultReactor();
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context, const Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
+
+namespace {
+
+using Reactor = InferenceService::Reactor;
 
 // The model a request names, as the core knows it.
 StatusOr<ModelInfo> GetModel(const Server& server, const std::string& name,

@@ -31,6 +31,10 @@ bool PeerIsLoopback(std::string_view peer);
 Status CheckAdminToken(const grpc::CallbackServerContext& context, std::string_view token,
                        std::string_view api);
 
+// Finishes a unary call at once with `status` (ToGrpcStatus) on the call's default reactor,
+// and returns that reactor for the service method to return.
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context, const Status& status);
+
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
  public:
   // `server` must outlive the service, and so must `shared_memory` (null: the system

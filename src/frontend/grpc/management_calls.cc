@@ -17,12 +17,6 @@ namespace {
 
 using Reactor = InferenceService::Reactor;
 
-Reactor* FinishWith(grpc::CallbackServerContext* context, const Status& status) {
-  Reactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 Reactor* NotServed(grpc::CallbackServerContext* context, std::string_view what) {
   return FinishWith(context, Unimplemented(fmt::format("{} is not served by switchyard", what)));
 }
