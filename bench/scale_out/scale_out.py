@@ -1,4 +1,4 @@
-"""S1 scale_out and S2 node_faults (BENCHMARKS.md), run by bench/scale_out/run.
+"""S1 scale_out and S2 node_faults (docs/benchmarks.md), run by bench/scale_out/run.
 
 S1: three switchyard nodes (S1_MODEL, default bench/scale_out/models/s1: 400 requests/s a node on
 two simulated GPUs) behind the shipped deploy/haproxy/haproxy.cfg, closed loop (`switchyard
