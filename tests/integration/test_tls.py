@@ -22,6 +22,7 @@ import unittest
 
 import harness
 from test_grpc import SKIP as GRPC_SKIP
+from test_partial_responses import SIM_CONFIG as PARTS_CONFIG
 from test_python_models import write_model
 
 if GRPC_SKIP is None:
@@ -29,20 +30,6 @@ if GRPC_SKIP is None:
     from test_grpc import pb, pb_grpc, simple_request, outputs_by_name
 
 START_WAIT_S = 60  # longest a refused start may take to exit
-
-# add_sub on INT32 [4] with two partial responses: a /predict event stream of three events.
-PARTS_CONFIG = '''
-backend: sim
-max_batch_size: 8
-inputs:
-  - {name: INPUT0, datatype: INT32, shape: [4]}
-  - {name: INPUT1, datatype: INT32, shape: [4]}
-outputs:
-  - {name: OUTPUT0, datatype: INT32, shape: [4]}
-  - {name: OUTPUT1, datatype: INT32, shape: [4]}
-instances: {devices: cpu, per_device: 1, isolation: thread}
-parameters: {function: add_sub, partial_responses: 2}
-'''
 
 PKI = None  # the folder of the certificates, made once per test process
 
@@ -131,7 +118,7 @@ class TlsTestCase(harness.ServerTestCase):
         os.makedirs(repo)
         shutil.copytree(os.path.join(harness.examples_dir(), "simple"),
                         os.path.join(repo, "simple"))
-        write_model(repo, "parts", PARTS_CONFIG, {})
+        write_model(repo, "parts", PARTS_CONFIG % "thread", {})
         return repo
 
     @classmethod

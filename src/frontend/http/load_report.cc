@@ -1,31 +1,23 @@
 #include "frontend/http/load_report.h"
 
-#include <algorithm>
-#include <cctype>
+#include <boost/beast/core/string.hpp>
 
 #include "fmt/format.h"
 #include "frontend/http/json_writer.h"
 
 namespace switchyard::http {
-namespace {
 
-bool SameLetters(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
+namespace beast = boost::beast;
 
-}  // namespace
-
-std::optional<std::string> LoadReport(std::string_view format, const Server::Load& load) {
-  if (SameLetters(format, "TEXT")) {
+std::optional<std::string> LoadReport(std::string_view format_text, const Server::Load& load) {
+  const beast::string_view format(format_text.data(), format_text.size());
+  if (beast::iequals(format, "TEXT")) {
     return fmt::format(
         "TEXT application_utilization={}, named_metrics.queued_requests={}, "
         "named_metrics.running_requests={}",
         load.utilization, load.queued, load.running);
   }
-  if (SameLetters(format, "JSON")) {
+  if (beast::iequals(format, "JSON")) {
     std::string json = "JSON ";
     JsonWriter w(&json);
     w.StartObject();
